@@ -1,0 +1,62 @@
+"""The exception and warning hierarchy of cbec_sem.
+
+Every error a user can see from inside the library is one of these, so that a notebook can
+``except cbec_sem.errors.CbecSemError`` and a CLI can print one line.  Messages name the
+offending column, row, parameter or line, and say what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class CbecSemError(Exception):
+    """Base class of every error raised by cbec_sem."""
+
+
+class SpecError(CbecSemError, ValueError):
+    """A model specification that cannot be read or does not make sense (syntax, names)."""
+
+
+class IdentificationError(SpecError):
+    """A model that is not identified (a latent variable without a scale, negative df, ...)."""
+
+
+class DataError(CbecSemError, ValueError):
+    """Data that cannot be used as given (missing or non-numeric columns, constant items, ...)."""
+
+
+class EstimationError(CbecSemError, RuntimeError):
+    """Estimation failed in a way that leaves no usable result."""
+
+
+class CbecSemWarning(UserWarning):
+    """Base class of every warning issued by cbec_sem."""
+
+
+class ConvergenceWarning(CbecSemWarning):
+    """The optimiser stopped before reaching the optimum; estimates are not trustworthy."""
+
+
+class AdmissibilityWarning(CbecSemWarning):
+    """The solution is inadmissible (negative variance, non-positive-definite covariance, ...)."""
+
+
+class IdentificationWarning(CbecSemWarning):
+    """The model may be empirically under-identified (singular information matrix)."""
+
+
+class DataWarning(CbecSemWarning):
+    """Something about the data the user should know (rows dropped, reverse-keying applied, ...)."""
+
+
+__all__ = [
+    "CbecSemError",
+    "SpecError",
+    "IdentificationError",
+    "DataError",
+    "EstimationError",
+    "CbecSemWarning",
+    "ConvergenceWarning",
+    "AdmissibilityWarning",
+    "IdentificationWarning",
+    "DataWarning",
+]
