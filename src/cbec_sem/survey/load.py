@@ -1,0 +1,410 @@
+"""``load_survey``: read a questionnaire, score its items, and report what the checks find.
+
+The order of work, fixed so that each check sees the right values:
+
+1. read the source (:mod:`.readers`); ``raw`` is this table, untouched afterwards;
+2. choose the items and parse them cell by cell (:mod:`.numeric`); non-numeric cells become
+   missing (reported, DataWarning);
+3. on the answers as given: non-integer and out-of-range answers, straight-lining and the
+   longstring index (a straight-liner ignores reverse-keying, so these come before it);
+4. with ``out_of_range="missing"``, out-of-range answers become missing (reported, DataWarning);
+5. reverse-keying, x -> low + high - x, only for items named in ``reverse`` or flagged in the
+   codebook (reported, DataWarning);
+6. on the final items: empty, constant and near-constant items, missingness, rows with every
+   item missing; duplicate and missing ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from os import PathLike
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from . import checks as ck
+from ._warn import warn
+from .codebook import Codebook, ItemInfo, normalize_scale
+from .numeric import ParsedColumn, is_numeric_looking, parse_column
+from .readers import ReadResult, read_source
+from .survey import Survey
+
+__all__ = ["load_survey"]
+
+ScaleArg = tuple[float, float] | Mapping[str, tuple[float, float]] | None
+
+
+def _names(value: str | Iterable[str] | None, what: str) -> list[str]:
+    """A list of column names from a name, an iterable of names, or None."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    try:
+        names = list(value)
+    except TypeError as exc:
+        raise DataError(f"{what} must be a column name or a list of names, got {value!r}") from exc
+    dupes = sorted({n for n in names if names.count(n) > 1}, key=str)
+    if dupes:
+        raise DataError(f"{what} names {dupes} more than once")
+    return names
+
+
+def _file_codebook(read: ReadResult) -> Codebook:
+    """Labels and value labels stored in an SPSS/Stata file, as a codebook."""
+    entries: dict[str, ItemInfo] = {}
+    for name in dict.fromkeys([*read.variable_labels, *read.value_labels]):
+        if isinstance(name, str) and name:
+            entries[name] = ItemInfo(
+                name,
+                label=read.variable_labels.get(name),
+                value_labels=read.value_labels.get(name) or None,
+            )
+    return Codebook(entries)
+
+
+def _select_items(
+    frame: pd.DataFrame,
+    items: Sequence[str] | str | None,
+    user_codebook: Codebook,
+    id_column: str | None,
+) -> tuple[list[str], dict[str, ParsedColumn], list[ck.Finding]]:
+    """Choose the item columns and parse them; report columns left out by auto-detection."""
+    findings: list[ck.Finding] = []
+    named = _names(items, "items")
+    if items is not None and not named:
+        raise DataError("items is empty; name at least one item, or pass items=None")
+    if items is None and len(user_codebook):
+        named = [name for name in user_codebook.items if name in frame.columns]
+    if named:
+        missing = [n for n in named if n not in frame.columns]
+        if missing:
+            raise DataError(
+                f"item(s) {missing} not in the data; columns are {list(frame.columns)}"
+            )
+        bad = [n for n in named if not isinstance(n, str)]
+        if bad:
+            raise DataError(f"item names must be text, got {bad}; rename the columns")
+        if id_column is not None and id_column in named:
+            raise DataError(f"id column {id_column!r} cannot also be an item")
+        parsed = {name: parse_column(frame[name]) for name in named}
+        textual = [n for n, p in parsed.items() if p.n_numeric == 0 and p.n_non_numeric > 0]
+        if textual:
+            first = parsed[textual[0]]
+            example = ck.format_values(first.originals[first.non_numeric][:3])
+            raise DataError(
+                f"item column(s) {textual} hold no numbers at all (e.g. {example}); "
+                "recode the answers to numbers or leave the column out of the items"
+            )
+        return named, parsed, findings
+
+    chosen: list[str] = []
+    for column in frame.columns:
+        if column == id_column:
+            continue
+        series = frame[column]
+        if is_numeric_looking(series):
+            chosen.append(column)
+            continue
+        if pd.api.types.is_bool_dtype(series.dtype):
+            continue
+        present = series.dropna()
+        if present.empty:
+            continue
+        findings.append(
+            ck.Finding(
+                "non_numeric_column",
+                "error",
+                str(column),
+                (),
+                int(present.size),
+                f"{str(column)!r}: no cell is a number (e.g. "
+                f"{ck.format_values(present.to_numpy(dtype=object)[:3])}); not used as an item. "
+                "If it is an id or grouping variable, name the items with items=... "
+                "(or the id with id_column=...)",
+            )
+        )
+    if not chosen:
+        raise DataError(
+            "no numeric-looking columns to use as items; name them with items=[...]"
+        )
+    bad = [c for c in chosen if not isinstance(c, str)]
+    if bad:
+        raise DataError(
+            f"item column names must be text, got {bad}; rename the columns "
+            "(e.g. frame.columns = [f'q{i}' for i in ...]) or name the items with items=..."
+        )
+    findings.append(
+        ck.Finding(
+            "items_detected",
+            "info",
+            None,
+            (),
+            len(chosen),
+            f"items not named: using the {len(chosen)} numeric-looking column(s) as items: "
+            + ", ".join(chosen),
+        )
+    )
+    return chosen, {name: parse_column(frame[name]) for name in chosen}, findings
+
+
+def _resolve_scales(
+    items: list[str], scale: ScaleArg, codebook: Codebook
+) -> dict[str, tuple[float, float] | None]:
+    """Scale per item: the ``scale`` argument, else the codebook; they must agree."""
+    given: dict[str, tuple[float, float] | None] = {}
+    if isinstance(scale, Mapping):
+        unknown = [k for k in scale if k not in items]
+        if unknown:
+            raise DataError(f"scale given for {unknown}, which are not items; items are {items}")
+        given = {k: normalize_scale(v, f"item {k!r}") for k, v in scale.items()}
+    elif scale is not None:
+        common = normalize_scale(scale, "scale=")
+        given = dict.fromkeys(items, common)
+    scales: dict[str, tuple[float, float] | None] = {}
+    for item in items:
+        info = codebook.get(item)
+        from_codebook = info.scale if info is not None else None
+        from_arg = given.get(item)
+        if from_arg is not None and from_codebook is not None and from_arg != from_codebook:
+            raise DataError(
+                f"item {item!r}: scale= says {from_arg} but the codebook says {from_codebook}"
+            )
+        scales[item] = from_arg if from_arg is not None else from_codebook
+    return scales
+
+
+def _resolve_reverse(
+    items: list[str],
+    reverse: Iterable[str] | str,
+    codebook: Codebook,
+    scales: Mapping[str, tuple[float, float] | None],
+    columns: pd.Index,
+) -> list[str]:
+    """Items to reverse-key: named in ``reverse`` or flagged in the codebook; each needs a scale."""
+    named = _names(reverse, "reverse")
+    not_items = [n for n in named if n not in items]
+    if not_items:
+        where = [n for n in not_items if n in columns]
+        detail = f" ({where} are columns but not items)" if where else ""
+        raise DataError(
+            f"reverse names {not_items}, which are not items{detail}; items are {items}"
+        )
+    flagged = [i for i in items if (info := codebook.get(i)) is not None and info.reverse]
+    chosen = [i for i in items if i in set(named) | set(flagged)]
+    unscaled = [i for i in chosen if scales[i] is None]
+    if unscaled:
+        raise DataError(
+            f"cannot reverse-key {unscaled}: no scale for them; give scale=(low, high) "
+            "or a codebook scale"
+        )
+    return chosen
+
+
+def _validate_options(out_of_range: str, straightlining_min_items: int) -> None:
+    if out_of_range not in ("report", "missing"):
+        raise DataError(f"out_of_range must be 'report' or 'missing', got {out_of_range!r}")
+    if (
+        not isinstance(straightlining_min_items, (int, np.integer))
+        or isinstance(straightlining_min_items, bool)
+        or straightlining_min_items < 2
+    ):
+        raise DataError(
+            f"straightlining_min_items must be an integer >= 2, got {straightlining_min_items!r}"
+        )
+
+
+def load_survey(
+    source: str | PathLike[str] | pd.DataFrame,
+    *,
+    items: Sequence[str] | str | None = None,
+    scale: ScaleArg = None,
+    reverse: Iterable[str] | str = (),
+    codebook: Codebook | Mapping[str, Any] | str | PathLike[str] | None = None,
+    sheet: str | int | None = None,
+    id_column: str | None = None,
+    out_of_range: Literal["report", "missing"] = "report",
+    straightlining_min_items: int = 5,
+) -> Survey:
+    """Read a Likert questionnaire and check it.
+
+    Args:
+        source: a DataFrame (never modified), or a path to a .csv/.tsv/.txt, .xlsx/.xls, SPSS
+            .sav, Stata .dta or Parquet file.
+        items: the item columns.  Default: the entries of ``codebook`` found in the data, or,
+            without a codebook, every numeric-looking column except ``id_column`` (columns with
+            no number at all are left out and reported as errors).
+        scale: ``(low, high)`` for every item, or a dict item -> ``(low, high)``.
+        reverse: items to reverse-key, x -> low + high - x (each needs a scale).
+        codebook: a :class:`Codebook`, a dict, or a YAML file path (see :mod:`.codebook`).
+            Labels stored in SPSS/Stata files are read too; the codebook's entries win.
+        sheet: Excel sheet name or position (default: the first).
+        id_column: the respondent id column (not an item; duplicate ids are reported).
+        out_of_range: ``"report"`` (default) leaves out-of-range answers in ``data``;
+            ``"missing"`` sets them to missing.  Both report them in ``checks``.
+        straightlining_min_items: judge straight-lining only for respondents who answered at
+            least this many items.
+
+    Returns:
+        A :class:`Survey`.
+
+    Raises:
+        DataError: unreadable source, duplicate column names, unknown or textual items, a
+            reverse-keyed item without a scale, conflicting scales, bad options.
+
+    Warns:
+        DataWarning: when non-numeric cells were set to missing, when out-of-range answers were
+            set to missing, and when items were reverse-keyed.
+    """
+    _validate_options(out_of_range, straightlining_min_items)
+    read = read_source(source, sheet=sheet)
+    frame = read.frame
+    raw = frame.copy(deep=True)
+    if id_column is not None and id_column not in frame.columns:
+        raise DataError(
+            f"id column {id_column!r} not in the data; columns are {list(frame.columns)}"
+        )
+
+    user_codebook = Codebook.coerce(codebook)
+    item_list, parsed, findings = _select_items(frame, items, user_codebook, id_column)
+    codebook_all = _file_codebook(read).merge(user_codebook)
+    scales = _resolve_scales(item_list, scale, codebook_all)
+    to_reverse = _resolve_reverse(item_list, reverse, codebook_all, scales, frame.columns)
+
+    findings.extend(
+        ck.Finding(n.check, "info", n.column, n.rows, len(n.rows), n.message) for n in read.notes
+    )
+    unmatched = [name for name in user_codebook.items if name not in frame.columns]
+    if unmatched:
+        findings.append(
+            ck.Finding(
+                "codebook_unmatched",
+                "warning",
+                None,
+                (),
+                len(unmatched),
+                f"codebook entries without a column in the data: {', '.join(unmatched)}",
+            )
+        )
+    unscaled = [i for i in item_list if scales[i] is None]
+    if unscaled:
+        findings.append(
+            ck.Finding(
+                "no_scale",
+                "info",
+                None,
+                (),
+                len(unscaled),
+                f"no scale for {len(unscaled)} item(s) ({', '.join(unscaled)}): out-of-range and "
+                "non-integer answers not checked; give scale=(low, high) or a codebook",
+            )
+        )
+
+    # -- per item: answers as given ------------------------------------------------------------
+    as_given = np.column_stack([parsed[i].values for i in item_list]) if item_list else np.empty(
+        (len(frame), 0)
+    )
+    final: dict[str, np.ndarray] = {}
+    non_numeric_counts: dict[str, int] = {}
+    set_missing_counts: dict[str, int] = {}
+    for j, item in enumerate(item_list):
+        values = as_given[:, j].copy()
+        finding = ck.check_non_numeric(item, parsed[item])
+        if finding is not None:
+            findings.append(finding)
+            non_numeric_counts[item] = finding.count
+        item_scale = scales[item]
+        if item_scale is not None:
+            finding = ck.check_non_integer(item, values, item_scale)
+            if finding is not None:
+                findings.append(finding)
+            finding, mask = ck.check_out_of_range(
+                item, values, item_scale, set_missing=out_of_range == "missing"
+            )
+            if finding is not None:
+                findings.append(finding)
+                if out_of_range == "missing":
+                    values[mask] = np.nan
+                    set_missing_counts[item] = finding.count
+        if item in to_reverse:
+            low, high = item_scale  # type: ignore[misc]
+            values = low + high - values
+            n_reversed = int(np.count_nonzero(~np.isnan(values)))
+            findings.append(
+                ck.Finding(
+                    "reverse_keyed",
+                    "info",
+                    item,
+                    (),
+                    n_reversed,
+                    f"{item!r}: reverse-keyed as {low:g} + {high:g} - x ({n_reversed} answers)",
+                )
+            )
+        final[item] = values
+
+    # -- per item and per respondent: final values ---------------------------------------------
+    for item in item_list:
+        for check in (ck.check_variability, ck.check_missing):
+            finding = check(item, final[item])
+            if finding is not None:
+                findings.append(finding)
+    final_matrix = (
+        np.column_stack([final[i] for i in item_list]) if item_list else np.empty((len(frame), 0))
+    )
+    for finding in (
+        ck.check_straightlining(as_given, straightlining_min_items),
+        ck.check_all_missing_rows(final_matrix),
+    ):
+        if finding is not None:
+            findings.append(finding)
+    if id_column is not None:
+        findings.extend(ck.check_ids(str(id_column), frame[id_column]))
+
+    # -- assemble ------------------------------------------------------------------------------
+    data = frame
+    for item in item_list:
+        data[item] = pd.Series(final[item], index=data.index, dtype="float64")
+
+    item_entries = {}
+    for item in item_list:
+        base = codebook_all.get(item) or ItemInfo(item)
+        item_entries[item] = replace(base, scale=scales[item], reverse=item in to_reverse)
+    others = {
+        name: info
+        for name, info in codebook_all.items.items()
+        if name not in item_entries and name in frame.columns
+    }
+    survey = Survey(
+        data=data,
+        raw=raw,
+        items=tuple(item_list),
+        codebook=Codebook({**item_entries, **others}),
+        checks=ck.findings_frame(findings),
+        missingness=ck.item_missingness(data, item_list),
+        respondent_missingness=ck.respondent_missingness(data, item_list),
+        longstring=pd.Series(ck.longstring(as_given), index=data.index, name="longstring"),
+        source=read.source,
+        id_column=id_column,
+    )
+
+    if non_numeric_counts:
+        detail = ", ".join(f"{k} ({v})" for k, v in non_numeric_counts.items())
+        warn(
+            f"{sum(non_numeric_counts.values())} non-numeric cell(s) set to missing in "
+            f"{detail}; see survey.checks"
+        )
+    if set_missing_counts:
+        detail = ", ".join(f"{k} ({v})" for k, v in set_missing_counts.items())
+        warn(
+            f"{sum(set_missing_counts.values())} out-of-range answer(s) set to missing in "
+            f"{detail} (out_of_range='missing'); see survey.checks"
+        )
+    if to_reverse:
+        warn(
+            f"reverse-keyed {len(to_reverse)} item(s) as low + high - x: "
+            f"{', '.join(to_reverse)}; see survey.checks"
+        )
+    return survey
