@@ -1,0 +1,178 @@
+"""From model text to logical statements: comments, ``;``, line continuation, operators.
+
+lavaan's rules, which this module follows:
+
+* ``#`` and ``!`` start a comment that runs to the end of the line (outside quotes);
+* statements are separated by newlines or ``;``; blank lines are ignored;
+* a statement continues onto the next (non-blank) line when its line ends with an operator,
+  ``+``, ``*`` or another character that cannot end a statement (``, ( - / ^ ?``), when a
+  parenthesis is still open, or when the next line starts with ``+``.
+
+One refinement: a line that itself contains an operator (``=~``, ``~``, ...) is never glued
+onto a previous line that already has one, so ``f =~ x1 +`` followed by ``g =~ y1`` reports
+the dangling ``+`` on its own line instead of a confusing "two operators" error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import SpecError
+
+#: Every operator the scanner recognises, longest first.  Only some are supported; the others
+#: are recognised so that the error message can name them.
+SCANNED_OPERATORS = ("~*~", "=~", "~~", ":=", "==", "<=", ">=", "<~", "~", "<", ">", "|", "=", "%")
+
+#: Characters that cannot end a complete statement, so the statement goes on next line.
+_CONTINUES = frozenset("+*?,(-/^~=<>|:")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One logical statement: its text (comments removed, lines joined) and where it came from."""
+
+    text: str
+    first_line: int
+    last_line: int
+
+    @property
+    def where(self) -> str:
+        """``line 3: "f =~ x1 +"`` (or ``lines 3-4: ...`` for a statement over several lines)."""
+        if self.last_line > self.first_line:
+            return f'lines {self.first_line}-{self.last_line}: "{self.text}"'
+        return f'line {self.first_line}: "{self.text}"'
+
+    def error(self, message: str) -> SpecError:
+        """A :class:`SpecError` that quotes this statement and its line number."""
+        return SpecError(f"{self.where}: {message}")
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a left-to-right scan of a statement found outside quoted strings.
+
+    Attributes:
+        operators: (position, operator) of every operator in :data:`SCANNED_OPERATORS`.
+        depth: parenthesis depth at the end (positive: some ``(`` is never closed).
+        stray_close: position of the first ``)`` without a matching ``(``, or -1.
+        open_quote: True when a quoted string is never closed.
+    """
+
+    operators: tuple[tuple[int, str], ...]
+    depth: int
+    stray_close: int
+    open_quote: bool
+
+
+def scan(text: str) -> Scan:
+    """Find operators and check parentheses and quotes of one statement's text."""
+    operators: list[tuple[int, str]] = []
+    depth = 0
+    stray = -1
+    quote = ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+            i += 1
+            continue
+        if ch in "\"'":
+            quote = ch
+            i += 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0 and stray < 0:
+                stray = i
+            depth = max(depth, 0)
+        for op in SCANNED_OPERATORS:
+            if text.startswith(op, i):
+                operators.append((i, op))
+                i += len(op)
+                break
+        else:
+            i += 1
+    return Scan(tuple(operators), depth, stray, bool(quote))
+
+
+def strip_comment(line: str) -> str:
+    """Remove a ``#`` or ``!`` comment (outside quotes) from one physical line."""
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "#!":
+            return line[:i]
+    return line
+
+
+def _split_semicolons(line: str) -> list[str]:
+    """Split one comment-free line at ``;`` outside quotes."""
+    parts: list[str] = []
+    quote = ""
+    start = 0
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == ";":
+            parts.append(line[start:i])
+            start = i + 1
+    parts.append(line[start:])
+    return parts
+
+
+@dataclass(frozen=True)
+class _Segment:
+    text: str
+    line: int
+    ends_line: bool  # no ';' after it on its line, so it may continue on the next line
+
+
+def _segments(text: str) -> list[_Segment]:
+    """Non-empty pieces of text between newlines and semicolons, with their line numbers."""
+    out: list[_Segment] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        parts = _split_semicolons(strip_comment(raw))
+        for k, part in enumerate(parts):
+            stripped = part.strip()
+            if stripped:
+                out.append(_Segment(stripped, number, k == len(parts) - 1))
+    return out
+
+
+def _joins(current: str, following: str) -> bool:
+    """Whether ``following`` continues the statement ``current`` (lavaan's multi-line rule)."""
+    wants_more = (
+        following.startswith("+") or current[-1] in _CONTINUES or scan(current).depth > 0
+    )
+    if not wants_more:
+        return False
+    both_have_operators = bool(scan(current).operators) and bool(scan(following).operators)
+    return not both_have_operators
+
+
+def split_statements(text: str) -> list[Chunk]:
+    """Split model text into logical statements (see the module docstring for the rules)."""
+    chunks: list[Chunk] = []
+    current: _Segment | None = None
+    first_line = 0
+    for seg in _segments(text):
+        if current is not None and current.ends_line and _joins(current.text, seg.text):
+            current = _Segment(f"{current.text} {seg.text}", seg.line, seg.ends_line)
+            continue
+        if current is not None:
+            chunks.append(Chunk(current.text, first_line, current.line))
+        current, first_line = seg, seg.line
+    if current is not None:
+        chunks.append(Chunk(current.text, first_line, current.line))
+    return chunks
