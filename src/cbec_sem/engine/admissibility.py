@@ -1,0 +1,86 @@
+"""Is a converged solution usable?  Heywood cases, non-positive-definite matrices, and
+empirical under-identification, checked after every fit and never hidden.
+
+* A negative variance estimate (a Heywood case; Dillon, Kumar & Mulani 1987) or a
+  standardised loading/correlation beyond ±1.
+* A model-implied covariance matrix of the latent variables that is not positive definite
+  (lavaan's "covariance matrix of latent variables is not positive definite" warning).
+* A singular information matrix: a parameter the data cannot pin down (empirical
+  under-identification; Kenny 1979; lavaan's "could not compute standard errors" / "may not
+  be identified" warnings).  The eigenvector of the smallest eigenvalue names the parameters
+  involved.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .estimate import SINGULAR_INFORMATION, Estimation
+
+
+def _where(group: int, ngroups: int, labels: tuple) -> str:
+    return f" in group {labels[group - 1]!r}" if ngroups > 1 else ""
+
+
+def admissibility_problems(est: Estimation) -> list[str]:
+    """Plain-language descriptions of everything that makes the solution inadmissible."""
+    problems: list[str] = []
+    frame = est.partable.frame
+    params = est.params
+    G, labels = est.partable.ngroups, est.partable.group_labels
+    for r in range(len(frame)):
+        lhs, op, rhs, group = frame["lhs"].iat[r], frame["op"].iat[r], frame["rhs"].iat[r], int(
+            frame["group"].iat[r]
+        )
+        value = float(frame["est"].iat[r])
+        if op == "~~" and lhs == rhs and frame["free"].iat[r] > 0 and value < 0:
+            problems.append(
+                f"negative variance{_where(group, G, labels)}: {lhs} ~~ {lhs} = {value:.4g} "
+                "(a Heywood case)"
+            )
+        std = float(params["std.all"].iat[r])
+        if op in ("=~", "~~") and (op == "=~" or lhs != rhs) and np.isfinite(std) and abs(std) > 1:
+            kind = "standardised loading" if op == "=~" else "correlation"
+            problems.append(
+                f"{kind} beyond ±1{_where(group, G, labels)}: {lhs} {op} {rhs} = {std:.4g}"
+            )
+    p = est.ram.p
+    if est.ram.latent:
+        for g, mom in enumerate(est.ram.moments(est.theta)):
+            C = est.ram.total_covariance(mom)[p:, p:]
+            if np.linalg.eigvalsh(0.5 * (C + C.T))[0] <= 0:
+                problems.append(
+                    f"the covariance matrix of the latent variables{_where(g + 1, G, labels)} is "
+                    "not positive definite"
+                )
+    return problems
+
+
+def identification_problems(est: Estimation) -> list[str]:
+    """A description of empirical under-identification, if the information is singular."""
+    if est.information_ratio >= SINGULAR_INFORMATION:
+        return []
+    names = free_parameter_names(est)
+    info = est.function.evaluate(est.theta, information=True).information
+    B = est.reparam.basis
+    eig, vec = np.linalg.eigh(B.T @ info @ B)
+    direction = B @ vec[:, 0]
+    involved = [names[k] for k in np.argsort(-np.abs(direction))[:3] if abs(direction[k]) > 0.1]
+    return [
+        "the information matrix is singular (smallest/largest eigenvalue "
+        f"{est.information_ratio:.2g}): the model may not be identified; parameters involved: "
+        + ", ".join(involved)
+    ]
+
+
+def free_parameter_names(est: Estimation) -> list[str]:
+    """A readable name for each free parameter (the first table row that holds it)."""
+    frame = est.partable.frame
+    names = [""] * est.partable.nfree
+    for lhs, op, rhs, free, group in zip(
+        frame["lhs"], frame["op"], frame["rhs"], frame["free"], frame["group"]
+    ):
+        if free > 0 and not names[free - 1]:
+            suffix = f" (group {group})" if est.partable.ngroups > 1 else ""
+            names[free - 1] = f"{lhs} {op} {rhs}".strip() + suffix
+    return names

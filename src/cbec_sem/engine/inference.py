@@ -1,0 +1,80 @@
+"""Standard errors, Wald tests and confidence intervals.
+
+The covariance matrix of θ̂ is the inverse of the information matrix of the whole sample,
+N·I(θ̂), with I either the expected (Fisher) information per observation — lavaan's default for
+complete-data ML — or the observed one, the Hessian of F = −logL/N (lavaan
+``information = "observed"``; here by central differences of the analytic gradient, as
+lavaan's ``lav_model_hessian()`` does).  Under linear equality constraints θ = θ₀ + N x the
+covariance is N (Nᵀ I N)⁻¹ Nᵀ.  Wald z = est/se, two-sided p = 2Φ(−|z|), and the
+confidence interval est ± z_{1−α/2}·se (lavaan's ``parameterEstimates()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy import stats
+
+from .constraints import Reparametrization
+from .ml import Evaluation
+
+
+def observed_information_x(
+    evaluate: Callable[..., Evaluation], reparam: Reparametrization, x: np.ndarray
+) -> np.ndarray:
+    """Hessian of F with respect to x by central differences of the analytic gradient."""
+    k = len(x)
+    hess = np.empty((k, k))
+    basis = reparam.basis
+    for j in range(k):
+        h = 1e-5 * max(1.0, abs(x[j]))
+        e = np.zeros(k)
+        e[j] = h
+        g_plus = basis.T @ evaluate(reparam.theta(x + e), gradient=True).gradient
+        g_minus = basis.T @ evaluate(reparam.theta(x - e), gradient=True).gradient
+        hess[:, j] = (g_plus - g_minus) / (2 * h)
+    return 0.5 * (hess + hess.T)
+
+
+def covariance_of_theta(
+    info_x: np.ndarray, reparam: Reparametrization, ntotal: float
+) -> tuple[np.ndarray, float]:
+    """Covariance matrix of θ̂ from the (unit) information in x-space, and the smallest
+    eigenvalue of that information relative to its largest (near 0: not identified)."""
+    eig = np.linalg.eigvalsh(info_x)
+    ratio = float(eig[0] / eig[-1]) if eig.size and eig[-1] > 0 else 0.0
+    try:
+        vx = np.linalg.inv(ntotal * info_x)
+    except np.linalg.LinAlgError:
+        vx = np.linalg.pinv(ntotal * info_x)
+    B = reparam.basis
+    return B @ vx @ B.T, ratio
+
+
+def wald(est: np.ndarray, se: np.ndarray, level: float) -> dict[str, np.ndarray]:
+    """z, two-sided p and the symmetric confidence interval for estimates with SEs."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, est / se, np.nan)
+    p = 2.0 * stats.norm.sf(np.abs(z))
+    crit = stats.norm.ppf(0.5 + level / 2.0)
+    return {
+        "z": z,
+        "pvalue": p,
+        "ci.lower": est - crit * se,
+        "ci.upper": est + crit * se,
+    }
+
+
+def delta_method_jacobian(
+    func: Callable[[np.ndarray], np.ndarray], theta: np.ndarray
+) -> np.ndarray:
+    """∂func/∂θ by central differences (step 1e-6·max(1, |θ_k|))."""
+    f0 = np.atleast_1d(func(theta))
+    jac = np.empty((f0.size, theta.size))
+    for k in range(theta.size):
+        h = 1e-6 * max(1.0, abs(theta[k]))
+        e = np.zeros(theta.size)
+        e[k] = h
+        jac[:, k] = (np.atleast_1d(func(theta + e)) - np.atleast_1d(func(theta - e))) / (2 * h)
+    return jac

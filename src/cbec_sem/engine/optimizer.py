@@ -1,0 +1,165 @@
+"""Minimising the fit function: Fisher scoring with a line search, and a quasi-Newton fallback.
+
+Fisher scoring (Lee & Jennrich 1979, *Psychometrika* 44, 99–113) takes the step
+Δx = −I(x)⁻¹ ∇F(x), with I the expected information; it is the classic algorithm of LISREL and
+EQS, converges fast near the optimum, and costs little because the information matrix is
+formed analytically.  Each step is backtracked (Armijo rule) until F decreases; when scoring
+stalls, SciPy's BFGS takes over from the best point and scoring resumes.
+
+Convergence means max |∇F| < ``tol`` on lavaan's F = χ²/(2N) scale (1e-9 by default: a
+thousand times tighter than the 1e-6 the issue asks for, and well inside lavaan's nlminb
+optimum, so estimates agree to far more digits than reported).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+
+from .ml import Evaluation
+
+
+#: Largest |∇F| accepted as converged when F can no longer decrease at double precision (the
+#: criterion the issue sets: a gradient below 1e-6, not semopy's 1e-3).
+PRECISION_LIMIT = 1e-6
+
+
+@dataclass(frozen=True)
+class OptimResult:
+    """Where the optimiser stopped and why."""
+
+    x: np.ndarray
+    value: float
+    gradient: np.ndarray
+    converged: bool
+    iterations: int
+    message: str
+
+    @property
+    def max_gradient(self) -> float:
+        return float(np.max(np.abs(self.gradient))) if self.gradient.size else 0.0
+
+
+def _solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(H, g)
+    except np.linalg.LinAlgError:
+        # A singular information matrix (empirical under-identification): a ridge step
+        # still descends; identification is diagnosed after convergence.
+        ridge = 1e-8 * max(1.0, float(np.trace(H)) / max(len(g), 1))
+        return np.linalg.lstsq(H + ridge * np.eye(len(g)), g, rcond=None)[0]
+
+
+def _line_search(evaluate, x, value, step, slope):
+    """Backtrack (Armijo rule) along −step until F decreases enough."""
+    alpha = 1.0
+    while alpha > 1e-12:
+        trial = x - alpha * step
+        f_trial = evaluate(trial).value
+        # Strictly lower as well: at F's rounding level the Armijo margin vanishes and an
+        # unchanged F must not count as progress.
+        if np.isfinite(f_trial) and f_trial <= value - 1e-4 * alpha * slope and f_trial < value:
+            return trial
+        alpha *= 0.5
+    return None
+
+
+def fisher_scoring(
+    evaluate: Callable[..., Evaluation],
+    x0: np.ndarray,
+    tol: float = 1e-9,
+    max_iter: int = 500,
+    switch: float = 1e-3,
+) -> OptimResult:
+    """Minimise F; ``evaluate(x, gradient=, information=)`` gives F and its derivatives.
+
+    Phase 1 is Fisher scoring, which is robust far from the optimum but only linearly
+    convergent when the model misfits (expected ≠ observed information).  Once
+    max |∇F| < ``switch`` the Hessian approximation is the last Fisher information, updated
+    by BFGS secant steps (Nocedal & Wright 2006, eq. 6.19), which converges superlinearly and
+    needs no further information matrices.
+    """
+    x = np.asarray(x0, dtype=float).copy()
+    ev = evaluate(x, gradient=True, information=True)
+    if not np.isfinite(ev.value):
+        return OptimResult(x, np.inf, np.full_like(x, np.nan), False, 0,
+                           "the starting values give a non-positive-definite implied "
+                           "covariance matrix")
+    iterations = 0
+    fallback_used = False
+    H = ev.information
+    quasi_newton = False
+    while iterations < max_iter:
+        g = ev.gradient
+        if np.max(np.abs(g)) < tol:
+            return OptimResult(x, ev.value, g, True, iterations, "converged")
+        iterations += 1
+        step = _solve(H, g)
+        slope = float(g @ step)
+        if not np.isfinite(slope) or slope <= 0:
+            step, slope = g, float(g @ g)
+        trial = _line_search(evaluate, x, ev.value, step, slope)
+        if trial is not None:
+            quasi_newton = quasi_newton or np.max(np.abs(g)) < switch
+            new = evaluate(trial, gradient=True, information=not quasi_newton)
+            if quasi_newton:
+                s_k, y_k = trial - x, new.gradient - g
+                sy = float(s_k @ y_k)
+                if sy > 1e-16 * float(np.linalg.norm(s_k) * np.linalg.norm(y_k)):
+                    Hs = H @ s_k
+                    H = H + np.outer(y_k, y_k) / sy - np.outer(Hs, Hs) / float(s_k @ Hs)
+            else:
+                H = new.information
+            x, ev = trial, new
+            continue
+        # No sufficient decrease.  Near the optimum F changes by less than its rounding
+        # error (|F| · 1e-16), so Armijo cannot see progress: take the full step if F does
+        # not rise beyond rounding and the gradient shrinks.
+        full = x - step
+        f_full = evaluate(full, gradient=True, information=True)
+        if (
+            np.isfinite(f_full.value)
+            and f_full.value <= ev.value + 1e-14 * max(1.0, abs(ev.value))
+            and np.max(np.abs(f_full.gradient)) < np.max(np.abs(g))
+        ):
+            x, ev = full, f_full
+            H = ev.information
+            quasi_newton = False
+            continue
+        if np.max(np.abs(g)) < PRECISION_LIMIT:
+            return OptimResult(
+                x, ev.value, g, True, iterations,
+                "converged (F cannot decrease further at double precision)",
+            )
+        if quasi_newton:
+            # A stale secant approximation: go back to scoring from here.
+            quasi_newton = False
+            ev = evaluate(x, gradient=True, information=True)
+            H = ev.information
+            continue
+        # Stuck far from the optimum along the scoring direction: let BFGS try once.
+        if fallback_used:
+            break
+        fallback_used = True
+        res = optimize.minimize(
+            lambda z: evaluate(z).value,
+            x,
+            jac=lambda z: evaluate(z, gradient=True).gradient,
+            method="BFGS",
+            options={"gtol": tol, "maxiter": 10 * max_iter},
+        )
+        if np.isfinite(res.fun) and res.fun <= ev.value:
+            x = res.x
+            ev = evaluate(x, gradient=True, information=True)
+            H = ev.information
+    g = ev.gradient
+    max_g = float(np.max(np.abs(g)))
+    converged = max_g < tol
+    message = "converged" if converged else (
+        f"stopped after {iterations} iterations with max |gradient| = {max_g:.3g} "
+        f"(tolerance {tol:g})"
+    )
+    return OptimResult(x, ev.value, g, converged, iterations, message)

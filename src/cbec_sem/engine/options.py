@@ -1,0 +1,99 @@
+"""Estimation options, with lavaan's defaults for ``sem()``.
+
+One frozen object carries every choice that changes a number, so a result can say exactly how
+it was made.  Defaults follow lavaan 0.6 ``sem()``/``cfa()`` (Rosseel 2012, *J. Stat. Softw.*
+48(2); ``?lavOptions``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import SpecError
+
+ESTIMATORS = ("ML",)
+INFORMATION = ("expected", "observed")
+MISSING = ("listwise",)
+GROUP_EQUAL = (
+    "loadings",
+    "intercepts",
+    "means",
+    "residuals",
+    "residual.covariances",
+    "lv.variances",
+    "lv.covariances",
+    "regressions",
+)
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """How a model is estimated.
+
+    Attributes:
+        estimator: only ``"ML"`` (normal-theory maximum likelihood) in this release.
+        information: ``"expected"`` (lavaan's default for complete-data ML) or ``"observed"``
+            (the Hessian of the log-likelihood) information for standard errors.
+        meanstructure: model the means; ``None`` means lavaan's rule (yes when there are
+            groups, or the model has ``~1`` statements).
+        std_lv: identify latent variables by fixing their variances to 1 instead of their first
+            loadings (lavaan's ``std.lv``).
+        fixed_x: treat exogenous observed covariates as fixed (their variances, covariances and
+            means are set to the sample values and not estimated), as lavaan does by default.
+        auto_cov_y: free the residual covariances among purely endogenous variables
+            (lavaan ``sem()`` default).
+        group_equal: parameter kinds constrained equal across groups (lavaan ``group.equal``).
+        group_partial: parameters (``"f =~ x2"`` strings) exempted from ``group_equal``.
+        missing: ``"listwise"`` only in this release; the number of dropped rows is reported.
+        level: confidence level of the parameter intervals.
+        tol: convergence tolerance: the largest absolute gradient element of the fit function
+            (lavaan's F = chi-square / (2N)) must fall below it.
+        max_iter: iteration limit of the optimiser.
+    """
+
+    estimator: str = "ML"
+    information: str = "expected"
+    meanstructure: bool | None = None
+    std_lv: bool = False
+    fixed_x: bool = True
+    auto_cov_y: bool = True
+    group_equal: tuple[str, ...] = ()
+    group_partial: tuple[str, ...] = ()
+    missing: str = "listwise"
+    level: float = 0.95
+    tol: float = 1e-9
+    max_iter: int = 500
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        est = self.estimator.upper()
+        object.__setattr__(self, "estimator", est)
+        if est not in ESTIMATORS:
+            raise SpecError(
+                f"estimator {self.estimator!r} is not available; choose one of {ESTIMATORS}"
+            )
+        if self.information not in INFORMATION:
+            raise SpecError(
+                f"information={self.information!r}: choose 'expected' or 'observed'"
+            )
+        if self.missing not in MISSING:
+            raise SpecError(
+                f"missing={self.missing!r} is not available yet; use 'listwise'"
+            )
+        group_equal = (
+            (self.group_equal,) if isinstance(self.group_equal, str) else tuple(self.group_equal)
+        )
+        object.__setattr__(self, "group_equal", group_equal)
+        for kind in group_equal:
+            if kind not in GROUP_EQUAL:
+                raise SpecError(
+                    f"group_equal={kind!r} is not a parameter kind; choose from {GROUP_EQUAL}"
+                )
+        partial = (
+            (self.group_partial,)
+            if isinstance(self.group_partial, str)
+            else tuple(self.group_partial)
+        )
+        object.__setattr__(self, "group_partial", partial)
+        if not 0.0 < self.level < 1.0:
+            raise SpecError(f"level={self.level} must lie strictly between 0 and 1")

@@ -1,0 +1,330 @@
+"""The parameter table: one row per model parameter, lavaan's columns, every stage reads it.
+
+:func:`build_partable` turns parsed statements into the full table that lavaan's ``lavaanify()``
+would produce for ``sem()``: the user's rows, then the rows lavaan adds by default (variances of
+every variable, covariances among exogenous latent variables and among purely endogenous
+variables, fixed exogenous covariates, intercepts and latent means), with the first loading of
+every latent variable fixed to 1 (or its variance fixed to 1 under ``std_lv``).  The variable
+roles (``lv.x``, ``lv.y``, ``ov.x``, ``ov.y``) follow lavaan's ``lav_partable_vnames()``.
+
+Columns: ``id, lhs, op, rhs, user, group, free, ustart, exo, label, plabel``.  ``free`` is the
+1-based index of the row's free parameter (0 when fixed); rows that share a label, or that
+``group_equal`` ties together, share one index.  This is the reduced parameter vector that the
+optimiser sees (lavaan ≥ 0.6 does the same for simple equality constraints, ``ceq.simple``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import IdentificationError, SpecError
+from ..spec.statements import Statement
+from .options import FitOptions
+
+PARAMETER_OPS = ("=~", "~", "~~", "~1")
+
+
+@dataclass(frozen=True)
+class VariableRoles:
+    """Names of the model's variables by role, as lavaan's ``lav_partable_vnames()`` has them."""
+
+    observed: tuple[str, ...]
+    latent: tuple[str, ...]
+    indicators: dict[str, tuple[str, ...]]
+    lv_x: tuple[str, ...]
+    lv_y: tuple[str, ...]
+    ov_x: tuple[str, ...]
+    ov_y: tuple[str, ...]
+
+
+def _unique(seq) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in seq:
+        seen.setdefault(item, None)
+    return list(seen)
+
+
+def variable_roles(statements: tuple[Statement, ...], fixed_x: bool = True) -> VariableRoles:
+    """Classify the variables of a model the way lavaan does.
+
+    ``lv.x``: latent variables that are neither indicators nor regressed on anything;
+    ``lv.y``: latent outcomes that predict nothing and indicate nothing; ``ov.y`` likewise for
+    observed variables; ``ov.x``: observed predictors that are not outcomes, indicators or
+    latent, and that the user gave no variance, covariance or intercept of their own.
+    """
+    model = [s for s in statements if not s.is_constraint]
+    for s in model:
+        if s.op == "~" and ":" in s.rhs:
+            raise SpecError(
+                f"line {s.line}: {s.source or s.lhs + ' ~ ' + s.rhs!r}: the interaction "
+                f"{s.rhs!r} needs a latent-interaction method (LMS, QML or product "
+                "indicators), which the ML engine does not estimate; remove the term to fit "
+                "the main-effects model"
+            )
+        if s.op == "|":
+            raise SpecError(
+                f"line {s.line}: {s.source!r}: thresholds ('|') need an ordinal estimator "
+                "(WLSMV), which is not available yet; treat the items as continuous"
+            )
+    latent = _unique(s.lhs for s in model if s.op == "=~")
+    lat = set(latent)
+    indicators = {
+        lv: tuple(_unique(s.rhs for s in model if s.op == "=~" and s.lhs == lv)) for lv in latent
+    }
+    v_ind = _unique(s.rhs for s in model if s.op == "=~")
+    eqs_y = _unique(s.lhs for s in model if s.op == "~")
+    eqs_x = _unique(s.rhs for s in model if s.op == "~")
+    ov_ind = [v for v in v_ind if v not in lat]
+    ov_y_all = [v for v in eqs_y if v not in lat and v not in ov_ind]
+    ov_x = [v for v in eqs_x if v not in lat and v not in ov_ind and v not in ov_y_all]
+    others = _unique(
+        name
+        for s in model
+        if s.op in ("~~", "~1")
+        for name in ((s.lhs, s.rhs) if s.op == "~~" else (s.lhs,))
+        if name not in lat
+    )
+    observed = _unique(ov_ind + ov_y_all + ov_x + others)
+    # lavaan: an exogenous covariate that the user gives a variance, covariance or intercept of
+    # its own is modelled like any other variable, not fixed.
+    user_mentioned = {
+        name
+        for s in model
+        if s.op in ("~~", "~1")
+        for name in ((s.lhs, s.rhs) if s.op == "~~" else (s.lhs,))
+    }
+    ov_x = [v for v in ov_x if v not in user_mentioned] if fixed_x else []
+    lv_x = [v for v in latent if v not in v_ind and v not in eqs_y]
+    lv_y = [v for v in latent if v in eqs_y and v not in v_ind and v not in eqs_x]
+    ov_y = [v for v in observed if v in eqs_y and v not in v_ind and v not in eqs_x]
+    return VariableRoles(
+        observed=tuple(observed),
+        latent=tuple(latent),
+        indicators=indicators,
+        lv_x=tuple(lv_x),
+        lv_y=tuple(lv_y),
+        ov_x=tuple(ov_x),
+        ov_y=tuple(ov_y),
+    )
+
+
+def _per_group(values: tuple, g: int, ngroups: int, what: str, s: Statement):
+    """The modifier value that applies to group ``g`` (0-based)."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    if len(values) != ngroups:
+        raise SpecError(
+            f"line {s.line}: {s.source!r}: the {what} vector has {len(values)} elements but "
+            f"the data have {ngroups} group(s); give one value, or one per group"
+        )
+    return values[g]
+
+
+@dataclass(frozen=True)
+class ParTable:
+    """The parameter table plus what the engine needs to read it.
+
+    Attributes:
+        frame: the table (one row per parameter, lavaan's columns).
+        roles: variable roles.
+        ngroups: number of groups.
+        group_labels: the group values, in data order.
+        meanstructure: whether means are modelled.
+        nfree: length of the free-parameter vector (distinct ``free`` indices).
+        constraints: the ``==``, ``<`` and ``>`` statements.
+        defined: the ``:=`` statements, in order.
+    """
+
+    frame: pd.DataFrame
+    roles: VariableRoles
+    ngroups: int
+    group_labels: tuple
+    meanstructure: bool
+    nfree: int
+    constraints: tuple[Statement, ...]
+    defined: tuple[Statement, ...]
+
+    def free_rows(self) -> np.ndarray:
+        """Positions of the rows holding free parameters."""
+        return np.flatnonzero(self.frame["free"].to_numpy() > 0)
+
+
+def _group_equal_kind(op: str, lhs: str, rhs: str, latent: set[str]) -> str:
+    if op == "=~":
+        return "loadings"
+    if op == "~":
+        return "regressions"
+    if op == "~1":
+        return "means" if lhs in latent else "intercepts"
+    if lhs in latent:
+        return "lv.variances" if lhs == rhs else "lv.covariances"
+    return "residuals" if lhs == rhs else "residual.covariances"
+
+
+def build_partable(
+    statements: tuple[Statement, ...],
+    options: FitOptions,
+    ngroups: int = 1,
+    group_labels: tuple = (),
+) -> ParTable:
+    """Expand parsed statements into lavaan's full parameter table for ``sem()``.
+
+    Raises:
+        SpecError: a statement the ML engine cannot estimate, or modifiers that do not fit the
+            number of groups.
+        IdentificationError: a latent variable left without a scale.
+    """
+    roles = variable_roles(statements, fixed_x=options.fixed_x)
+    model = [s for s in statements if not s.is_constraint]
+    latent = set(roles.latent)
+    meanstructure = options.meanstructure
+    if meanstructure is None:
+        meanstructure = ngroups > 1 or any(s.op == "~1" for s in model)
+
+    rows: list[dict] = []
+
+    def key(lhs: str, op: str, rhs: str) -> tuple[str, str, str]:
+        if op == "~~" and rhs < lhs:
+            return (rhs, op, lhs)
+        return (lhs, op, rhs)
+
+    for g in range(ngroups):
+        present: set[tuple[str, str, str]] = set()
+        first_loading_seen: set[str] = set()
+        for s in model:
+            k = key(s.lhs, s.op, s.rhs)
+            if k in present:
+                raise SpecError(
+                    f"line {s.line}: {s.source!r}: the parameter '{s.lhs} {s.op} {s.rhs}' is "
+                    "specified twice; merge the two statements"
+                )
+            present.add(k)
+            fixed = _per_group(s.fixed, g, ngroups, "fixed-value", s)
+            label = _per_group(s.labels, g, ngroups, "label", s)
+            start = _per_group(s.starts, g, ngroups, "start-value", s)
+            freed = bool(_per_group(s.free, g, ngroups, "free", s))
+            free = fixed is None
+            ustart = fixed if fixed is not None else start
+            if s.op == "=~" and s.lhs not in first_loading_seen:
+                first_loading_seen.add(s.lhs)
+                # lavaan's auto.fix.first: the first loading is the scale, unless the user
+                # fixed or freed it, or asked for std.lv.
+                if not options.std_lv and fixed is None and not freed:
+                    free, ustart = False, 1.0
+            rows.append(
+                dict(lhs=s.lhs, op=s.op, rhs=s.rhs, user=1, group=g + 1, free=free,
+                     ustart=ustart, exo=0, label=label or "")
+            )
+
+        def add(lhs: str, op: str, rhs: str, free: bool, ustart=None, exo: int = 0) -> None:
+            if key(lhs, op, rhs) in present:
+                return
+            present.add(key(lhs, op, rhs))
+            rows.append(
+                dict(lhs=lhs, op=op, rhs=rhs, user=0, group=g + 1, free=free,
+                     ustart=ustart, exo=exo, label="")
+            )
+
+        ov_x = set(roles.ov_x)
+        for v in roles.observed:
+            add(v, "~~", v, free=v not in ov_x, exo=int(v in ov_x))
+        for v in roles.latent:
+            if options.std_lv:
+                add(v, "~~", v, free=False, ustart=1.0)
+            else:
+                add(v, "~~", v, free=True)
+        for a, b in combinations(roles.lv_x, 2):
+            add(a, "~~", b, free=True)
+        if options.auto_cov_y:
+            for a, b in combinations(roles.lv_y + roles.ov_y, 2):
+                add(a, "~~", b, free=True)
+        for a, b in combinations(roles.ov_x, 2):
+            add(a, "~~", b, free=False, exo=1)
+        if meanstructure:
+            for v in roles.observed:
+                add(v, "~1", "", free=v not in ov_x, exo=int(v in ov_x))
+            free_means = (
+                g > 0 and "intercepts" in options.group_equal and "means" not in options.group_equal
+            )
+            for v in roles.latent:
+                add(v, "~1", "", free=free_means, ustart=None if free_means else 0.0)
+
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "id", np.arange(1, len(frame) + 1))
+    frame["plabel"] = [f".p{i}." for i in frame["id"]]
+    frame["free"] = _assign_free_indices(frame, options, latent)
+    _check_scales(frame, roles)
+    constraints = tuple(s for s in statements if s.op in ("==", "<", ">"))
+    defined = tuple(s for s in statements if s.op == ":=")
+    return ParTable(
+        frame=frame,
+        roles=roles,
+        ngroups=ngroups,
+        group_labels=tuple(group_labels) or tuple(range(1, ngroups + 1)),
+        meanstructure=bool(meanstructure),
+        nfree=int(frame["free"].max()) if len(frame) else 0,
+        constraints=constraints,
+        defined=defined,
+    )
+
+
+def _assign_free_indices(frame: pd.DataFrame, options: FitOptions, latent: set[str]) -> np.ndarray:
+    """Number the free parameters; shared labels and ``group_equal`` share a number."""
+    free = np.zeros(len(frame), dtype=int)
+    by_label: dict[str, int] = {}
+    by_group1: dict[tuple[str, str, str], int] = {}
+    partial = {p.replace(" ", "") for p in options.group_partial}
+    counter = 0
+    for i, row in enumerate(frame.itertuples(index=False)):
+        if not row.free:
+            continue
+        if row.label and row.label in by_label:
+            free[i] = by_label[row.label]
+            continue
+        k = (row.lhs, row.op, row.rhs)
+        kind = _group_equal_kind(row.op, row.lhs, row.rhs, latent)
+        name = f"{row.lhs}{row.op}{row.rhs}"
+        if (
+            row.group > 1
+            and not row.label
+            and kind in options.group_equal
+            and name not in partial
+            and k in by_group1
+        ):
+            free[i] = by_group1[k]
+            continue
+        counter += 1
+        free[i] = counter
+        if row.label:
+            by_label[row.label] = counter
+        if row.group == 1:
+            by_group1[k] = counter
+    return free
+
+
+def _check_scales(frame: pd.DataFrame, roles: VariableRoles) -> None:
+    """Every latent variable needs a fixed loading or a fixed variance (its scale)."""
+    scaled: set[tuple[int, str]] = set()
+    for group, op, lhs, rhs, free, ustart in zip(
+        frame["group"], frame["op"], frame["lhs"], frame["rhs"], frame["free"], frame["ustart"]
+    ):
+        if free:
+            continue
+        if op == "=~" and ustart is not None and not pd.isna(ustart) and ustart != 0:
+            scaled.add((group, lhs))
+        elif op == "~~" and lhs == rhs:
+            scaled.add((group, lhs))
+    for group in sorted(set(frame["group"])):
+        for lv in roles.latent:
+            if (group, lv) not in scaled:
+                raise IdentificationError(
+                    f"latent variable {lv!r} has no scale: all its loadings and its variance "
+                    "are free. Fix one loading (e.g. '1*x'), fix its variance "
+                    f"('{lv} ~~ 1*{lv}'), or fit with std_lv=True"
+                )

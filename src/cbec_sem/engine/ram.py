@@ -1,0 +1,176 @@
+"""Model matrices in the RAM form, and the model-implied moments they give.
+
+McArdle & McDonald (1984, *Br. J. Math. Stat. Psychol.* 37, 234–251): with all observed and
+latent variables stacked in one vector v = A v + u, Cov(u) = S, E(v) = (I − A)⁻¹ m, and the
+filter F = [I_p 0] that keeps the observed ones,
+
+    Σ(θ) = F B S Bᵀ Fᵀ,   μ(θ) = F B m,   B = (I − A)⁻¹.
+
+Loadings (``f =~ x``: A[x, f]), regressions (``y ~ x``: A[y, x]), variances and covariances
+(S) and intercepts (m) all live in one representation, so first-order, higher-order and
+observed-variable paths need no special cases.
+
+For derivatives every free entry is written in rank-2 form dΣ = u vᵀ + v uᵀ, dμ = d, with
+G = F B and H = B S Gᵀ (Neudecker & Satorra 1991 give the matrix derivatives):
+
+* A[i, j]:  u = G[:, i], v = H[j, :], d = G[:, i] · (B m)[j]
+* S[i, j]:  u = G[:, i], v = G[:, j] (v halved when i = j, so u vᵀ + v uᵀ = G_i G_iᵀ)
+* m[i]:     u = v = 0, d = G[:, i]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .partable import ParTable
+
+
+@dataclass(frozen=True)
+class GroupLayout:
+    """Where the free and fixed rows of one group go in A, S and m (row positions are into
+    the whole parameter table)."""
+
+    a_rows: np.ndarray
+    a_i: np.ndarray
+    a_j: np.ndarray
+    s_rows: np.ndarray
+    s_i: np.ndarray
+    s_j: np.ndarray
+    m_rows: np.ndarray
+    m_i: np.ndarray
+    free_rows: np.ndarray  # rows of this group that are free, in table order
+    free_kind: np.ndarray  # 0 = A, 1 = S, 2 = m
+    free_i: np.ndarray
+    free_j: np.ndarray
+    free_param: np.ndarray  # 0-based index into theta
+
+
+@dataclass(frozen=True)
+class GroupMoments:
+    """The implied moments of one group and the pieces their derivatives are made from."""
+
+    sigma: np.ndarray
+    mu: np.ndarray
+    B: np.ndarray
+    S: np.ndarray
+    M: np.ndarray
+    G: np.ndarray
+
+
+class RamModel:
+    """A compiled parameter table: parameter vector in, implied moments and derivatives out."""
+
+    def __init__(self, partable: ParTable) -> None:
+        self.partable = partable
+        frame = partable.frame
+        roles = partable.roles
+        self.observed = roles.observed
+        self.latent = roles.latent
+        self.variables = roles.observed + roles.latent
+        self.p = len(roles.observed)
+        self.n = len(self.variables)
+        self.nfree = partable.nfree
+        self.ngroups = partable.ngroups
+        index = {v: k for k, v in enumerate(self.variables)}
+        self.free_index = frame["free"].to_numpy(dtype=int) - 1  # -1 = fixed
+        self.base_values = frame["ustart"].to_numpy(dtype=float, na_value=np.nan).copy()
+        ops = frame["op"].to_numpy()
+        lhs = frame["lhs"].to_numpy()
+        rhs = frame["rhs"].to_numpy()
+        groups = frame["group"].to_numpy()
+        i_idx = np.array([index.get(x, -1) for x in lhs])
+        j_idx = np.array([index.get(x, -1) for x in rhs])
+        # "=~" rows point from the latent (lhs) to the indicator (rhs): A[rhs, lhs].
+        row_i = np.where(ops == "=~", j_idx, i_idx)
+        row_j = np.where(ops == "=~", i_idx, j_idx)
+        kind = np.select([np.isin(ops, ("=~", "~")), ops == "~~", ops == "~1"], [0, 1, 2], -1)
+        self.layouts: list[GroupLayout] = []
+        for g in range(1, self.ngroups + 1):
+            in_g = groups == g
+            a = np.flatnonzero(in_g & (kind == 0))
+            s = np.flatnonzero(in_g & (kind == 1))
+            m = np.flatnonzero(in_g & (kind == 2))
+            fr = np.flatnonzero(in_g & (self.free_index >= 0))
+            self.layouts.append(
+                GroupLayout(
+                    a_rows=a, a_i=row_i[a], a_j=row_j[a],
+                    s_rows=s, s_i=row_i[s], s_j=row_j[s],
+                    m_rows=m, m_i=row_i[m],
+                    free_rows=fr, free_kind=kind[fr], free_i=row_i[fr], free_j=row_j[fr],
+                    free_param=self.free_index[fr],
+                )
+            )
+        self._eye = np.eye(self.n)
+
+    # ------------------------------------------------------------------ values
+    def row_values(self, theta: np.ndarray) -> np.ndarray:
+        """The value of every table row: fixed rows their fixed value, free rows from theta."""
+        values = self.base_values.copy()
+        free = self.free_index >= 0
+        values[free] = theta[self.free_index[free]]
+        return values
+
+    def matrices(self, values: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A, S and m of group ``g`` (0-based) from row values."""
+        lay = self.layouts[g]
+        A = np.zeros((self.n, self.n))
+        A[lay.a_i, lay.a_j] = values[lay.a_rows]
+        S = np.zeros((self.n, self.n))
+        S[lay.s_i, lay.s_j] = values[lay.s_rows]
+        S[lay.s_j, lay.s_i] = values[lay.s_rows]
+        M = np.zeros(self.n)
+        M[lay.m_i] = values[lay.m_rows]
+        return A, S, M
+
+    def moments(self, theta: np.ndarray) -> list[GroupMoments]:
+        """Implied covariance matrix and mean vector of every group."""
+        values = self.row_values(theta)
+        out = []
+        for g in range(self.ngroups):
+            A, S, M = self.matrices(values, g)
+            B = np.linalg.solve(self._eye - A, self._eye)
+            G = B[: self.p]
+            sigma = G @ S @ G.T
+            sigma = 0.5 * (sigma + sigma.T)
+            out.append(GroupMoments(sigma=sigma, mu=G @ M, B=B, S=S, M=M, G=G))
+        return out
+
+    def total_covariance(self, mom: GroupMoments) -> np.ndarray:
+        """Covariance matrix of all variables, observed and latent: B S Bᵀ."""
+        return mom.B @ mom.S @ mom.B.T
+
+    def total_means(self, mom: GroupMoments) -> np.ndarray:
+        """Means of all variables: B m."""
+        return mom.B @ mom.M
+
+    # ------------------------------------------------------------- derivatives
+    def derivative_factors(
+        self, mom: GroupMoments, g: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rank-2 factors U, V (p × r) and mean derivatives D (p × r) of the free rows of
+        group ``g``, so that dΣ/dθ_k = U_k V_kᵀ + V_k U_kᵀ and dμ/dθ_k = D_k."""
+        lay = self.layouts[g]
+        r = len(lay.free_rows)
+        U = np.zeros((self.p, r))
+        V = np.zeros((self.p, r))
+        D = np.zeros((self.p, r))
+        G = mom.G
+        is_a = lay.free_kind == 0
+        is_s = lay.free_kind == 1
+        is_m = lay.free_kind == 2
+        if is_a.any():
+            H = mom.B @ mom.S @ G.T  # n × p
+            bm = mom.B @ mom.M
+            ia, ja = lay.free_i[is_a], lay.free_j[is_a]
+            U[:, is_a] = G[:, ia]
+            V[:, is_a] = H[ja].T
+            D[:, is_a] = G[:, ia] * bm[ja]
+        if is_s.any():
+            is_, js = lay.free_i[is_s], lay.free_j[is_s]
+            U[:, is_s] = G[:, is_]
+            V[:, is_s] = G[:, js] * np.where(is_ == js, 0.5, 1.0)
+        if is_m.any():
+            D[:, is_m] = G[:, lay.free_i[is_m]]
+        return U, V, D

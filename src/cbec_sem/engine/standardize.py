@@ -1,0 +1,65 @@
+"""Standardised solutions, as lavaan's ``standardizedSolution()`` defines them.
+
+With C = B S Bᵀ the model-implied covariance matrix of all variables (observed and latent) and
+sd = √diag(C):
+
+* ``std.lv`` rescales latent variables to unit variance and leaves observed ones alone;
+* ``std.all`` rescales every variable to unit variance.
+
+For a path (loading or regression) from j to i the standardised value is a_ij · sd_j / sd_i;
+a variance is s_ii / sd_i²; an intercept or mean is m_i / sd_i.  A covariance between two
+residuals (or disturbances) becomes a residual correlation s_ij / √(s_ii s_jj), lavaan's
+default since 0.6 (``cov.std = TRUE``); for exogenous variables this is their correlation.
+Defined parameters are the defining function applied to the standardised values (lavaan's
+``lav_standardize_*`` does the same).  Reference: Bollen (1989), *Structural Equations with
+Latent Variables*, pp. 349–350.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .ram import RamModel
+
+
+def standardized_rows(
+    ram: RamModel, row_values: np.ndarray, kind: str
+) -> np.ndarray:
+    """Standardised values of every table row; ``kind`` is ``"std.lv"`` or ``"std.all"``."""
+    frame = ram.partable.frame
+    ops = frame["op"].to_numpy()
+    out = np.full(len(frame), np.nan)
+    p = ram.p
+    for g, lay in enumerate(ram.layouts):
+        A, S, M = ram.matrices(row_values, g)
+        B = np.linalg.solve(np.eye(ram.n) - A, np.eye(ram.n))
+        C = B @ S @ B.T
+        sd = np.sqrt(np.clip(np.diag(C), 0.0, None))
+        if kind == "std.lv":
+            sd[:p] = 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # paths: A[i, j] * sd_j / sd_i
+            i, j = lay.a_i, lay.a_j
+            out[lay.a_rows] = row_values[lay.a_rows] * sd[j] / sd[i]
+            # (co)variances
+            i, j = lay.s_i, lay.s_j
+            vals = row_values[lay.s_rows]
+            diag = i == j
+            std = np.empty_like(vals)
+            std[diag] = vals[diag] / sd[i[diag]] ** 2
+            off = ~diag
+            si, sj = S[i[off], i[off]], S[j[off], j[off]]
+            if kind == "std.all":
+                std[off] = vals[off] / np.sqrt(si * sj)
+            else:
+                # std.lv: residual correlations among latent variables; observed residual
+                # covariances stay in their raw metric (sd = 1 for observed variables),
+                # mixed pairs are divided by the latent side's residual sd.
+                lat_i = i[off] >= p
+                lat_j = j[off] >= p
+                den = np.where(lat_i, np.sqrt(si), 1.0) * np.where(lat_j, np.sqrt(sj), 1.0)
+                std[off] = vals[off] / den
+            out[lay.s_rows] = std
+            out[lay.m_rows] = row_values[lay.m_rows] / sd[lay.m_i]
+    out[~np.isin(ops, ("=~", "~", "~~", "~1"))] = np.nan
+    return out

@@ -1,0 +1,97 @@
+"""Starting values for the free parameters.
+
+lavaan's ``start = "simple"`` rules (Rosseel 2012) with a better guess for measurement models:
+residual variances of observed variables start at half their sample variance, regressions and
+covariances at 0, intercepts at the sample means, latent means at 0.  For each latent variable
+measured by observed items, the loadings and the factor variance start from the first principal
+component of the items' covariance matrix (the classic one-factor approximation, e.g. Harman
+1976, *Modern Factor Analysis*, ch. 8), rescaled so the marker loading keeps its fixed value.
+Latent variables measured by other latent variables (higher-order factors) start with unit
+loadings and variance 0.05, as lavaan does.  A user's ``start()`` value always wins.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .partable import ParTable
+from .samplestats import SampleStats
+
+
+def _factor_start(cov: np.ndarray) -> np.ndarray:
+    """Loadings of the first principal component scaled as a one-factor solution."""
+    val, vec = np.linalg.eigh(cov)
+    load = vec[:, -1] * np.sqrt(max(val[-1], 1e-8))
+    return load if load.sum() >= 0 else -load
+
+
+def start_values(partable: ParTable, stats: SampleStats) -> np.ndarray:
+    """A starting value for every row of the table (fixed rows keep their fixed value)."""
+    frame = partable.frame
+    names = {v: k for k, v in enumerate(stats.names)}
+    latent = set(partable.roles.latent)
+    values = frame["ustart"].to_numpy(dtype=float, na_value=np.nan).copy()
+    user_start = ~np.isnan(values)
+    ops = frame["op"].to_numpy()
+    lhs = frame["lhs"].to_numpy()
+    rhs = frame["rhs"].to_numpy()
+    group = frame["group"].to_numpy() - 1
+    free = frame["free"].to_numpy() > 0
+    lv_variance: dict[tuple[int, str], float] = {}
+    loading: dict[tuple[int, str, str], float] = {}
+    for g in range(partable.ngroups):
+        cov = stats.covs[g]
+        for lv, items in partable.roles.indicators.items():
+            observed = [x for x in items if x in names]
+            if len(observed) != len(items) or not observed:
+                continue
+            idx = [names[x] for x in observed]
+            pc = _factor_start(cov[np.ix_(idx, idx)])
+            rows = np.flatnonzero((group == g) & (ops == "=~") & (lhs == lv))
+            fixed = [r for r in rows if not free[r] and not np.isnan(values[r]) and values[r] != 0]
+            scale = 1.0
+            if fixed:
+                r0 = fixed[0]
+                k0 = observed.index(rhs[r0])
+                if abs(pc[k0]) > 1e-8:
+                    scale = pc[k0] / values[r0]
+            for x, lam in zip(observed, pc):
+                loading[(g, lv, x)] = lam / scale
+            lv_variance[(g, lv)] = scale**2
+    for r in range(len(frame)):
+        if not free[r] or user_start[r]:
+            continue
+        g = group[r]
+        cov, mean = stats.covs[g], stats.means[g]
+        op, a, b = ops[r], lhs[r], rhs[r]
+        if op == "=~":
+            values[r] = loading.get((g, a, b), 1.0)
+        elif op == "~":
+            values[r] = 0.0
+        elif op == "~1":
+            values[r] = mean[names[a]] if a in names else 0.0
+        elif op == "~~":
+            if a != b:
+                values[r] = 0.0
+            elif a in latent:
+                values[r] = lv_variance.get((g, a), 0.05)
+            else:
+                values[r] = 0.5 * cov[names[a], names[a]]
+    return values
+
+
+def fixed_x_values(partable: ParTable, stats: SampleStats) -> np.ndarray:
+    """The table's ``ustart`` with exogenous covariates' (co)variances and means set to the
+    sample values (lavaan's ``fixed.x = TRUE``)."""
+    frame = partable.frame
+    values = frame["ustart"].to_numpy(dtype=float, na_value=np.nan).copy()
+    names = {v: k for k, v in enumerate(stats.names)}
+    exo = np.flatnonzero(frame["exo"].to_numpy() == 1)
+    for r in exo:
+        g = frame["group"].iat[r] - 1
+        a, op, b = frame["lhs"].iat[r], frame["op"].iat[r], frame["rhs"].iat[r]
+        if op == "~~":
+            values[r] = stats.covs[g][names[a], names[b]]
+        elif op == "~1":
+            values[r] = stats.means[g][names[a]]
+    return values
