@@ -1,0 +1,128 @@
+"""``cs.fit()``: the one call that takes a model and data to a :class:`FitResult`."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+from .engine.admissibility import admissibility_problems, identification_problems
+from .engine.estimate import estimate
+from .engine.options import FitOptions
+from .errors import (
+    AdmissibilityWarning,
+    ConvergenceWarning,
+    IdentificationWarning,
+    SpecError,
+)
+from .results import Convergence, FitResult
+from .spec.model import ModelSpec
+
+
+def as_model(model: ModelSpec | str) -> ModelSpec:
+    """A :class:`ModelSpec` from a ModelSpec or lavaan syntax text."""
+    if isinstance(model, ModelSpec):
+        return model
+    if isinstance(model, str):
+        return ModelSpec.from_lavaan(model)
+    raise SpecError(
+        f"model must be a ModelSpec (e.g. cs.paper_model()) or lavaan syntax text, not "
+        f"{type(model).__name__}"
+    )
+
+
+def fit(
+    model: ModelSpec | str,
+    data,
+    *,
+    estimator: str = "ML",
+    missing: str = "listwise",
+    ordered: Sequence[str] | bool | None = None,
+    group: str | None = None,
+    group_equal: Sequence[str] | str = (),
+    group_partial: Sequence[str] | str = (),
+    se: str = "standard",
+    bootstrap: int = 0,
+    seed: int | None = None,
+    information: str = "expected",
+    std_lv: bool = False,
+    meanstructure: bool | None = None,
+    fixed_x: bool = True,
+    level: float = 0.95,
+    alpha: float = 0.05,
+) -> FitResult:
+    """Fit a structural equation model and test its hypotheses.
+
+    Args:
+        model: a :class:`ModelSpec` (``cs.paper_model()``) or lavaan model syntax.
+        data: a DataFrame, or a :class:`~cbec_sem.survey.Survey` from ``cs.load_survey``.
+        estimator: ``"ML"`` (normal-theory maximum likelihood, lavaan's default).
+        missing: ``"listwise"``; the number of rows dropped is reported in a warning, in
+            ``summary()`` and in ``res.notes``.
+        ordered: ordinal items (WLSMV); not available in this release.
+        group: column whose values define groups for a multi-group fit.
+        group_equal: parameter kinds held equal across groups (lavaan ``group.equal``:
+            ``"loadings"``, ``"intercepts"``, ``"means"``, ``"residuals"``,
+            ``"residual.covariances"``, ``"lv.variances"``, ``"lv.covariances"``,
+            ``"regressions"``).
+        group_partial: parameters exempt from ``group_equal``, e.g. ``("visual=~x2",)``.
+        se: ``"standard"`` (information-based) standard errors.
+        bootstrap: number of bootstrap draws; not available in this release.
+        seed: seed of any randomness (reserved for the bootstrap).
+        information: ``"expected"`` (lavaan's default) or ``"observed"``.
+        std_lv: scale latent variables by fixing their variances to 1.
+        meanstructure: model means (default: when there are groups or ``~1`` statements).
+        fixed_x: treat exogenous observed covariates as fixed (lavaan's default).
+        level: confidence level of intervals.
+        alpha: significance level of hypothesis verdicts.
+
+    Returns:
+        A :class:`~cbec_sem.results.FitResult`.  A fit that did not converge, or converged to
+        an inadmissible solution, has ``converged == False`` and issues a warning.
+    """
+    spec = as_model(model)
+    if ordered:
+        raise SpecError(
+            "ordered items (WLSMV) are not available in this release; fit the items as "
+            "continuous with estimator='ML'"
+        )
+    if se != "standard" or bootstrap:
+        raise SpecError(
+            "bootstrap standard errors are not available in this release; use se='standard'"
+        )
+    options = FitOptions(
+        estimator=estimator, information=information, meanstructure=meanstructure,
+        std_lv=std_lv, fixed_x=fixed_x, group_equal=group_equal, group_partial=group_partial,
+        missing=missing, level=level,
+    )
+    est = estimate(spec.statements, data, options, group=group)
+    problems: list[str] = []
+    admissible = True
+    if est.optim.converged:
+        problems = admissibility_problems(est) + identification_problems(est)
+        admissible = not problems
+    status = Convergence(
+        optimizer_converged=est.optim.converged,
+        admissible=admissible,
+        iterations=est.optim.iterations,
+        max_gradient=est.optim.max_gradient,
+        message=est.optim.message,
+        problems=tuple(problems),
+    )
+    if not est.optim.converged:
+        warnings.warn(
+            f"the model did not converge: {est.optim.message}; estimates are not trustworthy "
+            "and standard errors and fit measures are not reported",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    for problem in problems:
+        category = IdentificationWarning if "information matrix" in problem else (
+            AdmissibilityWarning)
+        warnings.warn(problem, category, stacklevel=2)
+    notes = []
+    if est.stats.rows_dropped:
+        notes.append(
+            f"listwise deletion dropped {est.stats.rows_dropped} of {est.stats.rows_total} rows"
+        )
+    return FitResult(model=spec, estimation=est, converged=status, alpha=alpha,
+                     notes=tuple(notes))

@@ -1,0 +1,113 @@
+"""A lavaan-like plain-text summary of a fit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+
+if TYPE_CHECKING:
+    from ..results import FitResult
+
+SECTIONS = (
+    ("Latent variables", "=~"),
+    ("Regressions", "~"),
+    ("Covariances", "~~cov"),
+    ("Intercepts", "~1"),
+    ("Variances", "~~var"),
+    ("Defined parameters", ":="),
+)
+
+
+def _num(x: float, width: int = 9, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and not np.isfinite(x)):
+        return " " * width
+    return f"{x:{width}.{digits}f}"
+
+
+def _section_rows(params: pd.DataFrame, key: str) -> pd.DataFrame:
+    if key == "~~cov":
+        return params[(params["op"] == "~~") & (params["lhs"] != params["rhs"])]
+    if key == "~~var":
+        return params[(params["op"] == "~~") & (params["lhs"] == params["rhs"])]
+    return params[params["op"] == key]
+
+
+def _estimates_block(params: pd.DataFrame) -> list[str]:
+    lines = []
+    header = (f"{'':22s}{'Estimate':>9s}{'Std.Err':>9s}{'z-value':>9s}{'P(>|z|)':>9s}"
+              f"{'Std.lv':>9s}{'Std.all':>9s}")
+    for title, key in SECTIONS:
+        rows = _section_rows(params, key)
+        if rows.empty:
+            continue
+        lines += ["", f"{title}:", header]
+        current = None
+        for _, r in rows.iterrows():
+            if key in ("=~", "~", "~~cov"):
+                if r["lhs"] != current:
+                    current = r["lhs"]
+                    lines.append(f"  {r['lhs']} {r['op']}")
+                name = f"    {r['rhs']}"
+            elif key == ":=":
+                name = f"    {r['lhs']}"
+            else:
+                name = f"   .{r['lhs']}" if key == "~~var" else f"    {r['lhs']}"
+            if isinstance(r["label"], str) and r["label"] and key != ":=":
+                name += f" ({r['label']})"
+            fixed = r["se"] == 0 or not np.isfinite(r["se"])
+            lines.append(
+                f"{name:22.22s}{_num(r['est'])}"
+                + (" " * 27 if fixed else f"{_num(r['se'])}{_num(r['z'], 9, 2)}{_num(r['pvalue'])}")
+                + f"{_num(r['std.lv'])}{_num(r['std.all'])}"
+            )
+    return lines
+
+
+def render_summary(res: FitResult) -> str:
+    """The text of :meth:`FitResult.summary`."""
+    est = res.estimation
+    fm = est.fit_measures
+    st = est.stats
+    out = [f"cbec_sem {__version__}: {est.options.estimator} estimation "
+           + res.converged.describe(), ""]
+    out.append(f"  {'Estimator':40s}{est.options.estimator:>12s}")
+    out.append(f"  {'Information (standard errors)':40s}{est.options.information:>12s}")
+    out.append(f"  {'Number of free parameters':40s}{est.npar:>12d}")
+    if est.reparam.n_constraints:
+        out.append(f"  {'  of which fixed by equality constraints':40s}"
+                   f"{est.reparam.n_constraints:>12d}")
+    if st.ngroups > 1:
+        for label, n in zip(st.group_labels, st.nobs):
+            out.append(f"  {'Observations, group ' + str(label):40s}{n:>12d}")
+    used = f"{st.ntotal} of {st.rows_total}"
+    out.append(f"  {'Observations used':40s}{used:>12s}")
+    if st.rows_dropped:
+        out.append(f"  {'  dropped (listwise, missing values)':40s}{st.rows_dropped:>12d}")
+    out += ["", "Model test (likelihood ratio):"]
+    out.append(f"  {'Chi-square':40s}{fm['chisq']:12.3f}")
+    out.append(f"  {'Degrees of freedom':40s}{fm['df']:12.0f}")
+    out.append(f"  {'P-value':40s}{fm['pvalue']:12.3f}")
+    out += ["", "Fit measures:"]
+    for key, name in [("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA"),
+                      ("rmsea.ci.lower", "  90% CI lower"), ("rmsea.ci.upper", "  90% CI upper"),
+                      ("rmsea.pvalue", "  P(RMSEA <= .05)"), ("srmr", "SRMR"),
+                      ("logl", "Log-likelihood"), ("aic", "AIC"), ("bic", "BIC")]:
+        out.append(f"  {name:40s}{fm[key]:12.3f}")
+    out += _estimates_block(est.params)
+    if res.model.hypotheses:
+        out += ["", "Hypotheses:"]
+        for _, h in res.hypotheses.iterrows():
+            if np.isfinite(h["estimate"]):
+                ci = f"[{h['ci.lower']:.3f}, {h['ci.upper']:.3f}]"
+                line = (f"  {h['id']:5s}{h['kind']:13s}est {h['estimate']:7.3f}  "
+                        f"std {h['std.all']:6.3f}  CI {ci:18s} p {h['p']:.3f}  {h['verdict']}")
+            else:
+                line = f"  {h['id']:5s}{h['kind']:13s}{h['verdict']}: {h['note']}"
+            out.append(line)
+    if res.notes:
+        out += ["", "Notes:"] + [f"  - {n}" for n in res.notes]
+    return "\n".join(out)

@@ -1,0 +1,159 @@
+"""What a user reads after a fit: :class:`FitResult`, and the :class:`Convergence` status behind
+every number in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from .engine.estimate import Estimation
+from .propositions.hypotheses import hypothesis_table
+from .spec.model import ModelSpec
+
+
+@dataclass(frozen=True, eq=False)
+class Convergence:
+    """Whether a fit can be trusted.  True only when the optimiser reached the optimum **and**
+    the solution is admissible; ``res.converged == False`` for either failure.
+
+    Attributes:
+        optimizer_converged: the optimiser met its gradient criterion.
+        admissible: no negative variances, correlations beyond ±1, non-positive-definite latent
+            covariance matrices, or singular information matrix.
+        iterations: optimiser iterations.
+        max_gradient: largest absolute gradient element at the solution (F scale).
+        message: the optimiser's own words.
+        problems: each admissibility or identification problem, in plain language.
+    """
+
+    optimizer_converged: bool
+    admissible: bool
+    iterations: int
+    max_gradient: float
+    message: str
+    problems: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.optimizer_converged and self.admissible
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (bool, np.bool_)):
+            return bool(self) == bool(other)
+        if isinstance(other, Convergence):
+            return (self.optimizer_converged, self.admissible) == (
+                other.optimizer_converged, other.admissible)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(bool(self))
+
+    def describe(self) -> str:
+        """One line (plus problems) for summaries and warnings."""
+        if not self.optimizer_converged:
+            head = f"NOT CONVERGED: {self.message}"
+        else:
+            head = (f"converged after {self.iterations} iterations "
+                    f"(max |gradient| {self.max_gradient:.1e})")
+            if not self.admissible:
+                head += ", but the solution is INADMISSIBLE"
+        return "\n".join([head] + [f"  - {p}" for p in self.problems])
+
+    def __repr__(self) -> str:
+        return f"Convergence({bool(self)}: {self.describe()})"
+
+
+@dataclass(frozen=True, eq=False)
+class FitResult:
+    """A fitted model.
+
+    Attributes:
+        model: the specification that was fitted.
+        estimation: the engine's raw output (parameter table, θ̂, its covariance, sample
+            statistics, ...), for users who want to look inside.
+        converged: a :class:`Convergence` status (truthy when usable).
+        alpha: significance level of the hypothesis verdicts.
+        notes: what the fit did that the user should know (rows dropped, ...).
+    """
+
+    model: ModelSpec
+    estimation: Estimation
+    converged: Convergence
+    alpha: float = 0.05
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def params(self) -> pd.DataFrame:
+        """lavaan's ``parameterEstimates(standardized = TRUE)``: ``lhs, op, rhs, group, label,
+        est, se, z, pvalue, ci.lower, ci.upper, std.lv, std.all``, then ``:=`` rows."""
+        return self.estimation.params.copy()
+
+    @property
+    def fit_measures(self) -> pd.Series:
+        """Fit measures keyed by lavaan's ``fitMeasures()`` names."""
+        return self.estimation.fit_measures.copy()
+
+    @property
+    def partable(self) -> pd.DataFrame:
+        """The full parameter table (lavaan's ``parTable()`` columns)."""
+        return self.estimation.partable.frame.copy()
+
+    @cached_property
+    def _hypotheses(self) -> pd.DataFrame:
+        return hypothesis_table(self.estimation, self.model.hypotheses, self.alpha)
+
+    @property
+    def hypotheses(self) -> pd.DataFrame:
+        """One row per hypothesis: ``id, kind, statement, method, estimate, std.all, se,
+        ci.lower, ci.upper, ci, p, verdict, note``."""
+        return self._hypotheses.copy()
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of the free parameters."""
+        from .engine.admissibility import free_parameter_names
+
+        names = free_parameter_names(self.estimation)
+        return pd.DataFrame(self.estimation.vcov, index=names, columns=names)
+
+    @property
+    def nobs(self) -> tuple[int, ...]:
+        """Observations used, per group."""
+        return self.estimation.stats.nobs
+
+    def implied(self) -> dict:
+        """Model-implied covariance matrix (and mean vector) per group, as DataFrames."""
+        names = list(self.estimation.stats.names)
+        out = {}
+        for label, mom in zip(self.estimation.stats.group_labels,
+                              self.estimation.ram.moments(self.estimation.theta)):
+            entry = {"cov": pd.DataFrame(mom.sigma, index=names, columns=names)}
+            if self.estimation.meanstructure:
+                entry["mean"] = pd.Series(mom.mu, index=names)
+            out[label] = entry
+        return out
+
+    def rsquare(self) -> pd.DataFrame:
+        """R² of every endogenous variable (indicators and outcomes), per group: 1 minus the
+        standardised residual variance (lavaan's ``lavInspect(fit, "rsquare")``)."""
+        p = self.estimation.params
+        frame = self.estimation.partable.frame
+        endogenous = set(frame.loc[frame["op"] == "=~", "rhs"]) | set(
+            frame.loc[frame["op"] == "~", "lhs"])
+        rows = p[(p["op"] == "~~") & (p["lhs"] == p["rhs"]) & p["lhs"].isin(endogenous)]
+        return pd.DataFrame({"variable": rows["lhs"].to_numpy(), "group": rows["group"].to_numpy(),
+                             "r2": 1.0 - rows["std.all"].to_numpy()})
+
+    def summary(self) -> str:
+        """A readable, lavaan-like report: convergence, test, fit, estimates, hypotheses."""
+        from .report.summary import render_summary
+
+        return render_summary(self)
+
+    def __repr__(self) -> str:
+        fm = self.estimation.fit_measures
+        return (f"<FitResult {self.estimation.options.estimator}: chisq={fm['chisq']:.3f}, "
+                f"df={fm['df']:.0f}, cfi={fm['cfi']:.3f}, rmsea={fm['rmsea']:.3f}, "
+                f"converged={bool(self.converged)}>")
