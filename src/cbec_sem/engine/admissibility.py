@@ -26,24 +26,26 @@ def admissibility_problems(est: Estimation) -> list[str]:
     """Plain-language descriptions of everything that makes the solution inadmissible."""
     problems: list[str] = []
     frame = est.partable.frame
-    params = est.params
     G, labels = est.partable.ngroups, est.partable.group_labels
-    for r in range(len(frame)):
-        lhs, op, rhs, group = frame["lhs"].iat[r], frame["op"].iat[r], frame["rhs"].iat[r], int(
-            frame["group"].iat[r]
+    lhs = frame["lhs"].to_numpy()
+    op = frame["op"].to_numpy()
+    rhs = frame["rhs"].to_numpy()
+    group = frame["group"].to_numpy()
+    value = frame["est"].to_numpy(dtype=float)
+    std = est.params["std.all"].to_numpy(dtype=float)[: len(frame)]
+    is_var = (op == "~~") & (lhs == rhs)
+    for r in np.flatnonzero(is_var & (frame["free"].to_numpy() > 0) & (value < 0)):
+        problems.append(
+            f"negative variance{_where(group[r], G, labels)}: {lhs[r]} ~~ {lhs[r]} = "
+            f"{value[r]:.4g} (a Heywood case)"
         )
-        value = float(frame["est"].iat[r])
-        if op == "~~" and lhs == rhs and frame["free"].iat[r] > 0 and value < 0:
-            problems.append(
-                f"negative variance{_where(group, G, labels)}: {lhs} ~~ {lhs} = {value:.4g} "
-                "(a Heywood case)"
-            )
-        std = float(params["std.all"].iat[r])
-        if op in ("=~", "~~") and (op == "=~" or lhs != rhs) and np.isfinite(std) and abs(std) > 1:
-            kind = "standardised loading" if op == "=~" else "correlation"
-            problems.append(
-                f"{kind} beyond ±1{_where(group, G, labels)}: {lhs} {op} {rhs} = {std:.4g}"
-            )
+    bounded = ((op == "=~") | ((op == "~~") & ~is_var)) & np.isfinite(std) & (np.abs(std) > 1)
+    for r in np.flatnonzero(bounded):
+        kind = "standardised loading" if op[r] == "=~" else "correlation"
+        problems.append(
+            f"{kind} beyond ±1{_where(group[r], G, labels)}: {lhs[r]} {op[r]} {rhs[r]} = "
+            f"{std[r]:.4g}"
+        )
     p = est.ram.p
     if est.ram.latent:
         for g, mom in enumerate(est.ram.moments(est.theta)):

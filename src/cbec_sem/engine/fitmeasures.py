@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from .samplestats import SampleStats
 
@@ -77,9 +77,9 @@ def baseline_chisq(stats: SampleStats, exo_index: tuple[int, ...]) -> float:
 
 def _rmsea_interval(chisq: float, df: int, n: float, groups: int) -> tuple[float, float]:
     def ncp_at(prob: float) -> float:
-        if stats.chi2.cdf(chisq, df) < prob:
+        if special.chdtr(df, chisq) < prob:
             return 0.0
-        f = lambda lam: stats.ncx2.cdf(chisq, df, lam) - prob  # noqa: E731
+        f = lambda lam: special.chndtr(chisq, df, lam) - prob  # noqa: E731
         upper = max(chisq, 1.0)
         while f(upper) > 0:
             upper *= 2.0

@@ -64,7 +64,7 @@ class MLFunction:
             except np.linalg.LinAlgError:
                 return Evaluation(np.inf)
             logdet = 2.0 * np.log(np.diag(chol)).sum()
-            inv_chol = np.linalg.solve(chol, np.eye(self.p))
+            inv_chol = np.linalg.inv(chol)
             K = inv_chol.T @ inv_chol
             S = self.covs[g]
             if self.meanstructure:

@@ -255,9 +255,14 @@ def build_partable(
             for v in roles.latent:
                 add(v, "~1", "", free=free_means, ustart=None if free_means else 0.0)
 
-    frame = pd.DataFrame(rows)
+    # Plain object columns: pandas 3's Arrow-backed strings are slow to read element-wise,
+    # and every stage reads these columns.
+    frame = pd.DataFrame(
+        {k: pd.Series([r[k] for r in rows], dtype=object if k in ("lhs", "op", "rhs", "label")
+                      else None) for k in rows[0]}
+    ) if rows else pd.DataFrame(rows)
     frame.insert(0, "id", np.arange(1, len(frame) + 1))
-    frame["plabel"] = [f".p{i}." for i in frame["id"]]
+    frame["plabel"] = pd.Series([f".p{i}." for i in frame["id"]], dtype=object)
     frame["free"] = _assign_free_indices(frame, options, latent)
     _check_scales(frame, roles)
     constraints = tuple(s for s in statements if s.op in ("==", "<", ">"))

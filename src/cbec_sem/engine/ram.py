@@ -130,7 +130,7 @@ class RamModel:
         out = []
         for g in range(self.ngroups):
             A, S, M = self.matrices(values, g)
-            B = np.linalg.solve(self._eye - A, self._eye)
+            B = np.linalg.inv(self._eye - A)
             G = B[: self.p]
             sigma = G @ S @ G.T
             sigma = 0.5 * (sigma + sigma.T)
