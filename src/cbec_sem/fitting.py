@@ -120,6 +120,15 @@ def fit(
             AdmissibilityWarning)
         warnings.warn(problem, category, stacklevel=2)
     notes = []
+    if est.partable.ngroups > 1:
+        shared = sorted({lab for s in spec.statements if len(s.labels) == 1
+                         for lab in s.labels if lab})
+        if shared:
+            notes.append(
+                f"the label(s) {', '.join(shared)} apply to every group, so their parameters "
+                "are held equal across groups (lavaan does the same); write c(a1, a2)*x for "
+                "group-specific labels"
+            )
     if est.stats.rows_dropped:
         notes.append(
             f"listwise deletion dropped {est.stats.rows_dropped} of {est.stats.rows_total} rows"

@@ -38,6 +38,9 @@ def _section_rows(params: pd.DataFrame, key: str) -> pd.DataFrame:
 
 def _estimates_block(params: pd.DataFrame) -> list[str]:
     lines = []
+    # lavaan marks residual (co)variances and intercepts of endogenous variables with a dot.
+    endogenous = set(params.loc[params["op"] == "=~", "rhs"]) | set(
+        params.loc[params["op"] == "~", "lhs"])
     header = (f"{'':22s}{'Estimate':>9s}{'Std.Err':>9s}{'z-value':>9s}{'P(>|z|)':>9s}"
               f"{'Std.lv':>9s}{'Std.all':>9s}")
     for title, key in SECTIONS:
@@ -55,7 +58,8 @@ def _estimates_block(params: pd.DataFrame) -> list[str]:
             elif key == ":=":
                 name = f"    {r['lhs']}"
             else:
-                name = f"   .{r['lhs']}" if key == "~~var" else f"    {r['lhs']}"
+                dot = "." if r["lhs"] in endogenous else " "
+                name = f"   {dot}{r['lhs']}"
             if isinstance(r["label"], str) and r["label"] and key != ":=":
                 name += f" ({r['label']})"
             fixed = r["se"] == 0 or not np.isfinite(r["se"])
@@ -97,16 +101,28 @@ def render_summary(res: FitResult) -> str:
                       ("rmsea.pvalue", "  P(RMSEA <= .05)"), ("srmr", "SRMR"),
                       ("logl", "Log-likelihood"), ("aic", "AIC"), ("bic", "BIC")]:
         out.append(f"  {name:40s}{fm[key]:12.3f}")
-    out += _estimates_block(est.params)
+    params = est.params
+    if st.ngroups == 1:
+        out += _estimates_block(params)
+    else:
+        for g, label in enumerate(st.group_labels, start=1):
+            out += ["", f"Group {g} [{label}]:"]
+            out += _estimates_block(params[params["group"] == g])
+        defined = params[params["op"] == ":="]
+        if not defined.empty:
+            out += _estimates_block(defined)
     if res.model.hypotheses:
         out += ["", "Hypotheses:"]
         for _, h in res.hypotheses.iterrows():
+            if "group" in h and h["group"] is not None:
+                h = h.copy()
+                h["id"] = f"{h['id']} [{h['group']}]"
             if np.isfinite(h["estimate"]):
                 ci = f"[{h['ci.lower']:.3f}, {h['ci.upper']:.3f}]"
-                line = (f"  {h['id']:5s}{h['kind']:13s}est {h['estimate']:7.3f}  "
+                line = (f"  {h['id']:5s} {h['kind']:12s}est {h['estimate']:7.3f}  "
                         f"std {h['std.all']:6.3f}  CI {ci:18s} p {h['p']:.3f}  {h['verdict']}")
             else:
-                line = f"  {h['id']:5s}{h['kind']:13s}{h['verdict']}: {h['note']}"
+                line = f"  {h['id']:5s} {h['kind']:12s}{h['verdict']}: {h['note']}"
             out.append(line)
     if res.notes:
         out += ["", "Notes:"] + [f"  - {n}" for n in res.notes]
