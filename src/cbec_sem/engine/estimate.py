@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, IdentificationError
+from ..errors import DataError, EstimationError, IdentificationError, SpecError
 from ..spec.statements import Statement
 from .constraints import ExpressionSpace, Reparametrization, equality_reparametrization
 from .fitmeasures import FitInputs, count_moments, fit_measures
@@ -23,9 +23,10 @@ from .optimizer import OptimResult, fisher_scoring
 from .options import FitOptions
 from .partable import ParTable, build_partable, variable_roles
 from .ram import RamModel
-from .samplestats import SampleStats, sample_stats
+from .samplestats import SampleStats, as_frame, sample_stats
 from .standardize import standardized_rows
 from .start import fixed_x_values, start_values
+from .threads import single_threaded_blas
 
 #: Below this ratio of smallest to largest eigenvalue the information matrix is called singular.
 SINGULAR_INFORMATION = 1e-10
@@ -79,7 +80,14 @@ def prepare(
 ) -> tuple[ParTable, SampleStats]:
     """Validate the data against the model and build the parameter table."""
     roles = variable_roles(statements, fixed_x=options.fixed_x)
-    stats = sample_stats(data, roles.observed, group=group, missing=options.missing)
+    frame = as_frame(data)
+    clash = [lv for lv in roles.latent if lv in frame.columns]
+    if clash:  # lavaan stops here too: the name would mean two different variables.
+        raise SpecError(
+            f"the latent variable(s) {', '.join(map(repr, clash))} have the name of a column "
+            "in the data; rename the latent variable in the model, or drop the column"
+        )
+    stats = sample_stats(frame, roles.observed, group=group, missing=options.missing)
     partable = build_partable(statements, options, stats.ngroups, stats.group_labels)
     return partable, stats
 
@@ -97,6 +105,16 @@ def estimate(
             rows than free parameters.
         IdentificationError: more free parameters than sample moments.
     """
+    with single_threaded_blas():
+        return _estimate(statements, data, options, group)
+
+
+def _estimate(
+    statements: tuple[Statement, ...],
+    data,
+    options: FitOptions,
+    group: str | None,
+) -> Estimation:
     partable, stats = prepare(statements, data, options, group)
     ram = RamModel(partable)
     space = ExpressionSpace(partable, ram)
@@ -132,6 +150,18 @@ def estimate(
         return ev
 
     optim = fisher_scoring(evaluate_x, reparam.x(theta_start), options.tol, options.max_iter)
+    if not np.isfinite(optim.value):
+        # lavaan stops here too ("initial model-implied matrix (Sigma) is not positive definite").
+        f = partable.frame
+        odd = f[(f["op"] == "~~") & (f["lhs"] == f["rhs"]) & (f["free"] == 0) & (f["ustart"] <= 0)]
+        culprits = ", ".join(f"{a} ~~ {v:g}*{a}" for a, v in zip(odd["lhs"], odd["ustart"]))
+        raise EstimationError(
+            "the starting values give a non-positive-definite model-implied covariance matrix, "
+            "so the fit cannot start"
+            + (f": the fixed variance(s) {culprits} cannot be right; free them or fix them to a "
+               "positive value" if culprits else
+               "; check the model's fixed values, or give starting values with start()")
+        )
     theta = reparam.theta(optim.x)
     if options.information == "observed":
         info_x = observed_information_x(function.evaluate, reparam, optim.x)
