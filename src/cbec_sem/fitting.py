@@ -49,6 +49,7 @@ def fit(
     fixed_x: bool = True,
     level: float = 0.95,
     alpha: float = 0.05,
+    max_iter: int = 500,
 ) -> FitResult:
     """Fit a structural equation model and test its hypotheses.
 
@@ -74,6 +75,7 @@ def fit(
         fixed_x: treat exogenous observed covariates as fixed (lavaan's default).
         level: confidence level of intervals.
         alpha: significance level of hypothesis verdicts.
+        max_iter: iteration limit of the optimiser.
 
     Returns:
         A :class:`~cbec_sem.results.FitResult`.  A fit that did not converge, or converged to
@@ -85,14 +87,19 @@ def fit(
             "ordered items (WLSMV) are not available in this release; fit the items as "
             "continuous with estimator='ML'"
         )
-    if se != "standard" or bootstrap:
+    if bootstrap or se == "bootstrap":
         raise SpecError(
-            "bootstrap standard errors are not available in this release; use se='standard'"
+            f"bootstrap={bootstrap!r}, se={se!r}: bootstrap standard errors are not available "
+            "in this release; use se='standard' and bootstrap=0"
         )
+    if se != "standard":
+        raise SpecError(f"se={se!r} is not available in this release; use se='standard'")
+    if not 0.0 < alpha < 1.0:
+        raise SpecError(f"alpha={alpha} must lie strictly between 0 and 1 (e.g. 0.05)")
     options = FitOptions(
         estimator=estimator, information=information, meanstructure=meanstructure,
         std_lv=std_lv, fixed_x=fixed_x, group_equal=group_equal, group_partial=group_partial,
-        missing=missing, level=level,
+        missing=missing, level=level, max_iter=max_iter,
     )
     est = estimate(spec.statements, data, options, group=group)
     problems: list[str] = []
@@ -111,7 +118,9 @@ def fit(
     if not est.optim.converged:
         warnings.warn(
             f"the model did not converge: {est.optim.message}; estimates are not trustworthy "
-            "and standard errors and fit measures are not reported",
+            "and standard errors and fit measures are not reported; check the model for "
+            "misspecification, rescale variables whose variances differ by orders of "
+            "magnitude, or give starting values with start()",
             ConvergenceWarning,
             stacklevel=2,
         )

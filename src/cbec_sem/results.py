@@ -102,7 +102,13 @@ class FitResult:
 
     @cached_property
     def _hypotheses(self) -> pd.DataFrame:
-        return hypothesis_table(self.estimation, self.model.hypotheses, self.alpha)
+        table = hypothesis_table(self.estimation, self.model.hypotheses, self.alpha)
+        if self.converged.optimizer_converged and not self.converged.admissible:
+            tested = table["p"].notna()
+            caution = "the solution is inadmissible (see res.converged): interpret with care"
+            table.loc[tested, "note"] = [
+                f"{n}; {caution}" if n else caution for n in table.loc[tested, "note"]]
+        return table
 
     @property
     def hypotheses(self) -> pd.DataFrame:

@@ -154,7 +154,8 @@ def _estimate(
         # lavaan stops here too ("initial model-implied matrix (Sigma) is not positive definite").
         f = partable.frame
         odd = f[(f["op"] == "~~") & (f["lhs"] == f["rhs"]) & (f["free"] == 0) & (f["ustart"] <= 0)]
-        culprits = ", ".join(f"{a} ~~ {v:g}*{a}" for a, v in zip(odd["lhs"], odd["ustart"]))
+        culprits = ", ".join(dict.fromkeys(  # once, not once per group
+            f"{a} ~~ {v:g}*{a}" for a, v in zip(odd["lhs"], odd["ustart"])))
         raise EstimationError(
             "the starting values give a non-positive-definite model-implied covariance matrix, "
             "so the fit cannot start"

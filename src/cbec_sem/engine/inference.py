@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from .constraints import Reparametrization
 from .ml import Evaluation
@@ -56,8 +56,8 @@ def wald(est: np.ndarray, se: np.ndarray, level: float) -> dict[str, np.ndarray]
     """z, two-sided p and the symmetric confidence interval for estimates with SEs."""
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, est / se, np.nan)
-    p = 2.0 * stats.norm.sf(np.abs(z))
-    crit = stats.norm.ppf(0.5 + level / 2.0)
+    p = 2.0 * special.ndtr(-np.abs(z))
+    crit = special.ndtri(0.5 + level / 2.0)
     return {
         "z": z,
         "pvalue": p,

@@ -95,5 +95,7 @@ class FitOptions:
             else tuple(self.group_partial)
         )
         object.__setattr__(self, "group_partial", partial)
+        if not (isinstance(self.max_iter, int) and self.max_iter > 0):
+            raise SpecError(f"max_iter={self.max_iter!r} must be a positive whole number")
         if not 0.0 < self.level < 1.0:
             raise SpecError(f"level={self.level} must lie strictly between 0 and 1")

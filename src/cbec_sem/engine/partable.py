@@ -310,6 +310,14 @@ def _assign_free_indices(frame: pd.DataFrame, options: FitOptions, latent: set[s
             by_label[row.label] = counter
         if row.group == 1:
             by_group1[k] = counter
+    known = {f"{r.lhs}{r.op}{r.rhs}" for r in frame.itertuples(index=False)}
+    unknown = [p for p in options.group_partial if p.replace(" ", "") not in known]
+    if unknown:
+        raise SpecError(
+            f"group_partial names parameter(s) the model does not have: "
+            f"{', '.join(map(repr, unknown))}; write them as in the parameter table, e.g. "
+            "'visual =~ x2' or 'x1 ~1'"
+        )
     return free
 
 

@@ -11,13 +11,13 @@ Sample covariances use the divisor N, as lavaan does for ML (``likelihood = "nor
 from __future__ import annotations
 
 import difflib
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError, DataWarning
+from ..survey._warn import warn
 
 
 @dataclass(frozen=True)
@@ -72,18 +72,23 @@ def as_frame(data) -> pd.DataFrame:
 
 def _check_columns(frame: pd.DataFrame, names: tuple[str, ...], group: str | None) -> None:
     columns = [str(c) for c in frame.columns]
-    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    wanted = list(names) + ([group] if group else [])
+    # Only the columns the fit reads must be unambiguous; other duplicates are harmless.
+    dupes = sorted({c for c in columns if columns.count(c) > 1 and c in wanted})
     if dupes:
         raise DataError(
-            f"the data have duplicate column names: {', '.join(dupes)}; rename them so each "
-            "column is one variable"
+            f"the data have duplicate column names: {', '.join(map(repr, dupes))} "
+            f"({', '.join(str(columns.count(c)) for c in dupes)} columns); rename them so "
+            "each column is one variable"
         )
-    wanted = list(names) + ([group] if group else [])
     missing = [n for n in wanted if n not in frame.columns]
     if missing:
+        lower = {c.lower(): c for c in columns}
         hints = []
         for n in missing:
-            close = difflib.get_close_matches(n, columns, n=1)
+            # A case-only difference ('X9' for 'x9') first, then a close spelling.
+            close = [lower[n.lower()]] if n.lower() in lower else difflib.get_close_matches(
+                n, columns, n=1)
             hints.append(f"{n!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise DataError(
             f"the model uses column(s) the data lack: {', '.join(hints)}; rename the columns "
@@ -97,18 +102,35 @@ def _numeric_block(frame: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
         col = frame[name]
         if pd.api.types.is_bool_dtype(col):
             col = col.astype(float)
+        if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(col):
+            raise DataError(
+                f"column {name!r} holds dates or durations ({col.dtype}), not answers; "
+                "convert it to a number first or remove it from the model"
+            )
         if not pd.api.types.is_numeric_dtype(col):
             coerced = pd.to_numeric(col, errors="coerce")
             bad = col.notna() & coerced.isna()
             if bad.any():
                 pos = int(np.flatnonzero(bad.to_numpy())[0])
+                values = sorted({repr(v) for v in col[bad]})
+                shown = ", ".join(values[:5]) + (", ..." if len(values) > 5 else "")
                 raise DataError(
-                    f"column {name!r} is not numeric: row {pos} holds {col.iloc[pos]!r} "
-                    f"({int(bad.sum())} non-numeric cell(s) in all); recode it, or load the "
-                    "file with cs.load_survey(), which reports and blanks such cells"
+                    f"column {name!r} is not numeric: row {col.index[pos]!r} holds "
+                    f"{col.iloc[pos]!r} ({int(bad.sum())} non-numeric cell(s) in all; values "
+                    f"{shown}); recode it (if a value marks a missing answer, replace it by "
+                    "NaN), or load the file with cs.load_survey(), which reports and blanks "
+                    "such cells"
                 )
             col = coerced
-        out[:, k] = col.to_numpy(dtype=float, na_value=np.nan)
+        values = col.to_numpy(dtype=float, na_value=np.nan)
+        infinite = np.isinf(values)
+        if infinite.any():
+            pos = int(np.flatnonzero(infinite)[0])
+            raise DataError(
+                f"column {name!r} holds an infinite value in row {frame.index[pos]!r} "
+                f"({int(infinite.sum())} in all); replace it by a valid answer or NaN"
+            )
+        out[:, k] = values
     return out
 
 
@@ -149,11 +171,10 @@ def sample_stats(
         codes = np.zeros(rows_total, dtype=int)
     dropped = int((~keep).sum())
     if dropped:
-        warnings.warn(
+        warn(
             f"listwise deletion dropped {dropped} of {rows_total} rows with missing values on "
             "the model's variables",
             DataWarning,
-            stacklevel=3,
         )
     means, covs, blocks, nobs = [], [], [], []
     for g, label in enumerate(labels):
@@ -161,7 +182,13 @@ def sample_stats(
         where = f" in group {label!r}" if group is not None else ""
         n = block.shape[0]
         if n < 2:
-            raise DataError(f"only {n} complete row(s){where}; a covariance needs at least two")
+            in_group = codes == g
+            empty = [names[k] for k in np.flatnonzero(np.isnan(x[in_group]).all(axis=0))]
+            raise DataError(
+                f"only {n} complete row(s){where}; a covariance needs at least two"
+                + (f"; column(s) {', '.join(map(repr, empty))} are empty (all values missing)"
+                   if empty and in_group.any() else "")
+            )
         mean = block.mean(axis=0)
         centred = block - mean
         cov = centred.T @ centred / n
@@ -177,10 +204,13 @@ def sample_stats(
         eig, vec = np.linalg.eigh(corr)
         if eig[0] < 1e-10:
             involved = [names[k] for k in np.flatnonzero(np.abs(vec[:, 0]) > 0.1)]
+            few = n <= len(names)
             raise DataError(
-                f"the sample covariance matrix{where} is singular: the columns "
-                f"{', '.join(involved)} are linearly dependent (or there are fewer rows, {n}, "
-                f"than variables, {len(names)}); drop a redundant item"
+                f"the sample covariance matrix{where} is singular: "
+                + (f"there are only {n} complete rows for {len(names)} variables; collect more "
+                   "responses or drop items" if few else
+                   f"the columns {', '.join(involved)} are linearly dependent (one is a "
+                   "combination of the others, e.g. a sum score); drop a redundant item")
             )
         means.append(mean)
         covs.append(cov)

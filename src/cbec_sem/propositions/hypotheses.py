@@ -124,6 +124,10 @@ def hypothesis_table(
                 row["method"] = {"interaction": "LMS / QML", "moderation": "LMS / QML",
                                  "necessity": "NCA"}[h.kind]
                 row["note"] = NOT_BUILT[h.kind]
+            if not est.optim.converged and h.kind in ("path", "indirect"):
+                # No verdict from a point the optimiser merely stopped at.
+                row.update(se=np.nan, p=np.nan, **{"ci.lower": np.nan, "ci.upper": np.nan})
+                row["note"] = "the model did not converge, so there is no test (see res.converged)"
             if np.isfinite(row["estimate"]):
                 row["ci"] = (float(row["ci.lower"]), float(row["ci.upper"]))
                 row["verdict"] = _verdict(row["estimate"], row["ci.lower"], row["ci.upper"],

@@ -117,7 +117,7 @@ def render_summary(res: FitResult) -> str:
             if "group" in h and h["group"] is not None:
                 h = h.copy()
                 h["id"] = f"{h['id']} [{h['group']}]"
-            if np.isfinite(h["estimate"]):
+            if np.isfinite(h["p"]):
                 ci = f"[{h['ci.lower']:.3f}, {h['ci.upper']:.3f}]"
                 line = (f"  {h['id']:5s} {h['kind']:12s}est {h['estimate']:7.3f}  "
                         f"std {h['std.all']:6.3f}  CI {ci:18s} p {h['p']:.3f}  {h['verdict']}")
