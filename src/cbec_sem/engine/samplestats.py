@@ -72,7 +72,13 @@ def as_frame(data) -> pd.DataFrame:
 
 def _check_columns(frame: pd.DataFrame, names: tuple[str, ...], group: str | None) -> None:
     columns = [str(c) for c in frame.columns]
-    wanted = list(names) + ([group] if group else [])
+    if group is not None and group not in frame.columns:
+        close = difflib.get_close_matches(group, [str(c) for c in frame.columns], n=1)
+        raise DataError(
+            f"the group variable {group!r} is not a column of the data"
+            + (f" (did you mean {close[0]!r}?)" if close else "")
+        )
+    wanted = list(names)
     # Only the columns the fit reads must be unambiguous; other duplicates are harmless.
     dupes = sorted({c for c in columns if columns.count(c) > 1 and c in wanted})
     if dupes:

@@ -1,0 +1,325 @@
+"""The ``cbec-sem`` command.
+
+::
+
+    cbec-sem example [--summary] [--out PATH]
+    cbec-sem fit DATA --model FILE [--estimator ML] [--group COL]
+                 [--group-equal loadings,intercepts] [--information expected|observed]
+                 [--scale LOW,HIGH] [--summary] [--out PATH]
+    cbec-sem --version
+
+Tables go to stdout; warnings (``warning: ...``), survey-check findings (``note: ...``) and
+errors (``error: ...``, exit code 2, never a traceback) go to stderr.  The formatting lives in
+:mod:`cbec_sem.report.tables`, so notebooks print the same tables.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import typer
+import yaml
+
+import cbec_sem as cs
+
+from .errors import CbecSemError, CbecSemWarning
+from .report.tables import fit_table_text, hypothesis_table_text
+
+LAVAAN_SUFFIXES = (".lav", ".lavaan", ".txt", ".model")
+MAPPING_SUFFIXES = (".yaml", ".yml", ".toml")
+OUT_SUFFIXES = (".csv", ".json")
+
+app = typer.Typer(
+    name="cbec-sem",
+    help="Fit the CBEC supply-chain innovation model (or any lavaan model) to survey data "
+    "and test its hypotheses.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class CliError(Exception):
+    """A problem with the command line itself (a file name, an option value)."""
+
+
+# ---------------------------------------------------------------------------- stderr reporting
+
+
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split())
+
+
+@contextmanager
+def _reporting() -> Iterator[None]:
+    """Print warnings as ``warning:`` lines; turn expected failures into ``error:`` + exit 2."""
+    seen: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = _one_line(message)
+        if text not in seen:  # each distinct warning once
+            seen.add(text)
+            typer.echo(f"warning: {text}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", CbecSemWarning)
+        warnings.showwarning = show
+        try:
+            yield
+        except BrokenPipeError:
+            raise  # click handles a closed pipe (`cbec-sem example | head`) itself
+        except (CbecSemError, CliError, OSError, UnicodeDecodeError) as exc:
+            typer.echo(f"error: {_describe(exc)}", err=True)
+            raise typer.Exit(code=2) from None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        return f"file not found: {exc.filename}"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.strerror or exc}: {exc.filename}"
+    return _one_line(exc)
+
+
+# ---------------------------------------------------------------------------- inputs
+
+
+def _read_model(path: Path) -> cs.ModelSpec:
+    """A model from a lavaan-syntax file, or from a YAML/TOML file that maps items onto the
+    paper's constructs (``items:``, optional ``hypotheses:``) or holds lavaan syntax
+    (``model:``, optional ``hypotheses:`` picking the paper's hypotheses by id)."""
+    suffix = path.suffix.lower()
+    if suffix not in LAVAAN_SUFFIXES + MAPPING_SUFFIXES:
+        raise CliError(
+            f"model file {str(path)!r}: unknown extension {path.suffix!r}; use lavaan syntax "
+            f"({', '.join(LAVAAN_SUFFIXES)}) or an item mapping ({', '.join(MAPPING_SUFFIXES)})"
+        )
+    text = path.read_text(encoding="utf-8")
+    if suffix in LAVAAN_SUFFIXES:
+        return cs.ModelSpec.from_lavaan(text)
+    content = _parse_mapping(path, text)
+    if not isinstance(content, Mapping):
+        raise CliError(
+            f"model file {str(path)!r} must be a mapping with 'items' (construct -> item "
+            "names) or 'model' (lavaan syntax)"
+        )
+    unknown = sorted(set(content) - {"items", "hypotheses", "model"}, key=str)
+    if unknown:
+        raise CliError(
+            f"model file {str(path)!r}: unknown key(s) {unknown}; the keys are 'items', "
+            "'hypotheses' and 'model'"
+        )
+    hypotheses = content.get("hypotheses")
+    if hypotheses is not None and not isinstance(hypotheses, list):
+        raise CliError(
+            f"model file {str(path)!r}: 'hypotheses' must be a list of ids, e.g. [H1, H2]"
+        )
+    if "model" in content:
+        if "items" in content:
+            raise CliError(
+                f"model file {str(path)!r} has both 'items' and 'model'; give one of them"
+            )
+        if not isinstance(content["model"], str):
+            raise CliError(f"model file {str(path)!r}: 'model' must be lavaan syntax text")
+        chosen = () if hypotheses is None else cs.paper_model(hypotheses=hypotheses).hypotheses
+        return cs.ModelSpec.from_lavaan(content["model"], hypotheses=chosen)
+    if "items" not in content:
+        raise CliError(
+            f"model file {str(path)!r} needs 'items' (construct -> item names) or 'model'"
+        )
+    return cs.paper_model(items=content["items"], hypotheses=hypotheses)
+
+
+def _parse_mapping(path: Path, text: str) -> Any:
+    """The content of a YAML or TOML file; a syntax error becomes one readable line."""
+    if path.suffix.lower() == ".toml":
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise CliError(f"model file {str(path)!r} is not valid TOML: {exc}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc)
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise CliError(
+            f"model file {str(path)!r} is not valid YAML: {_one_line(problem)}{where}"
+        ) from None
+
+
+def _parse_scale(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        low, high = (float(p) for p in parts)
+    except ValueError:
+        raise CliError(f"--scale {text!r}: write the lowest and highest answer, e.g. 1,7") from None
+    return low, high
+
+
+def _check_out(out: Path | None) -> None:
+    if out is not None and out.suffix.lower() not in OUT_SUFFIXES:
+        raise CliError(
+            f"--out {str(out)!r}: unknown extension {out.suffix!r}; use .csv (parameter "
+            "table) or .json (fit measures, parameters and hypotheses)"
+        )
+
+
+def _report_checks(survey: cs.Survey) -> None:
+    """Survey-check findings of severity error or warning, as ``note:`` lines on stderr."""
+    shown = survey.checks[survey.checks["severity"].isin(["error", "warning"])]
+    for _, row in shown.iterrows():
+        typer.echo(
+            f"note: survey check {row['check']} ({row['severity']}): {_one_line(row['message'])}",
+            err=True,
+        )
+
+
+# ---------------------------------------------------------------------------- outputs
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready value: NaN and None -> None, numpy scalars -> Python, tuples -> lists."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def result_record(res: cs.FitResult) -> dict[str, Any]:
+    """What ``--out x.json`` writes: fit measures, parameters, hypotheses, convergence."""
+    return _plain({
+        "fit_measures": res.fit_measures.to_dict(),
+        "params": res.params.to_dict(orient="records"),
+        "hypotheses": res.hypotheses.to_dict(orient="records"),
+        "converged": bool(res.converged),
+        "convergence": res.converged.describe(),
+    })
+
+
+def _write_out(res: cs.FitResult, out: Path) -> None:
+    if out.suffix.lower() == ".csv":
+        res.params.to_csv(out, index=False)
+    else:
+        out.write_text(json.dumps(result_record(res), indent=2, allow_nan=False) + "\n",
+                       encoding="utf-8")
+    typer.echo(f"wrote {out}", err=True)
+
+
+def _print_result(res: cs.FitResult, summary: bool) -> None:
+    if summary:
+        typer.echo(res.summary())
+        return
+    est = res.estimation
+    typer.echo(f"cbec_sem {cs.__version__}: {est.options.estimator} fit "
+               + res.converged.describe())
+    typer.echo("")
+    typer.echo(fit_table_text(res))
+    typer.echo("")
+    typer.echo(hypothesis_table_text(res))
+    for note in res.notes:
+        typer.echo(f"note: {note}")
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cbec-sem {cs.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.",
+    )] = False,
+) -> None:
+    """Fit the CBEC supply-chain innovation model (or any lavaan model) to survey data and test
+    its hypotheses."""
+
+
+SummaryOption = Annotated[bool, typer.Option(
+    "--summary", help="Print the full lavaan-like summary instead of the two tables.")]
+OutOption = Annotated[Path | None, typer.Option(
+    "--out", help="Write results: .csv = parameter table, .json = fit measures, parameters, "
+    "hypotheses and convergence.", dir_okay=False)]
+
+
+@app.command()
+def example(summary: SummaryOption = False, out: OutOption = None) -> None:
+    """Fit the paper model to the bundled (synthetic) example survey of 400 CBEC firms."""
+    with _reporting():
+        _check_out(out)
+        model = cs.paper_model()
+        survey = cs.load_survey(cs.datasets.example_survey(), scale=(1, 7),
+                                items=model.observed_variables, id_column="firm_id")
+        _report_checks(survey)
+        res = cs.fit(model, survey)
+        _print_result(res, summary)
+        if out is not None:
+            _write_out(res, out)
+
+
+@app.command()
+def fit(
+    data: Annotated[Path, typer.Argument(
+        help="Survey file: CSV, Excel, SPSS .sav, Stata .dta or Parquet.", dir_okay=False)],
+    model: Annotated[Path, typer.Option(
+        "--model", "-m", help="lavaan syntax (.lav, .lavaan, .txt, .model) or a YAML/TOML file "
+        "mapping your items onto the paper's constructs (items: {TA: [q1, q2, q3], ...}).",
+        dir_okay=False)],
+    estimator: Annotated[str, typer.Option(help="Estimator.")] = "ML",
+    group: Annotated[str | None, typer.Option(
+        help="Column whose values define groups (multi-group fit).")] = None,
+    group_equal: Annotated[str, typer.Option(
+        help="Comma-separated parameter kinds held equal across groups, e.g. "
+        "loadings,intercepts.")] = "",
+    information: Annotated[str, typer.Option(
+        help="Information matrix for standard errors: expected or observed.")] = "expected",
+    scale: Annotated[str | None, typer.Option(
+        help="Answer scale of every item as LOW,HIGH (e.g. 1,7), for the range checks.")] = None,
+    summary: SummaryOption = False,
+    out: OutOption = None,
+) -> None:
+    """Fit a model to a survey file and test its hypotheses."""
+    with _reporting():
+        _check_out(out)
+        spec = _read_model(model)
+        survey = cs.load_survey(data, items=spec.observed_variables, scale=_parse_scale(scale))
+        _report_checks(survey)
+        kinds = tuple(k.strip() for k in group_equal.split(",") if k.strip())
+        res = cs.fit(spec, survey, estimator=estimator, group=group, group_equal=kinds,
+                     information=information)
+        _print_result(res, summary)
+        if out is not None:
+            _write_out(res, out)
+
+
+def main() -> None:
+    """Entry point of the ``cbec-sem`` console script."""
+    app(prog_name="cbec-sem")
+
+
+if __name__ == "__main__":
+    main()
