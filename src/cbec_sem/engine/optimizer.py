@@ -53,16 +53,21 @@ def _solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
         return np.linalg.lstsq(H + ridge * np.eye(len(g)), g, rcond=None)[0]
 
 
-def _line_search(evaluate, x, value, step, slope):
-    """Backtrack (Armijo rule) along −step until F decreases enough."""
+def _line_search(evaluate, x, value, step, slope, derivatives):
+    """Backtrack (Armijo rule) along −step until F decreases enough.
+
+    The full step is evaluated with its derivatives (``derivatives`` gives the keyword
+    arguments), since it is usually accepted and they are needed next; shorter steps are
+    evaluated for F alone.  Returns the accepted point and its evaluation, or ``None``.
+    """
     alpha = 1.0
     while alpha > 1e-12:
         trial = x - alpha * step
-        f_trial = evaluate(trial).value
+        ev = evaluate(trial, **derivatives) if alpha == 1.0 else evaluate(trial)
         # Strictly lower as well: at F's rounding level the Armijo margin vanishes and an
         # unchanged F must not count as progress.
-        if np.isfinite(f_trial) and f_trial <= value - 1e-4 * alpha * slope and f_trial < value:
-            return trial
+        if np.isfinite(ev.value) and ev.value <= value - 1e-4 * alpha * slope and ev.value < value:
+            return trial, (ev if alpha == 1.0 else None)
         alpha *= 0.5
     return None
 
@@ -72,7 +77,7 @@ def fisher_scoring(
     x0: np.ndarray,
     tol: float = 1e-9,
     max_iter: int = 500,
-    switch: float = 1e-3,
+    switch: float = 1e-2,
 ) -> OptimResult:
     """Minimise F; ``evaluate(x, gradient=, information=)`` gives F and its derivatives.
 
@@ -101,10 +106,13 @@ def fisher_scoring(
         slope = float(g @ step)
         if not np.isfinite(slope) or slope <= 0:
             step, slope = g, float(g @ g)
-        trial = _line_search(evaluate, x, ev.value, step, slope)
-        if trial is not None:
-            quasi_newton = quasi_newton or np.max(np.abs(g)) < switch
-            new = evaluate(trial, gradient=True, information=not quasi_newton)
+        quasi_newton = quasi_newton or np.max(np.abs(g)) < switch
+        derivatives = {"gradient": True, "information": not quasi_newton}
+        found = _line_search(evaluate, x, ev.value, step, slope, derivatives)
+        if found is not None:
+            trial, new = found
+            if new is None:
+                new = evaluate(trial, **derivatives)
             if quasi_newton:
                 s_k, y_k = trial - x, new.gradient - g
                 sy = float(s_k @ y_k)

@@ -255,16 +255,27 @@ def build_partable(
             for v in roles.latent:
                 add(v, "~1", "", free=free_means, ustart=None if free_means else 0.0)
 
-    # Plain object columns: pandas 3's Arrow-backed strings are slow to read element-wise,
-    # and every stage reads these columns.
+    free_index = _assign_free_indices(rows, options, latent)
+    _check_scales(rows, roles)
+    n = len(rows)
+    # One DataFrame, built once from plain columns.  Object columns: pandas 3's Arrow-backed
+    # strings are slow to read element-wise, and every stage reads these columns.
     frame = pd.DataFrame(
-        {k: pd.Series([r[k] for r in rows], dtype=object if k in ("lhs", "op", "rhs", "label")
-                      else None) for k in rows[0]}
-    ) if rows else pd.DataFrame(rows)
-    frame.insert(0, "id", np.arange(1, len(frame) + 1))
-    frame["plabel"] = pd.Series([f".p{i}." for i in frame["id"]], dtype=object)
-    frame["free"] = _assign_free_indices(frame, options, latent)
-    _check_scales(frame, roles)
+        {
+            "id": np.arange(1, n + 1),
+            "lhs": pd.Series([r["lhs"] for r in rows], dtype=object),
+            "op": pd.Series([r["op"] for r in rows], dtype=object),
+            "rhs": pd.Series([r["rhs"] for r in rows], dtype=object),
+            "user": np.array([r["user"] for r in rows], dtype=int),
+            "group": np.array([r["group"] for r in rows], dtype=int),
+            "free": free_index,
+            "ustart": np.array([np.nan if r["ustart"] is None else r["ustart"] for r in rows],
+                               dtype=float),
+            "exo": np.array([r["exo"] for r in rows], dtype=int),
+            "label": pd.Series([r["label"] for r in rows], dtype=object),
+            "plabel": pd.Series([f".p{i}." for i in range(1, n + 1)], dtype=object),
+        }
+    )
     constraints = tuple(s for s in statements if s.op in ("==", "<", ">"))
     defined = tuple(s for s in statements if s.op == ":=")
     return ParTable(
@@ -279,38 +290,37 @@ def build_partable(
     )
 
 
-def _assign_free_indices(frame: pd.DataFrame, options: FitOptions, latent: set[str]) -> np.ndarray:
+def _assign_free_indices(rows: list[dict], options: FitOptions, latent: set[str]) -> np.ndarray:
     """Number the free parameters; shared labels and ``group_equal`` share a number."""
-    free = np.zeros(len(frame), dtype=int)
+    free = np.zeros(len(rows), dtype=int)
     by_label: dict[str, int] = {}
     by_group1: dict[tuple[str, str, str], int] = {}
     partial = {p.replace(" ", "") for p in options.group_partial}
     counter = 0
-    for i, row in enumerate(frame.itertuples(index=False)):
-        if not row.free:
+    for i, row in enumerate(rows):
+        if not row["free"]:
             continue
-        if row.label and row.label in by_label:
-            free[i] = by_label[row.label]
+        label = row["label"]
+        if label and label in by_label:
+            free[i] = by_label[label]
             continue
-        k = (row.lhs, row.op, row.rhs)
-        kind = _group_equal_kind(row.op, row.lhs, row.rhs, latent)
-        name = f"{row.lhs}{row.op}{row.rhs}"
+        k = (row["lhs"], row["op"], row["rhs"])
         if (
-            row.group > 1
-            and not row.label
-            and kind in options.group_equal
-            and name not in partial
+            row["group"] > 1
+            and not label
             and k in by_group1
+            and _group_equal_kind(row["op"], row["lhs"], row["rhs"], latent) in options.group_equal
+            and "".join(k) not in partial
         ):
             free[i] = by_group1[k]
             continue
         counter += 1
         free[i] = counter
-        if row.label:
-            by_label[row.label] = counter
-        if row.group == 1:
+        if label:
+            by_label[label] = counter
+        if row["group"] == 1:
             by_group1[k] = counter
-    known = {f"{r.lhs}{r.op}{r.rhs}" for r in frame.itertuples(index=False)}
+    known = {f"{r['lhs']}{r['op']}{r['rhs']}" for r in rows}
     unknown = [p for p in options.group_partial if p.replace(" ", "") not in known]
     if unknown:
         raise SpecError(
@@ -321,19 +331,19 @@ def _assign_free_indices(frame: pd.DataFrame, options: FitOptions, latent: set[s
     return free
 
 
-def _check_scales(frame: pd.DataFrame, roles: VariableRoles) -> None:
+def _check_scales(rows: list[dict], roles: VariableRoles) -> None:
     """Every latent variable needs a fixed loading or a fixed variance (its scale)."""
     scaled: set[tuple[int, str]] = set()
-    for group, op, lhs, rhs, free, ustart in zip(
-        frame["group"], frame["op"], frame["lhs"], frame["rhs"], frame["free"], frame["ustart"]
-    ):
-        if free:
+    for r in rows:
+        if r["free"]:
             continue
-        if op == "=~" and ustart is not None and not pd.isna(ustart) and ustart != 0:
-            scaled.add((group, lhs))
-        elif op == "~~" and lhs == rhs:
-            scaled.add((group, lhs))
-    for group in sorted(set(frame["group"])):
+        if r["op"] == "=~" and r["ustart"] is not None and not pd.isna(r["ustart"]) and (
+            r["ustart"] != 0
+        ):
+            scaled.add((r["group"], r["lhs"]))
+        elif r["op"] == "~~" and r["lhs"] == r["rhs"]:
+            scaled.add((r["group"], r["lhs"]))
+    for group in sorted({r["group"] for r in rows}):
         for lv in roles.latent:
             if (group, lv) not in scaled:
                 raise IdentificationError(

@@ -103,6 +103,12 @@ def _check_columns(frame: pd.DataFrame, names: tuple[str, ...], group: str | Non
 
 
 def _numeric_block(frame: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
+    dtypes = frame.dtypes[list(names)]
+    if all(pd.api.types.is_float_dtype(t) or pd.api.types.is_integer_dtype(t) for t in dtypes):
+        # The common case, in one step: numeric columns only need the infinity check.
+        out = frame[list(names)].to_numpy(dtype=float, na_value=np.nan)
+        if np.isfinite(out[~np.isnan(out)]).all():
+            return out
     out = np.empty((len(frame), len(names)))
     for k, name in enumerate(names):
         col = frame[name]
