@@ -77,7 +77,7 @@ def fisher_scoring(
     x0: np.ndarray,
     tol: float = 1e-9,
     max_iter: int = 500,
-    switch: float = 1e-2,
+    switch: float = 1e-3,
 ) -> OptimResult:
     """Minimise F; ``evaluate(x, gradient=, information=)`` gives F and its derivatives.
 
