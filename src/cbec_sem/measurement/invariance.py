@@ -1,0 +1,416 @@
+"""Measurement invariance across groups: the configural → metric → scalar → strict ladder.
+
+Each level is one multi-group ML fit (:func:`cbec_sem.fit` with ``group_equal``), as
+lavaan's ``cfa(..., group =, group.equal =)`` and semTools' ``measurementInvariance()`` build
+it (Meredith 1993, *Psychometrika* 58, 525–543; Vandenberg & Lance 2000, *Organ. Res. Methods*
+3, 4–70):
+
+=============  ==========================================  ==================================
+level          equal across groups                         what it licenses
+=============  ==========================================  ==================================
+configural     nothing (same pattern)                      the same constructs in each group
+metric         loadings                                    comparing relations (paths, r)
+scalar         loadings, intercepts (latent means free)    comparing latent means
+strict         loadings, intercepts, residual variances    comparing observed sum scores
+means          loadings, intercepts, latent means          equal latent means
+=============  ==========================================  ==================================
+
+Levels are cumulative: each holds every constraint of the levels before it in the ladder
+(``("configural", "strict", "means")`` makes ``means`` include the residual variances).
+
+Each level is compared with the one before it:
+
+* the χ² difference test, as lavaan's ``lavTestLRT()`` does it for ML: Δχ² = χ²₁ − χ²₀ on
+  Δdf = df₁ − df₀ degrees of freedom (a plain difference; both statistics are likelihood
+  ratios against the same saturated model), and its RMSEA (``rmsea_d``, lavaan ≥ 0.6-13:
+  √max(0, Δχ²/(N Δdf) − 1/N) · √G; Savalei, Brace & Fouladi 2023, *Psychol. Methods*);
+* ΔCFI ≥ −.01 (Cheung & Rensvold 2002, *Struct. Equ. Modeling* 9, 233–255) and
+  ΔRMSEA ≤ .015 (Chen 2007, *Struct. Equ. Modeling* 14, 464–504), the change-in-fit rules
+  reviewers expect because the χ² difference test rejects trivial differences in large
+  samples.
+
+Partial invariance (Byrne, Shavelson & Muthén 1989, *Psychol. Bull.* 105, 456–466) frees
+named parameters from the constraints (lavaan's ``group.partial``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from ..engine.estimate import prepare
+from ..engine.options import GROUP_EQUAL, FitOptions
+from ..engine.partable import _group_equal_kind
+from ..engine.samplestats import as_frame
+from ..errors import CbecSemWarning, DataError, SpecError
+from ..fitting import as_model, fit
+
+#: The ladder: each level's own constraints (``group_equal`` kinds), in ladder order.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "configural": (),
+    "metric": ("loadings",),
+    "scalar": ("loadings", "intercepts"),
+    "strict": ("loadings", "intercepts", "residuals"),
+    "means": ("loadings", "intercepts", "means"),
+}
+
+#: Cheung & Rensvold (2002): invariance holds while CFI drops by no more than this.
+DELTA_CFI = -0.01
+#: Chen (2007): invariance holds while RMSEA rises by no more than this.
+DELTA_RMSEA = 0.015
+#: Significance level of the χ² difference test.
+ALPHA = 0.05
+
+FIT_COLUMNS = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
+               "rmsea.ci.upper", "srmr", "aic", "bic", "npar"]
+
+_RESERVED = ("group", "group_equal", "group_partial", "data", "model")
+
+
+@dataclass(frozen=True, eq=False)
+class InvarianceResult:
+    """The invariance ladder of one model across the groups of one variable.
+
+    Attributes:
+        table: one row per level (index ``level``): ``converged``, the fit measures
+            ``chisq, df, pvalue, cfi, tli, rmsea, rmsea.ci.lower, rmsea.ci.upper, srmr, aic,
+            bic, npar``, the comparison with the previous level ``delta_chisq, delta_df,
+            p_delta, rmsea_d, delta_cfi, delta_rmsea, delta_srmr`` and the verdicts
+            ``holds_chisq`` (p_delta ≥ .05), ``holds_cfi`` (ΔCFI ≥ −.01), ``holds_rmsea``
+            (ΔRMSEA ≤ .015); the first level has no comparison (NA).
+        fits: level → :class:`~cbec_sem.results.FitResult`.
+        group: the group variable.
+        group_labels: its values, in data order (group 1, 2, ...).
+        group_equal: level → the ``group_equal`` kinds fitted.
+        partial: level → the ``group_partial`` parameters freed.
+        notes: what the user should know about how the ladder was built.
+    """
+
+    table: pd.DataFrame
+    fits: dict
+    group: str
+    group_labels: tuple
+    group_equal: dict
+    partial: dict
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        return tuple(self.fits)
+
+    def group_estimates(self, level: str, value: str = "est") -> pd.DataFrame:
+        """Parameter estimates of one level, one column per group.
+
+        Args:
+            level: a fitted level, e.g. ``"metric"``.
+            value: the ``res.params`` column to show: ``"est"`` (default), ``"se"``,
+                ``"std.lv"``, ``"std.all"``, ``"pvalue"``, ...
+
+        Returns:
+            One row per parameter (``lhs, op, rhs``), one column per group label, and
+            ``constrained``: True where the parameter is held equal across all groups.
+        """
+        if level not in self.fits:
+            raise SpecError(
+                f"level {level!r} was not fitted; the fitted levels are {list(self.fits)}"
+            )
+        res = self.fits[level]
+        params = res.params
+        if value not in params.columns or value in ("lhs", "op", "rhs", "group", "label"):
+            raise SpecError(
+                f"value={value!r} is not a parameter column; choose one of "
+                f"{[c for c in params.columns if c not in ('lhs', 'op', 'rhs', 'group', 'label')]}"
+            )
+        params = params[params["group"] >= 1]
+        frame = res.estimation.partable.frame
+        key = [f"{a}{o}{b}" for a, o, b in zip(params["lhs"], params["op"], params["rhs"])]
+        order = list(dict.fromkeys(key))
+        wide = pd.DataFrame({"key": key, "group": params["group"].to_numpy(),
+                             "value": params[value].to_numpy()})
+        wide = wide.pivot(index="key", columns="group", values="value").reindex(order)
+        wide.columns = [self.group_labels[g - 1] for g in wide.columns]
+        first = params.drop_duplicates(subset=["lhs", "op", "rhs"])
+        out = pd.DataFrame({"lhs": first["lhs"].to_numpy(), "op": first["op"].to_numpy(),
+                            "rhs": first["rhs"].to_numpy()})
+        for col in wide.columns:
+            out[col] = wide[col].to_numpy()
+        fk = [f"{a}{o}{b}" for a, o, b in zip(frame["lhs"], frame["op"], frame["rhs"])]
+        shared: dict[str, set] = {}
+        for k, free in zip(fk, frame["free"]):
+            shared.setdefault(k, set()).add(int(free))
+        ngroups = len(self.group_labels)
+        counts = pd.Series(fk).value_counts()
+        out["constrained"] = [
+            len(shared.get(k, {0})) == 1 and 0 not in shared.get(k, {0})
+            and counts.get(k, 0) == ngroups
+            for k in order
+        ]
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """The ladder table (a copy)."""
+        return self.table.copy()
+
+    def __repr__(self) -> str:
+        cols = ["chisq", "df", "cfi", "rmsea", "srmr", "delta_chisq", "delta_df", "p_delta",
+                "delta_cfi", "delta_rmsea", "holds_chisq", "holds_cfi", "holds_rmsea"]
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            body = self.table[cols].to_string(float_format=lambda v: f"{v:.4g}")
+        labels = ", ".join(map(str, self.group_labels))
+        return f"<InvarianceResult: {self.group} ({labels})>\n{body}"
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebooks
+        return self.table.to_html(float_format=lambda v: f"{v:.4g}")
+
+
+def _levels(levels) -> tuple[str, ...]:
+    if isinstance(levels, str):
+        levels = (levels,)
+    levels = tuple(levels)
+    if not levels:
+        raise SpecError("levels is empty; give at least one of " + ", ".join(LEVELS))
+    unknown = [lv for lv in levels if lv not in LEVELS]
+    if unknown:
+        raise SpecError(
+            f"unknown invariance level(s) {unknown}; choose from {list(LEVELS)}"
+        )
+    rank = [list(LEVELS).index(lv) for lv in levels]
+    if rank != sorted(rank) or len(set(rank)) != len(rank):
+        raise SpecError(
+            f"levels {list(levels)} must be distinct and in ladder order "
+            f"({' → '.join(LEVELS)}): each level adds constraints to the one before"
+        )
+    return levels
+
+
+def _group_equal(levels: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    out, kinds = {}, set()
+    for lv in levels:
+        kinds |= set(LEVELS[lv])
+        out[lv] = tuple(k for k in GROUP_EQUAL if k in kinds)
+    return out
+
+
+def _partial(partial, levels: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    if partial is None:
+        return {lv: () for lv in levels}
+    if isinstance(partial, str):
+        partial = (partial,)
+    if isinstance(partial, Mapping):
+        unknown = [k for k in partial if k not in levels]
+        if unknown:
+            raise SpecError(
+                f"partial names level(s) {unknown} that are not fitted; the levels are "
+                f"{list(levels)}"
+            )
+        out, acc = {}, []
+        for lv in levels:
+            extra = partial.get(lv, ())
+            acc += [extra] if isinstance(extra, str) else list(extra)
+            out[lv] = tuple(dict.fromkeys(acc))
+        return out
+    if isinstance(partial, Sequence):
+        items = tuple(dict.fromkeys(partial))
+        return {lv: items for lv in levels}
+    raise SpecError(
+        "partial must be a list of parameters (e.g. ['visual =~ x2', 'x3 ~1']) or a mapping "
+        f"level → list, not {type(partial).__name__}"
+    )
+
+
+def _check_input(spec, data, group, options: FitOptions, partial: dict, group_equal: dict):
+    """Validate at the boundary; return the configural parameter table and sample stats."""
+    frame = as_frame(data)
+    if group not in frame.columns:
+        raise DataError(
+            f"the group variable {group!r} is not a column of the data; columns are "
+            f"{list(frame.columns)[:20]}"
+        )
+    gcol = frame[group]
+    if gcol.isna().any():
+        rows = np.flatnonzero(gcol.isna().to_numpy())
+        raise DataError(
+            f"the group variable {group!r} is missing in {rows.size} row(s) (first: row "
+            f"{frame.index[rows[0]]!r}); invariance needs every respondent in a group: fill "
+            "or drop those rows"
+        )
+    labels = pd.unique(gcol)
+    if len(labels) < 2:
+        raise DataError(
+            f"the group variable {group!r} has a single value ({labels[0]!r}); invariance "
+            "compares at least two groups"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # listwise-deletion notes come again from each fit
+        partable, stats = prepare(spec.statements, frame, options, group)
+    pf = partable.frame
+    for g, (label, n) in enumerate(zip(stats.group_labels, stats.nobs), start=1):
+        npar_g = int(np.unique(pf.loc[(pf["group"] == g) & (pf["free"] > 0), "free"]).size)
+        if n < npar_g:
+            raise DataError(
+                f"group {label!r} of {group!r} has {n} complete observation(s) but the "
+                f"configural model has {npar_g} free parameters per group; invariance needs "
+                "at least as many observations as parameters in every group: merge small "
+                "groups or simplify the model"
+            )
+    names = {f"{a}{o}{b}": (a, o, b) for a, o, b in zip(pf["lhs"], pf["op"], pf["rhs"])}
+    every = dict.fromkeys(p for ps in partial.values() for p in ps)
+    unknown = [p for p in every if not isinstance(p, str) or p.replace(" ", "") not in names]
+    if unknown:
+        raise SpecError(
+            f"partial names parameter(s) the model does not have: "
+            f"{', '.join(map(repr, unknown))}; write them as in the parameter table, e.g. "
+            "'visual =~ x2' (a loading) or 'x3 ~1' (an intercept)"
+        )
+    latent = set(partable.roles.latent)
+    idle = []
+    for p in every:
+        lhs, op, rhs = names[p.replace(" ", "")]
+        kind = _group_equal_kind(op, lhs, rhs, latent)
+        if not any(kind in group_equal[lv] for lv, ps in partial.items() if p in ps):
+            idle.append(f"{p!r} ({kind})")
+    return partable, stats, idle
+
+
+def _table(fits: dict, ntotal: float, ngroups: int) -> pd.DataFrame:
+    rows = []
+    prev = None
+    for level, res in fits.items():
+        fm = res.fit_measures
+        row = {"level": level, "converged": bool(res.converged)}
+        row.update({c: float(fm.get(c, np.nan)) for c in FIT_COLUMNS})
+        if prev is None:
+            row.update(delta_chisq=np.nan, delta_df=np.nan, p_delta=np.nan, rmsea_d=np.nan,
+                       delta_cfi=np.nan, delta_rmsea=np.nan, delta_srmr=np.nan,
+                       holds_chisq=pd.NA, holds_cfi=pd.NA, holds_rmsea=pd.NA)
+        else:
+            dchi = row["chisq"] - prev["chisq"]
+            ddf = row["df"] - prev["df"]
+            if ddf > 0 and np.isfinite(dchi):
+                p = float(sps.chi2.sf(dchi, ddf))
+                rd = float(np.sqrt(max(dchi / ntotal / ddf - 1.0 / ntotal, 0.0)) *
+                           np.sqrt(ngroups))
+            else:
+                p, rd = np.nan, np.nan
+            dcfi = row["cfi"] - prev["cfi"]
+            drmsea = row["rmsea"] - prev["rmsea"]
+            row.update(
+                delta_chisq=dchi, delta_df=ddf, p_delta=p, rmsea_d=rd, delta_cfi=dcfi,
+                delta_rmsea=drmsea, delta_srmr=row["srmr"] - prev["srmr"],
+                holds_chisq=bool(p >= ALPHA) if np.isfinite(p) else pd.NA,
+                holds_cfi=bool(dcfi >= DELTA_CFI) if np.isfinite(dcfi) else pd.NA,
+                holds_rmsea=bool(drmsea <= DELTA_RMSEA) if np.isfinite(drmsea) else pd.NA,
+            )
+        rows.append(row)
+        prev = row
+    table = pd.DataFrame(rows).set_index("level")
+    for col in ("holds_chisq", "holds_cfi", "holds_rmsea"):
+        table[col] = table[col].astype("boolean")
+    table["npar"] = table["npar"].astype(float)
+    return table
+
+
+def invariance(
+    model,
+    data,
+    group: str,
+    *,
+    levels: Sequence[str] = ("configural", "metric", "scalar", "strict"),
+    partial: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
+    estimator: str = "ML",
+    **fit_kwargs,
+) -> InvarianceResult:
+    """Fit the measurement-invariance ladder of ``model`` across the groups of ``group``.
+
+    Args:
+        model: a :class:`~cbec_sem.ModelSpec` or lavaan syntax.
+        data: a DataFrame or a :class:`~cbec_sem.survey.Survey`.
+        group: the column whose values define the groups.
+        levels: the levels to fit, in ladder order (see :data:`LEVELS`); each holds the
+            constraints of the levels before it.
+        partial: parameters freed from the constraints (lavaan's ``group.partial``), written
+            as in the parameter table (``"visual =~ x2"``, ``"x3 ~1"``).  A list applies at
+            every level (a parameter is freed wherever its kind is constrained); a mapping
+            ``{"scalar": [...]}`` frees the parameters from that level on, leaving the
+            earlier levels fully constrained (the usual partial-scalar search).
+        estimator: ``"ML"``.
+        **fit_kwargs: passed to :func:`cbec_sem.fit` (``missing``, ``meanstructure``,
+            ``fixed_x``, ``information``, ``max_iter``, ...).
+
+    Returns:
+        An :class:`InvarianceResult`: ``.table`` (one row per level), ``.fits`` and
+        ``.group_estimates(level)``.
+
+    Raises:
+        SpecError: unknown or out-of-order levels; a ``partial`` parameter the model does not
+            have; ``group``/``group_equal``/``group_partial`` in ``fit_kwargs``;
+            ``std_lv=True`` (see below).
+        DataError: the group column is absent, has missing values or a single value, or a
+            group has fewer complete observations than the model has free parameters per
+            group.
+
+    ``std_lv=True`` is refused: lavaan then frees the latent variances of the later groups
+    once loadings are equal, which the engine does not do yet, so the metric and later levels
+    would be over-constrained.  The fit measures do not depend on how the latent variables
+    are scaled; ``group_estimates(level, value="std.lv")`` gives the standardised loadings.
+    """
+    spec = as_model(model)
+    if not isinstance(group, str) or not group:
+        raise SpecError(
+            f"group must name the column that defines the groups (e.g. group='country'), "
+            f"not {group!r}"
+        )
+    clash = [k for k in fit_kwargs if k in _RESERVED]
+    if clash:
+        raise SpecError(
+            f"{', '.join(clash)} cannot be passed to invariance(): the ladder sets the group "
+            "constraints itself; choose them with levels= and partial="
+        )
+    if fit_kwargs.get("std_lv"):
+        raise SpecError(
+            "std_lv=True is not supported by invariance() yet: lavaan frees the latent "
+            "variances of the later groups once loadings are equal, which the engine does "
+            "not do, so the ladder would be over-constrained; fit with marker loadings "
+            "(the default; the fit measures are the same) and read standardised estimates "
+            "with group_estimates(level, value='std.lv')"
+        )
+    levels = _levels(levels)
+    group_equal = _group_equal(levels)
+    partial_by_level = _partial(partial, levels)
+    option_keys = ("information", "meanstructure", "fixed_x", "missing", "level", "max_iter")
+    options = FitOptions(
+        estimator=estimator,
+        **{k: v for k, v in fit_kwargs.items() if k in option_keys},
+    )
+    _, stats, idle = _check_input(spec, data, group, options, partial_by_level, group_equal)
+    notes = []
+    if idle:
+        msg = (
+            f"partial parameter(s) {', '.join(idle)} are not constrained at any fitted "
+            "level, so freeing them changes nothing"
+        )
+        warnings.warn(msg, CbecSemWarning, stacklevel=2)
+        notes.append(msg)
+    fits = {}
+    for level in levels:
+        fits[level] = fit(
+            spec, data, estimator=estimator, group=group,
+            group_equal=group_equal[level], group_partial=partial_by_level[level],
+            **fit_kwargs,
+        )
+    bad = [lv for lv, res in fits.items() if not res.converged]
+    if bad:
+        notes.append(
+            f"level(s) {', '.join(bad)} did not converge or are inadmissible; their rows are "
+            "not trustworthy (see fits[level].converged)"
+        )
+    table = _table(fits, float(stats.ntotal), stats.ngroups)
+    return InvarianceResult(
+        table=table, fits=fits, group=group, group_labels=tuple(stats.group_labels),
+        group_equal=group_equal, partial=partial_by_level, notes=tuple(notes),
+    )

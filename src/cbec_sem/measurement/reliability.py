@@ -1,0 +1,173 @@
+"""Internal-consistency reliability and convergent validity per construct: α, ω, AVE.
+
+One row per construct (and group), with the coefficients reviewers ask for and the source of
+each formula.  The ω and AVE columns are those of semTools 0.5-6 (``compRelSEM()``,
+``AVE()``), checked against its output in ``tests/measurement``.
+
+Formulas, for a construct f with k observed indicators, loadings λ, model-implied (total)
+factor variance φ = Var(f) (lavaan's ``lavInspect(fit, "cov.lv")``; for a factor that is
+regressed on others this is its total variance, as in semTools), sample covariance matrix S of
+the items (divisor N, the rows the fit used) and model-implied covariance matrix Σ̂:
+
+* ``alpha`` — Cronbach (1951): α = k/(k − 1) · (1 − tr S / 1ᵀS1) (= psych ``alpha()``
+  ``raw_alpha`` = semTools ``compRelSEM(tau.eq = TRUE)``; the divisor of S cancels);
+* ``alpha.std`` — α of the item correlation matrix, k r̄ / (1 + (k − 1) r̄) (psych
+  ``std.alpha``);
+* ``omega`` — composite reliability, McDonald (1999) ω / Raykov (1997) ρ:
+  ω = (Σλ)² φ / 1ᵀS1.  semTools' ``compRelSEM()`` divides by the **observed** variance of the
+  sum score by default (``obs.var = TRUE``); ``omega="model"`` divides by 1ᵀΣ̂1 instead;
+* ``omega.model`` — the same numerator over the model-implied variance of the sum, 1ᵀΣ̂1
+  (``compRelSEM(obs.var = FALSE)`` = the ``omega``/``omega2`` rows of the deprecated
+  ``reliability()``, the value most published tables quote);
+* ``ave`` — average variance extracted, Fornell & Larcker (1981), as semTools' ``AVE()``
+  computes it: Σλ² φ / tr S (ratio of sums, unstandardised loadings, observed item variances;
+  ``omega="model"`` uses tr Σ̂).  Not defined (NaN with a note) when an item loads on another
+  factor too (semTools returns NA);
+* ``ave.std`` — the mean squared standardised (``std.all``) loading, mean(λ²φ/σ̂_ii), the form
+  of Hair et al. (2019) and SmartPLS.  It equals ``ave`` only when the items have equal
+  variances.
+
+Higher-order factors (a latent measured by latents, ``SCI =~ VP + FO + IS``): ``omega`` is
+ω_L1 of semTools' ``compRelSEM(fit, higher = "SCI")`` (Jorgensen's generalisation of Raykov &
+Marcoulides' 2012 coefficient): the proportion of the variance of the sum of all the
+first-order items due to the higher-order factor, (Σ_i t_i)² φ / 1ᵀS1, with t_i the total
+effect of the factor on item i (for a second-order factor t_i = λ_i β_{f(i)}).  α is that of
+the same items.  AVE is not defined for it: AVE is the mean variance of a factor's *own*
+indicators that the factor explains, and a higher-order factor has no observed indicators of
+its own (semTools' ``AVE()`` drops it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SpecError
+from ._common import (
+    Block,
+    alpha_from_cov,
+    blocks,
+    check_fit,
+    cov_to_cor,
+    group_frame,
+    inadmissible_note,
+    multigroup,
+)
+
+COLUMNS = ["construct", "group", "kind", "n_items", "alpha", "alpha.std", "omega",
+           "omega.model", "ave", "ave.std", "note"]
+
+_OMEGA = ("semTools", "model")
+
+
+def reliability(res, *, omega: str = "semTools") -> pd.DataFrame:
+    """Cronbach's α, composite reliability ω and AVE of every construct of a fit.
+
+    Args:
+        res: a converged :class:`~cbec_sem.results.FitResult`.
+        omega: denominator of the ``omega`` and ``ave`` columns: ``"semTools"`` (default) —
+            the observed (sample) variances, as semTools' ``compRelSEM()`` and ``AVE()``
+            (``obs.var = TRUE``); ``"model"`` — the model-implied ones (``obs.var = FALSE``).
+            ``omega.model`` always uses the model-implied variance.
+
+    Returns:
+        One row per latent variable (and group: a ``group`` column for multi-group fits):
+        ``construct``, ``kind`` (``"first-order"``/``"higher-order"``), ``n_items`` (observed
+        items in the sum score), ``alpha``, ``alpha.std``, ``omega``, ``omega.model``, ``ave``,
+        ``ave.std``, ``note``.  A coefficient that is not defined is NaN and ``note`` says why.
+        Formulas and sources: see the module docstring (Cronbach 1951; McDonald 1999,
+        Raykov 1997; Fornell & Larcker 1981; semTools ``compRelSEM()``/``AVE()``).
+
+    Raises:
+        SpecError: ``omega`` not one of ``"semTools"``, ``"model"``; ``res`` not a fit.
+        EstimationError: the fit did not converge.
+    """
+    if omega not in _OMEGA:
+        raise SpecError(f"omega={omega!r}: use 'semTools' (observed variances, semTools' "
+                        "default) or 'model' (model-implied variances)")
+    check_fit(res, "reliability()")
+    caution = inadmissible_note(res)
+    rows = []
+    for blk in blocks(res):
+        for c in blk.constructs.values():
+            row = _first_order(blk, c, omega) if not c.higher_order else _higher_order(
+                blk, c, omega)
+            row["group"] = blk.label
+            if caution:
+                row["note"] = f"{row['note']}; {caution}" if row["note"] else caution
+            rows.append(row)
+    return group_frame(rows, multigroup(res), COLUMNS)
+
+
+def _alphas(blk: Block, items) -> tuple[float, float]:
+    ix = blk.idx(items)
+    s = blk.sample_cov[np.ix_(ix, ix)]
+    return alpha_from_cov(s), alpha_from_cov(cov_to_cor(s))
+
+
+def _first_order(blk: Block, c, omega: str) -> dict:
+    k = len(c.items)
+    row = {"construct": c.name, "kind": "first-order", "n_items": k, "alpha": np.nan,
+           "alpha.std": np.nan, "omega": np.nan, "omega.model": np.nan, "ave": np.nan,
+           "ave.std": np.nan, "note": ""}
+    if k < 2:
+        what = f"one indicator ({c.items[0]})" if k == 1 else "no observed indicators"
+        row["note"] = (f"{what}: alpha, omega and AVE need at least two items (a single "
+                       "item's reliability is not identified from one measurement)")
+        return row
+    ix = blk.idx(c.items)
+    f = blk.idx([c.name])[0]
+    lam = blk.A[ix, f]
+    phi = blk.C[f, f]
+    s = blk.sample_cov[np.ix_(ix, ix)]
+    sig = blk.sigma[np.ix_(ix, ix)]
+    row["alpha"], row["alpha.std"] = _alphas(blk, c.items)
+    common = lam.sum() ** 2 * phi
+    row["omega.model"] = common / sig.sum()
+    row["omega"] = common / (s.sum() if omega == "semTools" else sig.sum())
+    # Cross-loadings: an item with a non-zero loading on another latent variable.
+    lat = np.arange(blk.p, len(blk.variables))
+    others = lat[lat != f]
+    cross = [item for item, i in zip(c.items, ix) if np.any(blk.A[i, others] != 0.0)]
+    if cross:
+        row["note"] = (f"AVE not defined: item(s) {', '.join(cross)} also load on another "
+                       "factor, so the variance they share with this factor alone is not "
+                       "identified (semTools' AVE() returns NA); omega uses this factor's "
+                       "loadings only")
+    else:
+        true = lam ** 2 * phi
+        row["ave"] = true.sum() / (np.trace(s) if omega == "semTools" else np.trace(sig))
+        row["ave.std"] = float(np.mean(true / np.diag(sig)))
+    return row
+
+
+def _higher_order(blk: Block, c, omega: str) -> dict:
+    items = c.composite
+    k = len(items)
+    row = {"construct": c.name, "kind": "higher-order", "n_items": k, "alpha": np.nan,
+           "alpha.std": np.nan, "omega": np.nan, "omega.model": np.nan, "ave": np.nan,
+           "ave.std": np.nan, "note": ""}
+    lower = ", ".join(c.latent_indicators)
+    no_ave = (f"AVE not defined for a higher-order factor: it has no observed indicators of "
+              f"its own (its indicators are the factors {lower}), and semTools' AVE() does "
+              "not report one; judge convergent validity by its second-order loadings and "
+              "the AVE of its first-order factors")
+    if k < 2:
+        row["note"] = (f"fewer than two observed items under {c.name}: alpha and omega need "
+                       f"at least two; {no_ave}")
+        return row
+    ix = blk.idx(items)
+    f = blk.idx([c.name])[0]
+    t = blk.B[ix, f]  # total effect of the factor on each item
+    phi = blk.C[f, f]
+    s = blk.sample_cov[np.ix_(ix, ix)]
+    sig = blk.sigma[np.ix_(ix, ix)]
+    row["alpha"], row["alpha.std"] = _alphas(blk, items)
+    common = t.sum() ** 2 * phi
+    row["omega.model"] = common / sig.sum()
+    row["omega"] = common / (s.sum() if omega == "semTools" else sig.sum())
+    row["note"] = (f"higher-order factor over {lower}: omega is omega_L1 (semTools "
+                   f"compRelSEM(higher = '{c.name}')), the share of the variance of the sum of "
+                   f"its {k} first-order items due to {c.name}; alpha is that of the same "
+                   f"{k} items; {no_ave}")
+    return row
