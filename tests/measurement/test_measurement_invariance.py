@@ -260,7 +260,6 @@ def test_bad_levels(levels, match):
 @pytest.mark.parametrize("kwargs, match", [
     (dict(group_equal=("loadings",)), "group_equal"),
     (dict(group_partial=("visual =~ x2",)), "group_partial"),
-    (dict(std_lv=True), "std_lv"),
     (dict(estimator="WLSMV"), "estimator"),
 ])
 def test_bad_fit_kwargs(kwargs, match):
@@ -278,3 +277,63 @@ def test_group_estimates_bad_arguments(ladder):
         ladder.group_estimates("partial")
     with pytest.raises(SpecError, match="value"):
         ladder.group_estimates("metric", value="beta")
+
+
+# ------------------------------------------------------------------ higher-order factors
+
+PAPER_MODEL = """TA =~ ta1 + ta2 + ta3 + ta4
+FA =~ fa1 + fa2 + fa3 + fa4
+PC =~ pc1 + pc2 + pc3
+VP =~ vp1 + vp2 + vp3
+FO =~ fo1 + fo2 + fo3
+IS =~ is1 + is2 + is3
+SCI =~ VP + FO + IS
+FA ~ TA
+SCI ~ TA + FA + PC"""
+
+#: lavaan 0.6-14 on paper_sim.csv with g = 1, 2, 1, 2, ... (row order):
+#: ``cfa(PAPER_MODEL, group = "g", group.equal = ...)`` for configural and metric, and
+#: ``cfa(paste0(PAPER_MODEL, "\n SCI ~ 0*1"), ...)`` for scalar and strict; fitMeasures
+#: chisq, df, cfi, tli, rmsea, srmr, aic, bic, npar.  Without ``SCI ~ 0*1`` lavaan's scalar
+#: model has the same χ² (361.2818030) on df 353 and a singular information matrix.
+PAPER_LADDER = {
+    "configural": dict(chisq=336.4858670, df=324, cfi=0.9979545),
+    "metric": dict(chisq=350.6124141, df=340, cfi=0.9982614),
+    "scalar": dict(chisq=361.28180302, df=354, cfi=0.99880707, tli=0.99871945,
+                   rmsea=0.00907085, srmr=0.04556154, aic=22561.49512073,
+                   bic=23008.24357917, npar=106),
+    "strict": dict(chisq=375.14576692, df=374, cfi=0.99981230, tli=0.99980928,
+                   rmsea=0.00350060, srmr=0.04646704, aic=22535.35908463,
+                   bic=22897.81538109, npar=86),
+}
+
+
+def test_second_order_model_is_identified_at_scalar():
+    data = pd.read_csv(FIXTURES / "data" / "paper_sim.csv")
+    data["g"] = np.arange(len(data)) % 2 + 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no identification warning
+        res = invariance(PAPER_MODEL, data, "g")
+    for level, ref in PAPER_LADDER.items():
+        row = res.table.loc[level]
+        assert row["converged"]
+        for col, value in ref.items():
+            assert row[col] == pytest.approx(value, abs=1e-3), (level, col)
+    assert any("SCI" in n and "Chen" in n for n in res.notes)
+    # the latent mean difference lives in the first-order factors' intercepts
+    ests = res.group_estimates("scalar")
+    sci = ests[(ests["lhs"] == "SCI") & (ests["op"] == "~1")].iloc[0]
+    assert sci[1] == sci[2] == 0.0
+    vp = ests[(ests["lhs"] == "VP") & (ests["op"] == "~1")].iloc[0]
+    assert vp[1] == 0.0 and vp[2] != 0.0
+
+
+def test_std_lv_scaling_gives_the_same_ladder():
+    # Fit measures do not depend on how latent variables are scaled (lavaan frees the later
+    # groups' latent variances under std.lv once loadings are equal; the engine does too, see
+    # tests/fixtures/lavaan/hs_school_metric_stdlv.json).
+    marker = invariance(MODEL, HS, "school").table
+    std = invariance(MODEL, HS, "school", std_lv=True).table
+    for col in ["chisq", "df", "cfi", "rmsea", "srmr"]:
+        np.testing.assert_allclose(std[col].to_numpy(float), marker[col].to_numpy(float),
+                                   rtol=1e-6, atol=1e-8, err_msg=col)

@@ -234,8 +234,11 @@ def build_partable(
         ov_x = set(roles.ov_x)
         for v in roles.observed:
             add(v, "~~", v, free=v not in ov_x, exo=int(v in ov_x))
+        # std.lv fixes latent variances to 1; with loadings equal across groups they are
+        # free in groups 2+ (the equal loadings carry the scale there), as in lavaan >= 0.6-4.
+        fixed_variance = options.std_lv and not (g > 0 and "loadings" in options.group_equal)
         for v in roles.latent:
-            if options.std_lv:
+            if fixed_variance:
                 add(v, "~~", v, free=False, ustart=1.0)
             else:
                 add(v, "~~", v, free=True)
@@ -256,7 +259,7 @@ def build_partable(
                 add(v, "~1", "", free=free_means, ustart=None if free_means else 0.0)
 
     free_index = _assign_free_indices(rows, options, latent)
-    _check_scales(rows, roles)
+    _check_scales(rows, roles, options)
     n = len(rows)
     # One DataFrame, built once from plain columns.  Object columns: pandas 3's Arrow-backed
     # strings are slow to read element-wise, and every stage reads these columns.
@@ -331,9 +334,12 @@ def _assign_free_indices(rows: list[dict], options: FitOptions, latent: set[str]
     return free
 
 
-def _check_scales(rows: list[dict], roles: VariableRoles) -> None:
-    """Every latent variable needs a fixed loading or a fixed variance (its scale)."""
+def _check_scales(rows: list[dict], roles: VariableRoles, options: FitOptions) -> None:
+    """Every latent variable needs a fixed loading or a fixed variance (its scale); in groups
+    2+ loadings held equal to group 1's carry the scale too."""
     scaled: set[tuple[int, str]] = set()
+    if "loadings" in options.group_equal:
+        scaled.update((r["group"], r["lhs"]) for r in rows if r["group"] > 1 and r["op"] == "=~")
     for r in rows:
         if r["free"]:
             continue

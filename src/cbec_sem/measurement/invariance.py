@@ -31,6 +31,16 @@ Each level is compared with the one before it:
 
 Partial invariance (Byrne, Shavelson & Muthén 1989, *Psychol. Bull.* 105, 456–466) frees
 named parameters from the constraints (lavaan's ``group.partial``).
+
+Higher-order factors (the paper's SCI over VP, FO and IS): with the observed intercepts equal,
+lavaan's ``group.equal = "intercepts"`` frees the means/intercepts of *every* latent variable in
+the later groups, so a second-order factor's intercept and its first-order factors' intercepts
+are not jointly identified (lavaan warns that the information matrix is singular, and counts
+the redundant parameter in its df).  Here the intercept of a higher-order factor whose
+indicators are all latent variables with free intercepts is held at 0 in every group at such
+levels — the test of measured-variable intercepts of Chen, Sousa & West (2005, *Struct. Equ.
+Modeling* 12, 471–492).  χ² is lavaan's; df is one larger per such factor (lavaan's counts the
+redundant parameter).  The result's ``notes`` say when this happened.
 """
 
 from __future__ import annotations
@@ -49,6 +59,7 @@ from ..engine.partable import _group_equal_kind
 from ..engine.samplestats import as_frame
 from ..errors import CbecSemWarning, DataError, SpecError
 from ..fitting import as_model, fit
+from ..spec.statements import Statement
 
 #: The ladder: each level's own constraints (``group_equal`` kinds), in ladder order.
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -223,6 +234,20 @@ def _partial(partial, levels: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     )
 
 
+def _higher_order_means(spec) -> tuple[str, ...]:
+    """Higher-order factors whose intercept is redundant once observed intercepts are equal:
+    every indicator is a latent variable whose intercept the model leaves to the engine (so
+    it is free in the later groups), and the factor has no intercept statement of its own."""
+    latent = set(spec.latent_variables)
+    own_mean = {s.lhs for s in spec.statements if s.op == "~1"}
+    out = []
+    for factor, items in spec.indicators.items():
+        if (items and all(i in latent and i not in own_mean for i in items)
+                and factor not in own_mean):
+            out.append(factor)
+    return tuple(out)
+
+
 def _check_input(spec, data, group, options: FitOptions, partial: dict, group_equal: dict):
     """Validate at the boundary; return the configural parameter table and sample stats."""
     frame = as_frame(data)
@@ -348,16 +373,14 @@ def invariance(
 
     Raises:
         SpecError: unknown or out-of-order levels; a ``partial`` parameter the model does not
-            have; ``group``/``group_equal``/``group_partial`` in ``fit_kwargs``;
-            ``std_lv=True`` (see below).
+            have; ``group``/``group_equal``/``group_partial`` in ``fit_kwargs``.
         DataError: the group column is absent, has missing values or a single value, or a
             group has fewer complete observations than the model has free parameters per
             group.
 
-    ``std_lv=True`` is refused: lavaan then frees the latent variances of the later groups
-    once loadings are equal, which the engine does not do yet, so the metric and later levels
-    would be over-constrained.  The fit measures do not depend on how the latent variables
-    are scaled; ``group_estimates(level, value="std.lv")`` gives the standardised loadings.
+    With ``std_lv=True`` the latent variances are fixed to 1 in the first group and free in
+    the others once loadings are equal (lavaan >= 0.6-4); the fit measures do not depend on
+    how the latent variables are scaled.
     """
     spec = as_model(model)
     if not isinstance(group, str) or not group:
@@ -371,18 +394,11 @@ def invariance(
             f"{', '.join(clash)} cannot be passed to invariance(): the ladder sets the group "
             "constraints itself; choose them with levels= and partial="
         )
-    if fit_kwargs.get("std_lv"):
-        raise SpecError(
-            "std_lv=True is not supported by invariance() yet: lavaan frees the latent "
-            "variances of the later groups once loadings are equal, which the engine does "
-            "not do, so the ladder would be over-constrained; fit with marker loadings "
-            "(the default; the fit measures are the same) and read standardised estimates "
-            "with group_estimates(level, value='std.lv')"
-        )
     levels = _levels(levels)
     group_equal = _group_equal(levels)
     partial_by_level = _partial(partial, levels)
-    option_keys = ("information", "meanstructure", "fixed_x", "missing", "level", "max_iter")
+    option_keys = ("information", "meanstructure", "fixed_x", "missing", "level", "max_iter",
+                   "std_lv")
     options = FitOptions(
         estimator=estimator,
         **{k: v for k, v in fit_kwargs.items() if k in option_keys},
@@ -396,10 +412,24 @@ def invariance(
         )
         warnings.warn(msg, CbecSemWarning, stacklevel=2)
         notes.append(msg)
+    higher = _higher_order_means(spec)
+    fixed_at = [lv for lv in levels
+                if "intercepts" in group_equal[lv] and "means" not in group_equal[lv]]
+    if higher and fixed_at:
+        notes.append(
+            f"the intercept of the higher-order factor(s) {', '.join(higher)} is held at 0 in "
+            f"every group at level(s) {', '.join(fixed_at)}: with equal observed intercepts "
+            "and free first-order factor intercepts it is not identified (Chen, Sousa & West "
+            "2005); lavaan leaves it free, warns, and reports one df less per factor"
+        )
     fits = {}
     for level in levels:
+        level_spec = spec
+        if higher and level in fixed_at:
+            extra = tuple(Statement(f, "~1", "", fixed=(0.0,)) for f in higher)
+            level_spec = spec.replace(statements=spec.statements + extra)
         fits[level] = fit(
-            spec, data, estimator=estimator, group=group,
+            level_spec, data, estimator=estimator, group=group,
             group_equal=group_equal[level], group_partial=partial_by_level[level],
             **fit_kwargs,
         )
