@@ -1,13 +1,32 @@
 """cbec_sem: structural equation models of supply-chain innovation in cross-border e-commerce.
 
 The public API (see DESIGN.md): ``paper_model``, ``ModelSpec``, ``load_survey``, ``datasets``,
-``fit``, ``simulate``, and the typed ``errors``.
+``fit``; measurement validation (``reliability``, ``htmt``, ``fornell_larcker``, ``validate``,
+``common_method_bias``, ``modindices``, ``invariance``, ...); ``nca``; ``simulate``; and the
+typed ``errors``.
 """
 
 __version__ = "0.1.0"
 
 from . import datasets, errors
 from .fitting import fit
+from .measurement import (
+    HTMTResult,
+    InvarianceResult,
+    MethodBiasResult,
+    common_method_bias,
+    cross_loadings,
+    factor_scores,
+    fornell_larcker,
+    full_collinearity_vif,
+    htmt,
+    indicator_diagnostics,
+    invariance,
+    modindices,
+    reliability,
+    validate,
+)
+from .propositions.necessity import NCAResult, nca
 from .results import Convergence, FitResult
 from .simulate import population_model, simulate
 from .spec import Hypothesis, ModelSpec, paper_model
@@ -26,6 +45,22 @@ __all__ = [
     "fit",
     "FitResult",
     "Convergence",
+    "reliability",
+    "fornell_larcker",
+    "htmt",
+    "HTMTResult",
+    "cross_loadings",
+    "indicator_diagnostics",
+    "full_collinearity_vif",
+    "factor_scores",
+    "common_method_bias",
+    "MethodBiasResult",
+    "validate",
+    "modindices",
+    "invariance",
+    "InvarianceResult",
+    "nca",
+    "NCAResult",
     "simulate",
     "population_model",
     "errors",

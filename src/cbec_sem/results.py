@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,9 @@ import pandas as pd
 from .engine.estimate import Estimation
 from .propositions.hypotheses import hypothesis_table
 from .spec.model import ModelSpec
+
+if TYPE_CHECKING:
+    from .resampling.bootstrap import BootstrapResult
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,6 +80,8 @@ class FitResult:
         converged: a :class:`Convergence` status (truthy when usable).
         alpha: significance level of the hypothesis verdicts.
         notes: what the fit did that the user should know (rows dropped, ...).
+        bootstrap: the :class:`~cbec_sem.resampling.BootstrapResult` of a fit with
+            ``se="bootstrap"`` or ``bootstrap=B`` (``None`` otherwise).
     """
 
     model: ModelSpec
@@ -83,6 +89,7 @@ class FitResult:
     converged: Convergence
     alpha: float = 0.05
     notes: tuple[str, ...] = field(default=())
+    bootstrap: BootstrapResult | None = None
 
     @property
     def params(self) -> pd.DataFrame:
@@ -102,7 +109,8 @@ class FitResult:
 
     @cached_property
     def _hypotheses(self) -> pd.DataFrame:
-        table = hypothesis_table(self.estimation, self.model.hypotheses, self.alpha)
+        table = hypothesis_table(self.estimation, self.model.hypotheses, self.alpha,
+                                 bootstrap=self.bootstrap)
         if self.converged.optimizer_converged and not self.converged.admissible:
             tested = table["p"].notna()
             caution = "the solution is inadmissible (see res.converged): interpret with care"
@@ -151,6 +159,25 @@ class FitResult:
         rows = p[(p["op"] == "~~") & (p["lhs"] == p["rhs"]) & p["lhs"].isin(endogenous)]
         return pd.DataFrame({"variable": rows["lhs"].to_numpy(), "group": rows["group"].to_numpy(),
                              "r2": 1.0 - rows["std.all"].to_numpy()})
+
+    def reliability(self, **kwargs) -> pd.DataFrame:
+        """α, ω and AVE per construct: :func:`cbec_sem.reliability`."""
+        from .measurement import reliability
+
+        return reliability(self, **kwargs)
+
+    def modindices(self, **kwargs) -> pd.DataFrame:
+        """Modification indices with expected parameter changes: :func:`cbec_sem.modindices`."""
+        from .measurement import modindices
+
+        return modindices(self, **kwargs)
+
+    def validate(self, **kwargs) -> pd.DataFrame:
+        """The reviewer's checklist (loadings, α, CR, AVE, Fornell–Larcker, HTMT, VIF, fit,
+        common-method bias): :func:`cbec_sem.validate`."""
+        from .measurement import validate
+
+        return validate(self, **kwargs)
 
     def summary(self) -> str:
         """A readable, lavaan-like report: convergence, test, fit, estimates, hypotheses."""
