@@ -20,7 +20,7 @@ from .fitmeasures import FitInputs, count_moments, fit_measures
 from .inference import covariance_of_theta, delta_method_jacobian, observed_information_x, wald
 from .ml import MLFunction
 from .optimizer import OptimResult, fisher_scoring
-from .options import FitOptions
+from .options import ORDINAL_ESTIMATORS, ROBUST_ML, FitOptions
 from .partable import ParTable, build_partable, variable_roles
 from .ram import RamModel
 from .samplestats import SampleStats, as_frame, sample_stats
@@ -106,7 +106,54 @@ def estimate(
         IdentificationError: more free parameters than sample moments.
     """
     with single_threaded_blas():
-        return _estimate(statements, data, options, group)
+        if options.ordered or options.estimator in ORDINAL_ESTIMATORS:
+            return _ordinal_estimate(statements, data, options, group)
+        est = _estimate(statements, data, options, group)
+        if options.estimator in ROBUST_ML:
+            est = _robust(est)
+        return est
+
+
+# Extension points: each estimator family lives in its own module and plugs in here.
+
+
+def _ordinal_estimate(statements, data, options: FitOptions, group):
+    """The WLS family for ordered items (``engine/ordinal/``)."""
+    try:
+        from .ordinal import estimate_ordinal
+    except ImportError:
+        raise SpecError(
+            f"ordered items and the WLS estimators (WLSMV, DWLS, ULS; asked: "
+            f"estimator={options.estimator!r}, ordered={list(options.ordered)}) are not "
+            "available in this release; fit the items as continuous with estimator='ML'"
+        ) from None
+    return estimate_ordinal(statements, data, options, group)
+
+
+def _robust(est: Estimation) -> Estimation:
+    """Robust standard errors and scaled test statistics for MLM/MLR (``engine/robust.py``)."""
+    try:
+        from .robust import robust_estimation
+    except ImportError:
+        raise SpecError(
+            f"estimator={est.options.estimator!r} is not available in this release; use 'ML'"
+        ) from None
+    return robust_estimation(est)
+
+
+def _objective(ram: RamModel, stats: SampleStats, partable: ParTable, options: FitOptions):
+    """The fit function: complete-data ML, or casewise ML for missing data (``engine/fiml.py``)."""
+    if options.missing == "fiml":
+        try:
+            from .fiml import FIMLFunction
+        except ImportError:
+            raise SpecError(
+                "missing='fiml' is not available in this release; use missing='listwise'"
+            ) from None
+        return FIMLFunction(ram, stats, partable.meanstructure)
+    if options.missing != "listwise":
+        raise SpecError(f"missing={options.missing!r} needs an ordinal estimator (WLSMV)")
+    return MLFunction(ram, stats, partable.meanstructure)
 
 
 def _estimate(
@@ -137,7 +184,7 @@ def _estimate(
     ram.base_values[:] = fixed_rows
     start_rows = start_values(replace(partable, frame=partable.frame.assign(ustart=fixed_rows)), stats)
     theta_start = _theta_from_rows(ram, start_rows)
-    function = MLFunction(ram, stats, partable.meanstructure)
+    function = _objective(ram, stats, partable, options)
 
     def evaluate_x(x, gradient=False, information=False):
         ev = function.evaluate(reparam.theta(x), gradient=gradient, information=information)
