@@ -25,6 +25,54 @@ def _factor_start(cov: np.ndarray) -> np.ndarray:
     return load if load.sum() >= 0 else -load
 
 
+def _higher_order_starts(partable, cov, names, g, values, free, loading, lv_variance) -> None:
+    """Starts for a factor measured by factors (e.g. SCI =~ VP + FO + IS).
+
+    The first-order factors' covariances are estimated through their marker items,
+    Cov(f_i, f_j) ≈ Cov(x_i, x_j) / (λ_i λ_j), their variances from the one-factor starts; a
+    one-factor solution of that matrix gives the second-order loadings and variance, and each
+    first-order factor keeps the variance the second-order factor leaves unexplained (at
+    least 10% of its own) as its residual variance.  Without this, unit loadings and a
+    variance of 0.05 (lavaan's simple start) can send scoring into a degenerate region where
+    a first-order variance grows without bound while the second-order one turns negative.
+    """
+    frame = partable.frame
+    ops = frame["op"].to_numpy()
+    lhs = frame["lhs"].to_numpy()
+    rhs = frame["rhs"].to_numpy()
+    group = frame["group"].to_numpy() - 1
+    for lv, items in partable.roles.indicators.items():
+        if not items or not all((g, f) in lv_variance for f in items):
+            continue
+        markers = []
+        for f in items:
+            own = [x for x in partable.roles.indicators.get(f, ()) if (g, f, x) in loading]
+            if not own:
+                break
+            markers.append((own[0], loading[(g, f, own[0])]))
+        if len(markers) != len(items):
+            continue
+        k = len(items)
+        C = np.empty((k, k))
+        for i, (xi, li) in enumerate(markers):
+            for j, (xj, lj) in enumerate(markers):
+                C[i, j] = (lv_variance[(g, items[i])] if i == j
+                           else cov[names[xi], names[xj]] / (li * lj))
+        pc = _factor_start(C)
+        rows = np.flatnonzero((group == g) & (ops == "=~") & (lhs == lv))
+        fixed = [r for r in rows if not free[r] and not np.isnan(values[r]) and values[r] != 0]
+        scale = 1.0
+        if fixed and abs(pc[items.index(rhs[fixed[0]])]) > 1e-8:
+            scale = pc[items.index(rhs[fixed[0]])] / values[fixed[0]]
+        for f, lam in zip(items, pc):
+            loading[(g, lv, f)] = lam / scale
+        psi = scale**2
+        lv_variance[(g, lv)] = psi
+        for f, lam in zip(items, pc):
+            total = lv_variance[(g, f)]
+            lv_variance[(g, f)] = max(total - lam**2, 0.1 * total)
+
+
 def start_values(partable: ParTable, stats: SampleStats) -> np.ndarray:
     """A starting value for every row of the table (fixed rows keep their fixed value)."""
     frame = partable.frame
@@ -58,6 +106,7 @@ def start_values(partable: ParTable, stats: SampleStats) -> np.ndarray:
             for x, lam in zip(observed, pc):
                 loading[(g, lv, x)] = lam / scale
             lv_variance[(g, lv)] = scale**2
+        _higher_order_starts(partable, cov, names, g, values, free, loading, lv_variance)
     for r in range(len(frame)):
         if not free[r] or user_start[r]:
             continue
