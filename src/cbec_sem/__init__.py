@@ -27,6 +27,7 @@ from .measurement import (
     validate,
 )
 from .propositions.necessity import NCAResult, nca
+from .resampling import BootstrapResult, bootstrap, monte_carlo_ci
 from .results import Convergence, FitResult
 from .simulate import population_model, simulate
 from .spec import Hypothesis, ModelSpec, paper_model
@@ -61,6 +62,9 @@ __all__ = [
     "InvarianceResult",
     "nca",
     "NCAResult",
+    "bootstrap",
+    "BootstrapResult",
+    "monte_carlo_ci",
     "simulate",
     "population_model",
     "errors",

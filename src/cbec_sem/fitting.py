@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+from scipy import special
 
 from .engine.admissibility import admissibility_problems, identification_problems
 from .engine.estimate import estimate
@@ -43,7 +47,8 @@ def fit(
     se: str = "standard",
     bootstrap: int = 0,
     seed: int | None = None,
-    information: str = "expected",
+    n_jobs: int = 1,
+    information: str | None = None,
     std_lv: bool = False,
     meanstructure: bool | None = None,
     fixed_x: bool = True,
@@ -58,18 +63,28 @@ def fit(
         data: a DataFrame, or a :class:`~cbec_sem.survey.Survey` from ``cs.load_survey``.
         estimator: ``"ML"`` (normal-theory maximum likelihood, lavaan's default).
         missing: ``"listwise"``; the number of rows dropped is reported in a warning, in
-            ``summary()`` and in ``res.notes``.
-        ordered: ordinal items (WLSMV); not available in this release.
+            ``summary()`` and in ``res.notes``.  ``"fiml"``: full-information ML (lavaan's
+            ``missing = "ml"``), every row with at least one answer is used; the
+            missingness patterns are in ``res.estimation.stats.patterns``.
+        ordered: ordinal items (a list of names, or ``True`` for all the model's observed
+            variables), estimated by the WLS family.
         group: column whose values define groups for a multi-group fit.
         group_equal: parameter kinds held equal across groups (lavaan ``group.equal``:
             ``"loadings"``, ``"intercepts"``, ``"means"``, ``"residuals"``,
             ``"residual.covariances"``, ``"lv.variances"``, ``"lv.covariances"``,
             ``"regressions"``).
         group_partial: parameters exempt from ``group_equal``, e.g. ``("visual=~x2",)``.
-        se: ``"standard"`` (information-based) standard errors.
-        bootstrap: number of bootstrap draws; not available in this release.
-        seed: seed of any randomness (reserved for the bootstrap).
-        information: ``"expected"`` (lavaan's default) or ``"observed"``.
+        se: ``"standard"`` (information-based) or ``"bootstrap"`` standard errors.  With
+            ``"bootstrap"``, ``res.params`` carries lavaan's ``se = "bootstrap"`` columns: the
+            bootstrap SE, z and p from it, and the percentile interval.
+        bootstrap: number of bootstrap draws (default 1000 when ``se="bootstrap"``).  With
+            ``se="standard"`` and ``bootstrap=B`` the draws are made (``res.bootstrap``, and
+            the indirect-effect hypotheses use their percentile interval) while ``res.params``
+            keeps the standard errors.  See :func:`cbec_sem.resampling.bootstrap`.
+        seed: seed of the bootstrap draws (same seed, same numbers, on any ``n_jobs``).
+        n_jobs: worker processes for the bootstrap (``-1``: all cores).
+        information: ``"expected"`` or ``"observed"``; by default lavaan's choice (observed
+            with ``missing="fiml"``, expected otherwise).
         std_lv: scale latent variables by fixing their variances to 1.
         meanstructure: model means (default: when there are groups or ``~1`` statements).
         fixed_x: treat exogenous observed covariates as fixed (lavaan's default).
@@ -82,24 +97,20 @@ def fit(
         an inadmissible solution, has ``converged == False`` and issues a warning.
     """
     spec = as_model(model)
-    if ordered:
-        raise SpecError(
-            "ordered items (WLSMV) are not available in this release; fit the items as "
-            "continuous with estimator='ML'"
-        )
-    if bootstrap or se == "bootstrap":
-        raise SpecError(
-            f"bootstrap={bootstrap!r}, se={se!r}: bootstrap standard errors are not available "
-            "in this release; use se='standard' and bootstrap=0"
-        )
-    if se != "standard":
-        raise SpecError(f"se={se!r} is not available in this release; use se='standard'")
+    if ordered is True:
+        ordered = spec.observed_variables
+    ordered = () if not ordered else ((ordered,) if isinstance(ordered, str) else tuple(ordered))
+    if se not in ("standard", "bootstrap"):
+        raise SpecError(f"se={se!r} is not available; use se='standard' or se='bootstrap'")
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or (
+            bootstrap < 0):
+        raise SpecError(f"bootstrap={bootstrap!r} must be a number of draws (an integer ≥ 0)")
     if not 0.0 < alpha < 1.0:
         raise SpecError(f"alpha={alpha} must lie strictly between 0 and 1 (e.g. 0.05)")
     options = FitOptions(
         estimator=estimator, information=information, meanstructure=meanstructure,
         std_lv=std_lv, fixed_x=fixed_x, group_equal=group_equal, group_partial=group_partial,
-        missing=missing, level=level, max_iter=max_iter,
+        missing=missing, level=level, max_iter=max_iter, ordered=ordered,
     )
     est = estimate(spec.statements, data, options, group=group)
     problems: list[str] = []
@@ -140,7 +151,44 @@ def fit(
             )
     if est.stats.rows_dropped:
         notes.append(
+            f"FIML dropped {est.stats.rows_dropped} of {est.stats.rows_total} rows missing on "
+            "every model variable (or on a fixed covariate)" if est.stats.missing == "fiml" else
             f"listwise deletion dropped {est.stats.rows_dropped} of {est.stats.rows_total} rows"
         )
+    boot = None
+    if se == "bootstrap" or bootstrap:
+        if est.optim.converged:
+            from .resampling.bootstrap import bootstrap as run_bootstrap
+
+            boot = run_bootstrap(est, int(bootstrap) or 1000, seed=seed, n_jobs=n_jobs,
+                                 level=level)
+            notes.append(boot.message())
+            if se == "bootstrap":
+                est = _with_bootstrap_se(est, boot)
+        else:
+            notes.append("no bootstrap: the model did not converge")
     return FitResult(model=spec, estimation=est, converged=status, alpha=alpha,
-                     notes=tuple(notes))
+                     notes=tuple(notes), bootstrap=boot)
+
+
+def _with_bootstrap_se(est, boot):
+    """The estimation with lavaan's ``se = "bootstrap"`` columns: bootstrap SE, z = est/se,
+    two-sided normal p, percentile interval; ``vcov`` the bootstrap covariance matrix."""
+    params = est.params.copy()
+    table = boot.table
+    free = np.ones(len(params), dtype=bool)
+    free[: len(est.partable.frame)] = est.ram.free_index >= 0
+    se = table["se"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(free & (se > 0), params["est"].to_numpy(dtype=float) / se, np.nan)
+    params["se"] = se
+    params["z"] = z
+    params["pvalue"] = 2.0 * special.ndtr(-np.abs(z))
+    params["ci.lower"] = table["ci.lower"].to_numpy(dtype=float)
+    params["ci.upper"] = table["ci.upper"].to_numpy(dtype=float)
+    frame = est.partable.frame.copy()
+    frame["se"] = se[: len(frame)]
+    options = replace(est.options, extra={**est.options.extra, "se": "bootstrap",
+                                          "bootstrap": boot.draws})
+    return replace(est, params=params, vcov=boot.vcov,
+                   partable=replace(est.partable, frame=frame), options=options)

@@ -152,10 +152,17 @@ def fisher_scoring(
         if fallback_used:
             break
         fallback_used = True
+        def value_and_gradient(z: np.ndarray) -> tuple[float, np.ndarray]:
+            trial_ev = evaluate(z, gradient=True)
+            if not np.isfinite(trial_ev.value) or trial_ev.gradient is None:
+                # Σ(z) is not positive definite: an infinite value makes BFGS backtrack.
+                return np.inf, np.zeros_like(z)
+            return trial_ev.value, trial_ev.gradient
+
         res = optimize.minimize(
-            lambda z: evaluate(z).value,
+            value_and_gradient,
             x,
-            jac=lambda z: evaluate(z, gradient=True).gradient,
+            jac=True,
             method="BFGS",
             options={"gtol": tol, "maxiter": 10 * max_iter},
         )
