@@ -53,7 +53,7 @@ print(res.summary())
 print()
 
 # 5. The hypotheses as a table (a DataFrame: res.hypotheses).  Hypotheses whose method is
-#    not built yet (latent interactions, moderation, necessity) say "not tested" and why.
+#    Interactions and moderation are tested by product indicators, necessity by NCA.
 columns = ["id", "kind", "estimate", "std.all", "ci.lower", "ci.upper", "p", "verdict"]
 print(res.hypotheses[columns].round(3).to_string(index=False))
 

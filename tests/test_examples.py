@@ -29,4 +29,4 @@ def test_fit_paper_model_reports_the_hypotheses(tmp_path: Path) -> None:
     assert "H1" in proc.stdout
     h1_rows = [ln for ln in proc.stdout.splitlines() if ln.split()[:2] == ["H1", "path"]]
     assert h1_rows and all("not supported" in ln for ln in h1_rows), h1_rows
-    assert "not tested" in proc.stdout
+    assert "H8" in proc.stdout

@@ -266,6 +266,11 @@ OutOption = Annotated[Path | None, typer.Option(
     "hypotheses and convergence.", dir_okay=False)]
 
 
+#: Seed of the example's NCA permutation tests, so `cbec-sem example` prints the same numbers
+#: every time.
+EXAMPLE_SEED = 2026
+
+
 @app.command()
 def example(summary: SummaryOption = False, out: OutOption = None) -> None:
     """Fit the paper model to the bundled (synthetic) example survey of 400 CBEC firms."""
@@ -275,7 +280,7 @@ def example(summary: SummaryOption = False, out: OutOption = None) -> None:
         survey = cs.load_survey(cs.datasets.example_survey(), scale=(1, 7),
                                 items=model.observed_variables, id_column="firm_id")
         _report_checks(survey)
-        res = cs.fit(model, survey)
+        res = cs.fit(model, survey, seed=EXAMPLE_SEED)
         _print_result(res, summary)
         if out is not None:
             _write_out(res, out)
@@ -297,6 +302,12 @@ def fit(
         "loadings,intercepts.")] = "",
     information: Annotated[str, typer.Option(
         help="Information matrix for standard errors: expected or observed.")] = "expected",
+    bootstrap: Annotated[int, typer.Option(
+        help="Bootstrap draws for standard errors and intervals (0: none).")] = 0,
+    seed: Annotated[int | None, typer.Option(
+        help="Seed of the bootstrap and the NCA permutation tests.")] = None,
+    correction: Annotated[str | None, typer.Option(
+        help="Family-wise correction of the hypotheses' p-values, e.g. holm.")] = None,
     scale: Annotated[str | None, typer.Option(
         help="Answer scale of every item as LOW,HIGH (e.g. 1,7), for the range checks.")] = None,
     summary: SummaryOption = False,
@@ -310,7 +321,8 @@ def fit(
         _report_checks(survey)
         kinds = tuple(k.strip() for k in group_equal.split(",") if k.strip())
         res = cs.fit(spec, survey, estimator=estimator, group=group, group_equal=kinds,
-                     information=information)
+                     information=information, se="bootstrap" if bootstrap else "standard",
+                     bootstrap=bootstrap, seed=seed, correction=correction)
         _print_result(res, summary)
         if out is not None:
             _write_out(res, out)

@@ -55,6 +55,9 @@ def fit(
     level: float = 0.95,
     alpha: float = 0.05,
     max_iter: int = 500,
+    interaction_method: str = "dblcent",
+    nca_permutations: int = 10000,
+    correction: str | None = None,
 ) -> FitResult:
     """Fit a structural equation model and test its hypotheses.
 
@@ -91,6 +94,14 @@ def fit(
         level: confidence level of intervals.
         alpha: significance level of hypothesis verdicts.
         max_iter: iteration limit of the optimiser.
+        interaction_method: how ``res.hypotheses`` tests interaction and moderation
+            hypotheses: ``"dblcent"`` (double-mean-centred product indicators, Lin et al.
+            2010; default: fast, exact ML, works with an endogenous operand) or ``"rca"``
+            (residual centring, Little et al. 2006).  LMS/QML are available directly from
+            :mod:`cbec_sem.propositions.interaction`.
+        nca_permutations: permutations of the NCA test for necessity hypotheses.
+        correction: family-wise correction of the hypotheses' p-values, any method of
+            statsmodels' ``multipletests`` (e.g. ``"holm"``, Holm 1979); verdicts use it.
 
     Returns:
         A :class:`~cbec_sem.results.FitResult`.  A fit that did not converge, or converged to
@@ -167,8 +178,14 @@ def fit(
                 est = _with_bootstrap_se(est, boot)
         else:
             notes.append("no bootstrap: the model did not converge")
+    if interaction_method not in ("dblcent", "rca"):
+        raise SpecError(
+            f"interaction_method={interaction_method!r}: choose 'dblcent' or 'rca' (LMS/QML: "
+            "cbec_sem.propositions.interaction.fit_lms / fit_qml)")
     return FitResult(model=spec, estimation=est, converged=status, alpha=alpha,
-                     notes=tuple(notes), bootstrap=boot)
+                     notes=tuple(notes), bootstrap=boot, seed=seed,
+                     interaction_method=interaction_method,
+                     nca_permutations=int(nca_permutations), correction=correction)
 
 
 def _with_bootstrap_se(est, boot):

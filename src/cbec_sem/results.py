@@ -80,6 +80,11 @@ class FitResult:
         converged: a :class:`Convergence` status (truthy when usable).
         alpha: significance level of the hypothesis verdicts.
         notes: what the fit did that the user should know (rows dropped, ...).
+        seed: the seed of the fit's randomness (bootstrap, NCA permutations).
+        interaction_method: how interaction/moderation hypotheses are tested
+            (``"dblcent"`` or ``"rca"`` product indicators).
+        nca_permutations: permutations of the NCA test of necessity hypotheses.
+        correction: family-wise correction of the hypotheses' p-values (``"holm"``, ...).
         bootstrap: the :class:`~cbec_sem.resampling.BootstrapResult` of a fit with
             ``se="bootstrap"`` or ``bootstrap=B`` (``None`` otherwise).
     """
@@ -90,6 +95,10 @@ class FitResult:
     alpha: float = 0.05
     notes: tuple[str, ...] = field(default=())
     bootstrap: BootstrapResult | None = None
+    seed: int | None = None
+    interaction_method: str = "dblcent"
+    nca_permutations: int = 10000
+    correction: str | None = None
 
     @property
     def params(self) -> pd.DataFrame:
@@ -109,8 +118,14 @@ class FitResult:
 
     @cached_property
     def _hypotheses(self) -> pd.DataFrame:
-        table = hypothesis_table(self.estimation, self.model.hypotheses, self.alpha,
-                                 bootstrap=self.bootstrap)
+        from .propositions.evidence import interaction_provider, necessity_provider
+
+        table = hypothesis_table(
+            self.estimation, self.model.hypotheses, self.alpha, bootstrap=self.bootstrap,
+            interaction=interaction_provider(self, self.interaction_method),
+            necessity=necessity_provider(self, self.nca_permutations, self.seed, self.alpha),
+            correction=self.correction,
+        )
         if self.converged.optimizer_converged and not self.converged.admissible:
             tested = table["p"].notna()
             caution = "the solution is inadmissible (see res.converged): interpret with care"

@@ -18,6 +18,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -110,12 +112,62 @@ def _indirect(est: Estimation, chain: tuple[str, ...], group: int):
     return (estimate, float(np.prod(std)), se), None
 
 
+def _fill_from(row: dict, provider: Callable, *args: str) -> None:
+    """Fill a row from an evidence provider, or record why there is no test."""
+    try:
+        values, method = provider(*args)
+    except LookupError as why:
+        row["method"] = getattr(why, "method", row["method"]) or row["method"]
+        row["note"] = str(why.args[0]) if why.args else str(why)
+        return
+    row["method"] = method
+    row.update(values)
+
+
+def _correct(table: pd.DataFrame, method: str, alpha: float, hypotheses) -> pd.DataFrame:
+    """Family-wise adjusted p-values (statsmodels ``multipletests``) and verdicts from them."""
+    from statsmodels.stats.multitest import multipletests
+
+    table = table.copy()
+    tested = table["p"].notna().to_numpy()
+    adjusted = np.full(len(table), np.nan)
+    if tested.any():
+        adjusted[tested] = multipletests(table.loc[tested, "p"].to_numpy(float), alpha=alpha,
+                                         method=method)[1]
+    table.insert(table.columns.get_loc("p") + 1, "p.adjusted", adjusted)
+    signs = {h.id: h.sign for h in hypotheses}
+    for i in np.flatnonzero(tested):
+        r = table.iloc[i]
+        if r["kind"] == "necessity":
+            necessary = r["verdict"] == "supported"
+            if necessary and adjusted[i] >= alpha:
+                table.iat[i, table.columns.get_loc("verdict")] = "not supported"
+            continue
+        table.iat[i, table.columns.get_loc("verdict")] = _verdict(
+            r["estimate"], r["ci.lower"], r["ci.upper"], adjusted[i], signs[r["id"]], alpha)
+    table["note"] = [
+        (f"{n}; " if n else "") + f"p adjusted for {int(tested.sum())} tests ({method})"
+        if t else n for n, t in zip(table["note"], tested)]
+    return table
+
+
 def hypothesis_table(
-    est: Estimation, hypotheses: tuple[Hypothesis, ...], alpha: float = 0.05, bootstrap=None
+    est: Estimation,
+    hypotheses: tuple[Hypothesis, ...],
+    alpha: float = 0.05,
+    bootstrap=None,
+    interaction: Callable[[str, str], tuple[dict, str]] | None = None,
+    necessity: Callable[[str, str], tuple[dict, str]] | None = None,
+    correction: str | None = None,
 ) -> pd.DataFrame:
     """One row per hypothesis (and group): method, estimate, interval, p, verdict.
 
     ``bootstrap`` is the fit's :class:`~cbec_sem.resampling.BootstrapResult`, if it has one.
+    ``interaction(outcome, term)`` and ``necessity(condition, outcome)`` supply the evidence
+    for interaction/moderation and necessity hypotheses (a dict of row values and the method
+    text; a ``LookupError`` carries the reason a test could not be made).  ``correction``
+    (``"holm"``, ``"bonferroni"``, … — any method of statsmodels' ``multipletests``) adjusts
+    the p-values of the tested hypotheses for the family (Holm 1979) and the verdicts use them.
     """
     level = est.options.level
     crit = stats.norm.ppf(0.5 + level / 2)
@@ -167,6 +219,17 @@ def hypothesis_table(
                                   "ci.upper": value + crit * se})
                     row["note"] = "bootstrap CI not yet available; the delta method assumes a "
                     row["note"] += "normal sampling distribution of the product"
+            elif h.kind in ("interaction", "moderation") and interaction is not None:
+                if h.kind == "interaction":
+                    x, z, outcome = h.constructs
+                    term = f"{x}:{z}"
+                else:
+                    moderator, focal, outcome = h.constructs
+                    term = f"{focal}:{moderator}"
+                _fill_from(row, interaction, outcome, term)
+            elif h.kind == "necessity" and necessity is not None:
+                condition, outcome = h.constructs
+                _fill_from(row, necessity, condition, outcome)
             else:
                 row["method"] = {"interaction": "LMS / QML", "moderation": "LMS / QML",
                                  "necessity": "NCA"}[h.kind]
@@ -175,12 +238,14 @@ def hypothesis_table(
                 # No verdict from a point the optimiser merely stopped at.
                 row.update(se=np.nan, p=np.nan, **{"ci.lower": np.nan, "ci.upper": np.nan})
                 row["note"] = "the model did not converge, so there is no test (see res.converged)"
-            if np.isfinite(row["estimate"]):
+            if np.isfinite(row["estimate"]) and h.kind != "necessity":
                 row["ci"] = (float(row["ci.lower"]), float(row["ci.upper"]))
                 row["verdict"] = _verdict(row["estimate"], row["ci.lower"], row["ci.upper"],
                                           row["p"], h.sign, alpha)
             out.append(row)
     table = pd.DataFrame(out, columns=COLUMNS)
+    if correction:
+        table = _correct(table, correction, alpha, hypotheses)
     if est.partable.ngroups == 1:
         table = table.drop(columns="group")
     return table

@@ -1,0 +1,122 @@
+"""Evidence for the hypotheses that a main-effects ML fit cannot test by itself.
+
+* Interaction and moderation hypotheses (H5, H6a, H6b of the paper model): the fitted model is
+  re-fitted with all the hypothesised product terms added (``SCI ~ TA:FA + PC:TA + PC:FA``)
+  by double-mean-centred product indicators (Lin et al. 2010; the method that handles a
+  product with an endogenous latent such as TA × FA when FA ~ TA) or residual centring
+  (Little et al. 2006), and each term gets its ML Wald test.  The fit is made once, on the
+  same complete rows, when the hypothesis table is first read.
+* Necessity hypotheses (H7, H8): necessary condition analysis (Dul 2016) on the latent scores
+  of the fit (regression method), CE-FDH ceiling, with the approximate permutation test
+  (Dul, van der Laan & Kuik 2020); "supported" when d ≥ 0.1 and p < α (DESIGN.md, H7).
+
+Each provider returns ``(row values, method text)`` or raises ``LookupError`` with the reason
+no test could be made, which the hypothesis table reports instead of a verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CbecSemError
+
+if TYPE_CHECKING:
+    from ..results import FitResult
+
+#: NCA effect size from which a condition counts as necessary (Dul 2016: d ≥ 0.1 "medium").
+NECESSITY_D = 0.1
+
+
+def _complete_data(res: FitResult) -> pd.DataFrame:
+    stats = res.estimation.stats
+    return pd.DataFrame(np.vstack(stats.data), columns=list(stats.names))
+
+
+def _interaction_terms(res: FitResult) -> dict[str, list[str]]:
+    """Outcome → product terms named by the model's interaction/moderation hypotheses."""
+    terms: dict[str, list[str]] = {}
+    for h in res.model.hypotheses:
+        if h.kind == "interaction":
+            x, z, outcome = h.constructs
+            terms.setdefault(outcome, []).append(f"{x}:{z}")
+        elif h.kind == "moderation":
+            moderator, focal, outcome = h.constructs
+            terms.setdefault(outcome, []).append(f"{focal}:{moderator}")
+    return terms
+
+
+def interaction_provider(res: FitResult, method: str = "dblcent") -> Callable:
+    """Tests of product terms by product indicators, fitted once on first use."""
+    cache: dict[str, object] = {}
+
+    def fitted():
+        if "fit" not in cache:
+            from ..spec.model import ModelSpec
+            from .interaction.product_indicators import fit_product_indicators
+
+            lines = [f"{y} ~ {' + '.join(dict.fromkeys(t))}"
+                     for y, t in _interaction_terms(res).items()]
+            spec = ModelSpec.from_lavaan(res.model.to_lavaan() + "\n" + "\n".join(lines))
+            try:
+                cache["fit"] = fit_product_indicators(spec, _complete_data(res), method=method)
+            except CbecSemError as err:
+                cache["fit"] = LookupError(f"the interaction model could not be fitted: {err}")
+        return cache["fit"]
+
+    def provide(outcome: str, term: str) -> tuple[dict, str]:
+        text = f"product indicators ({method}), ML Wald z test"
+        if res.estimation.partable.ngroups > 1:
+            raise LookupError("interaction tests in multi-group fits are not available yet; "
+                              "fit each group separately")
+        if not res.converged.optimizer_converged:
+            raise LookupError("the model did not converge, so there is no test")
+        pif = fitted()
+        if isinstance(pif, LookupError):
+            raise pif
+        if not pif.fit.converged.optimizer_converged:
+            raise LookupError("the model with product terms did not converge")
+        x, z = term.split(":")
+        for candidate in (term, f"{z}:{x}"):
+            try:
+                s = pif.interaction(outcome, candidate)
+                break
+            except CbecSemError:
+                continue
+        else:
+            raise LookupError(f"the product term {term} → {outcome} could not be estimated")
+        values = {"estimate": s["est"], "se": s["se"], "p": s["pvalue"], "std.all": s["std"],
+                  "ci.lower": s["ci.lower"], "ci.upper": s["ci.upper"],
+                  "note": "std.all is b·sd(X)·sd(Z)/sd(Y) (Wen, Marsh & Hau 2010)"}
+        return values, text
+
+    return provide
+
+
+def necessity_provider(res: FitResult, permutations: int, seed, alpha: float) -> Callable:
+    """NCA of latent scores (CE-FDH) for condition → outcome."""
+
+    def provide(condition: str, outcome: str) -> tuple[dict, str]:
+        from .necessity import nca
+
+        text = f"NCA on latent scores, CE-FDH, permutation test ({permutations} draws)"
+        if not res.converged.optimizer_converged:
+            raise LookupError("the model did not converge, so there are no latent scores")
+        try:
+            result = nca(res, condition, outcome, ceilings=("ce_fdh",),
+                         permutations=permutations, seed=seed)
+        except CbecSemError as err:
+            raise LookupError(f"necessary condition analysis failed: {err}") from None
+        effect = result.effects.iloc[0]
+        d, p = float(effect["d"]), float(effect["p_value"])
+        necessary = d >= NECESSITY_D and p < alpha
+        values = {"estimate": d, "p": p,
+                  "verdict": "supported" if necessary else "not supported",
+                  "note": f"estimate is the NCA effect size d (necessary when d ≥ {NECESSITY_D} "
+                          f"and p < {alpha}); p is a Monte Carlo permutation p"}
+        return values, text
+
+    return provide
