@@ -87,7 +87,8 @@ def prepare(
             f"the latent variable(s) {', '.join(map(repr, clash))} have the name of a column "
             "in the data; rename the latent variable in the model, or drop the column"
         )
-    stats = sample_stats(frame, roles.observed, group=group, missing=options.missing)
+    stats = sample_stats(frame, roles.observed, group=group, missing=options.missing,
+                         exogenous=roles.ov_x)
     partable = build_partable(statements, options, stats.ngroups, stats.group_labels)
     return partable, stats
 
@@ -240,6 +241,8 @@ def _estimate(
             unrestricted_loglik=function.saturated_loglik() - exo_loglik,
         )
     )
+    if hasattr(function, "adjust_fit_measures"):  # FIML: baseline, GFI, .robust indices
+        measures = function.adjust_fit_measures(measures, theta, reparam, options.information)
     if not optim.converged:
         keep = ["npar", "ntotal"]
         measures = measures.where(measures.index.isin(keep))

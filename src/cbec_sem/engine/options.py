@@ -38,7 +38,9 @@ class FitOptions:
     Attributes:
         estimator: only ``"ML"`` (normal-theory maximum likelihood) in this release.
         information: ``"expected"`` (lavaan's default for complete-data ML) or ``"observed"``
-            (the Hessian of the log-likelihood) information for standard errors.
+            (the Hessian of the log-likelihood) information for standard errors; ``None``
+            (default) is lavaan's choice: ``"observed"`` with ``missing="fiml"``, else
+            ``"expected"``.
         meanstructure: model the means; ``None`` means lavaan's rule (yes when there are
             groups, or the model has ``~1`` statements).
         std_lv: identify latent variables by fixing their variances to 1 instead of their first
@@ -50,7 +52,8 @@ class FitOptions:
         group_equal: parameter kinds constrained equal across groups (lavaan ``group.equal``).
         group_partial: parameters (``"f =~ x2"`` strings) exempted from ``group_equal``.
         missing: ``"listwise"`` (the number of dropped rows is reported), ``"fiml"`` (casewise
-            ML, ``engine/fiml.py``) or ``"pairwise"`` (ordinal estimators).
+            ML, ``engine/fiml.py``; lavaan's names ``"ml"`` and ``"direct"`` mean the same)
+            or ``"pairwise"`` (ordinal estimators).
         ordered: the ordinal (ordered-categorical) items, for the WLS family.
         level: confidence level of the parameter intervals.
         tol: convergence tolerance: the largest absolute gradient element of the fit function
@@ -59,7 +62,7 @@ class FitOptions:
     """
 
     estimator: str = "ML"
-    information: str = "expected"
+    information: str | None = None
     meanstructure: bool | None = None
     std_lv: bool = False
     fixed_x: bool = True
@@ -80,6 +83,11 @@ class FitOptions:
             raise SpecError(
                 f"estimator {self.estimator!r} is not available; choose one of {ESTIMATORS}"
             )
+        if self.missing in ("ml", "direct"):  # lavaan's names for FIML
+            object.__setattr__(self, "missing", "fiml")
+        if self.information is None:  # lavaan's "default": observed under missing = "ml"
+            object.__setattr__(
+                self, "information", "observed" if self.missing == "fiml" else "expected")
         if self.information not in INFORMATION:
             raise SpecError(
                 f"information={self.information!r}: choose 'expected' or 'observed'"

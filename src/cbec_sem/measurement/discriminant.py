@@ -257,7 +257,7 @@ def _resolve(model, data) -> tuple[ModelSpec, tuple | None, object]:
                 "and one group's rows, e.g. htmt(res.model, data[data['group'] == 'a'])"
             )
         stats = model.estimation.stats
-        return model.model, (stats.data[0], stats.names), None
+        return model.model, (stats.complete_data[0], stats.names), None
     return as_model(model), None, data
 
 

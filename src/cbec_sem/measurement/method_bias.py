@@ -628,10 +628,10 @@ def _prepare(model, data, marker):
             f"listwise deletion dropped {st.rows_dropped} of {st.rows_total} rows with a "
             "missing value on the model's variables" + (" or the marker" if marker else "")
             + "; every part of the battery uses the same complete cases")
-    frame = pd.DataFrame(st.data[0], columns=list(wanted))
+    frame = pd.DataFrame(st.complete_data[0], columns=list(wanted))
     if base_res is not None and base_res.estimation.stats.ngroups == 1 and (
             base_res.estimation.stats.ntotal == len(frame)) and np.allclose(
-            base_res.estimation.stats.data[0], frame[list(names)].to_numpy()):
+            base_res.estimation.stats.complete_data[0], frame[list(names)].to_numpy()):
         return spec, items, names, frame, base_res, notes
     return spec, items, names, frame, None, notes
 

@@ -262,7 +262,7 @@ def _htmt_rows(res, data, bootstrap: int, seed) -> list[dict]:
             targets[0] = (None, data, "computed on all rows of data (groups pooled)")
     elif multigroup(res):
         stats = res.estimation.stats
-        for label, block in zip(stats.group_labels, stats.data):
+        for label, block in zip(stats.group_labels, stats.complete_data):
             targets.append((label, pd.DataFrame(block, columns=list(stats.names)), ""))
     else:
         targets.append((None, None, ""))
@@ -361,7 +361,7 @@ def _harman_rows(res, data) -> list[dict]:
             targets.append((None, pd.DataFrame(st.data[0], columns=list(items)), extra))
     else:
         stats = res.estimation.stats
-        for label, block in zip(stats.group_labels, stats.data):
+        for label, block in zip(stats.group_labels, stats.complete_data):
             frame = pd.DataFrame(block, columns=list(stats.names))
             targets.append((label if stats.ngroups > 1 else None, frame, ""))
     if not targets:

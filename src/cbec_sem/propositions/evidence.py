@@ -33,7 +33,7 @@ NECESSITY_D = 0.1
 
 def _complete_data(res: FitResult) -> pd.DataFrame:
     stats = res.estimation.stats
-    return pd.DataFrame(np.vstack(stats.data), columns=list(stats.names))
+    return pd.DataFrame(np.vstack(stats.complete_data), columns=list(stats.names))
 
 
 def _interaction_terms(res: FitResult) -> dict[str, list[str]]:
