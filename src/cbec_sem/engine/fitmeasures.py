@@ -271,3 +271,257 @@ def fit_measures(inp: FitInputs) -> pd.Series:
         "ecvi": chisq / N + 2.0 * k / N,
     }
     return pd.Series(out, dtype=float, name="fit measures")
+
+
+# ------------------------------------------------------------------------------------------
+# Scaled and robust measures of the robust ML estimators (MLM, MLR): lavaan 0.6-14's
+# ``lav_fit_cfi_lavobject()`` and ``lav_fit_rmsea_lavobject()`` definitions.
+
+
+@dataclass(frozen=True)
+class ScaledTest:
+    """A test statistic and its scaled version T/c, c = tr(UΓ)/df (Satorra & Bentler 1994)."""
+
+    chisq: float
+    df: int
+    trace: float  # tr(UΓ): Σ of the eigenvalues that weight the χ²₁ variables
+    chisq_scaled: float
+    scaling_factor: float
+    pvalue_scaled: float
+
+    @classmethod
+    def from_trace(cls, chisq: float, df: int, trace: float) -> ScaledTest:
+        """lavaan: no scaling without degrees of freedom, and none from a negative trace."""
+        if df <= 0:
+            return cls(chisq, df, trace, chisq, np.nan, np.nan)
+        c = trace / df
+        if c < 0:
+            c = np.nan
+        scaled = chisq / c
+        return cls(chisq, df, trace, scaled, c, float(special.chdtrc(df, scaled)))
+
+
+def _lav_cfi(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
+    if np.isnan([x2, df, x2_null, df_null, c, c_null]).any():
+        return np.nan
+    if df > 0 and c != 1 and c_null != 1:  # the robust CFI (Brosseau-Liard & Savalei 2014)
+        t1 = max(x2 - c * df, 0.0)
+        t2 = max(x2 - c * df, x2_null - c_null * df_null, 0.0)
+    else:
+        t1 = max(x2 - df, 0.0)
+        t2 = max(x2 - df, x2_null - df_null, 0.0)
+    if np.isclose(t1, 0.0, rtol=0, atol=1.5e-8) and np.isclose(t2, 0.0, rtol=0, atol=1.5e-8):
+        return 1.0
+    return 1.0 - t1 / t2
+
+
+def _lav_tli(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
+    if np.isnan([x2, df, x2_null, df_null, c, c_null]).any():
+        return np.nan
+    if df > 0 and c != 1 and c_null != 1:
+        t1 = (x2 - c * df) * df_null
+        t2 = (x2_null - c_null * df_null) * df
+    else:
+        t1 = (x2 - df) * df_null
+        t2 = (x2_null - df_null) * df
+    if df > 0 and abs(t2) > 0:
+        return 1.0 - t1 / t2
+    if not (np.isfinite(t1) and np.isfinite(t2)):
+        return np.nan
+    return 1.0
+
+
+def _lav_rni(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
+    if np.isnan([x2, df, x2_null, df_null, c, c_null]).any():
+        return np.nan
+    if df > 0 and c != 1 and c_null != 1:
+        t1, t2 = x2 - c * df, x2_null - c_null * df_null
+    else:
+        t1, t2 = x2 - df, x2_null - df_null
+    if np.isclose(t2, 0.0, rtol=0, atol=1.5e-8) or not (np.isfinite(t1) and np.isfinite(t2)):
+        return np.nan
+    return 1.0 - t1 / t2
+
+
+def _lav_rfi(x2, df, x2_null, df_null) -> float:
+    if np.isnan([x2, df, x2_null, df_null]).any():
+        return np.nan
+    if df > df_null:
+        return np.nan
+    if df > 0 and df_null > 0:
+        t1 = x2_null / df_null - x2 / df
+        t2 = x2_null / df_null
+        if not (np.isfinite(t1) and np.isfinite(t2)):
+            return np.nan
+        return 1.0 if (t1 < 0 or t2 < 0) else t1 / t2
+    return 1.0
+
+
+def _lav_nfi(x2, df, x2_null, df_null) -> float:
+    if np.isnan([x2, df, x2_null, df_null]).any():
+        return np.nan
+    if df > df_null or np.isclose(x2_null, 0.0, rtol=0, atol=1.5e-8):
+        return np.nan
+    return (x2_null - x2) / x2_null if df > 0 else 1.0
+
+
+def _lav_pnfi(x2, df, x2_null, df_null) -> float:
+    if np.isnan([x2, df, x2_null, df_null]).any():
+        return np.nan
+    if df_null > 0 and x2_null > 0:
+        return (df / df_null) * (x2_null - x2) / x2_null
+    return np.nan
+
+
+def _lav_ifi(x2, df, x2_null, df_null) -> float:
+    if np.isnan([x2, df, x2_null, df_null]).any():
+        return np.nan
+    t1, t2 = x2_null - x2, x2_null - df
+    if not (np.isfinite(t1) and np.isfinite(t2)):
+        return np.nan
+    if t2 < 0:
+        return 1.0
+    if np.isclose(t2, 0.0, rtol=0, atol=1.5e-8):
+        return np.nan
+    return t1 / t2
+
+
+def _lav_rmsea(x2, df, n, groups, c=1.0) -> float:
+    if not np.isfinite(df) or not np.isfinite(x2):
+        return np.nan
+    return float(np.sqrt(max((x2 / n) / df - c / n, 0.0)) * np.sqrt(groups)) if df > 0 else 0.0
+
+
+def _lav_rmsea_ci(x2, df, n, groups, c=1.0, level=RMSEA_CI_LEVEL) -> tuple[float, float]:
+    """lavaan's ``lav_fit_rmsea_ci()``: invert the non-central χ²(df, λ) at X², then
+    RMSEA = √(c λ / (N df)) · √G (c = 1 for the standard and scaled versions)."""
+    if not (np.isfinite(x2) and np.isfinite(df) and np.isfinite(n)):
+        return np.nan, np.nan
+    upper_p = 1 - (1 - level) / 2
+    lower_p = (1 - level) / 2
+
+    def cdf(lam: float) -> float:
+        return float(special.chndtr(x2, df, lam)) if lam > 0 else float(special.chdtr(df, x2))
+
+    scale = np.sqrt(groups) if groups > 1 else 1.0
+    if df < 1 or cdf(0.0) - upper_p < 0:
+        lo = 0.0
+    else:
+        lam = optimize.brentq(lambda v: cdf(v) - upper_p, 0.0, x2, xtol=1e-12)
+        lo = np.sqrt(c * lam / (n * df)) * scale
+    n_rmsea = max(n, 4 * x2)
+    if df < 1 or cdf(n_rmsea) - lower_p > 0 or cdf(0.0) - lower_p < 0:
+        hi = 0.0
+    else:
+        lam = optimize.brentq(lambda v: cdf(v) - lower_p, 0.0, n_rmsea, xtol=1e-12)
+        hi = np.sqrt(c * lam / (n * df)) * scale
+    return float(lo), float(hi)
+
+
+def _lav_rmsea_p(x2, df, n, groups, c, h0, close: bool) -> float:
+    if not (np.isfinite(x2) and np.isfinite(df)) or df <= 0:
+        return np.nan
+    ncp = (n * df * h0**2 / c) / groups
+    p = float(special.chndtr(x2, df, ncp))
+    return 1.0 - p if close else p
+
+
+#: Where lavaan 0.6-14's ``fitMeasures()`` puts the scaled/robust entries: after these names.
+_SCALED_ANCHORS = (
+    ("pvalue", ("chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor")),
+    ("baseline.pvalue", ("baseline.chisq.scaled", "baseline.df.scaled",
+                         "baseline.pvalue.scaled", "baseline.chisq.scaling.factor")),
+    ("tli", ("cfi.scaled", "tli.scaled", "cfi.robust", "tli.robust")),
+    ("rni", ("nnfi.scaled", "rfi.scaled", "nfi.scaled", "pnfi.scaled", "ifi.scaled",
+             "rni.scaled", "nnfi.robust", "rni.robust")),
+    ("bic2", ("scaling.factor.h1", "scaling.factor.h0")),
+    ("rmsea.notclose.h0", ("rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled",
+                           "rmsea.pvalue.scaled", "rmsea.notclose.pvalue.scaled",
+                           "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust",
+                           "rmsea.pvalue.robust", "rmsea.notclose.pvalue.robust")),
+)
+
+
+def scaled_fit_measures(
+    measures: pd.Series,
+    test: ScaledTest,
+    baseline: ScaledTest,
+    ntotal: float,
+    ngroups: int,
+    scaling_h1: float | None = None,
+    scaling_h0: float | None = None,
+) -> pd.Series:
+    """``measures`` (from :func:`fit_measures`) with lavaan's ``.scaled`` and ``.robust``
+    entries for a Satorra–Bentler or Yuan–Bentler scaled test, in lavaan's order.
+
+    * ``.scaled``: the indices computed from the scaled statistics T/c and T_b/c_b as if they
+      were ordinary χ² values; ``rmsea.scaled`` (lavaan ≥ 0.6-13) from T with df replaced by
+      tr(UΓ) (= c·df).
+    * ``.robust``: CFI/TLI/RNI from T − c·df and T_b − c_b·df_b (Brosseau-Liard & Savalei
+      2014, *Multivariate Behav. Res.* 49, 460–470); RMSEA √max(0, T/(N df) − c/N)·√G
+      (Brosseau-Liard, Savalei & Li 2012, *Multivariate Behav. Res.* 47, 904–930), its interval
+      and close-fit p-values from the scaled statistic with λ multiplied (the null RMSEA's
+      non-centrality divided) by c (Savalei 2018, *Educ. Psychol. Meas.* 78, 5–22).
+
+    ``scaling_h1``/``scaling_h0`` (Yuan–Bentler only) are reported as lavaan's
+    ``scaling.factor.h1``/``scaling.factor.h0`` (not at df = 0, where lavaan has no trace).
+    """
+    N, G = float(ntotal), int(ngroups)
+    x2, df = test.chisq, test.df
+    x2s, c = test.chisq_scaled, test.scaling_factor
+    b2, bdf = baseline.chisq, baseline.df
+    b2s, cb = baseline.chisq_scaled, baseline.scaling_factor
+    new: dict[str, float] = {
+        "chisq.scaled": x2s,
+        "df.scaled": df,
+        "pvalue.scaled": test.pvalue_scaled,
+        "chisq.scaling.factor": c,
+        "baseline.chisq.scaled": b2s,
+        "baseline.df.scaled": bdf,
+        "baseline.pvalue.scaled": baseline.pvalue_scaled,
+        "baseline.chisq.scaling.factor": cb,
+        "cfi.scaled": _lav_cfi(x2s, df, b2s, bdf),
+        "tli.scaled": _lav_tli(x2s, df, b2s, bdf),
+        "cfi.robust": _lav_cfi(x2, df, b2, bdf, c, cb),
+        "tli.robust": _lav_tli(x2, df, b2, bdf, c, cb),
+        "nnfi.scaled": _lav_tli(x2s, df, b2s, bdf),
+        "rfi.scaled": _lav_rfi(x2s, df, b2s, bdf),
+        "nfi.scaled": _lav_nfi(x2s, df, b2s, bdf),
+        "pnfi.scaled": _lav_pnfi(x2s, df, b2s, bdf),
+        "ifi.scaled": _lav_ifi(x2s, df, b2s, bdf),
+        "rni.scaled": _lav_rni(x2s, df, b2s, bdf),
+        "nnfi.robust": _lav_tli(x2, df, b2, bdf, c, cb),
+        "rni.robust": _lav_rni(x2, df, b2, bdf, c, cb),
+    }
+    if scaling_h1 is not None and df > 0:
+        new["scaling.factor.h1"] = scaling_h1
+        new["scaling.factor.h0"] = scaling_h0
+    # scaled RMSEA: the unscaled T with df2 = tr(UΓ)
+    # (lavaan computes no trace without degrees of freedom: then no scaled RMSEA either)
+    df2 = test.trace if (df > 0 and np.isfinite(test.trace) and test.trace != 0) else np.nan
+    lo_s, hi_s = _lav_rmsea_ci(x2, df2, N, G)
+    lo_r, hi_r = _lav_rmsea_ci(x2s, df, N, G, c)
+    new.update({
+        "rmsea.scaled": _lav_rmsea(x2, df2, N, G),
+        "rmsea.ci.lower.scaled": lo_s,
+        "rmsea.ci.upper.scaled": hi_s,
+        "rmsea.pvalue.scaled": _lav_rmsea_p(x2, df2, N, G, 1.0, RMSEA_CLOSE, True),
+        "rmsea.notclose.pvalue.scaled": _lav_rmsea_p(x2, df2, N, G, 1.0, RMSEA_NOTCLOSE, False),
+        "rmsea.robust": _lav_rmsea(x2, df, N, G, c),
+        "rmsea.ci.lower.robust": lo_r,
+        "rmsea.ci.upper.robust": hi_r,
+        "rmsea.pvalue.robust": _lav_rmsea_p(x2s, df, N, G, c, RMSEA_CLOSE, True),
+        "rmsea.notclose.pvalue.robust": _lav_rmsea_p(x2s, df, N, G, c, RMSEA_NOTCLOSE, False),
+    })
+    after = {anchor: names for anchor, names in _SCALED_ANCHORS}
+    out: dict[str, float] = {}
+    for name, value in measures.items():
+        if name in new:
+            continue
+        out[name] = value
+        for extra in after.get(name, ()):
+            if extra in new:
+                out[extra] = new[extra]
+    for name, value in new.items():  # anchors missing from ``measures``: append
+        out.setdefault(name, value)
+    return pd.Series(out, dtype=float, name=measures.name)

@@ -8,6 +8,7 @@ the Likert items (reverse-keying when asked) and reports every problem it finds 
 from .codebook import Codebook, ItemInfo
 from .descriptives import descriptives
 from .load import load_survey
+from .normality import mardia
 from .survey import Survey
 
-__all__ = ["load_survey", "Survey", "Codebook", "ItemInfo", "descriptives"]
+__all__ = ["load_survey", "Survey", "Codebook", "ItemInfo", "descriptives", "mardia"]

@@ -1,0 +1,380 @@
+"""Robust ML: sandwich standard errors and scaled test statistics (lavaan's MLM and MLR).
+
+Both estimators keep the ML point estimates and change what is said about their precision and
+fit, for data that are not multivariate normal (Likert items are skewed and kurtotic).
+
+**MLM** (lavaan ``estimator = "MLM"``: ``se = "robust.sem"``, ``test = "satorra.bentler"``).
+With Δ_g = ∂m_g/∂θ the moment Jacobian, W_g the normal-theory weight at Σ̂_g (``engine/gamma.py``),
+Γ_g the distribution-free covariance of the sample moments (divisor n_g, as lavaan), f_g = n_g/N
+and the expected information E = Σ_g f_g Δ_gᵀW_gΔ_g:
+
+    N·Cov(θ̂) = E⁻¹ (Σ_g f_g Δ_gᵀ W_g Γ_g W_g Δ_g) E⁻¹          (Satorra & Bentler 1994;
+                                                                 Browne 1984, eq. 2.12)
+
+and the Satorra–Bentler scaled statistic T/c with c = tr(UΓ)/df,
+U = W − WΔE⁻¹ΔᵀW over the stacked groups (Satorra & Bentler 1994, *Latent Variables
+Analysis*, 399–419; lavaan's ``lav_test_satorra_bentler(method = "original")``).
+
+**MLR** (lavaan ``estimator = "MLR"``: ``se = "robust.huber.white"``,
+``test = "yuan.bentler.mplus"``, ``information = "observed"``, ``observed.information =
+"hessian"``, ``h1.information = "structured"``).  The bread is the observed information H (the
+Hessian of F = −logL/N + const), the meat the mean outer product of the casewise scores
+s_i = Δ_gᵀ ∂ℓ_i/∂m_g at the model-implied moments (Huber 1967; White 1982):
+
+    N·Cov(θ̂) = H⁻¹ B H⁻¹,   B = (1/N) Σ_i s_i s_iᵀ.
+
+The Yuan–Bentler T2* statistic in its Mplus form (Yuan & Bentler 2000, *Sociol. Methodol.*
+30, 165–200; Asparouhov & Muthén 2005) scales T by c = [Σ_g tr(B1_g A1_g⁻¹) − Σ_g f_g
+tr(B0_g H⁻¹)]/df, with A1_g and B1_g the expected and first-order information of the
+saturated model at the sample moments (B1 = A1 Γ A1) and B0_g = Δ_gᵀ B1ˢ_g Δ_g the
+first-order information at the fitted moments.  lavaan also reports the two halves,
+``scaling.factor.h1`` = Σ tr(B1 A1⁻¹)/moments and ``scaling.factor.h0`` =
+Σ f_g tr(B0_g H⁻¹)/npar, npar counting every free row of the parameter table (lavaan's
+``nx.free``, before labels and equality constraints reduce it).
+
+The baseline (independence) model is scaled the same way, which gives the ``.scaled``
+incremental indices; the ``.robust`` CFI/TLI/RNI (Brosseau-Liard & Savalei 2014) and RMSEA
+(Brosseau-Liard, Savalei & Li 2012; Savalei 2018) follow in
+:func:`cbec_sem.engine.fitmeasures.scaled_fit_measures`.
+
+**MLR with FIML** (``missing="fiml"``, lavaan's ``missing = "ml"``): the same sandwich and
+test from the observed-data likelihood of ``engine/fiml.py`` (see :func:`_robust_fiml`).
+
+Conventions (lavaan 0.6-14, checked against its output): Γ and the sample covariance matrix
+use the divisor N (``gamma.n.minus.one = FALSE``), N·Cov is divided by N (not N − G), and
+with fixed exogenous covariates (``fixed.x``) their moments get zero weight and Γ is taken
+conditional on them.  Equality constraints enter through the reparametrisation
+θ = θ₀ + N x: every inverse information is N (Nᵀ I N)⁻¹ Nᵀ, which equals lavaan's bordered
+(augmented) inverse.  ``options.information`` does not apply: MLM always uses the expected and
+MLR the observed information, lavaan's defaults for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..errors import EstimationError, SpecError
+from .fitmeasures import ScaledTest, scaled_fit_measures
+from .gamma import adf_gamma, casewise_scores, moment_jacobian, nt_weight, vech_indices
+from .inference import observed_information_x
+
+#: What lavaan calls the standard-error and test methods of each robust estimator.
+METHODS = {
+    "MLM": {"se": "robust.sem", "test": "satorra.bentler", "information": "expected"},
+    "MLR": {"se": "robust.huber.white", "test": "yuan.bentler.mplus", "information": "observed"},
+}
+
+
+@dataclass(frozen=True)
+class _Group:
+    """One group's data and moment-level matrices."""
+
+    y: np.ndarray
+    weight: float  # n_g / N
+    delta: np.ndarray  # ∂m/∂θ at θ̂
+    w: np.ndarray  # normal-theory weight at Σ̂
+    gamma: np.ndarray  # distribution-free Γ of the sample moments
+    sigma: np.ndarray
+    mu: np.ndarray  # implied mean (mean structure) or the sample mean
+
+
+def _pinv_sym(a: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(a)
+
+
+def _exo_index(est) -> tuple[int, ...]:
+    names = est.stats.names
+    return tuple(names.index(v) for v in est.partable.roles.ov_x)
+
+
+def _groups(est, exo: tuple[int, ...]) -> list[_Group]:
+    st = est.stats
+    ms = est.meanstructure
+    moments = est.ram.moments(est.theta)
+    deltas = moment_jacobian(est.ram, moments, ms)
+    out = []
+    for g, mom in enumerate(moments):
+        y = st.data[g]
+        out.append(_Group(
+            y=y,
+            weight=st.nobs[g] / st.ntotal,
+            delta=deltas[g],
+            w=nt_weight(mom.sigma, ms, exo),
+            gamma=adf_gamma(y, ms, exo),
+            sigma=mom.sigma,
+            mu=mom.mu if ms else st.means[g],
+        ))
+    return out
+
+
+def _first_order(groups, deltas, sigmas, mus, meanstructure, exo) -> list[np.ndarray]:
+    """B0_g = Δ_gᵀ (SCᵀSC/n_g) Δ_g: the first-order information of each group."""
+    out = []
+    for grp, delta, sigma, mu in zip(groups, deltas, sigmas, mus):
+        sc = casewise_scores(grp.y, sigma, mu, meanstructure, exo) @ delta
+        out.append(sc.T @ sc / grp.y.shape[0])
+    return out
+
+
+def _bread_inverse(info_x: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """N (Nᵀ I N)⁻¹ Nᵀ from the information in x-space."""
+    return basis @ _pinv_sym(info_x) @ basis.T
+
+
+def _satorra_bentler_trace(groups, deltas, weights, e_inv) -> float:
+    """tr(UΓ) summed over groups, U = f_g W − f_g² W Δ E⁻¹ Δᵀ W, Γ/f_g (lavaan's scaling)."""
+    total = 0.0
+    for grp, delta, w in zip(groups, deltas, weights):
+        wg = w @ grp.gamma
+        wd = w @ delta
+        total += np.trace(wg) - grp.weight * np.sum((wd @ e_inv @ wd.T) * grp.gamma.T)
+    return float(total)
+
+
+def _h1_trace(groups, est, exo) -> tuple[float, int]:
+    """Σ_g tr(B1_g A1_g⁻¹) of the saturated model at the sample moments, and its size."""
+    trace, ndat = 0.0, 0
+    for g, grp in enumerate(groups):
+        a1 = nt_weight(est.stats.covs[g], est.meanstructure, exo)
+        keep = np.diag(a1) != 0
+        a1k = a1[np.ix_(keep, keep)]
+        b1 = a1k @ grp.gamma[np.ix_(keep, keep)] @ a1k
+        trace += float(np.sum(b1 * _pinv_sym(a1k).T))
+        ndat += int(keep.sum())
+    return trace, ndat
+
+
+def _baseline(est, groups, exo, estimator: str, h1_trace: float) -> float:
+    """tr(UΓ) of the independence model under the same estimator.
+
+    The baseline has one variance (and, with a mean structure, one mean) per non-covariate
+    variable and group, at Σ_b = diag(S) (the covariates' block kept at its sample values) and
+    μ_b = x̄.  At that optimum its observed information equals the expected one, so one
+    information matrix serves both estimators.
+    """
+    st = est.stats
+    ms = est.meanstructure
+    p = len(st.names)
+    r, c = vech_indices(p)
+    endo = [k for k in range(p) if k not in exo]
+    deltas, sigmas, mus, weights = [], [], [], []
+    info_blocks = []
+    for g, grp in enumerate(groups):
+        S = st.covs[g]
+        sigma = np.diag(np.diag(S))
+        if exo:
+            xi = list(exo)
+            sigma[np.ix_(xi, xi)] = S[np.ix_(xi, xi)]
+        nmom = (p if ms else 0) + len(r)
+        cols = []
+        for k in endo:  # variance of k
+            col = np.zeros(nmom)
+            col[(p if ms else 0) + int(np.flatnonzero((r == k) & (c == k))[0])] = 1.0
+            cols.append(col)
+        if ms:
+            for k in endo:
+                col = np.zeros(nmom)
+                col[k] = 1.0
+                cols.append(col)
+        delta = np.column_stack(cols)
+        w = nt_weight(sigma, ms, exo)
+        deltas.append(delta)
+        sigmas.append(sigma)
+        mus.append(st.means[g])
+        weights.append(w)
+        info_blocks.append(grp.weight * delta.T @ w @ delta)
+    # Group-specific parameters: the information is block-diagonal over groups.
+    sizes = [b.shape[0] for b in info_blocks]
+    q = sum(sizes)
+    offsets = np.cumsum([0] + sizes)
+    full_deltas = []
+    e = np.zeros((q, q))
+    for g, (delta, block) in enumerate(zip(deltas, info_blocks)):
+        sl = slice(offsets[g], offsets[g + 1])
+        e[sl, sl] = block
+        fd = np.zeros((delta.shape[0], q))
+        fd[:, sl] = delta
+        full_deltas.append(fd)
+    e_inv = _pinv_sym(e)
+    if estimator == "MLM":
+        trace = _satorra_bentler_trace(groups, full_deltas, weights, e_inv)
+    else:
+        b0 = _first_order(groups, full_deltas, sigmas, mus, ms, exo)
+        h0 = sum(grp.weight * float(np.sum(b * e_inv.T)) for grp, b in zip(groups, b0))
+        trace = h1_trace - h0
+    return trace
+
+
+def robust_estimation(est):
+    """The estimation with lavaan's robust standard errors, scaled test and fit measures.
+
+    Args:
+        est: an ML :class:`~cbec_sem.engine.estimate.Estimation` whose ``options.estimator``
+            is ``"MLM"`` or ``"MLR"``; complete data (listwise), or, for MLR only, FIML
+            (``missing="fiml"``).  A fit that did not converge comes back unchanged but for
+            its options.
+
+    Returns:
+        A new Estimation: ``vcov`` the sandwich covariance, ``params`` with robust ``se``, ``z``,
+        ``pvalue`` and interval (``std.lv``/``std.all`` unchanged), the parameter table's
+        ``se``, ``fit_measures`` with lavaan's ``.scaled`` and ``.robust`` entries, and
+        ``options.extra`` naming the se/test methods (``options.information`` becomes the
+        information lavaan uses: expected for MLM, observed for MLR).
+
+    Raises:
+        SpecError: another estimator, or MLM with missing data.
+        EstimationError: a singular information matrix.
+    """
+    opts = est.options
+    estimator = opts.estimator
+    if estimator not in METHODS:
+        raise SpecError(f"robust_estimation needs estimator 'MLM' or 'MLR', not {estimator!r}")
+    if opts.missing == "fiml" and estimator == "MLM":
+        raise SpecError(
+            "estimator='MLM' needs complete data (lavaan refuses it with missing='ml' too); "
+            "use estimator='MLR' with missing='fiml', or missing='listwise'")
+    methods = METHODS[estimator]
+    new_options = replace(opts, information=methods["information"],
+                          extra={**opts.extra, "se": methods["se"], "test": methods["test"]})
+    if not est.optim.converged:
+        return replace(est, options=new_options)
+    if opts.missing == "fiml":
+        return _robust_fiml(est, new_options)
+    exo = _exo_index(est)
+    groups = _groups(est, exo)
+    reparam = est.reparam
+    basis = reparam.basis
+    N = float(est.stats.ntotal)
+    deltas = [grp.delta for grp in groups]
+    weights = [grp.w for grp in groups]
+
+    if estimator == "MLM":
+        info_x = sum(grp.weight * (grp.delta @ basis).T @ grp.w @ (grp.delta @ basis)
+                     for grp in groups)
+        e_inv = _bread_inverse(info_x, basis)
+        meat = sum(grp.weight * (grp.w @ grp.delta).T @ grp.gamma @ (grp.w @ grp.delta)
+                   for grp in groups)
+        trace = _satorra_bentler_trace(groups, deltas, weights, e_inv)
+        h1_trace, h1, h0 = 0.0, None, None
+    else:
+        x = reparam.x(est.theta)
+        info_x = observed_information_x(est.function.evaluate, reparam, x)
+        e_inv = _bread_inverse(info_x, basis)
+        b0 = _first_order(groups, deltas, [g.sigma for g in groups], [g.mu for g in groups],
+                          est.meanstructure, exo)
+        meat = sum(grp.weight * b for grp, b in zip(groups, b0))
+        h1_trace, ndat = _h1_trace(groups, est, exo)
+        h0_trace = sum(grp.weight * float(np.sum(b * e_inv.T)) for grp, b in zip(groups, b0))
+        trace = h1_trace - h0_trace
+        nx_free = int((est.ram.free_index >= 0).sum())
+        h1 = h1_trace / ndat
+        h0 = h0_trace / nx_free
+    vcov = e_inv @ meat @ e_inv / N
+
+    fm = est.fit_measures
+    df = int(fm["df"])
+    chisq = float(fm["chisq"])
+    test = ScaledTest.from_trace(chisq, df, trace)
+    base_trace = _baseline(est, groups, exo, estimator, h1_trace)
+    baseline = ScaledTest.from_trace(float(fm["baseline.chisq"]), int(fm["baseline.df"]),
+                                     base_trace)
+    measures = scaled_fit_measures(
+        fm, test, baseline, ntotal=N, ngroups=est.stats.ngroups,
+        scaling_h1=h1, scaling_h0=h0)
+
+    return _finish(est, vcov, measures, new_options)
+
+
+def _finish(est, vcov: np.ndarray, measures, options):
+    """The Estimation with the robust covariance matrix, SEs and fit measures."""
+    from .estimate import _parameter_table, _row_se
+
+    vcov = 0.5 * (vcov + vcov.T)
+    if not np.all(np.isfinite(vcov)):
+        raise EstimationError(
+            f"the robust ({options.estimator}) covariance matrix of the estimates could not "
+            "be computed: the information matrix is singular; check the model's "
+            "identification")
+    params = _parameter_table(est.partable, est.ram, est.space, est.theta, vcov, options, True)
+    frame = est.partable.frame.copy()
+    frame["se"] = _row_se(est.ram, vcov)
+    return replace(est, params=params, vcov=vcov, fit_measures=measures,
+                   partable=replace(est.partable, frame=frame), options=options)
+
+
+def _robust_fiml(est, options):
+    """MLR on incomplete data (lavaan ``estimator = "MLR", missing = "ml"``).
+
+    The same sandwich and Yuan–Bentler test as for complete data, with the pieces of the
+    observed-data likelihood (``engine/fiml.py``): the bread is the Hessian of the FIML fit
+    function, the meat the mean outer product of the casewise FIML scores; the saturated
+    model's A1 and B1 are its observed and first-order information at the EM estimates.  The
+    baseline (independence) model's estimates are each variable's observed mean and variance;
+    its likelihood factorises over variables, so its observed information is diagonal,
+    n_j/(N σ_j²) for a mean and n_j/(2N σ_j⁴) for a variance.  The ``.robust`` indices are the
+    FIML-corrected ones of Zhang & Savalei (2023) in their version for a scaled test ("V3"),
+    as lavaan 0.6-14 reports them.
+    """
+    from .fiml import fiml_corrected, h1_information, robust_fiml_measures
+
+    function = est.function
+    if not hasattr(function, "casewise_scores"):
+        raise SpecError("estimator='MLR' with missing='fiml' needs the FIML fit function")
+    st = est.stats
+    exo = _exo_index(est)
+    reparam = est.reparam
+    basis = reparam.basis
+    N = float(st.ntotal)
+    x = reparam.x(est.theta)
+    info_x = observed_information_x(function.evaluate, reparam, x)
+    e_inv = _bread_inverse(info_x, basis)
+    scores = function.casewise_scores(est.theta)
+    meat = sum(sc.T @ sc for sc in scores) / N
+    vcov = e_inv @ meat @ e_inv / N
+    h0_trace = sum(float(np.sum((sc.T @ sc) * e_inv.T)) for sc in scores) / N
+    h1_trace, ndat = 0.0, 0
+    base_h0 = 0.0
+    p = len(st.names)
+    endo = [k for k in range(p) if k not in exo]
+    for g, ps in enumerate(st.patterns):
+        h1 = st.h1[g]
+        a1 = h1_information(ps, h1.mean, h1.cov, "observed", exo)
+        b1 = h1_information(ps, h1.mean, h1.cov, "firstorder", exo)
+        keep = np.diag(a1) != 0
+        a1k = a1[np.ix_(keep, keep)]
+        h1_trace += float(np.sum(b1[np.ix_(keep, keep)] * _pinv_sym(a1k).T))
+        ndat += int(keep.sum())
+        # the baseline: casewise scores of each variable's own mean and variance
+        y = ps.data[:, endo]
+        seen = ~np.isnan(y)
+        n_j = seen.sum(axis=0)
+        mean = np.where(seen, y, 0.0).sum(axis=0) / n_j
+        dev = np.where(seen, y - mean, 0.0)
+        var = (dev**2).sum(axis=0) / n_j
+        s_mu = dev / var
+        s_var = np.where(seen, 0.5 * (dev**2 / var**2 - 1.0 / var), 0.0)
+        info_mu = n_j / (N * var)
+        info_var = n_j / (2.0 * N * var**2)
+        base_h0 += float(np.sum(s_mu**2 / info_mu) + np.sum(s_var**2 / info_var)) / N
+    fm = est.fit_measures
+    df = int(fm["df"])
+    bdf = int(fm["baseline.df"])
+    test = ScaledTest.from_trace(float(fm["chisq"]), df, h1_trace - h0_trace)
+    baseline = ScaledTest.from_trace(float(fm["baseline.chisq"]), bdf, h1_trace - base_h0)
+    nx_free = int((est.ram.free_index >= 0).sum())
+    measures = scaled_fit_measures(fm, test, baseline, ntotal=N, ngroups=st.ngroups,
+                                   scaling_h1=h1_trace / ndat, scaling_h0=h0_trace / nx_free)
+    try:
+        fc = fiml_corrected(function, est.theta, reparam, df, bdf, "V3")
+        robust = robust_fiml_measures(fc, N, st.ngroups)
+    except np.linalg.LinAlgError:
+        robust = {k: np.nan for k in measures.index if k.endswith(".robust")}
+    for name, value in robust.items():
+        if name in measures.index:
+            measures[name] = value
+    return _finish(est, vcov, measures, options)
