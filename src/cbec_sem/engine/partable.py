@@ -48,13 +48,18 @@ def _unique(seq) -> list[str]:
     return list(seen)
 
 
-def variable_roles(statements: tuple[Statement, ...], fixed_x: bool = True) -> VariableRoles:
+def variable_roles(
+    statements: tuple[Statement, ...], fixed_x: bool = True, thresholds: bool = False
+) -> VariableRoles:
     """Classify the variables of a model the way lavaan does.
 
     ``lv.x``: latent variables that are neither indicators nor regressed on anything;
     ``lv.y``: latent outcomes that predict nothing and indicate nothing; ``ov.y`` likewise for
     observed variables; ``ov.x``: observed predictors that are not outcomes, indicators or
     latent, and that the user gave no variance, covariance or intercept of their own.
+
+    Threshold statements (``item | t1``) are accepted only with ``thresholds=True`` (the
+    ordinal estimators); they name an observed variable and add no role of their own.
     """
     model = [s for s in statements if not s.is_constraint]
     for s in model:
@@ -65,11 +70,13 @@ def variable_roles(statements: tuple[Statement, ...], fixed_x: bool = True) -> V
                 "indicators), which the ML engine does not estimate; remove the term to fit "
                 "the main-effects model"
             )
-        if s.op == "|":
+        if s.op == "|" and not thresholds:
             raise SpecError(
-                f"line {s.line}: {s.source!r}: thresholds ('|') need an ordinal estimator "
-                "(WLSMV), which is not available yet; treat the items as continuous"
+                f"line {s.line}: {s.source!r}: thresholds ('|') belong to ordered items: "
+                f"declare {s.lhs!r} ordered (cs.fit(..., ordered=[{s.lhs!r}, ...]), estimated "
+                "by WLSMV), or remove the line to treat the item as continuous"
             )
+    model = [s for s in model if s.op != "|"]
     latent = _unique(s.lhs for s in model if s.op == "=~")
     lat = set(latent)
     indicators = {
@@ -162,6 +169,8 @@ def _group_equal_kind(op: str, lhs: str, rhs: str, latent: set[str]) -> str:
         return "regressions"
     if op == "~1":
         return "means" if lhs in latent else "intercepts"
+    if op == "|":
+        return "thresholds"
     if lhs in latent:
         return "lv.variances" if lhs == rhs else "lv.covariances"
     return "residuals" if lhs == rhs else "residual.covariances"
@@ -172,20 +181,36 @@ def build_partable(
     options: FitOptions,
     ngroups: int = 1,
     group_labels: tuple = (),
+    thresholds: dict[str, int] | None = None,
 ) -> ParTable:
     """Expand parsed statements into lavaan's full parameter table for ``sem()``.
+
+    ``thresholds`` (the ordinal estimators) maps each ordered item to its number of
+    thresholds (categories − 1).  Then, as lavaan does for ordered data with its default
+    ``parameterization = "delta"``: the model has a mean structure; every ordered item gets
+    the rows ``item | t1``, ``item | t2``, ... (free, after the user's rows; lavaan's
+    ``auto.th``) unless the user wrote them; its residual variance is fixed (its value follows
+    from the unit variance of the latent response, and the estimator fills it in), its
+    intercept is fixed to 0, and its scaling factor ``item ~*~ item`` is fixed to 1.
 
     Raises:
         SpecError: a statement the ML engine cannot estimate, or modifiers that do not fit the
             number of groups.
         IdentificationError: a latent variable left without a scale.
     """
-    roles = variable_roles(statements, fixed_x=options.fixed_x)
+    ordinal = thresholds is not None
+    thresholds = dict(thresholds or {})
+    roles = variable_roles(statements, fixed_x=options.fixed_x, thresholds=ordinal)
     model = [s for s in statements if not s.is_constraint]
     latent = set(roles.latent)
     meanstructure = options.meanstructure
-    if meanstructure is None:
+    if options.missing == "fiml":  # lavaan: missing = "ml" forces the mean structure
+        meanstructure = True
+    elif meanstructure is None:
         meanstructure = ngroups > 1 or any(s.op == "~1" for s in model)
+    if ordinal:
+        meanstructure = True
+        _check_threshold_statements(model, roles, thresholds)
 
     rows: list[dict] = []
 
@@ -232,7 +257,13 @@ def build_partable(
             )
 
         ov_x = set(roles.ov_x)
+        for v in roles.observed:  # lavaan's auto.th: after the user's rows
+            for k in range(1, thresholds.get(v, 0) + 1):
+                add(v, "|", f"t{k}", free=True)
         for v in roles.observed:
+            if v in thresholds:  # delta parameterization: set by the estimator
+                add(v, "~~", v, free=False, ustart=1.0)
+                continue
             add(v, "~~", v, free=v not in ov_x, exo=int(v in ov_x))
         # std.lv fixes latent variances to 1; with loadings equal across groups they are
         # free in groups 2+ (the equal loadings carry the scale there), as in lavaan >= 0.6-4.
@@ -249,8 +280,14 @@ def build_partable(
                 add(a, "~~", b, free=True)
         for a, b in combinations(roles.ov_x, 2):
             add(a, "~~", b, free=False, exo=1)
+        for v in roles.observed:
+            if v in thresholds:
+                add(v, "~*~", v, free=False, ustart=1.0)
         if meanstructure:
             for v in roles.observed:
+                if v in thresholds:
+                    add(v, "~1", "", free=False, ustart=0.0)
+                    continue
                 add(v, "~1", "", free=v not in ov_x, exo=int(v in ov_x))
             free_means = (
                 g > 0 and "intercepts" in options.group_equal and "means" not in options.group_equal
@@ -291,6 +328,40 @@ def build_partable(
         constraints=constraints,
         defined=defined,
     )
+
+
+def _check_threshold_statements(
+    model: list[Statement], roles: VariableRoles, thresholds: dict[str, int]
+) -> None:
+    """The user's ``|`` rows name ordered items and existing thresholds; ordered items have no
+    residual variance of their own (delta parameterization)."""
+    for s in model:
+        where = f"line {s.line}: {s.source or s.lhs + ' ' + s.op + ' ' + s.rhs!r}"
+        if s.op == "|":
+            if s.lhs not in roles.observed:
+                raise SpecError(
+                    f"{where}: thresholds of {s.lhs!r}, which is not an observed variable of "
+                    "the model; thresholds belong to ordered items that indicate a latent "
+                    "variable or enter a regression"
+                )
+            if s.lhs not in thresholds:
+                raise SpecError(
+                    f"{where}: thresholds of {s.lhs!r}, which is not declared ordered; add it "
+                    "to ordered=[...]"
+                )
+            k = int(s.rhs[1:])
+            if not 1 <= k <= thresholds[s.lhs]:
+                raise SpecError(
+                    f"{where}: {s.lhs!r} has {thresholds[s.lhs] + 1} categories, so its "
+                    f"thresholds are t1..t{thresholds[s.lhs]}, not {s.rhs!r}"
+                )
+        elif s.op == "~~" and s.lhs == s.rhs and s.lhs in thresholds:
+            raise SpecError(
+                f"{where}: the residual variance of the ordered item {s.lhs!r} is not a free "
+                "parameter: the latent response has unit variance (lavaan's delta "
+                "parameterization), so it is 1 minus the variance the model explains; remove "
+                "the line"
+            )
 
 
 def _assign_free_indices(rows: list[dict], options: FitOptions, latent: set[str]) -> np.ndarray:

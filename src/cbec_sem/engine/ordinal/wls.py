@@ -1,0 +1,200 @@
+"""The (diagonally) weighted least-squares fit function on thresholds and polychorics.
+
+The sample statistics of group g are s_g = (τ̂, vech*(R̂)): the thresholds of every item (item
+by item) followed by the polychoric correlations (strict lower triangle, column by column —
+lavaan's ``WLS.obs``).  The model implies σ_g(θ) = (τ − μ*, vech*(Σ*)), where Σ* and μ* are the
+covariance matrix and means of the latent responses y*.  The fit function is lavaan's
+
+    F(θ) = Σ_g (n_g/N) · ½ (n_g − 1)/n_g · (s_g − σ_g)ᵀ W_g (s_g − σ_g),
+
+with W_g = diag(Γ_g)⁻¹ (``DWLS``, the weight of WLSMV; Muthén, du Toit & Spisic 1997) or the
+identity (``ULS``, of ULSMV); Γ_g is the asymptotic covariance matrix of :mod:`.acov`.  The
+test statistic is T = 2 N F(θ̂) = Σ_g (n_g − 1) · (s_g − σ_g)ᵀ W_g (s_g − σ_g), lavaan 0.6's.
+
+Delta parameterization (lavaan's default; Muthén & Asparouhov 2002): the latent responses
+have unit variance, so the residual variance of an ordered item is not a parameter but
+1 minus the variance the model explains.  With RAM matrices (:mod:`..ram`), Σ* = G S Gᵀ and the
+residual variances s_O of the ordered items O solve diag(Σ*)_O = 1, a linear system
+M s_O = 1 − diag(G S₀ Gᵀ)_O with M = (G_OO)∘(G_OO) (the identity when the items do not
+affect each other).  Derivatives follow by the implicit-function rule:
+∂s_O/∂θ = −M⁻¹ diag(∂Σ*/∂θ |_{s_O fixed})_O, so
+
+    ∂Σ*/∂θ = U Vᵀ + V Uᵀ + Σ_{o∈O} G_o G_oᵀ ∂s_o/∂θ,
+
+where U, V are the rank-2 factors of :meth:`RamModel.derivative_factors`.  The thresholds'
+rows of the Jacobian Δ are the identity in the threshold parameters and −∂μ*/∂θ elsewhere
+(the scaling factors ``~*~`` are fixed to 1).  Fisher scoring uses the Gauss–Newton matrix
+Σ_g (n_g/N)(n_g − 1)/n_g · Δ_gᵀ W_g Δ_g.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..ml import Evaluation
+from ..ram import GroupMoments, RamModel
+
+
+@dataclass(frozen=True)
+class GroupStatistics:
+    """The sample statistics of one group and their weights.
+
+    Attributes:
+        nobs: observations (rows used).
+        obs: the statistics, thresholds then correlations.
+        weight: the diagonal weight of every statistic.
+        gamma: lavaan's NACOV of the statistics (covariance of √N times them).
+        th_var: for each threshold statistic, its item's position among the observed variables.
+        th_num: its number (1 for ``t1``).
+        pair_i, pair_j: for each correlation statistic, its two items.
+        cor: the polychoric correlation matrix.
+        th: the thresholds, item by item.
+    """
+
+    nobs: int
+    obs: np.ndarray
+    weight: np.ndarray
+    gamma: np.ndarray
+    th_var: np.ndarray
+    th_num: np.ndarray
+    pair_i: np.ndarray
+    pair_j: np.ndarray
+    cor: np.ndarray
+    th: tuple[np.ndarray, ...]
+
+    @property
+    def nth(self) -> int:
+        return len(self.th_var)
+
+
+class DWLSFunction:
+    """DWLS/ULS fit function of a compiled model on ordinal sample statistics."""
+
+    def __init__(self, ram: RamModel, groups: list[GroupStatistics], ordinal: np.ndarray,
+                 residual_rows: list[np.ndarray]) -> None:
+        self.ram = ram
+        self.groups = groups
+        self.ordinal = np.asarray(ordinal, dtype=int)  # positions of ordered items
+        self.residual_rows = residual_rows  # per group: table row of each ordered item's variance
+        self.nobs = np.array([g.nobs for g in groups], dtype=float)
+        self.ntotal = float(self.nobs.sum())
+        self.fg = self.nobs / self.ntotal
+        self.cg = (self.nobs - 1.0) / self.nobs
+        frame = ram.partable.frame
+        lhs = frame["lhs"].to_numpy()
+        rhs = frame["rhs"].to_numpy()
+        op = frame["op"].to_numpy()
+        grp = frame["group"].to_numpy()
+        names = ram.observed
+        self.th_rows = []
+        for g, st in enumerate(groups):
+            lookup = {(lhs[r], rhs[r]): r for r in np.flatnonzero((op == "|") & (grp == g + 1))}
+            self.th_rows.append(np.array(
+                [lookup[(names[v], f"t{k}")] for v, k in zip(st.th_var, st.th_num)], dtype=int))
+
+    # ----------------------------------------------------------------- the model
+    def _group_moments(self, values: np.ndarray, g: int) -> tuple[GroupMoments, np.ndarray]:
+        """Moments of group g with the ordered items' residual variances solved for; also
+        M = (G_OO)∘(G_OO)."""
+        ram = self.ram
+        A, S, M = ram.matrices(values, g)
+        B = np.linalg.inv(np.eye(ram.n) - A)
+        G = B[: ram.p]
+        O = self.ordinal
+        S[O, O] = 0.0
+        explained = np.einsum("ij,jk,ik->i", G[O], S, G[O])
+        Mo = G[np.ix_(O, O)] ** 2
+        s_o = np.linalg.solve(Mo, 1.0 - explained)
+        S[O, O] = s_o
+        sigma = G @ S @ G.T
+        sigma = 0.5 * (sigma + sigma.T)
+        return GroupMoments(sigma=sigma, mu=G @ M, B=B, S=S, M=M, G=G), Mo
+
+    def row_values(self, theta: np.ndarray) -> np.ndarray:
+        """Every row's value, the ordered items' residual variances filled in."""
+        values = self.ram.row_values(theta)
+        for g in range(len(self.groups)):
+            mom, _ = self._group_moments(values, g)
+            values[self.residual_rows[g]] = mom.S[self.ordinal, self.ordinal]
+        return values
+
+    def implied(self, theta: np.ndarray) -> list[np.ndarray]:
+        """σ_g(θ): implied thresholds and correlations of every group."""
+        values = self.ram.row_values(theta)
+        out = []
+        for g, st in enumerate(self.groups):
+            mom, _ = self._group_moments(values, g)
+            out.append(self._stats(mom, values, g, st))
+        return out
+
+    def _stats(self, mom: GroupMoments, values, g: int, st: GroupStatistics) -> np.ndarray:
+        th = values[self.th_rows[g]] - mom.mu[st.th_var]
+        return np.concatenate([th, mom.sigma[st.pair_i, st.pair_j]])
+
+    def _jacobian(self, mom: GroupMoments, Mo: np.ndarray, g: int,
+                  st: GroupStatistics) -> np.ndarray:
+        ram = self.ram
+        lay = ram.layouts[g]
+        U, V, D = ram.derivative_factors(mom, g)
+        O = self.ordinal
+        G = mom.G
+        pi, pj = st.pair_i, st.pair_j
+        dcor = U[pi] * V[pj] + V[pi] * U[pj]
+        ddiag = 2.0 * U[O] * V[O]
+        if np.any(ddiag):
+            ds = -np.linalg.solve(Mo, ddiag)
+            dcor = dcor + (G[pi][:, O] * G[pj][:, O]) @ ds
+        dth = -D[st.th_var]
+        # the threshold parameters themselves
+        pos = {row: c for c, row in enumerate(lay.free_rows)}
+        for t, row in enumerate(self.th_rows[g]):
+            c = pos.get(row)
+            if c is not None:
+                dth[t, c] += 1.0
+        cols = np.vstack([dth, dcor])
+        delta = np.zeros((cols.shape[0], ram.nfree))
+        np.add.at(delta.T, lay.free_param, cols.T)
+        return delta
+
+    def jacobians(self, theta: np.ndarray) -> list[np.ndarray]:
+        """Δ_g = ∂σ_g/∂θ of every group (statistics × free parameters)."""
+        values = self.ram.row_values(theta)
+        out = []
+        for g, st in enumerate(self.groups):
+            mom, Mo = self._group_moments(values, g)
+            out.append(self._jacobian(mom, Mo, g, st))
+        return out
+
+    # -------------------------------------------------------------- the function
+    def evaluate(
+        self, theta: np.ndarray, gradient: bool = False, information: bool = False
+    ) -> Evaluation:
+        """F(θ), and optionally its gradient and the Gauss–Newton information."""
+        q = self.ram.nfree
+        total = 0.0
+        grad = np.zeros(q) if gradient else None
+        info = np.zeros((q, q)) if information else None
+        try:
+            values = self.ram.row_values(theta)
+            for g, st in enumerate(self.groups):
+                mom, Mo = self._group_moments(values, g)
+                resid = st.obs - self._stats(mom, values, g, st)
+                wr = st.weight * resid
+                scale = self.fg[g] * self.cg[g]
+                total += 0.5 * scale * float(resid @ wr)
+                if gradient or information:
+                    delta = self._jacobian(mom, Mo, g, st)
+                    if gradient:
+                        grad -= scale * (delta.T @ wr)
+                    if information:
+                        info += scale * (delta.T @ (st.weight[:, None] * delta))
+        except np.linalg.LinAlgError:
+            return Evaluation(np.inf)
+        if not np.isfinite(total):
+            return Evaluation(np.inf)
+        return Evaluation(total, grad, info)
+
+    def value(self, theta: np.ndarray) -> float:
+        return self.evaluate(theta).value
