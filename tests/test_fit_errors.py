@@ -282,12 +282,11 @@ def test_interaction_term_needs_another_method(hs):
     "kwargs, fragments",
     [
         ({"ordered": ["x1", "x2"]}, ("ordered", "WLSMV", "estimator='ML'")),
-        ({"ordered": True}, ("ordered", "WLSMV")),
-        ({"bootstrap": 1000}, ("bootstrap=1000", "not available", "bootstrap=0")),
-        ({"se": "bootstrap"}, ("se='bootstrap'", "not available")),
+        ({"bootstrap": -1}, ("bootstrap=-1", "integer ≥ 0")),
+        ({"bootstrap": 2.5}, ("bootstrap=2.5", "integer ≥ 0")),
         ({"se": "robust"}, ("se='robust'", "not available", "se='standard'")),
-        ({"estimator": "MLR"}, ("'MLR'", "not available", "'ML'")),
-        ({"missing": "fiml"}, ("missing='fiml'", "'listwise'")),
+        ({"estimator": "MLX"}, ("'MLX'", "not available", "'MLR'")),
+        ({"missing": "em"}, ("missing='em'", "'listwise'", "'fiml'")),
         ({"information": "hessian"}, ("information='hessian'", "'observed'")),
         ({"level": 95}, ("level=95", "between 0 and 1")),
         ({"alpha": 5}, ("alpha=5", "between 0 and 1")),
@@ -295,6 +294,22 @@ def test_interaction_term_needs_another_method(hs):
 )
 def test_unavailable_or_bad_option(hs, kwargs, fragments):
     fit_error(CFA, hs, SpecError, *fragments, **kwargs)
+
+
+@pytest.mark.parametrize("estimator, scaled", [("MLR", 87.132), ("MLM", 80.872)])
+def test_robust_estimators_fit(hs, estimator, scaled):
+    # lavaan 0.6-14, cfa(HS.model, estimator = ...): the scaled chi-square (MLR: 87.132,
+    # scaling factor 0.979; MLM: 80.872); the full comparison is tests/engine/test_robust.py
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = cs.fit(CFA, hs, estimator=estimator)
+    assert res.converged == True  # noqa: E712
+    assert res.fit_measures["chisq.scaled"] == pytest.approx(scaled, abs=1e-3)
+
+
+def test_ordered_items_with_too_many_categories(hs):
+    # ordered=True declares every item ordered; HS's x1 is continuous (many distinct values)
+    fit_error(CFA, hs, DataError, "'x1'", "distinct values", "more than 10", ordered=True)
 
 
 def test_model_of_wrong_type(hs):

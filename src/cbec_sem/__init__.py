@@ -9,6 +9,8 @@ typed ``errors``.
 __version__ = "0.1.0"
 
 from . import datasets, errors
+from .engine.choose import choose_estimator
+from .engine.ordinal import polychoric
 from .fitting import fit
 from .measurement import (
     HTMTResult,
@@ -31,7 +33,7 @@ from .resampling import BootstrapResult, bootstrap, monte_carlo_ci
 from .results import Convergence, FitResult
 from .simulate import population_model, simulate
 from .spec import Hypothesis, ModelSpec, paper_model
-from .survey import Codebook, Survey, descriptives, load_survey
+from .survey import Codebook, Survey, descriptives, load_survey, mardia
 
 __all__ = [
     "__version__",
@@ -42,6 +44,9 @@ __all__ = [
     "Survey",
     "Codebook",
     "descriptives",
+    "mardia",
+    "polychoric",
+    "choose_estimator",
     "datasets",
     "fit",
     "FitResult",

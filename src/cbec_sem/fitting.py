@@ -34,6 +34,21 @@ def as_model(model: ModelSpec | str) -> ModelSpec:
     )
 
 
+def _choose(spec: ModelSpec, data, ordered, missing: str):
+    """``estimator="auto"``: the estimator, ordered items and missing-data method that
+    :func:`cbec_sem.engine.choose.choose_estimator` picks from the model's items, and a note."""
+    from .engine.choose import choose_estimator
+    from .engine.samplestats import as_frame
+
+    chosen, reason = choose_estimator(as_frame(data), list(spec.observed_variables),
+                                      ordered=ordered or None)
+    if chosen == "WLSMV" and not ordered:
+        ordered = True  # mixing ordinal and continuous items is not supported: all ordinal
+    if chosen == "MLR" and missing == "listwise" and "fiml" in reason:
+        missing = "fiml"
+    return chosen, ordered, missing, f"estimator='auto' chose {chosen}: {reason}"
+
+
 def fit(
     model: ModelSpec | str,
     data,
@@ -64,7 +79,12 @@ def fit(
     Args:
         model: a :class:`ModelSpec` (``cs.paper_model()``) or lavaan model syntax.
         data: a DataFrame, or a :class:`~cbec_sem.survey.Survey` from ``cs.load_survey``.
-        estimator: ``"ML"`` (normal-theory maximum likelihood, lavaan's default).
+        estimator: ``"ML"`` (normal-theory maximum likelihood, lavaan's default), ``"MLM"``
+            (Satorra–Bentler), ``"MLR"`` (Huber–White SEs, Yuan–Bentler test), ``"WLSMV"``,
+            ``"ULSMV"``, ``"DWLS"``, ``"ULS"`` (ordered items), or ``"auto"``: chosen from
+            the items (ordinal → WLSMV; missing answers → MLR with FIML; non-normal → MLR;
+            else ML; see :func:`cbec_sem.engine.choose.choose_estimator`) and said in
+            ``res.notes`` and ``summary()``.
         missing: ``"listwise"``; the number of rows dropped is reported in a warning, in
             ``summary()`` and in ``res.notes``.  ``"fiml"``: full-information ML (lavaan's
             ``missing = "ml"``), every row with at least one answer is used; the
@@ -108,6 +128,9 @@ def fit(
         an inadmissible solution, has ``converged == False`` and issues a warning.
     """
     spec = as_model(model)
+    auto_note = None
+    if isinstance(estimator, str) and estimator.lower() == "auto":
+        estimator, ordered, missing, auto_note = _choose(spec, data, ordered, missing)
     if ordered is True:
         ordered = spec.observed_variables
     ordered = () if not ordered else ((ordered,) if isinstance(ordered, str) else tuple(ordered))
@@ -150,7 +173,7 @@ def fit(
         category = IdentificationWarning if "information matrix" in problem else (
             AdmissibilityWarning)
         warnings.warn(problem, category, stacklevel=2)
-    notes = []
+    notes = [auto_note] if auto_note else []
     if est.partable.ngroups > 1:
         shared = sorted({lab for s in spec.statements if len(s.labels) == 1
                          for lab in s.labels if lab})

@@ -17,6 +17,7 @@ SECTIONS = (
     ("Regressions", "~"),
     ("Covariances", "~~cov"),
     ("Intercepts", "~1"),
+    ("Thresholds", "|"),
     ("Variances", "~~var"),
     ("Defined parameters", ":="),
 )
@@ -57,6 +58,8 @@ def _estimates_block(params: pd.DataFrame) -> list[str]:
                 name = f"    {r['rhs']}"
             elif key == ":=":
                 name = f"    {r['lhs']}"
+            elif key == "|":
+                name = f"    {r['lhs']}|{r['rhs']}"
             else:
                 dot = "." if r["lhs"] in endogenous else " "
                 name = f"   {dot}{r['lhs']}"
@@ -71,6 +74,44 @@ def _estimates_block(params: pd.DataFrame) -> list[str]:
     return lines
 
 
+#: lavaan's names of the scaled tests, as its summary() prints them.
+_TEST_LABELS = {
+    "satorra.bentler": "Satorra-Bentler correction",
+    "yuan.bentler.mplus": "Yuan-Bentler correction (Mplus variant)",
+    "scaled.shifted": "mean and variance adjusted (scaled-shifted)",
+}
+
+
+def _scaled_test_block(est) -> list[str]:
+    """The model test and fit measures of a robust estimator: standard and scaled/robust
+    columns side by side, as lavaan's ``summary(fit.measures = TRUE)`` shows them."""
+    fm = est.fit_measures
+    label = _TEST_LABELS.get(est.options.extra.get("test", ""), "scaled test")
+
+    def row(name: str, a, b, fmt: str = "12.3f") -> str:
+        left = f"{a:{fmt}}" if a is not None and np.isfinite(a) else " " * 12
+        right = f"{b:{fmt}}" if b is not None and np.isfinite(b) else " " * 12
+        return f"  {name:34s}{left}{right}".rstrip()
+
+    out = ["", f"Model test:{'Standard':>37s}{'Scaled':>12s}"]
+    out.append(row("Chi-square", fm["chisq"], fm["chisq.scaled"]))
+    out.append(row("Degrees of freedom", fm["df"], fm["df.scaled"], "12.0f"))
+    out.append(row("P-value", fm["pvalue"], fm["pvalue.scaled"]))
+    out.append(row("Scaling correction factor", None, fm["chisq.scaling.factor"]))
+    out.append(f"    {label}")
+    out += ["", f"Fit measures:{'Standard':>35s}{'Robust':>12s}"]
+    for key, name in [("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA"),
+                      ("rmsea.ci.lower", "  90% CI lower"), ("rmsea.ci.upper", "  90% CI upper"),
+                      ("rmsea.pvalue", "  P(RMSEA <= .05)")]:
+        out.append(row(name, fm[key], fm.get(key + ".robust")))
+    for key, name in [("srmr", "SRMR"), ("logl", "Log-likelihood"), ("aic", "AIC"),
+                      ("bic", "BIC")]:
+        out.append(row(name, fm[key], None))
+    out.append("  (robust CFI/TLI: Brosseau-Liard & Savalei 2014; robust RMSEA: "
+               "Brosseau-Liard, Savalei & Li 2012)")
+    return out
+
+
 def render_summary(res: FitResult) -> str:
     """The text of :meth:`FitResult.summary`."""
     est = res.estimation
@@ -79,7 +120,14 @@ def render_summary(res: FitResult) -> str:
     out = [f"cbec_sem {__version__}: {est.options.estimator} estimation "
            + res.converged.describe(), ""]
     out.append(f"  {'Estimator':40s}{est.options.estimator:>12s}")
-    out.append(f"  {'Information (standard errors)':40s}{est.options.information:>12s}")
+    if est.options.extra.get("se") == "bootstrap":
+        draws = res.bootstrap.n_used if res.bootstrap is not None else "?"
+        out.append(f"  {'Standard errors':40s}{'bootstrap':>12s}")
+        out.append(f"  {'  successful bootstrap draws':40s}{draws:>12}")
+    else:
+        out.append(f"  {'Information (standard errors)':40s}{est.options.information:>12s}")
+    if est.options.extra.get("se") and est.options.extra["se"] != "bootstrap":
+        out.append(f"  {'Standard errors':30s}{est.options.extra['se']:>22s}")
     out.append(f"  {'Number of free parameters':40s}{est.npar:>12d}")
     if est.reparam.n_constraints:
         out.append(f"  {'  of which fixed by equality constraints':40s}"
@@ -89,18 +137,27 @@ def render_summary(res: FitResult) -> str:
             out.append(f"  {'Observations, group ' + str(label):40s}{n:>12d}")
     used = f"{st.ntotal} of {st.rows_total}"
     out.append(f"  {'Observations used':40s}{used:>12s}")
-    if st.rows_dropped:
+    if getattr(st, "missing", "listwise") == "fiml":  # lavaan: "Number of missing patterns"
+        out.append(f"  {'Missing data (FIML): patterns':40s}"
+                   f"{sum(ps.npatterns for ps in st.patterns):>12d}")
+        if st.rows_dropped:
+            out.append(f"  {'  dropped (empty or missing covariate)':40s}{st.rows_dropped:>12d}")
+    elif st.rows_dropped:
         out.append(f"  {'  dropped (listwise, missing values)':40s}{st.rows_dropped:>12d}")
-    out += ["", "Model test (likelihood ratio):"]
-    out.append(f"  {'Chi-square':40s}{fm['chisq']:12.3f}")
-    out.append(f"  {'Degrees of freedom':40s}{fm['df']:12.0f}")
-    out.append(f"  {'P-value':40s}{fm['pvalue']:12.3f}")
-    out += ["", "Fit measures:"]
-    for key, name in [("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA"),
-                      ("rmsea.ci.lower", "  90% CI lower"), ("rmsea.ci.upper", "  90% CI upper"),
-                      ("rmsea.pvalue", "  P(RMSEA <= .05)"), ("srmr", "SRMR"),
-                      ("logl", "Log-likelihood"), ("aic", "AIC"), ("bic", "BIC")]:
-        out.append(f"  {name:40s}{fm[key]:12.3f}")
+    if "chisq.scaled" in fm.index:
+        out += _scaled_test_block(est)
+    else:
+        out += ["", "Model test (likelihood ratio):"]
+        out.append(f"  {'Chi-square':40s}{fm['chisq']:12.3f}")
+        out.append(f"  {'Degrees of freedom':40s}{fm['df']:12.0f}")
+        out.append(f"  {'P-value':40s}{fm['pvalue']:12.3f}")
+        out += ["", "Fit measures:"]
+        for key, name in [("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA"),
+                          ("rmsea.ci.lower", "  90% CI lower"),
+                          ("rmsea.ci.upper", "  90% CI upper"),
+                          ("rmsea.pvalue", "  P(RMSEA <= .05)"), ("srmr", "SRMR"),
+                          ("logl", "Log-likelihood"), ("aic", "AIC"), ("bic", "BIC")]:
+            out.append(f"  {name:40s}{fm[key]:12.3f}")
     params = est.params
     if st.ngroups == 1:
         out += _estimates_block(params)
