@@ -40,8 +40,15 @@ def test_round_trip_plain_formats(tmp_path, clean_frame, load_quietly, suffix):
     _assert_items_equal(survey, clean_frame)
     assert survey.data["country"].tolist() == clean_frame["country"].tolist()
     assert survey.source == str(path)
-    assert survey.checks.empty, survey.checks
+    assert data_quality(survey).empty, survey.checks
     assert caught == []
+
+
+
+def data_quality(survey):
+    """The findings about the answers themselves (the multivariate-normality row is a
+    modelling diagnostic, present for every survey with enough complete rows)."""
+    return survey.checks.query("check != 'multivariate_normality'")
 
 
 def test_excel_sheet_by_name(tmp_path, clean_frame, load_quietly):

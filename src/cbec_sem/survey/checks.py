@@ -35,6 +35,7 @@ __all__ = [
     "check_missing",
     "check_straightlining",
     "check_all_missing_rows",
+    "check_multivariate_normality",
     "check_ids",
     "longstring",
     "item_missingness",
@@ -313,6 +314,35 @@ def check_all_missing_rows(matrix: np.ndarray) -> Finding | None:
         len(rows),
         f"{len(rows)} respondent(s) answered no item at all: {format_rows(rows)}",
     )
+
+
+def check_multivariate_normality(matrix: np.ndarray, items: Sequence[str]) -> Finding | None:
+    """Mardia's (1970) multivariate skewness and kurtosis of the items, on the complete rows
+    (:func:`cbec_sem.survey.mardia`, as ``psych::mardia``); a warning when either rejects
+    normality at .05, since normal-theory ML standard errors and tests then mislead."""
+    from .normality import mardia
+
+    complete = matrix[~np.isnan(matrix).any(axis=1)] if matrix.size else matrix
+    p = matrix.shape[1]
+    if p < 2 or complete.shape[0] < p + 2:
+        return None
+    try:
+        m = mardia(pd.DataFrame(complete, columns=list(items)))
+    except Exception:  # a singular covariance matrix: other checks report the cause
+        return None
+    skew, kurt = m.loc["skew"], m.loc["kurtosis"]
+    rejected = min(float(skew["pvalue"]), float(kurt["pvalue"])) < 0.05
+    text = (
+        f"Mardia's multivariate skewness b1p = {skew['coefficient']:.3f} "
+        f"(p = {skew['pvalue']:.3g}) and kurtosis b2p = {kurt['coefficient']:.3f} "
+        f"(normal: {kurt['expected']:.0f}; p = {kurt['pvalue']:.3g}) on {complete.shape[0]} "
+        "complete rows; "
+    )
+    text += ("the items are not multivariate normal: prefer robust ML (estimator='MLR') or, "
+             "for items with few categories, WLSMV (cs.choose_estimator says which)"
+             if rejected else "no evidence against multivariate normality")
+    return Finding("multivariate_normality", "warning" if rejected else "info", None, (),
+                   int(complete.shape[0]), text)
 
 
 def check_ids(name: str, ids: pd.Series) -> list[Finding]:

@@ -357,6 +357,7 @@ def load_survey(
     for finding in (
         ck.check_straightlining(as_given, straightlining_min_items),
         ck.check_all_missing_rows(final_matrix),
+        ck.check_multivariate_normality(final_matrix, item_list),
     ):
         if finding is not None:
             findings.append(finding)
