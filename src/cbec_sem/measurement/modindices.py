@@ -233,7 +233,6 @@ def _standardized_epc(ext: ParTable, ext_values: np.ndarray, est, cand_pos: np.n
     frame = ext.frame
     ram = est.ram
     values = ram.row_values(est.theta)
-    p = ram.p
     index = {v: k for k, v in enumerate(ram.variables)}
     latent = set(ram.latent)
     lhs = frame["lhs"].to_numpy()[cand_pos]

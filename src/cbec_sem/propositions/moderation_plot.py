@@ -9,19 +9,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import CbecSemError
+from ..report.plotting import pyplot
 
 __all__ = ["plot_simple_slopes", "plot_johnson_neyman"]
-
-
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise CbecSemError(
-            'plotting needs matplotlib, which is not installed: pip install "cbec-sem[plot]"'
-        ) from None
-    return plt
 
 
 def _label(at: float, scale: str) -> str:
@@ -59,7 +49,7 @@ def plot_simple_slopes(
     from .moderation import simple_slopes
 
     table = simple_slopes(est, focal, moderator, outcome, at=at, scale=scale, level=level)
-    plt = _pyplot()
+    plt = pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
     sd = est.focal_sd or 1.0
@@ -110,7 +100,7 @@ def plot_johnson_neyman(
         lo, hi = moderator_range
     w = np.linspace(lo, hi, 200)
     table = simple_slopes(est, focal, moderator, outcome, at=w, scale="raw", level=level)
-    plt = _pyplot()
+    plt = pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
     ax.plot(w, table["slope"], color="C0", label=f"simple slope of {focal}")

@@ -8,18 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import CbecSemError
+from ..report.plotting import pyplot
 
 __all__ = ["plot_nca"]
-
-
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise CbecSemError(
-            'plotting needs matplotlib, which is not installed: pip install "cbec-sem[plot]"'
-        ) from None
-    return plt
 
 
 def _step_vertices(fit) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +68,7 @@ def _rectangle(x0, x1, y0, y1):
 def plot_nca(result, ax=None, condition=None):
     """Draw an :class:`~cbec_sem.propositions.necessity.NCAResult`; returns the axes (an array
     of axes for several conditions)."""
-    plt = _pyplot()
+    plt = pyplot()
     conds = [condition] if condition is not None else list(result.conditions)
     for c in conds:
         result._fit(c)  # validates the name

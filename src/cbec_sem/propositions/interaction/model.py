@@ -545,7 +545,7 @@ class LatentInteractionModel:
         lines = [
             f"latent variables: {', '.join(self.latent)} "
             f"(exogenous: {', '.join(self.exogenous) or 'none'})",
-            f"product terms: " + (", ".join(f"{p.outcome} ~ {p.term}" for p in self.products)
+            "product terms: " + (", ".join(f"{p.outcome} ~ {p.term}" for p in self.products)
                                   or "none"),
             f"LMS integrates over {self.k} dimension(s): "
             + (", ".join(self._source_name(k) for k in self._nonlinear_idx) or "none"),
