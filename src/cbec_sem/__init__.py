@@ -28,6 +28,7 @@ from .measurement import (
     reliability,
     validate,
 )
+from .power import PowerResult, power
 from .propositions.necessity import NCAResult, nca
 from .resampling import BootstrapResult, bootstrap, monte_carlo_ci
 from .results import Convergence, FitResult
@@ -70,6 +71,8 @@ __all__ = [
     "bootstrap",
     "BootstrapResult",
     "monte_carlo_ci",
+    "power",
+    "PowerResult",
     "simulate",
     "population_model",
     "errors",

@@ -6,6 +6,9 @@
     cbec-sem fit DATA --model FILE [--estimator ML] [--group COL]
                  [--group-equal loadings,intercepts] [--information expected|observed]
                  [--scale LOW,HIGH] [--summary] [--out PATH]
+    cbec-sem power --model FILE|paper --n 100,200,300 [--reps 500] [--seed 1]
+                   [--population FILE] [--likert 7] [--hypotheses H1,H2] [--n-jobs 2]
+                   [--scheduler tcp://host:8786] [--out power.csv] [--plot power.png]
     cbec-sem --version
 
 Tables go to stdout; warnings (``warning: ...``), survey-check findings (``note: ...``) and
@@ -326,6 +329,127 @@ def fit(
         _print_result(res, summary)
         if out is not None:
             _write_out(res, out)
+
+
+POWER_OUT_SUFFIXES = (".csv", ".json")
+PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+
+
+def _parse_sizes(text: str) -> list[int]:
+    sizes = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            value = int(part)
+        except ValueError:
+            raise CliError(f"--n {text!r}: {part!r} is not a whole number; write sample sizes "
+                           "as 100,200,300") from None
+        sizes.append(value)
+    if not sizes:
+        raise CliError("--n is empty: write sample sizes as 100,200,300")
+    return sizes
+
+
+def _power_record(res) -> dict[str, Any]:
+    """What ``power --out x.json`` writes."""
+    return _plain({
+        "n": list(res.n), "reps": res.reps, "completed": res.completed, "seed": res.seed,
+        "alpha": res.alpha, "target": res.target, "population": res.population,
+        "likert": res.likert, "backend": res.backend, "elapsed": res.elapsed,
+        "interrupted": res.interrupted, "notes": list(res.notes),
+        "table": res.table.to_dict(orient="records"),
+        "smallest_n": res.smallest_n().astype(object).to_dict(orient="records"),
+    })
+
+
+@app.command("power")
+def power_command(
+    model: Annotated[str, typer.Option(
+        "--model", "-m", help="'paper' (the paper's model and its example population) or a "
+        "model file: lavaan syntax or a YAML/TOML item mapping, as for 'fit'.")],
+    n: Annotated[str, typer.Option(
+        "--n", help="Comma-separated sample sizes, e.g. 100,200,300.")],
+    reps: Annotated[int, typer.Option(help="Replications per sample size.")] = 500,
+    seed: Annotated[int | None, typer.Option(
+        help="Seed (the same seed gives the same numbers on any number of cores).")] = None,
+    population: Annotated[Path | None, typer.Option(
+        help="Population model: lavaan syntax whose numbers are the population values "
+        "(default: the paper's example population, or the model's own values).",
+        dir_okay=False)] = None,
+    likert: Annotated[int | None, typer.Option(
+        help="Cut the items into this many Likert categories.")] = None,
+    hypotheses: Annotated[str | None, typer.Option(
+        help="Comma-separated hypothesis ids (default: all of the model's).")] = None,
+    alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
+    target: Annotated[float, typer.Option(help="Power wanted (for the smallest n).")] = 0.80,
+    n_jobs: Annotated[int, typer.Option(
+        "--n-jobs", help="Local worker processes (-1: all cores).")] = 1,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Address of a Dask scheduler (tcp://host:8786): run the replications on that "
+        "cluster (needs dask[distributed]).")] = None,
+    nca_permutations: Annotated[int, typer.Option(
+        "--nca-permutations", help="Permutations of the NCA test per replication.")] = 200,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write results: .csv = the power table, .json = table, smallest n and "
+        "the study's settings.", dir_okay=False)] = None,
+    plot: Annotated[Path | None, typer.Option(
+        "--plot", help="Save the power curves (.png, .pdf or .svg).", dir_okay=False)] = None,
+) -> None:
+    """Monte Carlo power of the model's hypotheses at the given sample sizes."""
+    with _reporting():
+        if out is not None and out.suffix.lower() not in POWER_OUT_SUFFIXES:
+            raise CliError(f"--out {str(out)!r}: unknown extension {out.suffix!r}; use .csv "
+                           "(the power table) or .json")
+        if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
+            raise CliError(f"--plot {str(plot)!r}: unknown extension {plot.suffix!r}; use "
+                           f"{', '.join(PLOT_SUFFIXES)}")
+        spec = cs.paper_model() if model.strip().lower() == "paper" else _read_model(Path(model))
+        sizes = _parse_sizes(n)
+        ids = None if hypotheses is None else [h.strip() for h in hypotheses.split(",")
+                                               if h.strip()]
+        pop = None if population is None else population.read_text(encoding="utf-8")
+        client = None
+        if scheduler is not None:
+            try:
+                from distributed import Client
+            except ImportError:
+                raise CliError("--scheduler needs Dask: pip install 'cbec-sem[dask]'") from None
+            try:
+                client = Client(scheduler, timeout=30)
+            except (OSError, TimeoutError) as exc:
+                raise CliError(f"--scheduler {scheduler!r}: cannot connect ({exc})") from None
+        from .power import power as run_power
+
+        try:
+            res = run_power(spec, sizes, reps=reps, population=pop, likert=likert,
+                            alpha=alpha, target=target, hypotheses=ids, seed=seed,
+                            n_jobs=n_jobs, client=client, nca_permutations=nca_permutations)
+        finally:
+            if client is not None:
+                client.close()
+        typer.echo(res.summary())
+        if out is not None:
+            if out.suffix.lower() == ".csv":
+                res.table.to_csv(out, index=False)
+            else:
+                out.write_text(json.dumps(_power_record(res), indent=2, allow_nan=False) + "\n",
+                               encoding="utf-8")
+            typer.echo(f"wrote {out}", err=True)
+        if plot is not None:
+            try:
+                import matplotlib
+
+                matplotlib.use("Agg")
+                import matplotlib.pyplot as plt
+            except ImportError:
+                raise CliError("--plot needs matplotlib: pip install 'cbec-sem[plot]'") from None
+            ax = res.plot()
+            ax.figure.tight_layout()
+            ax.figure.savefig(plot)
+            plt.close(ax.figure)
+            typer.echo(f"wrote {plot}", err=True)
 
 
 def main() -> None:

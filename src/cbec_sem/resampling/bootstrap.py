@@ -47,6 +47,7 @@ import pandas as pd
 
 from ..errors import ConvergenceWarning, EstimationError, SpecError
 from ..engine.threads import single_threaded_blas
+from ..parallel import blas_single_threaded
 from .intervals import acceleration_from_influence, bca_interval, percentile_interval
 from .refit import BAD_MOMENTS, INADMISSIBLE, NOT_CONVERGED, OK, STATUS_TEXT, RefitPlan
 
@@ -170,7 +171,7 @@ def _run_chunk(plan: RefitPlan, tasks) -> tuple[np.ndarray, np.ndarray, np.ndarr
     iterations = np.empty(k, dtype=np.int32)
     rows = np.empty((k, plan.nrows))
     std = np.empty((k, plan.nrows))
-    with single_threaded_blas():
+    with blas_single_threaded():  # thread-safe: Dask may run chunks in threads of one process
         for t, task in enumerate(tasks):
             counts = (_draw_counts(plan, task) if isinstance(task, np.random.SeedSequence)
                       else task)
@@ -179,13 +180,30 @@ def _run_chunk(plan: RefitPlan, tasks) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return status, iterations, rows, std
 
 
-def _run(plan: RefitPlan, tasks: list, workers: int, progress: bool, desc: str):
-    """All tasks, in order, on ``workers`` processes, with an optional progress bar."""
+def _run(plan: RefitPlan, tasks: list, workers: int, progress: bool, desc: str, client=None):
+    """All tasks, in order, on ``workers`` processes (or on a Dask ``client``'s cluster), with
+    an optional progress bar."""
     n = len(tasks)
+    if client is not None:
+        from ..parallel import DaskExecutor
+
+        ex = DaskExecutor(client)
+        workers = ex.workers
     size = max(1, min(100, math.ceil(n / (4 * workers))))
     chunks = [tasks[i: i + size] for i in range(0, n, size)]
     bar = _progress_bar(progress, n, desc)
-    if workers == 1 or len(chunks) == 1:
+    if client is not None:
+        run = ex.run(_run_chunk, plan, chunks,
+                     None if bar is None else (lambda i, _: bar.update(len(chunks[i]))))
+        if bar is not None:
+            bar.close()
+        if run.error:
+            done = sum(len(c) for c, r in zip(chunks, run.results) if r is not None)
+            raise EstimationError(
+                f"the {desc} was interrupted: {run.error}; {done} of {n} draws had completed, "
+                "too few for its intervals.  Run it again: the same seed gives the same draws")
+        results = run.results
+    elif workers == 1 or len(chunks) == 1:
         results = []
         for chunk in chunks:
             results.append(_run_chunk(plan, chunk))
@@ -320,7 +338,8 @@ def _influence(plan: RefitPlan, est, eps: float = 1e-3) -> list[np.ndarray]:
     return out
 
 
-def _jackknife_influence(plan: RefitPlan, est, workers: int, progress: bool) -> list[np.ndarray]:
+def _jackknife_influence(plan: RefitPlan, est, workers: int, progress: bool,
+                         client=None) -> list[np.ndarray]:
     """Jackknife influence values Uᵢ = (n − 1)(θ̄₍·₎ − θ₍ᵢ₎) of every statistic, per group."""
     tasks, where = [], []
     for g, grp in enumerate(plan.groups):
@@ -329,7 +348,7 @@ def _jackknife_influence(plan: RefitPlan, est, workers: int, progress: bool) -> 
             counts[g][i] = 0.0
             tasks.append(counts)
             where.append(g)
-    status, _, rows, std = _run(plan, tasks, workers, progress, "jackknife")
+    status, _, rows, std = _run(plan, tasks, workers, progress, "jackknife", client)
     rows, std = _with_defined(est.space, rows, std)
     values = np.hstack([rows, std])
     values[status >= NOT_CONVERGED] = np.nan
@@ -356,6 +375,7 @@ def bootstrap(
     progress: bool = False,
     acceleration: str = "influence",
     tol: float | None = None,
+    client=None,
 ) -> BootstrapResult:
     """Nonparametric bootstrap of an ML fit, refitting the model to every draw.
 
@@ -377,6 +397,10 @@ def bootstrap(
         acceleration: ``"influence"`` (analytic empirical influence, no refits) or
             ``"jackknife"`` (N leave-one-out refits) for the BCa acceleration.
         tol: convergence criterion of each refit, max |∂F/∂x| (default 1e-6).
+        client: a ``dask.distributed.Client``: refit the draws on its cluster instead of
+            local processes (``n_jobs`` is then ignored); the draws are identical to a local
+            run with the same seed (see ``docs/dask.md``).  A cluster lost mid-run raises
+            :class:`~cbec_sem.errors.EstimationError`.
 
     Returns:
         A :class:`BootstrapResult`.
@@ -415,7 +439,7 @@ def bootstrap(
     with single_threaded_blas():  # bit-for-bit the same plan, whatever the BLAS threads
         plan = RefitPlan(est, tol=tol)
     children = sequence.spawn(draws)
-    status, iterations, rows, std = _run(plan, children, workers, progress, "bootstrap")
+    status, iterations, rows, std = _run(plan, children, workers, progress, "bootstrap", client)
     failed = status >= NOT_CONVERGED
     rows[failed] = np.nan
     std[failed] = np.nan
@@ -447,7 +471,7 @@ def bootstrap(
             with single_threaded_blas(), np.errstate(all="ignore"):
                 influence = _influence(plan, est)
         else:
-            influence = _jackknife_influence(plan, est, workers, progress)
+            influence = _jackknife_influence(plan, est, workers, progress, client)
         accel = acceleration_from_influence(influence)
     for prefix, draws_mat, hat, keep_fixed in (("", est_draws, est_hat, True),
                                                ("std.all", std_draws, std_hat, False)):

@@ -1,0 +1,369 @@
+"""One replication of a power study, and the compiled pieces it needs (shipped to workers).
+
+A replication at sample size n, index r:
+
+1. draws its data from its own random stream,
+   ``default_rng(SeedSequence(entropy, spawn_key=(n, r, 0)))`` (:class:`~.population.Sampler`);
+2. per analysis model (the main-effects model for path, indirect and necessity hypotheses;
+   the product-indicator model for interaction and moderation hypotheses): forms the
+   columns (double-mean-centred or residual-centred products of the items, recomputed in
+   every replication as a researcher would), their means and covariance matrix (divisor n),
+   and refits the compiled model from the population values
+   (:class:`~cbec_sem.resampling.refit.RefitPlan`: quasi-Newton from the warm start, the
+   engine's Fisher scoring as fallback);
+3. computes the expected information at the estimate once and, from it, the covariance
+   matrix of only the parameters the hypotheses use (a solve against a few columns, not a
+   full inverse);
+4. tests each hypothesis as :func:`cbec_sem.fit` does: Wald z for a path and for a
+   product-indicator interaction, the delta-method (Sobel) z for an indirect effect, and NCA
+   (CE-FDH, permutation test with its own stream ``spawn_key=(n, r, 1)``) on the regression
+   factor scores of the main model for a necessity claim.
+
+Nothing here depends on which process runs it, so results are identical for any ``n_jobs`` and
+on a Dask cluster.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import special
+from scipy.linalg import lapack
+
+from ..engine.ml import MLFunction
+from ..errors import CbecSemError
+from ..parallel import blas_single_threaded
+from ..resampling.refit import (BAD_MOMENTS, INADMISSIBLE, NOT_CONVERGED, OK, Moments,
+                                RefitPlan, _Stats)
+from .population import Sampler
+
+#: NCA effect size from which a condition counts as necessary (DESIGN.md, H7: d ≥ 0.1).
+NECESSITY_D = 0.1
+
+#: Replications per chunk of work.  Fixed (not derived from the number of workers), so the
+#: chunks are the same whatever runs them.
+CHUNK_SIZE = 20
+
+#: Status of a hypothesis in a replication that was not run (a lost Dask chunk).
+MISSING = -1
+
+
+@dataclass
+class CompiledModel:
+    """An analysis model ready for replications: the refit plan and how to build its columns.
+
+    Attributes:
+        name: ``"main"`` or ``"interaction"``.
+        plan: the refit plan (warm start at the population values).
+        item_cols: sampler columns of the model's items, in the order they are stacked.
+        products: for each product column, the positions (within ``item_cols``) of its items.
+        regressors: for residual centring, the positions of each product's term items.
+        method: ``"dblcent"`` or ``"rca"``.
+        perm: stacked [items, products] → the plan's variable order (its ``stats.names``).
+        ram_order: the plan's variable order → the compiled model's observed order.
+        latent: the model's latent variables (in the order of the plan's ``lat_pos``).
+        observed: the model's observed variables (the compiled order).
+    """
+
+    name: str
+    plan: RefitPlan
+    item_cols: np.ndarray
+    products: tuple[tuple[int, ...], ...]
+    regressors: tuple[tuple[int, ...], ...]
+    method: str
+    perm: np.ndarray
+    ram_order: np.ndarray
+    latent: tuple[str, ...]
+    observed: tuple[str, ...]
+
+    @property
+    def nvars(self) -> int:
+        return len(self.perm)
+
+    def columns(self, X: np.ndarray) -> np.ndarray:
+        """The model's data columns (plan order) from one replication's items."""
+        items = X[:, self.item_cols]
+        if not self.products:
+            return items
+        n = items.shape[0]
+        m = len(self.products)
+        P = np.empty((n, m))
+        if self.method == "dblcent":
+            Xc = items - items.mean(axis=0)
+            for j, parts in enumerate(self.products):
+                P[:, j] = np.prod(Xc[:, list(parts)], axis=1)
+            P -= P.mean(axis=0)
+        else:  # rca: residuals of the raw products on the term's items (with intercept)
+            raw = np.column_stack([np.prod(items[:, list(parts)], axis=1)
+                                   for parts in self.products])
+            groups: dict[tuple[int, ...], list[int]] = {}
+            for j, J in enumerate(self.regressors):
+                groups.setdefault(tuple(J), []).append(j)
+            for J, js in groups.items():
+                D = np.column_stack([np.ones(n), items[:, list(J)]])
+                beta, *_ = np.linalg.lstsq(D, raw[:, js], rcond=None)
+                P[:, js] = raw[:, js] - D @ beta
+        return np.hstack([items, P])[:, self.perm]
+
+    def moments(self, F: np.ndarray) -> Moments | None:
+        """Moments of the columns (divisor n), or ``None`` when the sample covariance matrix
+        is not positive definite (a constant or collinear replication)."""
+        n = F.shape[0]
+        mean = F.mean(axis=0)
+        Fc = F - mean
+        cov = Fc.T @ Fc / n
+        return moments_of(self.plan, mean, cov, n)
+
+
+def moments_of(plan: RefitPlan, mean: np.ndarray, cov: np.ndarray, n: float) -> Moments | None:
+    """A :class:`~cbec_sem.resampling.refit.Moments` for one group from a mean vector and a
+    covariance matrix (the same checks as :meth:`RefitPlan.moments`)."""
+    chol, info = lapack.dpotrf(cov, lower=1)
+    if info != 0:
+        return None
+    diag = chol.diagonal()
+    if diag.min() <= 1e-7 * np.sqrt(cov.diagonal().max()):
+        return None
+    logdet = 2.0 * float(np.log(diag).sum())
+    return Moments([cov], [mean], [logdet], np.array([1.0]), np.array([float(n)]),
+                   [plan._fixed(0, cov, mean)])
+
+
+def refit(plan: RefitPlan, mom: Moments) -> tuple[int, np.ndarray, np.ndarray, np.ndarray,
+                                                  np.ndarray]:
+    """Refit on given moments: ``(status, x, θ, row values, std.all values)`` (as
+    :meth:`RefitPlan.refit`, which takes resampling counts instead of moments)."""
+    with np.errstate(all="ignore"):
+        x, converged, _ = plan._quasi_newton(mom)
+        if not converged:
+            x, converged, _ = plan._fallback(mom)
+        theta = plan.theta_of(x)
+        rows, std, admissible = plan.describe(theta, mom)
+    if not converged:
+        return NOT_CONVERGED, x, theta, rows, std
+    return (OK if admissible else INADMISSIBLE), x, theta, rows, std
+
+
+def information(plan: RefitPlan, theta: np.ndarray, mom: Moments) -> np.ndarray:
+    """Expected information (per case, F scale, x-space) at θ: what :func:`cbec_sem.fit`
+    inverts for its standard errors (lavaan's default for complete data)."""
+    ram = plan._ram
+    if any(grp.fx_rows.size for grp in plan.groups):
+        # fixed-x values of this replication, in a private copy (threads may share the plan)
+        ram = copy.copy(ram)
+        ram.base_values = ram.base_values.copy()
+    for g, grp in enumerate(plan.groups):
+        if grp.fx_rows.size:
+            _, S, M = mom.fixed[g]
+            for r, kind, i, j in zip(grp.fx_rows, grp.fx_kind, grp.fx_i, grp.fx_j):
+                ram.base_values[r] = S[i, j] if kind == 1 else M[i]
+    stats = _Stats(tuple(mom.nobs), tuple(mom.means), tuple(mom.covs))
+    info = MLFunction(ram, stats, plan.meanstructure).evaluate(theta, information=True).information
+    if not plan.identity:
+        info = plan.basis.T @ info @ plan.basis
+    return info
+
+
+def vcov_of(plan: RefitPlan, info_x: np.ndarray, needed: np.ndarray, n: float) -> np.ndarray:
+    """Covariance matrix of the free parameters ``needed`` (θ indices): B_k (n I)⁻¹ B_kᵀ with
+    B_k the rows of the constraint basis (the identity without equality constraints)."""
+    Bk = plan.basis[needed] if not plan.identity else np.eye(plan.q)[needed]
+    try:
+        Y = np.linalg.solve(info_x, Bk.T)
+    except np.linalg.LinAlgError:
+        Y = np.linalg.pinv(info_x) @ Bk.T
+    return Bk @ Y / n
+
+
+def implied_cov(plan: RefitPlan, theta: np.ndarray, mom: Moments):
+    """The model-implied covariance matrix of all variables (plan order), and B m."""
+    grp = plan.groups[0]
+    S, M, B = plan._matrices(grp, mom.fixed[0], theta)
+    if B is None:
+        return None, None
+    return B @ S @ B.T, B @ M
+
+
+@dataclass(frozen=True)
+class Test:
+    """One hypothesis, compiled against its analysis model.
+
+    ``rows``: parameter-table rows (a path: one; an indirect effect: the chain; an
+    interaction: the product's coefficient); ``free``: their θ indices (−1 fixed);
+    ``latent``: for an interaction, the plan positions of X, Z and Y; for a necessity claim,
+    the condition and outcome (name, is latent, index).
+    """
+
+    id: str
+    kind: str
+    sign: str
+    model: str  # "main" or "interaction"
+    rows: tuple[int, ...] = ()
+    free: tuple[int, ...] = ()
+    latent: tuple = ()
+
+
+@dataclass
+class Study:
+    """Everything a chunk of replications needs (pickled once per chunk, or once per Dask
+    worker)."""
+
+    sampler: Sampler
+    main: CompiledModel | None
+    interaction: CompiledModel | None
+    tests: tuple[Test, ...]
+    alpha: float
+    level: float
+    entropy: int
+    nca_permutations: int
+    needed: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self):
+        for name in ("main", "interaction"):
+            free = sorted({f for t in self.tests if t.model == name for f in t.free if f >= 0})
+            self.needed[name] = np.asarray(free, dtype=int)
+
+
+def _supported(est: float, p: float, sign: str, alpha: float) -> bool:
+    """``cbec_sem``'s verdict rule: p < α and, for a directional hypothesis, the expected
+    sign."""
+    if not np.isfinite(p) or p >= alpha:
+        return False
+    if sign == "two-sided":
+        return True
+    return (sign == "+") == (est > 0)
+
+
+def _wald_p(est: float, se: float) -> float:
+    if not (se > 0) or not np.isfinite(se):
+        return np.nan
+    return float(2.0 * special.ndtr(-abs(est / se)))
+
+
+def run_chunk(study: Study, chunk: tuple[int, int, int]) -> dict[str, np.ndarray]:
+    """Replications ``start..stop-1`` at sample size ``n`` (``chunk = (n, start, stop)``)."""
+    n, start, stop = chunk
+    k, h = stop - start, len(study.tests)
+    out = {
+        "status": np.full((k, h), NOT_CONVERGED, dtype=np.int8),
+        "est": np.full((k, h), np.nan),
+        "se": np.full((k, h), np.nan),
+        "std": np.full((k, h), np.nan),
+        "p": np.full((k, h), np.nan),
+        "supported": np.zeros((k, h), dtype=bool),
+    }
+    # No warnings.catch_warnings() here: it is not thread-safe, and Dask may run chunks in
+    # threads of the user's process.  BLAS is limited by a reference-counted context that
+    # threads can share (see cbec_sem.parallel.blas_single_threaded).
+    with blas_single_threaded(), np.errstate(all="ignore"):
+        for i, r in enumerate(range(start, stop)):
+            _replication(study, n, r, i, out)
+    return out
+
+
+def _replication(study: Study, n: int, r: int, i: int, out: dict) -> None:
+    data_rng = np.random.default_rng(np.random.SeedSequence(study.entropy, spawn_key=(n, r, 0)))
+    X = study.sampler.draw(n, data_rng)
+    fitted = {}
+    for name in ("main", "interaction"):
+        model = getattr(study, name)
+        if model is None:
+            continue
+        F = model.columns(X)
+        mom = model.moments(F)
+        if mom is None:
+            fitted[name] = (BAD_MOMENTS, None, None, None, None, F)
+            continue
+        status, _, theta, rows, std = refit(model.plan, mom)
+        V = None
+        if status != NOT_CONVERGED and study.needed[name].size:
+            info = information(model.plan, theta, mom)
+            V = vcov_of(model.plan, info, study.needed[name], float(n))
+        fitted[name] = (status, theta, rows, std, (mom, V), F)
+    nca_rng = None
+    for j, t in enumerate(study.tests):
+        status, theta, rows, std, extra, F = fitted[t.model]
+        out["status"][i, j] = status
+        if status >= NOT_CONVERGED:
+            continue
+        mom, V = extra
+        model = study.main if t.model == "main" else study.interaction
+        needed = study.needed[t.model]
+        if t.kind in ("path", "interaction", "moderation"):
+            row, f = t.rows[0], t.free[0]
+            est = float(rows[row])
+            if f >= 0:
+                q = int(np.searchsorted(needed, f))
+                se = float(np.sqrt(max(V[q, q], 0.0)))
+            else:
+                se = 0.0
+            if t.kind == "path":
+                s = float(std[row])
+            else:
+                C, _ = implied_cov(model.plan, theta, mom)
+                x, z, y = t.latent
+                s = est * np.sqrt(C[x, x] * C[z, z] / C[y, y]) if C is not None else np.nan
+        elif t.kind == "indirect":
+            vals = rows[list(t.rows)]
+            est = float(np.prod(vals))
+            s = float(np.prod(std[list(t.rows)]))
+            grad = np.zeros(needed.size)
+            for q, f in enumerate(t.free):
+                if f >= 0:
+                    grad[np.searchsorted(needed, f)] += float(np.prod(np.delete(vals, q)))
+            se = float(np.sqrt(max(grad @ V @ grad, 0.0)))
+        else:  # necessity
+            if nca_rng is None:
+                nca_rng = np.random.default_rng(
+                    np.random.SeedSequence(study.entropy, spawn_key=(n, r, 1)))
+            d, p = _necessity(study, t, theta, mom, F, nca_rng)
+            if not np.isfinite(d):
+                out["status"][i, j] = NOT_CONVERGED
+                continue
+            out["est"][i, j] = d
+            out["p"][i, j] = p
+            out["supported"][i, j] = bool(d >= NECESSITY_D and p < study.alpha)
+            continue
+        p = _wald_p(est, se)
+        out["est"][i, j] = est
+        out["se"][i, j] = se
+        out["std"][i, j] = s
+        out["p"][i, j] = p
+        out["supported"][i, j] = _supported(est, p, t.sign, study.alpha)
+
+
+def _necessity(study: Study, t: Test, theta, mom, F, rng) -> tuple[float, float]:
+    """NCA (CE-FDH, permutation test) of condition → outcome on the regression factor scores
+    of the main model (observed variables as they are), as :func:`cbec_sem.fit` does."""
+    from ..propositions.necessity import nca
+
+    model = study.main
+    plan = model.plan
+    C, bm = implied_cov(plan, theta, mom)
+    if C is None:
+        return np.nan, np.nan
+    X = F[:, model.ram_order]  # the compiled observed order
+    obs, lat = plan.obs_pos, plan.lat_pos
+    try:
+        W = np.linalg.solve(C[np.ix_(obs, obs)], C[np.ix_(obs, lat)])
+    except np.linalg.LinAlgError:
+        return np.nan, np.nan
+    if plan.meanstructure:
+        mux, mue = bm[obs], bm[lat]
+    else:
+        mux, mue = X.mean(axis=0), np.zeros(lat.size)
+    columns = []
+    for name, is_latent, idx in t.latent:
+        if is_latent:
+            columns.append(mue[idx] + (X - mux) @ W[:, idx])
+        else:
+            columns.append(X[:, idx])
+    try:
+        res = nca(None, columns[0], columns[1], ceilings=("ce_fdh",),
+                  permutations=study.nca_permutations, seed=rng)
+    except CbecSemError:
+        return np.nan, np.nan
+    effect = res.effects.iloc[0]
+    return float(effect["d"]), float(effect["p_value"])
