@@ -462,6 +462,11 @@ class RefitPlan:
     def _fallback(self, mom: Moments) -> tuple[np.ndarray, bool, int]:
         """The engine's optimiser (Fisher scoring with its BFGS rescue) from θ̂."""
         ram = self._ram
+        if any(grp.fx_rows.size for grp in self.groups):
+            # The draw's fixed-x values go into a private copy: the plan is shared by every
+            # draw, and Dask thread workers refit draws concurrently.
+            ram = copy.copy(ram)
+            ram.base_values = self._ram.base_values.copy()
         for g, grp in enumerate(self.groups):
             if grp.fx_rows.size:
                 _, S, M = mom.fixed[g]
