@@ -217,8 +217,9 @@ def hypothesis_table(
                     row.update(estimate=value, se=se, p=2 * stats.norm.sf(abs(z)),
                                **{"std.all": std, "ci.lower": value - crit * se,
                                   "ci.upper": value + crit * se})
-                    row["note"] = "bootstrap CI not yet available; the delta method assumes a "
-                    row["note"] += "normal sampling distribution of the product"
+                    row["note"] = ("delta-method CI, which assumes a normal sampling distribution "
+                                   "of the product; fit with se='bootstrap' and a seed for the "
+                                   "bootstrap percentile CI (Preacher & Hayes 2008)")
             elif h.kind in ("interaction", "moderation") and interaction is not None:
                 if h.kind == "interaction":
                     x, z, outcome = h.constructs
