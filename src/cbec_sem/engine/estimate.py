@@ -72,6 +72,17 @@ class Estimation:
         return self.partable.nfree - self.reparam.n_constraints
 
 
+def check_latent_names(latent, frame: pd.DataFrame) -> None:
+    """A latent variable may not share a data column's name: it would mean two variables
+    (lavaan stops too)."""
+    clash = [lv for lv in latent if lv in frame.columns]
+    if clash:
+        raise SpecError(
+            f"the latent variable(s) {', '.join(map(repr, clash))} have the name of a column "
+            "in the data; rename the latent variable in the model, or drop the column"
+        )
+
+
 def prepare(
     statements: tuple[Statement, ...],
     data,
@@ -81,12 +92,7 @@ def prepare(
     """Validate the data against the model and build the parameter table."""
     roles = variable_roles(statements, fixed_x=options.fixed_x)
     frame = as_frame(data)
-    clash = [lv for lv in roles.latent if lv in frame.columns]
-    if clash:  # lavaan stops here too: the name would mean two different variables.
-        raise SpecError(
-            f"the latent variable(s) {', '.join(map(repr, clash))} have the name of a column "
-            "in the data; rename the latent variable in the model, or drop the column"
-        )
+    check_latent_names(roles.latent, frame)
     stats = sample_stats(frame, roles.observed, group=group, missing=options.missing,
                          exogenous=roles.ov_x)
     partable = build_partable(statements, options, stats.ngroups, stats.group_labels)

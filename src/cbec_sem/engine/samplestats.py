@@ -184,6 +184,31 @@ def _centred_crossprod(block: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return out
 
 
+def group_codes(frame: pd.DataFrame, group: str | None, n: int) -> tuple[tuple, np.ndarray]:
+    """The group labels in order of first appearance (lavaan's order) and each row's
+    0-based group code; one group of label ``None`` without a group variable.
+
+    Raises:
+        DataError: the group variable has missing values or a single value.
+    """
+    if group is None:
+        return (None,), np.zeros(n, dtype=int)
+    gcol = frame[group]
+    if gcol.isna().any():
+        n_na = int(gcol.isna().sum())
+        raise DataError(
+            f"the group variable {group!r} is missing in {n_na} row(s) (first: row "
+            f"{int(np.flatnonzero(gcol.isna().to_numpy())[0])}); fill or drop those rows"
+        )
+    labels = tuple(pd.unique(gcol))
+    if len(labels) < 2:
+        raise DataError(
+            f"the group variable {group!r} has a single value ({labels[0]!r}); a multi-group "
+            "fit needs at least two groups"
+        )
+    return labels, pd.Categorical(gcol, categories=list(labels)).codes.astype(int)
+
+
 def sample_stats(
     data,
     names: tuple[str, ...],
@@ -207,24 +232,7 @@ def sample_stats(
     x = _numeric_block(frame, names)
     rows_total = x.shape[0]
     keep = ~np.isnan(x).any(axis=1)
-    if group is not None:
-        gcol = frame[group]
-        if gcol.isna().any():
-            n_na = int(gcol.isna().sum())
-            raise DataError(
-                f"the group variable {group!r} is missing in {n_na} row(s) (first: row "
-                f"{int(np.flatnonzero(gcol.isna().to_numpy())[0])}); fill or drop those rows"
-            )
-        labels = tuple(pd.unique(gcol))
-        if len(labels) < 2:
-            raise DataError(
-                f"the group variable {group!r} has a single value ({labels[0]!r}); a multi-group "
-                "fit needs at least two groups"
-            )
-        codes = pd.Categorical(gcol, categories=list(labels)).codes
-    else:
-        labels = (None,)
-        codes = np.zeros(rows_total, dtype=int)
+    labels, codes = group_codes(frame, group, rows_total)
     if missing == "fiml":
         return _fiml_stats(frame, x, tuple(names), labels, codes, group, tuple(exogenous))
     dropped = int((~keep).sum())

@@ -38,6 +38,7 @@ from ..estimate import (
     _parameter_table,
     _row_se,
     _theta_from_rows,
+    check_latent_names,
 )
 from ..optimizer import fisher_scoring
 from ..options import FitOptions
@@ -279,12 +280,7 @@ def _check_model(statements, options: FitOptions, frame: pd.DataFrame):
             "lavaan's conditional.x treatment, which is not available yet; model the "
             "covariate as a single-indicator latent variable or leave it out"
         )
-    clash = [lv for lv in roles.latent if lv in frame.columns]
-    if clash:
-        raise SpecError(
-            f"the latent variable(s) {', '.join(map(repr, clash))} have the name of a column "
-            "in the data; rename the latent variable in the model, or drop the column"
-        )
+    check_latent_names(roles.latent, frame)
     if options.group_equal:
         raise SpecError(
             f"group_equal={list(options.group_equal)} with ordered items needs the "

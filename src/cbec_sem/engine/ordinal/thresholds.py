@@ -37,7 +37,7 @@ from scipy import special
 
 from ...errors import DataError, DataWarning, SpecError
 from ...survey._warn import warn
-from ..samplestats import _check_columns, _numeric_block, as_frame
+from ..samplestats import _check_columns, _numeric_block, as_frame, group_codes
 
 #: More distinct values than this and an item is not treated as ordered (Likert scales have
 #: 2–10 points; a 0–100 slider is continuous).
@@ -81,23 +81,6 @@ class OrdinalData:
         return len(self.codes)
 
 
-def _group_codes(frame: pd.DataFrame, group: str | None, n: int) -> tuple[tuple, np.ndarray]:
-    if group is None:
-        return (None,), np.zeros(n, dtype=int)
-    gcol = frame[group]
-    if gcol.isna().any():
-        n_na = int(gcol.isna().sum())
-        raise DataError(
-            f"the group variable {group!r} is missing in {n_na} row(s) (first: row "
-            f"{int(np.flatnonzero(gcol.isna().to_numpy())[0])}); fill or drop those rows"
-        )
-    labels = tuple(pd.unique(gcol))
-    if len(labels) < 2:
-        raise DataError(
-            f"the group variable {group!r} has a single value ({labels[0]!r}); a multi-group "
-            "fit needs at least two groups"
-        )
-    return labels, pd.Categorical(gcol, categories=list(labels)).codes.astype(int)
 
 
 def in_group(label, grouped: bool = True) -> str:
@@ -140,7 +123,7 @@ def ordinal_data(
     _check_columns(frame, names, group)
     x = _numeric_block(frame, names)
     rows_total = x.shape[0]
-    labels, gcodes = _group_codes(frame, group, rows_total)
+    labels, gcodes = group_codes(frame, group, rows_total)
     observed = ~np.isnan(x)
     keep = observed.all(axis=1) if missing == "listwise" else observed.any(axis=1)
     dropped = int((~keep).sum())
