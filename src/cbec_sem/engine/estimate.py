@@ -121,42 +121,29 @@ def estimate(
         return est
 
 
-# Extension points: each estimator family lives in its own module and plugs in here.
+# Each estimator family lives in its own module and plugs in here; the imports are local
+# because those modules build on this one.
 
 
 def _ordinal_estimate(statements, data, options: FitOptions, group):
     """The WLS family for ordered items (``engine/ordinal/``)."""
-    try:
-        from .ordinal import estimate_ordinal
-    except ImportError:
-        raise SpecError(
-            f"ordered items and the WLS estimators (WLSMV, DWLS, ULS; asked: "
-            f"estimator={options.estimator!r}, ordered={list(options.ordered)}) are not "
-            "available in this release; fit the items as continuous with estimator='ML'"
-        ) from None
+    from .ordinal import estimate_ordinal
+
     return estimate_ordinal(statements, data, options, group)
 
 
 def _robust(est: Estimation) -> Estimation:
     """Robust standard errors and scaled test statistics for MLM/MLR (``engine/robust.py``)."""
-    try:
-        from .robust import robust_estimation
-    except ImportError:
-        raise SpecError(
-            f"estimator={est.options.estimator!r} is not available in this release; use 'ML'"
-        ) from None
+    from .robust import robust_estimation
+
     return robust_estimation(est)
 
 
 def _objective(ram: RamModel, stats: SampleStats, partable: ParTable, options: FitOptions):
     """The fit function: complete-data ML, or casewise ML for missing data (``engine/fiml.py``)."""
     if options.missing == "fiml":
-        try:
-            from .fiml import FIMLFunction
-        except ImportError:
-            raise SpecError(
-                "missing='fiml' is not available in this release; use missing='listwise'"
-            ) from None
+        from .fiml import FIMLFunction
+
         return FIMLFunction(ram, stats, partable.meanstructure)
     if options.missing != "listwise":
         raise SpecError(f"missing={options.missing!r} needs an ordinal estimator (WLSMV)")

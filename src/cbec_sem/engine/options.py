@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 
 from ..errors import SpecError
 
-#: Estimators the options accept.  ML is built; the others are being added one module each
-#: (``engine/robust.py`` for MLM/MLR, ``engine/ordinal/`` for the WLS family) and say so
-#: with a SpecError until they are.
+#: Estimators the options accept: ML here, MLM/MLR in ``engine/robust.py``, the WLS family in
+#: ``engine/ordinal/``.
 ESTIMATORS = ("ML", "MLM", "MLR", "ULS", "DWLS", "WLSMV", "ULSMV")
 ROBUST_ML = ("MLM", "MLR")
 ORDINAL_ESTIMATORS = ("ULS", "DWLS", "WLSMV", "ULSMV")
@@ -36,7 +35,9 @@ class FitOptions:
     """How a model is estimated.
 
     Attributes:
-        estimator: only ``"ML"`` (normal-theory maximum likelihood) in this release.
+        estimator: ``"ML"`` (normal-theory maximum likelihood); ``"MLM"``/``"MLR"`` (robust
+            SEs and scaled tests, ``engine/robust.py``); ``"WLSMV"``, ``"ULSMV"``, ``"DWLS"``,
+            ``"ULS"`` for ordered items (``engine/ordinal/``).
         information: ``"expected"`` (lavaan's default for complete-data ML) or ``"observed"``
             (the Hessian of the log-likelihood) information for standard errors; ``None``
             (default) is lavaan's choice: ``"observed"`` with ``missing="fiml"``, else

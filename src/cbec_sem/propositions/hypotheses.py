@@ -27,13 +27,15 @@ from scipy import stats
 from ..engine.estimate import Estimation
 from ..spec.hypotheses import Hypothesis
 
+#: Why a hypothesis has no test when the table is built without evidence providers
+#: (``cs.fit`` supplies them: product indicators for interactions, NCA for necessity).
 NOT_BUILT = {
-    "interaction": "a latent interaction needs LMS or QML estimation, not available in this "
-    "release; ML cannot estimate a product of latent variables",
-    "moderation": "moderation by a latent variable needs a latent interaction (LMS/QML), not "
-    "available in this release",
-    "necessity": "a necessity claim needs necessary condition analysis (NCA), not available in "
-    "this release; regression cannot test necessity (Dul 2016)",
+    "interaction": "a latent interaction needs product indicators, LMS or QML; ML cannot "
+    "estimate a product of latent variables (no interaction evidence was supplied)",
+    "moderation": "moderation by a latent variable needs a latent interaction (no interaction "
+    "evidence was supplied)",
+    "necessity": "a necessity claim needs necessary condition analysis (NCA); regression "
+    "cannot test necessity (Dul 2016) (no NCA evidence was supplied)",
 }
 
 COLUMNS = [
