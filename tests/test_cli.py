@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 import cbec_sem as cs
 from cbec_sem.cli import app
-from cbec_sem.spec.paper import PAPER_ITEMS
+from cbec_sem.specification.paper import PAPER_ITEMS
 
 runner = CliRunner()
 

@@ -68,7 +68,7 @@ def test_example_population() -> None:
 def test_paper_model_with_example_population() -> None:
     """The paper's default model, simulated from the example population, has the items."""
     from cbec_sem.simulate import simulate
-    from cbec_sem.spec import paper_model
+    from cbec_sem.specification import paper_model
 
     df = simulate(paper_model(), 50, population=datasets.example_population(), likert=7, seed=3)
     assert list(df.columns) == ITEMS

@@ -24,7 +24,7 @@ from cbec_sem.power import PowerResult, power
 from cbec_sem.power.population import (Sampler, exact_moments, item_thresholds,
                                        sample_moments)
 from cbec_sem.simulate import population_model
-from cbec_sem.spec import Hypothesis, ModelSpec
+from cbec_sem.specification import Hypothesis, ModelSpec
 
 TWO_FACTOR = """
 F1 =~ x1 + x2 + x3

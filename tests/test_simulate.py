@@ -16,7 +16,7 @@ from cbec_sem.simulate import (
     population_model,
     simulate,
 )
-from cbec_sem.spec.statements import Statement
+from cbec_sem.specification.statements import Statement
 
 N_BIG = 200_000
 Z = 5.0  # Monte Carlo tolerance in standard errors

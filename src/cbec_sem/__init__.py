@@ -33,7 +33,7 @@ from .propositions.necessity import NCAResult, nca
 from .resampling import BootstrapResult, bootstrap, monte_carlo_ci
 from .results import Convergence, FitResult
 from .simulate import population_model, simulate
-from .spec import Hypothesis, ModelSpec, paper_model
+from .specification import Hypothesis, ModelSpec, paper_model
 from .survey import Codebook, Survey, descriptives, load_survey, mardia
 
 __all__ = [

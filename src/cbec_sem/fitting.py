@@ -19,7 +19,7 @@ from .errors import (
     SpecError,
 )
 from .results import Convergence, FitResult
-from .spec.model import ModelSpec
+from .specification.model import ModelSpec
 
 
 def as_model(model: ModelSpec | str) -> ModelSpec:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .engine.estimate import Estimation
 from .propositions.hypotheses import hypothesis_table
-from .spec.model import ModelSpec
+from .specification.model import ModelSpec
 
 if TYPE_CHECKING:
     from .resampling.bootstrap import BootstrapResult

@@ -122,7 +122,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from cbec_sem.errors import SpecError
-from cbec_sem.spec.statements import CONSTRAINT_OPERATORS, Statement
+from cbec_sem.specification.statements import CONSTRAINT_OPERATORS, Statement
 
 __all__ = [
     "DEFAULT_LOADING",
@@ -154,7 +154,7 @@ ThresholdsLike = Sequence[float] | Mapping[str, Sequence[float]] | str | None
 def _statements(model: ModelLike, what: str) -> tuple[Statement, ...]:
     """The statements of a ModelSpec, lavaan syntax text, or sequence of Statement."""
     if isinstance(model, str):
-        from cbec_sem.spec import ModelSpec  # late: cbec_sem.spec may import this module
+        from cbec_sem.specification import ModelSpec  # late: cbec_sem.specification may import this module
 
         model = ModelSpec.from_lavaan(model)
     statements = getattr(model, "statements", model)
@@ -351,7 +351,7 @@ def population_model(
 
     Args:
         model: the analysis model (ModelSpec, lavaan syntax, or a sequence of
-            :class:`~cbec_sem.spec.statements.Statement`); it fixes which variables are
+            :class:`~cbec_sem.specification.statements.Statement`); it fixes which variables are
             observed and latent.
         population: the population model whose numeric modifiers are the population values;
             defaults to ``model``.  It must name every variable of ``model``; it may add more
@@ -716,8 +716,8 @@ def simulate(
     """Draw a synthetic survey of ``n`` cases from a population model.
 
     Args:
-        model: the analysis model — a :class:`~cbec_sem.spec.ModelSpec`, lavaan syntax text,
-            or a sequence of :class:`~cbec_sem.spec.statements.Statement`.  Its observed
+        model: the analysis model — a :class:`~cbec_sem.specification.ModelSpec`, lavaan syntax text,
+            or a sequence of :class:`~cbec_sem.specification.statements.Statement`.  Its observed
             variables are the columns of the result (indicators in order of appearance, then
             the other observed variables).
         n: number of cases (rows).

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SpecError
-from ..spec.expressions import compile_expression
-from ..spec.statements import Statement
+from ..specification.expressions import compile_expression
+from ..specification.statements import Statement
 from .partable import ParTable
 from .ram import RamModel
 

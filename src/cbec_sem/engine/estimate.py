@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, EstimationError, IdentificationError, SpecError
-from ..spec.statements import Statement
+from ..specification.statements import Statement
 from .constraints import ExpressionSpace, Reparametrization, equality_reparametrization
 from .fitmeasures import FitInputs, count_moments, fit_measures
 from .inference import covariance_of_theta, delta_method_jacobian, observed_information_x, wald

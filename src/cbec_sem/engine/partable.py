@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import IdentificationError, SpecError
-from ..spec.statements import Statement
+from ..specification.statements import Statement
 from .options import FitOptions
 
 PARAMETER_OPS = ("=~", "~", "~~", "~1")

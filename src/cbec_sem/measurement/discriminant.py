@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, SpecError
-from ..spec.model import ModelSpec
+from ..specification.model import ModelSpec
 from ._common import blocks, check_fit, inadmissible_note, multigroup
 from .reliability import reliability
 
@@ -344,7 +344,7 @@ def htmt(
     (whose default is ``htmt2 = TRUE``; ours is HTMT, the form most reviewers know).
 
     Args:
-        model: a :class:`~cbec_sem.spec.ModelSpec`, lavaan syntax, or a
+        model: a :class:`~cbec_sem.specification.ModelSpec`, lavaan syntax, or a
             :class:`~cbec_sem.results.FitResult` (its model, and its data unless ``data`` is
             given).  Constructs are the latent variables measured by observed items;
             higher-order factors (measured by latents) are left out, with a note.

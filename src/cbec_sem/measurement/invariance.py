@@ -59,7 +59,7 @@ from ..engine.partable import _group_equal_kind
 from ..engine.samplestats import as_frame
 from ..errors import CbecSemWarning, DataError, SpecError
 from ..fitting import as_model, fit
-from ..spec.statements import Statement
+from ..specification.statements import Statement
 
 #: The ladder: each level's own constraints (``group_equal`` kinds), in ladder order.
 LEVELS: dict[str, tuple[str, ...]] = {

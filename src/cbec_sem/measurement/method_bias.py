@@ -114,7 +114,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import CbecSemError, CbecSemWarning, DataError, SpecError
-from ..spec.model import ModelSpec
+from ..specification.model import ModelSpec
 from ..survey._warn import warn
 
 __all__ = [
@@ -874,7 +874,7 @@ def common_method_bias(
     carries its ``caveat``.
 
     Args:
-        model: a :class:`~cbec_sem.spec.ModelSpec`, lavaan syntax, or a
+        model: a :class:`~cbec_sem.specification.ModelSpec`, lavaan syntax, or a
             :class:`~cbec_sem.results.FitResult` (then ``data`` may be omitted and the fit's
             complete cases are used).
         data: the survey (DataFrame or Survey).  Every part uses the same complete cases on

@@ -16,8 +16,8 @@ from ..errors import CbecSemError, CbecSemWarning, EstimationError, SpecError
 from ..parallel import executor
 from ..resampling.refit import NOT_CONVERGED, RefitPlan
 from ..simulate import population_model
-from ..spec.hypotheses import Hypothesis
-from ..spec.model import ModelSpec
+from ..specification.hypotheses import Hypothesis
+from ..specification.model import ModelSpec
 from .population import (POPULATION_SAMPLE, POPULATION_SEED, Sampler, check_categories,
                          check_positive_definite, exact_data, exact_moments, item_thresholds,
                          residualise, sample_moments)
@@ -91,7 +91,7 @@ def power(
     and one information matrix (about 1.5 ms for the paper model at n = 300).
 
     Args:
-        model: a :class:`~cbec_sem.spec.ModelSpec` (e.g. ``cs.paper_model()``) or lavaan
+        model: a :class:`~cbec_sem.specification.ModelSpec` (e.g. ``cs.paper_model()``) or lavaan
             syntax; its hypotheses are tested.
         n: the sample sizes (a positive integer or a list of them).
         reps: replications per sample size.
@@ -105,7 +105,7 @@ def power(
             the paper's analysis does; ``None``: continuous items.
         alpha: significance level of every test.
         target: the power wanted (:meth:`PowerResult.smallest_n`).
-        hypotheses: ids (or :class:`~cbec_sem.spec.Hypothesis` objects) to test; default all
+        hypotheses: ids (or :class:`~cbec_sem.specification.Hypothesis` objects) to test; default all
             the model's hypotheses.  Leave out interaction and necessity hypotheses for a fast
             study.
         seed: the study's seed (an integer ≥ 0).  Replication r at sample size n draws its
@@ -328,7 +328,7 @@ def _select(spec: ModelSpec, hypotheses) -> list[Hypothesis]:
 def _default_population(spec: ModelSpec, population):
     if population is not None:
         return population, "given (population=)"
-    from ..spec.paper import paper_model
+    from ..specification.paper import paper_model
 
     if spec.statements == paper_model().statements:
         from ..datasets import example_population

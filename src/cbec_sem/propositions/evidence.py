@@ -55,7 +55,7 @@ def interaction_provider(res: FitResult, method: str = "dblcent") -> Callable:
 
     def fitted():
         if "fit" not in cache:
-            from ..spec.model import ModelSpec
+            from ..specification.model import ModelSpec
             from .interaction.product_indicators import fit_product_indicators
 
             lines = [f"{y} ~ {' + '.join(dict.fromkeys(t))}"

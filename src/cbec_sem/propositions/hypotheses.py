@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from ..engine.estimate import Estimation
-from ..spec.hypotheses import Hypothesis
+from ..specification.hypotheses import Hypothesis
 
 #: Why a hypothesis has no test when the table is built without evidence providers
 #: (``cs.fit`` supplies them: product indicators for interactions, NCA for necessity).

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EstimationError, SpecError
-from ..spec.expressions import compile_expression
+from ..specification.expressions import compile_expression
 from .intervals import percentile_interval
 
 

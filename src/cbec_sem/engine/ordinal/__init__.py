@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import DataError, DataWarning, IdentificationError, SpecError
-from ...spec.statements import Statement
+from ...specification.statements import Statement
 from ...survey._warn import warn
 from ..constraints import ExpressionSpace, equality_reparametrization
 from ..estimate import (

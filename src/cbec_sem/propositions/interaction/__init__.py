@@ -1,7 +1,7 @@
 """Latent interactions: LMS and QML estimation of models with products of latent variables.
 
 * :class:`LatentInteractionModel` — the model (measurement, structure, product terms) read
-  from a :class:`~cbec_sem.spec.ModelSpec` or lavaan syntax (``Y ~ X + Z + X:Z``);
+  from a :class:`~cbec_sem.specification.ModelSpec` or lavaan syntax (``Y ~ X + Z + X:Z``);
 * :func:`fit_lms` — latent moderated structural equations (Klein & Moosbrugger 2000);
 * :func:`fit_qml` — quasi-maximum likelihood (Klein & Muthén 2007);
 * :class:`InteractionFit` — estimates, standard errors, log-likelihood, R² with and without

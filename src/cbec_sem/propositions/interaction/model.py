@@ -1,6 +1,6 @@
 """The latent-interaction model shared by LMS and QML: parameter table, matrices, structure.
 
-A :class:`LatentInteractionModel` is read from a :class:`~cbec_sem.spec.ModelSpec` (or lavaan
+A :class:`LatentInteractionModel` is read from a :class:`~cbec_sem.specification.ModelSpec` (or lavaan
 syntax) whose regressions may contain products of latent variables (``Y ~ X + Z + X:Z``).  It
 has the form of Klein & Moosbrugger (2000), written for all latent variables L at once (so that
 endogenous operands and higher-order outcomes need no special cases)::
@@ -77,8 +77,8 @@ import numpy as np
 import pandas as pd
 
 from ...errors import IdentificationError, SpecError
-from ...spec.model import ModelSpec
-from ...spec.statements import Statement
+from ...specification.model import ModelSpec
+from ...specification.statements import Statement
 
 __all__ = ["LatentInteractionModel", "Matrices", "Product", "as_interaction_model"]
 
@@ -149,7 +149,7 @@ class LatentInteractionModel:
     """A structural equation model with latent product terms, ready for LMS or QML.
 
     Args:
-        spec: a :class:`~cbec_sem.spec.ModelSpec` or lavaan model syntax, e.g.
+        spec: a :class:`~cbec_sem.specification.ModelSpec` or lavaan model syntax, e.g.
             ``"X =~ x1 + x2 + x3; Z =~ z1 + z2 + z3; Y =~ y1 + y2 + y3; Y ~ X + Z + X:Z"``.
 
     Attributes:

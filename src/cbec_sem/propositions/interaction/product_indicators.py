@@ -108,8 +108,8 @@ import pandas as pd
 
 from ...engine.samplestats import _check_columns, _numeric_block, as_frame
 from ...errors import CbecSemWarning, DataError, EstimationError, SpecError
-from ...spec.model import ModelSpec
-from ...spec.statements import Statement
+from ...specification.model import ModelSpec
+from ...specification.statements import Statement
 
 __all__ = ["METHODS", "ProductTerm", "ProductIndicatorFit", "fit_product_indicators",
            "expand_product_indicators"]
@@ -432,7 +432,7 @@ def fit_product_indicators(
     """Fit a model with latent interactions (``Y ~ X + Z + X:Z``) by product indicators and ML.
 
     Args:
-        model: a :class:`~cbec_sem.spec.ModelSpec` or lavaan syntax with one or more
+        model: a :class:`~cbec_sem.specification.ModelSpec` or lavaan syntax with one or more
             interaction terms ``X:Z`` in its regressions.
         data: a DataFrame or a Survey holding the indicators.
         method: ``"dblcent"`` (double-mean-centring, Lin et al. 2010; modsem's default) or
@@ -649,7 +649,7 @@ class ProductIndicatorFit:
     Attributes:
         fit: the :class:`~cbec_sem.results.FitResult` of the expanded (linear) model.
         terms: one :class:`ProductTerm` per interaction.
-        spec: the expanded :class:`~cbec_sem.spec.ModelSpec` that was fitted.
+        spec: the expanded :class:`~cbec_sem.specification.ModelSpec` that was fitted.
         data: the data with the product indicator columns added.
         method: ``"dblcent"`` or ``"rca"``.
         match: matched pairs (True) or all pairs (False).

@@ -13,7 +13,7 @@ from scipy import stats as sps
 from ...engine.inference import delta_method_jacobian, wald
 from ...errors import AdmissibilityWarning, ConvergenceWarning, IdentificationWarning
 from ...results import Convergence
-from ...spec.expressions import compile_expression
+from ...specification.expressions import compile_expression
 from ...survey._warn import warn
 from .model import LatentInteractionModel
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cbec_sem.errors import SpecError
-from cbec_sem.spec import parse_lavaan
+from cbec_sem.specification import parse_lavaan
 
 GOOD = "f =~ x1 + x2 + x3\ng =~ y1 + y2 + y3\n"  # two good lines before the bad one
 

@@ -1,9 +1,9 @@
 """Reading and writing lavaan model syntax: :func:`parse_lavaan` and :func:`write_lavaan`.
 
-``parse_lavaan`` turns model text into a tuple of :class:`~cbec_sem.spec.statements.Statement`,
+``parse_lavaan`` turns model text into a tuple of :class:`~cbec_sem.specification.statements.Statement`,
 one per (lhs, op, rhs): ``y1 + y2 ~ x1 + x2`` gives four, in the order y1~x1, y1~x2, y2~x1,
 y2~x2.  ``y ~ 1`` gives op ``"~1"`` with rhs ``""``.  The expressions of ``:=``, ``==``, ``<``
-and ``>`` are validated by :func:`~cbec_sem.spec.expressions.compile_expression` and stored
+and ``>`` are validated by :func:`~cbec_sem.specification.expressions.compile_expression` and stored
 with all whitespace removed (as lavaan's parameter table does: ``total := c + a*b`` has rhs
 ``"c+a*b"``).
 

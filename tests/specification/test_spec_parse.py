@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cbec_sem.spec import Statement, parse_lavaan
+from cbec_sem.specification import Statement, parse_lavaan
 
 S = Statement
 

@@ -1,9 +1,9 @@
 """``ModelSpec``: a model's statements and hypotheses, validated once, immutable.
 
 A :class:`ModelSpec` is what theory says, nothing about data: the statements of a lavaan model
-(see :class:`~cbec_sem.spec.statements.Statement`) and the hypotheses to test on it.  It is
+(see :class:`~cbec_sem.specification.statements.Statement`) and the hypotheses to test on it.  It is
 built from lavaan syntax (:meth:`ModelSpec.from_lavaan`), by
-:func:`~cbec_sem.spec.paper.paper_model` or from statements in code, and written back with
+:func:`~cbec_sem.specification.paper.paper_model` or from statements in code, and written back with
 :meth:`ModelSpec.to_lavaan`.
 
 Derived views (:attr:`~ModelSpec.latent_variables`, :attr:`~ModelSpec.observed_variables`,

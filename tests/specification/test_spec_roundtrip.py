@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cbec_sem.spec import ModelSpec, Statement, paper_model, parse_lavaan, write_lavaan
+from cbec_sem.specification import ModelSpec, Statement, paper_model, parse_lavaan, write_lavaan
 
 S = Statement
 

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from cbec_sem.errors import SpecError
-from cbec_sem.spec import Hypothesis, ModelSpec, Statement
+from cbec_sem.specification import Hypothesis, ModelSpec, Statement
 
 S = Statement
 

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from cbec_sem.errors import SpecError
-from cbec_sem.spec import Hypothesis
+from cbec_sem.specification import Hypothesis
 
 
 def test_fields_and_frozen() -> None:

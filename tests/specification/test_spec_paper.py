@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cbec_sem.errors import SpecError
-from cbec_sem.spec import PAPER_CONSTRUCTS, Hypothesis, ModelSpec, Statement, paper_model
+from cbec_sem.specification import PAPER_CONSTRUCTS, Hypothesis, ModelSpec, Statement, paper_model
 
 S = Statement
 

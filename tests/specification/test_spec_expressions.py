@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cbec_sem.errors import SpecError
-from cbec_sem.spec import compile_expression
-from cbec_sem.spec.expressions import Expression
+from cbec_sem.specification import compile_expression
+from cbec_sem.specification.expressions import Expression
 
 
 def test_text_is_whitespace_free_and_names_in_first_appearance_order() -> None:

@@ -1,6 +1,6 @@
 """The parsed form of one lavaan-syntax statement: the contract between parser and engine.
 
-The parser (:mod:`cbec_sem.spec.syntax`) turns model text into a tuple of :class:`Statement`;
+The parser (:mod:`cbec_sem.specification.syntax`) turns model text into a tuple of :class:`Statement`;
 the engine (:mod:`cbec_sem.engine.partable`) turns those into a parameter table.  One
 statement is one (lhs, op, rhs) triple with its modifiers, so ``f =~ x1 + a*x2`` becomes two
 statements.  Nothing here knows about data or estimation.

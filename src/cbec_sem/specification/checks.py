@@ -1,6 +1,6 @@
 """Checks of a list of statements that do not depend on how they were written.
 
-Used by the parser (so errors quote the line) and by :class:`~cbec_sem.spec.model.ModelSpec`
+Used by the parser (so errors quote the line) and by :class:`~cbec_sem.specification.model.ModelSpec`
 (so statements built in code get the same checks):
 
 * each statement is well formed (known operator, valid names, modifier types and values);
