@@ -31,7 +31,8 @@ from .measurement import (
 from .power import PowerResult, power
 from .propositions.necessity import NCAResult, nca
 from .resampling import BootstrapResult, bootstrap, monte_carlo_ci
-from .results import Convergence, FitResult
+from .engine.convergence import Convergence
+from .results import FitResult
 from .simulate import population_model, simulate
 from .specification import Hypothesis, ModelSpec, paper_model
 from .survey import Codebook, Survey, descriptives, load_survey, mardia

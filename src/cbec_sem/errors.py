@@ -7,6 +7,10 @@ offending column, row, parameter or line, and say what to do about it.
 
 from __future__ import annotations
 
+import sys
+import warnings
+from pathlib import Path
+
 
 class CbecSemError(Exception):
     """Base class of every error raised by cbec_sem."""
@@ -60,3 +64,19 @@ __all__ = [
     "IdentificationWarning",
     "DataWarning",
 ]
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+def warn(message: str, category: type[CbecSemWarning] = DataWarning) -> None:
+    """``warnings.warn`` with the stack level of the first caller outside the cbec_sem package,
+    so that a warning points at the user's line, not at cbec_sem's internals."""
+    level = 1
+    frame = sys._getframe(0)
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(
+        _PACKAGE_DIR
+    ):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)

@@ -18,7 +18,8 @@ from .errors import (
     IdentificationWarning,
     SpecError,
 )
-from .results import Convergence, FitResult
+from .engine.convergence import Convergence
+from .results import FitResult
 from .specification.model import ModelSpec
 
 

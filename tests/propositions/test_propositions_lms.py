@@ -17,9 +17,9 @@ from cbec_sem.propositions.interaction import (
     LatentInteractionModel,
     fit_lms,
 )
-from cbec_sem.propositions.interaction import quadrature as qd
-from cbec_sem.propositions.interaction._estimation import start_values
-from cbec_sem.propositions.interaction.lms import LMSObjective
+from cbec_sem.engine.latent import quadrature as qd
+from cbec_sem.engine.latent._estimation import start_values
+from cbec_sem.engine.latent.lms import LMSObjective
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "modsem"
 

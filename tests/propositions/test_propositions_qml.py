@@ -13,7 +13,7 @@ from scipy.stats import multivariate_normal
 import cbec_sem as cs
 from cbec_sem.errors import SpecError
 from cbec_sem.propositions.interaction import InteractionFit, fit_lms, fit_qml
-from cbec_sem.propositions.interaction.qml import QMLObjective
+from cbec_sem.engine.latent.qml import QMLObjective
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "modsem"
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, DataWarning
-from ..survey._warn import warn
+from ..errors import warn
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,7 @@ from scipy import stats
 
 from ..errors import CbecSemError, CbecSemWarning, DataError, SpecError
 from ..specification.model import ModelSpec
-from ..survey._warn import warn
+from ..errors import warn
 
 __all__ = [
     "HARMAN_THRESHOLD",
@@ -264,7 +264,7 @@ class ULMCResult:
     Attributes:
         fitted: False when the model could not be estimated at all (``reason`` says why).
         reason: why it was not fitted, or why it cannot be trusted.
-        converged: the fit's :class:`~cbec_sem.results.Convergence` (None when not fitted);
+        converged: the fit's :class:`~cbec_sem.engine.convergence.Convergence` (None when not fitted);
             falsy when the optimiser failed or the solution is inadmissible.
         problems: each admissibility problem or warning of the ULMC fit, in plain language.
         syntax: the ULMC model in lavaan syntax.

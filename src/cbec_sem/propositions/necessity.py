@@ -67,7 +67,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConvergenceWarning, DataError, SpecError
-from ..survey._warn import warn
+from ..errors import warn
 
 __all__ = ["nca", "NCAResult", "CEILINGS"]
 

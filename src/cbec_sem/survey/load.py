@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..errors import DataError
 from . import checks as ck
-from ._warn import warn
+from ..errors import warn
 from .codebook import Codebook, ItemInfo, normalize_scale
 from .numeric import ParsedColumn, is_numeric_looking, parse_column
 from .readers import ReadResult, read_source

@@ -31,7 +31,7 @@ import pandas as pd
 
 from ...errors import DataError, DataWarning, IdentificationError, SpecError
 from ...specification.statements import Statement
-from ...survey._warn import warn
+from ...errors import warn
 from ..constraints import ExpressionSpace, equality_reparametrization
 from ..estimate import (
     Estimation,

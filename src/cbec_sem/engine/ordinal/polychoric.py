@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import DataWarning
-from ...survey._warn import warn
+from ...errors import warn
 from .bvn import bvn_cdf, bvn_pdf
 
 RHO_BOUND = 0.999

@@ -36,7 +36,7 @@ import pandas as pd
 from scipy import special
 
 from ...errors import DataError, DataWarning, SpecError
-from ...survey._warn import warn
+from ...errors import warn
 from ..samplestats import _check_columns, _numeric_block, as_frame, group_codes
 
 #: More distinct values than this and an item is not treated as ordered (Likert scales have

@@ -1,18 +1,10 @@
-"""Latent interactions: LMS and QML estimation of models with products of latent variables.
-
-* :class:`LatentInteractionModel` — the model (measurement, structure, product terms) read
-  from a :class:`~cbec_sem.specification.ModelSpec` or lavaan syntax (``Y ~ X + Z + X:Z``);
-* :func:`fit_lms` — latent moderated structural equations (Klein & Moosbrugger 2000);
-* :func:`fit_qml` — quasi-maximum likelihood (Klein & Muthén 2007);
-* :class:`InteractionFit` — estimates, standard errors, log-likelihood, R² with and without
-  the interaction, the standardised interaction and the likelihood-ratio test.
+"""Latent interactions for the propositions: product-indicator models (double-mean-centring,
+residual centring), plus the LMS and QML estimators of :mod:`cbec_sem.engine.latent`, which
+``cs.fit(..., estimator="LMS"|"QML")`` reaches through the estimator registry.
 """
 
 from __future__ import annotations
 
-from .lms import fit_lms
-from .model import LatentInteractionModel, Product
-from .qml import fit_qml
-from .results import InteractionFit
+from ...engine.latent import InteractionFit, LatentInteractionModel, Product, fit_lms, fit_qml
 
 __all__ = ["LatentInteractionModel", "Product", "InteractionFit", "fit_lms", "fit_qml"]

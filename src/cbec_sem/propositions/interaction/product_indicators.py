@@ -693,7 +693,7 @@ class ProductIndicatorFit:
 
     @property
     def converged(self):
-        """The :class:`~cbec_sem.results.Convergence` status of the fit."""
+        """The :class:`~cbec_sem.engine.convergence.Convergence` status of the fit."""
         return self.fit.converged
 
     @property

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from ...engine.inference import delta_method_jacobian, wald
+from ..inference import delta_method_jacobian, wald
 from ...errors import AdmissibilityWarning, ConvergenceWarning, IdentificationWarning
-from ...results import Convergence
+from ..convergence import Convergence
 from ...specification.expressions import compile_expression
-from ...survey._warn import warn
+from ...errors import warn
 from .model import LatentInteractionModel
 
 __all__ = ["InteractionFit", "build_fit"]
@@ -34,7 +34,7 @@ class InteractionFit:
         loglik: the log-likelihood at the optimum (QML: the quasi-log-likelihood).  For LMS
             it is the real log-likelihood of the data (quadrature-approximated; see
             ``quadrature.error``), on the same scale as ``cs.fit(...).fit_measures["logl"]``.
-        converged: a :class:`~cbec_sem.results.Convergence` (truthy when usable); its
+        converged: a :class:`~cbec_sem.engine.convergence.Convergence` (truthy when usable); its
             ``message`` says how the optimiser stopped and ``problems`` lists inadmissible
             estimates.
         iterations: EM plus direct-phase iterations.

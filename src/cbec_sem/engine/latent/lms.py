@@ -49,9 +49,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...engine.threads import single_threaded_blas
+from ..threads import single_threaded_blas
 from ...errors import CbecSemWarning, SpecError
-from ...survey._warn import warn
+from ...errors import warn
 from . import quadrature as qd
 from ._estimation import (
     maximize,

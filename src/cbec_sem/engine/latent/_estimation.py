@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ...engine.samplestats import sample_stats
+from ..samplestats import sample_stats
 from .model import LatentInteractionModel
 
 #: Complex-step size.
@@ -76,8 +76,8 @@ def start_values(model: LatentInteractionModel, X: np.ndarray) -> np.ndarray:
 
 
 def _linear_ml(model: LatentInteractionModel, X: np.ndarray) -> pd.DataFrame | None:
-    from ...engine.estimate import estimate
-    from ...engine.options import FitOptions
+    from ..estimate import estimate
+    from ..options import FitOptions
 
     statements = tuple(
         s for s in model.spec.statements

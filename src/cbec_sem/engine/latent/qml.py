@@ -43,7 +43,7 @@ import time
 
 import numpy as np
 
-from ...engine.threads import single_threaded_blas
+from ..threads import single_threaded_blas
 from ...errors import SpecError
 from ._smallmat import chol_inverse
 from ._estimation import complex_directions, maximize, newton_polish, prepare_data, start_values
