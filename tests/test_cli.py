@@ -151,7 +151,7 @@ def test_example_gives_every_hypothesis_a_verdict(example_fit: cs.FitResult) -> 
 def test_example_summary_prints_the_full_summary(example_fit: cs.FitResult) -> None:
     result = invoke("example", "--summary")
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == example_fit.summary().strip()
+    assert result.stdout.strip() == str(example_fit.summary()).strip()
 
 
 def test_example_runs_as_a_module() -> None:

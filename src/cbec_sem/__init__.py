@@ -6,7 +6,7 @@ The public API (see DESIGN.md): ``paper_model``, ``ModelSpec``, ``load_survey``,
 typed ``errors``.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from . import datasets, errors
 from .engine.choose import choose_estimator
@@ -29,7 +29,17 @@ from .measurement import (
     validate,
 )
 from .power import PowerResult, power
+from .engine.estimators import estimator_names
+from .engine.latent import InteractionFit
+from .modelfit import FittedModel
+from .propositions.moderation import (
+    conditional_indirect,
+    index_of_moderated_mediation,
+    johnson_neyman,
+    simple_slopes,
+)
 from .propositions.necessity import NCAResult, nca
+from .protocol import Summary
 from .resampling import BootstrapResult, bootstrap, monte_carlo_ci
 from .engine.convergence import Convergence
 from .results import FitResult
@@ -51,6 +61,14 @@ __all__ = [
     "choose_estimator",
     "datasets",
     "fit",
+    "estimator_names",
+    "FittedModel",
+    "InteractionFit",
+    "Summary",
+    "simple_slopes",
+    "johnson_neyman",
+    "conditional_indirect",
+    "index_of_moderated_mediation",
     "FitResult",
     "Convergence",
     "reliability",

@@ -230,7 +230,7 @@ def _write_out(res: cs.FitResult, out: Path) -> None:
 
 def _print_result(res: cs.FitResult, summary: bool) -> None:
     if summary:
-        typer.echo(res.summary())
+        typer.echo(str(res.summary()))
         return
     est = res.estimation
     typer.echo(f"cbec_sem {cs.__version__}: {est.options.estimator} fit "
@@ -429,7 +429,7 @@ def power_command(
         finally:
             if client is not None:
                 client.close()
-        typer.echo(res.summary())
+        typer.echo(str(res.summary()))
         if out is not None:
             if out.suffix.lower() == ".csv":
                 res.table.to_csv(out, index=False)

@@ -224,7 +224,7 @@ class DaskExecutor(Executor):
         """Every worker must import the same cbec_sem (the chunks are its functions)."""
         if self._checked:
             return
-        from . import __version__
+        from ._version import __version__
 
         try:
             versions = self.client.run(_worker_version)

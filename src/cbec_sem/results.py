@@ -1,122 +1,87 @@
-"""What a user reads after a fit: :class:`FitResult`, and the :class:`Convergence` status behind
-every number in it."""
+"""What a user reads after ``cs.fit``: :class:`FitResult`, a fitted model with its hypotheses,
+validation, summary and reports.
+
+It extends :class:`~cbec_sem.modelfit.FittedModel` (the estimator's output and its
+:class:`~cbec_sem.engine.convergence.Convergence` status), which the measurement and
+proposition stages read; this module sits above them in the pipeline and may call them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from functools import cached_property
-from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
-from .engine.convergence import Convergence
-from .engine.estimate import Estimation
+from .errors import SpecError
+from .measurement import modindices, reliability, validate
+from .modelfit import FittedModel
 from .propositions.hypotheses import hypothesis_table
-from .specification.model import ModelSpec
-
-if TYPE_CHECKING:
-    from .resampling.bootstrap import BootstrapResult
+from .protocol import Block, Summary
+from .report.summary import hypothesis_lines, render_summary
 
 
 @dataclass(frozen=True, eq=False)
-class FitResult:
-    """A fitted model.
+class FitResult(FittedModel):
+    """A fitted model with its hypotheses, validation and reports (what ``cs.fit`` returns).
 
-    Attributes:
-        model: the specification that was fitted.
-        estimation: the engine's raw output (parameter table, θ̂, its covariance, sample
-            statistics, ...), for users who want to look inside.
-        converged: a :class:`Convergence` status (truthy when usable).
+    Attributes (beyond :class:`~cbec_sem.modelfit.FittedModel`'s ``model``, ``estimation``,
+    ``converged``, ``notes``, ``bootstrap``, ``seed``, ``estimator``):
         alpha: significance level of the hypothesis verdicts.
-        notes: what the fit did that the user should know (rows dropped, ...).
-        seed: the seed of the fit's randomness (bootstrap, NCA permutations).
-        interaction_method: how interaction/moderation hypotheses are tested
-            (``"dblcent"`` or ``"rca"`` product indicators).
+        interaction_method: how interaction/moderation hypotheses are tested when the fit has
+            no product terms of its own: ``"dblcent"``/``"rca"`` product indicators, or
+            ``"lms"``/``"qml"`` (a latent-interaction refit).  A fit by LMS or QML tests its own
+            product terms.
         nca_permutations: permutations of the NCA test of necessity hypotheses.
         correction: family-wise correction of the hypotheses' p-values (``"holm"``, ...).
-        bootstrap: the :class:`~cbec_sem.resampling.BootstrapResult` of a fit with
-            ``se="bootstrap"`` or ``bootstrap=B`` (``None`` otherwise).
     """
 
-    model: ModelSpec
-    estimation: Estimation
-    converged: Convergence
     alpha: float = 0.05
-    notes: tuple[str, ...] = field(default=())
-    bootstrap: BootstrapResult | None = None
-    seed: int | None = None
     interaction_method: str = "dblcent"
     nca_permutations: int = 10000
     correction: str | None = None
 
-    @property
-    def params(self) -> pd.DataFrame:
-        """lavaan's ``parameterEstimates(standardized = TRUE)``: ``lhs, op, rhs, group, label,
-        est, se, z, pvalue, ci.lower, ci.upper, std.lv, std.all``, then ``:=`` rows."""
-        return self.estimation.params.copy()
+    @classmethod
+    def from_fitted(cls, fitted: FittedModel, **settings) -> FitResult:
+        """A FitResult from a :class:`FittedModel` and the hypothesis settings."""
+        return cls(**{f.name: getattr(fitted, f.name) for f in fields(FittedModel)}, **settings)
 
-    @property
-    def fit_measures(self) -> pd.Series:
-        """Fit measures keyed by lavaan's ``fitMeasures()`` names."""
-        return self.estimation.fit_measures.copy()
-
-    @property
-    def partable(self) -> pd.DataFrame:
-        """The full parameter table (lavaan's ``parTable()`` columns)."""
-        return self.estimation.partable.frame.copy()
-
+    # -- hypotheses ------------------------------------------------------------------------
     @cached_property
     def _hypotheses(self) -> pd.DataFrame:
-        from .propositions.evidence import interaction_provider, necessity_provider
-
-        table = hypothesis_table(
-            self.estimation, self.model.hypotheses, self.alpha, bootstrap=self.bootstrap,
-            interaction=interaction_provider(self, self.interaction_method),
-            necessity=necessity_provider(self, self.nca_permutations, self.seed, self.alpha),
-            correction=self.correction,
-        )
-        if self.converged.optimizer_converged and not self.converged.admissible:
-            tested = table["p"].notna()
-            caution = "the solution is inadmissible (see res.converged): interpret with care"
-            table.loc[tested, "note"] = [
-                f"{n}; {caution}" if n else caution for n in table.loc[tested, "note"]]
-        return table
+        return hypothesis_table(self)
 
     @property
     def hypotheses(self) -> pd.DataFrame:
-        """One row per hypothesis: ``id, kind, statement, method, estimate, std.all, se,
-        ci.lower, ci.upper, ci, p, verdict, note``."""
+        """One row per hypothesis: ``id, kind, statement, method, n, estimate, std.all, se,
+        ci.lower, ci.upper, ci, p, verdict, note`` (``p.adjusted`` with a correction)."""
         return self._hypotheses.copy()
 
-    @property
-    def vcov(self) -> pd.DataFrame:
-        """Covariance matrix of the free parameters."""
-        from .engine.admissibility import free_parameter_names
-
-        names = free_parameter_names(self.estimation)
-        return pd.DataFrame(self.estimation.vcov, index=names, columns=names)
-
-    @property
-    def nobs(self) -> tuple[int, ...]:
-        """Observations used, per group."""
-        return self.estimation.stats.nobs
+    # -- covariance-structure views ------------------------------------------------------------
+    def _covariance_only(self, what: str) -> None:
+        if not self.is_covariance_fit:
+            raise SpecError(f"{what} needs a covariance-structure fit (ML or WLS family); "
+                            f"this is a {self.estimator} fit")
 
     def implied(self) -> dict:
         """Model-implied covariance matrix (and mean vector) per group, as DataFrames."""
-        names = list(self.estimation.stats.names)
+        self._covariance_only("implied()")
+        est = self.estimation
+        names = list(est.stats.names)
         out = {}
-        for label, mom in zip(self.estimation.stats.group_labels,
-                              self.estimation.ram.moments(self.estimation.theta)):
+        for label, mom in zip(est.stats.group_labels, est.ram.moments(est.theta)):
             entry = {"cov": pd.DataFrame(mom.sigma, index=names, columns=names)}
-            if self.estimation.meanstructure:
+            if est.meanstructure:
                 entry["mean"] = pd.Series(mom.mu, index=names)
             out[label] = entry
         return out
 
     def rsquare(self) -> pd.DataFrame:
         """R² of every endogenous variable (indicators and outcomes), per group: 1 minus the
-        standardised residual variance (lavaan's ``lavInspect(fit, "rsquare")``)."""
+        standardised residual variance (lavaan's ``lavInspect(fit, "rsquare")``); for LMS/QML
+        fits the R² of the latent outcomes with and without the product terms."""
+        if not self.is_covariance_fit:
+            return self.estimation.r2.copy()
         p = self.estimation.params
         frame = self.estimation.partable.frame
         endogenous = set(frame.loc[frame["op"] == "=~", "rhs"]) | set(
@@ -127,31 +92,58 @@ class FitResult:
 
     def reliability(self, **kwargs) -> pd.DataFrame:
         """α, ω and AVE per construct: :func:`cbec_sem.reliability`."""
-        from .measurement import reliability
-
+        self._covariance_only("reliability()")
         return reliability(self, **kwargs)
 
     def modindices(self, **kwargs) -> pd.DataFrame:
         """Modification indices with expected parameter changes: :func:`cbec_sem.modindices`."""
-        from .measurement import modindices
-
+        self._covariance_only("modindices()")
         return modindices(self, **kwargs)
 
     def validate(self, **kwargs) -> pd.DataFrame:
         """The reviewer's checklist (loadings, α, CR, AVE, Fornell–Larcker, HTMT, VIF, fit,
         common-method bias): :func:`cbec_sem.validate`."""
-        from .measurement import validate
-
+        self._covariance_only("validate()")
         return validate(self, **kwargs)
 
-    def summary(self) -> str:
-        """A readable, lavaan-like report: convergence, test, fit, estimates, hypotheses."""
-        from .report.summary import render_summary
+    # -- the result protocol -------------------------------------------------------------------
+    def to_frame(self) -> pd.DataFrame:
+        """The parameter estimates (:attr:`params`)."""
+        return self.params
 
-        return render_summary(self)
+    def summary(self) -> Summary:
+        """A lavaan-like report (``str(res.summary())``) that also renders as Markdown, HTML
+        and LaTeX: convergence, test, fit, estimates, hypotheses, notes."""
+        text = (render_summary(self) if self.is_covariance_fit
+                else self.estimation.summary() + _hypothesis_lines(self))
+        blocks = [Block(text=text)]
+        title = f"cbec_sem {self.estimator} fit"
+        return Summary(title, tuple(blocks))
+
+    def _repr_html_(self) -> str:
+        fm = self.estimation.fit_measures.to_frame("value").reset_index(names="measure")
+        keep = fm["measure"].isin(["npar", "ntotal", "chisq", "df", "pvalue", "cfi", "tli",
+                                    "rmsea", "srmr", "logl", "aic", "bic", "chisq.scaled",
+                                    "cfi.robust", "tli.robust", "rmsea.robust",
+                                    "chisq.interaction", "pvalue.interaction"])
+        blocks = [Block("Fit measures", fm[keep]),
+                  Block("Parameter estimates", self.params)]
+        if self.model.hypotheses:
+            h = self.hypotheses.drop(columns=["ci", "statement"], errors="ignore")
+            blocks.append(Block("Hypotheses", h))
+        return Summary(repr(self), tuple(blocks), self.notes).as_html()
 
     def __repr__(self) -> str:
         fm = self.estimation.fit_measures
-        return (f"<FitResult {self.estimation.options.estimator}: chisq={fm['chisq']:.3f}, "
-                f"df={fm['df']:.0f}, cfi={fm['cfi']:.3f}, rmsea={fm['rmsea']:.3f}, "
-                f"converged={bool(self.converged)}>")
+        if "chisq" in fm.index:
+            stats = (f"chisq={fm['chisq']:.3f}, df={fm['df']:.0f}, cfi={fm['cfi']:.3f}, "
+                     f"rmsea={fm['rmsea']:.3f}")
+        else:
+            stats = f"logl={fm['logl']:.3f}, npar={fm['npar']:.0f}"
+        return f"<FitResult {self.estimator}: {stats}, converged={bool(self.converged)}>"
+
+
+def _hypothesis_lines(res: FitResult) -> str:
+    if not res.model.hypotheses:
+        return ""
+    return "\n" + "\n".join(hypothesis_lines(res))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import cbec_sem as cs
-from cbec_sem.engine.estimate import estimate
+from cbec_sem.engine.estimators import estimate
 from cbec_sem.engine.ml import MLFunction
 from cbec_sem.engine.options import FitOptions
 from cbec_sem.engine.samplestats import SampleStats

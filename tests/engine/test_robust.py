@@ -20,7 +20,7 @@ import pytest
 
 import cbec_sem as cs
 from cbec_sem.engine.choose import choose_estimator
-from cbec_sem.engine.estimate import estimate
+from cbec_sem.engine.estimators import estimate
 from cbec_sem.engine.options import FitOptions
 from cbec_sem.engine.robust import robust_estimation
 from cbec_sem.errors import DataError, SpecError

@@ -114,7 +114,7 @@ def test_result_attributes(lms):
     assert lms.bic == pytest.approx(-2 * lms.loglik + 31 * np.log(2000))
     v = lms.vcov
     assert v.shape == (31, 31) and np.allclose(v.to_numpy(), v.to_numpy().T)
-    assert "Y~X:Z" in v.index
+    assert "Y ~ X:Z" in v.index
     assert np.all(np.linalg.eigvalsh(v.to_numpy()) > 0)
 
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .estimate import SINGULAR_INFORMATION, Estimation
+from .estimate import Estimation
+from .inference import SINGULAR_INFORMATION
+from .naming import free_parameter_names
 
 
 def _where(group: int, ngroups: int, labels: tuple) -> str:
@@ -62,7 +64,7 @@ def identification_problems(est: Estimation) -> list[str]:
     """A description of empirical under-identification, if the information is singular."""
     if est.information_ratio >= SINGULAR_INFORMATION:
         return []
-    names = free_parameter_names(est)
+    names = free_parameter_names(est.partable)
     info = est.function.evaluate(est.theta, information=True).information
     B = est.reparam.basis
     eig, vec = np.linalg.eigh(B.T @ info @ B)
@@ -73,16 +75,3 @@ def identification_problems(est: Estimation) -> list[str]:
         f"{est.information_ratio:.2g}): the model may not be identified; parameters involved: "
         + ", ".join(involved)
     ]
-
-
-def free_parameter_names(est: Estimation) -> list[str]:
-    """A readable name for each free parameter (the first table row that holds it)."""
-    frame = est.partable.frame
-    names = [""] * est.partable.nfree
-    for lhs, op, rhs, free, group in zip(
-        frame["lhs"], frame["op"], frame["rhs"], frame["free"], frame["group"]
-    ):
-        if free > 0 and not names[free - 1]:
-            suffix = f" (group {group})" if est.partable.ngroups > 1 else ""
-            names[free - 1] = f"{lhs} {op} {rhs}".strip() + suffix
-    return names

@@ -17,19 +17,19 @@ from ..errors import DataError, EstimationError, IdentificationError, SpecError
 from ..specification.statements import Statement
 from .constraints import ExpressionSpace, Reparametrization, equality_reparametrization
 from .fitmeasures import FitInputs, count_moments, fit_measures
-from .inference import covariance_of_theta, delta_method_jacobian, observed_information_x, wald
+from .inference import covariance_of_theta, observed_information_x
+from .fiml import FIMLFunction
 from .ml import MLFunction
+from .naming import free_parameter_names
 from .optimizer import OptimResult, fisher_scoring
-from .options import ORDINAL_ESTIMATORS, ROBUST_ML, FitOptions
+from .options import FitOptions
 from .partable import ParTable, build_partable, variable_roles
 from .ram import RamModel
 from .samplestats import SampleStats, as_frame, sample_stats
-from .standardize import standardized_rows
+from .estimates_table import parameter_estimates, row_standard_errors, theta_from_rows
 from .start import fixed_x_values, start_values
 from .threads import single_threaded_blas
 
-#: Below this ratio of smallest to largest eigenvalue the information matrix is called singular.
-SINGULAR_INFORMATION = 1e-10
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,42 @@ class Estimation:
     def npar(self) -> int:
         return self.partable.nfree - self.reparam.n_constraints
 
+    # -- the estimation interface every estimator family offers (see FittedModel) -------------
+    @property
+    def partable_frame(self) -> pd.DataFrame:
+        """The parameter table (lavaan's ``parTable()`` columns with ``est`` and ``se``)."""
+        return self.partable.frame
+
+    @property
+    def group_nobs(self) -> tuple[int, ...]:
+        """Observations used, per group."""
+        return tuple(self.stats.nobs)
+
+    def vcov_frame(self) -> pd.DataFrame:
+        """``vcov`` labelled by :func:`~cbec_sem.engine.naming.parameter_name`."""
+        names = free_parameter_names(self.partable)
+        return pd.DataFrame(self.vcov, index=names, columns=names)
+
+    def fit_notes(self, spec) -> tuple[str, ...]:
+        """What the user should know about this estimation: rows dropped, shared labels."""
+        notes = []
+        if self.partable.ngroups > 1:
+            shared = sorted({lab for s in spec.statements if len(s.labels) == 1
+                             for lab in s.labels if lab})
+            if shared:
+                notes.append(
+                    f"the label(s) {', '.join(shared)} apply to every group, so their "
+                    "parameters are held equal across groups (lavaan does the same); write "
+                    "c(a1, a2)*x for group-specific labels")
+        if self.stats.rows_dropped:
+            notes.append(
+                f"FIML dropped {self.stats.rows_dropped} of {self.stats.rows_total} rows missing "
+                "on every model variable (or on a fixed covariate)"
+                if self.stats.missing == "fiml" else
+                f"listwise deletion dropped {self.stats.rows_dropped} of "
+                f"{self.stats.rows_total} rows")
+        return tuple(notes)
+
 
 def check_latent_names(latent, frame: pd.DataFrame) -> None:
     """A latent variable may not share a data column's name: it would mean two variables
@@ -99,13 +135,26 @@ def prepare(
     return partable, stats
 
 
-def estimate(
+def _objective(ram: RamModel, stats: SampleStats, partable: ParTable, options: FitOptions):
+    """The fit function: complete-data ML, or casewise ML for missing data (``engine/fiml.py``)."""
+    if options.missing == "fiml":
+        return FIMLFunction(ram, stats, partable.meanstructure)
+    if options.missing != "listwise":
+        raise SpecError(f"missing={options.missing!r} needs an ordinal estimator (WLSMV)")
+    return MLFunction(ram, stats, partable.meanstructure)
+
+
+def estimate_ml(
     statements: tuple[Statement, ...],
     data,
     options: FitOptions,
     group: str | None = None,
 ) -> Estimation:
-    """Fit a model by ML.
+    """Fit a model by normal-theory ML (complete data, or FIML with ``missing="fiml"``).
+
+    The robust variants (MLM, MLR) post-process this estimation
+    (:func:`cbec_sem.engine.robust.robust_estimation`); the estimator registry
+    (:mod:`cbec_sem.engine.estimators`) chooses.
 
     Raises:
         DataError: see :func:`~cbec_sem.engine.samplestats.sample_stats`; also fewer complete
@@ -113,41 +162,7 @@ def estimate(
         IdentificationError: more free parameters than sample moments.
     """
     with single_threaded_blas():
-        if options.ordered or options.estimator in ORDINAL_ESTIMATORS:
-            return _ordinal_estimate(statements, data, options, group)
-        est = _estimate(statements, data, options, group)
-        if options.estimator in ROBUST_ML:
-            est = _robust(est)
-        return est
-
-
-# Each estimator family lives in its own module and plugs in here; the imports are local
-# because those modules build on this one.
-
-
-def _ordinal_estimate(statements, data, options: FitOptions, group):
-    """The WLS family for ordered items (``engine/ordinal/``)."""
-    from .ordinal import estimate_ordinal
-
-    return estimate_ordinal(statements, data, options, group)
-
-
-def _robust(est: Estimation) -> Estimation:
-    """Robust standard errors and scaled test statistics for MLM/MLR (``engine/robust.py``)."""
-    from .robust import robust_estimation
-
-    return robust_estimation(est)
-
-
-def _objective(ram: RamModel, stats: SampleStats, partable: ParTable, options: FitOptions):
-    """The fit function: complete-data ML, or casewise ML for missing data (``engine/fiml.py``)."""
-    if options.missing == "fiml":
-        from .fiml import FIMLFunction
-
-        return FIMLFunction(ram, stats, partable.meanstructure)
-    if options.missing != "listwise":
-        raise SpecError(f"missing={options.missing!r} needs an ordinal estimator (WLSMV)")
-    return MLFunction(ram, stats, partable.meanstructure)
+        return _estimate(statements, data, options, group)
 
 
 def _estimate(
@@ -177,7 +192,7 @@ def _estimate(
     fixed_rows = fixed_x_values(partable, stats)
     ram.base_values[:] = fixed_rows
     start_rows = start_values(replace(partable, frame=partable.frame.assign(ustart=fixed_rows)), stats)
-    theta_start = _theta_from_rows(ram, start_rows)
+    theta_start = theta_from_rows(ram, start_rows)
     function = _objective(ram, stats, partable, options)
 
     def evaluate_x(x, gradient=False, information=False):
@@ -210,12 +225,12 @@ def _estimate(
     else:
         info_x = evaluate_x(optim.x, information=True).information
     vcov, ratio = covariance_of_theta(info_x, reparam, float(stats.ntotal))
-    params = _parameter_table(partable, ram, space, theta, vcov, options, optim.converged)
+    params = parameter_estimates(partable, ram, space, theta, vcov, options, optim.converged)
     frame = partable.frame.copy()
     frame["start"] = start_rows
     row_values = ram.row_values(theta)
     frame["est"] = row_values
-    frame["se"] = _row_se(ram, vcov) if optim.converged else np.nan
+    frame["se"] = row_standard_errors(ram, vcov) if optim.converged else np.nan
     partable = replace(partable, frame=frame)
     moments_hat = ram.moments(theta)
     exo_index = tuple(stats.names.index(v) for v in partable.roles.ov_x)
@@ -244,100 +259,3 @@ def _estimate(
         optim=optim, information_ratio=ratio, stats=stats, ram=ram, reparam=reparam,
         space=space, options=options, meanstructure=partable.meanstructure, function=function,
     )
-
-
-def _theta_from_rows(ram: RamModel, rows: np.ndarray) -> np.ndarray:
-    """The free-parameter vector from row values (shared parameters: their mean)."""
-    theta = np.zeros(ram.nfree)
-    counts = np.zeros(ram.nfree)
-    free = ram.free_index >= 0
-    np.add.at(theta, ram.free_index[free], rows[free])
-    np.add.at(counts, ram.free_index[free], 1.0)
-    return theta / np.maximum(counts, 1.0)
-
-
-def _row_se(ram: RamModel, vcov: np.ndarray) -> np.ndarray:
-    se = np.zeros(len(ram.free_index))
-    free = ram.free_index >= 0
-    se[free] = np.sqrt(np.clip(np.diag(vcov)[ram.free_index[free]], 0.0, None))
-    return se
-
-
-def _parameter_table(
-    partable: ParTable,
-    ram: RamModel,
-    space: ExpressionSpace,
-    theta: np.ndarray,
-    vcov: np.ndarray,
-    options: FitOptions,
-    converged: bool,
-) -> pd.DataFrame:
-    """lavaan's ``parameterEstimates(standardized = TRUE)``: model rows, then ``:=`` rows."""
-    frame = partable.frame
-    rows = ram.row_values(theta)
-    se = _row_se(ram, vcov)
-    free = ram.free_index >= 0
-    w = wald(rows, se, options.level)
-    # lavaan: fixed parameters have se 0, no z/p, and an "interval" equal to the value.
-    for k in ("z", "pvalue"):
-        w[k][~free] = np.nan
-    w["ci.lower"][~free] = rows[~free]
-    w["ci.upper"][~free] = rows[~free]
-    std_lv = standardized_rows(ram, rows, "std.lv")
-    std_all = standardized_rows(ram, rows, "std.all")
-    columns = {
-        "lhs": frame["lhs"].to_numpy(),
-        "op": frame["op"].to_numpy(),
-        "rhs": frame["rhs"].to_numpy(),
-        "group": frame["group"].to_numpy(),
-        "label": frame["label"].to_numpy(),
-        "est": rows,
-        "se": se,
-        **w,
-        "std.lv": std_lv,
-        "std.all": std_all,
-    }
-    if space.defined:
-        names = space.defined_names()
-        est, dse = _defined_with_se(space, ram, theta, vcov)
-        dw = wald(est, dse, options.level)
-        extra = {
-            "lhs": names,
-            "op": [":="] * len(names),
-            "rhs": [s.rhs for s in space.defined],
-            "group": [0] * len(names),
-            "label": names,
-            "est": est,
-            "se": dse,
-            **dw,
-            "std.lv": space.defined_values(std_lv),
-            "std.all": space.defined_values(std_all),
-        }
-        columns = {k: np.concatenate([np.asarray(v, dtype=object if k in ("lhs", "op", "rhs",
-                   "label") else None), np.asarray(extra[k])]) for k, v in columns.items()}
-    table = pd.DataFrame(columns)
-    if not converged:
-        table[["se", "z", "pvalue", "ci.lower", "ci.upper"]] = np.nan
-    return table
-
-
-def _defined_with_se(
-    space: ExpressionSpace, ram: RamModel, theta: np.ndarray, vcov: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Defined parameters and their delta-method SEs (only the θ entries they use vary)."""
-    used = np.unique(
-        [ram.free_index[space.rows[n]] for n in space.needed if ram.free_index[space.rows[n]] >= 0]
-    ).astype(int)
-
-    def defined_at(sub: np.ndarray) -> np.ndarray:
-        t = theta.copy()
-        t[used] = sub
-        return space.defined_values(ram.row_values(t))
-
-    est = space.defined_values(ram.row_values(theta))
-    if used.size == 0:
-        return est, np.zeros_like(est)
-    jac = delta_method_jacobian(defined_at, theta[used])
-    sub_vcov = vcov[np.ix_(used, used)]
-    dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, sub_vcov, jac), 0.0, None))
-    return est, dse

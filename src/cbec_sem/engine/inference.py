@@ -19,6 +19,9 @@ from scipy import special
 from .constraints import Reparametrization
 from .ml import Evaluation
 
+#: Below this ratio of smallest to largest eigenvalue an information matrix is called singular.
+SINGULAR_INFORMATION = 1e-10
+
 
 def observed_information_x(
     evaluate: Callable[..., Evaluation], reparam: Reparametrization, x: np.ndarray

@@ -162,7 +162,7 @@ class ParTable:
         return np.flatnonzero(self.frame["free"].to_numpy() > 0)
 
 
-def _group_equal_kind(op: str, lhs: str, rhs: str, latent: set[str]) -> str:
+def group_equal_kind(op: str, lhs: str, rhs: str, latent: set[str]) -> str:
     if op == "=~":
         return "loadings"
     if op == "~":
@@ -383,7 +383,7 @@ def _assign_free_indices(rows: list[dict], options: FitOptions, latent: set[str]
             row["group"] > 1
             and not label
             and k in by_group1
-            and _group_equal_kind(row["op"], row["lhs"], row["rhs"], latent) in options.group_equal
+            and group_equal_kind(row["op"], row["lhs"], row["rhs"], latent) in options.group_equal
             and "".join(k) not in partial
         ):
             free[i] = by_group1[k]

@@ -58,6 +58,8 @@ import numpy as np
 from ..errors import EstimationError, SpecError
 from .fitmeasures import ScaledTest, scaled_fit_measures
 from .gamma import adf_gamma, casewise_scores, moment_jacobian, nt_weight, vech_indices
+from .fiml import fiml_corrected, h1_information, robust_fiml_measures
+from .estimates_table import parameter_estimates, row_standard_errors
 from .inference import observed_information_x
 
 #: What lavaan calls the standard-error and test methods of each robust estimator.
@@ -292,7 +294,6 @@ def robust_estimation(est):
 
 def _finish(est, vcov: np.ndarray, measures, options):
     """The Estimation with the robust covariance matrix, SEs and fit measures."""
-    from .estimate import _parameter_table, _row_se
 
     vcov = 0.5 * (vcov + vcov.T)
     if not np.all(np.isfinite(vcov)):
@@ -300,9 +301,9 @@ def _finish(est, vcov: np.ndarray, measures, options):
             f"the robust ({options.estimator}) covariance matrix of the estimates could not "
             "be computed: the information matrix is singular; check the model's "
             "identification")
-    params = _parameter_table(est.partable, est.ram, est.space, est.theta, vcov, options, True)
+    params = parameter_estimates(est.partable, est.ram, est.space, est.theta, vcov, options, True)
     frame = est.partable.frame.copy()
-    frame["se"] = _row_se(est.ram, vcov)
+    frame["se"] = row_standard_errors(est.ram, vcov)
     return replace(est, params=params, vcov=vcov, fit_measures=measures,
                    partable=replace(est.partable, frame=frame), options=options)
 
@@ -320,8 +321,6 @@ def _robust_fiml(est, options):
     FIML-corrected ones of Zhang & Savalei (2023) in their version for a scaled test ("V3"),
     as lavaan 0.6-14 reports them.
     """
-    from .fiml import fiml_corrected, h1_information, robust_fiml_measures
-
     function = est.function
     if not hasattr(function, "casewise_scores"):
         raise SpecError("estimator='MLR' with missing='fiml' needs the FIML fit function")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..modelfit import FittedModel
 from ..errors import EstimationError, SpecError
 
 
@@ -73,9 +74,7 @@ class Block:
 
 def check_fit(res, what: str) -> None:
     """Only a FitResult whose optimiser converged can be validated."""
-    from ..results import FitResult
-
-    if not isinstance(res, FitResult):
+    if not isinstance(res, FittedModel):
         raise SpecError(
             f"{what} needs a fitted model (the result of cs.fit(model, data)), not "
             f"{type(res).__name__}"

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..modelfit import FittedModel
+from ..specification.model import as_model
 from ..errors import DataError, SpecError
 from ..specification.model import ModelSpec
 from ._common import blocks, check_fit, inadmissible_note, multigroup
@@ -245,10 +247,7 @@ def _htmt_values(r: np.ndarray, design: _Design, htmt2: bool, absolute: bool) ->
 
 def _resolve(model, data) -> tuple[ModelSpec, tuple | None, object]:
     """The model and, from a FitResult, its data (single group)."""
-    from ..fitting import as_model
-    from ..results import FitResult
-
-    if isinstance(model, FitResult):
+    if isinstance(model, FittedModel):
         if data is not None:
             return model.model, None, data
         if model.estimation.stats.ngroups > 1:

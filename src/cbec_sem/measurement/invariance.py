@@ -55,10 +55,11 @@ from scipy import stats as sps
 
 from ..engine.estimate import prepare
 from ..engine.options import GROUP_EQUAL, FitOptions
-from ..engine.partable import _group_equal_kind
+from ..engine.partable import group_equal_kind
 from ..engine.samplestats import as_frame
 from ..errors import CbecSemWarning, DataError, SpecError
-from ..fitting import as_model, fit
+from ..modelfit import fit_model as fit
+from ..specification.model import as_model
 from ..specification.statements import Statement
 
 #: The ladder: each level's own constraints (``group_equal`` kinds), in ladder order.
@@ -296,7 +297,7 @@ def _check_input(spec, data, group, options: FitOptions, partial: dict, group_eq
     idle = []
     for p in every:
         lhs, op, rhs = names[p.replace(" ", "")]
-        kind = _group_equal_kind(op, lhs, rhs, latent)
+        kind = group_equal_kind(op, lhs, rhs, latent)
         if not any(kind in group_equal[lv] for lv, ps in partial.items() if p in ps):
             idle.append(f"{p!r} ({kind})")
     return partable, stats, idle

@@ -113,6 +113,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..modelfit import FittedModel, fit_model
+from ..specification.model import as_model
 from ..errors import CbecSemError, CbecSemWarning, DataError, SpecError
 from ..specification.model import ModelSpec
 from ..errors import warn
@@ -556,12 +558,10 @@ def _quiet_fit(what: str, model, frame: pd.DataFrame, **options):
     """Fit a helper model of the battery, collecting its warnings instead of letting them
     surface without saying which model they are about; they are re-issued with ``what`` as a
     prefix and returned.  A model that cannot be estimated gives ``(None, [reason])``."""
-    from ..fitting import fit
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            res = fit(model, frame, **options)
+            res = fit_model(model, frame, **options)
         except CbecSemError as exc:
             return None, [str(exc)]
     messages = []
@@ -576,11 +576,9 @@ def _quiet_fit(what: str, model, frame: pd.DataFrame, **options):
 def _prepare(model, data, marker):
     """The model, its items, and one complete-case frame shared by every part."""
     from ..engine.samplestats import as_frame, sample_stats
-    from ..fitting import as_model
-    from ..results import FitResult
 
     base_res = None
-    if isinstance(model, FitResult):
+    if isinstance(model, FittedModel):
         base_res = model
         spec = model.model
     else:

@@ -23,6 +23,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CbecSemError
+from ..modelfit import fit_model
+from ..specification.model import ModelSpec
+from .interaction.product_indicators import fit_product_indicators
+from .necessity import nca
 
 if TYPE_CHECKING:
     from ..results import FitResult
@@ -32,8 +36,36 @@ NECESSITY_D = 0.1
 
 
 def _complete_data(res: FitResult) -> pd.DataFrame:
+    """The rows the fit used (under FIML with their missing answers)."""
     stats = res.estimation.stats
     return pd.DataFrame(np.vstack(stats.complete_data), columns=list(stats.names))
+
+
+#: estimators whose product-indicator refit can use the fit's own estimator and missing method
+_PRODUCT_INDICATOR_ESTIMATORS = ("ML", "MLM", "MLR")
+
+
+def _refit(res: FitResult, spec, method: str):
+    """The model with its product terms, refitted on the fit's rows: by product indicators
+    with the fit's ML-family estimator and missing-data method, or by LMS/QML.  Returns the
+    fitted object, the method text and a note on what differs from the fit."""
+    data = _complete_data(res)
+    note = ""
+    if method in ("lms", "qml"):
+        fitted = fit_model(spec, data.dropna(), estimator=method.upper())
+        if len(data.dropna()) < len(data):
+            note = (f"{method.upper()} uses complete rows: {len(data) - len(data.dropna())} "
+                    "rows with missing answers were left out")
+        return fitted, f"{method.upper()} Wald z test (refit with the product terms)", note
+    estimator = res.estimator if res.estimator in _PRODUCT_INDICATOR_ESTIMATORS else "ML"
+    missing = res.estimation.options.missing
+    if estimator != res.estimator:
+        note = (f"product indicators are continuous, so the interaction model was fitted by ML, "
+                f"not {res.estimator}")
+        missing = "listwise"
+    pif = fit_product_indicators(spec, data, method=method, estimator=estimator,
+                                 missing=missing)
+    return pif, f"product indicators ({method}), {estimator} Wald z test", note
 
 
 def _interaction_terms(res: FitResult) -> dict[str, list[str]]:
@@ -55,34 +87,35 @@ def interaction_provider(res: FitResult, method: str = "dblcent") -> Callable:
 
     def fitted():
         if "fit" not in cache:
-            from ..specification.model import ModelSpec
-            from .interaction.product_indicators import fit_product_indicators
-
             lines = [f"{y} ~ {' + '.join(dict.fromkeys(t))}"
                      for y, t in _interaction_terms(res).items()]
             spec = ModelSpec.from_lavaan(res.model.to_lavaan() + "\n" + "\n".join(lines))
             try:
-                cache["fit"] = fit_product_indicators(spec, _complete_data(res), method=method)
+                cache["fit"] = _refit(res, spec, method)
             except CbecSemError as err:
                 cache["fit"] = LookupError(f"the interaction model could not be fitted: {err}")
         return cache["fit"]
 
     def provide(outcome: str, term: str) -> tuple[dict, str]:
-        text = f"product indicators ({method}), ML Wald z test"
+        if not res.is_covariance_fit:
+            raise LookupError(f"the {res.estimator} fit has no product term {term} → {outcome}")
         if res.estimation.partable.ngroups > 1:
             raise LookupError("interaction tests in multi-group fits are not available yet; "
                               "fit each group separately")
         if not res.converged.optimizer_converged:
             raise LookupError("the model did not converge, so there is no test")
-        pif = fitted()
-        if isinstance(pif, LookupError):
-            raise pif
-        if not pif.fit.converged.optimizer_converged:
+        got = fitted()
+        if isinstance(got, LookupError):
+            raise got
+        refit, text, note = got
+        if method in ("lms", "qml"):
+            return _latent_row(refit, outcome, term, note), text
+        if not refit.fit.converged.optimizer_converged:
             raise LookupError("the model with product terms did not converge")
         x, z = term.split(":")
         for candidate in (term, f"{z}:{x}"):
             try:
-                s = pif.interaction(outcome, candidate)
+                s = refit.interaction(outcome, candidate)
                 break
             except CbecSemError:
                 continue
@@ -90,18 +123,34 @@ def interaction_provider(res: FitResult, method: str = "dblcent") -> Callable:
             raise LookupError(f"the product term {term} → {outcome} could not be estimated")
         values = {"estimate": s["est"], "se": s["se"], "p": s["pvalue"], "std.all": s["std"],
                   "ci.lower": s["ci.lower"], "ci.upper": s["ci.upper"],
-                  "note": "std.all is b·sd(X)·sd(Z)/sd(Y) (Wen, Marsh & Hau 2010)"}
+                  "n": int(sum(refit.fit.nobs)),
+                  "note": "; ".join(filter(None, [
+                      "std.all is b·sd(X)·sd(Z)/sd(Y) (Wen, Marsh & Hau 2010)", note]))}
         return values, text
 
     return provide
+
+
+def _latent_row(fitted, outcome: str, term: str, note: str) -> dict:
+    """The row values of a product term from an LMS/QML refit."""
+    if not fitted.converged.optimizer_converged:
+        raise LookupError("the model with product terms did not converge")
+    params = fitted.params
+    x, z = term.split(":")
+    hit = params[(params["op"] == "~") & (params["lhs"] == outcome)
+                 & params["rhs"].isin([term, f"{z}:{x}"])]
+    if hit.empty:
+        raise LookupError(f"the product term {term} → {outcome} could not be estimated")
+    r = hit.iloc[0]
+    return {"estimate": r["est"], "se": r["se"], "p": r["pvalue"],
+            "std.all": r.get("std.all", np.nan), "ci.lower": r["ci.lower"],
+            "ci.upper": r["ci.upper"], "n": fitted.ntotal, "note": note}
 
 
 def necessity_provider(res: FitResult, permutations: int, seed, alpha: float) -> Callable:
     """NCA of latent scores (CE-FDH) for condition → outcome."""
 
     def provide(condition: str, outcome: str) -> tuple[dict, str]:
-        from .necessity import nca
-
         text = f"NCA on latent scores, CE-FDH, permutation test ({permutations} draws)"
         if not res.converged.optimizer_converged:
             raise LookupError("the model did not converge, so there are no latent scores")
@@ -113,7 +162,7 @@ def necessity_provider(res: FitResult, permutations: int, seed, alpha: float) ->
         effect = result.effects.iloc[0]
         d, p = float(effect["d"]), float(effect["p_value"])
         necessary = d >= NECESSITY_D and p < alpha
-        values = {"estimate": d, "p": p,
+        values = {"estimate": d, "p": p, "n": int(sum(res.nobs)),
                   "verdict": "supported" if necessary else "not supported",
                   "note": f"estimate is the NCA effect size d (necessary when d ≥ {NECESSITY_D} "
                           f"and p < {alpha}); p is a Monte Carlo permutation p"}

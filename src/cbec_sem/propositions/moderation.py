@@ -193,7 +193,7 @@ class InteractionEstimates:
         keys = [f"{a}~{b}" for a, b in zip(p["lhs"], p["rhs"])]
         coef = dict(zip(keys, p["est"].astype(float)))
         labels = {_norm_key(str(k).replace(" ~ ", "~")): k for k in vcov.index
-                  if " ~ " in str(k) and "~~" not in str(k) and "=~" not in str(k)}
+                  if str(k).startswith(tuple(f"{a} ~ " for a in p["lhs"]))}
         out = np.zeros((len(keys), len(keys)))
         for i, a in enumerate(keys):
             for j, b in enumerate(keys):

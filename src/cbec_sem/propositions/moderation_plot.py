@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..report.plotting import pyplot
+from ..plotting import pyplot
 
 __all__ = ["plot_simple_slopes", "plot_johnson_neyman"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import CbecSemError
-from ..report.plotting import pyplot
+from ..plotting import pyplot
 
 __all__ = ["plot_nca"]
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 
 if TYPE_CHECKING:
     from ..results import FitResult
@@ -168,19 +168,31 @@ def render_summary(res: FitResult) -> str:
         defined = params[params["op"] == ":="]
         if not defined.empty:
             out += _estimates_block(defined)
-    if res.model.hypotheses:
-        out += ["", "Hypotheses:"]
-        for _, h in res.hypotheses.iterrows():
-            if "group" in h and h["group"] is not None:
-                h = h.copy()
-                h["id"] = f"{h['id']} [{h['group']}]"
-            if np.isfinite(h["p"]):
-                ci = f"[{h['ci.lower']:.3f}, {h['ci.upper']:.3f}]"
-                line = (f"  {h['id']:5s} {h['kind']:12s}est {h['estimate']:7.3f}  "
-                        f"std {h['std.all']:6.3f}  CI {ci:18s} p {h['p']:.3f}  {h['verdict']}")
-            else:
-                line = f"  {h['id']:5s} {h['kind']:12s}{h['verdict']}: {h['note']}"
-            out.append(line)
+    out += hypothesis_lines(res)
     if res.notes:
         out += ["", "Notes:"] + [f"  - {n}" for n in res.notes]
     return "\n".join(out)
+
+
+def hypothesis_lines(res: FitResult) -> list[str]:
+    """The hypotheses block: one line per hypothesis; with a correction the p printed is the
+    adjusted one (the one the verdict used)."""
+    if not res.model.hypotheses:
+        return []
+    out = ["", "Hypotheses:"]
+    table = res.hypotheses
+    adjusted = "p.adjusted" in table.columns
+    for _, h in table.iterrows():
+        if "group" in h and h["group"] is not None:
+            h = h.copy()
+            h["id"] = f"{h['id']} [{h['group']}]"
+        p = h["p.adjusted"] if adjusted else h["p"]
+        if np.isfinite(h["p"]):
+            ci = f"[{h['ci.lower']:.3f}, {h['ci.upper']:.3f}]"
+            line = (f"  {h['id']:5s} {h['kind']:12s}est {h['estimate']:7.3f}  "
+                    f"std {h['std.all']:6.3f}  CI {ci:18s} {'p.adj' if adjusted else 'p'} "
+                    f"{p:.3f}  {h['verdict']}")
+        else:
+            line = f"  {h['id']:5s} {h['kind']:12s}{h['verdict']}: {h['note']}"
+        out.append(line)
+    return out

@@ -242,3 +242,15 @@ def _as_tuple(value: object, what: str) -> tuple[Any, ...]:
 def _unique(names: Iterable[str]) -> tuple[str, ...]:
     """Names without repeats, in order of first appearance."""
     return tuple(dict.fromkeys(names))
+
+
+def as_model(model: ModelSpec | str) -> ModelSpec:
+    """A :class:`ModelSpec` from a ModelSpec or lavaan syntax text."""
+    if isinstance(model, ModelSpec):
+        return model
+    if isinstance(model, str):
+        return ModelSpec.from_lavaan(model)
+    raise SpecError(
+        f"model must be a ModelSpec (e.g. cs.paper_model()) or lavaan syntax text, not "
+        f"{type(model).__name__}"
+    )

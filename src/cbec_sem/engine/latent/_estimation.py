@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..estimate import estimate_ml
+from ..options import FitOptions
 from ..samplestats import sample_stats
 from .model import LatentInteractionModel
 
@@ -76,9 +78,6 @@ def start_values(model: LatentInteractionModel, X: np.ndarray) -> np.ndarray:
 
 
 def _linear_ml(model: LatentInteractionModel, X: np.ndarray) -> pd.DataFrame | None:
-    from ..estimate import estimate
-    from ..options import FitOptions
-
     statements = tuple(
         s for s in model.spec.statements
         if not s.is_constraint and not (s.op == "~" and ":" in s.rhs)
@@ -87,7 +86,7 @@ def _linear_ml(model: LatentInteractionModel, X: np.ndarray) -> pd.DataFrame | N
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            est = estimate(statements, frame, FitOptions(meanstructure=True, tol=1e-6))
+            est = estimate_ml(statements, frame, FitOptions(meanstructure=True, tol=1e-6))
     except Exception:  # noqa: BLE001 - any failure only means simpler starting values
         return None
     if not est.optim.converged:

@@ -77,6 +77,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import IdentificationError, SpecError
+from ..naming import parameter_name
 from ...specification.model import ModelSpec
 from ...specification.statements import Statement
 
@@ -517,14 +518,14 @@ class LatentInteractionModel:
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
-        """One name per free parameter (its first row, written ``lhs op rhs``; a label if any)."""
+        """One name per free parameter: its first row, named by
+        :func:`cbec_sem.engine.naming.parameter_name` (as ``res.vcov`` of every fit)."""
         names = [""] * self.nfree
         t = self.table
         for r in self._free_rows:
             k = t["free"].iat[r] - 1
             if not names[k]:
-                lab = t["label"].iat[r]
-                names[k] = lab or f"{t['lhs'].iat[r]}{t['op'].iat[r]}{t['rhs'].iat[r]}"
+                names[k] = parameter_name(t["lhs"].iat[r], t["op"].iat[r], t["rhs"].iat[r])
         return tuple(names)
 
     def without_interactions(self) -> LatentInteractionModel:

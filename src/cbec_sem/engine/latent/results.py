@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from ..inference import delta_method_jacobian, wald
+from ..inference import SINGULAR_INFORMATION, delta_method_jacobian, wald
 from ...errors import AdmissibilityWarning, ConvergenceWarning, IdentificationWarning
 from ..convergence import Convergence
 from ...specification.expressions import compile_expression
@@ -19,8 +19,6 @@ from .model import LatentInteractionModel
 
 __all__ = ["InteractionFit", "build_fit"]
 
-#: Below this ratio of smallest to largest eigenvalue the information matrix is singular.
-SINGULAR_INFORMATION = 1e-10
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,6 +106,51 @@ class InteractionFit:
         if row.empty:
             raise KeyError(f"no parameter '{lhs} {op} {rhs}' in the model")
         return row.iloc[0]
+
+    # ------------------------------------------------------------------ the estimation interface
+
+    @property
+    def partable_frame(self) -> pd.DataFrame:
+        """The model's parameter table with ``est`` and ``se`` columns (product terms are rows
+        ``Y ~ X:Z``)."""
+        table = self.model.table.copy()
+        values = self.model.row_values(self.theta)[0]
+        table["est"] = values
+        se = np.zeros(len(table))
+        if self.vcov_matrix is not None:
+            free = table["free"].to_numpy() > 0
+            se[free] = np.sqrt(np.clip(np.diag(self.vcov_matrix), 0, None))[
+                table["free"].to_numpy()[free] - 1]
+        table["se"] = se
+        return table
+
+    @property
+    def group_nobs(self) -> tuple[int, ...]:
+        return (self.nobs,)
+
+    def vcov_frame(self) -> pd.DataFrame:
+        return self.vcov
+
+    def fit_notes(self, spec) -> tuple[str, ...]:
+        return tuple(self.notes)
+
+    @cached_property
+    def fit_measures(self) -> pd.Series:
+        """logl, npar, ntotal, AIC, BIC; the likelihood-ratio test of the product terms
+        against the model without them (``chisq.interaction``, ``df.interaction``,
+        ``pvalue.interaction``; :meth:`lr_test`); R² and ΔR² of every endogenous latent
+        variable (``r2.Y``, ``delta_r2.Y``; :attr:`r2`).  QML's logl is the
+        quasi-log-likelihood."""
+        out = {"npar": float(self.npar), "ntotal": float(self.nobs), "logl": self.loglik,
+               "aic": self.aic, "bic": self.bic}
+        if self.model.products:
+            lr = self.lr_test()
+            out.update({"chisq.interaction": lr["lr"], "df.interaction": float(lr["df"]),
+                        "pvalue.interaction": lr["pvalue"]})
+        for row in self.r2.itertuples(index=False):
+            out[f"r2.{row.outcome}"] = row.r2
+            out[f"delta_r2.{row.outcome}"] = row.delta_r2
+        return pd.Series(out, dtype=float)
 
     # ------------------------------------------------------------------ derived
 

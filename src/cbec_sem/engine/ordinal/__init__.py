@@ -33,13 +33,8 @@ from ...errors import DataError, DataWarning, IdentificationError, SpecError
 from ...specification.statements import Statement
 from ...errors import warn
 from ..constraints import ExpressionSpace, equality_reparametrization
-from ..estimate import (
-    Estimation,
-    _parameter_table,
-    _row_se,
-    _theta_from_rows,
-    check_latent_names,
-)
+from ..estimate import Estimation, check_latent_names
+from ..estimates_table import parameter_estimates, row_standard_errors, theta_from_rows
 from ..optimizer import fisher_scoring
 from ..options import FitOptions
 from ..partable import build_partable, variable_roles
@@ -373,7 +368,7 @@ def estimate_ordinal(
         for g, st in enumerate(groups):
             start_rows[function.th_rows[g]] = np.concatenate(st.th)
         start_rows[np.isnan(start_rows)] = 0.0
-        theta_start = _theta_from_rows(ram, start_rows)
+        theta_start = theta_from_rows(ram, start_rows)
 
         def evaluate_x(x, gradient=False, information=False):
             ev = function.evaluate(reparam.theta(x), gradient=gradient, information=information)
@@ -403,7 +398,7 @@ def estimate_ordinal(
         measures, test, base_test = fit_measures(
             fmin=optim.value, npar=npar, groups=groups, implied=function.implied(theta),
             deltas=deltas, scaled=robust, npar_thresholds=len(free_th))
-    params = _parameter_table(partable, ram, space, theta, vcov, options, optim.converged)
+    params = parameter_estimates(partable, ram, space, theta, vcov, options, optim.converged)
     n_rows = len(frame_t)
     th_like = np.isin(ops, ("|", "~*~"))
     est_rows = params["est"].to_numpy(dtype=float)
@@ -414,7 +409,7 @@ def estimate_ordinal(
     table = frame_t.copy()
     table["start"] = start_rows
     table["est"] = ram.row_values(theta)
-    table["se"] = _row_se(ram, vcov) if optim.converged else np.nan
+    table["se"] = row_standard_errors(ram, vcov) if optim.converged else np.nan
     partable = replace(partable, frame=table)
     if not optim.converged:
         measures = measures.where(measures.index.isin(["npar", "ntotal"]))

@@ -106,6 +106,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...modelfit import fit_model as _fit
+from ...protocol import Block, Summary
+from ..verdicts import _verdict, build_table
 from ...engine.samplestats import _check_columns, _numeric_block, as_frame
 from ...errors import CbecSemWarning, DataError, EstimationError, SpecError
 from ...specification.model import ModelSpec
@@ -445,7 +448,7 @@ def fit_product_indicators(
             φ_XX·φ_ZZ + φ_XZ², residual (co)variances the sample ones minus the common part);
             the optimum is the same, but large product models converge far more reliably than
             from the generic starting values.  ``False`` uses the engine's defaults.
-        **fit_kwargs: passed to :func:`cbec_sem.fit` (``estimator``, ``level``, ``alpha``,
+        **fit_kwargs: passed to :func:`cbec_sem.modelfit.fit_model` (``estimator``, ``level``,
             ``std_lv``, ``group``, ...).  Centring uses the pooled sample also with ``group``.
 
     Returns:
@@ -462,8 +465,8 @@ def fit_product_indicators(
         ...     data)                                                  # doctest: +SKIP
         >>> pif.interaction("Y", "X:Z")                                # doctest: +SKIP
     """
-    from ...fitting import fit as _fit  # lazy: fitting → results → propositions
 
+    alpha = fit_kwargs.pop("alpha", 0.05)
     spec = _as_model(model)
     expanded, augmented, terms = expand_product_indicators(
         spec, data, method=method, match=match, residual_covariances=residual_covariances)
@@ -501,7 +504,7 @@ def fit_product_indicators(
     return ProductIndicatorFit(fit=result, terms=terms, spec=expanded, data=augmented,
                                method=method, match=bool(match),
                                residual_covariances=residual_covariances, notes=tuple(notes),
-                               written=written)
+                               written=written, alpha=alpha)
 
 
 def _key(lhs: str, op: str, rhs: str) -> tuple[str, str, str]:
@@ -514,7 +517,6 @@ def _warm_start(spec: ModelSpec, expanded: ModelSpec, terms: tuple[ProductTerm, 
     when that model cannot be fitted (then the engine's default starts are used)."""
     from ...engine.partable import variable_roles
     from ...errors import CbecSemError
-    from ...fitting import fit as _fit
 
     main_statements = tuple(s for s in spec.statements if not (s.op == "~" and ":" in s.rhs))
     # only the point estimates are needed: no resampling for the starting values
@@ -647,7 +649,7 @@ class ProductIndicatorFit:
     """A latent-interaction model fitted by product indicators.
 
     Attributes:
-        fit: the :class:`~cbec_sem.results.FitResult` of the expanded (linear) model.
+        fit: the :class:`~cbec_sem.modelfit.FittedModel` of the expanded (linear) model.
         terms: one :class:`ProductTerm` per interaction.
         spec: the expanded :class:`~cbec_sem.specification.ModelSpec` that was fitted.
         data: the data with the product indicator columns added.
@@ -668,6 +670,7 @@ class ProductIndicatorFit:
     residual_covariances: str
     notes: tuple[str, ...] = ()
     written: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    alpha: float = 0.05
 
     # ------------------------------------------------------------------ views
 
@@ -798,9 +801,7 @@ class ProductIndicatorFit:
 
         Path and indirect hypotheses are those of the expanded model: with double-mean-centred
         products a main effect is the effect at the mean of the other variable."""
-        from ..hypotheses import _verdict
-
-        table = self.fit.hypotheses
+        table = build_table(self.fit, self.spec.hypotheses, alpha=self.alpha)
         level = self.fit.estimation.options.level
         method = (f"product indicators ({_METHOD_NAMES[self.method]}, "
                   f"{'matched' if self.match else 'all'} pairs), ML Wald z test")
@@ -827,7 +828,7 @@ class ProductIndicatorFit:
                                            f"'{y} ~ {x}:{z}'")
                     continue
                 verdict = _verdict(r["est"], r["ci.lower"], r["ci.upper"], r["pvalue"], h.sign,
-                                   self.fit.alpha)
+                                   self.alpha)
                 table.at[i, "estimate"] = r["est"]
                 table.at[i, "std.all"] = r["std.all"]
                 table.at[i, "se"] = r["se"]
@@ -841,16 +842,19 @@ class ProductIndicatorFit:
                     f"{r['std']:.3f} (Wen, Marsh & Hau 2010)")
         return table
 
-    def summary(self) -> str:
-        """The fit's summary, headed by how the products were made."""
+    def summary(self) -> Summary:
+        """How the products were made, the estimates of the expanded model and the
+        hypotheses (a :class:`~cbec_sem.protocol.Summary`)."""
         head = [f"Latent interaction by product indicators ({_METHOD_NAMES[self.method]}, "
                 f"{'matched' if self.match else 'all'} pairs, residual covariances: "
                 f"{self.residual_covariances})"]
         for t in self.terms:
             head.append(f"  {t.term}: {t.name} =~ {' + '.join(t.indicators)}"
                         if t.latent else f"  {t.term}: product column {t.name}")
-        head += [f"  note: {n}" for n in self.notes]
-        return "\n".join(head) + "\n\n" + self.fit.summary()
+        blocks = [Block(text="\n".join(head)), Block("Parameter estimates", self.fit.params)]
+        if self.spec.hypotheses:
+            blocks.append(Block("Hypotheses", self.hypotheses.drop(columns=["ci", "statement"])))
+        return Summary(repr(self), tuple(blocks), tuple(self.notes) + tuple(self.fit.notes))
 
     def __repr__(self) -> str:
         terms = ", ".join(t.term for t in self.terms)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import CbecSemError
+from .errors import CbecSemError
 
 
 def pyplot():

@@ -1,0 +1,116 @@
+"""lavaan's ``parameterEstimates()`` table from a parameter table, θ̂ and its covariance.
+
+One home for the step every estimator family (ML, MLM/MLR, the WLS family) shares after its
+optimum: row values and standard errors from the free-parameter vector, Wald z, p and
+intervals, ``std.lv``/``std.all`` (lavaan's ``standardizedSolution``), and ``:=`` rows with
+delta-method SEs (lavaan's ``lav_model_vcov_se``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .constraints import ExpressionSpace
+from .inference import delta_method_jacobian, wald
+from .options import FitOptions
+from .partable import ParTable
+from .ram import RamModel
+from .standardize import standardized_rows
+
+
+def theta_from_rows(ram: RamModel, rows: np.ndarray) -> np.ndarray:
+    """The free-parameter vector from row values (shared parameters: their mean)."""
+    theta = np.zeros(ram.nfree)
+    counts = np.zeros(ram.nfree)
+    free = ram.free_index >= 0
+    np.add.at(theta, ram.free_index[free], rows[free])
+    np.add.at(counts, ram.free_index[free], 1.0)
+    return theta / np.maximum(counts, 1.0)
+
+
+def row_standard_errors(ram: RamModel, vcov: np.ndarray) -> np.ndarray:
+    se = np.zeros(len(ram.free_index))
+    free = ram.free_index >= 0
+    se[free] = np.sqrt(np.clip(np.diag(vcov)[ram.free_index[free]], 0.0, None))
+    return se
+
+
+def parameter_estimates(
+    partable: ParTable,
+    ram: RamModel,
+    space: ExpressionSpace,
+    theta: np.ndarray,
+    vcov: np.ndarray,
+    options: FitOptions,
+    converged: bool,
+) -> pd.DataFrame:
+    """lavaan's ``parameterEstimates(standardized = TRUE)``: model rows, then ``:=`` rows."""
+    frame = partable.frame
+    rows = ram.row_values(theta)
+    se = row_standard_errors(ram, vcov)
+    free = ram.free_index >= 0
+    w = wald(rows, se, options.level)
+    # lavaan: fixed parameters have se 0, no z/p, and an "interval" equal to the value.
+    for k in ("z", "pvalue"):
+        w[k][~free] = np.nan
+    w["ci.lower"][~free] = rows[~free]
+    w["ci.upper"][~free] = rows[~free]
+    std_lv = standardized_rows(ram, rows, "std.lv")
+    std_all = standardized_rows(ram, rows, "std.all")
+    columns = {
+        "lhs": frame["lhs"].to_numpy(),
+        "op": frame["op"].to_numpy(),
+        "rhs": frame["rhs"].to_numpy(),
+        "group": frame["group"].to_numpy(),
+        "label": frame["label"].to_numpy(),
+        "est": rows,
+        "se": se,
+        **w,
+        "std.lv": std_lv,
+        "std.all": std_all,
+    }
+    if space.defined:
+        names = space.defined_names()
+        est, dse = defined_with_se(space, ram, theta, vcov)
+        dw = wald(est, dse, options.level)
+        extra = {
+            "lhs": names,
+            "op": [":="] * len(names),
+            "rhs": [s.rhs for s in space.defined],
+            "group": [0] * len(names),
+            "label": names,
+            "est": est,
+            "se": dse,
+            **dw,
+            "std.lv": space.defined_values(std_lv),
+            "std.all": space.defined_values(std_all),
+        }
+        columns = {k: np.concatenate([np.asarray(v, dtype=object if k in ("lhs", "op", "rhs",
+                   "label") else None), np.asarray(extra[k])]) for k, v in columns.items()}
+    table = pd.DataFrame(columns)
+    if not converged:
+        table[["se", "z", "pvalue", "ci.lower", "ci.upper"]] = np.nan
+    return table
+
+
+def defined_with_se(
+    space: ExpressionSpace, ram: RamModel, theta: np.ndarray, vcov: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Defined parameters and their delta-method SEs (only the θ entries they use vary)."""
+    used = np.unique(
+        [ram.free_index[space.rows[n]] for n in space.needed if ram.free_index[space.rows[n]] >= 0]
+    ).astype(int)
+
+    def defined_at(sub: np.ndarray) -> np.ndarray:
+        t = theta.copy()
+        t[used] = sub
+        return space.defined_values(ram.row_values(t))
+
+    est = space.defined_values(ram.row_values(theta))
+    if used.size == 0:
+        return est, np.zeros_like(est)
+    jac = delta_method_jacobian(defined_at, theta[used])
+    sub_vcov = vcov[np.ix_(used, used)]
+    dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, sub_vcov, jac), 0.0, None))
+    return est, dse

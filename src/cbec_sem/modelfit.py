@@ -1,0 +1,205 @@
+"""The fitted model, before any hypothesis is tested: :func:`fit_model` and :class:`FittedModel`.
+
+``fit_model`` validates the arguments once, looks the estimator up in the registry
+(:mod:`cbec_sem.engine.estimators`), lets it refuse what it cannot honour, estimates, and adds
+the bootstrap when asked.  The measurement and proposition stages refit helper models through
+it (a CFA for the method-bias battery, each step of the invariance ladder, the product-indicator
+model); ``cs.fit`` (:mod:`cbec_sem.fitting`) wraps its result in a
+:class:`~cbec_sem.results.FitResult`, which adds the hypotheses, validation and reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from .engine.choose import choose_estimator
+from .engine.convergence import Convergence
+from .engine.estimators import FitRequest, get_estimator
+from .engine.naming import parameter_name
+from .engine.options import FitOptions
+from .engine.samplestats import as_frame
+from .errors import SpecError
+from .resampling.bootstrap import BootstrapResult
+from .resampling.bootstrap import bootstrap as run_bootstrap
+from .specification.model import ModelSpec, as_model
+
+__all__ = ["FittedModel", "fit_model"]
+
+
+@dataclass(frozen=True, eq=False)
+class FittedModel:
+    """A fitted model of any estimator: what every later stage reads.
+
+    Attributes:
+        model: the specification that was fitted.
+        estimation: the estimator's own output: an
+            :class:`~cbec_sem.engine.estimate.Estimation` (ML and WLS families) or an
+            :class:`~cbec_sem.engine.latent.InteractionFit` (LMS, QML).
+        converged: a :class:`Convergence` status (truthy when usable).
+        notes: what the fit did that the user should know (rows dropped, ...).
+        bootstrap: the :class:`~cbec_sem.resampling.BootstrapResult`, if any.
+        seed: the seed of the fit's randomness.
+        estimator: the registered name of the estimator used.
+    """
+
+    model: ModelSpec
+    estimation: Any
+    converged: Convergence
+    notes: tuple[str, ...] = field(default=())
+    bootstrap: BootstrapResult | None = None
+    seed: int | None = None
+    estimator: str = "ML"
+
+    @property
+    def is_covariance_fit(self) -> bool:
+        """True for the ML and WLS families (an Estimation with RAM matrices and moments)."""
+        return hasattr(self.estimation, "ram")
+
+    @property
+    def params(self) -> pd.DataFrame:
+        """lavaan's ``parameterEstimates(standardized = TRUE)``: ``lhs, op, rhs, group, label,
+        est, se, z, pvalue, ci.lower, ci.upper, std.lv, std.all``, then ``:=`` rows (LMS/QML:
+        ``std.all`` as modsem's ``standardized_estimates``)."""
+        return self.estimation.params.copy()
+
+    @property
+    def fit_measures(self) -> pd.Series:
+        """Fit measures keyed by lavaan's ``fitMeasures()`` names (LMS/QML: logl, aic, bic,
+        the likelihood-ratio test of the product terms, R² and ΔR²)."""
+        return self.estimation.fit_measures.copy()
+
+    @property
+    def partable(self) -> pd.DataFrame:
+        """The full parameter table (lavaan's ``parTable()`` columns)."""
+        return self.estimation.partable_frame.copy()
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of the free parameters, labelled by
+        :func:`~cbec_sem.engine.naming.parameter_name`."""
+        return self.estimation.vcov_frame()
+
+    @property
+    def nobs(self) -> tuple[int, ...]:
+        """Observations used, per group."""
+        return tuple(self.estimation.group_nobs)
+
+    @property
+    def ntotal(self) -> int:
+        """Observations used, all groups."""
+        return int(sum(self.nobs))
+
+    def coefficient(self, outcome: str, predictor: str, group: int = 1) -> pd.Series:
+        """The ``outcome ~ predictor`` row of :attr:`params` (a typed error if absent)."""
+        p = self.estimation.params
+        hit = (p["op"] == "~") & (p["lhs"] == outcome) & (p["rhs"] == predictor)
+        if "group" in p:
+            hit &= p["group"].isin([group, 0])
+        if not hit.any():
+            raise SpecError(f"the model has no parameter {parameter_name(outcome, '~', predictor)}"
+                            f"; its regressions are: "
+                            f"{', '.join(sorted(set(p.loc[p['op'] == '~', 'lhs'] + ' ~ ' + p.loc[p['op'] == '~', 'rhs'])))}")
+        return p[hit].iloc[0]
+
+
+def _choose(spec: ModelSpec, data, ordered, missing: str):
+    """``estimator="auto"``: the estimator, ordered items and missing-data method that
+    :func:`cbec_sem.engine.choose.choose_estimator` picks from the model's items, and a note."""
+    chosen, reason = choose_estimator(as_frame(data), list(spec.observed_variables),
+                                      ordered=ordered or None)
+    if chosen == "WLSMV" and not ordered:
+        ordered = True  # mixing ordinal and continuous items is not supported: all ordinal
+    if chosen == "MLR" and missing == "listwise" and "fiml" in reason:
+        missing = "fiml"
+    return chosen, ordered, missing, f"estimator='auto' chose {chosen}: {reason}"
+
+
+def fit_model(
+    model: ModelSpec | str,
+    data,
+    *,
+    estimator: str = "ML",
+    missing: str = "listwise",
+    ordered: Sequence[str] | bool | None = None,
+    group: str | None = None,
+    group_equal: Sequence[str] | str = (),
+    group_partial: Sequence[str] | str = (),
+    se: str = "standard",
+    bootstrap: int = 0,
+    seed: int | None = None,
+    n_jobs: int = 1,
+    information: str | None = None,
+    std_lv: bool = False,
+    meanstructure: bool | None = None,
+    fixed_x: bool = True,
+    level: float = 0.95,
+    max_iter: int = 500,
+) -> FittedModel:
+    """Fit a model with a registered estimator; the arguments are those of
+    :func:`cbec_sem.fit` without the hypothesis options."""
+    spec = as_model(model)
+    auto_note = None
+    if isinstance(estimator, str) and estimator.lower() == "auto":
+        estimator, ordered, missing, auto_note = _choose(spec, data, ordered, missing)
+    chosen = get_estimator(estimator)
+    if ordered is True:
+        ordered = spec.observed_variables
+    ordered = () if not ordered else ((ordered,) if isinstance(ordered, str) else tuple(ordered))
+    if se not in ("standard", "bootstrap"):
+        raise SpecError(f"se={se!r} is not available; use se='standard' or se='bootstrap'")
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or (
+            bootstrap < 0):
+        raise SpecError(f"bootstrap={bootstrap!r} must be a number of draws (an integer ≥ 0)")
+    options = FitOptions(
+        estimator=chosen.name, information=information, meanstructure=meanstructure,
+        std_lv=std_lv, fixed_x=fixed_x, group_equal=group_equal, group_partial=group_partial,
+        missing=missing, level=level, max_iter=max_iter, ordered=ordered,
+        extra={"information_given": information is not None},
+    )
+    request = FitRequest(spec.statements, data, options, group)
+    chosen.check(request, se="bootstrap" if (se == "bootstrap" or bootstrap) else "standard")
+    out = chosen.estimate(request)
+    est = out.estimation
+    notes = [auto_note] if auto_note else []
+    notes += list(est.fit_notes(spec))
+    boot = None
+    if se == "bootstrap" or bootstrap:
+        if out.convergence.optimizer_converged:
+            boot = run_bootstrap(est, int(bootstrap) or 1000, seed=seed, n_jobs=n_jobs,
+                                 level=level)
+            notes.append(boot.message())
+            if se == "bootstrap":
+                est = _with_bootstrap_se(est, boot)
+        else:
+            notes.append("no bootstrap: the model did not converge")
+    return FittedModel(model=spec, estimation=est, converged=out.convergence,
+                       notes=tuple(notes), bootstrap=boot, seed=seed, estimator=chosen.name)
+
+
+def _with_bootstrap_se(est, boot):
+    """The estimation with lavaan's ``se = "bootstrap"`` columns: bootstrap SE, z = est/se,
+    two-sided normal p, percentile interval; ``vcov`` the bootstrap covariance matrix."""
+    params = est.params.copy()
+    table = boot.table
+    free = np.ones(len(params), dtype=bool)
+    free[: len(est.partable.frame)] = est.ram.free_index >= 0
+    se = table["se"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(free & (se > 0), params["est"].to_numpy(dtype=float) / se, np.nan)
+    params["se"] = se
+    params["z"] = z
+    params["pvalue"] = 2.0 * special.ndtr(-np.abs(z))
+    params["ci.lower"] = table["ci.lower"].to_numpy(dtype=float)
+    params["ci.upper"] = table["ci.upper"].to_numpy(dtype=float)
+    frame = est.partable.frame.copy()
+    frame["se"] = se[: len(frame)]
+    options = replace(est.options, extra={**est.options.extra, "se": "bootstrap",
+                                          "bootstrap": boot.draws})
+    return replace(est, params=params, vcov=boot.vcov,
+                   partable=replace(est.partable, frame=frame), options=options)

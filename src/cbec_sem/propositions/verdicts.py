@@ -1,0 +1,345 @@
+"""Verdicts on hypotheses: each gets its method, estimate, interval, p and a verdict.
+
+* ``path``: the Wald test of the regression coefficient (lavaan's ``parameterEstimates``),
+  two-sided p; supported when p < α and the estimate has the hypothesised sign.
+* ``indirect``: the product of the paths along the chain (x → m … → y), with a delta-method
+  (Sobel 1982, eq. 14) standard error and Wald interval; supported when the interval excludes 0
+  on the hypothesised side.  The standardised effect is the product of the ``std.all`` paths.
+  When the fit has a bootstrap (``cs.fit(..., se="bootstrap")`` or ``bootstrap=B``), the test is
+  the bootstrap percentile interval of the product instead (Preacher & Hayes 2008; the
+  recommended test of an indirect effect), with the SD of the product's draws as its SE and the
+  p value that inverts the percentile interval, 2·min(#{t* ≤ 0} + 1, #{t* ≥ 0} + 1)/(B + 1)
+  (Davison & Hinkley 1997, §4.4, with their +1 correction): p < α exactly when the (1 − α)
+  interval excludes 0, up to the interpolation of its endpoints.
+* ``interaction``, ``moderation``: the product term's Wald test, from the fit itself when it
+  has the term (``estimator="LMS"``/``"QML"``), else from a refit with the product terms
+  (:mod:`cbec_sem.propositions.evidence`: product indicators with the fit's ML-family estimator
+  and missing-data method, or LMS/QML).
+* ``necessity``: NCA on the fit's latent scores (:mod:`cbec_sem.propositions.evidence`).
+
+One registry (:data:`PROPOSITION_TESTS`, kind → test) serves ``res.hypotheses`` and the power
+study; every row names the method actually used (e.g. "MLR Wald z test") and the N it used,
+and with a correction the verdict uses the adjusted p, which the summaries print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from ..engine.naming import parameter_name
+from ..resampling.intervals import percentile_interval
+from ..specification.hypotheses import Hypothesis
+
+COLUMNS = [
+    "id", "kind", "statement", "group", "method", "n", "estimate", "std.all", "se",
+    "ci.lower", "ci.upper", "ci", "p", "verdict", "note",
+]
+
+#: ``interaction_method`` values: how a fit without product terms tests them.
+INTERACTION_METHODS = ("dblcent", "rca", "lms", "qml")
+
+
+def _path_row(frame: pd.DataFrame, outcome: str, predictor: str, group: int) -> int | None:
+    """The row of ``outcome ~ predictor`` (in ``group``) of a parameter table."""
+    hit = (frame["op"].to_numpy() == "~") & (frame["lhs"].to_numpy() == outcome) & (
+        frame["rhs"].to_numpy() == predictor)
+    if "group" in frame:
+        hit &= frame["group"].to_numpy() == group
+    hit = np.flatnonzero(hit)
+    return int(hit[0]) if hit.size else None
+
+
+def _verdict(estimate: float, lower: float, upper: float, p: float, sign: str, alpha: float
+             ) -> str:
+    if not np.isfinite(p):
+        return "not tested"
+    if p >= alpha:
+        return "not supported"
+    if sign == "two-sided":
+        return "supported"
+    if (sign == "+") == (estimate > 0):
+        return "supported"
+    return "not supported (significant, opposite sign)"
+
+
+def _chain_rows(frame: pd.DataFrame, chain: tuple[str, ...], group: int):
+    rows = []
+    for a, b in zip(chain[:-1], chain[1:]):
+        r = _path_row(frame, b, a, group)
+        if r is None:
+            return None, f"the model has no path {a} → {b}"
+        rows.append(r)
+    return rows, None
+
+
+def _chain_values(res, chain: tuple[str, ...], group: int):
+    """Rows, estimates, ``std.all`` and free-parameter indices of the chain's paths."""
+    frame = res.estimation.partable_frame
+    rows, why = _chain_rows(frame, chain, group)
+    if rows is None:
+        return None, why
+    values = frame["est"].to_numpy(dtype=float)[rows]
+    params = res.estimation.params
+    std = np.array([params.loc[_path_row(params, b, a, group), "std.all"]
+                    if "std.all" in params else np.nan for a, b in zip(chain[:-1], chain[1:])],
+                   dtype=float)
+    free = frame["free"].to_numpy()[rows] - 1
+    return (rows, values, std, free), None
+
+
+def _indirect_bootstrap(res, chain: tuple[str, ...], group: int, level: float):
+    """The product of the chain's paths over the bootstrap draws: estimate, std.all, SE,
+    percentile interval and the p value that inverts it."""
+    got, why = _chain_values(res, chain, group)
+    if got is None:
+        return None, why
+    rows, values, std, _ = got
+    boot = res.bootstrap
+    estimate = float(np.prod(values))
+    used = boot.status <= 1
+    draws = np.prod(boot.est[np.ix_(used, rows)], axis=1)
+    if boot.refused or draws.size < 2:
+        return (estimate, float(np.prod(std)), np.nan, np.nan, np.nan, np.nan), None
+    lower, upper = percentile_interval(draws[:, None], level)[0]
+    B = draws.size
+    p = min(1.0, 2.0 * (min(np.sum(draws <= 0), np.sum(draws >= 0)) + 1) / (B + 1))
+    return (estimate, float(np.prod(std)), float(np.std(draws, ddof=1)), lower, upper, p), None
+
+
+def _indirect(res, chain: tuple[str, ...], group: int):
+    """Product of the chain's paths with its delta-method (Sobel 1982, eq. 14) SE, from the
+    fit's own covariance matrix (robust under MLM/MLR, bootstrap under se='bootstrap')."""
+    got, why = _chain_values(res, chain, group)
+    if got is None:
+        return None, why
+    _, values, std, free = got
+    vcov = res.vcov.to_numpy()
+    grad = np.zeros(vcov.shape[0])
+    for k, idx in enumerate(free):
+        if idx >= 0:
+            grad[idx] += float(np.prod(np.delete(values, k)))
+    se = float(np.sqrt(max(grad @ vcov @ grad, 0.0)))
+    return (float(np.prod(values)), float(np.prod(std)), se), None
+
+
+def _fill_from(row: dict, provider: Callable | None, *args: str) -> None:
+    """Fill a row from an evidence provider, or record why there is no test."""
+    if provider is None:
+        row["method"] = row["method"] or row["kind"]
+        row["note"] = f"no {row['kind']} evidence was supplied for this table"
+        return
+    try:
+        values, method = provider(*args)
+    except LookupError as why:
+        row["method"] = getattr(why, "method", row["method"]) or row["method"]
+        row["note"] = str(why.args[0]) if why.args else str(why)
+        return
+    row["method"] = method
+    row.update(values)
+
+
+def _correct(table: pd.DataFrame, method: str, alpha: float, hypotheses) -> pd.DataFrame:
+    """Family-wise adjusted p-values (statsmodels ``multipletests``) and verdicts from them."""
+    table = table.copy()
+    tested = table["p"].notna().to_numpy()
+    adjusted = np.full(len(table), np.nan)
+    if tested.any():
+        adjusted[tested] = multipletests(table.loc[tested, "p"].to_numpy(float), alpha=alpha,
+                                         method=method)[1]
+    table.insert(table.columns.get_loc("p") + 1, "p.adjusted", adjusted)
+    signs = {h.id: h.sign for h in hypotheses}
+    for i in np.flatnonzero(tested):
+        r = table.iloc[i]
+        if r["kind"] == "necessity":
+            necessary = r["verdict"] == "supported"
+            if necessary and adjusted[i] >= alpha:
+                table.iat[i, table.columns.get_loc("verdict")] = "not supported"
+            continue
+        table.iat[i, table.columns.get_loc("verdict")] = _verdict(
+            r["estimate"], r["ci.lower"], r["ci.upper"], adjusted[i], signs[r["id"]], alpha)
+    table["note"] = [
+        (f"{n}; " if n else "") + f"p adjusted for {int(tested.sum())} tests ({method})"
+        if t else n for n, t in zip(table["note"], tested)]
+    return table
+
+
+# -- the proposition registry: kind → test ----------------------------------------------------
+
+
+@dataclass
+class Context:
+    """What every proposition test reads: the fit, the verdict settings and the evidence."""
+
+    res: object
+    alpha: float
+    level: float
+    interaction: Callable | None
+    necessity: Callable | None
+
+    @property
+    def wald_method(self) -> str:
+        est = self.res.estimation
+        if getattr(est, "options", None) is not None and est.options.extra.get(
+                "se") == "bootstrap" and self.res.bootstrap is not None:
+            return f"z test with bootstrap SE ({self.res.bootstrap.draws} draws)"
+        return f"{self.res.estimator} Wald z test"
+
+
+def _empty_row(h: Hypothesis, group_label) -> dict:
+    return dict(id=h.id, kind=h.kind, statement=h.statement, group=group_label, method="",
+                n=np.nan, estimate=np.nan, **{"std.all": np.nan}, se=np.nan,
+                **{"ci.lower": np.nan, "ci.upper": np.nan}, ci=None, p=np.nan,
+                verdict="not tested", note="")
+
+
+def test_path(ctx: Context, h: Hypothesis, g: int, row: dict) -> None:
+    """Wald z test of the regression coefficient, with the fit's own SE."""
+    predictor, outcome = h.constructs
+    row["method"] = ctx.wald_method
+    row["n"] = ctx.res.nobs[g - 1]
+    params = ctx.res.estimation.params
+    r = _path_row(params, outcome, predictor, g)
+    if r is None:
+        row["note"] = f"the model has no path {parameter_name(predictor, '→', outcome)}"
+        return
+    p = params.loc[r]
+    row.update(estimate=p["est"], se=p["se"], p=p["pvalue"],
+               **{"std.all": p.get("std.all", np.nan), "ci.lower": p["ci.lower"],
+                  "ci.upper": p["ci.upper"]})
+
+
+def test_indirect(ctx: Context, h: Hypothesis, g: int, row: dict) -> None:
+    """Bootstrap percentile interval of the product of paths when the fit has draws, else the
+    delta-method (Sobel) interval."""
+    row["n"] = ctx.res.nobs[g - 1]
+    boot = ctx.res.bootstrap
+    if boot is not None:
+        row["method"] = f"bootstrap percentile CI ({boot.draws} draws)"
+        got, why = _indirect_bootstrap(ctx.res, h.constructs, g, ctx.level)
+        if got is None:
+            row["note"] = why
+            return
+        value, std, se, lower, upper, p = got
+        row.update(estimate=value, se=se, p=p,
+                   **{"std.all": std, "ci.lower": lower, "ci.upper": upper})
+        if boot.refused:
+            row["note"] = boot.message()
+        return
+    row["method"] = f"product of paths, delta-method (Sobel) CI from the {ctx.res.estimator} fit"
+    got, why = _indirect(ctx.res, h.constructs, g)
+    if got is None:
+        row["note"] = why
+        return
+    value, std, se = got
+    crit = stats.norm.ppf(0.5 + ctx.level / 2)
+    z = value / se if se > 0 else np.nan
+    row.update(estimate=value, se=se, p=2 * stats.norm.sf(abs(z)),
+               **{"std.all": std, "ci.lower": value - crit * se, "ci.upper": value + crit * se})
+    row["note"] = ("delta-method CI, which assumes a normal sampling distribution of the "
+                   "product; fit with se='bootstrap' and a seed for the bootstrap percentile CI "
+                   "(Preacher & Hayes 2008)")
+
+
+def _interaction(ctx: Context, row: dict, outcome: str, term: str) -> None:
+    own = _own_product_term(ctx.res, outcome, term)
+    if own is not None:
+        row["method"] = ctx.wald_method
+        row["n"] = ctx.res.nobs[0]
+        row.update(estimate=own["est"], se=own["se"], p=own["pvalue"],
+                   **{"std.all": own.get("std.all", np.nan), "ci.lower": own["ci.lower"],
+                      "ci.upper": own["ci.upper"]})
+        return
+    _fill_from(row, ctx.interaction, outcome, term)
+
+
+def _own_product_term(res, outcome: str, term: str):
+    """The fit's own row ``outcome ~ X:Z`` (either order), or None."""
+    params = res.estimation.params
+    x, z = term.split(":")
+    for candidate in (term, f"{z}:{x}"):
+        r = _path_row(params, outcome, candidate, 1)
+        if r is not None:
+            return params.loc[r]
+    return None
+
+
+def test_interaction(ctx: Context, h: Hypothesis, g: int, row: dict) -> None:
+    x, z, outcome = h.constructs
+    _interaction(ctx, row, outcome, f"{x}:{z}")
+
+
+def test_moderation(ctx: Context, h: Hypothesis, g: int, row: dict) -> None:
+    moderator, focal, outcome = h.constructs
+    _interaction(ctx, row, outcome, f"{focal}:{moderator}")
+
+
+def test_necessity(ctx: Context, h: Hypothesis, g: int, row: dict) -> None:
+    condition, outcome = h.constructs
+    _fill_from(row, ctx.necessity, condition, outcome)
+
+
+#: kind → test.  ``res.hypotheses`` and ``cs.power`` call these; a new kind is one function
+#: and one entry here (docs/architecture.md).
+PROPOSITION_TESTS: dict[str, Callable[[Context, Hypothesis, int, dict], None]] = {
+    "path": test_path,
+    "indirect": test_indirect,
+    "interaction": test_interaction,
+    "moderation": test_moderation,
+    "necessity": test_necessity,
+}
+
+
+def build_table(res, hypotheses, *, alpha: float = 0.05, correction: str | None = None,
+                interaction: Callable | None = None, necessity: Callable | None = None
+                ) -> pd.DataFrame:
+    """One row per hypothesis (and group) of a fit: method, n, estimate, interval, p, verdict.
+
+    ``res`` is a :class:`~cbec_sem.modelfit.FittedModel`; ``interaction(outcome, term)`` and
+    ``necessity(condition, outcome)`` supply the evidence for the hypotheses the fit cannot
+    test by itself (:mod:`cbec_sem.propositions.evidence`; a dict of row values and the method
+    text, or a ``LookupError`` with the reason).  With ``correction`` (``"holm"``, ``"bonferroni"``, … — any method of statsmodels'
+    ``multipletests``) the p-values of the tested hypotheses are adjusted for the family (Holm
+    1979), in the column ``p.adjusted``, and the verdicts use them.
+    """
+    est = res.estimation
+    level = _level(res)
+    ngroups = len(res.nobs)
+    labels = getattr(getattr(est, "partable", None), "group_labels", (None,))
+    ctx = Context(res=res, alpha=alpha, level=level, interaction=interaction,
+                  necessity=necessity)
+    out = []
+    for h in hypotheses:
+        for g in range(1, ngroups + 1):
+            row = _empty_row(h, labels[g - 1] if ngroups > 1 else None)
+            PROPOSITION_TESTS[h.kind](ctx, h, g, row)
+            if not res.converged.optimizer_converged and h.kind in ("path", "indirect"):
+                # No verdict from a point the optimiser merely stopped at.
+                row.update(se=np.nan, p=np.nan, **{"ci.lower": np.nan, "ci.upper": np.nan})
+                row["note"] = "the model did not converge, so there is no test (see res.converged)"
+            if np.isfinite(row["estimate"]) and h.kind != "necessity":
+                row["ci"] = (float(row["ci.lower"]), float(row["ci.upper"]))
+                row["verdict"] = _verdict(row["estimate"], row["ci.lower"], row["ci.upper"],
+                                          row["p"], h.sign, alpha)
+            out.append(row)
+    table = pd.DataFrame(out, columns=COLUMNS)
+    if correction:
+        table = _correct(table, correction, alpha, hypotheses)
+    if ngroups == 1:
+        table = table.drop(columns="group")
+    if res.converged.optimizer_converged and not res.converged.admissible:
+        tested = table["p"].notna()
+        caution = "the solution is inadmissible (see res.converged): interpret with care"
+        table.loc[tested, "note"] = [
+            f"{n}; {caution}" if n else caution for n in table.loc[tested, "note"]]
+    return table
+
+
+def _level(res) -> float:
+    options = getattr(res.estimation, "options", None)
+    return float(getattr(options, "level", None) or getattr(res.estimation, "level", 0.95))
