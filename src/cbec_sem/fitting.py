@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 
 from .errors import SpecError
-from .modelfit import fit_model
+from .modelfit import FitArguments, fit_model
 from .propositions.hypotheses import INTERACTION_METHODS
 from .results import FitResult
 from .specification.model import ModelSpec
@@ -91,15 +92,12 @@ def fit(
         A :class:`~cbec_sem.results.FitResult`.  A fit that did not converge, or converged to
         an inadmissible solution, has ``converged == False`` and issues a warning.
     """
+    given = dict(locals())
     if not isinstance(alpha, float | int) or not 0.0 < alpha < 1.0:
         raise SpecError(f"alpha={alpha!r} must lie strictly between 0 and 1 (e.g. 0.05)")
     if interaction_method not in INTERACTION_METHODS:
         raise SpecError(f"interaction_method={interaction_method!r}: choose one of "
                         f"{', '.join(map(repr, INTERACTION_METHODS))}")
-    fitted = fit_model(
-        model, data, estimator=estimator, missing=missing, ordered=ordered, group=group,
-        group_equal=group_equal, group_partial=group_partial, se=se, bootstrap=bootstrap,
-        seed=seed, n_jobs=n_jobs, information=information, std_lv=std_lv,
-        meanstructure=meanstructure, fixed_x=fixed_x, level=level, max_iter=max_iter)
+    fitted = fit_model(model, data, **{f.name: given[f.name] for f in fields(FitArguments)})
     return FitResult.from_fitted(fitted, alpha=alpha, interaction_method=interaction_method,
                                  nca_permutations=int(nca_permutations), correction=correction)

@@ -11,7 +11,7 @@ model); ``cs.fit`` (:mod:`cbec_sem.fitting`) wraps its result in a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ from .resampling.bootstrap import BootstrapResult
 from .resampling.bootstrap import bootstrap as run_bootstrap
 from .specification.model import ModelSpec, as_model
 
-__all__ = ["FittedModel", "fit_model"]
+__all__ = ["FittedModel", "FitArguments", "fit_model"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,29 +120,39 @@ def _choose(spec: ModelSpec, data, ordered, missing: str):
     return chosen, ordered, missing, f"estimator='auto' chose {chosen}: {reason}"
 
 
-def fit_model(
-    model: ModelSpec | str,
-    data,
-    *,
-    estimator: str = "ML",
-    missing: str = "listwise",
-    ordered: Sequence[str] | bool | None = None,
-    group: str | None = None,
-    group_equal: Sequence[str] | str = (),
-    group_partial: Sequence[str] | str = (),
-    se: str = "standard",
-    bootstrap: int = 0,
-    seed: int | None = None,
-    n_jobs: int = 1,
-    information: str | None = None,
-    std_lv: bool = False,
-    meanstructure: bool | None = None,
-    fixed_x: bool = True,
-    level: float = 0.95,
-    max_iter: int = 500,
-) -> FittedModel:
-    """Fit a model with a registered estimator; the arguments are those of
-    :func:`cbec_sem.fit` without the hypothesis options."""
+@dataclass(frozen=True)
+class FitArguments:
+    """The estimation arguments of :func:`cbec_sem.fit` (documented there), with its defaults."""
+
+    estimator: str = "ML"
+    missing: str = "listwise"
+    ordered: Sequence[str] | bool | None = None
+    group: str | None = None
+    group_equal: Sequence[str] | str = ()
+    group_partial: Sequence[str] | str = ()
+    se: str = "standard"
+    bootstrap: int = 0
+    seed: int | None = None
+    n_jobs: int = 1
+    information: str | None = None
+    std_lv: bool = False
+    meanstructure: bool | None = None
+    fixed_x: bool = True
+    level: float = 0.95
+    max_iter: int = 500
+
+
+def fit_model(model: ModelSpec | str, data, **arguments) -> FittedModel:
+    """Fit a model with a registered estimator.  ``arguments`` are the estimation arguments
+    of :func:`cbec_sem.fit` (:class:`FitArguments`); hypothesis options are refused here."""
+    unknown = sorted(set(arguments) - {f.name for f in fields(FitArguments)})
+    if unknown:
+        raise SpecError(f"unknown fit argument(s) {', '.join(map(repr, unknown))}; the "
+                        f"arguments are those of cs.fit: "
+                        f"{', '.join(f.name for f in fields(FitArguments))}")
+    a = FitArguments(**arguments)
+    estimator, missing, ordered, se, bootstrap = (a.estimator, a.missing, a.ordered, a.se,
+                                                  a.bootstrap)
     spec = as_model(model)
     auto_note = None
     if isinstance(estimator, str) and estimator.lower() == "auto":
@@ -157,12 +167,12 @@ def fit_model(
             bootstrap < 0):
         raise SpecError(f"bootstrap={bootstrap!r} must be a number of draws (an integer ≥ 0)")
     options = FitOptions(
-        estimator=chosen.name, information=information, meanstructure=meanstructure,
-        std_lv=std_lv, fixed_x=fixed_x, group_equal=group_equal, group_partial=group_partial,
-        missing=missing, level=level, max_iter=max_iter, ordered=ordered,
-        extra={"information_given": information is not None},
+        estimator=chosen.name, information=a.information, meanstructure=a.meanstructure,
+        std_lv=a.std_lv, fixed_x=a.fixed_x, group_equal=a.group_equal,
+        group_partial=a.group_partial, missing=missing, level=a.level, max_iter=a.max_iter,
+        ordered=ordered, extra={"information_given": a.information is not None},
     )
-    request = FitRequest(spec.statements, data, options, group)
+    request = FitRequest(spec.statements, data, options, a.group)
     chosen.check(request, se="bootstrap" if (se == "bootstrap" or bootstrap) else "standard")
     out = chosen.estimate(request)
     est = out.estimation
@@ -171,15 +181,15 @@ def fit_model(
     boot = None
     if se == "bootstrap" or bootstrap:
         if out.convergence.optimizer_converged:
-            boot = run_bootstrap(est, int(bootstrap) or 1000, seed=seed, n_jobs=n_jobs,
-                                 level=level)
+            boot = run_bootstrap(est, int(bootstrap) or 1000, seed=a.seed, n_jobs=a.n_jobs,
+                                 level=a.level)
             notes.append(boot.message())
             if se == "bootstrap":
                 est = _with_bootstrap_se(est, boot)
         else:
             notes.append("no bootstrap: the model did not converge")
     return FittedModel(model=spec, estimation=est, converged=out.convergence,
-                       notes=tuple(notes), bootstrap=boot, seed=seed, estimator=chosen.name)
+                       notes=tuple(notes), bootstrap=boot, seed=a.seed, estimator=chosen.name)
 
 
 def _with_bootstrap_se(est, boot):

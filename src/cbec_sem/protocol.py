@@ -76,9 +76,14 @@ class Summary:
     title: str
     blocks: tuple[Block, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: a hand-laid plain-text rendering (e.g. lavaan's summary layout) used by ``as_text``
+    #: instead of the blocks; the other renderings always use the blocks.
+    text: str | None = None
 
     # -- text --------------------------------------------------------------------------------
     def as_text(self) -> str:
+        if self.text is not None:
+            return self.text
         out = [self.title, "=" * max(len(self.title), 8)] if self.title else []
         for block in self.blocks:
             if block.heading:

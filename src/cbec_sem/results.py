@@ -21,6 +21,13 @@ from .protocol import Block, Summary
 from .report.summary import hypothesis_lines, render_summary
 
 
+#: the fit measures a summary's table shows (those present in the fit)
+SUMMARY_MEASURES = ("npar", "ntotal", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled",
+                    "pvalue.scaled", "cfi", "tli", "rmsea", "cfi.robust", "tli.robust",
+                    "rmsea.robust", "srmr", "logl", "aic", "bic", "chisq.interaction",
+                    "df.interaction", "pvalue.interaction")
+
+
 @dataclass(frozen=True, eq=False)
 class FitResult(FittedModel):
     """A fitted model with its hypotheses, validation and reports (what ``cs.fit`` returns).
@@ -112,26 +119,23 @@ class FitResult(FittedModel):
         return self.params
 
     def summary(self) -> Summary:
-        """A lavaan-like report (``str(res.summary())``) that also renders as Markdown, HTML
-        and LaTeX: convergence, test, fit, estimates, hypotheses, notes."""
+        """A lavaan-like report: ``str(res.summary())`` is lavaan's layout (convergence, test,
+        fit, estimates, hypotheses, notes); ``.as_html()``, ``.as_markdown()`` and
+        ``.as_latex()`` give the same content as tables."""
         text = (render_summary(self) if self.is_covariance_fit
-                else self.estimation.summary() + _hypothesis_lines(self))
-        blocks = [Block(text=text)]
-        title = f"cbec_sem {self.estimator} fit"
-        return Summary(title, tuple(blocks))
-
-    def _repr_html_(self) -> str:
-        fm = self.estimation.fit_measures.to_frame("value").reset_index(names="measure")
-        keep = fm["measure"].isin(["npar", "ntotal", "chisq", "df", "pvalue", "cfi", "tli",
-                                    "rmsea", "srmr", "logl", "aic", "bic", "chisq.scaled",
-                                    "cfi.robust", "tli.robust", "rmsea.robust",
-                                    "chisq.interaction", "pvalue.interaction"])
-        blocks = [Block("Fit measures", fm[keep]),
+                else self.estimation.summary() + "\n".join(hypothesis_lines(self)))
+        fm = self.estimation.fit_measures
+        fm = fm[fm.index.isin(SUMMARY_MEASURES)].to_frame("value").reset_index(names="measure")
+        blocks = [Block("Estimation", text=self.converged.describe()),
+                  Block("Fit measures", fm),
                   Block("Parameter estimates", self.params)]
         if self.model.hypotheses:
-            h = self.hypotheses.drop(columns=["ci", "statement"], errors="ignore")
-            blocks.append(Block("Hypotheses", h))
-        return Summary(repr(self), tuple(blocks), self.notes).as_html()
+            blocks.append(Block("Hypotheses", self.hypotheses.drop(
+                columns=["ci", "statement"], errors="ignore")))
+        return Summary(f"cbec_sem {self.estimator} fit", tuple(blocks), self.notes, text=text)
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()
 
     def __repr__(self) -> str:
         fm = self.estimation.fit_measures

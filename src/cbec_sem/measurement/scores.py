@@ -12,6 +12,12 @@ latent variable, higher-order factors are scored the same way (lavaan does the s
 Cov(η) Λᵀ, whose higher-order rows are Cov(η_2, x)).  Means: without a mean structure
 μ̂_x is the sample mean and μ_η = 0 (lavaan's convention); with one, the model-implied means.
 
+After a FIML fit, rows with missing answers are scored from the items they answered, as
+lavaan's ``lavPredict`` does for ``missing = "ml"``: η̂ = μ_η + Cov(η, x_o) Σ̂_oo⁻¹ (x_o − μ̂_o)
+with ``o`` the row's observed items (the conditional expectation of η given x_o under the fitted
+normal model); a row with no answer at all gets NaN.  After a listwise fit a row with a
+missing item gets NaN, as in lavaan.
+
 Bartlett's (1937) scores, (Λ̂ᵀΘ̂⁻¹Λ̂)⁻¹Λ̂ᵀΘ̂⁻¹(x − μ̂) + μ_η, are available for first-order
 factors (``method="bartlett"``, lavaan's ``method = "Bartlett"``).
 """
@@ -70,10 +76,7 @@ def factor_scores(res, method: str = "regression", *, data=None) -> pd.DataFrame
             except (TypeError, ValueError) as exc:
                 raise DataError(f"data has a non-numeric model column: {exc}") from None
             index = frame.index
-        w = _weights(blk, method)
-        mu_x = blk.mean_all[: blk.p]
-        mu_eta = blk.mean_all[blk.p:]
-        scores = (x - mu_x) @ w.T + mu_eta
+        scores = _scores(blk, x, method, partial=res.estimation.options.missing == "fiml")
         out = pd.DataFrame(scores, columns=list(blk.latent), index=index)
         if multi:
             out.insert(0, "group", blk.label)
@@ -83,16 +86,36 @@ def factor_scores(res, method: str = "regression", *, data=None) -> pd.DataFrame
     return pd.concat(frames, ignore_index=True)
 
 
+def _scores(blk, x: np.ndarray, method: str, partial: bool) -> np.ndarray:
+    """η̂ for every row of ``x``; with ``partial`` (a FIML fit) each missingness pattern with
+    the weights of its observed items, otherwise NaN for a row with a missing item (lavaan's
+    ``lavPredict`` after a listwise fit)."""
+    mu_x = blk.mean_all[: blk.p]
+    mu_eta = blk.mean_all[blk.p:]
+    out = np.full((x.shape[0], len(blk.latent)), np.nan)
+    observed = ~np.isnan(x)
+    patterns, which = np.unique(observed, axis=0, return_inverse=True)
+    for k, pattern in enumerate(patterns):
+        rows = np.flatnonzero(which.ravel() == k)
+        if not pattern.any() or (not partial and not pattern.all()):
+            continue
+        w = _weights(blk, method, np.flatnonzero(pattern))
+        out[rows] = (x[np.ix_(rows, pattern)] - mu_x[pattern]) @ w.T + mu_eta
+    return out
+
+
 def score_weights(blk, method: str = "regression") -> np.ndarray:
     """The (latent × observed) weight matrix W of :func:`factor_scores`: η̂ = μ_η + W (x − μ̂)."""
     return _weights(blk, method)
 
 
-def _weights(blk, method: str) -> np.ndarray:
+def _weights(blk, method: str, items: np.ndarray | None = None) -> np.ndarray:
+    """Weights on the observed items ``items`` (all items by default)."""
     p = blk.p
-    sigma = blk.sigma
+    items = np.arange(p) if items is None else items
+    sigma = blk.sigma[np.ix_(items, items)]
     if method == "regression":
-        cov_eta_x = blk.C[p:, :p]
+        cov_eta_x = blk.C[p:, :p][:, items]
         try:
             return np.linalg.solve(sigma, cov_eta_x.T).T
         except np.linalg.LinAlgError:
@@ -100,7 +123,7 @@ def _weights(blk, method: str) -> np.ndarray:
                                   "factor scores are not defined; check res.converged "
                                   "for an inadmissible solution") from None
     # Bartlett: first-order loadings Λ (observed rows, latent columns) and residual Θ.
-    lam = blk.A[:p, p:]
+    lam = blk.A[:p, p:][items]
     latent = blk.latent
     empty = [latent[k] for k in np.flatnonzero(~np.any(lam != 0.0, axis=0))]
     if empty:
@@ -108,7 +131,7 @@ def _weights(blk, method: str) -> np.ndarray:
             f"Bartlett scores need observed indicators; {', '.join(empty)} has none (a "
             "higher-order factor): use method='regression'"
         )
-    theta = blk.S[:p, :p]
+    theta = blk.S[:p, :p][np.ix_(items, items)]
     try:
         ti_lam = np.linalg.solve(theta, lam)
     except np.linalg.LinAlgError:

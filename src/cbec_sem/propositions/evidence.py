@@ -58,13 +58,17 @@ def _refit(res: FitResult, spec, method: str):
                     "rows with missing answers were left out")
         return fitted, f"{method.upper()} Wald z test (refit with the product terms)", note
     estimator = res.estimator if res.estimator in _PRODUCT_INDICATOR_ESTIMATORS else "ML"
-    missing = res.estimation.options.missing
+    notes = []
     if estimator != res.estimator:
-        note = (f"product indicators are continuous, so the interaction model was fitted by ML, "
-                f"not {res.estimator}")
-        missing = "listwise"
-    pif = fit_product_indicators(spec, data, method=method, estimator=estimator,
-                                 missing=missing)
+        notes.append(f"product indicators are continuous, so the interaction model was fitted "
+                     f"by ML, not {res.estimator}")
+    if res.estimation.options.missing != "listwise":
+        complete = int(data.notna().all(axis=1).sum())
+        notes.append(f"product indicators need complete answers, so the interaction model used "
+                     f"the {complete} complete rows of the {len(data)} the "
+                     f"{res.estimation.options.missing.upper()} fit used")
+    pif = fit_product_indicators(spec, data, method=method, estimator=estimator)
+    note = "; ".join(notes)
     return pif, f"product indicators ({method}), {estimator} Wald z test", note
 
 
@@ -162,7 +166,7 @@ def necessity_provider(res: FitResult, permutations: int, seed, alpha: float) ->
         effect = result.effects.iloc[0]
         d, p = float(effect["d"]), float(effect["p_value"])
         necessary = d >= NECESSITY_D and p < alpha
-        values = {"estimate": d, "p": p, "n": int(sum(res.nobs)),
+        values = {"estimate": d, "p": p, "n": result.n_used,
                   "verdict": "supported" if necessary else "not supported",
                   "note": f"estimate is the NCA effect size d (necessary when d ≥ {NECESSITY_D} "
                           f"and p < {alpha}); p is a Monte Carlo permutation p"}

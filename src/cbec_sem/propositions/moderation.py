@@ -281,6 +281,53 @@ class InteractionEstimates:
                    focal_sd=sd(focal), outcome_sd=sd(outcome), moderator=moderator,
                    focal_mean=f_mean)
 
+    @classmethod
+    def from_latent_interaction_fit(cls, fit, moderator: str, *, focal: str | None = None,
+                                    outcome: str | None = None) -> InteractionEstimates:
+        """From an LMS/QML fit (``cs.fit(..., estimator="LMS")`` or ``fit_lms``): the
+        regression coefficients with the fit's covariance matrix (both named by
+        :func:`~cbec_sem.engine.naming.parameter_name`), the moderator's model-implied mean
+        and SD, and the SDs of ``focal`` and ``outcome`` (model-implied, products included)."""
+        interaction = getattr(fit, "estimation", fit)
+        mean, cov = interaction.latent_moments()
+        for name in (moderator, focal, outcome):
+            if name is not None and name not in cov.index:
+                raise SpecError(f"{name!r} is not a latent variable of the model; latent "
+                                f"variables: {', '.join(cov.index)}")
+        m_var = float(cov.at[moderator, moderator])
+        if not m_var > 0:
+            raise DataError(f"the moderator {moderator!r} has no variance in the fitted model")
+
+        def sd(name):
+            return None if name is None else float(np.sqrt(max(cov.at[name, name], 0.0))) or None
+
+        return cls.from_table(interaction.params, interaction.vcov, moderator=moderator,
+                              moderator_mean=float(mean[moderator]),
+                              moderator_sd=float(np.sqrt(m_var)), focal_sd=sd(focal),
+                              outcome_sd=sd(outcome),
+                              focal_mean=float(mean[focal]) if focal is not None else 0.0)
+
+    @classmethod
+    def from_fit(cls, fit, moderator: str, *, focal: str | None = None,
+                 outcome: str | None = None, group: int = 1) -> InteractionEstimates:
+        """From any fit that has the product term: an LMS/QML fit (``cs.fit(...,
+        estimator="LMS")``, ``fit_lms``) or a product-indicator fit.  A fit without product
+        terms is refused, naming the ways to get one."""
+        if isinstance(fit, cls):
+            return fit
+        if hasattr(fit, "terms") and hasattr(fit, "implied_moments"):
+            return cls.from_product_indicator_fit(fit, moderator, focal=focal, outcome=outcome,
+                                                  group=group)
+        interaction = getattr(fit, "estimation", fit)
+        if hasattr(interaction, "latent_moments"):
+            return cls.from_latent_interaction_fit(fit, moderator, focal=focal,
+                                                   outcome=outcome)
+        raise SpecError(
+            f"a probe needs a fit with the product term ({focal or 'X'}:{moderator}); this "
+            f"{type(fit).__name__} has none: fit the model with the term by "
+            "cs.fit(..., estimator='LMS') (or 'QML'), or by product indicators "
+            "(cbec_sem.propositions.interaction.fit_product_indicators)")
+
     # ------------------------------------------------------------------ access
 
     def has(self, outcome: str, predictor: str) -> bool:
@@ -373,7 +420,7 @@ def _slope_terms(est: InteractionEstimates, focal: str, moderator: str, outcome:
 
 
 def simple_slopes(
-    est: InteractionEstimates,
+    est,
     focal: str,
     moderator: str,
     outcome: str,
@@ -396,6 +443,7 @@ def simple_slopes(
     Raises:
         SpecError: the path or the interaction term is not in the model.
     """
+    est = InteractionEstimates.from_fit(est, moderator, focal=focal, outcome=outcome)
     b1, b3 = _slope_terms(est, focal, moderator, outcome)
     crit = _crit(level)
     w = est.values(at, scale)
@@ -455,7 +503,7 @@ class JNResult:
 
 
 def johnson_neyman(
-    est: InteractionEstimates,
+    est,
     focal: str,
     moderator: str,
     outcome: str,
@@ -470,6 +518,7 @@ def johnson_neyman(
         A :class:`JNResult`; its ``statement`` names the region in moderator units and in SD
         units, and says when there is none or when it is unbounded.
     """
+    est = InteractionEstimates.from_fit(est, moderator, focal=focal, outcome=outcome)
     b1, b3 = _slope_terms(est, focal, moderator, outcome)
     crit = _crit(level)
     (e1, e3), V = est.sub([b1, b3])
@@ -586,7 +635,7 @@ def _mc_draws(est: InteractionEstimates, keys, draws: int, seed) -> np.ndarray |
 
 
 def conditional_indirect(
-    est: InteractionEstimates,
+    est,
     x: str,
     m: str,
     y: str,
@@ -611,6 +660,7 @@ def conditional_indirect(
         One row per value: ``at, moderator, a, b, indirect, se, z, pvalue, ci.lower,
         ci.upper`` (delta method) and, with ``mc_draws``, ``mc.lower, mc.upper``.
     """
+    est = InteractionEstimates.from_fit(est, moderator, focal=x, outcome=y)
     keys = _mediation_terms(est, x, m, y, moderator)
     crit = _crit(level)
     w = est.values(at, scale)
@@ -632,7 +682,7 @@ def conditional_indirect(
 
 
 def index_of_moderated_mediation(
-    est: InteractionEstimates,
+    est,
     x: str,
     m: str,
     y: str,
@@ -653,6 +703,7 @@ def index_of_moderated_mediation(
         SpecError: the moderator moderates neither stage, or both (then θ(w) is quadratic in w
             and has no single index; use :func:`conditional_indirect`).
     """
+    est = InteractionEstimates.from_fit(est, moderator, focal=x, outcome=y)
     keys = _mediation_terms(est, x, m, y, moderator)
     a1, a3, b1, b3 = keys
     if a3 and b3:

@@ -66,6 +66,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from ..measurement.scores import factor_scores
 from ..errors import ConvergenceWarning, DataError, SpecError
 from ..errors import warn
 
@@ -311,8 +312,7 @@ def _frame_from_fit(res, names: list[str], scores: str) -> pd.DataFrame:
         warn("the fit did not converge (or is inadmissible); construct scores from it are not "
              "trustworthy: see res.converged", ConvergenceWarning)
     observed = list(stats.names)
-    ram = est.ram
-    latent = list(ram.latent)
+    latent = list(est.ram.latent)
     indicators = res.model.indicators
     unknown = [n for n in names if n not in latent and n not in observed]
     if unknown:
@@ -321,42 +321,20 @@ def _frame_from_fit(res, names: list[str], scores: str) -> pd.DataFrame:
             f"{', '.join(latent) or 'none'}; observed: {', '.join(observed)})")
     blocks = []
     if scores == "latent":
-        moms = ram.moments(est.theta)
-        pos = [observed.index(v) for v in ram.observed]
-        for g, mom in enumerate(moms):
-            X = stats.data[g][:, pos]
-            cov = ram.total_covariance(mom)
-            p = ram.p
-            if est.meanstructure:
-                mu = ram.total_means(mom)
-                mux, mue = mu[:p], mu[p:]
-            else:
-                mux, mue = stats.means[g][pos], np.zeros(len(latent))
-            try:
-                W = np.linalg.solve(cov[:p, :p], cov[:p, p:])  # Σ_xx⁻¹ Cov(x, η)
-            except np.linalg.LinAlgError:
-                raise DataError(
-                    "the model-implied covariance matrix of the observed variables is "
-                    "singular; latent scores cannot be computed") from None
-            eta = mue + (X - mux) @ W
-            cols = {}
-            for n in names:
-                if n in latent:
-                    cols[n] = eta[:, latent.index(n)]
-                else:
-                    cols[n] = X[:, ram.observed.index(n)]
-            blocks.append(pd.DataFrame(cols))
-    else:
-        for g in range(stats.ngroups):
-            X = stats.data[g]
-            cols = {}
-            for n in names:
-                items = [n] if n in observed else _expand_items(n, indicators)
-                absent = [i for i in items if i not in observed]
-                if absent or not items:
-                    raise DataError(f"construct {n!r} has no observed items to average")
-                cols[n] = X[:, [observed.index(i) for i in items]].mean(axis=1)
-            blocks.append(pd.DataFrame(cols))
+        eta = factor_scores(res)  # one home for the formula; FIML fits score partial rows
+        X = np.vstack(stats.data)
+        return pd.DataFrame({n: eta[n].to_numpy() if n in latent else X[:, observed.index(n)]
+                             for n in names})
+    for g in range(stats.ngroups):
+        X = stats.data[g]
+        cols = {}
+        for n in names:
+            items = [n] if n in observed else _expand_items(n, indicators)
+            absent = [i for i in items if i not in observed]
+            if absent or not items:
+                raise DataError(f"construct {n!r} has no observed items to average")
+            cols[n] = X[:, [observed.index(i) for i in items]].mean(axis=1)
+        blocks.append(pd.DataFrame(cols))
     return pd.concat(blocks, ignore_index=True)
 
 

@@ -184,9 +184,8 @@ class Context:
 
     @property
     def wald_method(self) -> str:
-        est = self.res.estimation
-        if getattr(est, "options", None) is not None and est.options.extra.get(
-                "se") == "bootstrap" and self.res.bootstrap is not None:
+        extra = getattr(getattr(self.res.estimation, "options", None), "extra", {})
+        if extra.get("se") == "bootstrap" and self.res.bootstrap is not None:
             return f"z test with bootstrap SE ({self.res.bootstrap.draws} draws)"
         return f"{self.res.estimator} Wald z test"
 

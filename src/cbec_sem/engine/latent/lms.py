@@ -500,7 +500,7 @@ def fit_lms(
     return build_fit(
         model=model, method="LMS", X=X, theta=theta, loglik=ll, gradient=grad, hessian=H,
         optim=optim, em_iterations=em_iters, level=level, se=se, quadrature=quad_report,
-        notes=notes, options=options, seconds=time.perf_counter() - t0,
+        notes=notes, options=options, seconds=time.perf_counter() - t0, null_fitter=fit_lms,
     )
 
 

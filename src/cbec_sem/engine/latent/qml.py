@@ -47,6 +47,7 @@ from ..threads import single_threaded_blas
 from ...errors import SpecError
 from ._smallmat import chol_inverse
 from ._estimation import complex_directions, maximize, newton_polish, prepare_data, start_values
+from .lms import fit_lms
 from .model import LatentInteractionModel, as_interaction_model
 from .results import InteractionFit, build_fit
 
@@ -306,5 +307,5 @@ def fit_qml(
     return build_fit(
         model=model, method="QML", X=X, theta=theta, loglik=ll, gradient=grad, hessian=H,
         optim=optim, em_iterations=0, level=level, se=se, quadrature=None, notes=notes,
-        options=options, seconds=time.perf_counter() - t0,
+        options=options, seconds=time.perf_counter() - t0, null_fitter=fit_lms,
     )

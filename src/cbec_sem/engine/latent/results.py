@@ -58,6 +58,9 @@ class InteractionFit:
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
     options: dict = field(default_factory=dict)
+    #: fits the model without product terms for :meth:`lr_test` (exact ML by LMS with no
+    #: product: ``fit_lms``), given by the estimator so that this module imports neither
+    null_fitter: Any = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ basics
 
@@ -247,8 +250,6 @@ class InteractionFit:
 
     @cached_property
     def _null(self):
-        from .lms import fit_lms
-
         null_model = self.model.without_interactions()
         t_full, t_null = self.model.table, null_model.table
         start = np.full(null_model.nfree, np.nan)
@@ -259,7 +260,7 @@ class InteractionFit:
             key = (t_null["lhs"].iat[r], t_null["op"].iat[r], t_null["rhs"].iat[r])
             start[t_null["free"].iat[r] - 1] = lookup[key]
         frame = pd.DataFrame(self.data, columns=list(self.model.observed))
-        return fit_lms(null_model, frame, se="none", start=start,
+        return self.null_fitter(null_model, frame, se="none", start=start,
                        tol=self.options.get("tol", 1e-6))
 
     def lr_test(self) -> pd.Series:
@@ -319,7 +320,7 @@ class InteractionFit:
 
 
 def build_fit(*, model, method, X, theta, loglik, gradient, hessian, optim, em_iterations,
-              level, se, quadrature, notes, options, seconds) -> InteractionFit:
+              level, se, quadrature, notes, options, seconds, null_fitter) -> InteractionFit:
     """Standard errors, admissibility checks and the result object."""
     problems = _admissibility(model, theta)
     vcov = None
@@ -358,7 +359,7 @@ def build_fit(*, model, method, X, theta, loglik, gradient, hessian, optim, em_i
         vcov_matrix=vcov, gradient=np.asarray(gradient, dtype=float), converged=status,
         iterations=int(optim.iterations + em_iterations), em_iterations=int(em_iterations),
         level=level, data=X, quadrature=quadrature, notes=tuple(notes), seconds=seconds,
-        options=options,
+        options=options, null_fitter=null_fitter,
     )
 
 
