@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..protocol import Block, ResultProtocol, Summary
 from ..modelfit import FittedModel
 from ..specification.model import as_model
 from ..errors import DataError, SpecError
@@ -144,7 +145,7 @@ def cross_loadings(res, *, kind: str = "structure") -> pd.DataFrame:
 
 
 @dataclass(frozen=True, eq=False)
-class HTMTResult:
+class HTMTResult(ResultProtocol):
     """HTMT (or HTMT2) of every pair of constructs, with bootstrap inference when asked.
 
     Attributes:
@@ -180,11 +181,22 @@ class HTMTResult:
 
     def __repr__(self) -> str:
         name = "HTMT2" if self.htmt2 else "HTMT"
-        head = f"<HTMTResult {name}, N = {self.nobs}"
-        head += f", {self.bootstrap} bootstrap draws>" if self.bootstrap else ">"
-        body = self.table.drop(columns=["note"]).to_string(index=False)
-        tail = "".join(f"\nnote: {n}" for n in self.notes)
-        return f"{head}\n{body}{tail}"
+        head = f"<HTMTResult {name}, {len(self.table)} pairs, N = {self.nobs}"
+        return head + (f", {self.bootstrap} bootstrap draws>" if self.bootstrap else ">")
+
+    def __str__(self) -> str:
+        return str(self.summary())
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per pair of constructs (:attr:`table`)."""
+        return self.table.copy()
+
+    def summary(self) -> Summary:
+        """The HTMT matrix and the pairwise table with its intervals and judgements."""
+        return Summary("Heterotrait-monotrait ratio (HTMT)",
+                       (Block("Matrix", self.matrix.reset_index(names="construct")),
+                        Block("Pairs", self.table.drop(columns=["note"], errors="ignore"))),
+                       tuple(self.notes))
 
 
 @dataclass(frozen=True)

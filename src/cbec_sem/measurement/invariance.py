@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from ..protocol import Block, ResultProtocol, Summary
 from ..engine.estimate import prepare
 from ..engine.options import GROUP_EQUAL, FitOptions
 from ..engine.partable import group_equal_kind
@@ -85,7 +86,7 @@ _RESERVED = ("group", "group_equal", "group_partial", "data", "model")
 
 
 @dataclass(frozen=True, eq=False)
-class InvarianceResult:
+class InvarianceResult(ResultProtocol):
     """The invariance ladder of one model across the groups of one variable.
 
     Attributes:
@@ -169,15 +170,21 @@ class InvarianceResult:
         return self.table.copy()
 
     def __repr__(self) -> str:
+        labels = ", ".join(map(str, self.group_labels))
+        return (f"<InvarianceResult: {self.group} ({labels}), levels "
+                f"{', '.join(map(str, self.table.index))}>")
+
+    def __str__(self) -> str:
+        return str(self.summary())
+
+    def summary(self) -> Summary:
+        """The ladder: one row per level with its test and the changes in fit."""
         cols = ["chisq", "df", "cfi", "rmsea", "srmr", "delta_chisq", "delta_df", "p_delta",
                 "delta_cfi", "delta_rmsea", "holds_chisq", "holds_cfi", "holds_rmsea"]
-        with pd.option_context("display.width", 200, "display.max_columns", 20):
-            body = self.table[cols].to_string(float_format=lambda v: f"{v:.4g}")
+        table = self.table[[c for c in cols if c in self.table]].reset_index(names="level")
         labels = ", ".join(map(str, self.group_labels))
-        return f"<InvarianceResult: {self.group} ({labels})>\n{body}"
-
-    def _repr_html_(self) -> str:  # pragma: no cover - notebooks
-        return self.table.to_html(float_format=lambda v: f"{v:.4g}")
+        return Summary(f"Measurement invariance across {self.group} ({labels})",
+                       (Block("Levels", table),))
 
 
 def _levels(levels) -> tuple[str, ...]:

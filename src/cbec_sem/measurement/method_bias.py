@@ -113,6 +113,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..protocol import Block, ResultProtocol, Summary
 from ..modelfit import FittedModel, fit_model
 from ..specification.model import as_model
 from ..errors import CbecSemError, CbecSemWarning, DataError, SpecError
@@ -306,7 +307,7 @@ class ULMCResult:
 
 
 @dataclass(frozen=True, eq=False)
-class MethodBiasResult:
+class MethodBiasResult(ResultProtocol):
     """The common-method-bias battery of :func:`common_method_bias`.
 
     Attributes:
@@ -363,7 +364,7 @@ class MethodBiasResult:
         return pd.DataFrame(rows, columns=["test", "statistic", "value", "threshold",
                                            "flagged", "caveat"])
 
-    def summary(self) -> str:
+    def _text(self) -> str:
         """A plain-text report of the battery."""
         out = [f"Common-method bias: {len(self.items)} items, N = {self.n}"]
         out += [f"  note: {n}" for n in self.notes]
@@ -429,6 +430,14 @@ class MethodBiasResult:
             parts.append(f"ULMC method var={self.ulmc.avg_method_variance:.3f}"
                          + ("" if self.ulmc.trustworthy else " (not trustworthy)"))
         return f"<MethodBiasResult: {'; '.join(parts)}>"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per test of the battery (:attr:`table`)."""
+        return self.table.copy()
+
+    def summary(self) -> Summary:
+        """The battery's tests and their verdicts (``str()`` is the plain-text report)."""
+        return Summary("Common-method bias", (Block("Tests", self.table),), text=self._text())
 
 
 # ---------------------------------------------------------------------------------------------

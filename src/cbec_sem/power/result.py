@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from ..protocol import Block, ResultProtocol, Summary
 from ..errors import SpecError
 from ..resampling.refit import INADMISSIBLE, NOT_CONVERGED
 from .study import MISSING
@@ -70,7 +71,7 @@ def _mean(x: np.ndarray) -> float:
 
 
 @dataclass(frozen=True, eq=False)
-class PowerResult:
+class PowerResult(ResultProtocol):
     """A Monte Carlo power study: the table, the replications behind it, and how it was run.
 
     Attributes:
@@ -233,7 +234,7 @@ class PowerResult:
         ax.legend(fontsize="small", loc="lower right")
         return ax
 
-    def summary(self) -> str:
+    def _text(self) -> str:
         """A readable report: the design, power by n and hypothesis, the smallest n, notes."""
         data = f"Likert items, {self.likert} categories" if self.likert else "continuous"
         lines = [
@@ -288,6 +289,16 @@ class PowerResult:
         status = f", interrupted ({self.completed} done)" if self.interrupted else ""
         return (f"<PowerResult: {len(self.hypotheses)} hypotheses × n = {list(self.n)}, "
                 f"{self.reps} reps{status}; {self.elapsed:.1f} s>")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per sample size and hypothesis (:attr:`table`)."""
+        return self.table.copy()
+
+    def summary(self) -> Summary:
+        """Power, bias, coverage and convergence per N (``str()`` is the plain-text report)."""
+        return Summary("Monte Carlo power study", (Block("Power", self.power_table()),
+                                                  Block("Details", self.table)),
+                       text=self._text())
 
 
 def _check_target(target) -> float:

@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..protocol import Block, ResultProtocol, Summary
 from ..errors import DataError, SpecError
 
 __all__ = [
@@ -465,7 +466,7 @@ def simple_slopes(
 
 
 @dataclass(frozen=True)
-class JNResult:
+class JNResult(ResultProtocol):
     """Johnson–Neyman points and the region of significance of a simple slope.
 
     Attributes:
@@ -500,6 +501,19 @@ class JNResult:
 
     def __str__(self) -> str:
         return self.statement
+
+    def to_frame(self) -> pd.DataFrame:
+        """The region of significance as rows (``lower``, ``upper``, in moderator units)."""
+        return pd.DataFrame(list(self.intervals), columns=["lower", "upper"])
+
+    def summary(self) -> Summary:
+        """The Johnson–Neyman statement and the region of significance."""
+        return Summary(f"Johnson–Neyman: {self.focal} → {self.outcome} across {self.moderator}",
+                       (Block("Region of significance", self.to_frame()),),
+                       (self.statement,))
+
+    def __repr__(self) -> str:
+        return f"<JNResult {self.focal} → {self.outcome} by {self.moderator}: {self.kind}>"
 
 
 def johnson_neyman(

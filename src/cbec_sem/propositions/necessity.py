@@ -66,6 +66,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from ..protocol import Block, ResultProtocol, Summary
 from ..measurement.scores import factor_scores
 from ..errors import ConvergenceWarning, DataError, SpecError
 from ..errors import warn
@@ -473,7 +474,7 @@ def _bottleneck_column(fit: _ConditionFit, ceiling: str, levels: np.ndarray) -> 
 # ============================================================================ the result
 
 @dataclass(frozen=True, eq=False)
-class NCAResult:
+class NCAResult(ResultProtocol):
     """The outcome of :func:`nca`.
 
     Attributes:
@@ -625,7 +626,7 @@ class NCAResult:
 
         return plot_nca(self, ax=ax, condition=condition)
 
-    def summary(self) -> str:
+    def _text(self) -> str:
         """NCA-style text: per condition the scope and a table of ceiling statistics."""
         lines = [f"Necessary condition analysis: outcome {self.outcome!r}",
                  f"Observations: {self.n_used}" + (
@@ -690,6 +691,16 @@ class NCAResult:
 
 
 # ============================================================================ entry point
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per condition × ceiling (:attr:`effects`)."""
+        return self.effects.copy()
+
+    def summary(self) -> Summary:
+        """Effect sizes, tests and verdicts (``str()`` is the plain-text report)."""
+        return Summary(f"Necessary condition analysis of {self.outcome}",
+                       (Block("Effects", self.effects),), text=self._text())
+
 
 def nca(data, condition, outcome, *, ceilings=CEILINGS, permutations: int = 10000,
         seed=None, scope=None, bottleneck_steps: int = 10, corner: int = 1,

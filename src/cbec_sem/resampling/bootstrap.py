@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..protocol import Block, ResultProtocol, Summary
 from ..errors import ConvergenceWarning, EstimationError, SpecError
 from ..engine.threads import single_threaded_blas
 from ..parallel import blas_single_threaded
@@ -57,7 +58,7 @@ ACCELERATIONS = ("influence", "jackknife")
 
 # ------------------------------------------------------------------------- the result
 @dataclass(frozen=True, eq=False)
-class BootstrapResult:
+class BootstrapResult(ResultProtocol):
     """The draws of a bootstrap and what they say.
 
     Attributes:
@@ -153,6 +154,15 @@ class BootstrapResult:
 
     def __repr__(self) -> str:
         return f"<BootstrapResult: {self.message()}; {self.elapsed:.2f} s>"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The bootstrap table: one row per parameter (estimate, SE, interval)."""
+        return self.table.copy()
+
+    def summary(self) -> Summary:
+        """The bootstrap table and what happened to the draws."""
+        return Summary("Nonparametric bootstrap", (Block("Estimates", self.table),),
+                       (self.message(),))
 
 
 # --------------------------------------------------------------------- the workers

@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..protocol import Block, ResultProtocol, Summary
 from ..errors import DataError
 from .numeric import NUMBER_PATTERN
 
@@ -156,7 +157,7 @@ class ItemInfo:
 
 
 @dataclass(frozen=True)
-class Codebook:
+class Codebook(ResultProtocol):
     """A read-only mapping of variable names to :class:`ItemInfo`.
 
     Attributes:
@@ -306,3 +307,12 @@ class Codebook:
 
     def __contains__(self, name: object) -> bool:
         return name in self.items
+
+    def summary(self) -> Summary:
+        """One row per item of the codebook."""
+        return Summary("Codebook", (Block("Items", self.to_frame()),))
+
+    def __repr__(self) -> str:
+        return f"<Codebook: {len(self)} item(s)>"
+
+

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..protocol import Block, ResultProtocol, Summary
 from .codebook import Codebook
 
 __all__ = ["Survey"]
@@ -14,7 +15,7 @@ _SHOWN_CHECKS = 30
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class Survey:
+class Survey(ResultProtocol):
     """A questionnaire data set, read and checked by :func:`cbec_sem.survey.load_survey`.
 
     Attributes:
@@ -84,7 +85,7 @@ class Survey:
 
     # -- printing -------------------------------------------------------------------------------
 
-    def summary(self) -> str:
+    def _text(self) -> str:
         """A plain-text account of the data and the checks."""
         items = list(self.items)
         shown = ", ".join(items if len(items) <= 12 else items[:6] + ["..."] + items[-3:])
@@ -131,3 +132,9 @@ class Survey:
             f"{self.source}; {int(counts.get('error', 0))} errors, "
             f"{int(counts.get('warning', 0))} warnings>"
         )
+
+    def summary(self) -> Summary:
+        """The survey's checks (``str()`` is the plain-text report)."""
+        return Summary("Survey", (Block("Checks", self.checks),), text=self._text())
+
+

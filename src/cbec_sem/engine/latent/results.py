@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from ...protocol import Block, ResultProtocol, Summary
 from ..inference import SINGULAR_INFORMATION, delta_method_jacobian, wald
 from ...errors import AdmissibilityWarning, ConvergenceWarning, IdentificationWarning
 from ..convergence import Convergence
@@ -22,7 +23,7 @@ __all__ = ["InteractionFit", "build_fit"]
 
 
 @dataclass(frozen=True, eq=False)
-class InteractionFit:
+class InteractionFit(ResultProtocol):
     """A latent-interaction model fitted by LMS or QML.
 
     Attributes:
@@ -286,7 +287,7 @@ class InteractionFit:
 
     # ------------------------------------------------------------------ printing
 
-    def summary(self) -> str:
+    def _text(self) -> str:
         """A short lavaan-like report."""
         lines = [
             f"{self.method} latent-interaction fit ({self.nobs} observations, "
@@ -314,6 +315,17 @@ class InteractionFit:
     def __repr__(self) -> str:
         return (f"<InteractionFit {self.method}: logL={self.loglik:.3f}, npar={self.npar}, "
                 f"converged={bool(self.converged)}>")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The parameter estimates (:attr:`params`)."""
+        return self.params
+
+    def summary(self) -> Summary:
+        """Log-likelihood, quadrature and estimates (``str()`` is the plain-text report)."""
+        fm = self.fit_measures.to_frame("value").reset_index(names="measure")
+        return Summary(f"{self.method} latent-interaction fit",
+                       (Block("Fit measures", fm), Block("Parameter estimates", self.params)),
+                       tuple(self.notes), text=self._text())
 
 
 # -------------------------------------------------------------------------------- assembly

@@ -842,6 +842,13 @@ class ProductIndicatorFit:
                     f"{r['std']:.3f} (Wen, Marsh & Hau 2010)")
         return table
 
+    def to_frame(self) -> pd.DataFrame:
+        """The interaction effects (:meth:`interactions`)."""
+        return self.interactions()
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()
+
     def summary(self) -> Summary:
         """How the products were made, the estimates of the expanded model and the
         hypotheses (a :class:`~cbec_sem.protocol.Summary`)."""
