@@ -1,0 +1,231 @@
+"""From a :class:`PLSModel` to one or two estimation stages, and running them on data batches.
+
+* One stage for a plain model and for higher-order constructs by **repeated indicators**
+  (Lohmöller 1989; Becker, Klein & Wetzels 2012, LRP 45: the higher-order construct takes all
+  items of its dimensions, and paths HOC -> dimension are added).
+* Two stages for higher-order constructs by the **embedded two-stage** approach, as seminr's
+  ``higher_composite(method = two_stage)`` (``prepare_higher_order_model``): stage 1 replaces
+  each HOC by its dimensions in the structural model (antecedents of the HOC point to every
+  dimension, every dimension points to the HOC's outcomes); stage 2 uses the dimensions'
+  stage-1 scores as the HOC's indicators.  The dimensions' weights and loadings are stage 1's.
+* Two stages for **interactions** ``X:Z`` as seminr's ``two_stage`` interaction (Henseler &
+  Chin 2010, SEM 17(1)): stage 1 is the model without interaction paths; the product of the
+  stage-1 scores of X and Z is the single indicator of ``X:Z`` in stage 2, whose score is then
+  rescaled to the product's standard deviation (seminr's ``adjust_interaction``), so the
+  interaction path is per unit of the product of standardised scores.
+
+:func:`run_stages` takes raw data with a leading batch axis (B, N, p), standardises each draw
+with the N−1 convention, and returns everything later steps need as arrays with that axis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import SpecError
+from .algorithm import Blocks, WeightIteration, iterate_weights, weight_matrix
+from .model import PLSModel
+
+__all__ = ["Stage", "Plan", "StageRun", "make_plan", "run_stages", "standardise"]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One estimation stage.
+
+    Attributes:
+        names: construct names (k).
+        blocks: measurement structure over the expanded indicator columns (q).
+        indicator_names: (q,) the indicator name of each expanded column.
+        sources: (q,) where each expanded column comes from: ``("item", c)`` a raw data
+            column, ``("score", j)`` stage-1 construct j's score, ``("product", (i, j))`` the
+            product of stage-1 scores i and j.
+        interaction: (k,) True for product constructs (their scores are rescaled).
+    """
+
+    names: tuple[str, ...]
+    blocks: Blocks
+    indicator_names: tuple[str, ...]
+    sources: tuple[tuple[str, object], ...]
+    interaction: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    first: Stage | None
+    main: Stage
+    items: tuple[str, ...]   # raw data columns, in this order
+    hoc: str                 # "two_stage" | "repeated" | "none"
+
+
+def _stage(names, modes, indicators, sources, paths, interaction=None) -> Stage:
+    index = {n: j for j, n in enumerate(names)}
+    con = np.array([index[c] for c, _ in indicators], dtype=int)
+    adj = np.zeros((len(names), len(names)))
+    for target, source in paths:
+        adj[index[source], index[target]] = 1.0
+    return Stage(tuple(names), Blocks(con, tuple(modes), adj),
+                 tuple(i for _, i in indicators), tuple(sources),
+                 tuple(interaction or [False] * len(names)))
+
+
+def make_plan(model: PLSModel, hoc: str = "two_stage") -> Plan:
+    """Lay out the stages of ``model`` (see the module docstring)."""
+    if hoc not in ("two_stage", "repeated"):
+        raise SpecError(f"hoc must be 'two_stage' or 'repeated', not {hoc!r}")
+    items = model.items
+    col = {n: c for c, n in enumerate(items)}
+    hocs = {c.name: c for c in model.higher_order}
+    ints = model.interactions
+    if hocs and ints:
+        raise SpecError("a model with both higher-order constructs and interactions is not "
+                        "supported by the PLS estimators yet; estimate the HOC scores first")
+    for c in hocs.values():
+        for d in c.indicators:
+            if d in hocs:
+                raise SpecError(f"{c.name!r} has the higher-order construct {d!r} as an "
+                                "indicator; only second-order constructs are supported")
+    first_order = [c for c in model.constructs if c.name not in hocs]
+
+    def item_rows(cs):
+        ind, src = [], []
+        for c in cs:
+            for i in c.indicators:
+                ind.append((c.name, i))
+                src.append(("item", col[i]))
+        return ind, src
+
+    if not hocs and not ints:
+        ind, src = item_rows(model.constructs)
+        main = _stage(model.names, [c.mode for c in model.constructs], ind, src, model.paths)
+        return Plan(None, main, items, "none")
+    if hocs and hoc == "repeated":
+        ind, src, paths = [], [], list(model.paths)
+        for c in model.constructs:
+            members = ([i for d in c.indicators for i in model.construct(d).indicators]
+                       if c.name in hocs else list(c.indicators))
+            for i in members:
+                ind.append((c.name, i))
+                src.append(("item", col[i]))
+            if c.name in hocs:
+                paths += [(d, c.name) for d in c.indicators]
+        main = _stage(model.names, [c.mode for c in model.constructs], ind, src, paths)
+        return Plan(None, main, items, "repeated")
+    # Stage 1: HOCs replaced by their dimensions, interaction paths dropped.
+    paths1: list[tuple[str, str]] = []
+    for target, source in model.paths:
+        if ":" in source:
+            continue
+        targets = hocs[target].indicators if target in hocs else (target,)
+        sources = hocs[source].indicators if source in hocs else (source,)
+        paths1 += [(t, s) for t in targets for s in sources if (t, s) not in paths1]
+    used = {n for p in paths1 for n in p}
+    names1 = [c.name for c in first_order if c.name in used]
+    for c in first_order:
+        if c.name not in used:
+            raise SpecError(f"{c.name!r} has no structural path in the first stage; PLS needs "
+                            "every construct connected")
+    ind1, src1 = item_rows([model.construct(n) for n in names1])
+    first = _stage(names1, [model.construct(n).mode for n in names1], ind1, src1, paths1)
+    j1 = {n: j for j, n in enumerate(names1)}
+    # Stage 2: the model's own structure.
+    names2 = [c.name for c in model.constructs if c.name in hocs
+              or any(c.name in p for p in model.paths)]
+    names2 = list(dict.fromkeys(names2))
+    modes2 = [model.construct(n).mode for n in names2]
+    ind2, src2 = [], []
+    for n in names2:
+        c = model.construct(n)
+        for i in c.indicators:
+            ind2.append((n, i))
+            src2.append(("score", j1[i]) if n in hocs else ("item", col[i]))
+    inter = [False] * len(names2)
+    for term in ints:
+        x, z = term.split(":")
+        names2.append(term)
+        modes2.append("A")
+        inter.append(True)
+        ind2.append((term, term))
+        src2.append(("product", (j1[x], j1[z])))
+    main = _stage(names2, modes2, ind2, src2, model.paths, inter)
+    return Plan(first, main, items, "two_stage" if hocs else "none")
+
+
+def standardise(X: np.ndarray) -> np.ndarray:
+    """Centre and scale each column of each draw with the N−1 standard deviation.
+
+    (B, N, p) -> (B, N, p).  A constant column gives NaN (the caller treats the draw as
+    failed; a constant column in the data itself is refused before estimation).
+    """
+    Z = X - X.mean(axis=1, keepdims=True)
+    sd = np.sqrt((Z * Z).sum(axis=1, keepdims=True) / (X.shape[1] - 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return Z / sd
+
+
+@dataclass(frozen=True)
+class StageRun:
+    """One stage run on a batch: correlations, weights and derived arrays (leading axis B)."""
+
+    stage: Stage
+    S: np.ndarray             # (B, q, q) correlations of the expanded indicator columns
+    iteration: WeightIteration
+    C: np.ndarray             # (B, k, k) construct (score) correlations
+    loadings: np.ndarray      # (B, q) correlation of each indicator with its construct
+    scale: np.ndarray         # (B, k) standard deviation of each reported score
+    Z: np.ndarray | None      # (B, N, q) standardised indicator columns (when kept)
+
+
+def _run(stage: Stage, Zcols: np.ndarray, scale: np.ndarray, *, keep: bool, **opts) -> StageRun:
+    n = Zcols.shape[1]
+    S = np.einsum("bni,bnj->bij", Zcols, Zcols) / (n - 1)
+    it = iterate_weights(S, stage.blocks, **opts)
+    W = weight_matrix(it.weights, stage.blocks)
+    SW = S @ W
+    C = np.einsum("bqk,bql->bkl", W, SW)
+    q = len(stage.blocks.construct_of)
+    loadings = SW[:, np.arange(q), stage.blocks.construct_of]
+    return StageRun(stage, S, it, C, loadings, scale, Zcols if keep else None)
+
+
+def scores(run: StageRun) -> np.ndarray:
+    """(B, N, k) construct scores ``Z W`` (rescaled for interaction constructs)."""
+    if run.Z is None:
+        raise ValueError("scores need the standardised data: run the stage with keep=True")
+    return (run.Z @ weight_matrix(run.iteration.weights, run.stage.blocks)) * run.scale[:, None, :]
+
+
+def run_stages(plan: Plan, X: np.ndarray, *, keep: bool = False, **opts) -> tuple[StageRun | None, StageRun]:
+    """Run the plan on raw data ``X`` (B, N, p) whose columns are ``plan.items``.
+
+    ``opts`` go to :func:`~.algorithm.iterate_weights` (scheme, max_iter, tol).  With
+    ``keep=True`` the standardised columns are kept so that :func:`scores` can be formed.
+    """
+    Zitems = standardise(X)
+    B = X.shape[0]
+    first = None
+    if plan.first is not None:
+        idx = [c for _, c in plan.first.sources]
+        first = _run(plan.first, Zitems[:, :, idx], np.ones((B, plan.first.blocks.k)),
+                     keep=True, **opts)
+        Y1 = scores(first)
+    main = plan.main
+    cols, scale = [], np.ones((B, main.blocks.k))
+    for (kind, ref), con in zip(main.sources, main.blocks.construct_of):
+        if kind == "item":
+            cols.append(Zitems[:, :, ref])
+        elif kind == "score":
+            cols.append(Y1[:, :, ref])  # unit variance already; standardise below
+        else:
+            prod = Y1[:, :, ref[0]] * Y1[:, :, ref[1]]
+            cols.append(prod)
+            scale[:, con] = prod.std(axis=1, ddof=1)
+    Zmain = np.stack(cols, axis=2)
+    if plan.first is not None:
+        Zmain = standardise(Zmain)
+    keep_first = first if keep else (first and StageRun(first.stage, first.S, first.iteration,
+                                                        first.C, first.loadings, first.scale,
+                                                        None))
+    return keep_first, _run(main, Zmain, scale, keep=keep, **opts)
