@@ -41,7 +41,16 @@ def _factor(run: StageRun) -> np.ndarray:
 
 def compute(plan: Plan, X: np.ndarray, *, method: str = "PLS", keep: bool = False,
             **opts) -> Computed:
-    """Estimate the plan on raw data ``X`` (B, N, p); ``opts`` go to the weight iteration."""
+    """Estimate the plan on raw data ``X`` (B, N, p); ``opts`` go to the weight iteration.
+
+    Failed draws (a constant column in a resample, ρA <= 0 under PLSc) give NaN and
+    ``valid`` False rather than warnings; the callers count or refuse them.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _compute(plan, X, method=method, keep=keep, **opts)
+
+
+def _compute(plan: Plan, X: np.ndarray, *, method: str, keep: bool, **opts) -> Computed:
     first, main = run_stages(plan, X, keep=keep, **opts)
     n = X.shape[1]
     weights, loadings, rho = {}, {}, {}

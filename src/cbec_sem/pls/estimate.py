@@ -117,16 +117,24 @@ def measurement_rows(c: Computed, model: PLSModel) -> list[tuple[str, str, str, 
     rows = []
     for con in model.constructs:
         op = "=~" if con.mode == "A" else "<~"
-        for ind in con.indicators:
-            stage, col = where[(con.name, ind)]
-            rows.append((con.name, op, ind, stage, col))
+        if all((con.name, ind) in where for ind in con.indicators):
+            cells = [(ind, *where[(con.name, ind)]) for ind in con.indicators]
+        else:  # a HOC by repeated indicators: its block is its dimensions' items
+            cells = [(ind, stage, col) for (name, ind), (stage, col) in where.items()
+                     if name == con.name]
+        rows += [(con.name, op, ind, stage, col) for ind, stage, col in cells]
     return rows
 
 
 def path_rows(c: Computed, model: PLSModel) -> list[tuple[str, str, int, int]]:
     """(target, source, i, j) of each path: ``beta[:, i, j]``."""
-    idx = {n: j for j, n in enumerate(c.main.stage.names)}
-    return [(t, s, idx[s], idx[t]) for t, s in model.paths]
+    names = c.main.stage.names
+    idx = {n: j for j, n in enumerate(names)}
+    paths = list(model.paths)
+    src, tgt = np.nonzero(c.main.stage.blocks.adjacency)
+    paths += [(names[j], names[i]) for i, j in zip(src, tgt)
+              if (names[j], names[i]) not in paths]   # HOC -> dimension (repeated indicators)
+    return [(t, s, idx[s], idx[t]) for t, s in paths]
 
 
 def param_matrix(c: Computed, model: PLSModel) -> tuple[list[tuple[str, str, str]], np.ndarray]:
