@@ -18,6 +18,21 @@ Satisfaction =~ CUSA1 + CUSA2 + CUSA3
 Satisfaction ~ Image + Expectation + Value"""
 
 
+# test-hoc.R of R seminr: higher_composite("Satisfaction", c("Image", "Value"), two_stage)
+HOC = """Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+Expectation =~ CUEX1 + CUEX2 + CUEX3
+Quality =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7
+Value =~ PERV1 + PERV2
+Satisfaction =~ Image + Value
+Complaints =~ CUSCO
+Loyalty =~ CUSL1 + CUSL2 + CUSL3
+Satisfaction ~ Expectation + Quality
+Complaints ~ Satisfaction
+Loyalty ~ Satisfaction"""
+
+MOBI_INTERACTION = MOBI_SIMPLE + " + Image:Expectation"
+
+
 def r_matrix(name: str) -> pd.DataFrame:
     """An R ``write.csv`` matrix (row names in the first column)."""
     return pd.read_csv(FIX / "r" / name, index_col=0)

@@ -10,7 +10,7 @@ import pytest
 
 from cbec_sem.pls import estimate_pls
 
-from pls_fixtures import MOBI_SIMPLE, frame, long_matrix, port, r_matrix
+from pls_fixtures import HOC, MOBI_SIMPLE, frame, long_matrix, port, r_matrix
 
 TOL = 1e-6
 
@@ -63,16 +63,7 @@ def test_rho_a_plsc_paths_loadings_r2_match_r_seminr(mobi):
     assert row["adj_r2"] == pytest.approx(r2["AdjRsq"], abs=TOL)
 
 
-HOC = """Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
-Expectation =~ CUEX1 + CUEX2 + CUEX3
-Quality =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7
-Value =~ PERV1 + PERV2
-Satisfaction =~ Image + Value
-Complaints =~ CUSCO
-Loyalty =~ CUSL1 + CUSL2 + CUSL3
-Satisfaction ~ Expectation + Quality
-Complaints ~ Satisfaction
-Loyalty ~ Satisfaction"""
+
 
 
 def test_two_stage_higher_order_matches_r_seminr(mobi):

@@ -79,7 +79,7 @@ def weight_matrix(w: np.ndarray, blocks: Blocks) -> np.ndarray:
 def _normalise(w: np.ndarray, S: np.ndarray, blocks: Blocks) -> np.ndarray:
     """Scale each composite to unit variance: w_j / sqrt(w_j' S_jj w_j)."""
     W = weight_matrix(w, blocks)
-    var = np.einsum("bqk,bqr,brk->bk", W, S, W)
+    var = (W * (S @ W)).sum(axis=1)
     return w / np.sqrt(var[:, blocks.construct_of])
 
 
@@ -128,10 +128,10 @@ def iterate_weights(
     rows = np.arange(q)
     for it in range(max_iter + 1):
         a = np.flatnonzero(active)
-        Sa, wa = S[a], w[a]
+        Sa, wa = (S, w) if a.size == B else (S[a], w[a])
         W = weight_matrix(wa, blocks)
         SW = Sa @ W                                  # (b, q, k): cov(items, scores)
-        C = np.einsum("bqk,bql->bkl", W, SW)         # construct correlations
+        C = np.swapaxes(W, 1, 2) @ SW                # construct correlations
         E = inner_weights(C, blocks, scheme)
         proxy_cov = (SW @ E)[:, rows, con]          # cov(item, inner proxy of its block)
         new = proxy_cov.copy()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .stages import Plan, StageRun, run_stages
+from .stages import Plan, StageRun, run_from_correlations, run_stages
 from .structural import (adjusted_r2, consistent_correlations, consistent_loadings,
                          path_coefficients, rho_a)
 
@@ -39,20 +39,24 @@ def _factor(run: StageRun) -> np.ndarray:
     return np.array([m == "A" and not inter for m, inter in zip(st.blocks.modes, st.interaction)])
 
 
-def compute(plan: Plan, X: np.ndarray, *, method: str = "PLS", keep: bool = False,
-            **opts) -> Computed:
-    """Estimate the plan on raw data ``X`` (B, N, p); ``opts`` go to the weight iteration.
+def compute(plan: Plan, X: np.ndarray | None = None, *, method: str = "PLS", keep: bool = False,
+            S_items: np.ndarray | None = None, n: int | None = None, **opts) -> Computed:
+    """Estimate the plan on raw data ``X`` (B, N, p), or on item correlations ``S_items``
+    (B, p, p) of data sets with ``n`` rows; ``opts`` go to the weight iteration.
 
     Failed draws (a constant column in a resample, ρA <= 0 under PLSc) give NaN and
     ``valid`` False rather than warnings; the callers count or refuse them.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
-        return _compute(plan, X, method=method, keep=keep, **opts)
+        return _compute(plan, X, method=method, keep=keep, S_items=S_items, n=n, **opts)
 
 
-def _compute(plan: Plan, X: np.ndarray, *, method: str, keep: bool, **opts) -> Computed:
-    first, main = run_stages(plan, X, keep=keep, **opts)
-    n = X.shape[1]
+def _compute(plan: Plan, X, *, method: str, keep: bool, S_items, n, **opts) -> Computed:
+    if S_items is not None:
+        first, main = run_from_correlations(plan, S_items, **opts)
+    else:
+        first, main = run_stages(plan, X, keep=keep, **opts)
+        n = X.shape[1]
     weights, loadings, rho = {}, {}, {}
     for name, run in (("first", first), ("main", main)):
         if run is None:

@@ -178,16 +178,20 @@ class StageRun:
     Z: np.ndarray | None      # (B, N, q) standardised indicator columns (when kept)
 
 
-def _run(stage: Stage, Zcols: np.ndarray, scale: np.ndarray, *, keep: bool, **opts) -> StageRun:
-    n = Zcols.shape[1]
-    S = np.einsum("bni,bnj->bij", Zcols, Zcols) / (n - 1)
+def _run(stage: Stage, S: np.ndarray, scale: np.ndarray, Z: np.ndarray | None, **opts
+         ) -> StageRun:
     it = iterate_weights(S, stage.blocks, **opts)
     W = weight_matrix(it.weights, stage.blocks)
     SW = S @ W
-    C = np.einsum("bqk,bql->bkl", W, SW)
+    C = np.swapaxes(W, 1, 2) @ SW
     q = len(stage.blocks.construct_of)
     loadings = SW[:, np.arange(q), stage.blocks.construct_of]
-    return StageRun(stage, S, it, C, loadings, scale, Zcols if keep else None)
+    return StageRun(stage, S, it, C, loadings, scale, Z)
+
+
+def _cross(Z: np.ndarray) -> np.ndarray:
+    """(B, N, q) standardised columns -> (B, q, q) correlations (N−1)."""
+    return np.swapaxes(Z, 1, 2) @ Z / (Z.shape[1] - 1)
 
 
 def scores(run: StageRun) -> np.ndarray:
@@ -197,7 +201,57 @@ def scores(run: StageRun) -> np.ndarray:
     return (run.Z @ weight_matrix(run.iteration.weights, run.stage.blocks)) * run.scale[:, None, :]
 
 
-def run_stages(plan: Plan, X: np.ndarray, *, keep: bool = False, **opts) -> tuple[StageRun | None, StageRun]:
+def needs_data(plan: Plan) -> bool:
+    """True when a stage column is nonlinear in the items (interaction products)."""
+    return any(kind == "product" for kind, _ in plan.main.sources)
+
+
+def item_correlations(X: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """(B, p, p) correlations (N−1) of resamples given as row counts (B, N) of ``X`` (N, p).
+
+    Moments of a resample are count-weighted moments of the data, so no resampled data set
+    is formed: one (B, N) x (N, p²) product gives every draw's cross-products.
+    """
+    n, p = X.shape
+    Xc = X - X.mean(axis=0)                                  # shift: fewer cancellations
+    size = counts.sum(axis=1)[:, None]                       # rows per resample
+    m = counts @ Xc / size                                   # (B, p) draw means
+    cp = (counts @ (Xc[:, :, None] * Xc[:, None, :]).reshape(n, p * p)).reshape(-1, p, p)
+    cov = (cp - size[:, :, None] * m[:, :, None] * m[:, None, :]) / (size[:, :, None] - 1)
+    sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return cov / (sd[:, :, None] * sd[:, None, :])
+
+
+def run_from_correlations(plan: Plan, S_items: np.ndarray, **opts
+                          ) -> tuple[StageRun | None, StageRun]:
+    """Run the plan on item correlations (B, p, p); not for plans with interactions.
+
+    A two-stage HOC's indicators are first-stage scores, linear in the items, so their
+    correlations follow from ``S_items`` and the first-stage weights.
+    """
+    B = S_items.shape[0]
+    first = None
+    A = S_items
+    if plan.first is not None:
+        idx = np.array([c for _, c in plan.first.sources])
+        first = _run(plan.first, S_items[:, idx[:, None], idx[None, :]],
+                     np.ones((B, plan.first.blocks.k)), None, **opts)
+        W1 = weight_matrix(first.iteration.weights, plan.first.blocks)
+        cross = S_items[:, :, idx] @ W1                           # cov(items, scores)
+        A = np.concatenate([np.concatenate([S_items, cross], axis=2),
+                            np.concatenate([np.swapaxes(cross, 1, 2), first.C], axis=2)],
+                           axis=1)
+        d = np.sqrt(np.diagonal(A, axis1=1, axis2=2))
+        A = A / (d[:, :, None] * d[:, None, :])
+    p = S_items.shape[1]
+    cols = np.array([ref if kind == "item" else p + ref for kind, ref in plan.main.sources])
+    S = A[:, cols[:, None], cols[None, :]]
+    return first, _run(plan.main, S, np.ones((B, plan.main.blocks.k)), None, **opts)
+
+
+def run_stages(plan: Plan, X: np.ndarray, *, keep: bool = False, **opts
+               ) -> tuple[StageRun | None, StageRun]:
     """Run the plan on raw data ``X`` (B, N, p) whose columns are ``plan.items``.
 
     ``opts`` go to :func:`~.algorithm.iterate_weights` (scheme, max_iter, tol).  With
@@ -206,10 +260,11 @@ def run_stages(plan: Plan, X: np.ndarray, *, keep: bool = False, **opts) -> tupl
     Zitems = standardise(X)
     B = X.shape[0]
     first = None
+    Y1 = None
     if plan.first is not None:
         idx = [c for _, c in plan.first.sources]
-        first = _run(plan.first, Zitems[:, :, idx], np.ones((B, plan.first.blocks.k)),
-                     keep=True, **opts)
+        Z1 = Zitems[:, :, idx]
+        first = _run(plan.first, _cross(Z1), np.ones((B, plan.first.blocks.k)), Z1, **opts)
         Y1 = scores(first)
     main = plan.main
     cols, scale = [], np.ones((B, main.blocks.k))
@@ -217,15 +272,16 @@ def run_stages(plan: Plan, X: np.ndarray, *, keep: bool = False, **opts) -> tupl
         if kind == "item":
             cols.append(Zitems[:, :, ref])
         elif kind == "score":
-            cols.append(Y1[:, :, ref])  # unit variance already; standardise below
+            cols.append(Y1[:, :, ref])  # unit variance already; standardised below
         else:
             prod = Y1[:, :, ref[0]] * Y1[:, :, ref[1]]
             cols.append(prod)
             scale[:, con] = prod.std(axis=1, ddof=1)
-    Zmain = np.stack(cols, axis=2)
-    if plan.first is not None:
-        Zmain = standardise(Zmain)
-    keep_first = first if keep else (first and StageRun(first.stage, first.S, first.iteration,
-                                                        first.C, first.loadings, first.scale,
-                                                        None))
-    return keep_first, _run(main, Zmain, scale, keep=keep, **opts)
+    if plan.first is None:
+        Zmain = Zitems[:, :, [ref for _, ref in main.sources]]
+    else:
+        Zmain = standardise(np.stack(cols, axis=2))
+    if not keep and first is not None:
+        first = StageRun(first.stage, first.S, first.iteration, first.C, first.loadings,
+                         first.scale, None)
+    return first, _run(main, _cross(Zmain), scale, Zmain if keep else None, **opts)
