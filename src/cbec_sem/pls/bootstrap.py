@@ -181,8 +181,10 @@ def bootstrap_pls(
     indices = np.asarray(indices, dtype=np.intp)
     if indices.ndim != 2 or indices.shape[1] != n or indices.min() < 0 or indices.max() >= n:
         raise SpecError(f"indices must be a (B, {n}) array of row numbers 0..{n - 1}")
-    if chunk is None:
-        chunk = max(1, _CHUNK_BYTES // (8 * n * est.data.shape[1] * 3))
+    if chunk is None:  # about 40 MB of working arrays per chunk
+        p = est.data.shape[1]
+        per_draw = 8 * (n * p * 3 if needs_data(est.plan) else n + 6 * p * p)
+        chunk = max(1, _CHUNK_BYTES // per_draw)
     keys, routes = _layout(est)
     values, ok = _run(est, indices, routes, int(chunk))
     values[~ok] = np.nan
