@@ -72,7 +72,7 @@ class PLSModel:
             i for c in self.constructs for i in c.indicators if i not in names))
 
 
-def pls_model(model: ModelSpec | str) -> PLSModel:
+def pls_model(model: ModelSpec | str | PLSModel) -> PLSModel:
     """Read a :class:`ModelSpec` (or lavaan text) into a :class:`PLSModel`.
 
     Raises:
@@ -81,6 +81,8 @@ def pls_model(model: ModelSpec | str) -> PLSModel:
             ``=~`` and ``<~`` for one construct, a path naming no construct, or a model
             without structural paths.
     """
+    if isinstance(model, PLSModel):
+        return model
     spec = model if isinstance(model, ModelSpec) else ModelSpec.from_lavaan(model)
     blocks: dict[str, list[str]] = {}
     modes: dict[str, str] = {}
