@@ -1,6 +1,8 @@
 """PLS-SEM and PLSc (seminr's conventions): estimation, bootstrap and the assessment battery.
 
 * :func:`estimate_pls` -> :class:`PLSEstimation` (``cs.fit(..., estimator="PLS"|"PLSc")``);
+* :func:`bootstrap_pls` -> :class:`PLSBootstrap` (batched; percentile and BCa intervals);
+* :mod:`.assessment`: reliability, HTMT/HTMT2, Fornell–Larcker, cross-loadings, VIFs, f²;
 * :mod:`.model` reads lavaan syntax (``=~`` mode A, ``<~`` mode B, ``~`` paths, ``X:Z``);
 * :mod:`.algorithm` the batched weight iteration; :mod:`.stages` two-stage HOC/interactions;
 * :mod:`.structural` paths, R², ρA, PLSc; :mod:`.fit_measures` SRMR, d_ULS, d_G.
@@ -8,7 +10,10 @@
 
 from __future__ import annotations
 
+from . import assessment
+from .bootstrap import PLSBootstrap, bootstrap_pls
 from .estimate import PLSEstimation, estimate_pls
 from .model import PLSModel, pls_model
 
-__all__ = ["PLSEstimation", "estimate_pls", "PLSModel", "pls_model"]
+__all__ = ["PLSEstimation", "estimate_pls", "PLSBootstrap", "bootstrap_pls", "PLSModel",
+           "pls_model", "assessment"]
