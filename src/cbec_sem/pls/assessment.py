@@ -31,7 +31,7 @@ import pandas as pd
 from ..errors import DataWarning, SpecError
 from .estimate import PLSEstimation, estimate_pls
 from .model import PLSModel
-from .stages import item_correlations
+from .stages import item_correlations, resample_counts
 
 __all__ = ["reliability", "htmt", "fornell_larcker", "cross_loadings", "outer_vif",
            "inner_vif", "f_squared", "model_fit"]
@@ -127,9 +127,7 @@ def htmt(est: PLSEstimation, *, bootstrap: int = 0, seed=None, level: float = 0.
         draws = []
         for start in range(0, len(rows), 2000):
             r = rows[start:start + 2000]
-            counts = np.bincount((r + n * np.arange(len(r))[:, None]).ravel(),
-                                 minlength=len(r) * n).reshape(len(r), n).astype(float)
-            draws.append(_htmt_from(item_correlations(X, counts), idx, False))
+            draws.append(_htmt_from(item_correlations(X, resample_counts(r, n)), idx, False))
         D = np.concatenate(draws)
         vals = np.stack([D[:, i, j] for i, j in pairs], axis=1)
         a = (1 - level) / 2

@@ -29,7 +29,7 @@ from ..protocol import Block, Summary
 from .compute import Computed, compute
 from .effects import route_effects, specific_routes, total_effects
 from .estimate import PLSEstimation, measurement_rows, param_matrix
-from .stages import item_correlations, needs_data
+from .stages import item_correlations, needs_data, resample_counts
 
 __all__ = ["PLSBootstrap", "bootstrap_pls", "statistics"]
 
@@ -73,10 +73,7 @@ def _run(est: PLSEstimation, idx: np.ndarray, routes, chunk: int) -> tuple[np.nd
     for start in range(0, idx.shape[0], chunk):
         rows = idx[start:start + chunk]
         if moments:
-            b = rows.shape[0]
-            counts = np.bincount((rows + n * np.arange(b)[:, None]).ravel(),
-                                 minlength=b * n).reshape(b, n).astype(float)
-            S = item_correlations(X, counts)
+            S = item_correlations(X, resample_counts(rows, n))
             c = compute(est.plan, method=est.method, S_items=S, n=rows.shape[1], **opts)
         else:
             c = compute(est.plan, X[rows], method=est.method, **opts)

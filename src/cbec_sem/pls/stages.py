@@ -206,6 +206,13 @@ def needs_data(plan: Plan) -> bool:
     return any(kind == "product" for kind, _ in plan.main.sources)
 
 
+def resample_counts(rows: np.ndarray, n: int) -> np.ndarray:
+    """(B, m) resampled row numbers -> (B, n) float counts of each row in each resample."""
+    b = rows.shape[0]
+    return np.bincount((rows + n * np.arange(b)[:, None]).ravel(),
+                       minlength=b * n).reshape(b, n).astype(float)
+
+
 def item_correlations(X: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """(B, p, p) correlations (N−1) of resamples given as row counts (B, N) of ``X`` (N, p).
 
