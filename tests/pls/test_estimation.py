@@ -99,3 +99,22 @@ def test_against_python_seminr_port(case, mobi, corp_rep):
     np.testing.assert_allclose(pls.rho_a[rho.index], rho, atol=TOL, rtol=0)
     if case == "mobi_plsc":
         _check(_loadings(est), long_matrix(frame(rec["loadings"]), "l"))
+
+
+MOBI_TWO_INTERACTIONS = MOBI_SIMPLE + " + Image:Expectation + Image:Value"
+
+
+@pytest.mark.parametrize("method, suffix", [("orthogonal", ""), ("product_indicator", "2")])
+def test_product_indicator_interactions_match_r_seminr(mobi, method, suffix):
+    # test-pls.r: interaction_term(..., method = orthogonal | product_indicator), mode A,
+    # path_factorial; seminr's testthat compares the Satisfaction column, scores and weights
+    est = estimate_pls(MOBI_TWO_INTERACTIONS, mobi, scheme="factorial", interaction=method)
+    coef = r_matrix(f"coefficients{suffix}.csv")["Satisfaction"]
+    got = _paths(est).droplevel(0)
+    got.index = got.index.str.replace(":", "*")
+    np.testing.assert_allclose(got[coef[coef != 0].index], coef[coef != 0], atol=TOL, rtol=0)
+    scores = r_matrix(f"constructscores{suffix}.csv")
+    mine = est.scores.rename(columns=lambda c: c.replace(":", "*"))[scores.columns]
+    np.testing.assert_allclose(mine.to_numpy(), scores.to_numpy(), atol=TOL, rtol=0)
+    _check(_weights(est), long_matrix(r_matrix(f"weights{suffix}.csv"), "w")
+           .loc[lambda s: ~s.index.get_level_values(0).str.contains(r"\*")])

@@ -106,15 +106,17 @@ def test_indirect_effects_and_defined_parameters_agree():
     assert ci["ci.lower"] == pytest.approx(defined["bca.lower"], abs=1e-14)
 
 
-@pytest.mark.parametrize("text", [HOC, MOBI_INTERACTION], ids=["hoc", "interaction"])
-def test_draws_equal_estimates_on_resampled_rows(mobi, text):
+@pytest.mark.parametrize("text, kw", [(HOC, {}), (MOBI_INTERACTION, {}),
+                                      (MOBI_INTERACTION, {"interaction": "orthogonal"})],
+                         ids=["hoc", "two-stage interaction", "orthogonal interaction"])
+def test_draws_equal_estimates_on_resampled_rows(mobi, text, kw):
     # HOC draws go through count-weighted moments, interaction draws through resampled data;
     # either must equal estimating the resampled rows from scratch
-    est = estimate_pls(text, mobi)
+    est = estimate_pls(text, mobi, **kw)
     idx = np.random.default_rng(4).integers(0, len(mobi), size=(3, len(mobi)))
     boot = bootstrap_pls(est, indices=idx)
     for b in range(3):
-        again = estimate_pls(text, mobi.iloc[idx[b]].reset_index(drop=True))
+        again = estimate_pls(text, mobi.iloc[idx[b]].reset_index(drop=True), **kw)
         np.testing.assert_allclose(boot.draws[b, : len(again.params)], again.params["est"],
                                    atol=1e-12, rtol=0)
 

@@ -210,7 +210,8 @@ def f_squared(est: PLSEstimation, *, convention: str = "reestimate") -> pd.DataF
     C = est.construct_correlations.to_numpy()
     names = list(est.construct_correlations.index)
     data = pd.DataFrame(est.data, columns=list(est.plan.items))
-    opts = {k: est.options[k] for k in ("scheme", "max_iter", "tol", "method", "hoc")}
+    opts = {k: est.options[k] for k in ("scheme", "max_iter", "tol", "method", "hoc",
+                                        "interaction")}
     rows = []
     comps = {t: {p for s in [s for tt, s in est.model.paths if tt == t and ":" in s]
                  for p in s.split(":")} for t, _ in est.model.paths}

@@ -172,6 +172,7 @@ def estimate_pls(
     tol: float = 1e-7,
     missing: str = "mean",
     hoc: str = "two_stage",
+    interaction: str = "two_stage",
 ) -> PLSEstimation:
     """Estimate a PLS path model (seminr's conventions; see the module docstring).
 
@@ -184,6 +185,8 @@ def estimate_pls(
         max_iter, tol: seminr's ``maxIt`` and ``10^-stopCriterion``.
         missing: "mean" (replacement, seminr's default) or "listwise".
         hoc: "two_stage" (seminr's embedded two-stage) or "repeated" (repeated indicators).
+        interaction: how ``X:Z`` is built: "two_stage" (product of first-stage scores,
+            SmartPLS's default), "product_indicator" or "orthogonal" (seminr's methods).
 
     Raises:
         SpecError: a model PLS cannot estimate (see :func:`~.model.pls_model`).
@@ -201,7 +204,7 @@ def estimate_pls(
     if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 0):
         raise SpecError(f"max_iter must be a non-negative integer, not {max_iter!r}")
     pm = pls_model(model)
-    plan = make_plan(pm, hoc)
+    plan = make_plan(pm, hoc, interaction)
     X, notes, rows = prepare_items(data, plan.items, missing)
     opts = dict(scheme=scheme, max_iter=int(max_iter), tol=float(tol))
     c = compute(plan, X[None], method=method, keep=True, **opts)
@@ -232,6 +235,9 @@ def estimate_pls(
         notes.append("two-stage: dimensions' weights and loadings from the first stage"
                      if plan.hoc == "two_stage" else
                      "interactions: two-stage products of first-stage scores")
+    elif pm.interactions:
+        notes.append(f"interactions: {interaction.replace('_', ' ')} products of the "
+                     "standardised items")
     if plan.hoc == "repeated":
         notes.append("higher-order constructs by repeated indicators")
 
@@ -272,7 +278,7 @@ def estimate_pls(
         loadings=loadings, r2=r2, scores=score_df, rho_a=rho, construct_correlations=ccor,
         fit_measures=pd.Series(dtype=float), converged=converged, iterations=iters,
         last_change=change, notes=tuple(notes), n=int(X.shape[0]),
-        options=dict(opts, method=method, missing=missing, hoc=hoc), plan=plan, data=X,
+        options=dict(opts, method=method, missing=missing, hoc=hoc, interaction=interaction), plan=plan, data=X,
         computed=c,
     )
     object.__setattr__(est, "fit_measures", fit_measures(est))

@@ -71,10 +71,15 @@ def _stage(names, modes, indicators, sources, paths, interaction=None) -> Stage:
                  tuple(interaction or [False] * len(names)))
 
 
-def make_plan(model: PLSModel, hoc: str = "two_stage") -> Plan:
+INTERACTIONS = ("two_stage", "product_indicator", "orthogonal")
+
+
+def make_plan(model: PLSModel, hoc: str = "two_stage", interaction: str = "two_stage") -> Plan:
     """Lay out the stages of ``model`` (see the module docstring)."""
     if hoc not in ("two_stage", "repeated"):
         raise SpecError(f"hoc must be 'two_stage' or 'repeated', not {hoc!r}")
+    if interaction not in INTERACTIONS:
+        raise SpecError(f"interaction must be one of {INTERACTIONS}, not {interaction!r}")
     items = model.items
     col = {n: c for c, n in enumerate(items)}
     hocs = {c.name: c for c in model.higher_order}
@@ -100,6 +105,25 @@ def make_plan(model: PLSModel, hoc: str = "two_stage") -> Plan:
     if not hocs and not ints:
         ind, src = item_rows(model.constructs)
         main = _stage(model.names, [c.mode for c in model.constructs], ind, src, model.paths)
+        return Plan(None, main, items, "none")
+    if ints and interaction != "two_stage":
+        # seminr's product_indicator / orthogonal: one stage, the interaction construct (mode
+        # A) measured by every product z(x_i) z(z_j) (X's items outer, Z's inner); orthogonal
+        # products are residualised on all items of X and Z (Little, Bovaird & Widaman 2006).
+        ind, src = item_rows(model.constructs)
+        names, modes = list(model.names), [c.mode for c in model.constructs]
+        inter = [False] * len(names)
+        for term in ints:
+            x, z = (model.construct(n).indicators for n in term.split(":"))
+            names.append(term)
+            modes.append("A")
+            inter.append(True)
+            basis = tuple(col[i] for i in (*x, *z))
+            for i in x:
+                for j in z:
+                    ind.append((term, f"{i}*{j}"))
+                    src.append((interaction, (col[i], col[j], basis)))
+        main = _stage(names, modes, ind, src, model.paths, inter)
         return Plan(None, main, items, "none")
     if hocs and hoc == "repeated":
         ind, src, paths = [], [], list(model.paths)
@@ -203,7 +227,21 @@ def scores(run: StageRun) -> np.ndarray:
 
 def needs_data(plan: Plan) -> bool:
     """True when a stage column is nonlinear in the items (interaction products)."""
-    return any(kind == "product" for kind, _ in plan.main.sources)
+    return any(kind not in ("item", "score") for kind, _ in plan.main.sources)
+
+
+def _product_column(Zitems: np.ndarray, X: np.ndarray, kind: str, ref) -> np.ndarray:
+    """(B, N) product indicator z(x_i) z(z_j), residualised on X's and Z's items if orthogonal.
+
+    seminr ``orthogonal``: ``lm(product ~ items of X and Z)`` residuals (with intercept).
+    """
+    i, j, basis = ref
+    prod = Zitems[:, :, i] * Zitems[:, :, j]
+    if kind == "product_indicator":
+        return prod
+    A = np.concatenate([np.ones(X.shape[:2] + (1,)), X[:, :, list(basis)]], axis=2)
+    coef = np.linalg.solve(np.swapaxes(A, 1, 2) @ A, np.swapaxes(A, 1, 2) @ prod[..., None])
+    return prod - (A @ coef)[..., 0]
 
 
 def resample_counts(rows: np.ndarray, n: int) -> np.ndarray:
@@ -275,20 +313,34 @@ def run_stages(plan: Plan, X: np.ndarray, *, keep: bool = False, **opts
         Y1 = scores(first)
     main = plan.main
     cols, scale = [], np.ones((B, main.blocks.k))
-    for (kind, ref), con in zip(main.sources, main.blocks.construct_of):
+    products = []
+    for q, ((kind, ref), con) in enumerate(zip(main.sources, main.blocks.construct_of)):
         if kind == "item":
             cols.append(Zitems[:, :, ref])
         elif kind == "score":
             cols.append(Y1[:, :, ref])  # unit variance already; standardised below
-        else:
+        elif kind == "product":
             prod = Y1[:, :, ref[0]] * Y1[:, :, ref[1]]
             cols.append(prod)
             scale[:, con] = prod.std(axis=1, ddof=1)
-    if plan.first is None:
+        else:
+            cols.append(_product_column(Zitems, X, kind, ref))
+            products.append(q)
+    if plan.first is None and not products:
         Zmain = Zitems[:, :, [ref for _, ref in main.sources]]
     else:
         Zmain = standardise(np.stack(cols, axis=2))
     if not keep and first is not None:
         first = StageRun(first.stage, first.S, first.iteration, first.C, first.loadings,
                          first.scale, None)
-    return first, _run(main, _cross(Zmain), scale, Zmain if keep else None, **opts)
+    run = _run(main, _cross(Zmain), scale, Zmain if keep else None, **opts)
+    if products:
+        # seminr ``adjust_interaction`` (Henseler & Chin 2010): the product construct's score
+        # is rescaled by the |loading|-weighted mean SD of its (unstandardised) products
+        con = main.blocks.construct_of
+        sd = np.stack([cols[q].std(axis=1, ddof=1) for q in products], axis=1)
+        lam = np.abs(run.loadings[:, products])
+        for j in np.unique(con[products]):
+            m = con[products] == j
+            scale[:, j] = (sd[:, m] * lam[:, m]).sum(axis=1) / lam[:, m].sum(axis=1)
+    return first, run
