@@ -4,6 +4,7 @@
 * :func:`bootstrap_pls` -> :class:`PLSBootstrap` (batched; percentile and BCa intervals);
 * :func:`predict_pls` -> :class:`PLSPrediction` (PLSpredict: k-fold, repeated, LM benchmark);
 * :func:`ipma` -> :class:`IPMAResult` (importance-performance map, Ringle & Sarstedt 2016);
+* :func:`pls_mga`, :func:`micom` (two groups: Henseler, parametric, Welch, permutation; MICOM 2-3);
 * :mod:`.assessment`: reliability, HTMT/HTMT2, Fornell–Larcker, cross-loadings, VIFs, f²;
 * :mod:`.model` reads lavaan syntax (``=~`` mode A, ``<~`` mode B, ``~`` paths, ``X:Z``);
 * :mod:`.algorithm` the batched weight iteration; :mod:`.stages` two-stage HOC/interactions;
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 from . import assessment
+from .groups import MICOMResult, micom, pls_mga
 from .ipma import IPMAResult, ipma
 from .predict import PLSPrediction, predict_pls
 from .bootstrap import PLSBootstrap, bootstrap_pls
@@ -20,4 +22,5 @@ from .estimate import PLSEstimation, estimate_pls
 from .model import PLSModel, pls_model
 
 __all__ = ["PLSEstimation", "estimate_pls", "PLSBootstrap", "bootstrap_pls", "PLSModel",
-           "pls_model", "assessment", "PLSPrediction", "predict_pls", "IPMAResult", "ipma"]
+           "pls_model", "assessment", "PLSPrediction", "predict_pls", "IPMAResult", "ipma",
+           "pls_mga", "micom", "MICOMResult"]
