@@ -55,3 +55,17 @@ def test_bad_requests(mobi):
         ipma(est, "Satisfaction", scale=(1, 7))
     with pytest.raises(SpecError, match="interaction"):
         ipma(estimate_pls(MOBI_INTERACTION, mobi), "Satisfaction")
+
+
+def test_result_objects_follow_the_protocol(mobi, rec):
+    # to_frame(), summary() -> Summary (renders text and Markdown) and a one-line repr
+    from cbec_sem.pls import bootstrap_pls, micom, predict_pls
+
+    est = estimate_pls(rec["model"], mobi)
+    objects = [est, bootstrap_pls(est, 20, seed=1), predict_pls(est, folds=5, seed=1),
+               ipma(est, "Loyalty"), micom(est, np.arange(250) % 2, permutations=20, seed=1)]
+    for obj in objects:
+        assert len(obj.to_frame()) > 0
+        s = obj.summary()
+        assert str(s) and s.as_markdown()
+        assert "\n" not in repr(obj)

@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DataError, SpecError
+from ..protocol import Block, Summary
 from .bootstrap import _layout, _run, bootstrap_pls
 from .estimate import PLSEstimation, estimate_pls
 
@@ -153,6 +154,13 @@ class MICOMResult:
 
     def to_frame(self) -> pd.DataFrame:
         return self.step2.merge(self.step3, on="construct")
+
+    def summary(self) -> Summary:
+        return Summary(title=f"MICOM ({self.permutations} permutations)",
+                       blocks=(Block("Step 2: compositional invariance", self.step2),
+                               Block("Step 3: equal means and variances", self.step3)),
+                       notes=("Henseler, Ringle & Sarstedt (2016); step 1 (configural "
+                              "invariance) holds by construction",))
 
     def __repr__(self) -> str:
         inv = int(self.step2["compositional_invariance"].sum())

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, SpecError
+from ..protocol import Block, Summary
 from .effects import total_effects
 from .estimate import PLSEstimation
 
@@ -42,6 +43,12 @@ class IPMAResult:
 
     def to_frame(self) -> pd.DataFrame:
         return self.constructs.copy()
+
+    def summary(self) -> Summary:
+        return Summary(title=f"IPMA, target {self.target}",
+                       blocks=(Block("Constructs", self.constructs),
+                               Block("Indicators", self.indicators)),
+                       notes=(f"0-100 rescaling by {self.scale}; {self.weights} weights",))
 
     def __repr__(self) -> str:
         return (f"<IPMAResult target={self.target!r}: {len(self.constructs)} constructs, "

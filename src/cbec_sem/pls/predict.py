@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, SpecError
+from ..protocol import Block, Summary
 from .algorithm import weight_matrix
 from .compute import compute
 from .estimate import PLSEstimation
@@ -60,6 +61,12 @@ class PLSPrediction:
 
     def to_frame(self) -> pd.DataFrame:
         return self.metrics.copy()
+
+    def summary(self) -> Summary:
+        return Summary(title=f"PLSpredict: {self.folds}-fold x {self.reps}, {self.technique}",
+                       blocks=(Block("Out-of-sample prediction errors", self.metrics),),
+                       notes=("LM benchmark: each endogenous item on all other constructs' "
+                              "items (seminr); Q2predict against the training-fold mean",))
 
     def __repr__(self) -> str:
         return (f"<PLSPrediction {self.folds}-fold x {self.reps}, {self.technique}, "
