@@ -118,3 +118,15 @@ def test_product_indicator_interactions_match_r_seminr(mobi, method, suffix):
     np.testing.assert_allclose(mine.to_numpy(), scores.to_numpy(), atol=TOL, rtol=0)
     _check(_weights(est), long_matrix(r_matrix(f"weights{suffix}.csv"), "w")
            .loc[lambda s: ~s.index.get_level_values(0).str.contains(r"\*")])
+
+
+def test_schemes_coincide_for_two_constructs(mobi):
+    # with one path X -> Y every scheme's inner proxy of X is a positive multiple of Y's
+    # score and vice versa (correlation, regression slope = correlation, or its sign), and
+    # weights are normalised, so path, factorial and centroid weights are identical
+    text = "Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5\nLoyalty =~ CUSL1 + CUSL2 + CUSL3\n" \
+           "Loyalty ~ Image"
+    w = {s: _weights(estimate_pls(text, mobi, scheme=s)) for s in ("path", "factorial",
+                                                                     "centroid")}
+    np.testing.assert_allclose(w["centroid"], w["path"], atol=1e-9)
+    np.testing.assert_allclose(w["factorial"], w["path"], atol=1e-9)
