@@ -121,8 +121,29 @@ def test_draws_equal_estimates_on_resampled_rows(mobi, text, kw):
                                    atol=1e-12, rtol=0)
 
 
+def test_sign_change_options(mobi_est, mobi):
+    none = bootstrap_pls(mobi_est, 100, seed=8)
+    ind = bootstrap_pls(mobi_est, 100, seed=8, sign_change="individual")
+    sign = np.sign(none.table["est"].to_numpy())
+    np.testing.assert_allclose(ind.draws, np.abs(none.draws) * sign, atol=0)
+    con = bootstrap_pls(mobi_est, 100, seed=8, sign_change="construct")
+    # every draw's constructs point the original's way: flipping changes nothing here, and a
+    # draw flipped by hand (all weights, loadings and no path: both ends reversed) returns
+    np.testing.assert_allclose(con.draws, none.draws, atol=1e-15)
+    from cbec_sem.pls.bootstrap import _construct_reversal
+    import dataclasses
+    c = mobi_est.computed
+    flipped = dataclasses.replace(c, weights={"main": -c.weights["main"]},
+                                  loadings={"main": -c.loadings["main"]})
+    back = _construct_reversal(flipped, c)
+    np.testing.assert_allclose(back.loadings["main"], c.loadings["main"], atol=0)
+    np.testing.assert_allclose(back.beta, c.beta, atol=0)
+    with pytest.raises(SpecError, match="single-stage"):
+        bootstrap_pls(estimate_pls(HOC, mobi), 10, sign_change="construct")
+
+
 def test_unimplemented_options_are_refused(mobi_est):
     with pytest.raises(SpecError, match="sign_change"):
-        bootstrap_pls(mobi_est, 10, sign_change="construct")
+        bootstrap_pls(mobi_est, 10, sign_change="sometimes")
     with pytest.raises(SpecError, match="interval"):
         bootstrap_pls(mobi_est, 10, interval="studentized")

@@ -4,8 +4,8 @@ All resampling indices are drawn up front from one ``numpy.random.Generator``
 (``integers(0, N, size=(B, N))``), and draws are then estimated in chunks by the batched
 algorithm (every draw of a chunk iterates at once; :mod:`.algorithm`), so the result is
 identical for any chunk size.  Each draw is estimated exactly as the original (re-standardised,
-same scheme, stopping rule, two stages, PLSc), with no sign correction (seminr's and the
-DESIGN's default; cSEM offers sign changes, which are not implemented and are refused).
+same scheme, stopping rule, two stages, PLSc), with no sign correction by default (seminr's
+and the DESIGN's); cSEM's individual and construct-level sign changes are options.
 
 A draw fails when its weights do not converge, a resampled item is constant, or (PLSc) a ρA
 leaves (0, 1]; failed draws are counted and excluded, never silently dropped.
@@ -18,6 +18,7 @@ est/se and ``pvalue`` the two-sided normal p-value (seminr reports est/SD as a t
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,7 +65,34 @@ def statistics(c: Computed, est: PLSEstimation, routes) -> np.ndarray:
     return np.concatenate([params, w, ind, spec], axis=1)
 
 
-def _run(est: PLSEstimation, idx: np.ndarray, routes, chunk: int) -> tuple[np.ndarray, np.ndarray]:
+SIGN_CHANGES = ("none", "individual", "construct")
+
+
+def _construct_reversal(c: Computed, ref: Computed) -> Computed:
+    """Flip each construct of each draw whose loadings point away from the original's.
+
+    Construct-level sign change (Tenenhaus et al. 2005, CSDA 48(1); cSEM
+    ``construct_reversal``): construct j of a draw is reversed when
+    ``|Σ(λ_orig − λ*)| > |Σ(λ_orig + λ*)|`` over its indicators; its weights and loadings change
+    sign, and so does every path with exactly one reversed end.
+    """
+    st = c.main.stage
+    lam, lam0 = c.loadings["main"], ref.loadings["main"][0]
+    s = np.ones((lam.shape[0], st.blocks.k))
+    for j in range(st.blocks.k):
+        idx = st.blocks.members(j)
+        away = np.abs((lam0[idx] - lam[:, idx]).sum(axis=1))
+        toward = np.abs((lam0[idx] + lam[:, idx]).sum(axis=1))
+        s[away > toward, j] = -1.0
+    per_col = s[:, st.blocks.construct_of]
+    return dataclasses.replace(
+        c, weights={"main": c.weights["main"] * per_col},
+        loadings={"main": c.loadings["main"] * per_col},
+        beta=c.beta * s[:, :, None] * s[:, None, :])
+
+
+def _run(est: PLSEstimation, idx: np.ndarray, routes, chunk: int, sign_change: str = "none",
+         point: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     X = est.data
     opts = {k: est.options[k] for k in ("scheme", "max_iter", "tol")}
     out, ok = [], []
@@ -77,7 +105,11 @@ def _run(est: PLSEstimation, idx: np.ndarray, routes, chunk: int) -> tuple[np.nd
             c = compute(est.plan, method=est.method, S_items=S, n=rows.shape[1], **opts)
         else:
             c = compute(est.plan, X[rows], method=est.method, **opts)
+        if sign_change == "construct":
+            c = _construct_reversal(c, est.computed)
         vals = statistics(c, est, routes)
+        if sign_change == "individual":  # each quantity takes the original's sign (cSEM)
+            vals = np.abs(vals) * np.sign(point)
         out.append(vals)
         ok.append(c.valid & c.converged & np.isfinite(vals).all(axis=1))
     return np.concatenate(out), np.concatenate(ok)
@@ -157,7 +189,9 @@ def bootstrap_pls(
         seed: seed or Generator for ``integers(0, N, size=(B, N))``.
         level: confidence level of the intervals.
         interval: which interval fills ``params``' ci columns: "percentile" or "bca".
-        sign_change: only "none" (no sign correction) is implemented.
+        sign_change: "none" (default, as seminr), "individual" (every bootstrapped
+            quantity takes the sign of its estimate) or "construct" (construct reversal,
+            Tenenhaus et al. 2005), as cSEM's ``.sign_change_option``.
         chunk: draws estimated at once (default: as many as fit in about 40 MB).
         indices: (B, N) resampling row indices to replay (e.g. another program's draws).
 
@@ -166,9 +200,12 @@ def bootstrap_pls(
     """
     if interval not in ("percentile", "bca"):
         raise SpecError(f"interval must be 'percentile' or 'bca', not {interval!r}")
-    if sign_change != "none":
-        raise SpecError(f"sign_change={sign_change!r} is not implemented; the bootstrap "
-                        "applies no sign correction (sign_change='none')")
+    if sign_change not in SIGN_CHANGES:
+        raise SpecError(f"sign_change must be one of {SIGN_CHANGES}, not {sign_change!r}")
+    if sign_change == "construct" and (est.plan.first is not None
+                                       or any(est.plan.main.interaction)):
+        raise SpecError("construct-level sign change is implemented for single-stage models "
+                        "without interactions; use sign_change='none' or 'individual'")
     if not 0 < level < 1:
         raise SpecError(f"level must be in (0, 1), not {level!r}")
     n = est.n
@@ -183,16 +220,16 @@ def bootstrap_pls(
         per_draw = 8 * (n * p * 3 if needs_data(est.plan) else n + 6 * p * p)
         chunk = max(1, _CHUNK_BYTES // per_draw)
     keys, routes = _layout(est)
-    values, ok = _run(est, indices, routes, int(chunk))
+    point = statistics(est.computed, est, routes)[0]
+    values, ok = _run(est, indices, routes, int(chunk), sign_change, point)
     values[~ok] = np.nan
     good = values[ok]
-    point = statistics(est.computed, est, routes)[0]
     se = good.std(axis=0, ddof=1) if len(good) > 1 else np.full(point.shape, np.nan)
     alpha = (1 - level) / 2
     lo, hi = (np.quantile(good, [alpha, 1 - alpha], axis=0) if len(good)
               else (np.full(point.shape, np.nan),) * 2)
     loo = np.array([np.delete(np.arange(n), i) for i in range(n)])
-    jack, jok = _run(est, loo, routes, int(chunk))
+    jack, jok = _run(est, loo, routes, int(chunk), sign_change, point)
     bca_lo, bca_hi = _bca(good, point, jack[jok], level)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = point / se
