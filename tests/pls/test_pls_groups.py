@@ -76,8 +76,21 @@ def test_group_input_is_checked(est, mobi):
     with pytest.raises(DataError, match="rows, not more than"):
         micom(est, np.r_[np.zeros(10), np.ones(240)])
     with pytest.raises(SpecError, match="two groups"):
-        pls_mga(est, np.arange(250) % 3)
+        micom(est, np.arange(250) % 3)
+    with pytest.raises(SpecError, match="at least two"):
+        pls_mga(est, np.zeros(250))
     with pytest.raises(DataError, match="one label per row"):
         pls_mga(est, np.zeros(10))
     with pytest.raises(SpecError, match="first-order"):
         micom(estimate_pls(HOC, mobi), GROUPS)
+
+
+def test_three_groups_are_compared_pairwise_with_holm(est):
+    from cbec_sem.pls.groups import holm
+
+    # Holm (1979) by hand: p = (.01, .04, .03) -> sorted .01*3, .03*2, .04*1 -> .03, .06, .06
+    np.testing.assert_allclose(holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+    table = pls_mga(est, np.arange(250) % 3, draws=30, seed=1)
+    assert len(table) == 3 * 3  # three pairs x three paths
+    one = table[table["rhs"] == "Image"]
+    np.testing.assert_allclose(one["p_welch_holm"], holm(one["p_welch"].to_numpy()))

@@ -1,6 +1,6 @@
 """Two-group PLS: multigroup analysis of paths and MICOM (measurement invariance of composites).
 
-:func:`pls_mga` — each group is re-estimated (same options) and bootstrapped, and per path:
+:func:`pls_mga` — two or more groups (pairwise, Holm-adjusted); each group is re-estimated (same options) and bootstrapped, and per path:
 
 * Henseler's PLS-MGA p-value (Henseler, Ringle & Sinkovics 2009; seminr
   ``estimate_pls_mga``): ``p = 1 − (1/J²) Σ_j Σ_k Θ(2β̄₁ − β₁ⱼ − 2β̄₂ + β₂ₖ)``, the one-sided
@@ -37,8 +37,8 @@ from .estimate import PLSEstimation, estimate_pls
 __all__ = ["pls_mga", "micom", "MICOMResult"]
 
 
-def _split(est: PLSEstimation, groups) -> tuple[np.ndarray, np.ndarray, list]:
-    """Row positions of the two groups (labels aligned with the rows the estimate used)."""
+def _groups(est: PLSEstimation, groups) -> list[tuple[object, np.ndarray]]:
+    """(label, row positions) of each group (labels aligned with the rows the estimate used)."""
     if isinstance(groups, pd.Series):
         groups = groups.reindex(est.scores.index)
     g = np.asarray(groups)
@@ -47,16 +47,35 @@ def _split(est: PLSEstimation, groups) -> tuple[np.ndarray, np.ndarray, list]:
     if pd.isna(g).any():
         raise DataError("groups has missing labels; drop or code those rows first")
     labels = list(pd.unique(g))
-    if len(labels) != 2:
-        raise SpecError(f"two groups are needed, not {len(labels)} ({labels}); compare "
-                        "groups pairwise and correct the p-values for multiple testing")
-    a, b = np.flatnonzero(g == labels[0]), np.flatnonzero(g == labels[1])
+    if len(labels) < 2:
+        raise SpecError(f"at least two groups are needed, not {len(labels)} ({labels})")
+    out = [(lab, np.flatnonzero(g == lab)) for lab in labels]
     items = est.data.shape[1]
-    for lab, rows in zip(labels, (a, b)):
+    for lab, rows in out:
         if rows.size <= items:
             raise DataError(f"group {lab!r} has {rows.size} rows, not more than the "
                             f"{items} indicators; it cannot be estimated")
-    return a, b, labels
+    return out
+
+
+def _split(est: PLSEstimation, groups) -> tuple[np.ndarray, np.ndarray, list]:
+    """Row positions of exactly two groups."""
+    found = _groups(est, groups)
+    if len(found) != 2:
+        raise SpecError(f"two groups are needed, not {len(found)}; compare groups pairwise")
+    (la, a), (lb, b) = found
+    return a, b, [la, lb]
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values."""
+    p = np.asarray(p, dtype=float)
+    order = np.argsort(p)
+    m = p.size
+    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.minimum(adj, 1.0)
+    return out
 
 
 def _group_estimate(est: PLSEstimation, rows: np.ndarray) -> PLSEstimation:
@@ -71,6 +90,9 @@ def pls_mga(est: PLSEstimation, groups, *, draws: int = 2000, seed=None,
             ) -> pd.DataFrame:
     """Path differences between two groups (see the module docstring).
 
+    With more than two groups every pair is compared and ``p_*_holm`` columns hold Holm's
+    adjustment over the pairwise comparisons of each path.
+
     Args:
         groups: one label per row used by ``est`` (a Series is aligned on the index).
         draws, seed: bootstrap of each group (``indices``: a pair of (B, n_g) resamples of
@@ -82,8 +104,25 @@ def pls_mga(est: PLSEstimation, groups, *, draws: int = 2000, seed=None,
         boot_mean2, se1, se2, p_henseler, p_parametric, p_welch, (p_permutation), and the
         failed bootstrap draws per group.
     """
-    a, b, labels = _split(est, groups)
+    found = _groups(est, groups)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if len(found) > 2:
+        if indices is not None:
+            raise SpecError("indices can be replayed only for two groups")
+        tables = [_mga_pair(est, found[i], found[j], draws, rng, permutations, None)
+                  for i in range(len(found)) for j in range(i + 1, len(found))]
+        table = pd.concat(tables, ignore_index=True)
+        pcols = [c for c in table.columns if c.startswith("p_")]
+        for col in pcols:  # family: the pairwise comparisons of one path
+            table[f"{col}_holm"] = table.groupby(["lhs", "rhs"])[col].transform(
+                lambda s: pd.Series(holm(s.to_numpy()), index=s.index))
+        return table
+    return _mga_pair(est, found[0], found[1], draws, rng, permutations, indices)
+
+
+def _mga_pair(est, first, second, draws, rng, permutations, indices) -> pd.DataFrame:
+    (la, a), (lb, b) = first, second
+    labels = [la, lb]
     boots = []
     for k, rows in enumerate((a, b)):
         g = _group_estimate(est, rows)
