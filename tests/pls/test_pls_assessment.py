@@ -148,3 +148,28 @@ def test_model_fit_closed_form_for_a_single_composite_pair():
     assert fit["d_uls"] == pytest.approx(0.5 * (R**2).sum(), abs=1e-12)
     ev = np.linalg.eigvals(np.linalg.solve(S, Sigma)).real
     assert fit["d_g"] == pytest.approx(0.5 * (np.log(ev) ** 2).sum(), abs=1e-10)
+
+
+def test_bootstrap_fit_test_resamples_the_bollen_stine_data(mobi):
+    # Bollen & Stine (1992): Z S^(-1/2) Sigma^(1/2) has correlation matrix Sigma exactly; with
+    # one draw, HI95 is that draw's distance, which must equal estimating the resampled
+    # transformed data from scratch
+    est = estimate_pls(MOBI_SIMPLE, mobi)
+    from cbec_sem.pls.fit_measures import implied_correlations
+
+    S, Sigma = implied_correlations(est)
+    Z = (mobi[list(est.plan.items)] - mobi[list(est.plan.items)].mean()) / \
+        mobi[list(est.plan.items)].std()
+    vals, vecs = np.linalg.eigh(S)
+    s_inv_half = vecs @ np.diag(vals ** -0.5) @ vecs.T
+    vals, vecs = np.linalg.eigh(Sigma)
+    sig_half = vecs @ np.diag(vals ** 0.5) @ vecs.T
+    Zs = pd.DataFrame(Z.to_numpy() @ s_inv_half @ sig_half, columns=Z.columns)
+    np.testing.assert_allclose(np.corrcoef(Zs.to_numpy(), rowvar=False), Sigma, atol=1e-12)
+    table = model_fit(est, bootstrap=1, seed=5).set_index("measure")
+    rows = np.random.default_rng(5).integers(0, 250, size=(1, 250))[0]
+    again = estimate_pls(MOBI_SIMPLE, Zs.iloc[rows].reset_index(drop=True))
+    for m in ("srmr", "d_uls", "d_g"):
+        assert table.loc[m, "HI95"] == pytest.approx(again.fit_measures[m], abs=1e-10)
+    big = model_fit(est, bootstrap=200, seed=1)
+    assert (big["HI99"] >= big["HI95"]).all() and big["p"].between(0, 1).all()

@@ -20,45 +20,59 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["fit_measures", "implied_correlations"]
+__all__ = ["fit_measures", "implied_correlations", "implied_batch", "distances"]
 
 
-def implied_correlations(est) -> tuple[np.ndarray, np.ndarray]:
-    """(S, Σ) over the main stage's indicator columns (see the module docstring)."""
-    c = est.computed
-    run = c.main
-    st = run.stage
-    con = st.blocks.construct_of
+def _columns(st) -> np.ndarray:
+    """Main-stage columns that enter the fit: no interaction products, repeats counted once."""
     keep, seen = [], set()
-    for q, (j, name) in enumerate(zip(con, st.indicator_names)):
+    for q, (j, name) in enumerate(zip(st.blocks.construct_of, st.indicator_names)):
         if st.interaction[j] or name in seen:
             continue
         seen.add(name)
         keep.append(q)
-    keep = np.array(keep)
-    S = run.S[0][np.ix_(keep, keep)]
-    lam = c.loadings["main"][0][keep]
-    k = con[keep]
-    C = c.C[0]
-    Sigma = lam[:, None] * C[np.ix_(k, k)] * lam[None, :]
-    same = k[:, None] == k[None, :]
+    return np.array(keep)
+
+
+def implied_batch(c, st) -> tuple[np.ndarray, np.ndarray]:
+    """(S, Σ), each (B, p, p), of a batch of estimates (see the module docstring)."""
+    keep = _columns(st)
+    k = st.blocks.construct_of[keep]
+    S = c.main.S[:, keep[:, None], keep[None, :]]
+    lam = c.loadings["main"][:, keep]
+    Sigma = lam[:, :, None] * c.C[:, k[:, None], k[None, :]] * lam[:, None, :]
     comp = np.array([st.blocks.modes[j] == "B" for j in k])
-    Sigma = np.where(same & comp[:, None], S, Sigma)
-    np.fill_diagonal(Sigma, 1.0)
+    free = (k[:, None] == k[None, :]) & comp[:, None]
+    Sigma = np.where(free[None], S, Sigma)
+    idx = np.arange(len(keep))
+    Sigma[:, idx, idx] = 1.0
     return S, Sigma
+
+
+def distances(S: np.ndarray, Sigma: np.ndarray) -> np.ndarray:
+    """(B, 3) SRMR, d_ULS and d_G of (B, p, p) observed and implied correlations."""
+    R = S - Sigma
+    p = S.shape[1]
+    iu = np.triu_indices(p)
+    srmr = np.sqrt((R[:, iu[0], iu[1]] ** 2).sum(axis=1) / (p * (p + 1) / 2))
+    d_uls = 0.5 * (R**2).sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        try:
+            ev = np.linalg.eigvals(np.linalg.solve(S, Sigma)).real
+            d_g = np.where((ev > 0).all(axis=1), 0.5 * (np.log(ev) ** 2).sum(axis=1), np.nan)
+        except np.linalg.LinAlgError:
+            d_g = np.full(S.shape[0], np.nan)
+    return np.stack([srmr, d_uls, d_g], axis=1)
+
+
+def implied_correlations(est) -> tuple[np.ndarray, np.ndarray]:
+    """(S, Σ) over the main stage's indicator columns of one estimate."""
+    S, Sigma = implied_batch(est.computed, est.computed.main.stage)
+    return S[0], Sigma[0]
 
 
 def fit_measures(est) -> pd.Series:
     """srmr, d_uls and d_g of a :class:`~.estimate.PLSEstimation` (saturated model)."""
-    S, Sigma = implied_correlations(est)
-    R = S - Sigma
-    p = S.shape[0]
-    iu = np.triu_indices(p)
-    srmr = float(np.sqrt((R[iu] ** 2).sum() / (p * (p + 1) / 2)))
-    d_uls = float(0.5 * (R**2).sum())
-    try:
-        ev = np.linalg.eigvals(np.linalg.solve(S, Sigma)).real
-        d_g = float(0.5 * (np.log(ev) ** 2).sum()) if (ev > 0).all() else np.nan
-    except np.linalg.LinAlgError:
-        d_g = np.nan
-    return pd.Series({"srmr": srmr, "d_uls": d_uls, "d_g": d_g}, name="fit")
+    S, Sigma = implied_batch(est.computed, est.computed.main.stage)
+    values = distances(S, Sigma)[0]
+    return pd.Series(dict(zip(("srmr", "d_uls", "d_g"), values.tolist())), name="fit")
