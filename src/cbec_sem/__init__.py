@@ -95,4 +95,12 @@ __all__ = [
     "simulate",
     "population_model",
     "errors",
+    "pls",
+    "estimate_pls",
+    "PLSEstimation",
+    "bootstrap_pls",
+    "PLSBootstrap",
 ]
+
+from . import pls  # noqa: E402  (PLS-SEM, issue 10)
+from .pls import PLSBootstrap, PLSEstimation, bootstrap_pls, estimate_pls  # noqa: E402

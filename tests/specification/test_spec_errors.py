@@ -22,7 +22,6 @@ CASES = [
     ("h ~> x1", "more than one operator"),
     ("h =~ x1 ~ y", "more than one operator"),
     ("h = x1", "'=' is not an operator"),
-    ("h <~ x1", "formative indicators"),
     ("h ~*~ h", "scaling factors"),
     ("b1 <= b2", "'<=' is not an operator"),
     ("y ~ x % 2", "group weights"),

@@ -70,6 +70,12 @@ def variable_roles(
                 "indicators), which the ML engine does not estimate; remove the term to fit "
                 "the main-effects model"
             )
+        if s.op == "<~":
+            raise SpecError(
+                f"line {s.line}: {s.source or s.lhs + ' <~ ' + s.rhs!r}: the composite "
+                f"{s.lhs!r} ('<~', mode B) is estimated only by PLS: use "
+                "estimator='PLS' or 'PLSc', or write it as a reflective factor with '=~'"
+            )
         if s.op == "|" and not thresholds:
             raise SpecError(
                 f"line {s.line}: {s.source!r}: thresholds ('|') belong to ordered items: "

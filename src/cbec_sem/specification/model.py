@@ -103,20 +103,22 @@ class ModelSpec:
 
     @property
     def latent_variables(self) -> tuple[str, ...]:
-        """Names on the left of ``=~``, in order of first appearance."""
-        return _unique(s.lhs for s in self.statements if s.op == "=~")
+        """Names on the left of ``=~`` or ``<~`` (composites), in order of first appearance."""
+        return _unique(s.lhs for s in self.statements if s.op in ("=~", "<~"))
 
     @property
     def observed_variables(self) -> tuple[str, ...]:
         """Every non-latent variable name of the model.
 
-        Order: indicators (right of ``=~``) in order of first appearance, then the other
+        Order: indicators (right of ``=~`` or ``<~``) in order of first appearance, then the other
         variables in order of first appearance (statement by statement, lhs before rhs; the
         components of a product term ``x:z`` at the position of the term).  Product terms
         themselves and threshold names are not variables.
         """
         latent = set(self.latent_variables)
-        indicators = [s.rhs for s in self.statements if s.op == "=~" and s.rhs not in latent]
+        indicators = [
+            s.rhs for s in self.statements if s.op in ("=~", "<~") and s.rhs not in latent
+        ]
         others: list[str] = []
         for stmt in self.statements:
             if stmt.op in ("~", "~~"):
@@ -128,10 +130,10 @@ class ModelSpec:
 
     @property
     def indicators(self) -> dict[str, tuple[str, ...]]:
-        """Latent variable → its indicators (observed or, for higher-order factors, latent)."""
+        """Construct (``=~`` or ``<~``) → its indicators (observed, or latent for higher order)."""
         out: dict[str, list[str]] = {}
         for stmt in self.statements:
-            if stmt.op == "=~":
+            if stmt.op in ("=~", "<~"):
                 out.setdefault(stmt.lhs, []).append(stmt.rhs)
         return {latent: tuple(items) for latent, items in out.items()}
 

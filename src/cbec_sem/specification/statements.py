@@ -11,6 +11,7 @@ Operators (lavaan's, see Rosseel 2012, *J. Stat. Softw.* 48(2), Table 1):
 ``op``    meaning                         lhs / rhs
 ========  ==============================  =========================================
 ``=~``    is measured by (loading)        latent / indicator
+``<~``    is formed by (composite)        composite / indicator (PLS only, mode B)
 ``~``     is regressed on                 outcome / predictor (``X:Z`` = product)
 ``~~``    (residual) (co)variance         variable / variable
 ``~1``    intercept or mean               variable / ``""``
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-MODEL_OPERATORS = ("=~", "~", "~~", "~1", "|")
+MODEL_OPERATORS = ("=~", "<~", "~", "~~", "~1", "|")
 CONSTRAINT_OPERATORS = (":=", "==", "<", ">")
 
 

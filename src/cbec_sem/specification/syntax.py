@@ -30,7 +30,6 @@ from .terms import TERM_NOUN, a, parse_names, parse_terms
 T = TypeVar("T")
 
 _UNSUPPORTED = {
-    "<~": "formative indicators ('<~') are not supported; use reflective '=~'",
     "~*~": "scaling factors ('~*~') are not supported",
     "%": "group weights ('%') are not supported",
     "<=": "'<=' is not an operator; inequality constraints are written with '<' or '>'",
@@ -144,7 +143,7 @@ def _model_statements(chunk: Chunk, lhs: str, op: str, rhs: str) -> list[Stateme
     for name in lhs_names:
         for term in terms:
             if term.name == name or name in term.name.split(":"):
-                if op == "=~":
+                if op in ("=~", "<~"):
                     raise SpecError(f"{name!r} cannot be an indicator of itself")
                 if op == "~":
                     raise SpecError(f"{name!r} cannot be regressed on itself")

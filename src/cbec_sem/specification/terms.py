@@ -51,7 +51,7 @@ _FUNCTIONS = ("c", "start", "label", "equal")
 _Mods = dict[str, tuple[Any, str]]
 
 #: What one right-hand-side term is called, by operator (for messages).
-TERM_NOUN = {"=~": "indicator", "~": "predictor", "~~": "variable", "|": "threshold"}
+TERM_NOUN = {"=~": "indicator", "<~": "indicator", "~": "predictor", "~~": "variable", "|": "threshold"}
 
 
 def a(noun: str) -> str:
