@@ -201,3 +201,31 @@ def test_fit_result_protocol(lms_fit) -> None:
     assert summary.as_markdown().startswith("## ")
     assert "\n" not in repr(lms_fit)
     pd.testing.assert_frame_equal(lms_fit.to_frame(), lms_fit.params)
+
+
+# -- PLS through the same seam ------------------------------------------------------------------
+
+
+def test_pls_through_fit_equals_the_direct_call(example) -> None:
+    from cbec_sem.pls import estimate_pls
+
+    res = cs.fit(cs.paper_model(), example, estimator="PLS", nca_permutations=100, seed=1)
+    direct = estimate_pls(cs.paper_model(), example, missing="listwise")
+    pd.testing.assert_frame_equal(res.params, direct.params)
+    assert res.estimator == "PLS" and bool(res.converged)
+    with pytest.raises(SpecError, match="'scheme'"):
+        cs.fit(cs.paper_model(), example, estimator="PLS", estimator_options={"schema": "x"})
+
+
+def test_pls_hypotheses_use_the_bootstrap(example) -> None:
+    res = cs.fit(cs.paper_model(), example, estimator="PLS", se="bootstrap", bootstrap=200,
+                 seed=2, nca_permutations=100)
+    h = res.hypotheses.set_index("id")
+    p = res.params
+    path = p[(p["op"] == "~") & (p["lhs"] == "FA") & (p["rhs"] == "TA")].iloc[0]
+    assert h.at["H3", "se"] == path["se"] and path["se"] > 0
+    assert h.at["H3", "method"] == "PLS, z test with bootstrap SE (200 draws)"
+    # H4: the product of the two paths' draws (same draws, so the SE is their SD)
+    a = res.bootstrap.draws_of("FA", "~", "TA")
+    b = res.bootstrap.draws_of("SCI", "~", "FA")
+    assert h.at["H4", "se"] == pytest.approx(np.std(a * b, ddof=1))

@@ -33,6 +33,7 @@ def fit(
     level: float = 0.95,
     alpha: float = 0.05,
     max_iter: int = 500,
+    estimator_options: dict | None = None,
     interaction_method: str = "dblcent",
     nca_permutations: int = 10000,
     correction: str | None = None,
@@ -78,6 +79,10 @@ def fit(
         level: confidence level of intervals.
         alpha: significance level of hypothesis verdicts.
         max_iter: iteration limit of the optimiser.
+        estimator_options: options of the chosen estimator that ``cs.fit`` has no argument
+            for, e.g. PLS's ``{"scheme": "factorial", "hoc": "repeated_indicators"}`` (see
+            the estimator's module in :mod:`cbec_sem.engine.estimators`); a key the
+            estimator does not take is refused.
         interaction_method: how ``res.hypotheses`` tests interaction and moderation
             hypotheses when the fit itself has no product terms: ``"dblcent"``
             (double-mean-centred product indicators, Lin et al. 2010; default), ``"rca"``

@@ -27,6 +27,7 @@ from .engine.samplestats import as_frame
 from .errors import SpecError
 from .resampling.bootstrap import BootstrapResult
 from .resampling.bootstrap import bootstrap as run_bootstrap
+from .pls import bootstrap_pls
 from .specification.model import ModelSpec, as_model
 
 __all__ = ["FittedModel", "FitArguments", "fit_model"]
@@ -46,6 +47,7 @@ class FittedModel:
         bootstrap: the :class:`~cbec_sem.resampling.BootstrapResult`, if any.
         seed: the seed of the fit's randomness.
         estimator: the registered name of the estimator used.
+        se: ``"standard"`` or ``"bootstrap"``: where the standard errors come from.
     """
 
     model: ModelSpec
@@ -55,6 +57,7 @@ class FittedModel:
     bootstrap: BootstrapResult | None = None
     seed: int | None = None
     estimator: str = "ML"
+    se: str = "standard"
 
     @property
     def is_covariance_fit(self) -> bool:
@@ -140,6 +143,7 @@ class FitArguments:
     fixed_x: bool = True
     level: float = 0.95
     max_iter: int = 500
+    estimator_options: dict | None = None
 
 
 def fit_model(model: ModelSpec | str, data, **arguments) -> FittedModel:
@@ -170,7 +174,8 @@ def fit_model(model: ModelSpec | str, data, **arguments) -> FittedModel:
         estimator=chosen.name, information=a.information, meanstructure=a.meanstructure,
         std_lv=a.std_lv, fixed_x=a.fixed_x, group_equal=a.group_equal,
         group_partial=a.group_partial, missing=missing, level=a.level, max_iter=a.max_iter,
-        ordered=ordered, extra={"information_given": a.information is not None},
+        ordered=ordered, extra={"information_given": a.information is not None,
+                                "estimator_options": dict(a.estimator_options or {})},
     )
     request = FitRequest(spec.statements, data, options, a.group)
     chosen.check(request, se="bootstrap" if (se == "bootstrap" or bootstrap) else "standard")
@@ -181,15 +186,35 @@ def fit_model(model: ModelSpec | str, data, **arguments) -> FittedModel:
     boot = None
     if se == "bootstrap" or bootstrap:
         if out.convergence.optimizer_converged:
-            boot = run_bootstrap(est, int(bootstrap) or 1000, seed=a.seed, n_jobs=a.n_jobs,
-                                 level=a.level)
+            est, boot = BOOTSTRAPS[chosen.family](est, int(bootstrap) or 1000, a,
+                                                  se == "bootstrap")
             notes.append(boot.message())
-            if se == "bootstrap":
-                est = _with_bootstrap_se(est, boot)
         else:
             notes.append("no bootstrap: the model did not converge")
     return FittedModel(model=spec, estimation=est, converged=out.convergence,
-                       notes=tuple(notes), bootstrap=boot, seed=a.seed, estimator=chosen.name)
+                       notes=tuple(notes), bootstrap=boot, seed=a.seed, estimator=chosen.name,
+                       se="bootstrap" if (se == "bootstrap" and boot is not None) else "standard")
+
+
+def _covariance_bootstrap(est, draws: int, a: FitArguments, replace_se: bool):
+    """Lean-refit bootstrap of an ML- or WLS-family fit (:mod:`cbec_sem.resampling`)."""
+    boot = run_bootstrap(est, draws, seed=a.seed, n_jobs=a.n_jobs, level=a.level)
+    return (_with_bootstrap_se(est, boot) if replace_se else est), boot
+
+
+def _pls_bootstrap(est, draws: int, a: FitArguments, replace_se: bool):
+    """The batched PLS bootstrap (:func:`cbec_sem.pls.bootstrap_pls`; percentile intervals,
+    no sign change, as seminr)."""
+    boot = bootstrap_pls(est, draws, seed=a.seed, level=a.level)
+    if replace_se:
+        est = replace(est, params=boot.params, vcov=boot.parameter_vcov(boot.params))
+    return est, boot
+
+
+#: how each estimator family bootstraps (the latent-interaction family refuses, see its
+#: Capabilities)
+BOOTSTRAPS = {"ML": _covariance_bootstrap, "WLS": _covariance_bootstrap,
+              "PLS": _pls_bootstrap}
 
 
 def _with_bootstrap_se(est, boot):

@@ -139,11 +139,10 @@ class FitResult(FittedModel):
 
     def __repr__(self) -> str:
         fm = self.estimation.fit_measures
-        if "chisq" in fm.index:
-            stats = (f"chisq={fm['chisq']:.3f}, df={fm['df']:.0f}, cfi={fm['cfi']:.3f}, "
-                     f"rmsea={fm['rmsea']:.3f}")
-        else:
-            stats = f"logl={fm['logl']:.3f}, npar={fm['npar']:.0f}"
+        shown = [k for k in ("chisq", "df", "cfi", "rmsea", "logl", "npar", "srmr", "d_uls")
+                 if k in fm.index][:4]
+        stats = ", ".join(f"{k}={fm[k]:.0f}" if k in ("df", "npar") else f"{k}={fm[k]:.3f}"
+                          for k in shown)
         return f"<FitResult {self.estimator}: {stats}, converged={bool(self.converged)}>"
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ..errors import SpecError
 
 INFORMATION = ("expected", "observed")
-MISSING = ("listwise", "fiml", "pairwise")
+MISSING = ("listwise", "fiml", "pairwise", "mean")
 GROUP_EQUAL = (
     "loadings",
     "intercepts",

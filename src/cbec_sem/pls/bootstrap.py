@@ -138,6 +138,39 @@ class PLSBootstrap:
     interval: str
     seed: object
 
+    @property
+    def draws_count(self) -> int:
+        return int(len(self.draws))
+
+    def draws_of(self, lhs: str, op: str, rhs: str, group: int = 1) -> np.ndarray:
+        """The successful draws of one parameter row (``group`` is always 1 in PLS)."""
+        t = self.table
+        hit = np.flatnonzero(((t["kind"] == "param") & (t["lhs"] == lhs) & (t["op"] == op)
+                              & (t["rhs"] == rhs)).to_numpy())
+        if not hit.size:
+            raise KeyError(f"no bootstrapped parameter {lhs} {op} {rhs}")
+        column = self.draws[:, hit[0]]
+        return column[np.isfinite(column)]
+
+    def parameter_vcov(self, params: pd.DataFrame) -> np.ndarray:
+        """Covariance of the draws of ``params``' rows (``:=`` rows excluded), in order."""
+        t = self.table
+        key = {(a, o, b): k for k, (a, o, b, kind) in enumerate(zip(
+            t["lhs"], t["op"], t["rhs"], t["kind"])) if kind == "param"}
+        rows = params[params["op"] != ":="]
+        cols = [key[(a, o, b)] for a, o, b in zip(rows["lhs"], rows["op"], rows["rhs"])]
+        draws = self.draws[:, cols]
+        draws = draws[np.all(np.isfinite(draws), axis=1)]
+        return np.atleast_2d(np.cov(draws, rowvar=False))
+
+    def message(self) -> str:
+        return (f"{len(self.draws)} PLS bootstrap draws (seed {self.seed}): "
+                f"{len(self.draws) - self.failed} used, {self.failed} failed")
+
+    @property
+    def refused(self) -> bool:
+        return False
+
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..engine.naming import parameter_name
 from ..errors import ConvergenceWarning, EstimationError, SpecError
 from ..protocol import Block, Summary
 from ..specification import ModelSpec, compile_expression
@@ -72,9 +73,36 @@ class PLSEstimation:
     plan: Plan | None = None
     data: np.ndarray | None = None       # the (N, p) item data used (after missing handling)
     computed: Computed | None = None
+    #: bootstrap covariance of the parameter rows, once bootstrapped
+    vcov: np.ndarray | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.params.copy()
+
+    # -- the estimation interface every estimator family offers (FittedModel reads it) -------
+    @property
+    def partable_frame(self) -> pd.DataFrame:
+        """The parameter rows (``params`` without ``:=`` rows) with a ``free`` column that
+        numbers them, so that :attr:`vcov_frame` rows line up."""
+        table = self.params[self.params["op"] != ":="].copy()
+        table["free"] = np.arange(1, len(table) + 1)
+        return table
+
+    @property
+    def group_nobs(self) -> tuple[int, ...]:
+        return (int(self.n),)
+
+    def vcov_frame(self) -> pd.DataFrame:
+        """Bootstrap covariance matrix of the parameter rows (NaN before a bootstrap: PLS has
+        no analytic standard errors)."""
+        table = self.partable_frame
+        names = [parameter_name(a, o, b) for a, o, b in zip(table["lhs"], table["op"],
+                                                             table["rhs"])]
+        mat = self.vcov if self.vcov is not None else np.full((len(names), len(names)), np.nan)
+        return pd.DataFrame(mat, index=names, columns=names)
+
+    def fit_notes(self, spec) -> tuple[str, ...]:
+        return tuple(self.notes)
 
     def summary(self) -> Summary:
         r2 = self.r2.copy()

@@ -36,13 +36,19 @@ NECESSITY_D = 0.1
 
 
 def _complete_data(res: FitResult) -> pd.DataFrame:
-    """The rows the fit used (under FIML with their missing answers)."""
-    stats = res.estimation.stats
+    """The rows the fit used (under FIML with their missing answers; PLS: the items after
+    its missing-data treatment)."""
+    est = res.estimation
+    if not res.is_covariance_fit:
+        return pd.DataFrame(est.data, columns=list(est.model.items))
+    stats = est.stats
     return pd.DataFrame(np.vstack(stats.complete_data), columns=list(stats.names))
 
 
 #: estimators whose product-indicator refit can use the fit's own estimator and missing method
 _PRODUCT_INDICATOR_ESTIMATORS = ("ML", "MLM", "MLR")
+#: PLS fits test product terms by refitting with the two-stage interaction (SmartPLS's default)
+_PLS_ESTIMATORS = ("PLS", "PLSc")
 
 
 def _refit(res: FitResult, spec, method: str):
@@ -51,6 +57,12 @@ def _refit(res: FitResult, spec, method: str):
     fitted object, the method text and a note on what differs from the fit."""
     data = _complete_data(res)
     note = ""
+    if res.estimator in _PLS_ESTIMATORS:
+        draws = res.bootstrap.draws_count if res.bootstrap is not None else 1000
+        fitted = fit_model(spec, data, estimator=res.estimator, se="bootstrap",
+                           bootstrap=draws, seed=res.seed)
+        return fitted, (f"{res.estimator} two-stage interaction, z test with bootstrap SE "
+                        f"({draws} draws)"), note
     if method in ("lms", "qml"):
         fitted = fit_model(spec, data.dropna(), estimator=method.upper())
         if len(data.dropna()) < len(data):
@@ -101,9 +113,9 @@ def interaction_provider(res: FitResult, method: str = "dblcent") -> Callable:
         return cache["fit"]
 
     def provide(outcome: str, term: str) -> tuple[dict, str]:
-        if not res.is_covariance_fit:
+        if not res.is_covariance_fit and res.estimator not in _PLS_ESTIMATORS:
             raise LookupError(f"the {res.estimator} fit has no product term {term} → {outcome}")
-        if res.estimation.partable.ngroups > 1:
+        if len(res.nobs) > 1:
             raise LookupError("interaction tests in multi-group fits are not available yet; "
                               "fit each group separately")
         if not res.converged.optimizer_converged:
@@ -112,7 +124,7 @@ def interaction_provider(res: FitResult, method: str = "dblcent") -> Callable:
         if isinstance(got, LookupError):
             raise got
         refit, text, note = got
-        if method in ("lms", "qml"):
+        if method in ("lms", "qml") or res.estimator in _PLS_ESTIMATORS:
             return _latent_row(refit, outcome, term, note), text
         if not refit.fit.converged.optimizer_converged:
             raise LookupError("the model with product terms did not converge")

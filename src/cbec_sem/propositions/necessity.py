@@ -308,10 +308,16 @@ def _frame_from_fit(res, names: list[str], scores: str) -> pd.DataFrame:
     multi-group fit are pooled (each scored with its own group's moments).
     """
     est = res.estimation
-    stats = est.stats
     if not bool(res.converged):
         warn("the fit did not converge (or is inadmissible); construct scores from it are not "
              "trustworthy: see res.converged", ConvergenceWarning)
+    if isinstance(getattr(est, "scores", None), pd.DataFrame):  # PLS: the construct scores
+        unknown = [n for n in names if n not in est.scores.columns]
+        if unknown:
+            raise DataError(f"{', '.join(map(repr, unknown))} is not a construct of the PLS "
+                            f"fit (constructs: {', '.join(est.scores.columns)})")
+        return est.scores[names].reset_index(drop=True)
+    stats = est.stats
     observed = list(stats.names)
     latent = list(est.ram.latent)
     indicators = res.model.indicators

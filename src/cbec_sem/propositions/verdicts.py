@@ -99,11 +99,11 @@ def _indirect_bootstrap(res, chain: tuple[str, ...], group: int, level: float):
     got, why = _chain_values(res, chain, group)
     if got is None:
         return None, why
-    rows, values, std, _ = got
+    _, values, std, _ = got
     boot = res.bootstrap
     estimate = float(np.prod(values))
-    used = boot.status <= 1
-    draws = np.prod(boot.est[np.ix_(used, rows)], axis=1)
+    draws = np.prod([boot.draws_of(b, "~", a, group) for a, b in zip(chain[:-1], chain[1:])],
+                    axis=0)
     if boot.refused or draws.size < 2:
         return (estimate, float(np.prod(std)), np.nan, np.nan, np.nan, np.nan), None
     lower, upper = percentile_interval(draws[:, None], level)[0]
@@ -184,9 +184,9 @@ class Context:
 
     @property
     def wald_method(self) -> str:
-        extra = getattr(getattr(self.res.estimation, "options", None), "extra", {})
-        if extra.get("se") == "bootstrap" and self.res.bootstrap is not None:
-            return f"z test with bootstrap SE ({self.res.bootstrap.draws} draws)"
+        if self.res.se == "bootstrap" and self.res.bootstrap is not None:
+            return (f"{self.res.estimator}, z test with bootstrap SE "
+                    f"({self.res.bootstrap.draws_count} draws)")
         return f"{self.res.estimator} Wald z test"
 
 
@@ -219,7 +219,7 @@ def test_indirect(ctx: Context, h: Hypothesis, g: int, row: dict) -> None:
     row["n"] = ctx.res.nobs[g - 1]
     boot = ctx.res.bootstrap
     if boot is not None:
-        row["method"] = f"bootstrap percentile CI ({boot.draws} draws)"
+        row["method"] = f"{ctx.res.estimator}, bootstrap percentile CI ({boot.draws_count} draws)"
         got, why = _indirect_bootstrap(ctx.res, h.constructs, g, ctx.level)
         if got is None:
             row["note"] = why

@@ -155,6 +155,21 @@ class BootstrapResult(ResultProtocol):
     def __repr__(self) -> str:
         return f"<BootstrapResult: {self.message()}; {self.elapsed:.2f} s>"
 
+    @property
+    def draws_count(self) -> int:
+        """Draws made (as :attr:`draws`; the PLS bootstrap has the same property)."""
+        return int(self.draws)
+
+    def draws_of(self, lhs: str, op: str, rhs: str, group: int = 1) -> np.ndarray:
+        """The usable draws (converged, inadmissible ones kept) of one parameter."""
+        t = self.table
+        hit = (t["lhs"] == lhs) & (t["op"] == op) & (t["rhs"] == rhs)
+        if "group" in t:
+            hit &= t["group"].isin([group, 0])
+        if not hit.any():
+            raise KeyError(f"no bootstrapped parameter {lhs} {op} {rhs}")
+        return self.est[self.status <= 1, int(np.flatnonzero(hit.to_numpy())[0])]
+
     def to_frame(self) -> pd.DataFrame:
         """The bootstrap table: one row per parameter (estimate, SE, interval)."""
         return self.table.copy()

@@ -13,6 +13,7 @@ from ...errors import SpecError
 from .base import Capabilities, Estimator, EstimatorOutput, FitRequest
 from .latent import LMS, QML
 from .ml import MLEstimator, MLOrderedDefault
+from .pls import PLS, PLSC
 from .wls import WLSEstimator
 
 __all__ = ["Estimator", "EstimatorOutput", "FitRequest", "Capabilities", "REGISTRY",
@@ -55,6 +56,8 @@ register(WLSEstimator("DWLS", "diagonally weighted least squares"))
 register(WLSEstimator("ULS", "unweighted least squares"))
 register(LMS)
 register(QML)
+register(PLS)
+register(PLSC)
 
 
 def estimate(statements, data, options, group: str | None = None):

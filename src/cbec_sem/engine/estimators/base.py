@@ -50,6 +50,8 @@ class Capabilities:
     bootstrap: bool = True
     std_lv: bool = True
     information: tuple[str, ...] = ("expected", "observed")
+    #: keys ``cs.fit(..., estimator_options={...})`` may give this estimator
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,15 @@ class Estimator(ABC):
             raise SpecError(
                 f"information={opts.information!r} is not available with "
                 f"estimator={self.name!r} (it uses {', '.join(caps.information)})")
+
+        given = dict(opts.extra.get("estimator_options") or {})
+        unknown = sorted(set(given) - set(caps.options))
+        if unknown:
+            raise SpecError(
+                f"estimator_options {', '.join(map(repr, unknown))} are not options of "
+                f"estimator={self.name!r}; "
+                + (f"its options are {', '.join(map(repr, caps.options))}" if caps.options
+                   else "it takes none"))
 
     @abstractmethod
     def estimate(self, request: FitRequest) -> EstimatorOutput:

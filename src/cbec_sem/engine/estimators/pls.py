@@ -1,0 +1,52 @@
+"""PLS-SEM and consistent PLS (:mod:`cbec_sem.pls`), with seminr's conventions.
+
+PLS: Wold (1982), Lohmöller (1989), as seminr estimates it (items standardised with N−1,
+composites scaled to unit variance, unit starting weights, no sign correction, path weighting
+by default, stop when Σ|Δw| < 1e-7 or after 300 iterations); PLSc: Dijkstra & Henseler (2015).
+Standard errors come from the bootstrap (``se="bootstrap"``), as in SmartPLS and seminr.
+Options of the PLS algorithm are passed as ``cs.fit(..., estimator_options={...})``:
+``scheme`` ("path", "factorial", "centroid"), ``hoc`` ("two_stage", "repeated_indicators"),
+``interaction`` ("two_stage", "product_indicator", "orthogonal"), ``max_iter``, ``tol``.
+"""
+
+from __future__ import annotations
+
+from ...pls import estimate_pls
+from ...specification.model import ModelSpec
+from ..convergence import Convergence
+from .base import Capabilities, Estimator, EstimatorOutput, FitRequest
+
+
+class PLSEstimator(Estimator):
+    family = "PLS"
+    capabilities = Capabilities(interactions=True, groups=False, std_lv=False,
+                                missing=("listwise", "mean"), information=(),
+                                options=("scheme", "hoc", "interaction", "max_iter", "tol"))
+    alternatives = {
+        "missing": "PLS takes missing='mean' (mean replacement, SmartPLS's default) or "
+                   "'listwise'; the rows or values replaced are counted in res.notes",
+        "groups": "for groups use cs.pls.micom and cs.pls.pls_mga on a fit per group, or fit "
+                  "each group's rows separately",
+        "ordered": "PLS treats Likert items as metric; drop ordered= to fit them as such",
+    }
+
+    def __init__(self, name: str, description: str) -> None:
+        self.name = name
+        self.description = description
+
+    def estimate(self, request: FitRequest) -> EstimatorOutput:
+        extra = dict(request.options.extra.get("estimator_options") or {})
+        est = estimate_pls(ModelSpec(request.statements), request.data, method=self.name,
+                           missing=request.options.missing, **extra)
+        status = Convergence(
+            optimizer_converged=bool(est.converged), admissible=True,
+            iterations=int(est.iterations), max_gradient=float(est.last_change),
+            message=(f"converged after {est.iterations} iterations (sum |Δw| = "
+                     f"{est.last_change:.2g})" if est.converged else
+                     f"no convergence in {est.iterations} iterations (last sum |Δw| = "
+                     f"{est.last_change:.2g})"))
+        return EstimatorOutput(est, status)
+
+
+PLS = PLSEstimator("PLS", "partial least squares path modelling (seminr's conventions)")
+PLSC = PLSEstimator("PLSc", "consistent PLS (Dijkstra & Henseler 2015)")
