@@ -12,6 +12,7 @@ from . import datasets, errors
 from .engine.choose import choose_estimator
 from .engine.ordinal import polychoric
 from .fitting import fit
+from .measurement.composite import f_squared, ipma, mga, micom, pls_predict, vif
 from .measurement import (
     HTMTResult,
     InvarianceResult,
@@ -66,6 +67,12 @@ __all__ = [
     "InteractionFit",
     "Summary",
     "simple_slopes",
+    "vif",
+    "f_squared",
+    "pls_predict",
+    "ipma",
+    "micom",
+    "mga",
     "johnson_neyman",
     "conditional_indirect",
     "index_of_moderated_mediation",

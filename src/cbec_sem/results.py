@@ -14,7 +14,8 @@ from functools import cached_property
 import pandas as pd
 
 from .errors import SpecError
-from .measurement import modindices, reliability, validate
+from .measurement import factor_scores, modindices, reliability, validate
+from .measurement.composite import is_pls
 from .modelfit import FittedModel
 from .propositions.hypotheses import hypothesis_table
 from .protocol import Block, Summary
@@ -97,8 +98,42 @@ class FitResult(FittedModel):
         return pd.DataFrame({"variable": rows["lhs"].to_numpy(), "group": rows["group"].to_numpy(),
                              "r2": 1.0 - rows["std.all"].to_numpy()})
 
+    # -- constructs: R², scores, weights (every estimator that has them) ----------------------
+    @property
+    def r2(self) -> pd.DataFrame:
+        """R² of every endogenous construct (``construct, r2``; PLS also ``adj_r2``; LMS/QML
+        also the R² without the product terms and ΔR²)."""
+        est = self.estimation
+        if is_pls(self):
+            return est.r2.copy()
+        if not self.is_covariance_fit:
+            return est.r2.rename(columns={"outcome": "construct"})
+        lat = set(est.ram.latent)
+        r2 = self.rsquare()
+        return r2[r2["variable"].isin(lat)].rename(columns={"variable": "construct"}
+                                                   ).reset_index(drop=True)
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        """Construct scores: PLS's composite scores, or the regression factor scores of a
+        covariance fit (:func:`cbec_sem.factor_scores`)."""
+        if is_pls(self):
+            return self.estimation.scores.copy()
+        self._covariance_only("scores")
+        return factor_scores(self)
+
+    @property
+    def weights(self) -> pd.DataFrame:
+        """Outer weights (``construct, indicator, weight``) of a PLS fit."""
+        if not is_pls(self):
+            raise SpecError(f"weights are the outer weights of a PLS fit; this is a "
+                            f"{self.estimator} fit (its loadings are in res.params)")
+        return self.estimation.weights.copy()
+
     def reliability(self, **kwargs) -> pd.DataFrame:
-        """α, ω and AVE per construct: :func:`cbec_sem.reliability`."""
+        """α, ω and AVE per construct (PLS fits: α, ρA, ρC, AVE): :func:`cbec_sem.reliability`."""
+        if is_pls(self):
+            return reliability(self, **kwargs)
         self._covariance_only("reliability()")
         return reliability(self, **kwargs)
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .composite import is_pls
+from ..pls import assessment as pls_assessment
 from ..protocol import Block, ResultProtocol, Summary
 from ..modelfit import FittedModel
 from ..specification.model import as_model
@@ -51,6 +53,8 @@ def fornell_larcker(res, *, ave: str = "semTools") -> pd.DataFrame:
         first-order factors is a loading, not a discriminant-validity question.  Multi-group
         fits: the index is (group, construct).
     """
+    if is_pls(res):
+        return pls_assessment.fornell_larcker(res.estimation)
     if ave not in ("semTools", "std"):
         raise SpecError(f"ave={ave!r}: use 'semTools' (semTools' AVE()) or 'std' (mean "
                         "squared standardised loading)")
@@ -113,6 +117,8 @@ def cross_loadings(res, *, kind: str = "structure") -> pd.DataFrame:
     Returns:
         Items × latent variables (index ``item``; (group, item) for multi-group fits).
     """
+    if is_pls(res):
+        return pls_assessment.cross_loadings(res.estimation)
     if kind not in ("structure", "scores"):
         raise SpecError(f"kind={kind!r}: use 'structure' or 'scores'")
     check_fit(res, "cross_loadings()")
@@ -388,6 +394,9 @@ def htmt(
         SpecError: fewer than two constructs with observed items; bad arguments.
         DataError: the data lack an item, hold non-numeric values, or have no data.
     """
+    if is_pls(model):  # the PLS battery's HTMT, on the PLS fit's items (seminr's)
+        return pls_assessment.htmt(model.estimation, bootstrap=bootstrap, seed=seed,
+                                   level=level, thresholds=tuple(thresholds))
     spec, fitted, data = _resolve(model, data)
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or (
             bootstrap < 0):

@@ -42,6 +42,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .composite import is_pls
+from ..pls import assessment as pls_assessment
 from ..errors import SpecError
 from ._common import (
     Block,
@@ -82,6 +84,8 @@ def reliability(res, *, omega: str = "semTools") -> pd.DataFrame:
         SpecError: ``omega`` not one of ``"semTools"``, ``"model"``; ``res`` not a fit.
         EstimationError: the fit did not converge.
     """
+    if is_pls(res):
+        return pls_assessment.reliability(res.estimation)
     if omega not in _OMEGA:
         raise SpecError(f"omega={omega!r}: use 'semTools' (observed variances, semTools' "
                         "default) or 'model' (model-implied variances)")
