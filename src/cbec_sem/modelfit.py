@@ -27,7 +27,9 @@ from .engine.samplestats import as_frame
 from .errors import SpecError
 from .resampling.bootstrap import BootstrapResult
 from .resampling.bootstrap import bootstrap as run_bootstrap
+from .engine.latent import fit_lms, fit_qml
 from .pls import bootstrap_pls
+from .resampling.refit_bootstrap import refit_bootstrap, with_refit_se
 from .specification.model import ModelSpec, as_model
 
 __all__ = ["FittedModel", "FitArguments", "fit_model"]
@@ -211,10 +213,38 @@ def _pls_bootstrap(est, draws: int, a: FitArguments, replace_se: bool):
     return est, boot
 
 
-#: how each estimator family bootstraps (the latent-interaction family refuses, see its
-#: Capabilities)
+def _latent_bootstrap(est, draws: int, a: FitArguments, replace_se: bool):
+    """LMS/QML: every draw refitted from the estimates (modsem's ``bootstrap_modsem``)."""
+    fitter = fit_lms if est.method == "LMS" else fit_qml
+    params = est.params
+    data = pd.DataFrame(est.data, columns=list(est.model.observed))
+    boot = refit_bootstrap(_LatentRefit(fitter, est.model, est.theta), data, params, draws,
+                           seed=a.seed, n_jobs=a.n_jobs, level=a.level)
+    if replace_se:
+        row_of = {parameter_name(x, o, y): k for k, (x, o, y) in enumerate(
+            zip(params["lhs"], params["op"], params["rhs"]))}
+        cols = np.array([row_of[n] for n in est.model.parameter_names])
+        est = replace(est, bootstrap_params=with_refit_se(params, boot),
+                      bootstrap_vcov=boot.vcov(cols))
+    return est, boot
+
+
+@dataclass(frozen=True)
+class _LatentRefit:
+    """One LMS/QML refit of a resample, warm-started at the estimates (picklable)."""
+
+    fitter: Any
+    model: Any
+    start: np.ndarray
+
+    def __call__(self, sample: pd.DataFrame) -> np.ndarray | None:
+        fit = self.fitter(self.model, sample, se="none", start=self.start)
+        return fit.params["est"].to_numpy() if fit.converged.optimizer_converged else None
+
+
+#: how each estimator family bootstraps
 BOOTSTRAPS = {"ML": _covariance_bootstrap, "WLS": _covariance_bootstrap,
-              "PLS": _pls_bootstrap}
+              "PLS": _pls_bootstrap, "latent interaction": _latent_bootstrap}
 
 
 def _with_bootstrap_se(est, boot):

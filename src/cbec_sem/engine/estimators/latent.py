@@ -16,7 +16,7 @@ from .base import Capabilities, Estimator, EstimatorOutput, FitRequest
 
 class LatentInteractionEstimator(Estimator):
     family = "latent interaction"
-    capabilities = Capabilities(interactions=True, groups=False, bootstrap=False,
+    capabilities = Capabilities(interactions=True, groups=False, bootstrap=True,
                                 std_lv=False, information=("observed",))
     alternatives = {
         "ordered": "LMS/QML assume continuous, normal indicators; for ordered items test the "
@@ -26,8 +26,6 @@ class LatentInteractionEstimator(Estimator):
                    "missing='listwise' (the rows dropped are counted in res.notes)",
         "groups": "multi-group LMS/QML is not built (modsem's group= fits each group with "
                   "its own parameters): fit each group's rows separately",
-        "bootstrap": "LMS/QML standard errors come from the observed information (modsem's "
-                     "default); use se='standard'",
     }
 
     def __init__(self, name: str, description: str, fitter) -> None:

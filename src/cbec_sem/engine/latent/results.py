@@ -62,6 +62,10 @@ class InteractionFit(ResultProtocol):
     #: fits the model without product terms for :meth:`lr_test` (exact ML by LMS with no
     #: product: ``fit_lms``), given by the estimator so that this module imports neither
     null_fitter: Any = field(default=None, repr=False)
+    #: ``params`` and the covariance of the free parameters from a bootstrap
+    #: (``cs.fit(..., se="bootstrap")``), replacing the information-based ones
+    bootstrap_params: pd.DataFrame | None = field(default=None, repr=False)
+    bootstrap_vcov: np.ndarray | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ basics
 
@@ -87,8 +91,8 @@ class InteractionFit(ResultProtocol):
     def vcov(self) -> pd.DataFrame:
         """Covariance matrix of the free parameters (inverse observed information)."""
         names = list(self.model.parameter_names)
-        mat = (self.vcov_matrix if self.vcov_matrix is not None
-               else np.full((self.npar, self.npar), np.nan))
+        mat = (self.bootstrap_vcov if self.bootstrap_vcov is not None else self.vcov_matrix
+               if self.vcov_matrix is not None else np.full((self.npar, self.npar), np.nan))
         return pd.DataFrame(mat, index=names, columns=names)
 
     @cached_property
@@ -98,7 +102,10 @@ class InteractionFit(ResultProtocol):
     @property
     def params(self) -> pd.DataFrame:
         """lavaan-like ``parameterEstimates()``: ``lhs, op, rhs, label, est, se, z, pvalue,
-        ci.lower, ci.upper``; the interaction row reads ``Y ~ X:Z``; ``:=`` rows last."""
+        ci.lower, ci.upper``; the interaction row reads ``Y ~ X:Z``; ``:=`` rows last (with a
+        bootstrap: its SEs and percentile intervals)."""
+        if self.bootstrap_params is not None:
+            return self.bootstrap_params.copy()
         return self._params.copy()
 
     def estimate(self, lhs: str, op: str, rhs: str = "") -> pd.Series:
