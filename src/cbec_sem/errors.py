@@ -60,3 +60,8 @@ __all__ = [
     "IdentificationWarning",
     "DataWarning",
 ]
+
+
+class ReportError(CbecSemError, ValueError):
+    """A report or diagram that cannot be written as asked (unknown format, missing or
+    unwritable directory, a model too large to draw)."""
