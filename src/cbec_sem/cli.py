@@ -500,7 +500,6 @@ def report_command(
     Markdown).  Exit code 1 when the fit did not converge (the report is still written and
     says so at the top), 2 on an error."""
     import shlex
-    import sys
 
     from .report.document import write_report
 
@@ -512,7 +511,15 @@ def report_command(
             raise CliError(f"--out {str(out)!r}: the directory {str(out.parent)!r} does not "
                            "exist")
         res = _fit_for_report(data, model, estimator, group, bootstrap, seed, correction, scale)
-        call = "cbec-sem " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        # the command as it ran (rebuilt from the parsed values, so it is complete and exact)
+        parts = ["cbec-sem", "report", str(data), "--model", str(model), "--out", str(out),
+                 "--estimator", estimator]
+        for flag, value in (("--group", group), ("--bootstrap", bootstrap or None),
+                            ("--seed", seed), ("--correction", correction), ("--scale", scale),
+                            ("--title", title)):
+            if value is not None:
+                parts += [flag, str(value)]
+        call = " ".join(shlex.quote(p) for p in parts)
         write_report(res, out, title=title, call=call)
         typer.echo(f"wrote {out}", err=True)
     if not res.converged:
@@ -543,11 +550,15 @@ def validate_command(
         table = res.validate()
         shown = table.drop(columns=[c for c in ("source", "note") if c in table.columns])
         typer.echo(str(Summary("Reviewer checklist", (Block("", shown),))))
-        unmet = table[table["passed"].astype("boolean").eq(False).fillna(False)]
+        passed = table["passed"].astype("boolean")
+        unmet = table[passed.eq(False).fillna(False)]
+        met = int(passed.eq(True).fillna(False).sum())
+        judged = met + len(unmet)
         typer.echo("")
-        typer.echo(f"{len(table) - len(unmet)} of {len(table)} criteria met"
-                   + (f"; not met: {', '.join(sorted(set(unmet['criterion'])))}"
-                      if len(unmet) else ""))
+        typer.echo(f"{met} of {len(table)} criteria met"
+                   + (f", {len(unmet)} not met ({', '.join(sorted(set(unmet['criterion'])))})"
+                      if len(unmet) else "")
+                   + (f", {len(table) - judged} not judged" if judged < len(table) else ""))
         if out is not None:
             table.to_csv(out, index=False)
             typer.echo(f"wrote {out}", err=True)

@@ -351,7 +351,8 @@ def _fit_section(res: FitResult) -> Section:
         if robust:
             rkey = _ROBUST_KEY.get(key, key + ".robust")
             row[f"Robust ({res.estimation.options.estimator})"] = float(fm.get(rkey, np.nan))
-        row["Cut-off"] = FIT_MEASURES.get(key, ("", ""))[1]
+        cutoff = FIT_MEASURES.get(key, ("", ""))[1]
+        row["Cut-off"] = cutoff.replace(">=", "≥").replace("<=", "≤")
         rows.append(row)
     frame = pd.DataFrame(rows)
     fmts = {"Measure": "text", "Cut-off": "text", "Standard": "num"}

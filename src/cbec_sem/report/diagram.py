@@ -126,6 +126,7 @@ class Diagram:
     notes: tuple[str, ...] = ()
     title: str = ""
     svg: str = field(default="", repr=False)
+    _png: dict = field(default_factory=dict, repr=False)
 
     def _repr_svg_(self) -> str:
         return self.svg
@@ -134,7 +135,7 @@ class Diagram:
         return (f"<Diagram {len([n for n in self.nodes if n.kind == 'latent'])} constructs, "
                 f"{len(self.arrows)} arrows, {self.width:.0f}x{self.height:.0f} px>")
 
-    def save(self, path: str | Path, dpi: int = 200) -> Path:
+    def save(self, path: str | Path, dpi: int = 150) -> Path:
         """Write ``.svg`` as is; ``.png``/``.pdf`` through matplotlib.
 
         Raises:
@@ -146,7 +147,9 @@ class Diagram:
         suffix = path.suffix.lower()
         if suffix == ".svg":
             path.write_text(self.svg, encoding="utf-8")
-        elif suffix in (".png", ".pdf"):
+        elif suffix == ".png":
+            path.write_bytes(self.png(dpi))
+        elif suffix == ".pdf":
             fig = self.figure()
             fig.savefig(path, dpi=dpi)
             from .plotting import pyplot
@@ -156,6 +159,20 @@ class Diagram:
             raise ReportError(f"cannot write a diagram as {suffix or 'a file without suffix'!r}: "
                               "use .svg, .png or .pdf")
         return path
+
+    def png(self, dpi: int = 150) -> bytes:
+        """The diagram as PNG bytes (drawn once per dpi through matplotlib, then kept)."""
+        if dpi not in self._png:
+            import io
+
+            from .plotting import pyplot
+
+            fig = self.figure()
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=dpi)
+            pyplot().close(fig)
+            self._png[dpi] = buf.getvalue()
+        return self._png[dpi]
 
     def figure(self):
         """The diagram redrawn as a matplotlib Figure (same coordinates, 100 px per inch)."""
@@ -200,12 +217,23 @@ def _intersects(a, b) -> bool:
 
 
 def _segment_hits_box(x1, y1, x2, y2, box) -> bool:
-    """Whether the segment crosses an axis-aligned box (sampled; boxes are ≥ 20 px)."""
-    for t in np.linspace(0.0, 1.0, 60):
-        x, y = x1 + t * (x2 - x1), y1 + t * (y2 - y1)
-        if box[0] < x < box[2] and box[1] < y < box[3]:
-            return True
-    return False
+    """Whether the segment passes through the inside of an axis-aligned box (Liang & Barsky,
+    1984, *ACM Transactions on Graphics* 3(1), 1-22: clip the parameter interval [0, 1])."""
+    dx, dy = x2 - x1, y2 - y1
+    lo, hi = 0.0, 1.0
+    for p, q in ((-dx, x1 - box[0]), (dx, box[2] - x1), (-dy, y1 - box[1]), (dy, box[3] - y1)):
+        if p == 0:
+            if q <= 0:
+                return False
+            continue
+        t = q / p
+        if p < 0:
+            lo = max(lo, t)
+        else:
+            hi = min(hi, t)
+        if lo >= hi:
+            return False
+    return True
 
 
 def label_overlaps(diagram: Diagram) -> list[tuple[str, str]]:
@@ -235,12 +263,12 @@ def _estimates(res: FitResult, group: int) -> pd.DataFrame:
     return p
 
 
-def _lookup(p: pd.DataFrame, lhs: str, op: str, rhs: str) -> tuple[float, float]:
-    row = p[(p["lhs"] == lhs) & (p["op"] == op) & (p["rhs"] == rhs)]
-    if row.empty:
-        return float("nan"), float("nan")
-    r = row.iloc[0]
-    return float(r["std.all"]), float(r["pvalue"])
+def _index(p: pd.DataFrame) -> dict[tuple[str, str, str], tuple[float, float]]:
+    """(lhs, op, rhs) -> (std.all, pvalue) of the first row of each parameter."""
+    out: dict[tuple[str, str, str], tuple[float, float]] = {}
+    for key, std, pv in zip(zip(p["lhs"], p["op"], p["rhs"]), p["std.all"], p["pvalue"]):
+        out.setdefault(key, (float(std), float(pv)))
+    return out
 
 
 def _moderations(res: FitResult, include_hypotheses: bool) -> list[tuple[str, str, str, str]]:
@@ -323,6 +351,11 @@ def path_diagram(res: FitResult, *, group: int = 1, items: bool | str = "auto",
     """
     model = res.model
     p = _estimates(res, group)
+    table = _index(p)
+    nan = (float("nan"), float("nan"))
+
+    def _lookup(_, lhs: str, op: str, rhs: str) -> tuple[float, float]:
+        return table.get((lhs, op, rhs), nan)
     indicators = model.indicators
     latents = list(model.latent_variables)
     latent_set = set(latents)

@@ -6,7 +6,7 @@ suffix     what is written
 ``.html``  one self-contained file (inline CSS and SVG diagram, no scripts), printable
 ``.docx``  Word (python-docx), APA tables, the diagram as PNG (matplotlib)
 ``.xlsx``  Excel (openpyxl), one sheet per table, numbers kept as numbers
-``.tex``   LaTeX article with booktabs tables; the diagram as ``<name>_diagram.pdf`` beside it
+``.tex``   LaTeX article with booktabs tables; the diagram as ``<name>_diagram.png`` beside it
 ``.md``    Markdown with pipe tables; the diagram as ``<name>_diagram.svg`` beside it
 =========  ==================================================================================
 
@@ -110,7 +110,7 @@ def write_report(res: FitResult | Report, path: str | os.PathLike, format: str |
             name = None
             if diagram is not None:
                 try:
-                    name = f"{path.stem}_diagram.pdf"
+                    name = f"{path.stem}_diagram.png"
                     diagram.save(path.with_name(name))
                 except Exception:  # noqa: BLE001 - without matplotlib, no figure
                     name = None

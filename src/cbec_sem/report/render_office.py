@@ -134,16 +134,12 @@ def _docx_diagram(doc, diagram) -> None:
     try:
         from .plotting import pyplot
 
-        plt = pyplot()
+        pyplot()
     except Exception:  # noqa: BLE001 - matplotlib is optional
         doc.add_paragraph("The path diagram needs matplotlib to be embedded in Word "
                           '(pip install "cbec-sem[plot]"); the HTML report shows it.')
         return
-    fig = diagram.figure()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=150)
-    plt.close(fig)
-    buf.seek(0)
+    buf = io.BytesIO(diagram.png(150))
     cap = doc.add_paragraph()
     cap.add_run("Figure 1").bold = True
     cap.add_run("\n")

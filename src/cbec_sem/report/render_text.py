@@ -80,7 +80,7 @@ def _tex_table(t: Table, number: int) -> list[str]:
 
 def render_latex(report: Report, diagram_file: str | None = None) -> str:
     """The report as a LaTeX article with booktabs tables; the diagram is included from
-    ``diagram_file`` (a PDF written beside) when given."""
+    ``diagram_file`` (a PNG written beside) when given."""
     out = [r"\documentclass[11pt]{article}", r"\usepackage[utf8]{inputenc}",
            r"\usepackage[T1]{fontenc}", r"\usepackage{booktabs}", r"\usepackage{graphicx}",
            r"\usepackage[margin=2.2cm]{geometry}", r"\usepackage{float}",
