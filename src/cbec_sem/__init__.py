@@ -77,3 +77,8 @@ __all__ = [
     "population_model",
     "errors",
 ]
+
+from .report.diagram import path_diagram  # noqa: E402
+from .report.document import write_report  # noqa: E402
+
+__all__ += ["write_report", "path_diagram"]

@@ -199,6 +199,11 @@ def test_html_tables_equal_the_result_objects(res, report, tmp_path):
     assert fit.loc["CFI", "Standard"] == fmt_num(fm["cfi"], bounded=True)
     assert fit.loc["p (χ²)", "Standard"] == fmt_p(fm["pvalue"])
     assert 'id="path-diagram"' in text and "<svg" in text
+    # one NCA plot per necessity hypothesis (H7, H8), embedded as PNG
+    assert [p.key for p in report.plots] == ["nca_H7", "nca_H8"]
+    for key in ("nca_H7", "nca_H8"):
+        assert re.search(rf'id="figure-{key}"><figcaption>.*?<img src="data:image/png;base64,',
+                         text)
     assert data_hash(res) in text
 
 
@@ -211,6 +216,8 @@ def test_markdown_and_latex(report, tmp_path):
     assert r"\usepackage{booktabs}" in tex and r"\end{document}" in tex
     assert r"\includegraphics[width=\linewidth]{r_diagram.png}" in tex
     assert (tmp_path / "r_diagram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert r"\includegraphics[width=0.8\linewidth]{r_nca_H7.png}" in tex
+    assert "![H8: necessary condition analysis of TA → SCI](r_nca_H8.png)" in md
 
 
 # ----------------------------------------------------------------------------- Word, Excel
@@ -219,7 +226,7 @@ def test_word_tables_equal_the_result_objects(res, report, tmp_path):
     path = write_report(report, tmp_path / "r.docx")
     doc = docx.Document(str(path))
     assert len(doc.tables) == len(report.tables)
-    assert len(doc.inline_shapes) == 1  # the diagram
+    assert len(doc.inline_shapes) == 1 + len(report.plots)  # the diagram and the NCA plots
     keys = [t.key for t in report.tables]
     table = doc.tables[keys.index("hypotheses")]
     cells = [[c.text for c in row.cells] for row in table.rows]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import platform
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -32,7 +33,7 @@ from .apa import fmt_num, fmt_p
 if TYPE_CHECKING:
     from ..results import FitResult
 
-__all__ = ["Table", "Section", "Report", "build_report", "format_cell", "data_hash"]
+__all__ = ["Table", "Plot", "Section", "Report", "build_report", "format_cell", "data_hash"]
 
 #: Column formats of :class:`Table`: ``num`` (3 decimals), ``bounded`` (3 decimals, no leading
 #: zero: statistics that cannot exceed 1), ``p`` (APA p), ``int``, ``text``, ``bool``.
@@ -97,8 +98,33 @@ class Table:
 
 
 @dataclass
+class Plot:
+    """A matplotlib figure of a report (drawn on first use, kept as PNG bytes)."""
+
+    key: str
+    caption: str
+    draw: Callable[[], object]     # returns a matplotlib Figure
+    notes: tuple[str, ...] = ()
+    _png: bytes | None = field(default=None, repr=False)
+
+    def png(self, dpi: int = 110) -> bytes:
+        if self._png is None:
+            import io
+
+            from .plotting import pyplot
+
+            fig = self.draw()
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=dpi)
+            pyplot().close(fig)
+            self._png = buf.getvalue()
+        return self._png
+
+
+@dataclass
 class Section:
-    """A heading with paragraphs, tables, an optional code block and an optional diagram."""
+    """A heading with paragraphs, tables, plots, an optional code block and an optional
+    diagram."""
 
     key: str
     heading: str
@@ -106,6 +132,7 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     code: str = ""
     diagram: object = None         # a report.diagram.Diagram
+    plots: list[Plot] = field(default_factory=list)
 
 
 @dataclass
@@ -121,6 +148,10 @@ class Report:
     @property
     def tables(self) -> list[Table]:
         return [t for s in self.sections for t in s.tables]
+
+    @property
+    def plots(self) -> list[Plot]:
+        return [p for s in self.sections for p in s.plots]
 
     def table(self, key: str) -> Table:
         for t in self.tables:
@@ -145,11 +176,6 @@ def data_hash(res: FitResult) -> str:
     for block in stats.complete_data:
         h.update(np.ascontiguousarray(np.asarray(block, dtype=np.float64)).tobytes())
     return h.hexdigest()
-
-
-def _analysed_frame(res: FitResult) -> pd.DataFrame:
-    stats = res.estimation.stats
-    return pd.DataFrame(np.vstack(stats.complete_data), columns=list(stats.names))
 
 
 def _versions() -> list[tuple[str, str]]:
@@ -221,7 +247,9 @@ def _data_section(res: FitResult) -> Section:
     s.tables.append(_kv("sample", "Sample and estimation", rows))
     for note in res.notes:
         s.paragraphs.append(note)
-    frame = _analysed_frame(res)
+    from ..propositions.evidence import _complete_data
+
+    frame = _complete_data(res)  # the rows analysed
     items = [c for c in frame.columns if c in set(res.model.observed_variables)]
     try:
         from ..survey import descriptives
@@ -418,7 +446,34 @@ def _structural_section(res: FitResult, diagram) -> Section:
     return s
 
 
-def _hypothesis_section(res: FitResult) -> Section:
+def _nca_plots(res: FitResult, section: Section) -> None:
+    """The NCA scatter with its CE-FDH ceiling for every necessity hypothesis, on the latent
+    scores that the hypothesis test used (so the plotted d is the table's estimate)."""
+    necessity = [h for h in res.model.hypotheses if h.kind == "necessity"]
+    if not necessity or not res.converged.optimizer_converged:
+        return
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        section.paragraphs.append('The NCA plots need matplotlib: pip install "cbec-sem[plot]".')
+        return
+    from ..propositions.necessity import nca
+
+    for h in necessity:
+        condition, outcome = h.constructs
+
+        def draw(condition=condition, outcome=outcome):
+            # no permutations: the plot needs only the ceiling and d
+            result = nca(res, condition, outcome, ceilings=("ce_fdh",), permutations=0)
+            return result.plot().figure
+
+        section.plots.append(Plot(
+            f"nca_{h.id}", f"{h.id}: necessary condition analysis of {condition} → {outcome}",
+            draw, ("Latent scores of the fit; CE-FDH ceiling (Dul, 2016); d = ceiling effect "
+                   "size, the share of the scope above the ceiling.",)))
+
+
+def _hypothesis_section(res: FitResult, plots: bool = True) -> Section:
     s = Section("hypotheses", "Hypotheses")
     if not res.model.hypotheses:
         s.paragraphs.append("The model states no hypotheses.")
@@ -443,6 +498,8 @@ def _hypothesis_section(res: FitResult) -> Section:
                           {"Group": "text", "H": "text", "Statement": "text", "Method": "text",
                            "Estimate": "num", "β": "num", "CI lower": "num", "CI upper": "num",
                            "p": "p", "Verdict": "text"}, tuple(notes)))
+    if plots:
+        _nca_plots(res, s)
     return s
 
 
@@ -493,7 +550,7 @@ def _appendix(res: FitResult, call: str | None, htmt_bootstrap: int, seed) -> Se
 
 
 def build_report(res: FitResult, *, title: str | None = None, call: str | None = None,
-                 diagram: bool = True, htmt_bootstrap: int = 1000) -> Report:
+                 diagram: bool = True, plots: bool = True, htmt_bootstrap: int = 1000) -> Report:
     """Gather the whole analysis of ``res`` into a :class:`Report`.
 
     Args:
@@ -501,6 +558,7 @@ def build_report(res: FitResult, *, title: str | None = None, call: str | None =
         title: the report's title (default names the estimator and N).
         call: the exact call that made the fit, for the reproducibility appendix.
         diagram: include the path diagram.
+        plots: include the NCA plot of every necessity hypothesis (needs matplotlib).
         htmt_bootstrap: bootstrap draws for the HTMT intervals (0: none), seeded with the
             fit's seed (0 when the fit has none; the appendix says which).
 
@@ -525,7 +583,7 @@ def build_report(res: FitResult, *, title: str | None = None, call: str | None =
             drawing = f"The path diagram was not drawn: {err}"
     sections = [_data_section(res), _measurement_section(res, htmt_bootstrap, seed),
                 _fit_section(res), _structural_section(res, drawing),
-                _hypothesis_section(res), _checklist_section(res),
+                _hypothesis_section(res, plots), _checklist_section(res),
                 _appendix(res, call, htmt_bootstrap, seed)]
     created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return Report(title, _status(res), sections, created)

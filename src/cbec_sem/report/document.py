@@ -6,8 +6,8 @@ suffix     what is written
 ``.html``  one self-contained file (inline CSS and SVG diagram, no scripts), printable
 ``.docx``  Word (python-docx), APA tables, the diagram as PNG (matplotlib)
 ``.xlsx``  Excel (openpyxl), one sheet per table, numbers kept as numbers
-``.tex``   LaTeX article with booktabs tables; the diagram as ``<name>_diagram.png`` beside it
-``.md``    Markdown with pipe tables; the diagram as ``<name>_diagram.svg`` beside it
+``.tex``   LaTeX article with booktabs tables; the diagram and plots as PNG files beside it
+``.md``    Markdown with pipe tables; the diagram (``<name>_diagram.svg``) and plots beside it
 =========  ==================================================================================
 
 A fit that did not converge or is inadmissible is written, not refused: the failure is the
@@ -58,6 +58,33 @@ def _resolve(path: str | os.PathLike, format: str | None) -> tuple[Path, str]:
     return path, fmt
 
 
+def _write_images(report: Report, diagram, path: Path, svg: bool) -> dict[str, str]:
+    """The diagram (SVG for Markdown, PNG for LaTeX) and the plots (PNG) as files beside
+    ``path``, named ``<stem>_diagram.svg``, ``<stem>_<plot key>.png``; key -> file name.
+    Images that need matplotlib are left out when it is missing (the text says nothing of
+    them then)."""
+    files: dict[str, str] = {}
+    if diagram is not None:
+        name = f"{path.stem}_diagram.{'svg' if svg else 'png'}"
+        try:
+            diagram.save(path.with_name(name))
+            files["diagram"] = name
+        except ReportError:
+            raise
+        except Exception:  # noqa: BLE001 - PNG needs matplotlib, which is optional
+            pass
+    for plot in report.plots:
+        name = f"{path.stem}_{plot.key}.png"
+        try:
+            path.with_name(name).write_bytes(plot.png())
+            files[plot.key] = name
+        except OSError:
+            raise
+        except Exception:  # noqa: BLE001 - matplotlib is optional
+            pass
+    return files
+
+
 def write_report(res: FitResult | Report, path: str | os.PathLike, format: str | None = None,
                  **options) -> Path:
     """Write the analysis of ``res`` to ``path``; the format comes from the suffix (or
@@ -69,7 +96,7 @@ def write_report(res: FitResult | Report, path: str | os.PathLike, format: str |
         path: the file to write; its directory must exist.
         format: overrides the suffix.
         **options: passed to :func:`~cbec_sem.report.content.build_report` (``title``,
-            ``call``, ``diagram``, ``htmt_bootstrap``).
+            ``call``, ``diagram``, ``plots``, ``htmt_bootstrap``).
 
     Returns:
         The path written.
@@ -96,25 +123,12 @@ def write_report(res: FitResult | Report, path: str | os.PathLike, format: str |
             from .render_html import render_html
 
             path.write_text(render_html(report), encoding="utf-8")
-        elif fmt == "md":
-            from .render_text import render_markdown
+        elif fmt in ("md", "tex"):
+            from .render_text import render_latex, render_markdown
 
-            name = None
-            if diagram is not None:
-                name = f"{path.stem}_diagram.svg"
-                diagram.save(path.with_name(name))
-            path.write_text(render_markdown(report, name), encoding="utf-8")
-        elif fmt == "tex":
-            from .render_text import render_latex
-
-            name = None
-            if diagram is not None:
-                try:
-                    name = f"{path.stem}_diagram.png"
-                    diagram.save(path.with_name(name))
-                except Exception:  # noqa: BLE001 - without matplotlib, no figure
-                    name = None
-            path.write_text(render_latex(report, name), encoding="utf-8")
+            files = _write_images(report, diagram, path, svg=fmt == "md")
+            render = render_markdown if fmt == "md" else render_latex
+            path.write_text(render(report, files), encoding="utf-8")
         elif fmt == "docx":
             from .render_office import write_docx
 

@@ -3,6 +3,7 @@ readable on a laptop screen and printable (``@media print`` rules, tables kept o
 
 from __future__ import annotations
 
+import base64
 import html
 
 from .content import Report, Table
@@ -33,7 +34,7 @@ table.apa td.s { white-space: nowrap; }
 table.apa td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .note { font-size: .85em; margin: .3em 0; max-width: 60em; }
 figure { margin: 1.5em 0; page-break-inside: avoid; }
-figure svg { max-width: 100%; height: auto; border: 1px solid #ddd; }
+figure svg, figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
 figcaption { margin-bottom: .4em; }
 pre { background: #f6f6f6; padding: 10px; overflow-x: auto; font-size: .85em; }
 @media print {
@@ -97,6 +98,18 @@ def render_html(report: Report) -> str:
         for t in s.tables:
             number += 1
             out.append(_table(t, number))
+        for plot in s.plots:
+            figure += 1
+            try:
+                data = base64.b64encode(plot.png()).decode("ascii")
+            except Exception as err:  # noqa: BLE001 - a plot that cannot be drawn is stated
+                out.append(f"<p>{esc(plot.caption)}: not drawn ({esc(str(err))})</p>")
+                continue
+            notes = "".join(f'<p class="note"><em>Note.</em> {esc(n)}</p>' for n in plot.notes)
+            out.append(f'<figure id="figure-{esc(plot.key)}"><figcaption><strong>Figure '
+                       f"{figure}</strong><br><em>{esc(plot.caption)}</em></figcaption>"
+                       f'<img src="data:image/png;base64,{data}" alt="{esc(plot.caption)}">'
+                       f"{notes}</figure>")
         if s.code:
             out.append(f'<p class="caption"><em>Model syntax (lavaan)</em></p>'
                        f"<pre>{esc(s.code)}</pre>")

@@ -105,6 +105,7 @@ def write_docx(report: Report, path: Path) -> Path:
         run.bold = True
         run.font.color.rgb = RGBColor(0xB0, 0x00, 0x20)
     number = 0
+    figure = 0
     for s in report.sections:
         doc.add_heading(s.heading, level=1)
         for para in s.paragraphs:
@@ -113,10 +114,25 @@ def write_docx(report: Report, path: Path) -> Path:
             if isinstance(s.diagram, str):
                 doc.add_paragraph(s.diagram)
             else:
-                _docx_diagram(doc, s.diagram)
+                figure += 1
+                _docx_diagram(doc, s.diagram, figure)
         for t in s.tables:
             number += 1
             _docx_table(doc, t, number)
+        for plot in s.plots:
+            figure += 1
+            try:
+                data = plot.png()
+            except Exception as err:  # noqa: BLE001 - a plot that cannot be drawn is stated
+                doc.add_paragraph(f"{plot.caption}: not drawn ({err})")
+                continue
+            cap = doc.add_paragraph()
+            cap.add_run(f"Figure {figure}").bold = True
+            cap.add_run("\n")
+            cap.add_run(plot.caption).italic = True
+            doc.add_picture(io.BytesIO(data), width=Inches(5.5))
+            for n in plot.notes:
+                doc.add_paragraph(n)
         if s.code:
             para = doc.add_paragraph()
             run = para.add_run(s.code)
@@ -128,7 +144,7 @@ def write_docx(report: Report, path: Path) -> Path:
     return path
 
 
-def _docx_diagram(doc, diagram) -> None:
+def _docx_diagram(doc, diagram, number: int) -> None:
     from docx.shared import Inches
 
     try:
@@ -141,7 +157,7 @@ def _docx_diagram(doc, diagram) -> None:
         return
     buf = io.BytesIO(diagram.png(150))
     cap = doc.add_paragraph()
-    cap.add_run("Figure 1").bold = True
+    cap.add_run(f"Figure {number}").bold = True
     cap.add_run("\n")
     cap.add_run("Path diagram of the fitted model").italic = True
     doc.add_picture(buf, width=Inches(min(9.0, diagram.width / 100)))

@@ -28,8 +28,11 @@ def _md_table(t: Table, number: int) -> list[str]:
     return out
 
 
-def render_markdown(report: Report, diagram_file: str | None = None) -> str:
-    """The report as Markdown; the diagram is linked as ``diagram_file`` (written beside)."""
+def render_markdown(report: Report, files: dict[str, str] | None = None) -> str:
+    """The report as Markdown; the diagram and plots are linked from the image files written
+    beside it (``files``: ``"diagram"`` or a plot's key -> file name)."""
+    files = files or {}
+    diagram_file = files.get("diagram")
     out = [f"# {report.title}", "", f"Written by cbec_sem on {report.created}."]
     if report.status:
         out += ["", f"> **Warning.** {report.status}"]
@@ -46,6 +49,10 @@ def render_markdown(report: Report, diagram_file: str | None = None) -> str:
         for t in s.tables:
             number += 1
             out += _md_table(t, number)
+        for plot in s.plots:
+            if plot.key in files:
+                out += ["", f"![{plot.caption}]({files[plot.key]})"]
+                out += ["", "*Note.* " + " ".join(plot.notes)] if plot.notes else []
         if s.code:
             out += ["", "Model syntax (lavaan):", "", "```", s.code.rstrip("\n"), "```"]
     return "\n".join(out) + "\n"
@@ -78,9 +85,11 @@ def _tex_table(t: Table, number: int) -> list[str]:
     return out
 
 
-def render_latex(report: Report, diagram_file: str | None = None) -> str:
-    """The report as a LaTeX article with booktabs tables; the diagram is included from
-    ``diagram_file`` (a PNG written beside) when given."""
+def render_latex(report: Report, files: dict[str, str] | None = None) -> str:
+    """The report as a LaTeX article with booktabs tables; the diagram and plots are included
+    from the PNG files written beside it (``files``: ``"diagram"`` or a plot's key -> name)."""
+    files = files or {}
+    diagram_file = files.get("diagram")
     out = [r"\documentclass[11pt]{article}", r"\usepackage[utf8]{inputenc}",
            r"\usepackage[T1]{fontenc}", r"\usepackage{booktabs}", r"\usepackage{graphicx}",
            r"\usepackage[margin=2.2cm]{geometry}", r"\usepackage{float}",
@@ -104,6 +113,12 @@ def render_latex(report: Report, diagram_file: str | None = None) -> str:
         for t in s.tables:
             number += 1
             out += _tex_table(t, number)
+        for plot in s.plots:
+            if plot.key in files:
+                out += [r"\begin{figure}[htbp]", r"\centering",
+                        rf"\includegraphics[width=0.8\linewidth]{{{files[plot.key]}}}",
+                        rf"\caption{{{_tex(plot.caption)}}}", rf"\label{{fig:{plot.key}}}",
+                        r"\end{figure}"]
         if s.code:
             out += [r"\begin{verbatim}", s.code.rstrip("\n"), r"\end{verbatim}"]
     out.append(r"\end{document}")
