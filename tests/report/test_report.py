@@ -16,6 +16,7 @@ import subprocess
 import warnings
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -110,6 +111,34 @@ def test_diagram_of_hundreds_of_items_folds_them():
     assert not [n for n in d.nodes if n.kind == "observed"]
     assert any("300 items are not drawn" in n for n in d.notes)
     assert "30 items" in d.svg and label_overlaps(d) == []
+
+
+def test_diagram_folds_items_that_would_make_it_too_wide():
+    syntax = "\n".join(f"F{k} =~ " + " + ".join(f"y{k}_{j}" for j in range(10))
+                       for k in range(6)) + "\n" + "\n".join(f"F{k + 1} ~ F{k}" for k in range(5))
+    model = cs.ModelSpec.from_lavaan(syntax)
+    wide = path_diagram(_FakeFit(model), items=True)
+    assert wide.width > 2400
+    d = path_diagram(_FakeFit(model))  # 60 items: not too many, but too wide
+    assert d.width <= 2400 and not [n for n in d.nodes if n.kind == "observed"]
+    assert any(f"would be {wide.width:.0f} px wide" in n for n in d.notes)
+
+
+def test_diagram_of_a_cfa_draws_the_factor_correlations():
+    hs = pd.read_csv(Path(__file__).parents[1] / "fixtures" / "data" / "hs_grade_complete.csv")
+    res = cs.fit("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9", hs)
+    d = path_diagram(res)
+    assert label_overlaps(d) == []
+    arcs = [a for a in d.arrows if a.role == "covariance"]
+    assert len(arcs) == 3
+    texts = {lab.text for lab in d.labels}
+    p = res.params
+    cov = p[(p["op"] == "~~") & (p["lhs"] != p["rhs"])]
+    for _, row in cov.iterrows():  # std.all of a factor covariance is the correlation
+        assert fmt_num(row["std.all"], 2, bounded=True) + stars(row["pvalue"]) in texts
+    root = ET.fromstring(d.svg)
+    assert len([e for e in root.iter("{http://www.w3.org/2000/svg}path")
+                if e.get("class") == "covariance"]) == 3
 
 
 def test_diagram_refuses_too_many_constructs():

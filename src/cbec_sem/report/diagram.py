@@ -12,9 +12,12 @@ Moderation, and Conditional Process Analysis*, conceptual diagrams).
 Layout: constructs are placed in columns by the longest chain of arrows that leads to them
 (a layered drawing, Sugiyama, Tagawa & Toda, 1981); items sit left of the first column, right
 of the last, and above constructs in between.  Labels are placed where they overlap no other
-label or shape; :func:`label_overlaps` checks that.  Above ``max_items`` items, the items are
-folded into their construct ("k items"), and above ``max_constructs`` structural nodes the
-diagram is refused with a :class:`~cbec_sem.errors.ReportError` naming the count.
+label or shape; :func:`label_overlaps` checks that.  A measurement model (one column of
+constructs) shows its factor correlations as curved double-headed arrows.  Above ``max_items``
+items, or when the items would make the drawing wider than ``max_width``, the items are folded
+into their construct ("k items", with a note saying why), and above ``max_constructs``
+structural nodes the diagram is refused with a :class:`~cbec_sem.errors.ReportError` naming
+the count.
 
 :func:`path_diagram` returns a :class:`Diagram` whose ``svg`` is the drawing; ``Diagram.figure()``
 redraws it with matplotlib (optional), for PNG or PDF.
@@ -90,7 +93,33 @@ class _Arrow:
     x2: float
     y2: float
     dashed: bool = False
-    role: str = "path"          # path, loading, moderation
+    role: str = "path"          # path, loading, moderation, covariance
+    #: a curved, double-headed arrow (a covariance) bends through this control point
+    control: tuple[float, float] | None = None
+
+    def at(self, t: float) -> tuple[float, float]:
+        """The point at parameter t (a quadratic Bézier curve when curved)."""
+        if self.control is None:
+            return self.x1 + t * (self.x2 - self.x1), self.y1 + t * (self.y2 - self.y1)
+        cx, cy = self.control
+        u = 1.0 - t
+        return (u * u * self.x1 + 2 * u * t * cx + t * t * self.x2,
+                u * u * self.y1 + 2 * u * t * cy + t * t * self.y2)
+
+    def segments(self) -> list[tuple[float, float, float, float]]:
+        """The arrow as straight pieces (16 for a curve)."""
+        if self.control is None:
+            return [(self.x1, self.y1, self.x2, self.y2)]
+        pts = [self.at(t) for t in np.linspace(0.0, 1.0, 17)]
+        return [(*a, *b) for a, b in zip(pts[:-1], pts[1:])]
+
+    def shift(self, dx: float, dy: float) -> None:
+        self.x1 -= dx
+        self.x2 -= dx
+        self.y1 -= dy
+        self.y2 -= dy
+        if self.control is not None:
+            self.control = (self.control[0] - dx, self.control[1] - dy)
 
 
 @dataclass
@@ -188,6 +217,14 @@ class Diagram:
         ax.set_axis_off()
         pt = 72 / 100  # px -> pt at 100 dpi
         for a in self.arrows:
+            if a.control is not None:
+                from matplotlib.path import Path as MplPath
+
+                curve = MplPath([(a.x1, a.y1), a.control, (a.x2, a.y2)],
+                                [MplPath.MOVETO, MplPath.CURVE3, MplPath.CURVE3])
+                ax.add_patch(FancyArrowPatch(path=curve, arrowstyle="<|-|>", mutation_scale=10,
+                                             lw=1.0, color="#444"))
+                continue
             ax.add_patch(FancyArrowPatch((a.x1, a.y1), (a.x2, a.y2), arrowstyle="-|>",
                                          mutation_scale=10, lw=1.1,
                                          ls="--" if a.dashed else "-",
@@ -320,16 +357,18 @@ def _spread(values: list[float], sizes: list[float], gap: float) -> list[float]:
 
 # --------------------------------------------------------------------------- the drawing
 def path_diagram(res: FitResult, *, group: int = 1, items: bool | str = "auto",
-                 max_items: int = 60, max_constructs: int = 40, moderation: bool = True,
-                 title: str | None = None) -> Diagram:
+                 max_items: int = 60, max_constructs: int = 40, max_width: float = 2400,
+                 moderation: bool = True, title: str | None = None) -> Diagram:
     """Draw the fitted model as an SVG path diagram.
 
     Args:
         res: a fit (:class:`~cbec_sem.results.FitResult`).
         group: which group's estimates to show in a multi-group fit (1-based, as ``params``).
         items: draw the items (``True``), fold them into their constructs (``False``), or
-            fold them only when there are more than ``max_items`` (``"auto"``).
+            fold them only when there are more than ``max_items`` or the drawing with items
+            would be wider than ``max_width`` px (``"auto"``).
         max_items: the item count above which ``"auto"`` folds items.
+        max_width: the width (px) above which ``"auto"`` folds items.
         max_constructs: refuse above this many constructs and structural observed variables.
         moderation: draw the interaction/moderation hypotheses as moderation arrows (product
             terms of the model are always drawn).  Their estimates come from
@@ -599,16 +638,41 @@ def path_diagram(res: FitResult, *, group: int = 1, items: bool | str = "auto",
         sx, sy = Z.boundary(tx, ty)
         arrows.append(_Arrow(sx, sy, tx, ty, dashed=True, role="moderation"))
         jobs.append((text, arrows[-1], (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8), "moderation"))
+    # a measurement model (one column, items on the left): construct correlations as curved
+    # double-headed arrows on the right, nested by distance
+    covariances = []
+    if ncols == 1 and len(columns[0]) > 1:
+        rank = {n: i for i, n in enumerate(columns[0])}
+        right = max(nodes[n].x + nodes[n].w / 2 for n in columns[0])
+        for key, (std, pv) in table.items():
+            a, op, b = key
+            if op == "~~" and a != b and a in rank and b in rank and a in latent_set:
+                if rank[a] > rank[b]:
+                    a, b = b, a
+                A, B = nodes[a], nodes[b]
+                gap = rank[b] - rank[a]
+                # a quadratic curve reaches half-way to its control point: the arc's right
+                # edge is right + 25 + 40 * gap; longer arcs leave their ellipses flatter
+                cx = right + 2 * (25 + 40 * gap)
+                cy = (A.y + B.y) / 2
+                # inner (short) arcs leave steeper than outer ones, so that arcs sharing an
+                # ellipse start at different points and do not cross there
+                sx, sy = A.boundary(A.x + 100, A.y + 45 / gap)
+                ex, ey = B.boundary(B.x + 100, B.y - 45 / gap)
+                arrows.append(_Arrow(sx, sy, ex, ey, role="covariance", control=(cx, cy)))
+                jobs.append((fmt_num(std, 2, bounded=True) + stars(pv), arrows[-1],
+                             (0.5, 0.42, 0.58, 0.34, 0.66), "estimate"))
+                covariances.append(key)
+
     for text, own, fractions, role in jobs:
-        candidates = [_Label(text, own.x1 + t * (own.x2 - own.x1), own.y1 + t * (own.y2 - own.y1),
-                             role=role) for t in fractions]
+        candidates = [_Label(text, *own.at(t), role=role) for t in fractions]
         chosen = candidates[0]
         for lab in candidates:
             box = lab.box()
             if any(_intersects(box, o) for o in obstacles):
                 continue
-            if any(_segment_hits_box(a.x1, a.y1, a.x2, a.y2, box)
-                   for a in arrows if a is not own):
+            if any(_segment_hits_box(*seg, box)
+                   for a in arrows if a is not own for seg in a.segments()):
                 continue
             chosen = lab
             break
@@ -626,20 +690,35 @@ def path_diagram(res: FitResult, *, group: int = 1, items: bool | str = "auto",
         lab.x -= x0
         lab.y -= y0
     for a in arrows:
-        a.x1 -= x0
-        a.x2 -= x0
-        a.y1 -= y0
-        a.y2 -= y0
-    width = max(b[2] for b in boxes) - x0 + MARGIN
+        a.shift(x0, y0)
+    right_edge = max([b[2] for b in boxes] + [a.control[0] + x0 for a in arrows
+                                              if a.control is not None])
+    width = right_edge - x0 + MARGIN
     notes = ["Standardised estimates (std.all); loadings without stars are fixed to set the "
              "scale. " + STAR_NOTE] + notes
     if mod_specs:
         notes.append("Dashed arrows: moderation (interaction) effects on the path they point at.")
-    if any(op == "~~" for op in p["op"]) and len(structural) > 1:
+    if covariances:
+        notes.append("Curved double-headed arrows: correlations between constructs; residual "
+                     "variances are not drawn.")
+    elif any(op == "~~" for op in p["op"]) and len(structural) > 1:
         notes.append("Covariances and residual variances are not drawn; see the estimates table.")
+    width = max([width] + [_text_width(n, SMALL) + 2 * MARGIN for n in notes])
     height = max(b[3] for b in boxes) - y0 + MARGIN + 15 * len(notes)
     diagram = Diagram(list(nodes.values()) + item_nodes, arrows, labels, width, height,
                       tuple(notes), title or "")
+    if items == "auto" and show_items and width > max_width:
+        folded = path_diagram(res, group=group, items=False, max_items=max_items,
+                              max_constructs=max_constructs, max_width=max_width,
+                              moderation=moderation, title=title)
+        folded.notes = tuple(
+            f"The {n_items} items are not drawn (with them the diagram would be {width:.0f} px "
+            f"wide, more than max_width = {max_width:g}); see the measurement table."
+            if "items are not drawn" in n else n for n in folded.notes)
+        folded.width = max([folded.width] + [_text_width(n, SMALL) + 2 * MARGIN
+                                              for n in folded.notes])
+        folded.svg = _to_svg(folded)
+        return folded
     diagram.svg = _to_svg(diagram)
     return diagram
 
@@ -663,7 +742,12 @@ def _to_svg(d: Diagram) -> str:
         out.append(f'<text x="{MARGIN}" y="{MARGIN + 4}" font-size="15" font-weight="bold">'
                    f"{esc(d.title)}</text>")
     for a in d.arrows:
-        if a.dashed:
+        if a.control is not None:
+            out.append(f'<path class="{a.role}" d="M{a.x1:.1f},{a.y1:.1f} Q{a.control[0]:.1f},'
+                       f'{a.control[1]:.1f} {a.x2:.1f},{a.y2:.1f}" fill="none" stroke="#444" '
+                       'stroke-width="1.1" marker-start="url(#cbec-arrow)" '
+                       'marker-end="url(#cbec-arrow)"/>')
+        elif a.dashed:
             out.append(f'<line class="moderation" x1="{a.x1:.1f}" y1="{a.y1:.1f}" '
                        f'x2="{a.x2:.1f}" y2="{a.y2:.1f}" stroke="#8a3b12" stroke-width="1.3" '
                        'stroke-dasharray="6 4" marker-end="url(#cbec-arrow-mod)"/>')
