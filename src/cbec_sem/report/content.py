@@ -581,10 +581,25 @@ def build_report(res: FitResult, *, title: str | None = None, call: str | None =
             drawing = path_diagram(res)
         except Exception as err:  # noqa: BLE001 - a refused diagram is stated, not fatal
             drawing = f"The path diagram was not drawn: {err}"
-    sections = [_data_section(res), _measurement_section(res, htmt_bootstrap, seed),
-                _fit_section(res), _structural_section(res, drawing),
-                _hypothesis_section(res, plots), _checklist_section(res),
-                _appendix(res, call, htmt_bootstrap, seed)]
+    builders = [
+        ("data", "Data and survey checks", lambda: _data_section(res)),
+        ("measurement", "Measurement model",
+         lambda: _measurement_section(res, htmt_bootstrap, seed)),
+        ("fit", "Model fit", lambda: _fit_section(res)),
+        ("structural", "Structural model", lambda: _structural_section(res, drawing)),
+        ("hypotheses", "Hypotheses", lambda: _hypothesis_section(res, plots)),
+        ("checklist", "Reviewer checklist", lambda: _checklist_section(res)),
+        ("reproducibility", "Reproducibility appendix",
+         lambda: _appendix(res, call, htmt_bootstrap, seed)),
+    ]
+    sections = []
+    for key, heading, make in builders:
+        try:
+            sections.append(make())
+        except Exception as err:  # noqa: BLE001 - one failed section must not hide the rest
+            section = Section(key, heading)
+            _failed(section, "This section", err)
+            sections.append(section)
     created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return Report(title, _status(res), sections, created)
 

@@ -13,8 +13,15 @@ from .content import Report, Table
 __all__ = ["render_markdown", "render_latex"]
 
 
+def _md_text(text: str) -> str:
+    """Text with Markdown's emphasis characters escaped (``a*b`` stays ``a*b``)."""
+    for ch in ("\\", "*", "_", "`"):
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
 def _md_cell(text: str) -> str:
-    return text.replace("|", r"\|").replace("\n", " ")
+    return _md_text(text).replace("|", r"\|").replace("\n", " ")
 
 
 def _md_table(t: Table, number: int) -> list[str]:
@@ -24,7 +31,7 @@ def _md_table(t: Table, number: int) -> list[str]:
                           for c in t.frame.columns) + "|"]
     out += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in t.formatted()]
     for k, n in enumerate(t.notes):
-        out += ["", ("*Note.* " if k == 0 else "") + n]
+        out += ["", ("*Note.* " if k == 0 else "") + _md_text(n)]
     return out
 
 
@@ -35,12 +42,12 @@ def render_markdown(report: Report, files: dict[str, str] | None = None) -> str:
     diagram_file = files.get("diagram")
     out = [f"# {report.title}", "", f"Written by cbec_sem on {report.created}."]
     if report.status:
-        out += ["", f"> **Warning.** {report.status}"]
+        out += ["", f"> **Warning.** {_md_text(report.status)}"]
     number = 0
     for s in report.sections:
         out += ["", f"## {s.heading}"]
         for para in s.paragraphs:
-            out += ["", para]
+            out += ["", _md_text(para)]
         if s.diagram is not None:
             if isinstance(s.diagram, str):
                 out += ["", s.diagram]
@@ -52,7 +59,7 @@ def render_markdown(report: Report, files: dict[str, str] | None = None) -> str:
         for plot in s.plots:
             if plot.key in files:
                 out += ["", f"![{plot.caption}]({files[plot.key]})"]
-                out += ["", "*Note.* " + " ".join(plot.notes)] if plot.notes else []
+                out += ["", "*Note.* " + _md_text(" ".join(plot.notes))] if plot.notes else []
         if s.code:
             out += ["", "Model syntax (lavaan):", "", "```", s.code.rstrip("\n"), "```"]
     return "\n".join(out) + "\n"
