@@ -221,6 +221,10 @@ def test_html_tables_equal_the_result_objects(res, report, tmp_path):
         assert rel.loc[c, "α"] == fmt_num(r.loc[c, "alpha"], bounded=True)
         assert rel.loc[c, "ω (CR)"] == fmt_num(r.loc[c, "omega"], bounded=True)
         assert rel.loc[c, "AVE"] == fmt_num(r.loc[c, "ave"], bounded=True)
+    # cross-loadings: an item's correlation with its only construct is its std.all loading
+    cross = tables["cross_loadings"].set_index("Item")
+    for _, row in p[p["rhs"].str.match(r"^[a-z]+\d$")].iterrows():
+        assert cross.loc[row["rhs"], row["lhs"]] == fmt_num(row["std.all"], bounded=True)
     fit = tables["fit"].set_index("Measure")
     fm = res.fit_measures
     assert number(fit.loc["χ²", "Standard"]) == pytest.approx(fm["chisq"], abs=5e-4)
@@ -239,6 +243,7 @@ def test_html_tables_equal_the_result_objects(res, report, tmp_path):
 def test_markdown_and_latex(report, tmp_path):
     md = write_report(report, tmp_path / "r.md").read_text(encoding="utf-8")
     assert "| H | Statement |" in md and (tmp_path / "r_diagram.svg").exists()
+    assert "| indirect | a\\*b |" in md  # emphasis characters escaped
     assert "![Path diagram of the fitted model](r_diagram.svg)" in md
     tex = write_report(report, tmp_path / "r.tex").read_text(encoding="utf-8")
     assert tex.count(r"\toprule") == len(report.tables) == tex.count(r"\bottomrule")

@@ -331,6 +331,19 @@ def _measurement_section(res: FitResult, htmt_bootstrap: int, seed) -> Section:
     except Exception as err:  # noqa: BLE001
         _failed(s, "The Fornell–Larcker criterion", err)
     try:
+        from ..measurement import cross_loadings
+
+        cl = cross_loadings(res).reset_index()
+        cl = cl.rename(columns={"item": "Item", "group": "Group"})
+        fmts = {c: "bounded" for c in cl.columns if c not in ("Item", "Group")}
+        fmts.update({"Item": "text", "Group": "text"})
+        s.tables.append(Table("cross_loadings", "Cross-loadings (structure coefficients)", cl,
+                              fmts, ("Model-implied correlation of every item with every "
+                                     "construct; an item should correlate most with its own "
+                                     "construct.",)))
+    except Exception as err:  # noqa: BLE001
+        _failed(s, "Cross-loadings", err)
+    try:
         from ..measurement import htmt
 
         h = htmt(res, bootstrap=htmt_bootstrap, seed=seed)
