@@ -206,11 +206,11 @@ def test_html_tables_equal_the_result_objects(res, report, tmp_path):
     ref = res.hypotheses
     assert list(hyp["H"]) == list(ref["id"])
     assert list(hyp["Verdict"]) == list(ref["verdict"])
-    for printed, value in zip(hyp["Estimate"], ref["estimate"]):
+    for printed, value in zip(hyp["Estimate"], ref["estimate"], strict=True):
         assert abs(number(printed) - value) <= 5e-4
-    for printed, value in zip(hyp["p"], ref["p"]):
+    for printed, value in zip(hyp["p"], ref["p"], strict=True):
         assert printed == fmt_p(value)
-    for printed, value in zip(hyp["CI lower"], ref["ci.lower"]):
+    for printed, value in zip(hyp["CI lower"], ref["ci.lower"], strict=True):
         assert printed == fmt_num(value)
     loads = tables["loadings"]
     p = res.params[res.params["op"] == "=~"]
@@ -266,7 +266,7 @@ def test_word_tables_equal_the_result_objects(res, report, tmp_path):
     cells = [[c.text for c in row.cells] for row in table.rows]
     head = cells[0]
     ref = res.hypotheses
-    for row, (_, h) in zip(cells[1:], ref.iterrows()):
+    for row, (_, h) in zip(cells[1:], ref.iterrows(), strict=True):
         got = dict(zip(head, row))
         assert got["H"] == h["id"] and got["Verdict"] == h["verdict"]
         assert got["p"] == fmt_p(h["p"]) and got["Estimate"] == fmt_num(h["estimate"])
@@ -285,7 +285,8 @@ def test_excel_keeps_the_numbers(res, report, tmp_path):
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     head = rows[0]
     ref = res.hypotheses
-    for row, (_, h) in zip(rows[1:], ref.iterrows()):
+    assert str(rows[1 + len(ref)][0]).startswith("Note.")  # the notes follow the table
+    for row, (_, h) in zip(rows[1:1 + len(ref)], ref.iterrows(), strict=True):
         got = dict(zip(head, row))
         assert got["H"] == h["id"]
         # stored as numbers, not rounded (Excel keeps 15 significant digits)

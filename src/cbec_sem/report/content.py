@@ -386,7 +386,7 @@ def _fit_section(res: FitResult) -> Section:
     robust = "chisq.scaled" in fm.index
     s = Section("fit", "Model fit")
     rows = []
-    for key, label, bounded in _FIT_ROWS:
+    for key, label, _bounded in _FIT_ROWS:
         value = float(fm.get(key, np.nan))
         row = {"Measure": label, "Standard": value}
         if robust:
