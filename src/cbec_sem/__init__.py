@@ -111,3 +111,7 @@ __all__ = [
 
 from . import pls  # noqa: E402  (PLS-SEM, issue 10)
 from .pls import PLSBootstrap, PLSEstimation, bootstrap_pls, estimate_pls  # noqa: E402
+from .report.diagram import path_diagram  # noqa: E402
+from .report.document import write_report  # noqa: E402
+
+__all__ += ["write_report", "path_diagram"]

@@ -9,6 +9,8 @@
     cbec-sem power --model FILE|paper --n 100,200,300 [--reps 500] [--seed 1]
                    [--population FILE] [--likert 7] [--hypotheses H1,H2] [--n-jobs 2]
                    [--scheduler tcp://host:8786] [--out power.csv] [--plot power.png]
+    cbec-sem report DATA --model FILE --out report.html|docx|xlsx|tex|md [--seed 1]
+    cbec-sem validate DATA --model FILE [--out checklist.csv]
     cbec-sem --version
 
 Tables go to stdout; warnings (``warning: ...``), survey-check findings (``note: ...``) and
@@ -450,6 +452,121 @@ def power_command(
             ax.figure.savefig(plot)
             plt.close(ax.figure)
             typer.echo(f"wrote {plot}", err=True)
+
+
+# ---------------------------------------------------------------------------- report, validate
+# (issue 11) Kept apart from the commands above: they read the model and data the same way as
+# `fit` and hand the fit to cbec_sem.report.document / cbec_sem.measurement.validate.
+
+REPORT_SUFFIXES = (".html", ".docx", ".xlsx", ".tex", ".md")
+
+
+def _fit_for_report(data: Path, model: Path, estimator: str, group: str | None,
+                    bootstrap: int, seed: int | None, correction: str | None,
+                    scale: str | None) -> cs.FitResult:
+    spec = _read_model(model)
+    survey = cs.load_survey(data, items=spec.observed_variables, scale=_parse_scale(scale))
+    _report_checks(survey)
+    return cs.fit(spec, survey, estimator=estimator, group=group,
+                  se="bootstrap" if bootstrap else "standard", bootstrap=bootstrap, seed=seed,
+                  correction=correction)
+
+
+DataArgument = Annotated[Path, typer.Argument(
+    help="Survey file: CSV, Excel, SPSS .sav, Stata .dta or Parquet.", dir_okay=False)]
+ModelOption = Annotated[Path, typer.Option(
+    "--model", "-m", help="lavaan syntax (.lav, .lavaan, .txt, .model) or a YAML/TOML item "
+    "mapping.", dir_okay=False)]
+
+
+@app.command("report")
+def report_command(
+    data: DataArgument,
+    model: ModelOption,
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="The report file; its suffix sets the format: .html, .docx, "
+        ".xlsx, .tex or .md.", dir_okay=False)],
+    estimator: Annotated[str, typer.Option(help="Estimator.")] = "ML",
+    group: Annotated[str | None, typer.Option(help="Group column (multi-group fit).")] = None,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap draws (0: none).")] = 0,
+    seed: Annotated[int | None, typer.Option(
+        help="Seed of the bootstrap, the NCA permutations and the HTMT intervals.")] = None,
+    correction: Annotated[str | None, typer.Option(
+        help="Family-wise correction of the hypotheses' p-values, e.g. holm.")] = None,
+    scale: Annotated[str | None, typer.Option(help="Answer scale LOW,HIGH, e.g. 1,7.")] = None,
+    title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
+) -> None:
+    """Fit a model and write the whole analysis as a report (HTML, Word, Excel, LaTeX or
+    Markdown).  Exit code 1 when the fit did not converge (the report is still written and
+    says so at the top), 2 on an error."""
+    import shlex
+
+    from .report.document import write_report
+
+    with _reporting():
+        if out.suffix.lower() not in REPORT_SUFFIXES:
+            raise CliError(f"--out {str(out)!r}: unknown extension {out.suffix!r}; use "
+                           f"{', '.join(REPORT_SUFFIXES)}")
+        if not out.parent.is_dir():
+            raise CliError(f"--out {str(out)!r}: the directory {str(out.parent)!r} does not "
+                           "exist")
+        res = _fit_for_report(data, model, estimator, group, bootstrap, seed, correction, scale)
+        # the command as it ran (rebuilt from the parsed values, so it is complete and exact)
+        parts = ["cbec-sem", "report", str(data), "--model", str(model), "--out", str(out),
+                 "--estimator", estimator]
+        for flag, value in (("--group", group), ("--bootstrap", bootstrap or None),
+                            ("--seed", seed), ("--correction", correction), ("--scale", scale),
+                            ("--title", title)):
+            if value is not None:
+                parts += [flag, str(value)]
+        call = " ".join(shlex.quote(p) for p in parts)
+        write_report(res, out, title=title, call=call)
+        typer.echo(f"wrote {out}", err=True)
+    if not res.converged:
+        typer.echo("error: the fit did not converge or is inadmissible; the report says so at "
+                   "the top", err=True)
+        raise typer.Exit(code=1)
+
+
+@app.command("validate")
+def validate_command(
+    data: DataArgument,
+    model: ModelOption,
+    estimator: Annotated[str, typer.Option(help="Estimator.")] = "ML",
+    group: Annotated[str | None, typer.Option(help="Group column (multi-group fit).")] = None,
+    scale: Annotated[str | None, typer.Option(help="Answer scale LOW,HIGH, e.g. 1,7.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Also write the checklist as .csv.", dir_okay=False)] = None,
+) -> None:
+    """Fit a model and print the reviewer's measurement checklist (loadings, alpha, CR, AVE,
+    Fornell-Larcker, HTMT, VIF, fit, common-method bias).  Exit code 0 when every criterion
+    is met, 1 when some are not, 2 on an error."""
+    from .protocol import Block, Summary
+
+    with _reporting():
+        if out is not None and out.suffix.lower() != ".csv":
+            raise CliError(f"--out {str(out)!r}: the checklist is written as .csv")
+        res = _fit_for_report(data, model, estimator, group, 0, None, None, scale)
+        table = res.validate()
+        shown = table.drop(columns=[c for c in ("source", "note") if c in table.columns])
+        typer.echo(str(Summary("Reviewer checklist", (Block("", shown),))))
+        passed = table["passed"].astype("boolean")
+        unmet = table[passed.eq(False).fillna(False)]
+        met = int(passed.eq(True).fillna(False).sum())
+        judged = met + len(unmet)
+        typer.echo("")
+        typer.echo(f"{met} of {len(table)} criteria met"
+                   + (f", {len(unmet)} not met ({', '.join(sorted(set(unmet['criterion'])))})"
+                      if len(unmet) else "")
+                   + (f", {len(table) - judged} not judged" if judged < len(table) else ""))
+        if out is not None:
+            table.to_csv(out, index=False)
+            typer.echo(f"wrote {out}", err=True)
+    if not res.converged:
+        typer.echo("error: the fit did not converge or is inadmissible", err=True)
+        raise typer.Exit(code=1)
+    if len(unmet):
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

@@ -66,6 +66,11 @@ __all__ = [
 ]
 
 
+class ReportError(CbecSemError, ValueError):
+    """A report or diagram that cannot be written as asked (unknown format, missing or
+    unwritable directory, a model too large to draw)."""
+
+
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
 

@@ -19,6 +19,8 @@ from .measurement.composite import is_pls
 from .modelfit import FittedModel
 from .propositions.hypotheses import hypothesis_table
 from .protocol import Block, Summary
+from .report.diagram import path_diagram
+from .report.document import write_report
 from .report.summary import hypothesis_lines, render_summary
 
 
@@ -147,6 +149,18 @@ class FitResult(FittedModel):
         common-method bias): :func:`cbec_sem.validate`."""
         self._covariance_only("validate()")
         return validate(self, **kwargs)
+
+    # -- manuscript ------------------------------------------------------------------------------
+    def report(self, path, format: str | None = None, **options):
+        """Write the whole analysis as HTML, Word, Excel, LaTeX or Markdown (the format from
+        the suffix or ``format``): :func:`cbec_sem.write_report` (``title``, ``call``,
+        ``diagram``, ``plots``, ``htmt_bootstrap``)."""
+        return write_report(self, path, format=format, **options)
+
+    def plot_path(self, **options):
+        """The path diagram (``.svg`` holds the SVG text, ``.save("x.svg"|".png"|".pdf")``
+        writes it, notebooks show it): :func:`cbec_sem.path_diagram`."""
+        return path_diagram(self, **options)
 
     # -- the result protocol -------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:

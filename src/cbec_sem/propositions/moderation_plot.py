@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..plotting import pyplot
+from ..apa import fmt_num, p_text
+from ..plotting import legend_outside, new_axes
 
 __all__ = ["plot_simple_slopes", "plot_johnson_neyman"]
 
@@ -36,8 +37,8 @@ def plot_simple_slopes(
     """Predicted ``outcome`` against ``focal`` at chosen moderator values, one line each.
 
     The line at W = w is ŷ = (b1 + b3·w)·x + b2·w (b2 the moderator's own path, 0 if absent),
-    relative to the outcome's intercept (0 for a latent outcome).  The legend gives each simple
-    slope with its p value.
+    relative to the outcome's intercept (0 for a latent outcome).  The legend, outside the
+    data, gives each simple slope with its p value in APA style (``p < .001``).
 
     Args:
         focal_range: x-axis range; default the focal mean ± 2 SD (± 2 when its SD is unknown).
@@ -49,21 +50,20 @@ def plot_simple_slopes(
     from .moderation import simple_slopes
 
     table = simple_slopes(est, focal, moderator, outcome, at=at, scale=scale, level=level)
-    plt = pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+        ax = new_axes()
     sd = est.focal_sd or 1.0
     lo, hi = focal_range or (est.focal_mean - 2 * sd, est.focal_mean + 2 * sd)
     x = np.linspace(lo, hi, 50)
     b2 = est.coef[est.key(outcome, moderator)] if est.has(outcome, moderator) else 0.0
     for row in table.itertuples(index=False):
         y = row.slope * x + b2 * row.moderator
-        ax.plot(x, y, label=(f"{moderator} = {_label(row.at, scale)}: slope {row.slope:.3f} "
-                             f"(p = {row.pvalue:.3f})"))
+        ax.plot(x, y, label=(f"{moderator} = {_label(row.at, scale)}: slope "
+                             f"{fmt_num(row.slope, 2)}, {p_text(row.pvalue)}"))
     ax.set_xlabel(focal)
     ax.set_ylabel(f"predicted {outcome}")
     ax.set_title(f"Simple slopes of {focal} on {outcome} by {moderator}")
-    ax.legend(fontsize="small")
+    legend_outside(ax)
     return ax
 
 
@@ -100,9 +100,8 @@ def plot_johnson_neyman(
         lo, hi = moderator_range
     w = np.linspace(lo, hi, 200)
     table = simple_slopes(est, focal, moderator, outcome, at=w, scale="raw", level=level)
-    plt = pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+        ax = new_axes()
     ax.plot(w, table["slope"], color="C0", label=f"simple slope of {focal}")
     ax.fill_between(w, table["ci.lower"], table["ci.upper"], color="C0", alpha=0.2,
                     label=f"{level:.0%} CI")
@@ -113,11 +112,11 @@ def plot_johnson_neyman(
     for r in jn.roots:
         if lo <= r <= hi:
             ax.axvline(r, color="C3", linestyle="--", linewidth=1)
-            ax.annotate(f"JN {r:.2f}", (r, 0.02), xycoords=("data", "axes fraction"),
+            ax.annotate(f"JN {fmt_num(r, 2)}", (r, 0.02), xycoords=("data", "axes fraction"),
                         rotation=90, va="bottom", ha="right", fontsize="small", color="C3")
     ax.set_xlim(lo, hi)
     ax.set_xlabel(moderator)
     ax.set_ylabel(f"slope of {focal} on {outcome}")
     ax.set_title("Johnson–Neyman plot")
-    ax.legend(fontsize="small")
+    legend_outside(ax)
     return ax

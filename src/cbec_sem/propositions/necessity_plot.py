@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import CbecSemError
-from ..plotting import pyplot
+from ..apa import fmt_num
+from ..plotting import legend_outside, pyplot
 
 __all__ = ["plot_nca"]
 
@@ -41,7 +42,9 @@ def _line_vertices(fit) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _draw(result, fit, ax) -> None:
-    ax.scatter(fit.x, fit.y, s=18, color="0.35", zorder=3, label="observations")
+    # transparency shows overplotting: Likert scores put many firms on one point
+    ax.scatter(fit.x, fit.y, s=18, color="0.25", alpha=0.35, linewidths=0, zorder=3,
+               label="observations")
     x0, x1, y0, y1 = fit.scope
     ax.add_patch(_rectangle(x0, x1, y0, y1))
     styles = {"ce_fdh": dict(color="tab:red", lw=1.6, ls="-"),
@@ -50,12 +53,12 @@ def _draw(result, fit, ax) -> None:
         d = fit.rows[c]["d"]
         xt, yt = _step_vertices(fit) if c == "ce_fdh" else _line_vertices(fit)
         xs, ys = fit.to_original(xt, yt)
-        label = f"{c.upper().replace('_', '-')} (d = {d:.3f})"
+        label = f"{c.upper().replace('_', '-')} (d = {fmt_num(d, 2, bounded=True)})"
         ax.plot(xs, ys, label=label, zorder=4, **styles[c])
     ax.set_xlabel(fit.condition)
     ax.set_ylabel(result.outcome)
     ax.set_title(f"NCA: {fit.condition} → {result.outcome}")
-    ax.legend(loc="best", fontsize="small")
+    legend_outside(ax)
 
 
 def _rectangle(x0, x1, y0, y1):
@@ -74,12 +77,13 @@ def plot_nca(result, ax=None, condition=None):
         result._fit(c)  # validates the name
     if len(conds) == 1:
         if ax is None:
-            _, ax = plt.subplots(figsize=(5, 4))
+            _, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
         target = ax[0] if isinstance(ax, (list, tuple, np.ndarray)) else ax
         _draw(result, result._fits[conds[0]], target)
         return target
     if ax is None:
-        _, axes = plt.subplots(1, len(conds), figsize=(5 * len(conds), 4), squeeze=False)
+        _, axes = plt.subplots(1, len(conds), figsize=(6.5 * len(conds), 4), squeeze=False,
+                               layout="constrained")
         axes = axes[0]
     else:
         axes = np.ravel(np.asarray(ax, dtype=object))

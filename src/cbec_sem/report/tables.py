@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..apa import fmt_p
+
 if TYPE_CHECKING:
     from ..results import FitResult
 
@@ -55,9 +57,8 @@ def _fmt(value: float, digits: int = 3) -> str:
 
 
 def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return "NA"
-    return "<.001" if p < 0.001 else f"{p:.3f}"
+    """APA style (cbec_sem.apa.fmt_p): "< .001", else three decimals, no leading 0."""
+    return fmt_p(p, missing="NA")
 
 
 def _rmsea_level(fm: pd.Series) -> float:
