@@ -39,6 +39,7 @@ from .propositions.moderation import (
     johnson_neyman,
     simple_slopes,
 )
+from .propositions.moderation_plot import plot_johnson_neyman, plot_simple_slopes
 from .propositions.necessity import NCAResult, nca
 from .protocol import Summary
 from .resampling import BootstrapResult, bootstrap, monte_carlo_ci
@@ -67,6 +68,8 @@ __all__ = [
     "InteractionFit",
     "Summary",
     "simple_slopes",
+    "plot_simple_slopes",
+    "plot_johnson_neyman",
     "vif",
     "f_squared",
     "pls_predict",

@@ -40,6 +40,8 @@ from numbers import Integral
 from typing import Any
 
 from .errors import SpecError
+from .engine.threads import single_threaded_blas
+from ._version import __version__
 
 __all__ = ["ChunkRun", "Executor", "SerialExecutor", "JoblibExecutor", "DaskExecutor",
            "executor", "effective_jobs", "blas_single_threaded"]
@@ -60,7 +62,6 @@ def blas_single_threaded():
     restores the original.
     """
     global _blas_depth, _blas_limiter
-    from .engine.threads import single_threaded_blas
 
     with _blas_lock:
         if _blas_depth == 0:
@@ -184,9 +185,7 @@ def _cluster_errors() -> tuple[type[BaseException], ...]:
 
 def _worker_version() -> str:
     """Run on a Dask worker: the cbec_sem version it imports."""
-    import cbec_sem
-
-    return cbec_sem.__version__
+    return __version__
 
 
 class DaskExecutor(Executor):
@@ -224,7 +223,6 @@ class DaskExecutor(Executor):
         """Every worker must import the same cbec_sem (the chunks are its functions)."""
         if self._checked:
             return
-        from ._version import __version__
 
         try:
             versions = self.client.run(_worker_version)

@@ -17,10 +17,9 @@ from cbec_sem.propositions.moderation import (
     conditional_indirect,
     index_of_moderated_mediation,
     johnson_neyman,
-    plot_johnson_neyman,
-    plot_simple_slopes,
     simple_slopes,
 )
+from cbec_sem.propositions.moderation_plot import plot_johnson_neyman, plot_simple_slopes
 
 Z975 = stats.norm.ppf(0.975)
 

@@ -11,6 +11,7 @@ from functools import lru_cache
 from importlib import resources
 
 import pandas as pd
+from cbec_sem.datasets.make_example_survey import POPULATION
 
 __all__ = [
     "example_population",
@@ -73,7 +74,6 @@ def example_population() -> str:
     Its numeric modifiers are the population values; pass it as ``population=`` to
     :func:`cbec_sem.simulate` to draw more samples like the example (e.g. for power analysis).
     """
-    from cbec_sem.datasets.make_example_survey import POPULATION
 
     return POPULATION
 

@@ -26,6 +26,7 @@ from .compute import Computed, compute
 from .data import prepare_items
 from .model import PLSModel, pls_model
 from .stages import Plan, make_plan, scores
+from .fit_measures import fit_measures # one home for the implied-correlation formulas
 
 __all__ = ["PLSEstimation", "estimate_pls", "PARAM_COLUMNS"]
 
@@ -299,7 +300,6 @@ def estimate_pls(
                  if n not in names}
         rho = pd.concat([rho, pd.Series(extra, dtype=float)]).rename("rhoA")
     ccor = pd.DataFrame(c.C[0], index=names, columns=names)
-    from .fit_measures import fit_measures  # one home for the implied-correlation formulas
 
     est = PLSEstimation(
         model=pm, method=method, scheme=scheme, params=params, weights=weights,

@@ -38,6 +38,7 @@ from ..parallel import blas_single_threaded
 from ..resampling.refit import (BAD_MOMENTS, INADMISSIBLE, NOT_CONVERGED, OK, Moments,
                                 RefitPlan, _Stats)
 from .population import Sampler
+from ..propositions.necessity import nca
 
 #: NCA effect size from which a condition counts as necessary (DESIGN.md, H7: d ≥ 0.1).
 NECESSITY_D = 0.1
@@ -337,7 +338,6 @@ def _replication(study: Study, n: int, r: int, i: int, out: dict) -> None:
 def _necessity(study: Study, t: Test, theta, mom, F, rng) -> tuple[float, float]:
     """NCA (CE-FDH, permutation test) of condition → outcome on the regression factor scores
     of the main model (observed variables as they are), as :func:`cbec_sem.fit` does."""
-    from ..propositions.necessity import nca
 
     model = study.main
     plan = model.plan

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 NECESSITY_D = 0.1
 
 
-def _complete_data(res: FitResult) -> pd.DataFrame:
+def rows_used(res: FitResult) -> pd.DataFrame:
     """The rows the fit used (under FIML with their missing answers; PLS: the items after
     its missing-data treatment)."""
     est = res.estimation
@@ -55,7 +55,7 @@ def _refit(res: FitResult, spec, method: str):
     """The model with its product terms, refitted on the fit's rows: by product indicators
     with the fit's ML-family estimator and missing-data method, or by LMS/QML.  Returns the
     fitted object, the method text and a note on what differs from the fit."""
-    data = _complete_data(res)
+    data = rows_used(res)
     note = ""
     if res.estimator in _PLS_ESTIMATORS:
         draws = res.bootstrap.draws_count if res.bootstrap is not None else 1000

@@ -32,7 +32,8 @@ variables (product indicators from mean-centred items, LMS, QML) that is the dev
 latent mean, 0; for observed variables :meth:`InteractionEstimates.from_product_indicator_fit`
 re-expresses the coefficients for the raw product, so w is a raw value of the moderator.
 
-Plots: :func:`plot_simple_slopes` and :func:`plot_johnson_neyman` (matplotlib, installed with
+Plots: :func:`~cbec_sem.propositions.moderation_plot.plot_simple_slopes` and
+:func:`~cbec_sem.propositions.moderation_plot.plot_johnson_neyman` (matplotlib, installed with
 ``pip install "cbec-sem[plot]"``).
 
 References
@@ -73,8 +74,6 @@ __all__ = [
     "johnson_neyman",
     "conditional_indirect",
     "index_of_moderated_mediation",
-    "plot_simple_slopes",
-    "plot_johnson_neyman",
 ]
 
 
@@ -744,4 +743,3 @@ def index_of_moderated_mediation(
                      f"{'a3·b1' if a3 else 'a1·b3'})", dtype=float)
 
 
-from .moderation_plot import plot_johnson_neyman, plot_simple_slopes  # noqa: E402

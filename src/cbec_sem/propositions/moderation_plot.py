@@ -11,6 +11,8 @@ import numpy as np
 
 from ..apa import fmt_num, p_text
 from ..plotting import legend_outside, new_axes
+from .moderation import simple_slopes
+from .moderation import johnson_neyman, simple_slopes
 
 __all__ = ["plot_simple_slopes", "plot_johnson_neyman"]
 
@@ -47,7 +49,6 @@ def plot_simple_slopes(
     Returns:
         The matplotlib Axes.
     """
-    from .moderation import simple_slopes
 
     table = simple_slopes(est, focal, moderator, outcome, at=at, scale=scale, level=level)
     if ax is None:
@@ -87,7 +88,6 @@ def plot_johnson_neyman(
     Returns:
         The matplotlib Axes.
     """
-    from .moderation import johnson_neyman, simple_slopes
 
     jn = johnson_neyman(est, focal, moderator, outcome, level=level)
     mean, sd = est.moderator_mean, est.moderator_sd

@@ -29,6 +29,15 @@ import numpy as np
 import pandas as pd
 
 from ..apa import fmt_num, fmt_p
+from ..errors import ReportError
+from ..propositions.evidence import rows_used
+from .tables import FIT_MEASURES
+from ..propositions.necessity import nca
+from ..survey import descriptives, mardia
+from ..measurement import cross_loadings, fornell_larcker, htmt
+from .diagram import path_diagram
+from ..plotting import pyplot
+from .._version import __version__
 
 if TYPE_CHECKING:
     from ..results import FitResult
@@ -111,7 +120,6 @@ class Plot:
         if self._png is None:
             import io
 
-            from ..plotting import pyplot
 
             fig = self.draw()
             buf = io.BytesIO()
@@ -154,16 +162,12 @@ class Report:
         return [p for s in self.sections for p in s.plots]
 
     def table(self, key: str) -> Table:
+        """The table named ``key`` (a ReportError listing the keys when there is none)."""
         for t in self.tables:
             if t.key == key:
                 return t
-        raise KeyError(key)
-
-    def write(self, path, format: str | None = None):
-        """Write this report (see :func:`cbec_sem.report.document.write_report`)."""
-        from .document import write_report
-
-        return write_report(self, path, format=format)
+        raise ReportError(f"the report has no table {key!r}; its tables are: "
+                          f"{', '.join(t.key for t in self.tables)}")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -185,7 +189,6 @@ def _versions() -> list[tuple[str, str]]:
             out.append((pkg, metadata.version(pkg)))
         except metadata.PackageNotFoundError:
             if pkg == "cbec-sem":
-                from .. import __version__
 
                 out.append((pkg, f"{__version__} (not installed; source tree)"))
     return out
@@ -247,12 +250,10 @@ def _data_section(res: FitResult) -> Section:
     s.tables.append(_kv("sample", "Sample and estimation", rows))
     for note in res.notes:
         s.paragraphs.append(note)
-    from ..propositions.evidence import _complete_data
 
-    frame = _complete_data(res)  # the rows analysed
+    frame = rows_used(res)  # the rows analysed
     items = [c for c in frame.columns if c in set(res.model.observed_variables)]
     try:
-        from ..survey import descriptives
 
         d = descriptives(frame, items).reset_index()
         d = d.rename(columns={d.columns[0]: "Item"})
@@ -263,7 +264,6 @@ def _data_section(res: FitResult) -> Section:
     except Exception as err:  # noqa: BLE001 - the report states what failed
         _failed(s, "Item descriptives", err)
     try:
-        from ..survey import mardia
 
         m = mardia(frame, items).reset_index()
         m = m.rename(columns={m.columns[0]: "Test", "pvalue": "p"})
@@ -310,7 +310,6 @@ def _measurement_section(res: FitResult, htmt_bootstrap: int, seed) -> Section:
     except Exception as err:  # noqa: BLE001
         _failed(s, "Reliability", err)
     try:
-        from ..measurement import fornell_larcker
 
         fl = fornell_larcker(res)
         constructs = [c for c in fl.columns if c in fl.index]
@@ -331,7 +330,6 @@ def _measurement_section(res: FitResult, htmt_bootstrap: int, seed) -> Section:
     except Exception as err:  # noqa: BLE001
         _failed(s, "The Fornell–Larcker criterion", err)
     try:
-        from ..measurement import cross_loadings
 
         cl = cross_loadings(res).reset_index()
         cl = cl.rename(columns={"item": "Item", "group": "Group"})
@@ -344,7 +342,6 @@ def _measurement_section(res: FitResult, htmt_bootstrap: int, seed) -> Section:
     except Exception as err:  # noqa: BLE001
         _failed(s, "Cross-loadings", err)
     try:
-        from ..measurement import htmt
 
         h = htmt(res, bootstrap=htmt_bootstrap, seed=seed)
         keep = [c for c in ("construct_1", "construct_2", "htmt", "ci.lower", "ci.upper",
@@ -380,7 +377,6 @@ _ROBUST_KEY = {"chisq": "chisq.scaled", "df": "df.scaled", "pvalue": "pvalue.sca
 
 
 def _fit_section(res: FitResult) -> Section:
-    from .tables import FIT_MEASURES
 
     fm = res.fit_measures
     robust = "chisq.scaled" in fm.index
@@ -470,7 +466,6 @@ def _nca_plots(res: FitResult, section: Section) -> None:
     except ImportError:
         section.paragraphs.append('The NCA plots need matplotlib: pip install "cbec-sem[plot]".')
         return
-    from ..propositions.necessity import nca
 
     for h in necessity:
         condition, outcome = h.constructs
@@ -588,7 +583,6 @@ def build_report(res: FitResult, *, title: str | None = None, call: str | None =
                       f"N = {est.stats.ntotal}")
     drawing = None
     if diagram:
-        from .diagram import path_diagram
 
         try:
             drawing = path_diagram(res)

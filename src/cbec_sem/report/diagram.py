@@ -36,6 +36,7 @@ import pandas as pd
 
 from ..errors import ReportError
 from ..apa import STAR_NOTE, fmt_num, stars
+from ..plotting import pyplot
 
 if TYPE_CHECKING:
     from ..results import FitResult
@@ -181,7 +182,6 @@ class Diagram:
         elif suffix == ".pdf":
             fig = self.figure()
             fig.savefig(path, dpi=dpi)
-            from ..plotting import pyplot
 
             pyplot().close(fig)
         else:
@@ -194,7 +194,6 @@ class Diagram:
         if dpi not in self._png:
             import io
 
-            from ..plotting import pyplot
 
             fig = self.figure()
             buf = io.BytesIO()
@@ -207,7 +206,6 @@ class Diagram:
         """The diagram redrawn as a matplotlib Figure (same coordinates, 100 px per inch)."""
         from matplotlib.patches import Ellipse, FancyArrowPatch, Rectangle
 
-        from ..plotting import pyplot
 
         plt = pyplot()
         fig = plt.figure(figsize=(self.width / 100, self.height / 100))

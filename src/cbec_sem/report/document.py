@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING
 
 from ..errors import ReportError
 from .content import Report, build_report
+from .render_html import render_html
+from .render_text import render_latex, render_markdown
+from .render_office import write_docx, write_xlsx
 
 if TYPE_CHECKING:
     from ..results import FitResult
@@ -120,21 +123,17 @@ def write_report(res: FitResult | Report, path: str | os.PathLike, format: str |
                     if s.diagram is not None and not isinstance(s.diagram, str)), None)
     try:
         if fmt == "html":
-            from .render_html import render_html
 
             path.write_text(render_html(report), encoding="utf-8")
         elif fmt in ("md", "tex"):
-            from .render_text import render_latex, render_markdown
 
             files = _write_images(report, diagram, path, svg=fmt == "md")
             render = render_markdown if fmt == "md" else render_latex
             path.write_text(render(report, files), encoding="utf-8")
         elif fmt == "docx":
-            from .render_office import write_docx
 
             write_docx(report, path)
         else:
-            from .render_office import write_xlsx
 
             write_xlsx(report, path)
     except OSError as err:

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import ReportError
 from .content import Report, Table
+from ..plotting import pyplot
 
 __all__ = ["write_docx", "write_xlsx"]
 
@@ -148,7 +149,6 @@ def _docx_diagram(doc, diagram, number: int) -> None:
     from docx.shared import Inches
 
     try:
-        from ..plotting import pyplot
 
         pyplot()
     except Exception:  # noqa: BLE001 - matplotlib is optional
