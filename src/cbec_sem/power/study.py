@@ -29,7 +29,6 @@ import copy
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special
 from scipy.linalg import lapack
 
 from ..engine.ml import MLFunction
@@ -37,11 +36,11 @@ from ..errors import CbecSemError
 from ..parallel import blas_single_threaded
 from ..resampling.refit import (BAD_MOMENTS, INADMISSIBLE, NOT_CONVERGED, OK, Moments,
                                 RefitPlan, _Stats)
+from ..propositions.evidence import NECESSITY_D
+from ..propositions.verdicts import product_of_paths, verdict, wald_p
 from .population import Sampler
 from ..propositions.necessity import nca
 
-#: NCA effect size from which a condition counts as necessary (DESIGN.md, H7: d ≥ 0.1).
-NECESSITY_D = 0.1
 
 #: Replications per chunk of work.  Fixed (not derived from the number of workers), so the
 #: chunks are the same whatever runs them.
@@ -227,22 +226,6 @@ class Study:
             self.needed[name] = np.asarray(free, dtype=int)
 
 
-def _supported(est: float, p: float, sign: str, alpha: float) -> bool:
-    """``cbec_sem``'s verdict rule: p < α and, for a directional hypothesis, the expected
-    sign."""
-    if not np.isfinite(p) or p >= alpha:
-        return False
-    if sign == "two-sided":
-        return True
-    return (sign == "+") == (est > 0)
-
-
-def _wald_p(est: float, se: float) -> float:
-    if not (se > 0) or not np.isfinite(se):
-        return np.nan
-    return float(2.0 * special.ndtr(-abs(est / se)))
-
-
 def run_chunk(study: Study, chunk: tuple[int, int, int]) -> dict[str, np.ndarray]:
     """Replications ``start..stop-1`` at sample size ``n`` (``chunk = (n, start, stop)``)."""
     n, start, stop = chunk
@@ -308,13 +291,9 @@ def _replication(study: Study, n: int, r: int, i: int, out: dict) -> None:
                 s = est * np.sqrt(C[x, x] * C[z, z] / C[y, y]) if C is not None else np.nan
         elif t.kind == "indirect":
             vals = rows[list(t.rows)]
-            est = float(np.prod(vals))
             s = float(np.prod(std[list(t.rows)]))
-            grad = np.zeros(needed.size)
-            for q, f in enumerate(t.free):
-                if f >= 0:
-                    grad[np.searchsorted(needed, f)] += float(np.prod(np.delete(vals, q)))
-            se = float(np.sqrt(max(grad @ V @ grad, 0.0)))
+            free = np.array([np.searchsorted(needed, f) if f >= 0 else -1 for f in t.free])
+            est, se = product_of_paths(vals, free, V)
         else:  # necessity
             if nca_rng is None:
                 nca_rng = np.random.default_rng(
@@ -327,12 +306,13 @@ def _replication(study: Study, n: int, r: int, i: int, out: dict) -> None:
             out["p"][i, j] = p
             out["supported"][i, j] = bool(d >= NECESSITY_D and p < study.alpha)
             continue
-        p = _wald_p(est, se)
+        p = wald_p(est, se)
         out["est"][i, j] = est
         out["se"][i, j] = se
         out["std"][i, j] = s
         out["p"][i, j] = p
-        out["supported"][i, j] = _supported(est, p, t.sign, study.alpha)
+        out["supported"][i, j] = verdict(est, np.nan, np.nan, p, t.sign,
+                                         study.alpha) == "supported"
 
 
 def _necessity(study: Study, t: Test, theta, mom, F, rng) -> tuple[float, float]:

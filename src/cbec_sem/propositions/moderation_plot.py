@@ -11,7 +11,6 @@ import numpy as np
 
 from ..apa import fmt_num, p_text
 from ..plotting import legend_outside, new_axes
-from .moderation import simple_slopes
 from .moderation import johnson_neyman, simple_slopes
 
 __all__ = ["plot_simple_slopes", "plot_johnson_neyman"]

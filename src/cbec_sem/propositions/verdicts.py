@@ -55,8 +55,10 @@ def _path_row(frame: pd.DataFrame, outcome: str, predictor: str, group: int) -> 
     return int(hit[0]) if hit.size else None
 
 
-def _verdict(estimate: float, lower: float, upper: float, p: float, sign: str, alpha: float
-             ) -> str:
+def verdict(estimate: float, lower: float, upper: float, p: float, sign: str, alpha: float
+            ) -> str:
+    """The verdict rule (DESIGN.md): supported when p < α and, for a directional hypothesis,
+    the estimate has the hypothesised sign."""
     if not np.isfinite(p):
         return "not tested"
     if p >= alpha:
@@ -112,6 +114,24 @@ def _indirect_bootstrap(res, chain: tuple[str, ...], group: int, level: float):
     return (estimate, float(np.prod(std)), float(np.std(draws, ddof=1)), lower, upper, p), None
 
 
+def wald_p(estimate: float, se: float) -> float:
+    """Two-sided p of the Wald z = estimate/se (NaN without a positive, finite SE)."""
+    if not (se > 0) or not np.isfinite(se):
+        return np.nan
+    return float(2.0 * stats.norm.sf(abs(estimate / se)))
+
+
+def product_of_paths(values: np.ndarray, free: np.ndarray, vcov: np.ndarray
+                     ) -> tuple[float, float]:
+    """The product of a chain of path coefficients and its delta-method SE (Sobel 1982,
+    eq. 14): ``free`` gives each path's index in ``vcov`` (−1 for a fixed path)."""
+    grad = np.zeros(vcov.shape[0])
+    for k, idx in enumerate(free):
+        if idx >= 0:
+            grad[idx] += float(np.prod(np.delete(values, k)))
+    return float(np.prod(values)), float(np.sqrt(max(grad @ vcov @ grad, 0.0)))
+
+
 def _indirect(res, chain: tuple[str, ...], group: int):
     """Product of the chain's paths with its delta-method (Sobel 1982, eq. 14) SE, from the
     fit's own covariance matrix (robust under MLM/MLR, bootstrap under se='bootstrap')."""
@@ -119,13 +139,8 @@ def _indirect(res, chain: tuple[str, ...], group: int):
     if got is None:
         return None, why
     _, values, std, free = got
-    vcov = res.vcov.to_numpy()
-    grad = np.zeros(vcov.shape[0])
-    for k, idx in enumerate(free):
-        if idx >= 0:
-            grad[idx] += float(np.prod(np.delete(values, k)))
-    se = float(np.sqrt(max(grad @ vcov @ grad, 0.0)))
-    return (float(np.prod(values)), float(np.prod(std)), se), None
+    estimate, se = product_of_paths(values, free, res.vcov.to_numpy())
+    return (estimate, float(np.prod(std)), se), None
 
 
 def _fill_from(row: dict, provider: Callable | None, *args: str) -> None:
@@ -161,7 +176,7 @@ def _correct(table: pd.DataFrame, method: str, alpha: float, hypotheses) -> pd.D
             if necessary and adjusted[i] >= alpha:
                 table.iat[i, table.columns.get_loc("verdict")] = "not supported"
             continue
-        table.iat[i, table.columns.get_loc("verdict")] = _verdict(
+        table.iat[i, table.columns.get_loc("verdict")] = verdict(
             r["estimate"], r["ci.lower"], r["ci.upper"], adjusted[i], signs[r["id"]], alpha)
     table["note"] = [
         (f"{n}; " if n else "") + f"p adjusted for {int(tested.sum())} tests ({method})"
@@ -323,7 +338,7 @@ def build_table(res, hypotheses, *, alpha: float = 0.05, correction: str | None 
                 row["note"] = "the model did not converge, so there is no test (see res.converged)"
             if np.isfinite(row["estimate"]) and h.kind != "necessity":
                 row["ci"] = (float(row["ci.lower"]), float(row["ci.upper"]))
-                row["verdict"] = _verdict(row["estimate"], row["ci.lower"], row["ci.upper"],
+                row["verdict"] = verdict(row["estimate"], row["ci.lower"], row["ci.upper"],
                                           row["p"], h.sign, alpha)
             out.append(row)
     table = pd.DataFrame(out, columns=COLUMNS)

@@ -108,7 +108,7 @@ import pandas as pd
 
 from ...modelfit import fit_model as _fit
 from ...protocol import Block, Summary
-from ..verdicts import _verdict, build_table
+from ..verdicts import build_table, verdict
 from ...engine.samplestats import _check_columns, _numeric_block, as_frame
 from ...errors import CbecSemWarning, DataError, EstimationError, SpecError
 from ...specification.model import ModelSpec
@@ -827,7 +827,7 @@ class ProductIndicatorFit:
                     table.at[i, "note"] = (f"the model has no interaction {x}:{z} → {y}; add "
                                            f"'{y} ~ {x}:{z}'")
                     continue
-                verdict = _verdict(r["est"], r["ci.lower"], r["ci.upper"], r["pvalue"], h.sign,
+                decided = verdict(r["est"], r["ci.lower"], r["ci.upper"], r["pvalue"], h.sign,
                                    self.alpha)
                 table.at[i, "estimate"] = r["est"]
                 table.at[i, "std.all"] = r["std.all"]
@@ -836,7 +836,7 @@ class ProductIndicatorFit:
                 table.at[i, "ci.upper"] = r["ci.upper"]
                 table.at[i, "ci"] = (float(r["ci.lower"]), float(r["ci.upper"]))
                 table.at[i, "p"] = r["pvalue"]
-                table.at[i, "verdict"] = verdict
+                table.at[i, "verdict"] = decided
                 table.at[i, "note"] = (
                     f"{level:.0%} Wald CI; standardised as b·sd({x})·sd({z})/sd({y}) = "
                     f"{r['std']:.3f} (Wen, Marsh & Hau 2010)")
