@@ -45,8 +45,15 @@ use the divisor N (``gamma.n.minus.one = FALSE``), N·Cov is divided by N (not N
 with fixed exogenous covariates (``fixed.x``) their moments get zero weight and Γ is taken
 conditional on them.  Equality constraints enter through the reparametrisation
 θ = θ₀ + N x: every inverse information is N (Nᵀ I N)⁻¹ Nᵀ, which equals lavaan's bordered
-(augmented) inverse.  ``options.information`` does not apply: MLM always uses the expected and
-MLR the observed information, lavaan's defaults for them.
+(augmented) inverse.
+
+``options.information`` is honoured as lavaan honours it (defaults: expected for MLM, observed
+for MLR).  The bread of the sandwich is the information it names (for MLR with FIML also the
+saturated model's A1 in the test).  MLM with ``information = "observed"``: the weight W in
+the meat and in U is the saturated model's observed information at the model-implied moments
+(lavaan's ``h1.information = "structured"``), and E in U is ΔᵀWΔ from that W; the baseline is
+treated the same way at its own moments.  Checked against lavaan 0.6-14 in
+``tests/fixtures/lavaan/{hs_cfa_mlm_observed,*_mlr_expected}.json``.
 """
 
 from __future__ import annotations
@@ -121,6 +128,39 @@ def _first_order(groups, deltas, sigmas, mus, meanstructure, exo) -> list[np.nda
     return out
 
 
+def _information_x(est, groups=None) -> np.ndarray:
+    """The information matrix in x-space that ``options.information`` names: the Hessian of
+    the fit function (``"observed"``) or its expectation at the model-implied moments
+    (``"expected"``, Σ_g f_g Δ_gᵀ W_g Δ_g for complete data; the FIML function's own expected
+    information under ``missing="fiml"``)."""
+    reparam = est.reparam
+    basis = reparam.basis
+    x = reparam.x(est.theta)
+    if est.options.information == "observed":
+        return observed_information_x(est.function.evaluate, reparam, x)
+    if groups is None:
+        info = est.function.evaluate(est.theta, information=True).information
+        return basis.T @ info @ basis
+    return sum(grp.weight * (grp.delta @ basis).T @ grp.w @ (grp.delta @ basis)
+               for grp in groups)
+
+
+def _observed_h1_weights(est, groups: list[_Group], exo: tuple[int, ...]) -> list[_Group]:
+    """The groups with W replaced by the observed information of the saturated model at the
+    model-implied moments (−(1/n) ∂² log L at Σ̂, μ̂ given the sample moments; the
+    complete-data case of :func:`cbec_sem.engine.fiml.h1_information`)."""
+    from .fiml import h1_information
+    from .patterns import pattern_stats
+
+    p = len(est.stats.names)
+    out = []
+    for grp in groups:
+        a1 = h1_information(pattern_stats(grp.y, est.stats.names), grp.mu, grp.sigma,
+                            "observed", exo)
+        out.append(replace(grp, w=a1 if est.meanstructure else a1[p:, p:]))
+    return out
+
+
 def _bread_inverse(info_x: np.ndarray, basis: np.ndarray) -> np.ndarray:
     """N (Nᵀ I N)⁻¹ Nᵀ from the information in x-space."""
     return basis @ _pinv_sym(info_x) @ basis.T
@@ -183,6 +223,9 @@ def _baseline(est, groups, exo, estimator: str, h1_trace: float) -> float:
                 cols.append(col)
         delta = np.column_stack(cols)
         w = nt_weight(sigma, ms, exo)
+        if estimator == "MLM" and est.options.information == "observed":
+            w = _observed_h1_weights(est, [replace(grp, sigma=sigma, mu=st.means[g])],
+                                     exo)[0].w
         deltas.append(delta)
         sigmas.append(sigma)
         mus.append(st.means[g])
@@ -223,8 +266,7 @@ def robust_estimation(est):
         A new Estimation: ``vcov`` the sandwich covariance, ``params`` with robust ``se``, ``z``,
         ``pvalue`` and interval (``std.lv``/``std.all`` unchanged), the parameter table's
         ``se``, ``fit_measures`` with lavaan's ``.scaled`` and ``.robust`` entries, and
-        ``options.extra`` naming the se/test methods (``options.information`` becomes the
-        information lavaan uses: expected for MLM, observed for MLR).
+        ``options.extra`` naming the se/test methods.
 
     Raises:
         SpecError: another estimator, or MLM with missing data.
@@ -239,8 +281,8 @@ def robust_estimation(est):
             "estimator='MLM' needs complete data (lavaan refuses it with missing='ml' too); "
             "use estimator='MLR' with missing='fiml', or missing='listwise'")
     methods = METHODS[estimator]
-    new_options = replace(opts, information=methods["information"],
-                          extra={**opts.extra, "se": methods["se"], "test": methods["test"]})
+    new_options = replace(opts, extra={**opts.extra, "se": methods["se"],
+                                       "test": methods["test"]})
     if not est.optim.converged:
         return replace(est, options=new_options)
     if opts.missing == "fiml":
@@ -253,18 +295,24 @@ def robust_estimation(est):
     deltas = [grp.delta for grp in groups]
     weights = [grp.w for grp in groups]
 
+    info_x = _information_x(est, groups)
+    e_inv = _bread_inverse(info_x, basis)
     if estimator == "MLM":
-        info_x = sum(grp.weight * (grp.delta @ basis).T @ grp.w @ (grp.delta @ basis)
-                     for grp in groups)
-        e_inv = _bread_inverse(info_x, basis)
+        if opts.information == "observed":
+            # lavaan: the weight is the saturated model's observed information at the
+            # model-implied moments (h1.information = "structured"), in the meat and in U
+            groups = _observed_h1_weights(est, groups, exo)
+            weights = [grp.w for grp in groups]
         meat = sum(grp.weight * (grp.w @ grp.delta).T @ grp.gamma @ (grp.w @ grp.delta)
                    for grp in groups)
-        trace = _satorra_bentler_trace(groups, deltas, weights, e_inv)
+        # U = W − WΔE⁻¹ΔᵀW with E = Σ_g f_g ΔᵀWΔ from the same weight (the expected
+        # information unless information = "observed")
+        test_info = sum(grp.weight * (grp.delta @ basis).T @ grp.w @ (grp.delta @ basis)
+                        for grp in groups)
+        trace = _satorra_bentler_trace(groups, deltas, weights,
+                                       _bread_inverse(test_info, basis))
         h1_trace, h1, h0 = 0.0, None, None
     else:
-        x = reparam.x(est.theta)
-        info_x = observed_information_x(est.function.evaluate, reparam, x)
-        e_inv = _bread_inverse(info_x, basis)
         b0 = _first_order(groups, deltas, [g.sigma for g in groups], [g.mu for g in groups],
                           est.meanstructure, exo)
         meat = sum(grp.weight * b for grp, b in zip(groups, b0))
@@ -330,8 +378,7 @@ def _robust_fiml(est, options):
     reparam = est.reparam
     basis = reparam.basis
     N = float(st.ntotal)
-    x = reparam.x(est.theta)
-    info_x = observed_information_x(function.evaluate, reparam, x)
+    info_x = _information_x(est)
     e_inv = _bread_inverse(info_x, basis)
     scores = function.casewise_scores(est.theta)
     meat = sum(sc.T @ sc for sc in scores) / N
@@ -343,7 +390,7 @@ def _robust_fiml(est, options):
     endo = [k for k in range(p) if k not in exo]
     for g, ps in enumerate(st.patterns):
         h1 = st.h1[g]
-        a1 = h1_information(ps, h1.mean, h1.cov, "observed", exo)
+        a1 = h1_information(ps, h1.mean, h1.cov, options.information, exo)
         b1 = h1_information(ps, h1.mean, h1.cov, "firstorder", exo)
         keep = np.diag(a1) != 0
         a1k = a1[np.ix_(keep, keep)]

@@ -257,17 +257,14 @@ def _check_input(spec, data, group, options: FitOptions, partial: dict, group_eq
             f"{list(frame.columns)[:20]}"
         )
     gcol = frame[group]
-    if gcol.isna().any():
-        rows = np.flatnonzero(gcol.isna().to_numpy())
-        raise DataError(
-            f"the group variable {group!r} is missing in {rows.size} row(s) (first: row "
-            f"{frame.index[rows[0]]!r}); invariance needs every respondent in a group: fill "
-            "or drop those rows"
-        )
-    labels = pd.unique(gcol)
+    # Rows without a group value are left out of every fit, with a warning from each (as
+    # lavaan's cfa(group = ...) does).
+    labels = pd.unique(gcol.dropna())
     if len(labels) < 2:
         raise DataError(
-            f"the group variable {group!r} has a single value ({labels[0]!r}); invariance "
+            f"the group variable {group!r} has "
+            + (f"a single value ({labels[0]!r})" if len(labels) else "no value (all missing)")
+            + "; invariance "
             "compares at least two groups"
         )
     with warnings.catch_warnings():
