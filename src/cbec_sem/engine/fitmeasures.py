@@ -75,6 +75,31 @@ def baseline_chisq(stats: SampleStats, exo_index: tuple[int, ...]) -> float:
     return float(total)
 
 
+#: The robust counterpart of each standard measure, as lavaan's ``summary(fit.measures =
+#: TRUE)`` shows them in its "Robust" column under a scaled test (MLM, MLR, WLSMV, ...).
+ROBUST_COUNTERPART = {
+    "chisq": "chisq.scaled", "df": "df.scaled", "pvalue": "pvalue.scaled",
+    "cfi": "cfi.robust", "tli": "tli.robust", "nnfi": "nnfi.robust", "rni": "rni.robust",
+    "rmsea": "rmsea.robust", "rmsea.ci.lower": "rmsea.ci.lower.robust",
+    "rmsea.ci.upper": "rmsea.ci.upper.robust", "rmsea.pvalue": "rmsea.pvalue.robust",
+}
+
+
+def shown_measure(measures: pd.Series, name: str) -> tuple[str, str]:
+    """Which measure a table should show for ``name``: ``(key, qualifier)``.
+
+    Under a robust estimator (the fit has a scaled test, ``chisq.scaled``) the scaled
+    statistic and the robust indices (Brosseau-Liard & Savalei 2014; Savalei 2018) replace
+    the standard ones, qualifier ``"scaled"`` or ``"robust"``; where the robust version is
+    missing or NaN (or for a standard fit) the standard measure is shown, qualifier ``""``.
+    """
+    alt = ROBUST_COUNTERPART.get(name)
+    scaled = np.isfinite(float(measures.get("chisq.scaled", np.nan)))
+    if scaled and alt is not None and np.isfinite(float(measures.get(alt, np.nan))):
+        return alt, alt.rsplit(".", 1)[1]
+    return name, ""
+
+
 def incremental_indices(chisq: float, df: int, base_chisq: float, base_df: int
                         ) -> dict[str, float]:
     """The baseline test and the incremental indices that compare the model with it, as
