@@ -35,6 +35,7 @@ from .results import Convergence, FitResult
 from .simulate import population_model, simulate
 from .specification import Hypothesis, ModelSpec, paper_model
 from .survey import Codebook, Survey, descriptives, load_survey, mardia
+from .measurement.efa import EFAResult, efa, parallel_analysis
 
 __all__ = [
     "__version__",
@@ -76,4 +77,7 @@ __all__ = [
     "simulate",
     "population_model",
     "errors",
+    "efa",
+    "EFAResult",
+    "parallel_analysis",
 ]
