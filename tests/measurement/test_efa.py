@@ -115,3 +115,11 @@ def test_parallel_analysis_suggests_three_factors_for_hs():
     pd.testing.assert_frame_equal(pa, again)
     # random eigenvalues of a correlation matrix average p: the components' mean sums to ~9
     assert pa["pc_mean"].sum() == pytest.approx(9.0, abs=1e-8)
+
+
+def test_result_protocol():
+    res = cs.efa(HS[HS_ITEMS], 3)
+    text = str(res.summary())
+    assert "Loadings" in text and "Factor correlations" in text and "KMO" in text
+    assert list(res.to_frame().columns) == ["ML1", "ML2", "ML3", "h2", "u2"]
+    assert "\n" not in repr(res) and "TLI=" in repr(res)

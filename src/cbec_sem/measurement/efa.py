@@ -48,6 +48,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from ..errors import DataError, DataWarning, SpecError
+from ..protocol import Block, Summary
 from ..survey._warn import warn
 
 METHODS = ("ml", "minres")
@@ -87,6 +88,21 @@ class EFAResult:
     def to_frame(self) -> pd.DataFrame:
         """Loadings with h² and u² beside them (psych's printed table)."""
         return self.loadings.assign(h2=self.communalities, u2=self.uniquenesses)
+
+    def summary(self) -> Summary:
+        """Loadings with h²/u², factor correlations, fit, KMO and Bartlett's test."""
+        f = self.fit
+        fit = pd.DataFrame({"chisq": [f["chisq"]], "df": [int(f["df"])],
+                            "pvalue": [f["pvalue"]], "TLI": [f["tli"]],
+                            "RMSEA": [f["rmsea"]], "KMO": [self.kmo["msa"]],
+                            "Bartlett chisq": [self.bartlett["chisq"]],
+                            "Bartlett p": [self.bartlett["pvalue"]]})
+        blocks = (Block("Loadings", self.to_frame().reset_index(names="item")),
+                  Block("Factor correlations",
+                        self.factor_correlations.reset_index(names="factor")),
+                  Block("Fit (psych fa.stats), KMO and Bartlett's test", fit))
+        return Summary(f"Exploratory factor analysis ({self.method}, {self.rotation} "
+                       f"rotation, N = {self.n_obs})", blocks, self.notes)
 
     def __repr__(self) -> str:
         f = self.fit
