@@ -194,24 +194,35 @@ def _baseline(est, groups, exo, estimator: str, h1_trace: float) -> float:
 
     The baseline has one variance (and, with a mean structure, one mean) per non-covariate
     variable and group, at Σ_b = diag(S) (the covariates' block kept at its sample values) and
-    μ_b = x̄.  At that optimum its observed information equals the expected one, so one
-    information matrix serves both estimators.
+    μ_b = x̄; with free covariates (``fixed_x=False``) their covariances are parameters too.
+    At that optimum its observed information equals the expected one, so one information
+    matrix serves both estimators.
     """
+    from .fitmeasures import free_covariates
+
     st = est.stats
     ms = est.meanstructure
     p = len(st.names)
     r, c = vech_indices(p)
     endo = [k for k in range(p) if k not in exo]
+    # fixed_x=False: the baseline's covariances among the covariates are free parameters
+    free_x = free_covariates(est.function)
+    pairs = [(a, b) for i, a in enumerate(free_x) for b in free_x[i + 1:]]
     deltas, sigmas, mus, weights = [], [], [], []
     info_blocks = []
     for g, grp in enumerate(groups):
         S = st.covs[g]
         sigma = np.diag(np.diag(S))
-        if exo:
-            xi = list(exo)
+        if exo or free_x:
+            xi = list(exo or free_x)
             sigma[np.ix_(xi, xi)] = S[np.ix_(xi, xi)]
         nmom = (p if ms else 0) + len(r)
         cols = []
+        for a, b in pairs:  # covariance of a and b
+            col = np.zeros(nmom)
+            col[(p if ms else 0) + int(np.flatnonzero(((r == a) & (c == b)) |
+                                                      ((r == b) & (c == a)))[0])] = 1.0
+            cols.append(col)
         for k in endo:  # variance of k
             col = np.zeros(nmom)
             col[(p if ms else 0) + int(np.flatnonzero((r == k) & (c == k))[0])] = 1.0
@@ -369,10 +380,19 @@ def _robust_fiml(est, options):
     as lavaan 0.6-14 reports them.
     """
     from .fiml import fiml_corrected, h1_information, robust_fiml_measures
+    from .fitmeasures import free_covariates
 
     function = est.function
     if not hasattr(function, "casewise_scores"):
         raise SpecError("estimator='MLR' with missing='fiml' needs the FIML fit function")
+    if free_covariates(function):
+        # the scaled baseline would need the casewise scores of the covariates' saturated
+        # block under missing data; refused rather than reported wrong
+        names = ", ".join(function.ram.partable.roles.ov_x_all)
+        raise SpecError(
+            f"estimator='MLR' with missing='fiml' and fixed_x=False (free covariates {names}) "
+            "is not available: its scaled baseline test is not computed; use fixed_x=True "
+            "(lavaan's default), or estimator='ML' with missing='fiml'")
     st = est.stats
     exo = _exo_index(est)
     reparam = est.reparam
