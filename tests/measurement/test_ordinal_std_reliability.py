@@ -65,3 +65,13 @@ def test_continuous_fit_has_no_latent_response_omega():
     rel = cs.reliability(res)
     assert rel["omega.latent"].isna().all()
     assert rel["omega"].notna().all()
+
+
+def test_indicator_diagnostics_se_is_lavaans(case):
+    # the table users read: its se column is the std.all SE of each loading
+    fx, res = case
+    diag = cs.indicator_diagnostics(res)
+    theirs = pd.DataFrame(fx["std_solution"])
+    theirs = theirs[theirs["op"] == "=~"].set_index(["lhs", "rhs"])["se"]
+    for r in diag.itertuples():
+        assert r.se == pytest.approx(theirs[(r.construct, r.item)], rel=1e-3), r.item
