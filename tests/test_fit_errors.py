@@ -326,9 +326,16 @@ def test_data_of_wrong_type(data):
 
 
 def test_group_variable_with_missing_values(hs):
+    # lavaan drops rows without a group value and fits (issue 12); so do we, with a warning
+    # naming the column, the count and the first row, and the count in the sample stats
     data = hs.copy()
     data.loc[[7, 40], "school"] = np.nan
-    fit_error(CFA, data, DataError, "'school'", "2 row(s)", "row 7", group="school")
+    res, caught = fit_warns(CFA, data, (DataWarning,), group="school")
+    message = str(caught[0].message)
+    assert "'school'" in message and "2 of 301 row(s)" in message and "row 7" in message
+    assert res.fit_measures["ntotal"] == 299
+    assert res.estimation.stats.rows_no_group == 2
+    assert res.estimation.stats.rows_dropped == 0
 
 
 def test_group_variable_with_one_level(hs):

@@ -48,6 +48,7 @@ from .results import FitResult
 from .simulate import population_model, simulate
 from .specification import Hypothesis, ModelSpec, paper_model
 from .survey import Codebook, Survey, descriptives, load_survey, mardia
+from .measurement.efa import EFAResult, efa, parallel_analysis
 
 __all__ = [
     "__version__",
@@ -110,6 +111,9 @@ __all__ = [
     "PLSEstimation",
     "bootstrap_pls",
     "PLSBootstrap",
+    "efa",
+    "EFAResult",
+    "parallel_analysis",
 ]
 
 from . import pls  # noqa: E402  (PLS-SEM, issue 10)

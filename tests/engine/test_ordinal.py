@@ -331,3 +331,21 @@ def test_non_positive_definite_polychorics():
     assert "smoothed" in said
     assert np.linalg.eigvalsh(s.to_numpy())[0] > 0
     np.testing.assert_allclose(np.diag(s.to_numpy()), 1.0)
+
+
+def test_rows_without_a_group_value_are_left_out_with_a_warning():
+    # issue 12: lavaan drops rows whose group value is missing; the ordinal path does too
+    data = pd.read_csv(Path(__file__).parents[1] / "fixtures" / "data" / "bfi.csv")
+    items = ["A1", "A2", "A3", "A4", "A5"]
+    data = data[items + ["gender"]].dropna().head(400).reset_index(drop=True)
+    marked = data.copy()
+    marked["gender"] = marked["gender"].astype(float)
+    marked.loc[[3, 50, 77], "gender"] = np.nan
+    model = "agree =~ A1 + A2 + A3 + A4 + A5"
+    with pytest.warns(cs.errors.DataWarning, match="'gender' is missing in 3 of 400"):
+        res = cs.fit(model, marked, ordered=items, group="gender")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = cs.fit(model, marked.dropna(subset=["gender"]), ordered=items, group="gender")
+    assert res.fit_measures["ntotal"] == 397
+    np.testing.assert_allclose(res.params["est"], ref.params["est"], atol=1e-10)

@@ -277,3 +277,15 @@ def test_choose_rejects_unknown_columns(normal_items):
         choose_estimator(normal_items, ["a1", "a9"])
     with pytest.raises(DataError, match="zz"):
         choose_estimator(normal_items, ["a1", "a2"], ordered=["zz"])
+
+
+def test_mlr_fiml_with_free_covariates_is_refused():
+    # issue 12: the scaled baseline of MLR + FIML with fixed_x=False is not computed, so the
+    # fit is refused rather than reported with wrong incremental indices
+    from cbec_sem.errors import SpecError
+
+    data = pd.read_csv(Path(__file__).parents[1] / "fixtures" / "data" / "hs_mcar.csv")
+    model = ("visual =~ x1 + x2 + x3\n textual =~ x4 + x5 + x6\n speed =~ x7 + x8 + x9\n"
+             " visual ~ ageyr + grade")
+    with pytest.raises(SpecError, match="fixed_x=False.*ageyr, grade.*fixed_x=True"):
+        cs.fit(model, data, estimator="MLR", missing="fiml", fixed_x=False)

@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cbec_sem.errors import CbecSemWarning, DataError, SpecError
+from cbec_sem.errors import CbecSemWarning, DataError, DataWarning, SpecError
 from cbec_sem.measurement import InvarianceResult, invariance
 from cbec_sem.measurement.invariance import DELTA_CFI, DELTA_RMSEA
 
@@ -209,10 +209,15 @@ def test_group_with_one_level():
 
 
 def test_group_with_missing_values():
+    # lavaan drops rows without a group value (with a warning), and so do we (issue 12)
     data = HS.copy()
     data.loc[[3, 10], "school"] = np.nan
-    with pytest.raises(DataError, match=r"'school' is missing in 2 row"):
-        invariance(MODEL, data, "school")
+    with pytest.warns(DataWarning, match=r"'school' is missing in 2 of 301 row"):
+        res = invariance(MODEL, data, "school", levels=("configural", "metric"))
+    complete = invariance(MODEL, data.dropna(subset=["school"]), "school",
+                          levels=("configural", "metric"))
+    pd.testing.assert_frame_equal(res.table, complete.table)
+    assert data["school"].isna().sum() == 2  # the caller's data are untouched
 
 
 def test_group_column_absent():

@@ -67,7 +67,7 @@ def test_published_hs_values(hs_fit):
 def test_columns(hs_fit):
     rel = reliability(hs_fit)
     assert list(rel.columns) == ["construct", "kind", "n_items", "alpha", "alpha.std", "omega",
-                                 "omega.model", "ave", "ave.std", "note"]
+                                 "omega.model", "omega.latent", "ave", "ave.std", "note"]
 
 
 def test_omega_and_ave_equal_semtools(case):

@@ -141,12 +141,15 @@ def em_saturated(ps: PatternStats, tol: float = 1e-10, max_iter: int = 10000) ->
     return EMResult(mu, sigma, pattern_loglik(ps, mu, sigma), it, converged)
 
 
-def independence_loglik(ps: PatternStats, exo_index: tuple[int, ...] = ()) -> float:
+def independence_loglik(ps: PatternStats, exo_index: tuple[int, ...] = (),
+                        free_exo: bool = False) -> float:
     """Log-likelihood of the independence (baseline) model fitted by FIML: every variable has
     its own mean and variance and no covariance, so the likelihood factors into univariate
     normal likelihoods of each variable's observed values, maximised by their mean and
     variance (divisor n_j).  Fixed exogenous covariates (complete by construction) keep their
-    sample covariance block (lavaan's baseline with ``fixed.x``)."""
+    sample covariance block (lavaan's baseline with ``fixed.x``); with ``free_exo`` the
+    covariates in ``exo_index`` are free (``fixed.x = FALSE``, missing values allowed) and
+    their block is their own saturated model."""
     x = ps.data
     obs = ~np.isnan(x)
     total = 0.0
@@ -158,9 +161,17 @@ def independence_loglik(ps: PatternStats, exo_index: tuple[int, ...] = ()) -> fl
         nj = v.size
         var = float(np.mean((v - v.mean()) ** 2))
         total += -0.5 * nj * (LOG_2PI + np.log(var) + 1.0)
-    if exo:
+    if exo and not free_exo:
         xx = x[:, exo]
         k = len(exo)
         c = np.cov(xx, rowvar=False, bias=True).reshape(k, k)
         total += -0.5 * xx.shape[0] * (k * LOG_2PI + np.linalg.slogdet(c)[1] + k)
+    elif exo:
+        # free covariates (fixed.x = FALSE): their block is a saturated model of its own,
+        # fitted by EM on the rows that answer at least one of them
+        from .patterns import pattern_stats
+
+        xx = x[:, exo]
+        xx = xx[~np.isnan(xx).all(axis=1)]
+        total += em_saturated(pattern_stats(xx, tuple(f"x{k}" for k in exo))).loglik
     return float(total)

@@ -48,15 +48,17 @@ expected information of the saturated model).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
 from ..errors import SpecError
-from .em import LOG_2PI, independence_loglik
+from .em import LOG_2PI, em_saturated, independence_loglik
+from .fitmeasures import free_covariates
 from .ml import Evaluation
-from .patterns import InversePlan, PatternStats, inverse_plan, sub_inverses
+from .patterns import InversePlan, PatternStats, inverse_plan, pattern_stats, sub_inverses
 from .ram import GroupMoments, RamModel
 from .samplestats import SampleStats
 
@@ -451,6 +453,7 @@ def fiml_corrected(
     ram = function.ram
     stats = function.stats
     exo = tuple(stats.names.index(v) for v in ram.partable.roles.ov_x)
+    free_x = free_covariates(function)
     p = ram.p
     fg = function.weights
     moments = ram.moments(theta)
@@ -481,13 +484,23 @@ def fiml_corrected(
         if exo:
             sig_b[np.ix_(exo, exo)] = h1.cov[np.ix_(exo, exo)]
             mean_b[list(exo)] = h1.mean[list(exo)]
+        pairs = list(combinations(free_x, 2))
+        if free_x:  # fixed_x=False: the covariates' block is saturated, fitted by EM
+            xs = list(free_x)
+            sub = ps.data[:, xs]
+            em_x = em_saturated(pattern_stats(sub[~np.isnan(sub).all(axis=1)],
+                                              tuple(stats.names[k] for k in xs)))
+            sig_b[np.ix_(xs, xs)] = em_x.cov
+            mean_b[xs] = em_x.mean
         xx3_null += _ml_discrepancy(n_g, h1.cov, h1.mean, sig_b, mean_b)
         I, J = vech_index(p)
         endo = [j for j in range(p) if j not in exo]
-        db = np.zeros((p + I.size, 2 * len(endo)))
+        db = np.zeros((p + I.size, 2 * len(endo) + len(pairs)))
         for c, j in enumerate(endo):
             db[j, c] = 1.0
             db[p + np.flatnonzero((I == j) & (J == j))[0], len(endo) + c] = 1.0
+        for c, (a, b) in enumerate(pairs, start=2 * len(endo)):
+            db[p + np.flatnonzero(((I == a) & (J == b)) | ((I == b) & (J == a)))[0], c] = 1.0
         deltas_b.append(db)
     Wm_all = _bdiag(Wm)
     Wmi_all = _bdiag(Wmi)
@@ -642,13 +655,16 @@ def fiml_fit_measures(
     use it, GFI/AGFI/PGFI, and the FIML-corrected ``.robust`` indices."""
     stats = function.stats
     exo = tuple(stats.names.index(v) for v in function.ram.partable.roles.ov_x)
+    free_x = free_covariates(function)
     out = measures.copy()
     N = function.ntotal
     G = stats.ngroups
     x2 = float(out["chisq"])
     df = int(out["df"])
-    bdf = int(out["baseline.df"])
-    logl_b = sum(independence_loglik(ps, exo) for ps in stats.patterns)
+    bdf = int(out["baseline.df"]) - G * len(free_x) * (len(free_x) - 1) // 2
+    out["baseline.df"] = bdf
+    logl_b = sum(independence_loglik(ps, exo or free_x, free_exo=bool(free_x))
+                 for ps in stats.patterns)
     b2 = 2.0 * (function.saturated_loglik() - logl_b)
     out["baseline.chisq"] = b2
     out["baseline.pvalue"] = float(special.chdtrc(bdf, b2)) if bdf > 0 else np.nan

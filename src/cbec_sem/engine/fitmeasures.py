@@ -75,6 +75,97 @@ def baseline_chisq(stats: SampleStats, exo_index: tuple[int, ...]) -> float:
     return float(total)
 
 
+#: The robust counterpart of each standard measure, as lavaan's ``summary(fit.measures =
+#: TRUE)`` shows them in its "Robust" column under a scaled test (MLM, MLR, WLSMV, ...).
+ROBUST_COUNTERPART = {
+    "chisq": "chisq.scaled", "df": "df.scaled", "pvalue": "pvalue.scaled",
+    "cfi": "cfi.robust", "tli": "tli.robust", "nnfi": "nnfi.robust", "rni": "rni.robust",
+    "rmsea": "rmsea.robust", "rmsea.ci.lower": "rmsea.ci.lower.robust",
+    "rmsea.ci.upper": "rmsea.ci.upper.robust", "rmsea.pvalue": "rmsea.pvalue.robust",
+}
+
+
+def shown_measure(measures: pd.Series, name: str) -> tuple[str, str]:
+    """Which measure a table should show for ``name``: ``(key, qualifier)``.
+
+    Under a robust estimator (the fit has a scaled test, ``chisq.scaled``) the scaled
+    statistic and the robust indices (Brosseau-Liard & Savalei 2014; Savalei 2018) replace
+    the standard ones, qualifier ``"scaled"`` or ``"robust"``; where the robust version is
+    missing or NaN (or for a standard fit) the standard measure is shown, qualifier ``""``.
+    """
+    alt = ROBUST_COUNTERPART.get(name)
+    scaled = np.isfinite(float(measures.get("chisq.scaled", np.nan)))
+    if scaled and alt is not None and np.isfinite(float(measures.get(alt, np.nan))):
+        return alt, alt.rsplit(".", 1)[1]
+    return name, ""
+
+
+def incremental_indices(chisq: float, df: int, base_chisq: float, base_df: int
+                        ) -> dict[str, float]:
+    """The baseline test and the incremental indices that compare the model with it, as
+    lavaan 0.6-14's ``fitMeasures()`` reports them (CFI, TLI = NNFI, RFI, NFI, PNFI, IFI,
+    RNI; sources in the module docstring).  A saturated model (df = 0) has CFI = TLI = RFI =
+    NFI = IFI = 1 and PNFI = 0, as lavaan reports."""
+    t1 = max(chisq - df, 0.0)
+    t2 = max(chisq - df, base_chisq - base_df, 0.0)
+    cfi = 1.0 if t2 == 0 else 1.0 - t1 / t2
+    if df > 0:
+        tli = (base_chisq / base_df - chisq / df) / (base_chisq / base_df - 1.0)
+        rfi = (base_chisq / base_df - chisq / df) / (base_chisq / base_df)
+    else:
+        tli = rfi = 1.0
+    nfi = (base_chisq - chisq) / base_chisq
+    return {
+        "baseline.chisq": base_chisq,
+        "baseline.df": base_df,
+        "baseline.pvalue": float(special.chdtrc(base_df, base_chisq)) if base_df > 0 else np.nan,
+        "cfi": cfi,
+        "tli": tli,
+        "nnfi": tli,
+        "rfi": rfi,
+        "nfi": nfi,
+        "pnfi": (df / base_df) * nfi,
+        "ifi": (base_chisq - chisq) / (base_chisq - df),
+        "rni": 1.0 - (chisq - df) / (base_chisq - base_df) if base_chisq != base_df else np.nan,
+    }
+
+
+def free_covariates(function) -> tuple[int, ...]:
+    """Positions of the observed exogenous covariates when they are free (``fixed_x=False``)
+    and at least two: lavaan's baseline keeps their covariances as free parameters."""
+    roles = function.ram.partable.roles
+    if roles.ov_x or len(roles.ov_x_all) < 2:
+        return ()
+    return tuple(function.stats.names.index(v) for v in roles.ov_x_all)
+
+
+def free_x_baseline(measures: pd.Series, stats: SampleStats, covariates: tuple[int, ...]
+                    ) -> pd.Series:
+    """The measures with lavaan's baseline for ``fixed.x = FALSE``.
+
+    lavaan's independence model keeps the covariances among the observed exogenous
+    covariates (``ov.x``) whatever ``fixed.x`` says; with ``fixed.x = FALSE`` they are free
+    parameters of the baseline (estimated by their sample values), so χ²_b is the same as
+    with fixed covariates and its df is the moment count less p variances (and p means) and
+    k(k − 1)/2 covariances per group (lavaan's ``lav_partable_independence``).
+
+    Args:
+        measures: :func:`fit_measures` of the fit, computed without fixed covariates.
+        stats: its sample statistics.
+        covariates: positions of the covariates in ``stats.names`` (lavaan's ``ov.x``).
+    """
+    k = len(covariates)
+    if k < 2:
+        return measures
+    out = measures.copy()
+    b2 = baseline_chisq(stats, covariates)
+    bdf = int(out["baseline.df"]) - stats.ngroups * k * (k - 1) // 2
+    for name, value in incremental_indices(float(out["chisq"]), int(out["df"]), b2,
+                                           bdf).items():
+        out[name] = value
+    return out
+
+
 def _rmsea_interval(chisq: float, df: int, n: float, groups: int) -> tuple[float, float]:
     def ncp_at(prob: float) -> float:
         if special.chdtr(df, chisq) < prob:
@@ -183,20 +274,7 @@ def fit_measures(inp: FitInputs) -> pd.Series:
     base_chisq = baseline_chisq(st, inp.exo_index)
     n_free_base = (p - inp.n_exo) * (2 if inp.meanstructure else 1)
     base_df = nel - G * n_free_base
-    base_p = float(special.chdtrc(base_df, base_chisq)) if base_df > 0 else np.nan
-
-    t1 = max(chisq - df, 0.0)
-    t2 = max(chisq - df, base_chisq - base_df, 0.0)
-    cfi = 1.0 if t2 == 0 else 1.0 - t1 / t2
-    if df > 0:
-        tli = (base_chisq / base_df - chisq / df) / (base_chisq / base_df - 1.0)
-        rfi = (base_chisq / base_df - chisq / df) / (base_chisq / base_df)
-    else:
-        tli, rfi = 1.0, np.nan
-    nfi = (base_chisq - chisq) / base_chisq
-    pnfi = (df / base_df) * nfi
-    ifi = (base_chisq - chisq) / (base_chisq - df)
-    rni = 1.0 - (chisq - df) / (base_chisq - base_df) if base_chisq != base_df else np.nan
+    incremental = incremental_indices(chisq, df, base_chisq, base_df)
 
     logl = inp.loglik
     k = inp.npar
@@ -225,17 +303,7 @@ def fit_measures(inp: FitInputs) -> pd.Series:
         "chisq": chisq,
         "df": df,
         "pvalue": pvalue,
-        "baseline.chisq": base_chisq,
-        "baseline.df": base_df,
-        "baseline.pvalue": base_p,
-        "cfi": cfi,
-        "tli": tli,
-        "nnfi": tli,
-        "rfi": rfi,
-        "nfi": nfi,
-        "pnfi": pnfi,
-        "ifi": ifi,
-        "rni": rni,
+        **incremental,
         "logl": logl,
         "unrestricted.logl": inp.unrestricted_loglik,
         "aic": aic,

@@ -41,6 +41,7 @@ class MLFunction:
 
     def __init__(self, ram: RamModel, stats: SampleStats, meanstructure: bool) -> None:
         self.ram = ram
+        self.stats = stats
         self.meanstructure = meanstructure
         self.nobs = np.asarray(stats.nobs, dtype=float)
         self.ntotal = float(self.nobs.sum())
@@ -49,6 +50,17 @@ class MLFunction:
         self.means = stats.means
         self.logdet_s = [np.linalg.slogdet(s)[1] for s in stats.covs]
         self.p = ram.p
+
+    def adjust_fit_measures(self, measures, theta: np.ndarray, reparam,
+                            information: str = "expected"):
+        """The complete-data fit measures with lavaan's baseline when the observed exogenous
+        covariates are free (``fixed_x=False``): the independence model keeps their
+        covariances (:func:`~cbec_sem.engine.fitmeasures.free_x_baseline`).  Other fits
+        come back unchanged."""
+        from .fitmeasures import free_covariates, free_x_baseline
+
+        covariates = free_covariates(self)
+        return free_x_baseline(measures, self.stats, covariates) if covariates else measures
 
     def evaluate(
         self, theta: np.ndarray, gradient: bool = False, information: bool = False

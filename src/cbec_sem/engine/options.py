@@ -33,10 +33,11 @@ class FitOptions:
         estimator: ``"ML"`` (normal-theory maximum likelihood); ``"MLM"``/``"MLR"`` (robust
             SEs and scaled tests, ``engine/robust.py``); ``"WLSMV"``, ``"ULSMV"``, ``"DWLS"``,
             ``"ULS"`` for ordered items (``engine/ordinal/``).
-        information: ``"expected"`` (lavaan's default for complete-data ML) or ``"observed"``
-            (the Hessian of the log-likelihood) information for standard errors; ``None``
-            (default) is lavaan's choice: ``"observed"`` with ``missing="fiml"``, else
-            ``"expected"``.
+        information: ``"expected"`` (lavaan's default for complete-data ML and MLM) or
+            ``"observed"`` (the Hessian of the log-likelihood) information for standard errors
+            (and, under MLM/MLR, for the bread of the sandwich and the scaled test); ``None``
+            (default) is lavaan's choice: ``"observed"`` with ``missing="fiml"`` or
+            ``estimator="MLR"``, else ``"expected"``.
         meanstructure: model the means; ``None`` means lavaan's rule (yes when there are
             groups, or the model has ``~1`` statements).
         std_lv: identify latent variables by fixing their variances to 1 instead of their first
@@ -80,8 +81,10 @@ class FitOptions:
         if self.missing in ("ml", "direct"):  # lavaan's names for FIML
             object.__setattr__(self, "missing", "fiml")
         if self.information is None:  # lavaan's "default": observed under missing = "ml"
+            # and for MLR (se = "robust.huber.white"), expected otherwise
             object.__setattr__(
-                self, "information", "observed" if self.missing == "fiml" else "expected")
+                self, "information",
+                "observed" if self.missing == "fiml" or est == "MLR" else "expected")
         if self.information not in INFORMATION:
             raise SpecError(
                 f"information={self.information!r}: choose 'expected' or 'observed'"

@@ -39,6 +39,10 @@ class VariableRoles:
     lv_y: tuple[str, ...]
     ov_x: tuple[str, ...]
     ov_y: tuple[str, ...]
+    #: lavaan's ``ov.x`` whatever ``fixed.x`` says (``ov_x`` is empty under ``fixed_x=False``:
+    #: no covariate is held at its sample moments then, but lavaan still adds the covariances
+    #: among these variables, free, and keeps them in the baseline model).
+    ov_x_all: tuple[str, ...] = ()
 
 
 def _unique(seq) -> list[str]:
@@ -110,7 +114,8 @@ def variable_roles(
         if s.op in ("~~", "~1")
         for name in ((s.lhs, s.rhs) if s.op == "~~" else (s.lhs,))
     }
-    ov_x = [v for v in ov_x if v not in user_mentioned] if fixed_x else []
+    ov_x_all = [v for v in ov_x if v not in user_mentioned]
+    ov_x = ov_x_all if fixed_x else []
     lv_x = [v for v in latent if v not in v_ind and v not in eqs_y]
     lv_y = [v for v in latent if v in eqs_y and v not in v_ind and v not in eqs_x]
     ov_y = [v for v in observed if v in eqs_y and v not in v_ind and v not in eqs_x]
@@ -122,6 +127,7 @@ def variable_roles(
         lv_y=tuple(lv_y),
         ov_x=tuple(ov_x),
         ov_y=tuple(ov_y),
+        ov_x_all=tuple(ov_x_all),
     )
 
 
@@ -207,6 +213,7 @@ def build_partable(
     ordinal = thresholds is not None
     thresholds = dict(thresholds or {})
     roles = variable_roles(statements, fixed_x=options.fixed_x, thresholds=ordinal)
+    free_x = () if options.fixed_x else roles.ov_x_all
     model = [s for s in statements if not s.is_constraint]
     latent = set(roles.latent)
     meanstructure = options.meanstructure
@@ -286,6 +293,10 @@ def build_partable(
                 add(a, "~~", b, free=True)
         for a, b in combinations(roles.ov_x, 2):
             add(a, "~~", b, free=False, exo=1)
+        # lavaan adds the covariances among the observed exogenous covariates whatever
+        # fixed.x says; with fixed.x = FALSE they are free parameters like their variances.
+        for a, b in combinations(free_x, 2):
+            add(a, "~~", b, free=True)
         for v in roles.observed:
             if v in thresholds:
                 add(v, "~*~", v, free=False, ustart=1.0)

@@ -45,8 +45,15 @@ use the divisor N (``gamma.n.minus.one = FALSE``), N·Cov is divided by N (not N
 with fixed exogenous covariates (``fixed.x``) their moments get zero weight and Γ is taken
 conditional on them.  Equality constraints enter through the reparametrisation
 θ = θ₀ + N x: every inverse information is N (Nᵀ I N)⁻¹ Nᵀ, which equals lavaan's bordered
-(augmented) inverse.  ``options.information`` does not apply: MLM always uses the expected and
-MLR the observed information, lavaan's defaults for them.
+(augmented) inverse.
+
+``options.information`` is honoured as lavaan honours it (defaults: expected for MLM, observed
+for MLR).  The bread of the sandwich is the information it names (for MLR with FIML also the
+saturated model's A1 in the test).  MLM with ``information = "observed"``: the weight W in
+the meat and in U is the saturated model's observed information at the model-implied moments
+(lavaan's ``h1.information = "structured"``), and E in U is ΔᵀWΔ from that W; the baseline is
+treated the same way at its own moments.  Checked against lavaan 0.6-14 in
+``tests/fixtures/lavaan/{hs_cfa_mlm_observed,*_mlr_expected}.json``.
 """
 
 from __future__ import annotations
@@ -56,7 +63,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import EstimationError, SpecError
-from .fitmeasures import ScaledTest, scaled_fit_measures
+from .fitmeasures import ScaledTest, scaled_fit_measures, free_covariates
 from .gamma import adf_gamma, casewise_scores, moment_jacobian, nt_weight, vech_indices
 from .fiml import fiml_corrected, h1_information, robust_fiml_measures
 from .estimates_table import parameter_estimates, row_standard_errors
@@ -123,6 +130,39 @@ def _first_order(groups, deltas, sigmas, mus, meanstructure, exo) -> list[np.nda
     return out
 
 
+def _information_x(est, groups=None) -> np.ndarray:
+    """The information matrix in x-space that ``options.information`` names: the Hessian of
+    the fit function (``"observed"``) or its expectation at the model-implied moments
+    (``"expected"``, Σ_g f_g Δ_gᵀ W_g Δ_g for complete data; the FIML function's own expected
+    information under ``missing="fiml"``)."""
+    reparam = est.reparam
+    basis = reparam.basis
+    x = reparam.x(est.theta)
+    if est.options.information == "observed":
+        return observed_information_x(est.function.evaluate, reparam, x)
+    if groups is None:
+        info = est.function.evaluate(est.theta, information=True).information
+        return basis.T @ info @ basis
+    return sum(grp.weight * (grp.delta @ basis).T @ grp.w @ (grp.delta @ basis)
+               for grp in groups)
+
+
+def _observed_h1_weights(est, groups: list[_Group], exo: tuple[int, ...]) -> list[_Group]:
+    """The groups with W replaced by the observed information of the saturated model at the
+    model-implied moments (−(1/n) ∂² log L at Σ̂, μ̂ given the sample moments; the
+    complete-data case of :func:`cbec_sem.engine.fiml.h1_information`)."""
+    from .fiml import h1_information
+    from .patterns import pattern_stats
+
+    p = len(est.stats.names)
+    out = []
+    for grp in groups:
+        a1 = h1_information(pattern_stats(grp.y, est.stats.names), grp.mu, grp.sigma,
+                            "observed", exo)
+        out.append(replace(grp, w=a1 if est.meanstructure else a1[p:, p:]))
+    return out
+
+
 def _bread_inverse(info_x: np.ndarray, basis: np.ndarray) -> np.ndarray:
     """N (Nᵀ I N)⁻¹ Nᵀ from the information in x-space."""
     return basis @ _pinv_sym(info_x) @ basis.T
@@ -156,24 +196,34 @@ def _baseline(est, groups, exo, estimator: str, h1_trace: float) -> float:
 
     The baseline has one variance (and, with a mean structure, one mean) per non-covariate
     variable and group, at Σ_b = diag(S) (the covariates' block kept at its sample values) and
-    μ_b = x̄.  At that optimum its observed information equals the expected one, so one
-    information matrix serves both estimators.
+    μ_b = x̄; with free covariates (``fixed_x=False``) their covariances are parameters too.
+    At that optimum its observed information equals the expected one, so one information
+    matrix serves both estimators.
     """
+
     st = est.stats
     ms = est.meanstructure
     p = len(st.names)
     r, c = vech_indices(p)
     endo = [k for k in range(p) if k not in exo]
+    # fixed_x=False: the baseline's covariances among the covariates are free parameters
+    free_x = free_covariates(est.function)
+    pairs = [(a, b) for i, a in enumerate(free_x) for b in free_x[i + 1:]]
     deltas, sigmas, mus, weights = [], [], [], []
     info_blocks = []
     for g, grp in enumerate(groups):
         S = st.covs[g]
         sigma = np.diag(np.diag(S))
-        if exo:
-            xi = list(exo)
+        if exo or free_x:
+            xi = list(exo or free_x)
             sigma[np.ix_(xi, xi)] = S[np.ix_(xi, xi)]
         nmom = (p if ms else 0) + len(r)
         cols = []
+        for a, b in pairs:  # covariance of a and b
+            col = np.zeros(nmom)
+            col[(p if ms else 0) + int(np.flatnonzero(((r == a) & (c == b)) |
+                                                      ((r == b) & (c == a)))[0])] = 1.0
+            cols.append(col)
         for k in endo:  # variance of k
             col = np.zeros(nmom)
             col[(p if ms else 0) + int(np.flatnonzero((r == k) & (c == k))[0])] = 1.0
@@ -185,6 +235,9 @@ def _baseline(est, groups, exo, estimator: str, h1_trace: float) -> float:
                 cols.append(col)
         delta = np.column_stack(cols)
         w = nt_weight(sigma, ms, exo)
+        if estimator == "MLM" and est.options.information == "observed":
+            w = _observed_h1_weights(est, [replace(grp, sigma=sigma, mu=st.means[g])],
+                                     exo)[0].w
         deltas.append(delta)
         sigmas.append(sigma)
         mus.append(st.means[g])
@@ -225,8 +278,7 @@ def robust_estimation(est):
         A new Estimation: ``vcov`` the sandwich covariance, ``params`` with robust ``se``, ``z``,
         ``pvalue`` and interval (``std.lv``/``std.all`` unchanged), the parameter table's
         ``se``, ``fit_measures`` with lavaan's ``.scaled`` and ``.robust`` entries, and
-        ``options.extra`` naming the se/test methods (``options.information`` becomes the
-        information lavaan uses: expected for MLM, observed for MLR).
+        ``options.extra`` naming the se/test methods.
 
     Raises:
         SpecError: another estimator, or MLM with missing data.
@@ -241,8 +293,8 @@ def robust_estimation(est):
             "estimator='MLM' needs complete data (lavaan refuses it with missing='ml' too); "
             "use estimator='MLR' with missing='fiml', or missing='listwise'")
     methods = METHODS[estimator]
-    new_options = replace(opts, information=methods["information"],
-                          extra={**opts.extra, "se": methods["se"], "test": methods["test"]})
+    new_options = replace(opts, extra={**opts.extra, "se": methods["se"],
+                                       "test": methods["test"]})
     if not est.optim.converged:
         return replace(est, options=new_options)
     if opts.missing == "fiml":
@@ -255,18 +307,24 @@ def robust_estimation(est):
     deltas = [grp.delta for grp in groups]
     weights = [grp.w for grp in groups]
 
+    info_x = _information_x(est, groups)
+    e_inv = _bread_inverse(info_x, basis)
     if estimator == "MLM":
-        info_x = sum(grp.weight * (grp.delta @ basis).T @ grp.w @ (grp.delta @ basis)
-                     for grp in groups)
-        e_inv = _bread_inverse(info_x, basis)
+        if opts.information == "observed":
+            # lavaan: the weight is the saturated model's observed information at the
+            # model-implied moments (h1.information = "structured"), in the meat and in U
+            groups = _observed_h1_weights(est, groups, exo)
+            weights = [grp.w for grp in groups]
         meat = sum(grp.weight * (grp.w @ grp.delta).T @ grp.gamma @ (grp.w @ grp.delta)
                    for grp in groups)
-        trace = _satorra_bentler_trace(groups, deltas, weights, e_inv)
+        # U = W − WΔE⁻¹ΔᵀW with E = Σ_g f_g ΔᵀWΔ from the same weight (the expected
+        # information unless information = "observed")
+        test_info = sum(grp.weight * (grp.delta @ basis).T @ grp.w @ (grp.delta @ basis)
+                        for grp in groups)
+        trace = _satorra_bentler_trace(groups, deltas, weights,
+                                       _bread_inverse(test_info, basis))
         h1_trace, h1, h0 = 0.0, None, None
     else:
-        x = reparam.x(est.theta)
-        info_x = observed_information_x(est.function.evaluate, reparam, x)
-        e_inv = _bread_inverse(info_x, basis)
         b0 = _first_order(groups, deltas, [g.sigma for g in groups], [g.mu for g in groups],
                           est.meanstructure, exo)
         meat = sum(grp.weight * b for grp, b in zip(groups, b0))
@@ -324,13 +382,20 @@ def _robust_fiml(est, options):
     function = est.function
     if not hasattr(function, "casewise_scores"):
         raise SpecError("estimator='MLR' with missing='fiml' needs the FIML fit function")
+    if free_covariates(function):
+        # the scaled baseline would need the casewise scores of the covariates' saturated
+        # block under missing data; refused rather than reported wrong
+        names = ", ".join(function.ram.partable.roles.ov_x_all)
+        raise SpecError(
+            f"estimator='MLR' with missing='fiml' and fixed_x=False (free covariates {names}) "
+            "is not available: its scaled baseline test is not computed; use fixed_x=True "
+            "(lavaan's default), or estimator='ML' with missing='fiml'")
     st = est.stats
     exo = _exo_index(est)
     reparam = est.reparam
     basis = reparam.basis
     N = float(st.ntotal)
-    x = reparam.x(est.theta)
-    info_x = observed_information_x(function.evaluate, reparam, x)
+    info_x = _information_x(est)
     e_inv = _bread_inverse(info_x, basis)
     scores = function.casewise_scores(est.theta)
     meat = sum(sc.T @ sc for sc in scores) / N
@@ -342,7 +407,7 @@ def _robust_fiml(est, options):
     endo = [k for k in range(p) if k not in exo]
     for g, ps in enumerate(st.patterns):
         h1 = st.h1[g]
-        a1 = h1_information(ps, h1.mean, h1.cov, "observed", exo)
+        a1 = h1_information(ps, h1.mean, h1.cov, options.information, exo)
         b1 = h1_information(ps, h1.mean, h1.cov, "firstorder", exo)
         keep = np.diag(a1) != 0
         a1k = a1[np.ix_(keep, keep)]

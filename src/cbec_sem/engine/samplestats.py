@@ -14,7 +14,7 @@ fixed covariate), both announced; the moments are then the EM estimates of the s
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,8 @@ class SampleStats:
             ``.coverage_frame()``).
         h1: ``missing="fiml"``: per group, the saturated model fitted by EM
             (:class:`~cbec_sem.engine.em.EMResult`); ``means``/``covs`` are its estimates.
+        rows_no_group: rows left out because their group value is missing (not counted in
+            ``rows_dropped``).
     """
 
     names: tuple[str, ...]
@@ -58,6 +60,7 @@ class SampleStats:
     missing: str = "listwise"
     patterns: tuple = ()
     h1: tuple = ()
+    rows_no_group: int = 0
 
     @property
     def complete_data(self) -> tuple[np.ndarray, ...]:
@@ -188,25 +191,42 @@ def group_codes(frame: pd.DataFrame, group: str | None, n: int) -> tuple[tuple, 
     """The group labels in order of first appearance (lavaan's order) and each row's
     0-based group code; one group of label ``None`` without a group variable.
 
+    Rows whose group value is missing get the code -1: they belong to no group, and every
+    caller leaves them out (lavaan does the same: its groups are the non-missing values, and
+    ``ntotal`` counts only the rows in them); :func:`rows_without_group` reports them.
+
     Raises:
-        DataError: the group variable has missing values or a single value.
+        DataError: the group variable has a single value, or none.
     """
     if group is None:
         return (None,), np.zeros(n, dtype=int)
     gcol = frame[group]
-    if gcol.isna().any():
-        n_na = int(gcol.isna().sum())
-        raise DataError(
-            f"the group variable {group!r} is missing in {n_na} row(s) (first: row "
-            f"{int(np.flatnonzero(gcol.isna().to_numpy())[0])}); fill or drop those rows"
-        )
-    labels = tuple(pd.unique(gcol))
+    labels = tuple(pd.unique(gcol.dropna()))
     if len(labels) < 2:
         raise DataError(
-            f"the group variable {group!r} has a single value ({labels[0]!r}); a multi-group "
-            "fit needs at least two groups"
+            f"the group variable {group!r} has "
+            + (f"a single value ({labels[0]!r})" if labels else "no value (all missing)")
+            + "; a multi-group fit needs at least two groups"
         )
     return labels, pd.Categorical(gcol, categories=list(labels)).codes.astype(int)
+
+
+def rows_without_group(frame: pd.DataFrame, group: str | None, announce: bool = True) -> int:
+    """The number of rows whose group value is missing; with ``announce`` a
+    :class:`~cbec_sem.errors.DataWarning` says they are left out (lavaan 0.6 drops them from
+    every group too, with a warning that the group variable has missing values)."""
+    if group is None or group not in frame.columns:
+        return 0
+    gcol = frame[group]
+    n_na = int(gcol.isna().sum())
+    if n_na and announce:
+        first = gcol.index[int(np.flatnonzero(gcol.isna().to_numpy())[0])]
+        warn(
+            f"the group variable {group!r} is missing in {n_na} of {len(gcol)} row(s) (first: "
+            f"row {first!r}); those rows belong to no group and were left out, as lavaan does",
+            DataWarning,
+        )
+    return n_na
 
 
 def sample_stats(
@@ -233,9 +253,13 @@ def sample_stats(
     rows_total = x.shape[0]
     keep = ~np.isnan(x).any(axis=1)
     labels, codes = group_codes(frame, group, rows_total)
+    no_group = rows_without_group(frame, group)
     if missing == "fiml":
-        return _fiml_stats(frame, x, tuple(names), labels, codes, group, tuple(exogenous))
-    dropped = int((~keep).sum())
+        stats = _fiml_stats(frame, x, tuple(names), labels, codes, group, tuple(exogenous))
+        return replace(stats, rows_dropped=stats.rows_dropped - no_group,
+                       rows_no_group=no_group)
+    dropped = int((~keep & (codes >= 0)).sum())
+    keep &= codes >= 0  # rows without a group value (reported above)
     if dropped:
         warn(
             f"listwise deletion dropped {dropped} of {rows_total} rows with missing values on "
@@ -290,6 +314,7 @@ def sample_stats(
         data=tuple(blocks),
         rows_dropped=dropped,
         rows_total=rows_total,
+        rows_no_group=no_group,
     )
 
 
@@ -307,10 +332,10 @@ def _fiml_stats(
     from .patterns import pattern_stats
 
     rows_total = x.shape[0]
-    keep = np.ones(rows_total, dtype=bool)
+    keep = codes >= 0  # rows without a group value belong to no group
     exo = [names.index(v) for v in exogenous if v in names]
     if exo:
-        miss_x = np.isnan(x[:, exo]).any(axis=1)
+        miss_x = keep & np.isnan(x[:, exo]).any(axis=1)
         n_x = int(miss_x.sum())
         if n_x:
             first = frame.index[int(np.flatnonzero(miss_x)[0])]

@@ -9,3 +9,4 @@ from .scores import factor_scores  # noqa: F401
 from .modindices import modindices  # noqa: F401
 from .invariance import InvarianceResult, invariance  # noqa: F401
 from .validate import validate  # noqa: F401
+from .efa import EFAResult, efa, parallel_analysis  # noqa: F401

@@ -10,7 +10,9 @@ pp. 349–350 for the standardisation).  Here J is taken by central differences 
 own standardisation (:func:`cbec_sem.engine.standardize.standardized_rows`), so every
 parameter kind — loadings, regressions, (residual) variances and covariances, intercepts, in
 any group — is covered.  A row whose standardised value does not depend on θ (a latent
-variance standardised to 1) has standard error 0, as in lavaan.
+variance standardised to 1) has standard error 0, as in lavaan.  For ordered items (WLS
+family, delta parameterization) the residual variances move with θ (1 minus the explained
+variance), as in lavaan.
 """
 
 from __future__ import annotations
@@ -41,9 +43,13 @@ def standardized_jacobian(res) -> tuple[np.ndarray, np.ndarray]:
     ram = est.ram
     frame = est.partable.frame
     rows = np.flatnonzero(frame["op"].isin(MODEL_OPS).to_numpy())
+    # Ordered items (delta parameterization): their residual variances are not free but
+    # 1 − (explained variance), functions of θ; the ordinal fit function says which values
+    # every row takes at θ (lavaan's standardizedSolution() differentiates through them too).
+    row_values = getattr(est.function, "row_values", ram.row_values)
 
     def std_all(theta: np.ndarray) -> np.ndarray:
-        return standardized_rows(ram, ram.row_values(theta), "std.all")[rows]
+        return standardized_rows(ram, row_values(theta), "std.all")[rows]
 
     with np.errstate(divide="ignore", invalid="ignore"):
         jac = delta_method_jacobian(std_all, np.asarray(est.theta, dtype=float))

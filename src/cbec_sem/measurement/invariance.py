@@ -24,6 +24,9 @@ Each level is compared with the one before it:
   Δdf = df₁ − df₀ degrees of freedom (a plain difference; both statistics are likelihood
   ratios against the same saturated model), and its RMSEA (``rmsea_d``, lavaan ≥ 0.6-13:
   √max(0, Δχ²/(N Δdf) − 1/N) · √G; Savalei, Brace & Fouladi 2023, *Psychol. Methods*);
+* under a robust estimator (MLM, MLR) the scaled difference test that ``lavTestLRT()`` uses
+  by default, Satorra & Bentler (2001) (:func:`scaled_difference`), and the robust CFI, TLI
+  and RMSEA in the table and in ΔCFI/ΔRMSEA (lavaan's ``cfi.robust``, ``rmsea.robust``);
 * ΔCFI ≥ −.01 (Cheung & Rensvold 2002, *Struct. Equ. Modeling* 9, 233–255) and
   ΔRMSEA ≤ .015 (Chen 2007, *Struct. Equ. Modeling* 14, 464–504), the change-in-fit rules
   reviewers expect because the χ² difference test rejects trivial differences in large
@@ -55,6 +58,7 @@ from scipy import stats as sps
 
 from ..protocol import Block, ResultProtocol, Summary
 from ..engine.estimate import prepare
+from ..engine.fitmeasures import shown_measure
 from ..engine.options import GROUP_EQUAL, FitOptions
 from ..engine.partable import group_equal_kind
 from ..engine.samplestats import as_frame
@@ -95,7 +99,9 @@ class InvarianceResult(ResultProtocol):
             bic, npar``, the comparison with the previous level ``delta_chisq, delta_df,
             p_delta, rmsea_d, delta_cfi, delta_rmsea, delta_srmr`` and the verdicts
             ``holds_chisq`` (p_delta ≥ .05), ``holds_cfi`` (ΔCFI ≥ −.01), ``holds_rmsea``
-            (ΔRMSEA ≤ .015); the first level has no comparison (NA).
+            (ΔRMSEA ≤ .015); the first level has no comparison (NA).  Under MLM/MLR also
+            ``chisq.scaled`` and ``chisq.scaling.factor``; ``delta_chisq`` is then the
+            Satorra–Bentler (2001) scaled difference and cfi/tli/rmsea the robust indices.
         fits: level → :class:`~cbec_sem.results.FitResult`.
         group: the group variable.
         group_labels: its values, in data order (group 1, 2, ...).
@@ -265,17 +271,14 @@ def _check_input(spec, data, group, options: FitOptions, partial: dict, group_eq
             f"{list(frame.columns)[:20]}"
         )
     gcol = frame[group]
-    if gcol.isna().any():
-        rows = np.flatnonzero(gcol.isna().to_numpy())
-        raise DataError(
-            f"the group variable {group!r} is missing in {rows.size} row(s) (first: row "
-            f"{frame.index[rows[0]]!r}); invariance needs every respondent in a group: fill "
-            "or drop those rows"
-        )
-    labels = pd.unique(gcol)
+    # Rows without a group value are left out of every fit, with a warning from each (as
+    # lavaan's cfa(group = ...) does).
+    labels = pd.unique(gcol.dropna())
     if len(labels) < 2:
         raise DataError(
-            f"the group variable {group!r} has a single value ({labels[0]!r}); invariance "
+            f"the group variable {group!r} has "
+            + (f"a single value ({labels[0]!r})" if len(labels) else "no value (all missing)")
+            + "; invariance "
             "compares at least two groups"
         )
     with warnings.catch_warnings():
@@ -310,13 +313,28 @@ def _check_input(spec, data, group, options: FitOptions, partial: dict, group_eq
     return partable, stats, idle
 
 
+def scaled_difference(chisq1: float, df1: float, c1: float, chisq0: float, df0: float,
+                      c0: float) -> float:
+    """The Satorra–Bentler (2001, *Psychometrika* 66, 507–514, eq. 10) scaled χ² difference
+    of a restricted model 1 against a less restricted model 0, from their standard statistics
+    T and scaling factors c: T_d = (T₁ − T₀) / c_d with c_d = (df₁ c₁ − df₀ c₀)/(df₁ − df₀).
+    lavaan's ``lavTestLRT()`` default for MLM and MLR (``method = "satorra.bentler.2001"``).
+    """
+    cd = (df1 * c1 - df0 * c0) / (df1 - df0)
+    return (chisq1 - chisq0) / cd
+
+
 def _table(fits: dict, ntotal: float, ngroups: int) -> pd.DataFrame:
     rows = []
     prev = None
     for level, res in fits.items():
         fm = res.fit_measures
         row = {"level": level, "converged": bool(res.converged)}
-        row.update({c: float(fm.get(c, np.nan)) for c in FIT_COLUMNS})
+        # under a robust estimator the robust CFI, TLI and RMSEA (ΔCFI, ΔRMSEA on them)
+        row.update({c: float(fm.get(shown_measure(fm, c)[0] if c not in ("chisq", "df",
+                   "pvalue") else c, np.nan)) for c in FIT_COLUMNS})
+        row["chisq.scaled"] = float(fm.get("chisq.scaled", np.nan))
+        row["chisq.scaling.factor"] = float(fm.get("chisq.scaling.factor", np.nan))
         if prev is None:
             row.update(delta_chisq=np.nan, delta_df=np.nan, p_delta=np.nan, rmsea_d=np.nan,
                        delta_cfi=np.nan, delta_rmsea=np.nan, delta_srmr=np.nan,
@@ -324,6 +342,10 @@ def _table(fits: dict, ntotal: float, ngroups: int) -> pd.DataFrame:
         else:
             dchi = row["chisq"] - prev["chisq"]
             ddf = row["df"] - prev["df"]
+            if np.isfinite(row["chisq.scaling.factor"]) and ddf > 0:
+                dchi = scaled_difference(row["chisq"], row["df"], row["chisq.scaling.factor"],
+                                         prev["chisq"], prev["df"],
+                                         prev["chisq.scaling.factor"])
             if ddf > 0 and np.isfinite(dchi):
                 p = float(sps.chi2.sf(dchi, ddf))
                 rd = float(np.sqrt(max(dchi / ntotal / ddf - 1.0 / ntotal, 0.0)) *
@@ -448,6 +470,14 @@ def invariance(
             "not trustworthy (see fits[level].converged)"
         )
     table = _table(fits, float(stats.ntotal), stats.ngroups)
+    if table["chisq.scaling.factor"].notna().any():
+        notes.append(
+            f"robust estimator ({estimator}): delta_chisq is the Satorra-Bentler (2001) scaled "
+            "difference of the standard statistics (lavaan's lavTestLRT() default), chisq the "
+            "standard statistic of each level (chisq.scaled beside it); cfi, tli and rmsea "
+            "are the robust indices, and delta_cfi and delta_rmsea compare them")
+    else:
+        table = table.drop(columns=["chisq.scaled", "chisq.scaling.factor"])
     return InvarianceResult(
         table=table, fits=fits, group=group, group_labels=tuple(stats.group_labels),
         group_equal=group_equal, partial=partial_by_level, notes=tuple(notes),

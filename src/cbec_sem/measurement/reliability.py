@@ -19,6 +19,10 @@ the items (divisor N, the rows the fit used) and model-implied covariance matrix
 * ``omega.model`` — the same numerator over the model-implied variance of the sum, 1ᵀΣ̂1
   (``compRelSEM(obs.var = FALSE)`` = the ``omega``/``omega2`` rows of the deprecated
   ``reliability()``, the value most published tables quote);
+* ``omega`` for ordered items — the categorical ω of Green & Yang (2009), semTools'
+  ``compRelSEM()`` default (``ord.scale = TRUE``; :func:`omega_categorical`), with the
+  continuous formula on the latent-response scale beside it as ``omega.latent``
+  (``compRelSEM(ord.scale = FALSE)``);
 * ``ave`` — average variance extracted, Fornell & Larcker (1981), as semTools' ``AVE()``
   computes it: Σλ² φ / tr S (ratio of sums, unstandardised loadings, observed item variances;
   ``omega="model"`` uses tr Σ̂).  Not defined (NaN with a note) when an item loads on another
@@ -57,7 +61,7 @@ from ._common import (
 )
 
 COLUMNS = ["construct", "group", "kind", "n_items", "alpha", "alpha.std", "omega",
-           "omega.model", "ave", "ave.std", "note"]
+           "omega.model", "omega.latent", "ave", "ave.std", "note"]
 
 _OMEGA = ("semTools", "model")
 
@@ -75,8 +79,12 @@ def reliability(res, *, omega: str = "semTools") -> pd.DataFrame:
     Returns:
         One row per latent variable (and group: a ``group`` column for multi-group fits):
         ``construct``, ``kind`` (``"first-order"``/``"higher-order"``), ``n_items`` (observed
-        items in the sum score), ``alpha``, ``alpha.std``, ``omega``, ``omega.model``, ``ave``,
-        ``ave.std``, ``note``.  A coefficient that is not defined is NaN and ``note`` says why.
+        items in the sum score), ``alpha``, ``alpha.std``, ``omega``, ``omega.model``,
+        ``omega.latent``, ``ave``, ``ave.std``, ``note``.  A coefficient that is not defined
+        is NaN and ``note`` says why.  For ordered items (WLS family) ``omega`` and
+        ``omega.model`` are the categorical ω of Green & Yang (2009), semTools' default for
+        ordered items (:func:`omega_categorical`), and ``omega.latent`` is the continuous
+        formula on the latent-response scale; ``omega.latent`` is NaN for continuous items.
         Formulas and sources: see the module docstring (Cronbach 1951; McDonald 1999,
         Raykov 1997; Fornell & Larcker 1981; semTools ``compRelSEM()``/``AVE()``).
 
@@ -92,10 +100,16 @@ def reliability(res, *, omega: str = "semTools") -> pd.DataFrame:
     check_fit(res, "reliability()")
     caution = inadmissible_note(res)
     rows = []
+    frame = res.estimation.partable.frame
     for blk in blocks(res):
+        in_g = (frame["group"].to_numpy() == blk.index + 1) & (frame["op"].to_numpy() == "|")
+        thresholds: dict[str, list[float]] = {}
+        for item, value in zip(frame["lhs"].to_numpy()[in_g],
+                               frame["est"].to_numpy(dtype=float)[in_g]):
+            thresholds.setdefault(item, []).append(value)
         for c in blk.constructs.values():
-            row = _first_order(blk, c, omega) if not c.higher_order else _higher_order(
-                blk, c, omega)
+            row = _first_order(blk, c, omega, thresholds) if not c.higher_order else (
+                _higher_order(blk, c, omega))
             row["group"] = blk.label
             if caution:
                 row["note"] = f"{row['note']}; {caution}" if row["note"] else caution
@@ -109,11 +123,47 @@ def _alphas(blk: Block, items) -> tuple[float, float]:
     return alpha_from_cov(s), alpha_from_cov(cov_to_cor(s))
 
 
-def _first_order(blk: Block, c, omega: str) -> dict:
+def omega_categorical(lam: np.ndarray, phi: float, thresholds: list[np.ndarray],
+                      denominator: np.ndarray) -> float:
+    """Green & Yang's (2009, *Psychometrika* 74, 155–167, eq. 21) reliability of the sum of
+    ordered items on their observed (category) scale, semTools' ``compRelSEM()`` default for
+    ordered items (``ord.scale = TRUE``):
+
+        ω_cat = Σ_j Σ_j' [Σ_c Σ_c' Φ₂(τ_jc, τ_j'c'; λ_j λ_j' φ) − Σ_c Φ(τ_jc) Σ_c' Φ(τ_j'c')]
+                / Σ_j Σ_j' [Σ_c Σ_c' Φ₂(τ_jc, τ_j'c'; ρ_jj') − Σ_c Φ(τ_jc) Σ_c' Φ(τ_j'c')],
+
+    with λ the loadings on the latent-response scale (delta parameterization), τ the
+    thresholds, φ the factor variance and ρ the latent-response correlations in
+    ``denominator`` (sample polychorics: semTools' ``obs.var = TRUE``; model-implied
+    otherwise), ρ_jj = 1.  The numerator is the covariance of the items' category scores
+    that the factor explains, the denominator their total covariance.
+    """
+    from scipy.special import ndtr
+
+    from ..engine.ordinal.bvn import bvn_cdf
+
+    def pair_sum(tj: np.ndarray, tl: np.ndarray, rho: float) -> float:
+        h, k = np.meshgrid(tj, tl, indexing="ij")
+        if rho >= 1.0:
+            return float(ndtr(np.minimum(h, k)).sum())
+        return float(bvn_cdf(h, k, np.full(h.shape, rho)).sum())
+
+    num = den = 0.0
+    margins = [float(ndtr(np.asarray(t)).sum()) for t in thresholds]
+    for j in range(len(lam)):
+        for m in range(len(lam)):
+            both = margins[j] * margins[m]
+            num += pair_sum(thresholds[j], thresholds[m], lam[j] * lam[m] * phi) - both
+            den += pair_sum(thresholds[j], thresholds[m],
+                            1.0 if j == m else denominator[j, m]) - both
+    return num / den
+
+
+def _first_order(blk: Block, c, omega: str, thresholds: dict | None = None) -> dict:
     k = len(c.items)
     row = {"construct": c.name, "kind": "first-order", "n_items": k, "alpha": np.nan,
-           "alpha.std": np.nan, "omega": np.nan, "omega.model": np.nan, "ave": np.nan,
-           "ave.std": np.nan, "note": ""}
+           "alpha.std": np.nan, "omega": np.nan, "omega.model": np.nan,
+           "omega.latent": np.nan, "ave": np.nan, "ave.std": np.nan, "note": ""}
     if k < 2:
         what = f"one indicator ({c.items[0]})" if k == 1 else "no observed indicators"
         row["note"] = (f"{what}: alpha, omega and AVE need at least two items (a single "
@@ -129,15 +179,29 @@ def _first_order(blk: Block, c, omega: str) -> dict:
     common = lam.sum() ** 2 * phi
     row["omega.model"] = common / sig.sum()
     row["omega"] = common / (s.sum() if omega == "semTools" else sig.sum())
+    thresholds = thresholds or {}
+    if all(item in thresholds for item in c.items):
+        # ordered items: semTools reports the categorical ω by default; the formula above,
+        # on the latent-response (polychoric) scale, goes beside it as omega.latent
+        th = [np.asarray(thresholds[item]) for item in c.items]
+        row["omega.latent"] = row["omega"]
+        row["omega"] = omega_categorical(lam, phi, th, s if omega == "semTools" else sig)
+        row["omega.model"] = omega_categorical(lam, phi, th, sig)
+        row["note"] = ("ordered items: omega is the categorical omega of Green & Yang (2009) "
+                       "(semTools compRelSEM() default), the reliability of the sum of the "
+                       "category scores; omega.latent is the same formula as for continuous "
+                       "items on the latent-response scale (compRelSEM(ord.scale = FALSE)); "
+                       "alpha and AVE are on the latent-response scale")
     # Cross-loadings: an item with a non-zero loading on another latent variable.
     lat = np.arange(blk.p, len(blk.variables))
     others = lat[lat != f]
     cross = [item for item, i in zip(c.items, ix) if np.any(blk.A[i, others] != 0.0)]
     if cross:
-        row["note"] = (f"AVE not defined: item(s) {', '.join(cross)} also load on another "
-                       "factor, so the variance they share with this factor alone is not "
-                       "identified (semTools' AVE() returns NA); omega uses this factor's "
-                       "loadings only")
+        row["note"] = "; ".join(filter(None, [row["note"], (
+            f"AVE not defined: item(s) {', '.join(cross)} also load on another "
+            "factor, so the variance they share with this factor alone is not "
+            "identified (semTools' AVE() returns NA); omega uses this factor's "
+            "loadings only")]))
     else:
         true = lam ** 2 * phi
         row["ave"] = true.sum() / (np.trace(s) if omega == "semTools" else np.trace(sig))
@@ -149,8 +213,8 @@ def _higher_order(blk: Block, c, omega: str) -> dict:
     items = c.composite
     k = len(items)
     row = {"construct": c.name, "kind": "higher-order", "n_items": k, "alpha": np.nan,
-           "alpha.std": np.nan, "omega": np.nan, "omega.model": np.nan, "ave": np.nan,
-           "ave.std": np.nan, "note": ""}
+           "alpha.std": np.nan, "omega": np.nan, "omega.model": np.nan,
+           "omega.latent": np.nan, "ave": np.nan, "ave.std": np.nan, "note": ""}
     lower = ", ".join(c.latent_indicators)
     no_ave = (f"AVE not defined for a higher-order factor: it has no observed indicators of "
               f"its own (its indicators are the factors {lower}), and semTools' AVE() does "

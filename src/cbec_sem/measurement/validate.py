@@ -64,6 +64,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..engine.fitmeasures import shown_measure
 from ..errors import CbecSemError, SpecError
 from ._common import check_fit, inadmissible_note, multigroup
 from .discriminant import fornell_larcker, htmt
@@ -327,21 +328,31 @@ def _fit_rows(res) -> list[dict]:
               else "")
     saturated = float(fm.get("df", np.nan)) == 0.0
     rows = []
-    for criterion, key in (("CFI", "cfi"), ("TLI", "tli"), ("RMSEA", "rmsea"),
-                           ("SRMR", "srmr")):
+    for criterion, name in (("CFI", "cfi"), ("TLI", "tli"), ("RMSEA", "rmsea"),
+                            ("SRMR", "srmr")):
+        # under a robust estimator the robust index, labelled, with the standard one beside
+        key, kind = shown_measure(fm, name)
         value = float(fm.get(key, np.nan))
         note = _join(groups, caution)
         passed = "auto"
-        if key == "rmsea" and np.isfinite(value):
-            lo, hi = fm.get("rmsea.ci.lower", np.nan), fm.get("rmsea.ci.upper", np.nan)
+        if name == "rmsea" and np.isfinite(value):
+            suffix = ".robust" if kind else ""
+            lo = fm.get(f"rmsea.ci.lower{suffix}", np.nan)
+            hi = fm.get(f"rmsea.ci.upper{suffix}", np.nan)
             note = _join(f"90% CI [{lo:.3f}, {hi:.3f}]", note)
+        if kind:
+            note = _join(f"{kind} {criterion} ({res.estimation.options.estimator}); standard "
+                         f"{criterion} {float(fm.get(name, np.nan)):.3f}", note)
         if not np.isfinite(value):
             note = _join("not available for this fit", note)
         if saturated:
             passed = None
             note = _join("not defined: df = 0, the model is saturated and fits perfectly by "
                          "construction, so fit indices test nothing", note)
-        rows.append(_row(criterion, "model", value, passed=passed, note=note))
+        row = _row(criterion, "model", value, passed=passed, note=note)
+        if kind:
+            row["criterion"] = f"{criterion} ({kind})"
+        rows.append(row)
     return rows
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..apa import fmt_p
+from ..engine.fitmeasures import shown_measure
 
 if TYPE_CHECKING:
     from ..results import FitResult
@@ -69,19 +70,31 @@ def _rmsea_level(fm: pd.Series) -> float:
 def fit_table(res: FitResult) -> pd.DataFrame:
     """The fit measures a paper reports, one row each.
 
+    Under a robust estimator (MLM, MLR, the WLS family: the fit has a scaled test) the rows
+    show the scaled χ² (with its df and p) and the robust CFI, TLI and RMSEA with its
+    interval, labelled "(scaled)"/"(robust)", as lavaan's ``summary()`` does in its "Robust"
+    column (:func:`cbec_sem.engine.fitmeasures.shown_measure`); the standard value is in
+    the ``standard`` column beside them.
+
     Returns:
-        A DataFrame indexed by lavaan's ``fitMeasures`` name (``chisq``, ``df``, ``pvalue``,
-        ``cfi``, ``tli``, ``rmsea``, ``rmsea.ci.lower``, ``rmsea.ci.upper``, ``srmr``, ``aic``,
-        ``bic``) with columns ``label``, ``value`` (NaN where the fit has no value) and
-        ``cutoff`` (Hu & Bentler 1999, empty where there is no conventional cut-off).
+        A DataFrame indexed by the lavaan ``fitMeasures`` name of the value shown
+        (``chisq``, ``df``, ``pvalue``, ``cfi``, ``tli``, ``rmsea``, ``rmsea.ci.lower``,
+        ``rmsea.ci.upper``, ``srmr``, ``aic``, ``bic``, or their ``.scaled``/``.robust``
+        versions) with columns ``label``, ``value`` (NaN where the fit has no value),
+        ``cutoff`` (Hu & Bentler 1999, empty where there is no conventional cut-off) and
+        ``standard`` (the standard measure where a robust one is shown, else NaN).
     """
     fm = res.fit_measures
     level = f"{_rmsea_level(fm) * 100:g}%"
     rows = []
-    for key, (label, cutoff) in FIT_MEASURES.items():
-        if key.startswith("rmsea.ci."):
+    for name, (label, cutoff) in FIT_MEASURES.items():
+        key, kind = shown_measure(fm, name)
+        if name.startswith("rmsea.ci."):
             label = label.replace("CI", f"{level} CI")
-        rows.append({"measure": key, "label": label, "value": _value(fm, key), "cutoff": cutoff})
+        if kind:
+            label = f"{label} ({kind})"
+        rows.append({"measure": key, "label": label, "value": _value(fm, key),
+                     "cutoff": cutoff, "standard": _value(fm, name) if kind else np.nan})
     return pd.DataFrame(rows).set_index("measure")
 
 
@@ -101,20 +114,30 @@ def fit_table_text(res: FitResult, *, cutoffs: bool = True) -> str:
         head += ": " + ", ".join(
             f"{label} {n}" for label, n in zip(est.stats.group_labels, res.nobs))
     lines = [head + "):"]
+    robust = table["standard"].notna().any()
     for key, row in table.iterrows():
         if key.startswith("rmsea.ci."):
             continue
         value = row["value"]
-        text = _fmt(value, 0) if key == "df" else _fmt(value)
-        if key == "rmsea":
+        text = _fmt(value, 0) if key.startswith("df") else _fmt(value)
+        if key.startswith("rmsea"):
             level = f"{_rmsea_level(fm) * 100:g}%"
-            lo, hi = table.loc["rmsea.ci.lower", "value"], table.loc["rmsea.ci.upper", "value"]
-            extra = f"{level} CI [{_fmt(lo)}, {_fmt(hi)}]"
+            ci = table.loc[table.index.str.startswith("rmsea.ci."), "value"].to_numpy()
+            extra = f"{level} CI [{_fmt(ci[0])}, {_fmt(ci[1])}]"
         else:
             extra = ""
         if cutoffs and row["cutoff"]:
             extra = (extra + "  " if extra else "") + f"(cut-off {row['cutoff']})"
-        lines.append(f"  {row['label']:22s}{text:>12s}  {extra}".rstrip())
+        if np.isfinite(row["standard"]) and not key.startswith("df"):
+            extra = (extra + "  " if extra else "") + f"[standard {_fmt(row['standard'])}]"
+        lines.append(f"  {row['label']:30s}{text:>12s}  {extra}".rstrip())
+    if robust:
+        test = est.options.extra.get("test", "scaled")
+        lines += textwrap.wrap(
+            f"Robust estimator: chi-square scaled ({test}); CFI, TLI and RMSEA are the robust "
+            "versions (Brosseau-Liard & Savalei 2014; Savalei 2018), as lavaan reports them; "
+            "standard values in brackets.", width=96, initial_indent="  ",
+            subsequent_indent="  ")
     if cutoffs:
         lines += textwrap.wrap(_CUTOFF_NOTE, width=96, initial_indent="  ",
                                subsequent_indent="  ")

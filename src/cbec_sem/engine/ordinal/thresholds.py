@@ -37,7 +37,13 @@ from scipy import special
 
 from ...errors import DataError, DataWarning, SpecError
 from ...errors import warn
-from ..samplestats import _check_columns, _numeric_block, as_frame, group_codes
+from ..samplestats import (
+    _check_columns,
+    _numeric_block,
+    as_frame,
+    group_codes,
+    rows_without_group,
+)
 
 #: More distinct values than this and an item is not treated as ordered (Likert scales have
 #: 2–10 points; a 0–100 slider is continuous).
@@ -124,9 +130,11 @@ def ordinal_data(
     x = _numeric_block(frame, names)
     rows_total = x.shape[0]
     labels, gcodes = group_codes(frame, group, rows_total)
+    rows_without_group(frame, group, announce=announce)
     observed = ~np.isnan(x)
     keep = observed.all(axis=1) if missing == "listwise" else observed.any(axis=1)
-    dropped = int((~keep).sum())
+    dropped = int((~keep & (gcodes >= 0)).sum())
+    keep &= gcodes >= 0  # rows without a group value belong to no group
     if announce and missing == "listwise" and dropped:
         warn(
             f"listwise deletion dropped {dropped} of {rows_total} rows with missing answers on "
