@@ -105,6 +105,9 @@ class Estimation:
                 if self.stats.missing == "fiml" else
                 f"listwise deletion dropped {self.stats.rows_dropped} of "
                 f"{self.stats.rows_total} rows")
+        if getattr(self.stats, "rows_no_group", 0):
+            notes.append(f"{self.stats.rows_no_group} row(s) without a value of the group "
+                         "variable were left out (lavaan drops them too)")
         return tuple(notes)
 
 
