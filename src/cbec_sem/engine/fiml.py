@@ -52,11 +52,11 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 
 from ..errors import SpecError
 from .em import LOG_2PI, em_saturated, independence_loglik
-from .fitmeasures import free_covariates
+from .fitmeasures import free_covariates, rmsea_interval
 from .ml import Evaluation
 from .patterns import InversePlan, PatternStats, inverse_plan, pattern_stats, sub_inverses
 from .ram import GroupMoments, RamModel
@@ -594,30 +594,6 @@ def _rni(x2, df, b2, bdf, c=1.0, cb=1.0):
     return 1.0 - t1 / t2
 
 
-def _rmsea_ci(x2, df, n, groups, c=1.0, level=0.90):
-    """lavaan's ``lav_fit_rmsea_ci()``."""
-    if not (np.isfinite(x2) and np.isfinite(df)):
-        return np.nan, np.nan
-    upper_p, lower_p = 1 - (1 - level) / 2, (1 - level) / 2
-
-    def cdf(lam):
-        return float(special.chndtr(x2, df, lam)) if lam > 0 else float(special.chdtr(df, x2))
-
-    scale = np.sqrt(groups)
-    if df < 1 or cdf(0.0) < upper_p:
-        lo = 0.0
-    else:
-        lam = optimize.brentq(lambda v: cdf(v) - upper_p, 0.0, x2, xtol=1e-12)
-        lo = np.sqrt(c * lam / (n * df)) * scale
-    top = max(n, 4 * x2)
-    if df < 1 or cdf(top) > lower_p or cdf(0.0) < lower_p:
-        hi = 0.0
-    else:
-        lam = optimize.brentq(lambda v: cdf(v) - lower_p, 0.0, top, xtol=1e-12)
-        hi = np.sqrt(c * lam / (n * df)) * scale
-    return float(lo), float(hi)
-
-
 def _gfi(function: FIMLFunction, theta: np.ndarray, exo: tuple[int, ...]) -> float:
     """lavaan's GFI under ``missing = "ml"``: 1 − eᵀWe/sᵀWs with s the pairwise-complete
     moments, e = s − (μ̂, vech Σ̂) and W the missing-data expected information at Σ̂."""
@@ -698,7 +674,7 @@ def robust_fiml_measures(fc: FimlCorrected, ntotal: float, ngroups: int) -> dict
     x3, df, c = fc.chisq, fc.df, fc.c_hat
     b3, bdf, cb = fc.chisq_null, fc.df_null, fc.c_hat_null
     x3s = fc.chisq_scaled
-    lo, hi = _rmsea_ci(x3s, df, N, G, c)
+    lo, hi = rmsea_interval(x3s, df, N, G, c)
 
     def p_close(h0, close):
         if not (np.isfinite(x3s) and df > 0):

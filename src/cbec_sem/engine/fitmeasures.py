@@ -166,23 +166,6 @@ def free_x_baseline(measures: pd.Series, stats: SampleStats, covariates: tuple[i
     return out
 
 
-def _rmsea_interval(chisq: float, df: int, n: float, groups: int) -> tuple[float, float]:
-    def ncp_at(prob: float) -> float:
-        if special.chdtr(df, chisq) < prob:
-            return 0.0
-        f = lambda lam: special.chndtr(chisq, df, lam) - prob  # noqa: E731
-        upper = max(chisq, 1.0)
-        while f(upper) > 0:
-            upper *= 2.0
-        return optimize.brentq(f, 0.0, upper, xtol=1e-12)
-
-    alpha = (1 - RMSEA_CI_LEVEL) / 2
-    lam_lo = ncp_at(1 - alpha)
-    lam_hi = ncp_at(alpha)
-    scale = np.sqrt(groups)
-    return np.sqrt(lam_lo / (n * df)) * scale, np.sqrt(lam_hi / (n * df)) * scale
-
-
 def _residual_measures(inp: FitInputs) -> dict[str, float]:
     """RMR, SRMR (Bentler, Mplus), CRMR per group, then n_g/N-weighted."""
     st = inp.stats
@@ -284,7 +267,7 @@ def fit_measures(inp: FitInputs) -> pd.Series:
 
     if df > 0:
         rmsea = np.sqrt(max((chisq / N) / df - 1.0 / N, 0.0)) * np.sqrt(G)
-        lo, hi = _rmsea_interval(chisq, df, N, G)
+        lo, hi = rmsea_interval(chisq, df, N, G)
         p_close = 1.0 - float(special.chndtr(chisq, df, N * df * RMSEA_CLOSE**2 / G))
         p_notclose = float(special.chndtr(chisq, df, N * df * RMSEA_NOTCLOSE**2 / G))
     else:
@@ -460,9 +443,11 @@ def _lav_rmsea(x2, df, n, groups, c=1.0) -> float:
     return float(np.sqrt(max((x2 / n) / df - c / n, 0.0)) * np.sqrt(groups)) if df > 0 else 0.0
 
 
-def _lav_rmsea_ci(x2, df, n, groups, c=1.0, level=RMSEA_CI_LEVEL) -> tuple[float, float]:
-    """lavaan's ``lav_fit_rmsea_ci()``: invert the non-central χ²(df, λ) at X², then
-    RMSEA = √(c λ / (N df)) · √G (c = 1 for the standard and scaled versions)."""
+def rmsea_interval(x2, df, n, groups, c=1.0, level=RMSEA_CI_LEVEL) -> tuple[float, float]:
+    """The RMSEA confidence interval, lavaan's ``lav_fit_rmsea_ci()`` (the one home of this
+    formula: standard, scaled, robust, FIML-corrected and WLS versions all call it): invert
+    the non-central χ²(df, λ) at X² (Steiger 1990), then RMSEA = √(c λ / (N df)) · √G
+    (c = 1 for the standard and scaled versions, the scaling factor for the robust one)."""
     if not (np.isfinite(x2) and np.isfinite(df) and np.isfinite(n)):
         return np.nan, np.nan
     upper_p = 1 - (1 - level) / 2
@@ -567,8 +552,8 @@ def scaled_fit_measures(
     # scaled RMSEA: the unscaled T with df2 = tr(UΓ)
     # (lavaan computes no trace without degrees of freedom: then no scaled RMSEA either)
     df2 = test.trace if (df > 0 and np.isfinite(test.trace) and test.trace != 0) else np.nan
-    lo_s, hi_s = _lav_rmsea_ci(x2, df2, N, G)
-    lo_r, hi_r = _lav_rmsea_ci(x2s, df, N, G, c)
+    lo_s, hi_s = rmsea_interval(x2, df2, N, G)
+    lo_r, hi_r = rmsea_interval(x2s, df, N, G, c)
     new.update({
         "rmsea.scaled": _lav_rmsea(x2, df2, N, G),
         "rmsea.ci.lower.scaled": lo_s,

@@ -84,7 +84,7 @@ class FitOptions:
             # and for MLR (se = "robust.huber.white"), expected otherwise
             object.__setattr__(
                 self, "information",
-                "observed" if self.missing == "fiml" or est == "MLR" else "expected")
+                "observed" if self.missing == "fiml" or self.estimator == "MLR" else "expected")
         if self.information not in INFORMATION:
             raise SpecError(
                 f"information={self.information!r}: choose 'expected' or 'observed'"

@@ -45,7 +45,7 @@ import pandas as pd
 from scipy import special
 from scipy.linalg import block_diag
 
-from ..fitmeasures import RMSEA_CI_LEVEL, RMSEA_CLOSE, RMSEA_NOTCLOSE, _rmsea_interval
+from ..fitmeasures import RMSEA_CI_LEVEL, RMSEA_CLOSE, RMSEA_NOTCLOSE, rmsea_interval
 from .wls import GroupStatistics
 
 
@@ -180,7 +180,7 @@ def _rmsea(x2, df, N, G, suffix: str, c_hat: float = 1.0, x2_ci=None) -> dict[st
         return {k + suffix: np.nan for k in keys}
     if df > 0:
         value = np.sqrt(max((x2 / N) / df - c_hat / N, 0.0)) * np.sqrt(G)
-        lo, hi = _rmsea_interval(x2_ci, df, N, G)
+        lo, hi = rmsea_interval(x2_ci, df, N, G)
         lo, hi = lo * np.sqrt(c_hat), hi * np.sqrt(c_hat)
         p_close = 1.0 - float(special.chndtr(x2_ci, df, N * df / c_hat * RMSEA_CLOSE**2 / G))
         p_notclose = float(special.chndtr(x2_ci, df, N * df / c_hat * RMSEA_NOTCLOSE**2 / G))
