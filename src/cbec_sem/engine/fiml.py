@@ -56,7 +56,7 @@ from scipy import special
 
 from ..errors import SpecError
 from .em import LOG_2PI, em_saturated, independence_loglik
-from .fitmeasures import free_covariates, rmsea_interval
+from .fitmeasures import free_covariates, lav_cfi, lav_rni, lav_tli, rmsea_interval
 from .ml import Evaluation
 from .patterns import InversePlan, PatternStats, inverse_plan, pattern_stats, sub_inverses
 from .ram import GroupMoments, RamModel
@@ -558,42 +558,6 @@ def _independence_estimates(ps: PatternStats) -> tuple[np.ndarray, np.ndarray]:
 # lavaan 0.6-14 incremental and RMSEA helpers with a scaling c ("robust" versions when c ≠ 1).
 
 
-def _cfi(x2, df, b2, bdf, c=1.0, cb=1.0):
-    if np.isnan([x2, df, b2, bdf, c, cb]).any():
-        return np.nan
-    if df > 0 and c != 1 and cb != 1:
-        t1, t2 = max(x2 - c * df, 0.0), max(x2 - c * df, b2 - cb * bdf, 0.0)
-    else:
-        t1, t2 = max(x2 - df, 0.0), max(x2 - df, b2 - bdf, 0.0)
-    if abs(t1) < 1.5e-8 and abs(t2) < 1.5e-8:
-        return 1.0
-    return 1.0 - t1 / t2
-
-
-def _tli(x2, df, b2, bdf, c=1.0, cb=1.0):
-    if np.isnan([x2, df, b2, bdf, c, cb]).any():
-        return np.nan
-    if df > 0 and c != 1 and cb != 1:
-        t1, t2 = (x2 - c * df) * bdf, (b2 - cb * bdf) * df
-    else:
-        t1, t2 = (x2 - df) * bdf, (b2 - bdf) * df
-    if df > 0 and abs(t2) > 0:
-        return 1.0 - t1 / t2
-    return 1.0 if np.isfinite(t1) and np.isfinite(t2) else np.nan
-
-
-def _rni(x2, df, b2, bdf, c=1.0, cb=1.0):
-    if np.isnan([x2, df, b2, bdf, c, cb]).any():
-        return np.nan
-    if df > 0 and c != 1 and cb != 1:
-        t1, t2 = x2 - c * df, b2 - cb * bdf
-    else:
-        t1, t2 = x2 - df, b2 - bdf
-    if abs(t2) < 1.5e-8:
-        return np.nan
-    return 1.0 - t1 / t2
-
-
 def _gfi(function: FIMLFunction, theta: np.ndarray, exo: tuple[int, ...]) -> float:
     """lavaan's GFI under ``missing = "ml"``: 1 − eᵀWe/sᵀWs with s the pairwise-complete
     moments, e = s − (μ̂, vech Σ̂) and W the missing-data expected information at Σ̂."""
@@ -644,14 +608,14 @@ def fiml_fit_measures(
     b2 = 2.0 * (function.saturated_loglik() - logl_b)
     out["baseline.chisq"] = b2
     out["baseline.pvalue"] = float(special.chdtrc(bdf, b2)) if bdf > 0 else np.nan
-    out["cfi"] = _cfi(x2, df, b2, bdf)
-    out["tli"] = out["nnfi"] = _tli(x2, df, b2, bdf)
+    out["cfi"] = lav_cfi(x2, df, b2, bdf)
+    out["tli"] = out["nnfi"] = lav_tli(x2, df, b2, bdf)
     if df > 0:
         out["rfi"] = (b2 / bdf - x2 / df) / (b2 / bdf)
     out["nfi"] = (b2 - x2) / b2
     out["pnfi"] = (df / bdf) * (b2 - x2) / b2
     out["ifi"] = (b2 - x2) / (b2 - df)
-    out["rni"] = _rni(x2, df, b2, bdf)
+    out["rni"] = lav_rni(x2, df, b2, bdf)
     gfi = _gfi(function, theta, exo)
     p = function.p
     nel = G * (p * (p + 1) // 2 + p)
@@ -683,10 +647,10 @@ def robust_fiml_measures(fc: FimlCorrected, ntotal: float, ngroups: int) -> dict
         return 1.0 - v if close else v
 
     return {
-        "cfi.robust": _cfi(x3, df, b3, bdf, c, cb),
-        "tli.robust": _tli(x3, df, b3, bdf, c, cb),
-        "nnfi.robust": _tli(x3, df, b3, bdf, c, cb),
-        "rni.robust": _rni(x3, df, b3, bdf, c, cb),
+        "cfi.robust": lav_cfi(x3, df, b3, bdf, c, cb),
+        "tli.robust": lav_tli(x3, df, b3, bdf, c, cb),
+        "nnfi.robust": lav_tli(x3, df, b3, bdf, c, cb),
+        "rni.robust": lav_rni(x3, df, b3, bdf, c, cb),
         "rmsea.robust": (float(np.sqrt(max(x3 / N / df - c / N, 0.0)) * np.sqrt(G))
                          if df > 0 and np.isfinite(x3) else (0.0 if df <= 0 else np.nan)),
         "rmsea.ci.lower.robust": lo,

@@ -352,7 +352,10 @@ class ScaledTest:
         return cls(chisq, df, trace, scaled, c, float(special.chdtrc(df, scaled)))
 
 
-def _lav_cfi(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
+def lav_cfi(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
+    """CFI (Bentler 1990), and with scaling factors ``c``, ``c_null`` the robust CFI
+    (Brosseau-Liard & Savalei 2014), as lavaan's ``lav_fit_cfi``: the one home of this
+    formula (ML, FIML and the WLS family call it)."""
     if np.isnan([x2, df, x2_null, df_null, c, c_null]).any():
         return np.nan
     if df > 0 and c != 1 and c_null != 1:  # the robust CFI (Brosseau-Liard & Savalei 2014)
@@ -366,7 +369,8 @@ def _lav_cfi(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
     return 1.0 - t1 / t2
 
 
-def _lav_tli(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
+def lav_tli(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
+    """TLI = NNFI (Tucker & Lewis 1973), robust with ``c``, ``c_null``; lavaan's."""
     if np.isnan([x2, df, x2_null, df_null, c, c_null]).any():
         return np.nan
     if df > 0 and c != 1 and c_null != 1:
@@ -382,7 +386,8 @@ def _lav_tli(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
     return 1.0
 
 
-def _lav_rni(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
+def lav_rni(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
+    """RNI (McDonald & Marsh 1990), robust with ``c``, ``c_null``; lavaan's."""
     if np.isnan([x2, df, x2_null, df_null, c, c_null]).any():
         return np.nan
     if df > 0 and c != 1 and c_null != 1:
@@ -533,18 +538,18 @@ def scaled_fit_measures(
         "baseline.df.scaled": bdf,
         "baseline.pvalue.scaled": baseline.pvalue_scaled,
         "baseline.chisq.scaling.factor": cb,
-        "cfi.scaled": _lav_cfi(x2s, df, b2s, bdf),
-        "tli.scaled": _lav_tli(x2s, df, b2s, bdf),
-        "cfi.robust": _lav_cfi(x2, df, b2, bdf, c, cb),
-        "tli.robust": _lav_tli(x2, df, b2, bdf, c, cb),
-        "nnfi.scaled": _lav_tli(x2s, df, b2s, bdf),
+        "cfi.scaled": lav_cfi(x2s, df, b2s, bdf),
+        "tli.scaled": lav_tli(x2s, df, b2s, bdf),
+        "cfi.robust": lav_cfi(x2, df, b2, bdf, c, cb),
+        "tli.robust": lav_tli(x2, df, b2, bdf, c, cb),
+        "nnfi.scaled": lav_tli(x2s, df, b2s, bdf),
         "rfi.scaled": _lav_rfi(x2s, df, b2s, bdf),
         "nfi.scaled": _lav_nfi(x2s, df, b2s, bdf),
         "pnfi.scaled": _lav_pnfi(x2s, df, b2s, bdf),
         "ifi.scaled": _lav_ifi(x2s, df, b2s, bdf),
-        "rni.scaled": _lav_rni(x2s, df, b2s, bdf),
-        "nnfi.robust": _lav_tli(x2, df, b2, bdf, c, cb),
-        "rni.robust": _lav_rni(x2, df, b2, bdf, c, cb),
+        "rni.scaled": lav_rni(x2s, df, b2s, bdf),
+        "nnfi.robust": lav_tli(x2, df, b2, bdf, c, cb),
+        "rni.robust": lav_rni(x2, df, b2, bdf, c, cb),
     }
     if scaling_h1 is not None and df > 0:
         new["scaling.factor.h1"] = scaling_h1

@@ -45,7 +45,8 @@ import pandas as pd
 from scipy import special
 from scipy.linalg import block_diag
 
-from ..fitmeasures import RMSEA_CI_LEVEL, RMSEA_CLOSE, RMSEA_NOTCLOSE, rmsea_interval
+from ..fitmeasures import (RMSEA_CI_LEVEL, RMSEA_CLOSE, RMSEA_NOTCLOSE, lav_cfi, lav_rni,
+                           lav_tli, rmsea_interval)
 from .wls import GroupStatistics
 
 
@@ -113,23 +114,6 @@ def scaled_shifted(stat: float, df: float, groups, deltas, fg) -> ScaledTest:
     return ScaledTest(scaled, df, float(special.chdtrc(df, scaled)), 1.0 / a, shift, tr1, tr2)
 
 
-def _cfi(x2, df, x2n, dfn):
-    t1 = max(x2 - df, 0.0)
-    t2 = max(x2 - df, x2n - dfn, 0.0)
-    return 1.0 if np.isclose(t1, 0) and np.isclose(t2, 0) else 1.0 - t1 / t2
-
-
-def _tli(x2, df, x2n, dfn):
-    t1 = (x2 - df) * dfn
-    t2 = (x2n - dfn) * df
-    return 1.0 - t1 / t2 if df > 0 and abs(t2) > 0 else 1.0
-
-
-def _rni(x2, df, x2n, dfn):
-    t2 = x2n - dfn
-    return np.nan if np.isclose(t2, 0) else 1.0 - (x2 - df) / t2
-
-
 def _nfi(x2, df, x2n, dfn):
     if df > dfn or np.isclose(x2n, 0):
         return np.nan
@@ -157,16 +141,16 @@ def _pnfi(x2, df, x2n, dfn):
 
 
 def _incremental(x2, df, x2n, dfn, suffix: str) -> dict[str, float]:
-    tli = _tli(x2, df, x2n, dfn)
+    tli = lav_tli(x2, df, x2n, dfn)
     return {
-        f"cfi{suffix}": _cfi(x2, df, x2n, dfn),
+        f"cfi{suffix}": lav_cfi(x2, df, x2n, dfn),
         f"tli{suffix}": tli,
         f"nnfi{suffix}": tli,
         f"rfi{suffix}": _rfi(x2, df, x2n, dfn),
         f"nfi{suffix}": _nfi(x2, df, x2n, dfn),
         f"pnfi{suffix}": _pnfi(x2, df, x2n, dfn),
         f"ifi{suffix}": _ifi(x2, df, x2n, dfn),
-        f"rni{suffix}": _rni(x2, df, x2n, dfn),
+        f"rni{suffix}": lav_rni(x2, df, x2n, dfn),
     }
 
 
@@ -276,15 +260,10 @@ def catml_correction(groups, implied, deltas, fg, nobs, df3: float) -> CatMLCorr
 
 
 def _robust_incremental(x2, df, x2n, dfn, c, c0) -> dict[str, float]:
-    """lavaan's CFI/TLI/RNI with ``c.hat``, ``c.hat.null`` (Savalei 2021)."""
-    t1 = max(x2 - c * df, 0.0)
-    t2 = max(x2 - c * df, x2n - c0 * dfn, 0.0)
-    cfi = 1.0 if np.isclose(t1, 0) and np.isclose(t2, 0) else 1.0 - t1 / t2
-    a, b = (x2 - c * df) * dfn, (x2n - c0 * dfn) * df
-    tli = 1.0 - a / b if df > 0 and abs(b) > 0 else 1.0
-    r2 = x2n - c0 * dfn
-    rni = np.nan if np.isclose(r2, 0) else 1.0 - (x2 - c * df) / r2
-    return {"cfi.robust": cfi, "tli.robust": tli, "nnfi.robust": tli, "rni.robust": rni}
+    """lavaan's robust CFI/TLI/RNI with ``c.hat``, ``c.hat.null`` (Savalei 2021)."""
+    tli = lav_tli(x2, df, x2n, dfn, c, c0)
+    return {"cfi.robust": lav_cfi(x2, df, x2n, dfn, c, c0), "tli.robust": tli,
+            "nnfi.robust": tli, "rni.robust": lav_rni(x2, df, x2n, dfn, c, c0)}
 
 
 def fit_measures(
