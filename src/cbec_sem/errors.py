@@ -24,6 +24,14 @@ class IdentificationError(SpecError):
     """A model that is not identified (a latent variable without a scale, negative df, ...)."""
 
 
+class ParameterNotFoundError(SpecError, KeyError):
+    """A parameter asked of a result that the model does not have (also a ``KeyError``, so
+    ``except KeyError`` keeps working); the message lists what there is."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 class DataError(CbecSemError, ValueError):
     """Data that cannot be used as given (missing or non-numeric columns, constant items, ...)."""
 
@@ -53,6 +61,7 @@ class DataWarning(CbecSemWarning):
 
 
 __all__ = [
+    "ParameterNotFoundError",
     "CbecSemError",
     "SpecError",
     "IdentificationError",

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import SpecError
+from ..errors import SpecError, ParameterNotFoundError
 from ..protocol import Block, Summary
 from .compute import Computed, compute
 from .effects import route_effects, specific_routes, total_effects
@@ -148,7 +148,8 @@ class PLSBootstrap:
         hit = np.flatnonzero(((t["kind"] == "param") & (t["lhs"] == lhs) & (t["op"] == op)
                               & (t["rhs"] == rhs)).to_numpy())
         if not hit.size:
-            raise KeyError(f"no bootstrapped parameter {lhs} {op} {rhs}")
+            raise ParameterNotFoundError(f"no bootstrapped parameter {lhs} {op} {rhs}; "
+                                         "see the bootstrap's table for the parameters")
         column = self.draws[:, hit[0]]
         return column[np.isfinite(column)]
 

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ..protocol import Block, ResultProtocol, Summary
-from ..errors import ConvergenceWarning, EstimationError, SpecError
+from ..errors import ConvergenceWarning, EstimationError, SpecError, ParameterNotFoundError
 from ..engine.threads import single_threaded_blas
 from ..parallel import blas_single_threaded
 from .intervals import acceleration_from_influence, bca_interval, percentile_interval
@@ -167,7 +167,8 @@ class BootstrapResult(ResultProtocol):
         if "group" in t:
             hit &= t["group"].isin([group, 0])
         if not hit.any():
-            raise KeyError(f"no bootstrapped parameter {lhs} {op} {rhs}")
+            raise ParameterNotFoundError(f"no bootstrapped parameter {lhs} {op} {rhs}; "
+                                         "see the bootstrap's table for the parameters")
         return self.est[self.status <= 1, int(np.flatnonzero(hit.to_numpy())[0])]
 
     def to_frame(self) -> pd.DataFrame:

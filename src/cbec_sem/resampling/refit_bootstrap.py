@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ..errors import CbecSemError, EstimationError
+from ..errors import CbecSemError, EstimationError, ParameterNotFoundError
 from ..parallel import executor
 from .intervals import percentile_interval
 
@@ -58,7 +58,8 @@ class RefitBootstrap:
         t = self.table
         hit = np.flatnonzero(((t["lhs"] == lhs) & (t["op"] == op) & (t["rhs"] == rhs)).to_numpy())
         if not hit.size:
-            raise KeyError(f"no bootstrapped parameter {lhs} {op} {rhs}")
+            raise ParameterNotFoundError(f"no bootstrapped parameter {lhs} {op} {rhs}; "
+                                         "see the bootstrap's table for the parameters")
         column = self.est[:, hit[0]]
         return column[np.isfinite(column)]
 

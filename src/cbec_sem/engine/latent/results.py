@@ -12,7 +12,8 @@ from scipy import stats as sps
 
 from ...protocol import Block, ResultProtocol, Summary
 from ..inference import SINGULAR_INFORMATION, delta_method_jacobian, wald
-from ...errors import AdmissibilityWarning, ConvergenceWarning, IdentificationWarning
+from ...errors import (AdmissibilityWarning, ConvergenceWarning, IdentificationWarning,
+                       ParameterNotFoundError)
 from ..convergence import Convergence
 from ...specification.expressions import compile_expression
 from ...errors import warn
@@ -115,7 +116,8 @@ class InteractionFit(ResultProtocol):
         if row.empty and op == "~~":
             row = p[(p["lhs"] == rhs) & (p["op"] == op) & (p["rhs"] == lhs)]
         if row.empty:
-            raise KeyError(f"no parameter '{lhs} {op} {rhs}' in the model")
+            raise ParameterNotFoundError(f"no parameter '{lhs} {op} {rhs}' in the model; its "
+                                         f"parameters: {', '.join(self.model.parameter_names)}")
         return row.iloc[0]
 
     # ------------------------------------------------------------------ the estimation interface
