@@ -78,6 +78,11 @@ class FitOptions:
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.estimator, str):
+            raise SpecError(
+                f"estimator={self.estimator!r} must be an estimator's name; choose one of "
+                f"{ESTIMATORS}"
+            )
         est = self.estimator.upper()
         object.__setattr__(self, "estimator", est)
         if est not in ESTIMATORS:

@@ -59,7 +59,6 @@ defined for corner 1 only.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
@@ -68,6 +67,7 @@ import pandas as pd
 
 from ..errors import ConvergenceWarning, DataError, SpecError
 from ..survey._warn import warn
+from ..validation import check_permutations, check_seed, suggest
 
 __all__ = ["nca", "NCAResult", "CEILINGS"]
 
@@ -277,8 +277,8 @@ def _check_columns(frame: pd.DataFrame, names: list[str]) -> None:
     if missing:
         hints = []
         for n in missing:
-            close = difflib.get_close_matches(n, columns, n=1)
-            hints.append(f"{n!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            close = suggest(n, columns)
+            hints.append(f"{n!r}" + (f" (did you mean {close!r}?)" if close else ""))
         raise DataError(f"the data have no column(s) {', '.join(hints)}")
 
 
@@ -761,10 +761,8 @@ def nca(data, condition, outcome, *, ceilings=CEILINGS, permutations: int = 1000
         raise SpecError(f"unknown ceiling(s) {', '.join(map(repr, bad)) or '(none)'}; "
                         f"available: {', '.join(CEILINGS)}")
     ceilings = tuple(dict.fromkeys(ceilings))
-    if isinstance(permutations, bool) or not isinstance(permutations, (int, np.integer)) \
-            or permutations < 0:
-        raise SpecError(f"permutations={permutations!r} must be a whole number ≥ 0")
-    permutations = int(permutations)
+    permutations = check_permutations(permutations, "permutations")
+    seed = check_seed(seed)
     if isinstance(bottleneck_steps, bool) or not isinstance(bottleneck_steps, (int, np.integer)) \
             or bottleneck_steps < 1:
         raise SpecError(f"bottleneck_steps={bottleneck_steps!r} must be a whole number ≥ 1")

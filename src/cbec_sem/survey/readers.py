@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import csv
 import importlib
+import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from os import PathLike
@@ -29,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ._warn import warn
 from .numeric import parse_cell
 
 __all__ = ["ReadResult", "ReaderNote", "SUPPORTED_FORMATS", "read_source", "require"]
@@ -104,14 +107,163 @@ def _supported_list() -> str:
 # -- text ---------------------------------------------------------------------------------------
 
 
-def _sniff_delimiter(sample: str, path: Path) -> str:
+#: Delimiters tried, in order of preference, when a text file does not say which it uses.
+_DELIMITERS = (",", ";", "\t", "|")
+#: A decimal-comma number ("4,5", "-0,25"): the sign of a European-locale export.
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    """How a delimited text file was read (the choices are reported as notes)."""
+
+    delimiter: str
+    decimal: str
+    notes: tuple[ReaderNote, ...] = ()
+
+
+def _decode(path: Path) -> str:
+    """The file's text: UTF-8 (with or without a byte-order mark) or BOM-marked UTF-16."""
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"  # Excel's "Unicode text" export
+    else:
+        encoding = "utf-8-sig"
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error as exc:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
         raise DataError(
-            f"cannot tell the delimiter of {str(path)!r}; save it as .csv (comma) or .tsv (tab), "
-            "or read it with pandas and pass the DataFrame"
+            f"{str(path)!r} is not UTF-8 text (byte {exc.start}); read it with pandas and the "
+            "right encoding (e.g. pd.read_csv(path, encoding='gb18030')) and pass the DataFrame"
         ) from exc
+
+
+def _field_counts(lines: list[str], delimiter: str) -> list[int]:
+    try:
+        return [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+    except csv.Error:
+        return []
+
+
+def _choose_delimiter(lines: list[str], preferred: str | None) -> str | None:
+    """The delimiter that splits the header into the most fields and the rows consistently
+    (a row may have one extra, empty field: a trailing separator)."""
+    best, best_fields = None, 1
+    order = ([preferred] if preferred else []) + [d for d in _DELIMITERS if d != preferred]
+    for delimiter in order:
+        counts = _field_counts(lines, delimiter)
+        if not counts or counts[0] < 2:
+            continue
+        consistent = sum(c in (counts[0], counts[0] + 1) for c in counts[1:])
+        if consistent < 0.9 * (len(counts) - 1):
+            continue
+        if counts[0] > best_fields:
+            best, best_fields = delimiter, counts[0]
+    return best
+
+
+def _layout(text: str, path: Path, sep: str | None, decimal: str | None) -> tuple[str, TextLayout]:
+    """Strip an Excel ``sep=`` line, then choose the delimiter and the decimal mark."""
+    notes: list[ReaderNote] = []
+    first, _, rest = text.partition("\n")
+    hint = first.strip()
+    if hint.lower().startswith("sep=") and len(hint) == 5:
+        if sep is None:
+            sep = hint[4]
+        text = rest
+    sample = [line for line in text[: 256 * 1024].splitlines()[:200] if line.strip()]
+    suffix = path.suffix.lower()
+    if sep is not None:
+        if not isinstance(sep, str) or len(sep) != 1 or sep in "\"\r\n" or sep.isalnum():
+            raise DataError(f"sep={sep!r} must be one separator character, e.g. ',' or ';'")
+        delimiter = sep
+    else:
+        preferred = {".csv": ",", ".tsv": "\t"}.get(suffix)
+        chosen = _choose_delimiter(sample, preferred)
+        # None: one column, or rows no delimiter splits consistently (_rows then names the
+        # first bad line)
+        if chosen is None:
+            chosen = preferred or ","
+        delimiter = chosen
+        if preferred is not None and delimiter != preferred:
+            notes.append(ReaderNote(
+                "delimiter", "", (),
+                f"{str(path)!r} is read as {delimiter!r}-separated, not {preferred!r} as its "
+                f"extension suggests (pass sep= to choose)"))
+    if decimal is None:
+        decimal = "."
+        if delimiter != ",":
+            cells = [c for row in csv.reader(sample[1:], delimiter=delimiter) for c in row]
+            if cells and sum(bool(_DECIMAL_COMMA.fullmatch(c.strip())) for c in cells) > 0:
+                decimal = ","
+                notes.append(ReaderNote(
+                    "decimal_comma", "", (),
+                    f"{str(path)!r}: numbers written with a decimal comma (e.g. 4,5) are read "
+                    "as decimals (pass decimal='.' to refuse)"))
+    elif decimal not in (".", ","):
+        raise DataError(f"decimal={decimal!r} must be '.' or ','")
+    if decimal == delimiter:
+        raise DataError(f"sep and decimal are both {delimiter!r}; they must differ")
+    return text, TextLayout(delimiter, decimal, tuple(notes))
+
+
+def _rows(text: str, path: Path, layout: TextLayout) -> tuple[list[str], list[list[str]],
+                                                             list[ReaderNote]]:
+    """Header and data rows; trailing separators removed, ragged rows refused or reported."""
+    notes: list[ReaderNote] = []
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""),
+                                          delimiter=layout.delimiter) if row]
+    except csv.Error as exc:
+        raise DataError(f"cannot read {str(path)!r} as delimited text: {exc}") from exc
+    if not rows:
+        raise DataError(f"{str(path)!r} is empty: no header line")
+    header, data = rows[0], rows[1:]
+    width = len(header)
+    if width > 1 and header[-1] == "" and all(len(r) == width and r[-1] == "" for r in data):
+        # a separator at the end of every line, header included: an empty last column
+        header = header[:-1]
+        data = [r[:-1] for r in data]
+        width -= 1
+    trailing, short = [], []
+    for i, row in enumerate(data):
+        if len(row) == width:
+            continue
+        if len(row) > width:
+            extra = row[width:]
+            if all(cell.strip() == "" for cell in extra):
+                data[i] = row[:width]
+                trailing.append(i)
+                continue
+            raise DataError(
+                f"{str(path)!r}, line {i + 2}: {len(row)} fields but the header names {width} "
+                f"(extra: {', '.join(repr(c) for c in extra[:3])}); the columns would shift. "
+                "Fix the file, or pass sep= if the separator is not "
+                f"{layout.delimiter!r}"
+            )
+        short.append(i)
+        data[i] = row + [""] * (width - len(row))
+    if trailing:
+        notes.append(ReaderNote(
+            "trailing_separator", "", tuple(trailing),
+            f"{len(trailing)} line(s) end with a separator after the last column; the empty "
+            "field was ignored (the columns are not shifted)"))
+    if short:
+        notes.append(ReaderNote(
+            "short_row", "", tuple(short),
+            f"{len(short)} line(s) have fewer fields than the header (first: line "
+            f"{short[0] + 2}); the missing fields are read as missing answers"))
+    return header, data, notes
+
+
+def _looks_mis_split(header: list[str], delimiter: str) -> str | None:
+    """Another delimiter inside a one-column header: the file was split with the wrong one."""
+    if len(header) != 1:
+        return None
+    for other in _DELIMITERS:
+        if other != delimiter and header[0].count(other) >= 1:
+            return other
+    return None
 
 
 def _strict_infer(column: pd.Series) -> pd.Series:
@@ -122,8 +274,13 @@ def _strict_infer(column: pd.Series) -> pd.Series:
     ``"5 "``), typed by ``infer_objects`` (text, dates, booleans).
     """
     present = column.dropna()
-    if not present.empty and all(parse_cell(cell) is not None for cell in present):
-        return pd.to_numeric(column)
+    if not present.empty:
+        parsed = [parse_cell(cell) for cell in column]
+        if all(v is not None for v in parsed):
+            try:
+                return pd.to_numeric(column)
+            except (ValueError, OverflowError, TypeError):
+                return pd.Series(parsed, index=column.index, name=column.name, dtype="float64")
     return column.infer_objects()
 
 
@@ -136,31 +293,34 @@ def _type_columns(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _read_text(path: Path) -> pd.DataFrame:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            sample = handle.read(64 * 1024)
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{str(path)!r} is not UTF-8 text; read it with pandas and the right encoding "
-            "(e.g. pd.read_csv(path, encoding='gb18030')) and pass the DataFrame"
-        ) from exc
-    suffix = path.suffix.lower()
-    delimiter = {".csv": ",", ".tsv": "\t"}.get(suffix) or _sniff_delimiter(sample, path)
-    header = next(csv.reader(sample.splitlines()[:1], delimiter=delimiter), [])
-    _check_duplicates(header, repr(str(path)))
-    try:
-        frame = pd.read_csv(
-            path,
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            encoding="utf-8-sig",
+def _read_text(
+    path: Path, sep: str | None = None, decimal: str | None = None
+) -> tuple[pd.DataFrame, list[ReaderNote]]:
+    """Read delimited text with the csv module (pandas would shift columns on a trailing
+    separator and read a ';' file as one column without a word)."""
+    text, layout = _layout(_decode(path), path, sep, decimal)
+    header, data, notes = _rows(text, path, layout)
+    other = _looks_mis_split(header, layout.delimiter)
+    if other is not None:
+        warn(
+            f"{str(path)!r} reads as a single column whose name contains {other!r}: it looks "
+            f"split with the wrong separator; pass sep={other!r}"
         )
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(f"cannot read {str(path)!r} as delimited text: {exc}") from exc
-    return _type_columns(frame)
+    _check_duplicates(header, repr(str(path)))
+    columns: dict[str, list[object]] = {name: [] for name in header}
+    for row in data:
+        for name, cell in zip(header, row):
+            columns[name].append(None if cell == "" else cell)
+    if layout.decimal == ",":
+        for name, cells in columns.items():
+            columns[name] = [
+                c.replace(",", ".") if isinstance(c, str) and _DECIMAL_COMMA.fullmatch(c)
+                else c for c in cells
+            ]
+    frame = pd.DataFrame({n: pd.Series(v, dtype=object) for n, v in columns.items()},
+                         columns=header)
+    frame.index = pd.RangeIndex(len(data))
+    return _type_columns(frame), [*layout.notes, *notes]
 
 
 # -- Excel --------------------------------------------------------------------------------------
@@ -187,8 +347,13 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         )
     except DataError:
         raise
-    except (ValueError, KeyError, IndexError, OSError) as exc:
+    except (ValueError, KeyError, IndexError) as exc:
         raise DataError(f"cannot read sheet {sheet_name!r} of {str(path)!r}: {exc}") from exc
+    except Exception as exc:  # zipfile.BadZipFile, zlib.error, XML ParseError, EOFError, ...
+        raise DataError(
+            f"{str(path)!r} is not a readable Excel workbook (corrupt or truncated: "
+            f"{type(exc).__name__}: {exc}); open and re-save it in Excel, or export it as CSV"
+        ) from exc
     return _type_columns(frame)
 
 
@@ -271,17 +436,39 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise DataError(f"cannot read {str(path)!r} as a Parquet file: {exc}") from exc
 
 
+# -- columns ------------------------------------------------------------------------------------
+
+
+def check_frame_columns(frame: pd.DataFrame, where: str) -> None:
+    """Refuse column layouts no survey reader can take at face value: hierarchical
+    (MultiIndex) columns, whose parts would be joined or dropped silently."""
+    if isinstance(frame.columns, pd.MultiIndex):
+        example = frame.columns[0] if len(frame.columns) else ()
+        raise DataError(
+            f"{where} has hierarchical (MultiIndex) columns, e.g. {example!r}; flatten them "
+            "first, e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]"
+        )
+
+
 # -- dispatch -----------------------------------------------------------------------------------
 
 
 def read_source(
-    source: str | PathLike[str] | pd.DataFrame, *, sheet: str | int | None = None
+    source: str | PathLike[str] | pd.DataFrame,
+    *,
+    sheet: str | int | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
 ) -> ReadResult:
     """Read a survey table from a path or take a copy of a DataFrame.
 
     Args:
         source: a DataFrame, or a path to one of :data:`SUPPORTED_FORMATS`.
         sheet: Excel sheet name or 0-based position (default: the first sheet).
+        sep: the separator of a text file (default: detected; an Excel ``sep=;`` first line
+            is obeyed; a ``.csv`` read with another separator than ``,`` is reported).
+        decimal: the decimal mark of a text file, ``"."`` or ``","`` (default: ``","`` when a
+            non-comma-separated file writes numbers as ``4,5``; reported).
 
     Raises:
         DataError: missing file, unsupported extension, unreadable content, duplicate column
@@ -290,6 +477,9 @@ def read_source(
     if isinstance(source, pd.DataFrame):
         if sheet is not None:
             raise DataError("sheet= applies to Excel files only, not to a DataFrame")
+        if sep is not None or decimal is not None:
+            raise DataError("sep= and decimal= apply to text files only, not to a DataFrame")
+        check_frame_columns(source, "the DataFrame")
         _check_duplicates(list(source.columns), "the DataFrame")
         return ReadResult(frame=source.copy(deep=True), source="DataFrame")
     if not isinstance(source, (str, PathLike)):
@@ -308,8 +498,12 @@ def read_source(
     is_excel = suffix in (".xlsx", ".xlsm", ".xls")
     if sheet is not None and not is_excel:
         raise DataError(f"sheet= applies to Excel files only, not to {str(path)!r}")
-    if suffix in (".csv", ".txt", ".tsv"):
-        frame = _read_text(path)
+    is_text = suffix in (".csv", ".txt", ".tsv")
+    if (sep is not None or decimal is not None) and not is_text:
+        raise DataError(f"sep= and decimal= apply to text files only, not to {str(path)!r}")
+    if is_text:
+        frame, notes = _read_text(path, sep, decimal)
+        return ReadResult(frame=frame, source=str(path), notes=tuple(notes))
     elif is_excel:
         frame = _read_excel(path, sheet)
     elif suffix in (".sav", ".zsav"):
