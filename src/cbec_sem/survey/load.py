@@ -34,6 +34,11 @@ from .survey import Survey
 
 __all__ = ["load_survey"]
 
+#: How the reader's notes are graded in ``checks``: how a text file was split is shown (a
+#: wrong guess would shift or merge columns); a user-missing code conversion is information.
+_NOTE_SEVERITY = {"delimiter": "warning", "decimal_comma": "warning",
+                  "trailing_separator": "warning", "short_row": "warning"}
+
 ScaleArg = tuple[float, float] | Mapping[str, tuple[float, float]] | None
 
 
@@ -228,6 +233,8 @@ def load_survey(
     id_column: str | None = None,
     out_of_range: Literal["report", "missing"] = "report",
     straightlining_min_items: int = 5,
+    sep: str | None = None,
+    decimal: str | None = None,
 ) -> Survey:
     """Read a Likert questionnaire and check it.
 
@@ -247,6 +254,9 @@ def load_survey(
             ``"missing"`` sets them to missing.  Both report them in ``checks``.
         straightlining_min_items: judge straight-lining only for respondents who answered at
             least this many items.
+        sep: separator of a text file (default: detected, see
+            :func:`~cbec_sem.survey.readers.read_source`; what was chosen is in ``checks``).
+        decimal: decimal mark of a text file, ``"."`` or ``","`` (default: detected).
 
     Returns:
         A :class:`Survey`.
@@ -260,7 +270,7 @@ def load_survey(
             set to missing, and when items were reverse-keyed.
     """
     _validate_options(out_of_range, straightlining_min_items)
-    read = read_source(source, sheet=sheet)
+    read = read_source(source, sheet=sheet, sep=sep, decimal=decimal)
     frame = read.frame
     raw = frame.copy(deep=True)
     if id_column is not None and id_column not in frame.columns:
@@ -275,7 +285,9 @@ def load_survey(
     to_reverse = _resolve_reverse(item_list, reverse, codebook_all, scales, frame.columns)
 
     findings.extend(
-        ck.Finding(n.check, "info", n.column, n.rows, len(n.rows), n.message) for n in read.notes
+        ck.Finding(n.check, _NOTE_SEVERITY.get(n.check, "info"), n.column or None, n.rows,
+                   len(n.rows), n.message)
+        for n in read.notes
     )
     unmatched = [name for name in user_codebook.items if name not in frame.columns]
     if unmatched:
