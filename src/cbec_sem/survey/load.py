@@ -322,12 +322,26 @@ def load_survey(
     final: dict[str, np.ndarray] = {}
     non_numeric_counts: dict[str, int] = {}
     set_missing_counts: dict[str, int] = {}
+    coded_counts: dict[str, int] = {}
     for j, item in enumerate(item_list):
         values = as_given[:, j].copy()
         finding = ck.check_non_numeric(item, parsed[item])
         if finding is not None:
             findings.append(finding)
             non_numeric_counts[item] = finding.count
+        info = codebook_all.get(item)
+        if info is not None and info.missing:
+            coded = np.isin(values, info.missing)
+            if coded.any():
+                values[coded] = np.nan
+                as_given[coded, j] = np.nan
+                rows = tuple(int(i) for i in np.flatnonzero(coded))
+                findings.append(ck.Finding(
+                    "user_missing", "info", item, rows, len(rows),
+                    f"{item!r}: {len(rows)} missing-value code(s) "
+                    f"{ck.format_values(np.asarray(info.missing))} (codebook) read as missing "
+                    f"in {ck.format_rows(rows)}"))
+                coded_counts[item] = len(rows)
         item_scale = scales[item]
         if item_scale is not None:
             finding = ck.check_non_integer(item, values, item_scale)
@@ -408,6 +422,12 @@ def load_survey(
         warn(
             f"{sum(non_numeric_counts.values())} non-numeric cell(s) set to missing in "
             f"{detail}; see survey.checks"
+        )
+    if coded_counts:
+        detail = ", ".join(f"{k} ({v})" for k, v in coded_counts.items())
+        warn(
+            f"{sum(coded_counts.values())} answer(s) coded as missing in the codebook read as "
+            f"missing in {detail}; see survey.checks"
         )
     if set_missing_counts:
         detail = ", ".join(f"{k} ({v})" for k, v in set_missing_counts.items())

@@ -6,9 +6,19 @@ they return the table as the file holds it, with three exceptions that are repor
 * CSV and Excel columns become numeric only if *every* present cell is a number or spells one
   exactly, so ``"5 "`` or ``"n/a"`` stay visible for the checks (pandas would silently turn
   them into 5 and NaN).  Only empty cells are missing.
-* SPSS user-missing codes (e.g. 99 = "refused") become NaN, as in SPSS itself; each column's
-  conversion is returned as a note and ends up as an ``info`` row of ``Survey.checks``.
+* SPSS user-missing codes (e.g. 99 = "refused") and Stata's extended missing values (``.a``)
+  become NaN, as in SPSS and Stata themselves; each column's conversion is returned as a note
+  and ends up as an ``info`` row of ``Survey.checks``.
 * Duplicate column names are an error (pandas would rename them ``x.1``).
+
+Text files are read with the csv module, not ``pd.read_csv``, so that the real-world quirks
+that made pandas shift or merge columns without a word are seen (issue 14): a byte-order mark
+(UTF-8 or UTF-16), Excel's ``sep=;`` first line, a ``;``-separated file with decimal commas
+saved as ``.csv`` (detected, or ``sep=``/``decimal=``), a separator at the end of every line
+(the columns are not shifted), lines with more fields than the header (an error naming the
+line) or fewer (missing answers, reported).  How the file was split is reported in the checks,
+and a file that still reads as one column whose name holds another separator is warned about.
+Corrupt or truncated Excel, SPSS, Stata and Parquet files raise :class:`DataError`.
 
 pyreadstat, openpyxl and pyarrow are optional (``pip install "cbec-sem[io]"``) and imported only
 when a file needs them.
@@ -410,18 +420,54 @@ def _read_spss(path: Path) -> ReadResult:
     )
 
 
+def _apply_stata_missing(
+    frame: pd.DataFrame, codes: dict[str, list[str]]
+) -> tuple[pd.DataFrame, list[ReaderNote]]:
+    """Set Stata's extended missing values (``.a`` … ``.z``) to NaN, as Stata treats them, and
+    say where (pyreadstat returns them as the letters when asked to keep them)."""
+    notes: list[ReaderNote] = []
+    for column, letters in codes.items():
+        if column not in frame.columns or not letters:
+            continue
+        values = frame[column]
+        hit = values.isin(list(letters)).to_numpy(dtype=bool)
+        if not hit.any():
+            continue
+        found = sorted({str(v) for v in values[hit]})
+        rest = values.mask(pd.Series(hit, index=values.index))
+        frame[column] = _numeric_or_same(rest)
+        rows = tuple(int(i) for i in np.flatnonzero(hit))
+        notes.append(ReaderNote(
+            "user_missing", column, rows,
+            f"{column!r}: {len(rows)} Stata extended missing value(s) "
+            f"{', '.join('.' + f for f in found)} read as missing, as Stata does"))
+    return frame, notes
+
+
+def _numeric_or_same(column: pd.Series) -> pd.Series:
+    """The column as float64 when every present cell is a number, else unchanged."""
+    present = column.dropna()
+    if all(parse_cell(v) is not None for v in present):
+        return pd.Series([parse_cell(v) for v in column], index=column.index,
+                         name=column.name, dtype="float64")
+    return column
+
+
 def _read_stata(path: Path) -> ReadResult:
     pyreadstat = require("pyreadstat", "reading Stata .dta files")
     try:
-        frame, meta = pyreadstat.read_dta(str(path))
+        frame, meta = pyreadstat.read_dta(str(path), user_missing=True)
     except Exception as exc:  # pyreadstat raises its own ReadstatError / PyreadstatError
         raise DataError(f"cannot read {str(path)!r} as a Stata file: {exc}") from exc
     _check_duplicates(list(frame.columns), repr(str(path)))
+    frame, notes = _apply_stata_missing(frame, dict(getattr(meta, "missing_user_values",
+                                                             None) or {}))
     return ReadResult(
         frame=frame,
         source=str(path),
         variable_labels={k: v for k, v in (meta.column_names_to_labels or {}).items() if v},
         value_labels={k: dict(v) for k, v in (meta.variable_value_labels or {}).items()},
+        notes=tuple(notes),
     )
 
 
@@ -432,7 +478,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     require("pyarrow", "reading Parquet files")
     try:
         return pd.read_parquet(path, engine="pyarrow")
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # OSError, ArrowInvalid, a truncated footer, ...
         raise DataError(f"cannot read {str(path)!r} as a Parquet file: {exc}") from exc
 
 
