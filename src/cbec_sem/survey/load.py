@@ -37,7 +37,8 @@ __all__ = ["load_survey"]
 #: How the reader's notes are graded in ``checks``: how a text file was split is shown (a
 #: wrong guess would shift or merge columns); a user-missing code conversion is information.
 _NOTE_SEVERITY = {"delimiter": "warning", "decimal_comma": "warning",
-                  "trailing_separator": "warning", "short_row": "warning"}
+                  "trailing_separator": "warning", "short_row": "warning",
+                  "mis_split": "error"}
 
 ScaleArg = tuple[float, float] | Mapping[str, tuple[float, float]] | None
 

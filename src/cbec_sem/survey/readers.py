@@ -169,6 +169,12 @@ def _choose_delimiter(lines: list[str], preferred: str | None) -> str | None:
             continue
         if counts[0] > best_fields:
             best, best_fields = delimiter, counts[0]
+    if best is None and len(lines) > 1:
+        # one column whose data lines all end with the same separator (a trailing one)
+        for delimiter in order:
+            rows = list(csv.reader(lines[1:], delimiter=delimiter))
+            if rows and all(len(r) == 2 and r[1] == "" for r in rows):
+                return delimiter
     return best
 
 
@@ -235,6 +241,10 @@ def _rows(text: str, path: Path, layout: TextLayout) -> tuple[list[str], list[li
         header = header[:-1]
         data = [r[:-1] for r in data]
         width -= 1
+        notes.append(ReaderNote(
+            "trailing_separator", "", (),
+            "every line, the header's too, ends with a separator; the empty last column was "
+            "ignored"))
     trailing, short = [], []
     for i, row in enumerate(data):
         if len(row) == width:
@@ -264,6 +274,10 @@ def _rows(text: str, path: Path, layout: TextLayout) -> tuple[list[str], list[li
             f"{len(short)} line(s) have fewer fields than the header (first: line "
             f"{short[0] + 2}); the missing fields are read as missing answers"))
     return header, data, notes
+
+
+def _short_cell(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:50] + "...")
 
 
 def _looks_mis_split(header: list[str], delimiter: str) -> str | None:
@@ -312,10 +326,13 @@ def _read_text(
     header, data, notes = _rows(text, path, layout)
     other = _looks_mis_split(header, layout.delimiter)
     if other is not None:
-        warn(
-            f"{str(path)!r} reads as a single column whose name contains {other!r}: it looks "
-            f"split with the wrong separator; pass sep={other!r}"
-        )
+        message = (f"{str(path)!r} reads as a single column whose name contains {other!r}: it "
+                   f"looks split with the wrong separator; pass sep={other!r}")
+        if sep is not None:  # the separator the caller chose does not split this file
+            raise DataError(f"sep={sep!r} does not split {str(path)!r}: its header reads as "
+                            f"one column, {_short_cell(header[0])}; pass sep={other!r}")
+        warn(message)
+        notes.append(ReaderNote("mis_split", "", (), message))
     _check_duplicates(header, repr(str(path)))
     columns: dict[str, list[object]] = {name: [] for name in header}
     for row in data:
