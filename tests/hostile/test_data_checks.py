@@ -172,3 +172,52 @@ def test_caller_data_never_modified(call):
         except (DataError, SpecError):
             pass
     pd.testing.assert_frame_equal(frame, before)
+
+
+def test_fit_warns_about_out_of_range_answers_of_a_survey():
+    """load_survey(out_of_range="report") leaves the answer in; the fit says so too."""
+    frame = DATA.copy()
+    frame.loc[4, "q2"] = 8
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        survey = cs.load_survey(frame, scale=(1, 7))
+    with pytest.warns(DataWarning, match="'q2'.*outside its scale 1–7.*row 4"):
+        cs.fit(MODEL, survey)
+
+
+def test_fit_warns_about_a_missing_code_in_a_dataframe():
+    frame = DATA.copy()
+    frame.loc[0, "q1"] = 99
+    with pytest.warns(DataWarning, match="'q1'.*99.*missing-value code"):
+        # (a 99 among 1–7 answers drives the fit towards a Heywood case; a few iterations
+        # suffice to see the warning, which comes before any)
+        cs.fit(MODEL, frame, max_iter=5)
+
+
+@pytest.mark.parametrize("frame, culprit", [
+    (_with(q2=DATA["q2"] > 3), "'q2'"),
+    (_with(q3=DATA["q3"].astype(complex) * 1j), "'q3'"),
+    (_with(g=[1, "1"] * 60), "'g'"),
+])
+def test_fit_refuses_silently_wrong_layouts(frame, culprit):
+    with pytest.raises(DataError) as info:
+        cs.fit(MODEL, frame, group="g" if "g" in frame else None)
+    assert_typed(info, DataError, culprit)
+
+
+@pytest.mark.parametrize("n, p", [(50, 3), (30, 8), (400, 12)])
+def test_mardia_without_the_n_by_n_matrix(n, p):
+    """load_survey's Mardia check formed an n × n matrix (minutes and 5 GB for a 1 MB file of
+    25,000 rows).  The O(n p³) form must give psych's b1p and b2p, here the defining double
+    sum (Mardia 1970, eq. 2.4) on non-normal data; both branches are exercised (p² < n and
+    p² ≥ n)."""
+    from cbec_sem.survey.normality import _mardia_coefficients
+
+    rng = np.random.default_rng(n + p)
+    x = rng.standard_normal((n, p)) ** 2
+    xc = x - x.mean(axis=0)
+    S = xc.T @ xc / (n - 1)
+    D = xc @ np.linalg.solve(S, xc.T)
+    b1p, b2p = _mardia_coefficients(xc, S)
+    assert b1p == pytest.approx(np.sum(D**3) / n**2, rel=1e-10)
+    assert b2p == pytest.approx(np.sum(np.diag(D) ** 2) / n, rel=1e-10)

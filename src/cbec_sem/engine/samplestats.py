@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import DataError, DataWarning
 from ..survey._warn import warn
+from ..survey.fit_checks import check_fit_data
 from ..validation import Suggester, suggest
 
 
@@ -235,6 +236,9 @@ def sample_stats(
     """
     frame = as_frame(data)
     _check_columns(frame, names, group)
+    # complex, boolean and MultiIndex columns, group labels 1 vs "1", missing-value codes or
+    # answers outside a Survey's scale: refused or warned about, never fitted silently
+    check_fit_data(frame, names, group=group)
     x = _numeric_block(frame, names)
     rows_total = x.shape[0]
     keep = ~np.isnan(x).any(axis=1)

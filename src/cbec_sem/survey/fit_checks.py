@@ -26,7 +26,7 @@ import pandas as pd
 from ..errors import DataError
 from ._warn import warn
 from .checks import format_rows, format_values
-from .survey import Survey
+from .survey import SCALES_ATTR, Survey
 
 __all__ = ["MISSING_CODES", "check_fit_data"]
 
@@ -39,14 +39,10 @@ _SCALE_LEVELS = 11
 
 def _frame_and_scales(data: object) -> tuple[pd.DataFrame | None, dict[str, tuple]]:
     if isinstance(data, Survey):
-        scales = {}
-        for item in data.items:
-            info = data.codebook.get(item)
-            if info is not None and info.scale is not None:
-                scales[item] = tuple(info.scale)
-        return data.to_frame(), scales
+        data = data.to_frame()
     if isinstance(data, pd.DataFrame):
-        return data, {}
+        scales = data.attrs.get(SCALES_ATTR)
+        return data, dict(scales) if isinstance(scales, dict) else {}
     return None, {}  # the estimator's own reader refuses other types
 
 
