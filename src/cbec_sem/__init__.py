@@ -77,3 +77,7 @@ __all__ = [
     "population_model",
     "errors",
 ]
+
+from . import validation  # noqa: E402  (the shared argument validator, issue 14)
+
+__all__ += ["validation"]

@@ -600,6 +600,10 @@ def population_model(
 # ---------------------------------------------------------------------------------------------
 
 
+#: Most answer categories ``likert=`` may ask for (a 0–100 slider has 101).
+MAX_CATEGORIES = 101
+
+
 def default_thresholds(
     k: int, kind: Literal["symmetric", "equiprobable"] = "symmetric"
 ) -> np.ndarray:
@@ -616,6 +620,10 @@ def default_thresholds(
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
         raise SpecError(f"likert must be an integer number of categories >= 2, not {k!r}")
+    if k > MAX_CATEGORIES:
+        # (10⁹ categories ran for minutes: every threshold is a column of work)
+        raise SpecError(f"likert={k:,} categories: at most {MAX_CATEGORIES} (a 0–100 slider) "
+                        "can be simulated; leave likert=None for continuous answers")
     c = np.arange(1, int(k))
     if kind == "symmetric":
         return -2.5 + 5.0 * c / k

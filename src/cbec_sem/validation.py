@@ -83,16 +83,16 @@ def check_count(
     value: object, name: str, *, minimum: int = 0, maximum: int | None = None
 ) -> int:
     """An integer in ``[minimum, maximum]`` (booleans and floats such as ``1.0`` refused)."""
+    wanted = "a positive integer" if minimum == 1 else f"a whole number ≥ {minimum}"
     if not _is_int(value):
         raise SpecError(
-            f"{name}={_shown(value)} must be a whole number ≥ {minimum}, not a "
-            f"{type(value).__name__}"
+            f"{name}={_shown(value)} must be {wanted}, not a {type(value).__name__}"
         )
     out = int(value)  # type: ignore[call-overload]
     if out < minimum:
-        raise SpecError(f"{name}={out} must be ≥ {minimum}")
+        raise SpecError(f"{name}={out} must be {wanted}")
     if maximum is not None and out > maximum:
-        raise SpecError(f"{name}={out} is more than the {maximum:,} allowed")
+        raise SpecError(f"{name}={out:,} is more than the {maximum:,} allowed")
     return out
 
 
@@ -317,7 +317,27 @@ def check_fit_arguments(**kwargs: Any) -> dict[str, Any]:
                         "or None")
     if kwargs.get("group") is not None and not isinstance(kwargs["group"], str):
         raise SpecError(f"group={_shown(kwargs['group'])} must be a column name (text)")
+    for name in ("group_equal", "group_partial"):
+        if name in kwargs:
+            out[name] = _names(kwargs[name], name)
+    ordered = kwargs.get("ordered")
+    if ordered is not None and not isinstance(ordered, (bool, np.bool_)):
+        out["ordered"] = _names(ordered, "ordered")
     return out
+
+
+def _names(value: object, name: str) -> tuple[str, ...]:
+    """One name or an iterable of names, as a tuple of strings."""
+    if isinstance(value, str):
+        return (value,)
+    try:
+        items = tuple(value)  # type: ignore[call-overload]
+    except TypeError:
+        raise SpecError(f"{name}={_shown(value)} must be a name or a list of names") from None
+    bad = [v for v in items if not isinstance(v, str)]
+    if bad:
+        raise SpecError(f"{name} must hold names (text); {_shown(bad[0])} is not one")
+    return items
 
 
 def finite_number(value: object, name: str) -> float:

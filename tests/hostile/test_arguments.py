@@ -214,3 +214,28 @@ def test_legitimate_sizes_and_seeds_give_the_same_numbers_as_before():
     with warnings.catch_warnings():
         warnings.simplefilter("error", CbecSemWarning)
         cs.nca(DATA, "q1", "q2", permutations=20, seed=3)
+
+
+# -- found by inventing further hostile inputs (each raised a bare TypeError/ValueError or ran
+#    for minutes before) ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, error, culprit", [
+    (lambda: cs.fit(MODEL, DATA, group=["q1"]), cs.errors.DataError, "group=['q1']"),
+    (lambda: cs.fit(MODEL, DATA.assign(g=[1, 2] * 60), group="g", group_equal=5),
+     SpecError, "group_equal=5"),
+    (lambda: cs.fit(MODEL, DATA, level="x"), SpecError, "level="),
+    (lambda: cs.fit(MODEL, DATA * 1e300), cs.errors.DataError, "too large"),
+    (lambda: cs.load_survey(DATA, id_column=["q1"]), cs.errors.DataError, "id_column="),
+    (lambda: cs.htmt("A =~ q1 + q2\nB =~ q3 + q4", DATA, thresholds="x"), SpecError,
+     "thresholds="),
+    (lambda: cs.nca(DATA, "q1", "q2", ceilings=5), SpecError, "ceilings=5"),
+    (lambda: cs.nca(DATA, "q1", "q2", scope="x"), SpecError, "scope"),
+    (lambda: cs.simulate(MODEL, 10, likert=10**9), SpecError, "likert=1,000,000,000"),
+    (lambda: cs.power(PAPER, n=[50], reps=2, likert=10**9, seed=1), SpecError, "likert="),
+    (lambda: v.check_fit_arguments(ordered=5), SpecError, "ordered=5"),
+    (lambda: v.check_fit_arguments(group_partial=[1]), SpecError, "group_partial"),
+])
+def test_further_hostile_arguments(call, error, culprit):
+    with pytest.raises(error) as info:
+        call()
+    assert_typed(info, error, culprit)

@@ -235,10 +235,10 @@ def sample_stats(
             a constant variable, or a singular covariance matrix.
     """
     frame = as_frame(data)
-    _check_columns(frame, names, group)
     # complex, boolean and MultiIndex columns, group labels 1 vs "1", missing-value codes or
     # answers outside a Survey's scale: refused or warned about, never fitted silently
     check_fit_data(frame, names, group=group)
+    _check_columns(frame, names, group)
     x = _numeric_block(frame, names)
     rows_total = x.shape[0]
     keep = ~np.isnan(x).any(axis=1)

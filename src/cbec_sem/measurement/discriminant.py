@@ -382,8 +382,11 @@ def htmt(
     bootstrap = check_count(bootstrap, "bootstrap", minimum=0, maximum=MAX_PERMUTATIONS)
     level = check_level(level)
     seed = check_seed(seed)
-    thresholds = tuple(float(t) for t in np.atleast_1d(thresholds))
-    if not all(0.0 < t for t in thresholds):
+    try:
+        thresholds = tuple(float(t) for t in np.atleast_1d(thresholds))
+    except (TypeError, ValueError):
+        raise SpecError(f"thresholds={thresholds!r} must be numbers, e.g. (0.85, 0.90)") from None
+    if not all(0.0 < t < np.inf for t in thresholds):
         raise SpecError(f"thresholds={thresholds}: HTMT thresholds are positive numbers")
     latent = set(spec.latent_variables)
     notes: list[str] = []

@@ -367,7 +367,11 @@ def _scope_for(cond: str, scope, x: np.ndarray, y: np.ndarray) -> tuple[float, .
     given = scope.get(cond) if isinstance(scope, dict) else scope
     if given is None:
         return empirical
-    vals = tuple(float(v) for v in given)
+    try:
+        vals = tuple(float(v) for v in given)
+    except (TypeError, ValueError):
+        raise SpecError(f"scope must be four numbers (x_min, x_max, y_min, y_max), not "
+                        f"{given!r}") from None
     if len(vals) != 4:
         raise SpecError(f"scope must be (x_min, x_max, y_min, y_max), not {given!r}")
     vals = tuple(e if np.isnan(v) else v for v, e in zip(vals, empirical))
@@ -755,7 +759,11 @@ def nca(data, condition, outcome, *, ceilings=CEILINGS, permutations: int = 1000
     # ---- arguments
     if isinstance(ceilings, str):
         ceilings = (ceilings,)
-    ceilings = tuple(ceilings)
+    try:
+        ceilings = tuple(ceilings)
+    except TypeError:
+        raise SpecError(f"ceilings={ceilings!r} must be a ceiling's name or a list of them; "
+                        f"available: {', '.join(CEILINGS)}") from None
     bad = [c for c in ceilings if c not in CEILINGS]
     if bad or not ceilings:
         raise SpecError(f"unknown ceiling(s) {', '.join(map(repr, bad)) or '(none)'}; "

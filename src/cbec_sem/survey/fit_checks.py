@@ -18,7 +18,7 @@ an error or a warning that names the column (issue 14):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,8 @@ __all__ = ["MISSING_CODES", "check_fit_data"]
 #: Values questionnaires commonly use to code a missing answer (SPSS/Stata conventions).
 MISSING_CODES = frozenset({-9999, -999, -99, -98, -97, -9, -8, -7, 77, 88, 97, 98, 99, 999,
                            9999})
+#: Largest |value| a fit accepts: covariances of larger values overflow (1e154² > 1.8e308).
+MAX_MAGNITUDE = 1e150
 #: An item whose other answers take at most this many distinct values is a rating scale.
 _SCALE_LEVELS = 11
 
@@ -122,6 +124,8 @@ def check_fit_data(data: object, names: Sequence[str], *, group: str | None = No
         DataError: MultiIndex columns, a complex or boolean model column, a group column
             whose labels differ only in type.  Each message names the column.
     """
+    if group is not None and not isinstance(group, Hashable):
+        raise DataError(f"group={group!r} must be one column name")
     frame, scales = _frame_and_scales(data)
     if frame is None:
         return []
@@ -151,6 +155,14 @@ def check_fit_data(data: object, names: Sequence[str], *, group: str | None = No
         values = _numeric(col)
         if values is None:
             continue
+        with np.errstate(invalid="ignore"):
+            huge = np.abs(values) > MAX_MAGNITUDE
+        if huge.any():
+            rows = tuple(int(i) for i in np.flatnonzero(huge))
+            raise DataError(
+                f"column {name!r} holds values too large to fit "
+                f"({format_values(values[huge])} in {format_rows(rows)}): their squares "
+                f"overflow double precision; rescale the column (e.g. divide by 1e100)")
         message = _out_of_range(name, values, scales.get(name))
         if message is not None:
             messages.append(message)

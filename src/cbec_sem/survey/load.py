@@ -16,6 +16,7 @@ The order of work, fixed so that each check sees the right values:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from os import PathLike
@@ -53,7 +54,12 @@ def _names(value: str | Iterable[str] | None, what: str) -> list[str]:
         names = list(value)
     except TypeError as exc:
         raise DataError(f"{what} must be a column name or a list of names, got {value!r}") from exc
-    dupes = sorted({n for n in names if names.count(n) > 1}, key=str)
+    try:
+        counts = Counter(names)  # (list.count per name was quadratic in the number of names)
+    except TypeError:
+        bad = next(n for n in names if not isinstance(n, (str, int, float)))
+        raise DataError(f"{what} must hold column names, got {bad!r}") from None
+    dupes = sorted({n for n, k in counts.items() if k > 1}, key=str)
     if dupes:
         raise DataError(f"{what} names {dupes} more than once")
     return names
@@ -271,6 +277,8 @@ def load_survey(
             set to missing, and when items were reverse-keyed.
     """
     _validate_options(out_of_range, straightlining_min_items)
+    if id_column is not None and not isinstance(id_column, (str, int)):
+        raise DataError(f"id_column={id_column!r} must be one column name")
     read = read_source(source, sheet=sheet, sep=sep, decimal=decimal)
     frame = read.frame
     raw = frame.copy(deep=True)
