@@ -223,3 +223,17 @@ def test_mardia_without_the_n_by_n_matrix(n, p):
     b1p, b2p = _mardia_coefficients(xc, S)
     assert b1p == pytest.approx(np.sum(D**3) / n**2, rel=1e-10)
     assert b2p == pytest.approx(np.sum(np.diag(D) ** 2) / n, rel=1e-10)
+
+
+@pytest.mark.parametrize("n", [3, 200, 5000])
+def test_statement_continued_over_many_lines(n):
+    """A statement continued over n lines was re-scanned at every join (27 s for 1,000
+    lines, quadratic); it is one statement with n indicators, read in one pass."""
+    text = "F =~ x0\n" + "\n".join(f"+ x{i}" for i in range(1, n))
+    spec = cs.ModelSpec.from_lavaan(text)
+    assert list(spec.observed_variables) == [f"x{i}" for i in range(n)]
+
+
+def test_open_parenthesis_still_joins_lines():
+    spec = cs.ModelSpec.from_lavaan("F =~ c(1,\n1)*x1 + x2 +\nx3\nG =~ y1 + y2 + y3")
+    assert list(spec.observed_variables) == ["x1", "x2", "x3", "y1", "y2", "y3"]
