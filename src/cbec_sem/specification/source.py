@@ -62,14 +62,14 @@ class Scan:
     depth: int
     stray_close: int
     open_quote: bool
+    quote: str = ""
 
 
-def scan(text: str) -> Scan:
-    """Find operators and check parentheses and quotes of one statement's text."""
+def scan(text: str, depth: int = 0, quote: str = "") -> Scan:
+    """Find operators and check parentheses and quotes of one statement's text (or of a
+    piece of it, starting inside ``depth`` parentheses and the quoted string ``quote``)."""
     operators: list[tuple[int, str]] = []
-    depth = 0
     stray = -1
-    quote = ""
     i = 0
     while i < len(text):
         ch = text[i]
@@ -96,7 +96,7 @@ def scan(text: str) -> Scan:
                 break
         else:
             i += 1
-    return Scan(tuple(operators), depth, stray, bool(quote))
+    return Scan(tuple(operators), depth, stray, bool(quote), quote)
 
 
 def strip_comment(line: str) -> str:
@@ -163,25 +163,8 @@ class _State:
     has_operator: bool = False
 
     def advance(self, text: str) -> _State:
-        depth, quote, found = self.depth, self.quote, self.has_operator
-        i = 0
-        while i < len(text):
-            ch = text[i]
-            if quote:
-                if ch == quote:
-                    quote = ""
-                i += 1
-                continue
-            if ch in "\"'":
-                quote = ch
-            elif ch == "(":
-                depth += 1
-            elif ch == ")":
-                depth = max(depth - 1, 0)
-            if not found and any(text.startswith(op, i) for op in SCANNED_OPERATORS):
-                found = True
-            i += 1
-        return _State(depth, quote, found)
+        found = scan(text, self.depth, self.quote)
+        return _State(found.depth, found.quote, self.has_operator or bool(found.operators))
 
 
 def _joins(current: str, state: _State, following: str) -> bool:
