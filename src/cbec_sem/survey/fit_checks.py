@@ -156,7 +156,8 @@ def check_fit_data(data: object, names: Sequence[str], *, group: str | None = No
         if values is None:
             continue
         with np.errstate(invalid="ignore"):
-            huge = np.abs(values) > MAX_MAGNITUDE
+            # (±inf is the engine's own "infinite value" error, which names the row)
+            huge = np.isfinite(values) & (np.abs(values) > MAX_MAGNITUDE)
         if huge.any():
             rows = tuple(int(i) for i in np.flatnonzero(huge))
             raise DataError(
