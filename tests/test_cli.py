@@ -227,10 +227,12 @@ def test_fit_options_reach_the_fit(renamed_csv: Path, tmp_path: Path) -> None:
 
 def test_fit_prints_library_warnings(renamed_csv: Path, lavaan_file: Path) -> None:
     """With equal intercepts the paper model's second-order latent means are not identified
-    (lavaan warns too); the fit is printed, marked inadmissible, and the warning goes to stderr."""
+    (lavaan warns too); the fit is printed, marked inadmissible, the warning goes to stderr,
+    and the exit code says the fit is not usable (issue 14: it was 0)."""
     result = invoke("fit", renamed_csv, "-m", lavaan_file, "--group", "channel",
                     "--group-equal", "loadings,intercepts")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output
+    assert "error: the fit is not usable" in result.stderr
     warns = [ln for ln in result.stderr.splitlines() if ln.startswith("warning: ")]
     assert warns and any("identified" in ln for ln in warns), result.stderr
     assert "INADMISSIBLE" in result.stdout

@@ -122,3 +122,6 @@ from .report.diagram import path_diagram  # noqa: E402
 from .report.document import write_report  # noqa: E402
 
 __all__ += ["write_report", "path_diagram"]
+from . import validation  # noqa: E402  (the shared argument validator, issue 14)
+
+__all__ += ["validation"]

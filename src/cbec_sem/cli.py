@@ -14,7 +14,9 @@
     cbec-sem --version
 
 Tables go to stdout; warnings (``warning: ...``), survey-check findings (``note: ...``) and
-errors (``error: ...``, exit code 2, never a traceback) go to stderr.  The formatting lives in
+errors (``error: ...``, exit code 2, never a traceback: ``cbec-sem --debug ...`` shows it)
+go to stderr.  ``fit`` exits with code 3 after printing a fit that did not converge or is
+inadmissible.  The formatting lives in
 :mod:`cbec_sem.report.tables`, so notebooks print the same tables.
 """
 
@@ -65,9 +67,17 @@ def _one_line(message: object) -> str:
     return " ".join(str(message).split())
 
 
+#: ``--debug``: print the traceback of an error instead of one line.
+_DEBUG = {"on": False}
+
+#: Exit code of a fit that ran but did not converge or is inadmissible (its tables are printed,
+#: but a script must not take its numbers for results).
+EXIT_NOT_CONVERGED = 3
+
+
 @contextmanager
 def _reporting() -> Iterator[None]:
-    """Print warnings as ``warning:`` lines; turn expected failures into ``error:`` + exit 2."""
+    """Print warnings as ``warning:`` lines; turn every failure into ``error:`` + exit 2."""
     seen: set[str] = set()
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:
@@ -83,9 +93,43 @@ def _reporting() -> Iterator[None]:
             yield
         except BrokenPipeError:
             raise  # click handles a closed pipe (`cbec-sem example | head`) itself
-        except (CbecSemError, CliError, OSError, UnicodeDecodeError) as exc:
-            typer.echo(f"error: {_describe(exc)}", err=True)
-            raise typer.Exit(code=2) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last resort: never a traceback
+            _fail(exc)
+
+
+def _fail(exc: Exception) -> None:
+    """One ``error:`` line naming the culprit, exit code 2; ``--debug`` adds the traceback.
+
+    Expected failures (CbecSemError, command-line and file errors) print their message; any
+    other exception is a bug in cbec_sem or a library it calls, and says so."""
+    if _DEBUG["on"]:
+        import traceback
+
+        traceback.print_exception(exc)
+    expected = (CbecSemError, CliError, OSError, UnicodeDecodeError)
+    if isinstance(exc, expected):
+        typer.echo(f"error: {_describe(exc)}", err=True)
+    else:
+        typer.echo(
+            f"error: unexpected {type(exc).__name__}: {_describe(exc)} (this is a bug in "
+            "cbec-sem; run again with --debug for the traceback and report it)", err=True)
+    raise typer.Exit(code=2) from None
+
+
+def _read_text_file(path: Path) -> str:
+    """A text file as UTF-8, with or without a byte-order mark (Windows editors add one)."""
+    return path.read_text(encoding="utf-8-sig")
+
+
+def _exit_status(res: cs.FitResult) -> None:
+    """Exit non-zero (:data:`EXIT_NOT_CONVERGED`) after printing a fit that did not converge
+    or is inadmissible, so that scripts and CI see it."""
+    if not bool(res.converged):
+        typer.echo(f"error: the fit is not usable: {_one_line(res.converged.describe())}",
+                   err=True)
+        raise typer.Exit(code=EXIT_NOT_CONVERGED)
 
 
 def _describe(exc: BaseException) -> str:
@@ -109,7 +153,7 @@ def _read_model(path: Path) -> cs.ModelSpec:
             f"model file {str(path)!r}: unknown extension {path.suffix!r}; use lavaan syntax "
             f"({', '.join(LAVAAN_SUFFIXES)}) or an item mapping ({', '.join(MAPPING_SUFFIXES)})"
         )
-    text = path.read_text(encoding="utf-8")
+    text = _read_text_file(path)
     if suffix in LAVAAN_SUFFIXES:
         return cs.ModelSpec.from_lavaan(text)
     content = _parse_mapping(path, text)
@@ -259,9 +303,13 @@ def _main(
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Show the version and exit.",
     )] = False,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="On an error, print the full traceback (for bug reports).",
+    )] = False,
 ) -> None:
     """Fit the CBEC supply-chain innovation model (or any lavaan model) to survey data and test
     its hypotheses."""
+    _DEBUG["on"] = debug
 
 
 SummaryOption = Annotated[bool, typer.Option(
@@ -331,6 +379,7 @@ def fit(
         _print_result(res, summary)
         if out is not None:
             _write_out(res, out)
+        _exit_status(res)
 
 
 POWER_OUT_SUFFIXES = (".csv", ".json")
@@ -411,7 +460,7 @@ def power_command(
         sizes = _parse_sizes(n)
         ids = None if hypotheses is None else [h.strip() for h in hypotheses.split(",")
                                                if h.strip()]
-        pop = None if population is None else population.read_text(encoding="utf-8")
+        pop = None if population is None else _read_text_file(population)
         client = None
         if scheduler is not None:
             try:

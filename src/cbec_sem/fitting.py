@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import fields
 
-from .errors import SpecError
+from .propositions.verdicts import INTERACTION_METHODS
+from .validation import check_choice, check_fit_arguments
 from .modelfit import FitArguments, fit_model
-from .propositions.hypotheses import INTERACTION_METHODS
 from .results import FitResult
 from .specification.model import ModelSpec
 
@@ -97,12 +97,13 @@ def fit(
         A :class:`~cbec_sem.results.FitResult`.  A fit that did not converge, or converged to
         an inadmissible solution, has ``converged == False`` and issues a warning.
     """
-    given = dict(locals())
-    if not isinstance(alpha, float | int) or not 0.0 < alpha < 1.0:
-        raise SpecError(f"alpha={alpha!r} must lie strictly between 0 and 1 (e.g. 0.05)")
-    if interaction_method not in INTERACTION_METHODS:
-        raise SpecError(f"interaction_method={interaction_method!r}: choose one of "
-                        f"{', '.join(map(repr, INTERACTION_METHODS))}")
+    # every argument checked once, at the boundary, before any work (cbec_sem.validation)
+    given = check_fit_arguments(**{k: v for k, v in locals().items()
+                                   if k not in ("model", "data")})
+    alpha, correction = given["alpha"], given["correction"]
+    nca_permutations = given["nca_permutations"]
+    interaction_method = check_choice(interaction_method, "interaction_method",
+                                      INTERACTION_METHODS)
     fitted = fit_model(model, data, **{f.name: given[f.name] for f in fields(FitArguments)})
     return FitResult.from_fitted(fitted, alpha=alpha, interaction_method=interaction_method,
                                  nca_permutations=int(nca_permutations), correction=correction)

@@ -122,6 +122,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from cbec_sem.errors import SpecError
+from cbec_sem.validation import check_count, check_seed, check_size
 from cbec_sem.specification.statements import CONSTRAINT_OPERATORS, Statement
 
 __all__ = [
@@ -294,10 +295,11 @@ class PopulationModel:
         ``(n, p)`` block of standard normals times a square root of Ψ (Cholesky where Ψ is
         positive definite, else the symmetric eigen-decomposition).
         """
-        n = _check_n(n)
-        rng = np.random.default_rng(seed)
         psi = self.residual_covariance.to_numpy()
         p = psi.shape[0]
+        # the draws, the values and the DataFrame: three n × p tables
+        n = check_size(n, "n", cells_per_unit=3 * max(p, 1))
+        rng = np.random.default_rng(check_seed(seed))
         factor = _psd_sqrt(psi)
         zeta = rng.standard_normal((n, p)) @ factor.T
         values = np.empty((n, p))
@@ -311,12 +313,6 @@ class PopulationModel:
             values[:, j] = x
         values += self.mean.to_numpy()
         return pd.DataFrame(values, columns=list(self.order))
-
-
-def _check_n(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise SpecError(f"n must be a positive integer number of cases, not {n!r}")
-    return int(n)
 
 
 def _psd_sqrt(psi: np.ndarray) -> np.ndarray:
@@ -604,6 +600,10 @@ def population_model(
 # ---------------------------------------------------------------------------------------------
 
 
+#: Most answer categories ``likert=`` may ask for (a 0–100 slider has 101).
+MAX_CATEGORIES = 101
+
+
 def default_thresholds(
     k: int, kind: Literal["symmetric", "equiprobable"] = "symmetric"
 ) -> np.ndarray:
@@ -620,6 +620,10 @@ def default_thresholds(
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
         raise SpecError(f"likert must be an integer number of categories >= 2, not {k!r}")
+    if k > MAX_CATEGORIES:
+        # (10⁹ categories ran for minutes: every threshold is a column of work)
+        raise SpecError(f"likert={k:,} categories: at most {MAX_CATEGORIES} (a 0–100 slider) "
+                        "can be simulated; leave likert=None for continuous answers")
     c = np.arange(1, int(k))
     if kind == "symmetric":
         return -2.5 + 5.0 * c / k
@@ -753,7 +757,8 @@ def simulate(
         ...          FA ~ 0.5*TA'''
         >>> df = simulate(pop, 400, likert=7, seed=1)  # doctest: +SKIP
     """
-    n = _check_n(n)
+    n = check_count(n, "n", minimum=1)
+    check_seed(seed)
     pm = population_model(model, population=population, standardized=standardized)
     cuts = _item_thresholds(pm.observed, likert, thresholds, pm.thresholds)
     scores = pm.sample(n, seed=seed)

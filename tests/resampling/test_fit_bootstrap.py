@@ -67,7 +67,7 @@ def test_h4_uses_the_bootstrap_percentile_interval():
     data = cs.datasets.example_survey()
     res = cs.fit(cs.paper_model(), data, bootstrap=300, seed=4)
     h = res.hypotheses.set_index("id")
-    assert h.loc["H4", "method"] == "bootstrap percentile CI (300 draws)"
+    assert h.loc["H4", "method"] == "ML, bootstrap percentile CI (300 draws)"
     assert h.loc["H1", "method"] == "ML Wald z test"  # se stayed standard
     boot = res.bootstrap
     p = res.params

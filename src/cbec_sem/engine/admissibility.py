@@ -5,7 +5,8 @@ empirical under-identification, checked after every fit and never hidden.
   standardised loading/correlation beyond ±1.
 * A model-implied covariance matrix of the latent variables that is not positive definite
   (lavaan's "covariance matrix of latent variables is not positive definite" warning).
-* A singular information matrix: a parameter the data cannot pin down (empirical
+* A singular information matrix (judged scale-free, on its correlation form:
+  :func:`.inference.scale_free_information_ratio`): a parameter the data cannot pin down (empirical
   under-identification; Kenny 1979; lavaan's "could not compute standard errors" / "may not
   be identified" warnings).  The eigenvector of the smallest eigenvalue names the parameters
   involved.
@@ -67,11 +68,18 @@ def identification_problems(est: Estimation) -> list[str]:
     names = free_parameter_names(est.partable)
     info = est.function.evaluate(est.theta, information=True).information
     B = est.reparam.basis
-    eig, vec = np.linalg.eigh(B.T @ info @ B)
-    direction = B @ vec[:, 0]
+    info_x = B.T @ info @ B
+    # the correlation form, as in the scale-free ratio, so that the parameters named do not
+    # depend on the data's units either
+    d = np.diag(info_x)
+    scale = np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0)), 1.0)
+    eig, vec = np.linalg.eigh(info_x * scale[:, None] * scale[None, :])
+    direction = B @ (scale * vec[:, 0])
+    direction = direction / max(float(np.max(np.abs(direction))), np.finfo(float).tiny)
     involved = [names[k] for k in np.argsort(-np.abs(direction))[:3] if abs(direction[k]) > 0.1]
     return [
-        "the information matrix is singular (smallest/largest eigenvalue "
+        "the information matrix is singular (smallest/largest eigenvalue of its correlation "
+        "form "
         f"{est.information_ratio:.2g}): the model may not be identified; parameters involved: "
         + ", ".join(involved)
     ]

@@ -40,13 +40,39 @@ def observed_information_x(
     return 0.5 * (hess + hess.T)
 
 
+def scale_free_information_ratio(info: np.ndarray) -> float:
+    """Smallest over largest eigenvalue of the information matrix in correlation form.
+
+    Rescaling the data (an item ×c, or all items ×c) rescales each free parameter by its own
+    factor s_k (loadings by c_i/c_j, variances by c_i², ...), which turns the information I
+    into S⁻¹ I S⁻¹ with S = diag(s).  The raw eigenvalue ratio of I changes by up to
+    max(s)²/min(s)² under that map, so an absolute threshold on it flags a model as "not
+    identified" merely because its data are in grams instead of kilograms (issue 14).  The
+    correlation form R = D^{-1/2} I D^{-1/2}, D = diag(I), is invariant under every such
+    diagonal rescaling, and R is singular exactly when I is (D > 0): its eigenvalue ratio is
+    the scale-free test of empirical under-identification (the equilibration of van der Sluis
+    1969, *Numer. Math.* 14, 14–23, which also makes it the nearly best-conditioned diagonal
+    scaling).  A parameter with zero information (a zero diagonal) gives 0.
+    """
+    info = np.asarray(info, dtype=float)
+    if info.size == 0:
+        return 1.0
+    d = np.diag(info)
+    if not np.all(np.isfinite(info)) or np.any(d <= 0):
+        return 0.0
+    scale = 1.0 / np.sqrt(d)
+    corr = info * scale[:, None] * scale[None, :]
+    eig = np.linalg.eigvalsh(0.5 * (corr + corr.T))
+    return float(eig[0] / eig[-1]) if eig[-1] > 0 else 0.0
+
+
 def covariance_of_theta(
     info_x: np.ndarray, reparam: Reparametrization, ntotal: float
 ) -> tuple[np.ndarray, float]:
-    """Covariance matrix of θ̂ from the (unit) information in x-space, and the smallest
-    eigenvalue of that information relative to its largest (near 0: not identified)."""
-    eig = np.linalg.eigvalsh(info_x)
-    ratio = float(eig[0] / eig[-1]) if eig.size and eig[-1] > 0 else 0.0
+    """Covariance matrix of θ̂ from the (unit) information in x-space, and the scale-free
+    eigenvalue ratio of that information (:func:`scale_free_information_ratio`; near 0: not
+    identified)."""
+    ratio = scale_free_information_ratio(info_x)
     try:
         vx = np.linalg.inv(ntotal * info_x)
     except np.linalg.LinAlgError:

@@ -7,6 +7,8 @@ it was made.  Defaults follow lavaan 0.6 ``sem()``/``cfa()`` (Rosseel 2012, *J. 
 
 from __future__ import annotations
 
+from numbers import Real
+
 from dataclasses import dataclass, field
 
 from ..errors import SpecError
@@ -23,6 +25,16 @@ GROUP_EQUAL = (
     "lv.covariances",
     "regressions",
 )
+
+
+def _names_tuple(value, what: str) -> tuple:
+    """A tuple of names from one name or an iterable of them (SpecError for anything else)."""
+    if isinstance(value, str):
+        return (value,)
+    try:
+        return tuple(value)
+    except TypeError:
+        raise SpecError(f"{what}={value!r} must be a name or a list of names") from None
 
 
 @dataclass(frozen=True)
@@ -93,25 +105,18 @@ class FitOptions:
             raise SpecError(
                 f"missing={self.missing!r} is not a missing-data method; choose one of {MISSING}"
             )
-        object.__setattr__(
-            self, "ordered", (self.ordered,) if isinstance(self.ordered, str) else tuple(self.ordered)
-        )
-        group_equal = (
-            (self.group_equal,) if isinstance(self.group_equal, str) else tuple(self.group_equal)
-        )
+        object.__setattr__(self, "ordered", _names_tuple(self.ordered, "ordered"))
+        group_equal = _names_tuple(self.group_equal, "group_equal")
         object.__setattr__(self, "group_equal", group_equal)
         for kind in group_equal:
             if kind not in GROUP_EQUAL:
                 raise SpecError(
                     f"group_equal={kind!r} is not a parameter kind; choose from {GROUP_EQUAL}"
                 )
-        partial = (
-            (self.group_partial,)
-            if isinstance(self.group_partial, str)
-            else tuple(self.group_partial)
-        )
+        partial = _names_tuple(self.group_partial, "group_partial")
         object.__setattr__(self, "group_partial", partial)
         if not (isinstance(self.max_iter, int) and self.max_iter > 0):
             raise SpecError(f"max_iter={self.max_iter!r} must be a positive whole number")
-        if not 0.0 < self.level < 1.0:
+        if isinstance(self.level, bool) or not isinstance(self.level, Real) or not (
+                0.0 < self.level < 1.0):
             raise SpecError(f"level={self.level} must lie strictly between 0 and 1")

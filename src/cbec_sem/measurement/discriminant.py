@@ -30,6 +30,7 @@ from ..modelfit import FittedModel
 from ..specification.model import as_model
 from ..errors import DataError, SpecError
 from ..specification.model import ModelSpec
+from ..validation import MAX_PERMUTATIONS, check_count, check_level, check_seed
 from ._common import blocks, check_fit, inadmissible_note, multigroup
 from .reliability import reliability
 
@@ -398,13 +399,14 @@ def htmt(
         return pls_assessment.htmt(model.estimation, bootstrap=bootstrap, seed=seed,
                                    level=level, thresholds=tuple(thresholds))
     spec, fitted, data = _resolve(model, data)
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or (
-            bootstrap < 0):
-        raise SpecError(f"bootstrap={bootstrap!r} must be a whole number of draws ≥ 0")
-    if not 0.0 < level < 1.0:
-        raise SpecError(f"level={level} must lie strictly between 0 and 1 (e.g. 0.95)")
-    thresholds = tuple(float(t) for t in np.atleast_1d(thresholds))
-    if not all(0.0 < t for t in thresholds):
+    bootstrap = check_count(bootstrap, "bootstrap", minimum=0, maximum=MAX_PERMUTATIONS)
+    level = check_level(level)
+    seed = check_seed(seed)
+    try:
+        thresholds = tuple(float(t) for t in np.atleast_1d(thresholds))
+    except (TypeError, ValueError):
+        raise SpecError(f"thresholds={thresholds!r} must be numbers, e.g. (0.85, 0.90)") from None
+    if not all(0.0 < t < np.inf for t in thresholds):
         raise SpecError(f"thresholds={thresholds}: HTMT thresholds are positive numbers")
     latent = set(spec.latent_variables)
     notes: list[str] = []

@@ -103,7 +103,6 @@ affect and perceptions at work: Reality or artifact? *Journal of Applied Psychol
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -117,6 +116,7 @@ from ..protocol import Block, ResultProtocol, Summary
 from ..modelfit import FittedModel, fit_model
 from ..specification.model import as_model
 from ..errors import CbecSemError, CbecSemWarning, DataError, SpecError
+from ..validation import suggest
 from ..specification.model import ModelSpec
 from ..errors import warn
 
@@ -651,10 +651,10 @@ def _construct_of(spec: ModelSpec, item: str) -> str:
 def _check_marker(frame: pd.DataFrame, marker: str) -> None:
     columns = [str(c) for c in frame.columns]
     if marker not in frame.columns:
-        close = difflib.get_close_matches(marker, columns, n=1)
+        close = suggest(marker, columns)
         raise DataError(
             f"the marker {marker!r} is not a column of the data"
-            + (f" (did you mean {close[0]!r}?)" if close else ""))
+            + (f" (did you mean {close!r}?)" if close else ""))
     col = frame[marker]
     if isinstance(col, pd.DataFrame):
         raise DataError(f"the data have {col.shape[1]} columns named {marker!r}; rename them")

@@ -6,7 +6,6 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -18,6 +17,8 @@ from ..resampling.refit import NOT_CONVERGED, RefitPlan
 from ..simulate import population_model
 from ..specification.hypotheses import Hypothesis
 from ..specification.model import ModelSpec
+from ..validation import (MAX_PERMUTATIONS, check_count, check_permutations, check_probability,
+                          check_seed, check_sizes)
 from .population import (POPULATION_SAMPLE, POPULATION_SEED, Sampler, check_categories,
                          check_positive_definite, exact_data, exact_moments, item_thresholds,
                          residualise, sample_moments)
@@ -136,11 +137,16 @@ def power(
     """
     start = time.perf_counter()
     spec = _as_model(model)
-    sizes = _check_sizes(n)
-    reps = _check_count(reps, "reps")
-    alpha = _check_alpha(alpha)
+    # each replication holds a few n × p tables (data, moments, scores): judged against memory
+    sizes = check_sizes(n, "n", cells_per_unit=4 * max(len(spec.observed_variables), 1))
+    reps = check_count(reps, "reps", minimum=1, maximum=MAX_PERMUTATIONS)
+    alpha = check_probability(alpha, "alpha")
     target = _check_target(target)
-    seq = _seed_sequence(seed)
+    seed = check_seed(seed)
+    if isinstance(seed, (np.random.SeedSequence, np.random.Generator)):
+        raise SpecError("seed must be a non-negative integer or None for a power study (its "
+                        "draws are keyed by (seed, n, replication))")
+    seq = np.random.SeedSequence(seed)
     if interaction_method not in INTERACTION_METHODS:
         raise SpecError(f"interaction_method={interaction_method!r}: product indicators are "
                         "formed by 'dblcent' (double-mean-centring) or 'rca' (residual "
@@ -148,7 +154,7 @@ def power(
     tests_wanted = _select(spec, hypotheses)
     kinds = {h.kind for h in tests_wanted}
     if "necessity" in kinds:
-        nca_permutations = _check_count(nca_permutations, "nca_permutations")
+        nca_permutations = check_permutations(nca_permutations, "nca_permutations", minimum=1)
     if not (isinstance(progress, bool) or callable(progress)):
         raise SpecError(f"progress={progress!r} must be True, False or a function(done, total)")
     ex = executor(n_jobs, client)  # validates n_jobs and the client before any work
@@ -264,41 +270,6 @@ def _as_model(model) -> ModelSpec:
         return ModelSpec.from_lavaan(model)
     raise SpecError(f"model must be a ModelSpec (e.g. cs.paper_model()) or lavaan syntax "
                     f"text, not {type(model).__name__}")
-
-
-def _check_count(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise SpecError(f"{name}={value!r} must be a positive integer")
-    return int(value)
-
-
-def _check_sizes(n) -> list[int]:
-    values = [n] if isinstance(n, (Integral, Real, str)) else n
-    try:
-        values = list(values)
-    except TypeError:
-        raise SpecError(f"n={n!r} must be a positive integer or a list of them") from None
-    if not values:
-        raise SpecError("n is empty: give one or more sample sizes, e.g. n=[100, 200, 300]")
-    out = []
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, Integral) or v < 1:
-            raise SpecError(f"n must hold positive integers (sample sizes); {v!r} is not one")
-        out.append(int(v))
-    return sorted(set(out))
-
-
-def _check_alpha(alpha) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0.0 < float(alpha) < 1.0:
-        raise SpecError(f"alpha={alpha!r} must lie strictly between 0 and 1 (e.g. 0.05)")
-    return float(alpha)
-
-
-def _seed_sequence(seed) -> np.random.SeedSequence:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, Integral)
-                             or seed < 0):
-        raise SpecError(f"seed={seed!r} must be a non-negative integer or None")
-    return np.random.SeedSequence(None if seed is None else int(seed))
 
 
 def _select(spec: ModelSpec, hypotheses) -> list[Hypothesis]:

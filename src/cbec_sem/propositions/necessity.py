@@ -59,7 +59,6 @@ defined for corner 1 only.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
@@ -70,6 +69,7 @@ from ..protocol import Block, ResultProtocol, Summary
 from ..measurement.scores import factor_scores
 from ..errors import ConvergenceWarning, DataError, SpecError
 from ..errors import warn
+from ..validation import check_permutations, check_seed, suggest
 
 __all__ = ["nca", "NCAResult", "CEILINGS"]
 
@@ -279,8 +279,8 @@ def _check_columns(frame: pd.DataFrame, names: list[str]) -> None:
     if missing:
         hints = []
         for n in missing:
-            close = difflib.get_close_matches(n, columns, n=1)
-            hints.append(f"{n!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            close = suggest(n, columns)
+            hints.append(f"{n!r}" + (f" (did you mean {close!r}?)" if close else ""))
         raise DataError(f"the data have no column(s) {', '.join(hints)}")
 
 
@@ -352,7 +352,11 @@ def _scope_for(cond: str, scope, x: np.ndarray, y: np.ndarray) -> tuple[float, .
     given = scope.get(cond) if isinstance(scope, dict) else scope
     if given is None:
         return empirical
-    vals = tuple(float(v) for v in given)
+    try:
+        vals = tuple(float(v) for v in given)
+    except (TypeError, ValueError):
+        raise SpecError(f"scope must be four numbers (x_min, x_max, y_min, y_max), not "
+                        f"{given!r}") from None
     if len(vals) != 4:
         raise SpecError(f"scope must be (x_min, x_max, y_min, y_max), not {given!r}")
     vals = tuple(e if np.isnan(v) else v for v, e in zip(vals, empirical))
@@ -750,16 +754,18 @@ def nca(data, condition, outcome, *, ceilings=CEILINGS, permutations: int = 1000
     # ---- arguments
     if isinstance(ceilings, str):
         ceilings = (ceilings,)
-    ceilings = tuple(ceilings)
+    try:
+        ceilings = tuple(ceilings)
+    except TypeError:
+        raise SpecError(f"ceilings={ceilings!r} must be a ceiling's name or a list of them; "
+                        f"available: {', '.join(CEILINGS)}") from None
     bad = [c for c in ceilings if c not in CEILINGS]
     if bad or not ceilings:
         raise SpecError(f"unknown ceiling(s) {', '.join(map(repr, bad)) or '(none)'}; "
                         f"available: {', '.join(CEILINGS)}")
     ceilings = tuple(dict.fromkeys(ceilings))
-    if isinstance(permutations, bool) or not isinstance(permutations, (int, np.integer)) \
-            or permutations < 0:
-        raise SpecError(f"permutations={permutations!r} must be a whole number ≥ 0")
-    permutations = int(permutations)
+    permutations = check_permutations(permutations, "permutations")
+    seed = check_seed(seed)
     if isinstance(bottleneck_steps, bool) or not isinstance(bottleneck_steps, (int, np.integer)) \
             or bottleneck_steps < 1:
         raise SpecError(f"bottleneck_steps={bottleneck_steps!r} must be a whole number ≥ 1")

@@ -47,6 +47,7 @@ import pandas as pd
 
 from ..protocol import Block, ResultProtocol, Summary
 from ..errors import ConvergenceWarning, EstimationError, SpecError, ParameterNotFoundError
+from ..validation import MAX_PERMUTATIONS, check_count, check_level, check_seed
 from ..engine.threads import single_threaded_blas
 from ..parallel import blas_single_threaded
 from .intervals import acceleration_from_influence, bca_interval, percentile_interval
@@ -437,7 +438,7 @@ def bootstrap(
     """
     start = time.perf_counter()
     est = _estimation(res)
-    draws = _check_int(draws, "draws", 1)
+    draws = check_count(draws, "draws", minimum=1, maximum=MAX_PERMUTATIONS)
     ci_types = (ci,) if isinstance(ci, str) else tuple(ci)
     bad = [c for c in ci_types if c not in CI_TYPES]
     if bad:
@@ -445,20 +446,19 @@ def bootstrap(
     ci_types = tuple(c for c in CI_TYPES if c in ci_types or c == "percentile")
     if acceleration not in ACCELERATIONS:
         raise SpecError(f"acceleration={acceleration!r}: choose 'influence' or 'jackknife'")
-    level = est.options.level if level is None else float(level)
-    if not 0.0 < level < 1.0:
-        raise SpecError(f"level={level} must lie strictly between 0 and 1 (e.g. 0.95)")
+    level = est.options.level if level is None else check_level(level)
     if isinstance(max_failure_rate, bool) or not isinstance(
             max_failure_rate, (int, float, np.integer, np.floating)) or not (
             0.0 <= float(max_failure_rate) <= 1.0):
         raise SpecError(f"max_failure_rate={max_failure_rate!r} must lie between 0 and 1")
     if tol is not None and not (isinstance(tol, (int, float, np.floating)) and 0 < tol < 1):
         raise SpecError(f"tol={tol!r} must be a small positive number (default 1e-6)")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+    if check_count(n_jobs, "n_jobs", minimum=-1) == 0:
         raise SpecError(f"n_jobs={n_jobs!r} must be a positive integer, or -1 for all cores")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
-                             or seed < 0):
-        raise SpecError(f"seed={seed!r} must be a non-negative integer or None")
+    seed = check_seed(seed)
+    if seed is not None and not isinstance(seed, int):
+        raise SpecError("seed must be a non-negative integer or None here (the run is keyed "
+                        "by it and records it)")
 
     sequence = np.random.SeedSequence(seed)
     workers = _effective_jobs(n_jobs)
@@ -563,12 +563,6 @@ def _estimation(res):
             "the model did not converge, so there is no estimate to bootstrap around; fix "
             "the fit first (see res.converged)")
     return est
-
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise SpecError(f"{name}={value!r} must be an integer ≥ {minimum}")
-    return int(value)
 
 
 def _column_names(params: pd.DataFrame, ngroups: int) -> list[str]:

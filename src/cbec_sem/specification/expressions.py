@@ -49,6 +49,12 @@ _TOKEN_RE = re.compile(
 _WORD_RE = re.compile(r"[^\s()+\-*/^,]+")
 _PLACEHOLDER_RE = re.compile(r"_v(\d+)|_f_(\w+)")
 
+#: Most operators and deepest parenthesis nesting an expression may have.  The compiler walks
+#: the syntax tree recursively, so without a limit a ``:=`` of a few thousand terms raised
+#: Python's ``RecursionError`` (issue 14); real defined parameters have a handful.
+MAX_OPERATORS = 250
+MAX_NESTING = 50
+
 _ALLOWED_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 _ALLOWED_UNARY = (ast.UAdd, ast.USub)
 _FUNCTION_LIST = ", ".join(f"{name}()" for name in FUNCTIONS)
@@ -131,6 +137,7 @@ def _compile_text(text: str) -> Expression:
     tokens = _tokenize(text)
     if not tokens:
         raise SpecError("the expression is empty")
+    _check_size(tokens, text)
 
     names: list[str] = []
     placeholders: dict[str, str] = {}
@@ -159,17 +166,50 @@ def _compile_text(text: str) -> Expression:
 
     try:
         tree = ast.parse(translated, mode="eval")
+    except (RecursionError, MemoryError):
+        raise SpecError(f"the expression {_short(text)!r} is too deeply nested") from None
     except SyntaxError:
         raise SpecError(
             f"cannot read the expression {text.strip()!r}: an operator or operand is missing or "
             "out of place, or a parenthesis is unbalanced"
         ) from None
     _validate(tree, translated, names, text)
-    code = _compile(tree, len(names))
+    try:
+        code = _compile(tree, len(names))
+    except (RecursionError, MemoryError):
+        raise SpecError(f"the expression {_short(text)!r} is too deeply nested") from None
     namespace: dict[str, object] = {"__builtins__": {}, "_pow": np.power, "_div": np.true_divide}
     namespace.update({f"_f_{name}": fn for name, fn in FUNCTIONS.items()})
     fn = eval(code, namespace)  # the tree was validated against an allow-list
     return Expression(compact, tuple(names), fn)
+
+
+def _short(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= 60 else f"{text[:40]}...{text[-12:]}"
+
+
+def _check_size(tokens: list[tuple[str, str]], text: str) -> None:
+    """Refuse expressions beyond :data:`MAX_OPERATORS` operators or :data:`MAX_NESTING`
+    nested parentheses, before any recursive step sees them."""
+    operators = sum(1 for kind, value in tokens if kind == "op" and value not in "(),")
+    if operators > MAX_OPERATORS:
+        raise SpecError(
+            f"the expression {_short(text)!r} has {operators} operators, more than the "
+            f"{MAX_OPERATORS} allowed; split it into several defined parameters (:=)"
+        )
+    depth = deepest = 0
+    for kind, value in tokens:
+        if kind == "op" and value == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind == "op" and value == ")":
+            depth -= 1
+    if deepest > MAX_NESTING:
+        raise SpecError(
+            f"the expression {_short(text)!r} nests parentheses {deepest} deep, more than the "
+            f"{MAX_NESTING} allowed; split it into several defined parameters (:=)"
+        )
 
 
 def pretty_expression(text: str) -> str:

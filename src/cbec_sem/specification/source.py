@@ -62,14 +62,14 @@ class Scan:
     depth: int
     stray_close: int
     open_quote: bool
+    quote: str = ""
 
 
-def scan(text: str) -> Scan:
-    """Find operators and check parentheses and quotes of one statement's text."""
+def scan(text: str, depth: int = 0, quote: str = "") -> Scan:
+    """Find operators and check parentheses and quotes of one statement's text (or of a
+    piece of it, starting inside ``depth`` parentheses and the quoted string ``quote``)."""
     operators: list[tuple[int, str]] = []
-    depth = 0
     stray = -1
-    quote = ""
     i = 0
     while i < len(text):
         ch = text[i]
@@ -96,7 +96,7 @@ def scan(text: str) -> Scan:
                 break
         else:
             i += 1
-    return Scan(tuple(operators), depth, stray, bool(quote))
+    return Scan(tuple(operators), depth, stray, bool(quote), quote)
 
 
 def strip_comment(line: str) -> str:
@@ -150,14 +150,30 @@ def _segments(text: str) -> list[_Segment]:
     return out
 
 
-def _joins(current: str, following: str) -> bool:
-    """Whether ``following`` continues the statement ``current`` (lavaan's multi-line rule)."""
-    wants_more = (
-        following.startswith("+") or current[-1] in _CONTINUES or scan(current).depth > 0
-    )
+@dataclass(frozen=True)
+class _State:
+    """What a scan of a statement so far found: open parentheses, an open quote, operators.
+
+    Carried from segment to segment, so that a statement continued over n lines is scanned
+    once (re-scanning the whole statement at every join took 27 s for 1,000 ``+ x`` lines and
+    grew with the square of their number; issue 14)."""
+
+    depth: int = 0
+    quote: str = ""
+    has_operator: bool = False
+
+    def advance(self, text: str) -> _State:
+        found = scan(text, self.depth, self.quote)
+        return _State(found.depth, found.quote, self.has_operator or bool(found.operators))
+
+
+def _joins(current: str, state: _State, following: str) -> bool:
+    """Whether ``following`` continues the statement ``current`` (lavaan's multi-line rule);
+    ``state`` is the scan of ``current``."""
+    wants_more = following.startswith("+") or current[-1] in _CONTINUES or state.depth > 0
     if not wants_more:
         return False
-    both_have_operators = bool(scan(current).operators) and bool(scan(following).operators)
+    both_have_operators = state.has_operator and bool(scan(following).operators)
     return not both_have_operators
 
 
@@ -165,14 +181,17 @@ def split_statements(text: str) -> list[Chunk]:
     """Split model text into logical statements (see the module docstring for the rules)."""
     chunks: list[Chunk] = []
     current: _Segment | None = None
+    state = _State()
     first_line = 0
     for seg in _segments(text):
-        if current is not None and current.ends_line and _joins(current.text, seg.text):
+        if current is not None and current.ends_line and _joins(current.text, state, seg.text):
             current = _Segment(f"{current.text} {seg.text}", seg.line, seg.ends_line)
+            state = state.advance(" " + seg.text)
             continue
         if current is not None:
             chunks.append(Chunk(current.text, first_line, current.line))
         current, first_line = seg, seg.line
+        state = _State().advance(seg.text)
     if current is not None:
         chunks.append(Chunk(current.text, first_line, current.line))
     return chunks

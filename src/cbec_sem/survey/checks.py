@@ -96,7 +96,9 @@ def format_rows(rows: Sequence[int]) -> str:
 def _format_value(value: object) -> str:
     if isinstance(value, (float, np.floating)):
         return f"{float(value):g}"
-    return repr(value)
+    text = repr(value)
+    # a cell of thousands of characters is quoted by its ends, not in full
+    return text if len(text) <= 60 else f"{text[:40]}...{text[-10:]} ({len(text)} characters)"
 
 
 def format_values(values: Iterable[object]) -> str:

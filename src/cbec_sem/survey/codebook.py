@@ -13,6 +13,10 @@ The dict / YAML layout is::
       ta1: {label: "Our platform technology is up to date", scale: [1, 7]}
       fa3: {label: "...", reverse: true, value_labels: {1: Strongly disagree, 7: Strongly agree}}
       vp1:                     # an item with nothing but its name (takes the default scale)
+      pc1: {missing: [99, -9]} # answers coding "no answer": read as missing (and reported)
+
+A top-level ``missing: [99]`` gives every item listed the same missing-value codes (SPSS's
+user-missing values, Stata's ``mvdecode``).
 
 A mapping without a top-level ``items`` key is read as the ``items`` mapping itself.
 """
@@ -37,8 +41,8 @@ from .numeric import NUMBER_PATTERN
 __all__ = ["ItemInfo", "Codebook", "normalize_scale"]
 
 Scale = tuple[float, float]
-_ITEM_KEYS = frozenset({"label", "scale", "reverse", "value_labels"})
-_TOP_KEYS = frozenset({"items", "scale", "reverse"})
+_ITEM_KEYS = frozenset({"label", "scale", "reverse", "value_labels", "missing"})
+_TOP_KEYS = frozenset({"items", "scale", "reverse", "missing"})
 
 
 def _fmt(x: float) -> str:
@@ -99,6 +103,28 @@ def _normalize_value_labels(value: object, name: str) -> Mapping[object, str] | 
     return MappingProxyType(out)
 
 
+def _normalize_missing(codes: object, name: str) -> tuple[float, ...] | None:
+    """Missing-value codes as a tuple of floats (None when there are none)."""
+    if codes is None:
+        return None
+    if isinstance(codes, (numbers.Real, str)) and not isinstance(codes, bool):
+        codes = [codes]
+    try:
+        values = list(codes)  # type: ignore[call-overload]
+    except TypeError:
+        raise DataError(f"missing codes of item {name!r} must be a list of numbers, got "
+                        f"{codes!r}") from None
+    out = []
+    for code in values:
+        if isinstance(code, str) and NUMBER_PATTERN.fullmatch(code.strip()):
+            code = float(code)
+        if isinstance(code, bool) or not isinstance(code, numbers.Real) or not math.isfinite(
+                float(code)):
+            raise DataError(f"missing code {code!r} of item {name!r} is not a finite number")
+        out.append(float(code))
+    return tuple(dict.fromkeys(out)) or None
+
+
 @dataclass(frozen=True)
 class ItemInfo:
     """What the codebook says about one variable.
@@ -109,6 +135,8 @@ class ItemInfo:
         scale: ``(low, high)`` of the answer scale (e.g. ``(1, 7)``), or None if unknown.
         reverse: whether the item is reverse-keyed (scored ``low + high - x``).
         value_labels: answer value -> label (e.g. ``{1: "Strongly disagree"}``), read-only.
+        missing: answer codes that mean "no answer" (e.g. ``(99, -9)``); ``load_survey``
+            reads them as missing values and reports where.
     """
 
     name: str
@@ -116,6 +144,7 @@ class ItemInfo:
     scale: Scale | None = None
     reverse: bool = False
     value_labels: Mapping[object, str] | None = None
+    missing: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -130,10 +159,12 @@ class ItemInfo:
         object.__setattr__(
             self, "value_labels", _normalize_value_labels(self.value_labels, self.name)
         )
+        object.__setattr__(self, "missing", _normalize_missing(self.missing, self.name))
 
     @classmethod
     def from_dict(
-        cls, name: str, info: Mapping[str, Any] | None, *, default_scale: object = None
+        cls, name: str, info: Mapping[str, Any] | None, *, default_scale: object = None,
+        default_missing: object = None,
     ) -> ItemInfo:
         """Build from a mapping with keys ``label``, ``scale``, ``reverse``, ``value_labels``."""
         if info is None:
@@ -153,6 +184,7 @@ class ItemInfo:
             scale=scale,
             reverse=info.get("reverse", False),
             value_labels=info.get("value_labels"),
+            missing=info.get("missing", default_missing),
         )
 
 
@@ -201,9 +233,10 @@ class Codebook(ResultProtocol):
                 )
             entries = mapping["items"]
             default_scale = mapping.get("scale")
+            default_missing = mapping.get("missing")
             reverse = mapping.get("reverse") or ()
         else:
-            entries, default_scale, reverse = mapping, None, ()
+            entries, default_scale, reverse, default_missing = mapping, None, (), None
         if isinstance(entries, (list, tuple)):
             entries = {name: None for name in entries}
         if isinstance(reverse, str):
@@ -213,7 +246,8 @@ class Codebook(ResultProtocol):
             if isinstance(info, ItemInfo):
                 built[str(name)] = info
             else:
-                built[str(name)] = ItemInfo.from_dict(str(name), info, default_scale=default_scale)
+                built[str(name)] = ItemInfo.from_dict(str(name), info, default_scale=default_scale,
+                                                      default_missing=default_missing)
         for name in reverse:
             if name not in built:
                 raise DataError(f"codebook reverse-keys {name!r}, which has no codebook entry")

@@ -16,6 +16,7 @@ The order of work, fixed so that each check sees the right values:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from os import PathLike
@@ -34,6 +35,12 @@ from .survey import Survey
 
 __all__ = ["load_survey"]
 
+#: How the reader's notes are graded in ``checks``: how a text file was split is shown (a
+#: wrong guess would shift or merge columns); a user-missing code conversion is information.
+_NOTE_SEVERITY = {"delimiter": "warning", "decimal_comma": "warning",
+                  "trailing_separator": "warning", "short_row": "warning",
+                  "mis_split": "error"}
+
 ScaleArg = tuple[float, float] | Mapping[str, tuple[float, float]] | None
 
 
@@ -47,7 +54,12 @@ def _names(value: str | Iterable[str] | None, what: str) -> list[str]:
         names = list(value)
     except TypeError as exc:
         raise DataError(f"{what} must be a column name or a list of names, got {value!r}") from exc
-    dupes = sorted({n for n in names if names.count(n) > 1}, key=str)
+    try:
+        counts = Counter(names)  # (list.count per name was quadratic in the number of names)
+    except TypeError:
+        bad = next(n for n in names if not isinstance(n, (str, int, float)))
+        raise DataError(f"{what} must hold column names, got {bad!r}") from None
+    dupes = sorted({n for n, k in counts.items() if k > 1}, key=str)
     if dupes:
         raise DataError(f"{what} names {dupes} more than once")
     return names
@@ -64,6 +76,24 @@ def _file_codebook(read: ReadResult) -> Codebook:
                 value_labels=read.value_labels.get(name) or None,
             )
     return Codebook(entries)
+
+
+def _parse_items(frame: pd.DataFrame, names: list[str]) -> dict[str, ParsedColumn]:
+    """:func:`.numeric.parse_column` of every item; the plain numeric columns in one block."""
+    plain = [n for n in names
+             if pd.api.types.is_float_dtype(frame[n].dtype)
+             or (pd.api.types.is_integer_dtype(frame[n].dtype)
+                 and not isinstance(frame[n].dtype, pd.CategoricalDtype))]
+    out: dict[str, ParsedColumn] = {}
+    if plain:
+        block = frame[plain].to_numpy(dtype="float64", na_value=np.nan)
+        none = np.zeros(len(frame), dtype=bool)
+        for k, name in enumerate(plain):
+            out[name] = ParsedColumn(block[:, k].copy(), none, block[:, k].astype(object))
+    for name in names:
+        if name not in out:
+            out[name] = parse_column(frame[name])
+    return {name: out[name] for name in names}
 
 
 def _select_items(
@@ -90,7 +120,7 @@ def _select_items(
             raise DataError(f"item names must be text, got {bad}; rename the columns")
         if id_column is not None and id_column in named:
             raise DataError(f"id column {id_column!r} cannot also be an item")
-        parsed = {name: parse_column(frame[name]) for name in named}
+        parsed = _parse_items(frame, named)
         textual = [n for n, p in parsed.items() if p.n_numeric == 0 and p.n_non_numeric > 0]
         if textual:
             first = parsed[textual[0]]
@@ -148,7 +178,7 @@ def _select_items(
             + ", ".join(chosen),
         )
     )
-    return chosen, {name: parse_column(frame[name]) for name in chosen}, findings
+    return chosen, _parse_items(frame, chosen), findings
 
 
 def _resolve_scales(
@@ -228,6 +258,8 @@ def load_survey(
     id_column: str | None = None,
     out_of_range: Literal["report", "missing"] = "report",
     straightlining_min_items: int = 5,
+    sep: str | None = None,
+    decimal: str | None = None,
 ) -> Survey:
     """Read a Likert questionnaire and check it.
 
@@ -247,6 +279,9 @@ def load_survey(
             ``"missing"`` sets them to missing.  Both report them in ``checks``.
         straightlining_min_items: judge straight-lining only for respondents who answered at
             least this many items.
+        sep: separator of a text file (default: detected, see
+            :func:`~cbec_sem.survey.readers.read_source`; what was chosen is in ``checks``).
+        decimal: decimal mark of a text file, ``"."`` or ``","`` (default: detected).
 
     Returns:
         A :class:`Survey`.
@@ -260,7 +295,9 @@ def load_survey(
             set to missing, and when items were reverse-keyed.
     """
     _validate_options(out_of_range, straightlining_min_items)
-    read = read_source(source, sheet=sheet)
+    if id_column is not None and not isinstance(id_column, (str, int)):
+        raise DataError(f"id_column={id_column!r} must be one column name")
+    read = read_source(source, sheet=sheet, sep=sep, decimal=decimal)
     frame = read.frame
     raw = frame.copy(deep=True)
     if id_column is not None and id_column not in frame.columns:
@@ -275,7 +312,9 @@ def load_survey(
     to_reverse = _resolve_reverse(item_list, reverse, codebook_all, scales, frame.columns)
 
     findings.extend(
-        ck.Finding(n.check, "info", n.column, n.rows, len(n.rows), n.message) for n in read.notes
+        ck.Finding(n.check, _NOTE_SEVERITY.get(n.check, "info"), n.column or None, n.rows,
+                   len(n.rows), n.message)
+        for n in read.notes
     )
     unmatched = [name for name in user_codebook.items if name not in frame.columns]
     if unmatched:
@@ -310,12 +349,26 @@ def load_survey(
     final: dict[str, np.ndarray] = {}
     non_numeric_counts: dict[str, int] = {}
     set_missing_counts: dict[str, int] = {}
+    coded_counts: dict[str, int] = {}
     for j, item in enumerate(item_list):
         values = as_given[:, j].copy()
         finding = ck.check_non_numeric(item, parsed[item])
         if finding is not None:
             findings.append(finding)
             non_numeric_counts[item] = finding.count
+        info = codebook_all.get(item)
+        if info is not None and info.missing:
+            coded = np.isin(values, info.missing)
+            if coded.any():
+                values[coded] = np.nan
+                as_given[coded, j] = np.nan
+                rows = tuple(int(i) for i in np.flatnonzero(coded))
+                findings.append(ck.Finding(
+                    "user_missing", "info", item, rows, len(rows),
+                    f"{item!r}: {len(rows)} missing-value code(s) "
+                    f"{ck.format_values(np.asarray(info.missing))} (codebook) read as missing "
+                    f"in {ck.format_rows(rows)}"))
+                coded_counts[item] = len(rows)
         item_scale = scales[item]
         if item_scale is not None:
             finding = ck.check_non_integer(item, values, item_scale)
@@ -365,9 +418,12 @@ def load_survey(
         findings.extend(ck.check_ids(str(id_column), frame[id_column]))
 
     # -- assemble ------------------------------------------------------------------------------
-    data = frame
-    for item in item_list:
-        data[item] = pd.Series(final[item], index=data.index, dtype="float64")
+    # all item columns at once (one assignment per item split pandas' blocks every time:
+    # minutes for a survey of 20,000 columns)
+    scored = pd.DataFrame({item: final[item] for item in item_list}, index=frame.index,
+                          dtype="float64")
+    kept = frame.drop(columns=item_list)
+    data = pd.concat([kept, scored], axis=1)[list(frame.columns)]
 
     item_entries = {}
     for item in item_list:
@@ -396,6 +452,12 @@ def load_survey(
         warn(
             f"{sum(non_numeric_counts.values())} non-numeric cell(s) set to missing in "
             f"{detail}; see survey.checks"
+        )
+    if coded_counts:
+        detail = ", ".join(f"{k} ({v})" for k, v in coded_counts.items())
+        warn(
+            f"{sum(coded_counts.values())} answer(s) coded as missing in the codebook read as "
+            f"missing in {detail}; see survey.checks"
         )
     if set_missing_counts:
         detail = ", ".join(f"{k} ({v})" for k, v in set_missing_counts.items())

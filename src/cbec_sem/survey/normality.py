@@ -59,6 +59,34 @@ def _item_matrix(data: Any, items: Sequence[str] | None, who: str) -> tuple[np.n
     return x, items
 
 
+def _mardia_coefficients(xc: np.ndarray, S: np.ndarray) -> tuple[float, float]:
+    """Mardia's b1p = Σ_ij d_ij³ / n² and b2p = Σ_i d_ii² / n, d_ij = x̃_iᵀ S⁻¹ x̃_j, without
+    the n × n matrix of d_ij (1.9 GB and minutes for n = 25,000, a 1 MB file; issue 14).
+
+    With z_i = L⁻¹ x̃_i (S = L Lᵀ), d_ij = z_iᵀ z_j and
+    Σ_ij (z_iᵀ z_j)³ = Σ_rst (Σ_i z_ir z_is z_it)²  (Mardia 1970, *Biometrika* 57, eq. 2.4),
+    which costs O(n p³) instead of O(n² p); when p² ≥ n the n × n form is cheaper and is
+    summed a block of rows at a time.
+    """
+    n, p = xc.shape
+    L = np.linalg.cholesky(S)
+    z = np.linalg.solve(L, xc.T).T
+    d_ii = np.einsum("ij,ij->i", z, z)
+    b2p = float(np.sum(d_ii**2) / n)
+    if p * p < n:
+        total = 0.0
+        for r in range(p):
+            m = (z * z[:, r:r + 1]).T @ z  # Σ_i z_ir z_is z_it over (s, t)
+            total += float(np.sum(m * m))
+    else:
+        total = 0.0
+        rows = max(1, 2**22 // max(n, 1))
+        for start in range(0, n, rows):
+            block = z[start:start + rows] @ z.T
+            total += float(np.sum(block**3))
+    return total / n**2, b2p
+
+
 def mardia(data: Any, items: Sequence[str] | None = None) -> pd.DataFrame:
     """Mardia's multivariate skewness and kurtosis tests (``psych::mardia()``).
 
@@ -92,9 +120,7 @@ def mardia(data: Any, items: Sequence[str] | None = None) -> pd.DataFrame:
     if eig[0] <= 1e-12 * max(eig[-1], 1e-300):
         raise DataError("mardia: the items' covariance matrix is singular (an item is constant "
                         "or a combination of others)")
-    D = xc @ np.linalg.solve(S, xc.T)
-    b1p = float(np.sum(D**3) / n**2)
-    b2p = float(np.sum(np.diag(D) ** 2) / n)
+    b1p, b2p = _mardia_coefficients(xc, S)
     df = p * (p + 1) * (p + 2) / 6
     k = (p + 1) * (n + 1) * (n + 3) / (n * ((n + 1) * (p + 1) - 6))
     skew = n * b1p / 6

@@ -9,6 +9,7 @@ decimal comma).  Everything else that is not missing is *non-numeric*, and calle
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
 from decimal import Decimal
@@ -17,7 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import DataError
+
 __all__ = ["NUMBER_PATTERN", "ParsedColumn", "parse_cell", "parse_column", "is_numeric_looking"]
+
+#: Longer strings are never read as numbers (a cell of thousands of digits is a broken
+#: export, and int() of it raises past Python's 4300-digit limit).
+_MAX_DIGITS = 100
 
 #: A string is a number when it matches this pattern in full.
 NUMBER_PATTERN = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -61,10 +68,14 @@ def parse_cell(cell: object) -> float | None:
         return float("nan")
     if isinstance(cell, (bool, np.bool_)):
         return None
+    if isinstance(cell, numbers.Complex) and not isinstance(cell, numbers.Real):
+        return None  # a complex cell in an object column: reported as non-numeric
     if isinstance(cell, (numbers.Real, Decimal)):
         return float(cell)
-    if isinstance(cell, str) and NUMBER_PATTERN.fullmatch(cell):
-        return float(cell)
+    if isinstance(cell, str) and len(cell) <= _MAX_DIGITS and NUMBER_PATTERN.fullmatch(cell):
+        value = float(cell)
+        # "9" * 400 overflows to inf: not an answer anyone gave
+        return value if math.isfinite(value) else None
     return None
 
 
@@ -72,11 +83,22 @@ def parse_column(series: pd.Series) -> ParsedColumn:
     """Parse a column into floats, marking the cells that are present but not numbers.
 
     Numeric dtypes (including pandas' nullable integer and float dtypes) are converted as they
-    are; boolean columns are taken as 0/1.  Object, string and categorical columns are parsed cell
+    are; boolean and complex columns are refused (DataError naming the column): True/False or
+    an imaginary part would otherwise be dropped into 1/0 or a real number without a word.  Object, string and categorical columns are parsed cell
     by cell with :func:`parse_cell`.
     """
     originals = series.to_numpy(dtype=object, na_value=None)
-    if pd.api.types.is_bool_dtype(series.dtype) or (
+    if pd.api.types.is_complex_dtype(series.dtype):
+        raise DataError(
+            f"column {series.name!r} holds complex numbers; answers are real numbers: keep "
+            "the real part explicitly (df[col] = df[col].real) if that is what you mean"
+        )
+    if pd.api.types.is_bool_dtype(series.dtype):
+        raise DataError(
+            f"column {series.name!r} is boolean (True/False), not answers; recode it to numbers "
+            "explicitly (e.g. .astype(int)) if 1/0 is what you mean"
+        )
+    if (
         pd.api.types.is_numeric_dtype(series.dtype)
         and not isinstance(series.dtype, pd.CategoricalDtype)
     ):

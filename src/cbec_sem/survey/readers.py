@@ -6,9 +6,19 @@ they return the table as the file holds it, with three exceptions that are repor
 * CSV and Excel columns become numeric only if *every* present cell is a number or spells one
   exactly, so ``"5 "`` or ``"n/a"`` stay visible for the checks (pandas would silently turn
   them into 5 and NaN).  Only empty cells are missing.
-* SPSS user-missing codes (e.g. 99 = "refused") become NaN, as in SPSS itself; each column's
-  conversion is returned as a note and ends up as an ``info`` row of ``Survey.checks``.
+* SPSS user-missing codes (e.g. 99 = "refused") and Stata's extended missing values (``.a``)
+  become NaN, as in SPSS and Stata themselves; each column's conversion is returned as a note
+  and ends up as an ``info`` row of ``Survey.checks``.
 * Duplicate column names are an error (pandas would rename them ``x.1``).
+
+Text files are read with the csv module, not ``pd.read_csv``, so that the real-world quirks
+that made pandas shift or merge columns without a word are seen (issue 14): a byte-order mark
+(UTF-8 or UTF-16), Excel's ``sep=;`` first line, a ``;``-separated file with decimal commas
+saved as ``.csv`` (detected, or ``sep=``/``decimal=``), a separator at the end of every line
+(the columns are not shifted), lines with more fields than the header (an error naming the
+line) or fewer (missing answers, reported).  How the file was split is reported in the checks,
+and a file that still reads as one column whose name holds another separator is warned about.
+Corrupt or truncated Excel, SPSS, Stata and Parquet files raise :class:`DataError`.
 
 pyreadstat, openpyxl and pyarrow are optional (``pip install "cbec-sem[io]"``) and imported only
 when a file needs them.
@@ -18,6 +28,8 @@ from __future__ import annotations
 
 import csv
 import importlib
+import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from os import PathLike
@@ -29,7 +41,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .numeric import parse_cell
+from ..errors import warn
+from .numeric import _MAX_DIGITS, NUMBER_PATTERN, parse_cell
 
 __all__ = ["ReadResult", "ReaderNote", "SUPPORTED_FORMATS", "read_source", "require"]
 
@@ -104,14 +117,183 @@ def _supported_list() -> str:
 # -- text ---------------------------------------------------------------------------------------
 
 
-def _sniff_delimiter(sample: str, path: Path) -> str:
+#: Delimiters tried, in order of preference, when a text file does not say which it uses.
+_DELIMITERS = (",", ";", "\t", "|")
+#: A decimal-comma number ("4,5", "-0,25"): the sign of a European-locale export.
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    """How a delimited text file was read (the choices are reported as notes)."""
+
+    delimiter: str
+    decimal: str
+    notes: tuple[ReaderNote, ...] = ()
+
+
+def _decode(path: Path) -> str:
+    """The file's text: UTF-8 (with or without a byte-order mark) or BOM-marked UTF-16."""
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"  # Excel's "Unicode text" export
+    else:
+        encoding = "utf-8-sig"
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error as exc:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
         raise DataError(
-            f"cannot tell the delimiter of {str(path)!r}; save it as .csv (comma) or .tsv (tab), "
-            "or read it with pandas and pass the DataFrame"
+            f"{str(path)!r} is not UTF-8 text (byte {exc.start}); read it with pandas and the "
+            "right encoding (e.g. pd.read_csv(path, encoding='gb18030')) and pass the DataFrame"
         ) from exc
+
+
+def _field_counts(lines: list[str], delimiter: str) -> list[int]:
+    try:
+        return [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+    except csv.Error:
+        return []
+
+
+def _choose_delimiter(lines: list[str], preferred: str | None) -> str | None:
+    """The delimiter that splits the header into the most fields and the rows consistently
+    (a row may have one extra, empty field: a trailing separator)."""
+    best, best_fields = None, 1
+    order = ([preferred] if preferred else []) + [d for d in _DELIMITERS if d != preferred]
+    for delimiter in order:
+        counts = _field_counts(lines, delimiter)
+        if not counts or counts[0] < 2:
+            continue
+        consistent = sum(c in (counts[0], counts[0] + 1) for c in counts[1:])
+        if consistent < 0.9 * (len(counts) - 1):
+            continue
+        if counts[0] > best_fields:
+            best, best_fields = delimiter, counts[0]
+    if best is None and len(lines) > 1:
+        # one column whose data lines all end with the same separator (a trailing one)
+        for delimiter in order:
+            try:
+                rows = list(csv.reader(lines[1:], delimiter=delimiter))
+            except csv.Error:
+                continue
+            if rows and all(len(r) == 2 and r[1] == "" for r in rows):
+                return delimiter
+    return best
+
+
+def _layout(text: str, path: Path, sep: str | None, decimal: str | None) -> tuple[str, TextLayout]:
+    """Strip an Excel ``sep=`` line, then choose the delimiter and the decimal mark."""
+    notes: list[ReaderNote] = []
+    first, _, rest = text.partition("\n")
+    hint = first.strip()
+    if hint.lower().startswith("sep=") and len(hint) == 5:
+        if sep is None:
+            sep = hint[4]
+        text = rest
+    sample = [line for line in text[: 256 * 1024].splitlines()[:200] if line.strip()]
+    suffix = path.suffix.lower()
+    if sep is not None:
+        if not isinstance(sep, str) or len(sep) != 1 or sep in "\"\r\n" or sep.isalnum():
+            raise DataError(f"sep={sep!r} must be one separator character, e.g. ',' or ';'")
+        delimiter = sep
+    else:
+        preferred = {".csv": ",", ".tsv": "\t"}.get(suffix)
+        chosen = _choose_delimiter(sample, preferred)
+        # None: one column, or rows no delimiter splits consistently (_rows then names the
+        # first bad line)
+        if chosen is None:
+            chosen = preferred or ","
+        delimiter = chosen
+        if preferred is not None and delimiter != preferred:
+            notes.append(ReaderNote(
+                "delimiter", "", (),
+                f"{str(path)!r} is read as {delimiter!r}-separated, not {preferred!r} as its "
+                f"extension suggests (pass sep= to choose)"))
+    if decimal is None:
+        decimal = "."
+        if delimiter != ",":
+            try:
+                cells = [c for row in csv.reader(sample[1:], delimiter=delimiter) for c in row]
+            except csv.Error:
+                cells = []  # _rows reports the broken line
+            if cells and sum(bool(_DECIMAL_COMMA.fullmatch(c.strip())) for c in cells) > 0:
+                decimal = ","
+                notes.append(ReaderNote(
+                    "decimal_comma", "", (),
+                    f"{str(path)!r}: numbers written with a decimal comma (e.g. 4,5) are read "
+                    "as decimals (pass decimal='.' to refuse)"))
+    elif decimal not in (".", ","):
+        raise DataError(f"decimal={decimal!r} must be '.' or ','")
+    if decimal == delimiter:
+        raise DataError(f"sep and decimal are both {delimiter!r}; they must differ")
+    return text, TextLayout(delimiter, decimal, tuple(notes))
+
+
+def _rows(text: str, path: Path, layout: TextLayout) -> tuple[list[str], list[list[str]],
+                                                             list[ReaderNote]]:
+    """Header and data rows; trailing separators removed, ragged rows refused or reported."""
+    notes: list[ReaderNote] = []
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""),
+                                          delimiter=layout.delimiter) if row]
+    except csv.Error as exc:
+        raise DataError(f"cannot read {str(path)!r} as delimited text: {exc}") from exc
+    if not rows:
+        raise DataError(f"{str(path)!r} is empty: no header line")
+    header, data = rows[0], rows[1:]
+    width = len(header)
+    if width > 1 and header[-1] == "" and all(len(r) == width and r[-1] == "" for r in data):
+        # a separator at the end of every line, header included: an empty last column
+        header = header[:-1]
+        data = [r[:-1] for r in data]
+        width -= 1
+        notes.append(ReaderNote(
+            "trailing_separator", "", (),
+            "every line, the header's too, ends with a separator; the empty last column was "
+            "ignored"))
+    trailing, short = [], []
+    for i, row in enumerate(data):
+        if len(row) == width:
+            continue
+        if len(row) > width:
+            extra = row[width:]
+            if all(cell.strip() == "" for cell in extra):
+                data[i] = row[:width]
+                trailing.append(i)
+                continue
+            raise DataError(
+                f"{str(path)!r}, line {i + 2}: {len(row)} fields but the header names {width} "
+                f"(extra: {', '.join(repr(c) for c in extra[:3])}); the columns would shift. "
+                "Fix the file, or pass sep= if the separator is not "
+                f"{layout.delimiter!r}"
+            )
+        short.append(i)
+        data[i] = row + [""] * (width - len(row))
+    if trailing:
+        notes.append(ReaderNote(
+            "trailing_separator", "", tuple(trailing),
+            f"{len(trailing)} line(s) end with a separator after the last column; the empty "
+            "field was ignored (the columns are not shifted)"))
+    if short:
+        notes.append(ReaderNote(
+            "short_row", "", tuple(short),
+            f"{len(short)} line(s) have fewer fields than the header (first: line "
+            f"{short[0] + 2}); the missing fields are read as missing answers"))
+    return header, data, notes
+
+
+def _short_cell(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:50] + "...")
+
+
+def _looks_mis_split(header: list[str], delimiter: str) -> str | None:
+    """Another delimiter inside a one-column header: the file was split with the wrong one."""
+    if len(header) != 1:
+        return None
+    for other in _DELIMITERS:
+        if other != delimiter and header[0].count(other) >= 1:
+            return other
+    return None
 
 
 def _strict_infer(column: pd.Series) -> pd.Series:
@@ -119,11 +301,32 @@ def _strict_infer(column: pd.Series) -> pd.Series:
 
     A cell is a number if it is one or is a string spelling one exactly (see
     :func:`.numeric.parse_cell`).  Other columns keep their cells as they are (``"5 "`` stays
-    ``"5 "``), typed by ``infer_objects`` (text, dates, booleans).
+    ``"5 "``), typed by ``infer_objects`` (text, dates, booleans).  A column of strings is
+    judged by one vectorised match (a Python call per cell took seconds on a 1 MB file).
     """
     present = column.dropna()
-    if not present.empty and all(parse_cell(cell) is not None for cell in present):
-        return pd.to_numeric(column)
+    if present.empty:
+        return column.infer_objects()
+    if pd.api.types.infer_dtype(present, skipna=True) == "string":
+        text = present.astype(str)
+        ok = text.str.fullmatch(NUMBER_PATTERN.pattern) & (text.str.len() <= _MAX_DIGITS)
+        if not bool(ok.all()):
+            return column.infer_objects()
+        try:
+            values = pd.to_numeric(column)
+        except (ValueError, OverflowError, TypeError):
+            values = column.astype("float64")  # every cell matched: each parses as a float
+        if values.dtype == object:
+            values = values.astype("float64")
+        if values.dtype.kind == "f" and bool(np.isinf(values.to_numpy()).any()):
+            return column.infer_objects()  # "9" * 400 overflows: not an answer
+        return values
+    parsed = [parse_cell(cell) for cell in column]
+    if all(v is not None for v in parsed):
+        try:
+            return pd.to_numeric(column)
+        except (ValueError, OverflowError, TypeError):
+            return pd.Series(parsed, index=column.index, name=column.name, dtype="float64")
     return column.infer_objects()
 
 
@@ -136,31 +339,70 @@ def _type_columns(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _read_text(path: Path) -> pd.DataFrame:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            sample = handle.read(64 * 1024)
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{str(path)!r} is not UTF-8 text; read it with pandas and the right encoding "
-            "(e.g. pd.read_csv(path, encoding='gb18030')) and pass the DataFrame"
-        ) from exc
-    suffix = path.suffix.lower()
-    delimiter = {".csv": ",", ".tsv": "\t"}.get(suffix) or _sniff_delimiter(sample, path)
-    header = next(csv.reader(sample.splitlines()[:1], delimiter=delimiter), [])
+def _read_text(
+    path: Path, sep: str | None = None, decimal: str | None = None
+) -> tuple[pd.DataFrame, list[ReaderNote]]:
+    """Read delimited text with the csv module (pandas would shift columns on a trailing
+    separator and read a ';' file as one column without a word)."""
+    text, layout = _layout(_decode(path), path, sep, decimal)
+    header, data, notes = _rows(text, path, layout)
+    other = _looks_mis_split(header, layout.delimiter)
+    if other is not None:
+        message = (f"{str(path)!r} reads as a single column whose name contains {other!r}: it "
+                   f"looks split with the wrong separator; pass sep={other!r}")
+        if sep is not None:  # the separator the caller chose does not split this file
+            raise DataError(f"sep={sep!r} does not split {str(path)!r}: its header reads as "
+                            f"one column, {_short_cell(header[0])}; pass sep={other!r}")
+        warn(message)
+        notes.append(ReaderNote("mis_split", "", (), message))
     _check_duplicates(header, repr(str(path)))
-    try:
-        frame = pd.read_csv(
-            path,
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            encoding="utf-8-sig",
-        )
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(f"cannot read {str(path)!r} as delimited text: {exc}") from exc
-    return _type_columns(frame)
+    return _type_text(header, data, layout.decimal), [*layout.notes, *notes]
+
+
+#: A cell that spells an integer (pd.to_numeric gives such columns an integer dtype).
+_INTEGER_TEXT = r"[+-]?\d+"
+
+
+def _type_text(header: list[str], data: list[list[str]], decimal: str) -> pd.DataFrame:
+    """The table of text cells, typed as :func:`_strict_infer` types a column, in one
+    vectorised pass over all cells (column by column, pandas' per-call overhead made a
+    400 kB file of 20,000 columns take minutes)."""
+    n, p = len(data), len(header)
+    cells = np.empty((n, p), dtype=object)
+    for i, row in enumerate(data):
+        cells[i, :] = row
+    flat = pd.Series(cells.ravel(order="F"), dtype=object)  # column after column
+    missing = (flat == "").to_numpy(dtype=bool)
+    text = flat.astype(str)
+    if decimal == ",":
+        comma = text.str.fullmatch(_DECIMAL_COMMA.pattern).to_numpy(dtype=bool)
+        text = text.where(~comma, text.str.replace(",", ".", regex=False))
+    number = (text.str.fullmatch(NUMBER_PATTERN.pattern) & (text.str.len() <= _MAX_DIGITS)
+              ).to_numpy(dtype=bool)
+    integer = text.str.fullmatch(_INTEGER_TEXT).to_numpy(dtype=bool)
+    values = np.full(n * p, np.nan)
+    if number.any():
+        values[number] = text[number].astype(float).to_numpy()
+    shape = (p, n)  # Fortran order: row k of these arrays is column k of the table
+    missing, number, integer = (a.reshape(shape) for a in (missing, number, integer))
+    values, text_cols = values.reshape(shape), text.to_numpy(dtype=object).reshape(shape)
+    out: dict[str, pd.Series] = {}
+    for k, name in enumerate(header):
+        present = ~missing[k]
+        column_values = values[k]
+        if present.any() and bool(np.all(number[k] | missing[k])) and bool(
+                np.all(np.isfinite(column_values[present]))):
+            if not missing[k].any() and bool(integer[k].all()) and bool(
+                    np.all(np.abs(column_values) < 2**53)):
+                out[name] = pd.Series(column_values.astype(np.int64), name=name)
+            else:
+                out[name] = pd.Series(column_values, name=name)
+        else:
+            raw = np.where(missing[k], None, text_cols[k] if decimal == "." else cells[:, k])
+            out[name] = pd.Series(raw, dtype=object, name=name).infer_objects()
+    frame = pd.DataFrame(out, columns=header)
+    frame.index = pd.RangeIndex(n)
+    return frame
 
 
 # -- Excel --------------------------------------------------------------------------------------
@@ -187,8 +429,13 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         )
     except DataError:
         raise
-    except (ValueError, KeyError, IndexError, OSError) as exc:
+    except (ValueError, KeyError, IndexError) as exc:
         raise DataError(f"cannot read sheet {sheet_name!r} of {str(path)!r}: {exc}") from exc
+    except Exception as exc:  # zipfile.BadZipFile, zlib.error, XML ParseError, EOFError, ...
+        raise DataError(
+            f"{str(path)!r} is not a readable Excel workbook (corrupt or truncated: "
+            f"{type(exc).__name__}: {exc}); open and re-save it in Excel, or export it as CSV"
+        ) from exc
     return _type_columns(frame)
 
 
@@ -245,18 +492,54 @@ def _read_spss(path: Path) -> ReadResult:
     )
 
 
+def _apply_stata_missing(
+    frame: pd.DataFrame, codes: dict[str, list[str]]
+) -> tuple[pd.DataFrame, list[ReaderNote]]:
+    """Set Stata's extended missing values (``.a`` … ``.z``) to NaN, as Stata treats them, and
+    say where (pyreadstat returns them as the letters when asked to keep them)."""
+    notes: list[ReaderNote] = []
+    for column, letters in codes.items():
+        if column not in frame.columns or not letters:
+            continue
+        values = frame[column]
+        hit = values.isin(list(letters)).to_numpy(dtype=bool)
+        if not hit.any():
+            continue
+        found = sorted({str(v) for v in values[hit]})
+        rest = values.mask(pd.Series(hit, index=values.index))
+        frame[column] = _numeric_or_same(rest)
+        rows = tuple(int(i) for i in np.flatnonzero(hit))
+        notes.append(ReaderNote(
+            "user_missing", column, rows,
+            f"{column!r}: {len(rows)} Stata extended missing value(s) "
+            f"{', '.join('.' + f for f in found)} read as missing, as Stata does"))
+    return frame, notes
+
+
+def _numeric_or_same(column: pd.Series) -> pd.Series:
+    """The column as float64 when every present cell is a number, else unchanged."""
+    present = column.dropna()
+    if all(parse_cell(v) is not None for v in present):
+        return pd.Series([parse_cell(v) for v in column], index=column.index,
+                         name=column.name, dtype="float64")
+    return column
+
+
 def _read_stata(path: Path) -> ReadResult:
     pyreadstat = require("pyreadstat", "reading Stata .dta files")
     try:
-        frame, meta = pyreadstat.read_dta(str(path))
+        frame, meta = pyreadstat.read_dta(str(path), user_missing=True)
     except Exception as exc:  # pyreadstat raises its own ReadstatError / PyreadstatError
         raise DataError(f"cannot read {str(path)!r} as a Stata file: {exc}") from exc
     _check_duplicates(list(frame.columns), repr(str(path)))
+    frame, notes = _apply_stata_missing(frame, dict(getattr(meta, "missing_user_values",
+                                                             None) or {}))
     return ReadResult(
         frame=frame,
         source=str(path),
         variable_labels={k: v for k, v in (meta.column_names_to_labels or {}).items() if v},
         value_labels={k: dict(v) for k, v in (meta.variable_value_labels or {}).items()},
+        notes=tuple(notes),
     )
 
 
@@ -267,21 +550,43 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     require("pyarrow", "reading Parquet files")
     try:
         return pd.read_parquet(path, engine="pyarrow")
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # OSError, ArrowInvalid, a truncated footer, ...
         raise DataError(f"cannot read {str(path)!r} as a Parquet file: {exc}") from exc
+
+
+# -- columns ------------------------------------------------------------------------------------
+
+
+def check_frame_columns(frame: pd.DataFrame, where: str) -> None:
+    """Refuse column layouts no survey reader can take at face value: hierarchical
+    (MultiIndex) columns, whose parts would be joined or dropped silently."""
+    if isinstance(frame.columns, pd.MultiIndex):
+        example = frame.columns[0] if len(frame.columns) else ()
+        raise DataError(
+            f"{where} has hierarchical (MultiIndex) columns, e.g. {example!r}; flatten them "
+            "first, e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]"
+        )
 
 
 # -- dispatch -----------------------------------------------------------------------------------
 
 
 def read_source(
-    source: str | PathLike[str] | pd.DataFrame, *, sheet: str | int | None = None
+    source: str | PathLike[str] | pd.DataFrame,
+    *,
+    sheet: str | int | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
 ) -> ReadResult:
     """Read a survey table from a path or take a copy of a DataFrame.
 
     Args:
         source: a DataFrame, or a path to one of :data:`SUPPORTED_FORMATS`.
         sheet: Excel sheet name or 0-based position (default: the first sheet).
+        sep: the separator of a text file (default: detected; an Excel ``sep=;`` first line
+            is obeyed; a ``.csv`` read with another separator than ``,`` is reported).
+        decimal: the decimal mark of a text file, ``"."`` or ``","`` (default: ``","`` when a
+            non-comma-separated file writes numbers as ``4,5``; reported).
 
     Raises:
         DataError: missing file, unsupported extension, unreadable content, duplicate column
@@ -290,6 +595,9 @@ def read_source(
     if isinstance(source, pd.DataFrame):
         if sheet is not None:
             raise DataError("sheet= applies to Excel files only, not to a DataFrame")
+        if sep is not None or decimal is not None:
+            raise DataError("sep= and decimal= apply to text files only, not to a DataFrame")
+        check_frame_columns(source, "the DataFrame")
         _check_duplicates(list(source.columns), "the DataFrame")
         return ReadResult(frame=source.copy(deep=True), source="DataFrame")
     if not isinstance(source, (str, PathLike)):
@@ -308,8 +616,12 @@ def read_source(
     is_excel = suffix in (".xlsx", ".xlsm", ".xls")
     if sheet is not None and not is_excel:
         raise DataError(f"sheet= applies to Excel files only, not to {str(path)!r}")
-    if suffix in (".csv", ".txt", ".tsv"):
-        frame = _read_text(path)
+    is_text = suffix in (".csv", ".txt", ".tsv")
+    if (sep is not None or decimal is not None) and not is_text:
+        raise DataError(f"sep= and decimal= apply to text files only, not to {str(path)!r}")
+    if is_text:
+        frame, notes = _read_text(path, sep, decimal)
+        return ReadResult(frame=frame, source=str(path), notes=tuple(notes))
     elif is_excel:
         frame = _read_excel(path, sheet)
     elif suffix in (".sav", ".zsav"):

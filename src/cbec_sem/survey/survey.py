@@ -14,6 +14,10 @@ __all__ = ["Survey"]
 _SHOWN_CHECKS = 30
 
 
+#: Key of ``DataFrame.attrs`` under which :meth:`Survey.to_frame` stores the items' scales.
+SCALES_ATTR = "cbec_sem_scales"
+
+
 @dataclass(frozen=True, repr=False, eq=False)
 class Survey(ResultProtocol):
     """A questionnaire data set, read and checked by :func:`cbec_sem.survey.load_survey`.
@@ -50,8 +54,14 @@ class Survey(ResultProtocol):
     # -- access ---------------------------------------------------------------------------------
 
     def to_frame(self) -> pd.DataFrame:
-        """The cleaned data (a copy of :attr:`data`), for functions that take a DataFrame."""
-        return self.data.copy()
+        """The cleaned data (a copy of :attr:`data`), for functions that take a DataFrame.
+
+        The items' answer scales travel along in ``frame.attrs["cbec_sem_scales"]``, so that
+        the fit's data check can still judge out-of-range answers
+        (:func:`cbec_sem.survey.fit_checks.check_fit_data`)."""
+        frame = self.data.copy()
+        frame.attrs[SCALES_ATTR] = {k: v for k, v in self.scales.items() if v is not None}
+        return frame
 
     @property
     def n_respondents(self) -> int:

@@ -1,0 +1,171 @@
+"""The data check every fit runs, whether its data came through ``load_survey`` or not.
+
+``load_survey`` reports everything it finds in ``Survey.checks``, but a fit is often given a
+bare DataFrame, and a Survey loaded with ``out_of_range="report"`` still holds its
+out-of-range answers.  :func:`check_fit_data` looks at the model's columns (and the group
+column) once more, at fit time, and turns what would otherwise be a silent wrong result into
+an error or a warning that names the column (issue 14):
+
+* hierarchical (MultiIndex) columns — refused;
+* complex-valued columns (numpy would drop the imaginary part) — refused;
+* boolean columns (True/False read as 1/0 without a word) — refused: recode explicitly;
+* a group column whose labels differ only in type (``1`` and ``"1"``: two groups that print
+  alike) — refused;
+* out-of-range answers: outside the Survey's scale when it has one, else values that look
+  like missing-value codes (99, -9, 999, ...) standing apart from an item's other answers —
+  a DataWarning naming the column, the value and the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..errors import warn
+from .checks import format_rows, format_values
+from .survey import SCALES_ATTR, Survey
+
+__all__ = ["MISSING_CODES", "check_fit_data"]
+
+#: Values questionnaires commonly use to code a missing answer (SPSS/Stata conventions).
+MISSING_CODES = frozenset({-9999, -999, -99, -98, -97, -9, -8, -7, 77, 88, 97, 98, 99, 999,
+                           9999})
+#: Largest |value| a fit accepts: covariances of larger values overflow (1e154² > 1.8e308).
+MAX_MAGNITUDE = 1e150
+#: An item whose other answers take at most this many distinct values is a rating scale.
+_SCALE_LEVELS = 11
+
+
+def _frame_and_scales(data: object) -> tuple[pd.DataFrame | None, dict[str, tuple]]:
+    if isinstance(data, Survey):
+        data = data.to_frame()
+    if isinstance(data, pd.DataFrame):
+        scales = data.attrs.get(SCALES_ATTR)
+        return data, dict(scales) if isinstance(scales, dict) else {}
+    return None, {}  # the estimator's own reader refuses other types
+
+
+def _column_kind_problem(name: str, col: pd.Series) -> str | None:
+    dtype = col.dtype
+    if pd.api.types.is_complex_dtype(dtype):
+        return (f"column {name!r} holds complex numbers; answers are real numbers: keep the "
+                "real part explicitly (df[col] = df[col].real) if that is what you mean")
+    if pd.api.types.is_bool_dtype(dtype):
+        return (f"column {name!r} is boolean (True/False); recode it to numbers explicitly, "
+                f"e.g. df[{name!r}] = df[{name!r}].astype(int), if 1/0 is what you mean")
+    if dtype == object:
+        present = col.dropna()
+        if any(isinstance(v, (bool, np.bool_)) for v in present):
+            return (f"column {name!r} holds True/False values; recode them to numbers "
+                    "explicitly")
+        if any(isinstance(v, complex) for v in present):
+            return f"column {name!r} holds complex numbers; answers are real numbers"
+    return None
+
+
+def _group_problem(group: str, col: pd.Series) -> str | None:
+    labels = pd.unique(col.dropna())
+    by_text: dict[str, list[object]] = {}
+    for label in labels:
+        by_text.setdefault(str(label), []).append(label)
+    clash = next((v for v in by_text.values() if len(v) > 1), None)
+    if clash is None:
+        return None
+    shown = " and ".join(f"{v!r} ({type(v).__name__})" for v in clash)
+    return (f"the group variable {group!r} has labels that differ only in type: {shown}; they "
+            "would form separate groups that print alike. Make the column one type, e.g. "
+            f"df[{group!r}] = df[{group!r}].astype(str)")
+
+
+def _numeric(col: pd.Series) -> np.ndarray | None:
+    if not (pd.api.types.is_integer_dtype(col.dtype) or pd.api.types.is_float_dtype(col.dtype)):
+        return None
+    return col.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _out_of_range(name: str, values: np.ndarray, scale: tuple | None) -> str | None:
+    with np.errstate(invalid="ignore"):
+        if scale is not None:
+            low, high = scale
+            mask = (values < low) | (values > high)
+            if not mask.any():
+                return None
+            rows = tuple(int(i) for i in np.flatnonzero(mask))
+            return (f"{name!r}: {len(rows)} answer(s) outside its scale {low:g}–{high:g} "
+                    f"(values {format_values(values[mask])} in {format_rows(rows)}) are fitted "
+                    "as numbers; if they code missing answers, set them to NaN (load_survey("
+                    "..., out_of_range='missing'))")
+        present = values[np.isfinite(values)]
+        if present.size == 0 or not np.all(present == np.round(present)):
+            return None
+        codes = np.isin(values, list(MISSING_CODES))
+        rest = present[~np.isin(present, list(MISSING_CODES))]
+        if not codes.any() or rest.size == 0 or np.unique(rest).size > _SCALE_LEVELS:
+            return None
+        lo, hi = float(rest.min()), float(rest.max())
+        mask = codes & ((values < lo) | (values > hi))
+        if not mask.any():
+            return None
+        rows = tuple(int(i) for i in np.flatnonzero(mask))
+        return (f"{name!r}: {len(rows)} answer(s) {format_values(values[mask])} in "
+                f"{format_rows(rows)} look like missing-value codes (the other answers lie in "
+                f"{lo:g}–{hi:g}) and are fitted as numbers; set them to NaN, or load the data "
+                f"with cs.load_survey(..., scale=({lo:g}, {hi:g}), out_of_range='missing')")
+
+
+def check_fit_data(data: object, names: Sequence[str], *, group: str | None = None) -> list[str]:
+    """Refuse data layouts that would give silent wrong results; warn about out-of-range
+    answers.  Returns the warnings issued (DataWarning), in column order.
+
+    Raises:
+        DataError: MultiIndex columns, a complex or boolean model column, a group column
+            whose labels differ only in type.  Each message names the column.
+    """
+    if group is not None and not isinstance(group, Hashable):
+        raise DataError(f"group={group!r} must be one column name")
+    frame, scales = _frame_and_scales(data)
+    if frame is None:
+        return []
+    if isinstance(frame.columns, pd.MultiIndex):
+        example = frame.columns[0] if len(frame.columns) else ()
+        raise DataError(
+            f"the data have hierarchical (MultiIndex) columns, e.g. {example!r}; flatten them "
+            "first, e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]"
+        )
+    present = [n for n in names if n in frame.columns]
+    for name in present:
+        col = frame[name]
+        if isinstance(col, pd.DataFrame):
+            continue  # a duplicate name: the estimator's reader names it
+        problem = _column_kind_problem(name, col)
+        if problem is not None:
+            raise DataError(problem)
+    if group is not None and group in frame.columns and isinstance(frame[group], pd.Series):
+        problem = _group_problem(group, frame[group])
+        if problem is not None:
+            raise DataError(problem)
+    messages: list[str] = []
+    for name in present:
+        col = frame[name]
+        if isinstance(col, pd.DataFrame):
+            continue
+        values = _numeric(col)
+        if values is None:
+            continue
+        with np.errstate(invalid="ignore"):
+            # (±inf is the engine's own "infinite value" error, which names the row)
+            huge = np.isfinite(values) & (np.abs(values) > MAX_MAGNITUDE)
+        if huge.any():
+            rows = tuple(int(i) for i in np.flatnonzero(huge))
+            raise DataError(
+                f"column {name!r} holds values too large to fit "
+                f"({format_values(values[huge])} in {format_rows(rows)}): their squares "
+                f"overflow double precision; rescale the column (e.g. divide by 1e100)")
+        message = _out_of_range(name, values, scales.get(name))
+        if message is not None:
+            messages.append(message)
+            warn(message)
+    return messages
