@@ -40,6 +40,9 @@ import cbec_sem as cs
 
 from .errors import CbecSemError, CbecSemWarning
 from .report.tables import fit_table_text, hypothesis_table_text
+from .report.document import write_report
+from .protocol import Block, Summary
+from .power import power as run_power
 
 LAVAAN_SUFFIXES = (".lav", ".lavaan", ".txt", ".model")
 MAPPING_SUFFIXES = (".yaml", ".yml", ".toml")
@@ -471,7 +474,6 @@ def power_command(
                 client = Client(scheduler, timeout=30)
             except (OSError, TimeoutError) as exc:
                 raise CliError(f"--scheduler {scheduler!r}: cannot connect ({exc})") from None
-        from .power import power as run_power
 
         try:
             res = run_power(spec, sizes, reps=reps, population=pop, likert=likert,
@@ -550,7 +552,6 @@ def report_command(
     says so at the top), 2 on an error."""
     import shlex
 
-    from .report.document import write_report
 
     with _reporting():
         if out.suffix.lower() not in REPORT_SUFFIXES:
@@ -590,7 +591,6 @@ def validate_command(
     """Fit a model and print the reviewer's measurement checklist (loadings, alpha, CR, AVE,
     Fornell-Larcker, HTMT, VIF, fit, common-method bias).  Exit code 0 when every criterion
     is met, 1 when some are not, 2 on an error."""
-    from .protocol import Block, Summary
 
     with _reporting():
         if out is not None and out.suffix.lower() != ".csv":

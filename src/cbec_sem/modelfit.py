@@ -23,7 +23,7 @@ from .engine.convergence import Convergence
 from .engine.estimators import FitRequest, get_estimator
 from .engine.naming import parameter_name
 from .engine.options import FitOptions
-from .engine.samplestats import as_frame
+from .survey.fit_checks import as_frame
 from .errors import SpecError
 from .resampling.bootstrap import BootstrapResult
 from .resampling.bootstrap import bootstrap as run_bootstrap

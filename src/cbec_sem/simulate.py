@@ -124,6 +124,7 @@ from scipy.stats import norm
 from cbec_sem.errors import SpecError
 from cbec_sem.validation import check_count, check_seed, check_size
 from cbec_sem.specification.statements import CONSTRAINT_OPERATORS, Statement
+from cbec_sem.specification import ModelSpec # late: cbec_sem.specification may import this module
 
 __all__ = [
     "DEFAULT_LOADING",
@@ -155,7 +156,6 @@ ThresholdsLike = Sequence[float] | Mapping[str, Sequence[float]] | str | None
 def _statements(model: ModelLike, what: str) -> tuple[Statement, ...]:
     """The statements of a ModelSpec, lavaan syntax text, or sequence of Statement."""
     if isinstance(model, str):
-        from cbec_sem.specification import ModelSpec  # late: cbec_sem.specification may import this module
 
         model = ModelSpec.from_lavaan(model)
     statements = getattr(model, "statements", model)

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..errors import DataError
 from .patterns import PatternStats, inverse_plan, sub_inverses
+from .patterns import pattern_stats
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -169,7 +170,6 @@ def independence_loglik(ps: PatternStats, exo_index: tuple[int, ...] = (),
     elif exo:
         # free covariates (fixed.x = FALSE): their block is a saturated model of its own,
         # fitted by EM on the rows that answer at least one of them
-        from .patterns import pattern_stats
 
         xx = x[:, exo]
         xx = xx[~np.isnan(xx).all(axis=1)]

@@ -25,7 +25,8 @@ from .optimizer import OptimResult, fisher_scoring
 from .options import FitOptions
 from .partable import ParTable, build_partable, variable_roles
 from .ram import RamModel
-from .samplestats import SampleStats, as_frame, sample_stats
+from .samplestats import SampleStats, sample_stats
+from ..survey.fit_checks import as_frame
 from .estimates_table import parameter_estimates, row_standard_errors, theta_from_rows
 from .start import fixed_x_values, start_values
 from .threads import single_threaded_blas
@@ -43,7 +44,8 @@ class Estimation:
         theta: the free-parameter vector at the optimum.
         vcov: covariance matrix of ``theta``.
         optim: where and why the optimiser stopped.
-        information_ratio: smallest/largest eigenvalue of the information matrix.
+        information_ratio: smallest/largest eigenvalue of the information matrix in
+            correlation form (scale-free: :func:`~cbec_sem.engine.inference.scale_free_information_ratio`).
         stats: the sample statistics used.
         ram: the compiled model.
         reparam: the equality-constraint reparametrisation.

@@ -25,6 +25,7 @@ import numpy as np
 
 from .ram import RamModel
 from .samplestats import SampleStats
+from .fitmeasures import free_covariates, free_x_baseline
 
 
 @dataclass
@@ -57,7 +58,6 @@ class MLFunction:
         covariates are free (``fixed_x=False``): the independence model keeps their
         covariances (:func:`~cbec_sem.engine.fitmeasures.free_x_baseline`).  Other fits
         come back unchanged."""
-        from .fitmeasures import free_covariates, free_x_baseline
 
         covariates = free_covariates(self)
         return free_x_baseline(measures, self.stats, covariates) if covariates else measures

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..survey.fit_checks import as_frame
 
 __all__ = [
     "InversePlan",
@@ -266,7 +267,6 @@ def _padded_inverses(sigma: np.ndarray, observed: np.ndarray) -> tuple[np.ndarra
 
 def _block(data, items) -> tuple[np.ndarray, tuple[str, ...]]:
     if not isinstance(data, pd.DataFrame):
-        from .samplestats import as_frame
 
         data = as_frame(data)
     items = tuple(data.columns) if items is None else tuple(items)

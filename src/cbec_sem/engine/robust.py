@@ -68,6 +68,7 @@ from .gamma import adf_gamma, casewise_scores, moment_jacobian, nt_weight, vech_
 from .fiml import fiml_corrected, h1_information, robust_fiml_measures
 from .estimates_table import parameter_estimates, row_standard_errors
 from .inference import observed_information_x
+from .patterns import pattern_stats
 
 #: What lavaan calls the standard-error and test methods of each robust estimator.
 METHODS = {
@@ -151,8 +152,6 @@ def _observed_h1_weights(est, groups: list[_Group], exo: tuple[int, ...]) -> lis
     """The groups with W replaced by the observed information of the saturated model at the
     model-implied moments (−(1/n) ∂² log L at Σ̂, μ̂ given the sample moments; the
     complete-data case of :func:`cbec_sem.engine.fiml.h1_information`)."""
-    from .fiml import h1_information
-    from .patterns import pattern_stats
 
     p = len(est.stats.names)
     out = []

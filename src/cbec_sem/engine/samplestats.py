@@ -21,8 +21,10 @@ import pandas as pd
 
 from ..errors import DataError, DataWarning
 from ..errors import warn
-from ..survey.fit_checks import check_fit_data
+from ..survey.fit_checks import as_frame, check_fit_data
 from ..validation import Suggester, suggest
+from .em import em_saturated
+from .patterns import pattern_stats
 
 
 @dataclass(frozen=True)
@@ -77,22 +79,6 @@ class SampleStats:
     @property
     def ngroups(self) -> int:
         return len(self.nobs)
-
-
-def as_frame(data) -> pd.DataFrame:
-    """Accept a DataFrame, a :class:`~cbec_sem.survey.Survey` or anything with ``to_frame()``."""
-    if isinstance(data, pd.DataFrame):
-        return data
-    if hasattr(data, "to_frame") and not isinstance(data, pd.Series):
-        frame = data.to_frame()
-        if isinstance(frame, pd.DataFrame):
-            return frame
-    if isinstance(data, dict):
-        return pd.DataFrame(data)
-    raise DataError(
-        f"data must be a pandas DataFrame or a Survey from cs.load_survey(), not "
-        f"{type(data).__name__}"
-    )
 
 
 def _check_columns(frame: pd.DataFrame, names: tuple[str, ...], group: str | None) -> None:
@@ -338,8 +324,6 @@ def _fiml_stats(
     exogenous: tuple[str, ...],
 ) -> SampleStats:
     """Sample statistics for FIML: missingness patterns and the EM saturated model per group."""
-    from .em import em_saturated
-    from .patterns import pattern_stats
 
     rows_total = x.shape[0]
     keep = codes >= 0  # rows without a group value belong to no group

@@ -33,6 +33,8 @@ from ..specification.model import ModelSpec
 from ..validation import MAX_PERMUTATIONS, check_count, check_level, check_seed
 from ._common import blocks, check_fit, inadmissible_note, multigroup
 from .reliability import reliability
+from ..engine.samplestats import sample_stats
+from .scores import score_weights
 
 # ----------------------------------------------------------------------------- Fornell–Larcker
 
@@ -131,7 +133,6 @@ def cross_loadings(res, *, kind: str = "structure") -> pd.DataFrame:
             sd = np.sqrt(np.diag(blk.C))
             mat = blk.C[:p, p:] / np.outer(sd[:p], sd[p:])
         else:
-            from .scores import score_weights
 
             w = score_weights(blk)
             xc = blk.data - blk.data.mean(axis=0)
@@ -431,7 +432,6 @@ def htmt(
     else:
         if data is None:
             raise DataError("htmt() needs data: htmt(model, data) or htmt(fit_result)")
-        from ..engine.samplestats import sample_stats
 
         x = sample_stats(data, items).data[0]
     n = x.shape[0]

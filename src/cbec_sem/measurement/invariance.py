@@ -61,7 +61,7 @@ from ..engine.estimate import prepare
 from ..engine.fitmeasures import shown_measure
 from ..engine.options import GROUP_EQUAL, FitOptions
 from ..engine.partable import group_equal_kind
-from ..engine.samplestats import as_frame
+from ..survey.fit_checks import as_frame
 from ..errors import CbecSemWarning, DataError, SpecError
 from ..modelfit import fit_model as fit
 from ..specification.model import as_model

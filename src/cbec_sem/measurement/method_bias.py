@@ -119,6 +119,7 @@ from ..errors import CbecSemError, CbecSemWarning, DataError, SpecError
 from ..validation import suggest
 from ..specification.model import ModelSpec
 from ..errors import warn
+from ..engine.samplestats import as_frame, sample_stats
 
 __all__ = [
     "HARMAN_THRESHOLD",
@@ -584,7 +585,6 @@ def _quiet_fit(what: str, model, frame: pd.DataFrame, **options):
 
 def _prepare(model, data, marker):
     """The model, its items, and one complete-case frame shared by every part."""
-    from ..engine.samplestats import as_frame, sample_stats
 
     base_res = None
     if isinstance(model, FittedModel):

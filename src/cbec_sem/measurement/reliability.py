@@ -59,6 +59,7 @@ from ._common import (
     inadmissible_note,
     multigroup,
 )
+from ..engine.ordinal.bvn import bvn_cdf
 
 COLUMNS = ["construct", "group", "kind", "n_items", "alpha", "alpha.std", "omega",
            "omega.model", "omega.latent", "ave", "ave.std", "note"]
@@ -140,7 +141,6 @@ def omega_categorical(lam: np.ndarray, phi: float, thresholds: list[np.ndarray],
     """
     from scipy.special import ndtr
 
-    from ..engine.ordinal.bvn import bvn_cdf
 
     def pair_sum(tj: np.ndarray, tl: np.ndarray, rho: float) -> float:
         h, k = np.meshgrid(tj, tl, indexing="ij")

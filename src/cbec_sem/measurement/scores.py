@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, EstimationError, SpecError
-from ..engine.samplestats import as_frame
+from ..survey.fit_checks import as_frame
 from ._common import blocks, check_fit, multigroup
 
 

@@ -71,6 +71,7 @@ from .discriminant import fornell_larcker, htmt
 from .indicators import full_collinearity_vif, indicator_diagnostics
 from .method_bias import HARMAN_CAVEAT, HARMAN_THRESHOLD, _harman, model_items
 from .reliability import reliability
+from ..engine.samplestats import sample_stats
 
 __all__ = ["CRITERIA", "validate"]
 
@@ -357,7 +358,6 @@ def _fit_rows(res) -> list[dict]:
 
 
 def _harman_rows(res, data) -> list[dict]:
-    from ..engine.samplestats import sample_stats
 
     spec = res.model
     items = model_items(spec)

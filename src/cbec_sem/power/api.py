@@ -25,6 +25,10 @@ from .population import (POPULATION_SAMPLE, POPULATION_SEED, Sampler, check_cate
 from .result import PowerResult, _check_target, summarise
 from .study import (CHUNK_SIZE, MISSING, CompiledModel, Study, Test, implied_cov, information,
                     moments_of, refit, run_chunk)
+from ..specification.paper import paper_model
+from ..fitting import fit
+from ..propositions.interaction.product_indicators import fit_product_indicators
+from ..datasets import example_population
 
 #: Cases of the population sample the product-indicator model is first fitted to (its
 #: structure and starting values; the population values then come from exact moments).
@@ -299,10 +303,8 @@ def _select(spec: ModelSpec, hypotheses) -> list[Hypothesis]:
 def _default_population(spec: ModelSpec, population):
     if population is not None:
         return population, "given (population=)"
-    from ..specification.paper import paper_model
 
     if spec.statements == paper_model().statements:
-        from ..datasets import example_population
 
         return example_population(), ("cs.datasets.example_population() (the paper model's "
                                       "default: H1 and H6b null, the others true)")
@@ -312,7 +314,6 @@ def _default_population(spec: ModelSpec, population):
 
 # ------------------------------------------------------------------------ compiling
 def _fit_quietly(spec: ModelSpec, frame: pd.DataFrame):
-    from ..fitting import fit
 
     return fit(spec, frame)
 
@@ -394,7 +395,6 @@ def _terms_needed(spec: ModelSpec, tests) -> dict[str, list[str]]:
 
 def _compile_interaction(spec, main_stmts, tests, pm, sampler: Sampler, cut: bool,
                          method: str, notes: list[str]):
-    from ..propositions.interaction.product_indicators import fit_product_indicators
 
     terms = _terms_needed(spec, tests)
     lines = [f"{y} ~ {' + '.join(dict.fromkeys(ts))}" for y, ts in terms.items()]

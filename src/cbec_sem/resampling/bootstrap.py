@@ -52,6 +52,9 @@ from ..engine.threads import single_threaded_blas
 from ..parallel import blas_single_threaded
 from .intervals import acceleration_from_influence, bca_interval, percentile_interval
 from .refit import BAD_MOMENTS, INADMISSIBLE, NOT_CONVERGED, OK, STATUS_TEXT, RefitPlan
+from ..engine.estimate import Estimation
+from ..engine.ml import MLFunction
+from ..parallel import DaskExecutor
 
 CI_TYPES = ("percentile", "bc", "bca")
 ACCELERATIONS = ("influence", "jackknife")
@@ -212,7 +215,6 @@ def _run(plan: RefitPlan, tasks: list, workers: int, progress: bool, desc: str, 
     an optional progress bar."""
     n = len(tasks)
     if client is not None:
-        from ..parallel import DaskExecutor
 
         ex = DaskExecutor(client)
         workers = ex.workers
@@ -542,13 +544,11 @@ def bootstrap(
 
 
 def _estimation(res):
-    from ..engine.estimate import Estimation
 
     est = getattr(res, "estimation", res)
     if not isinstance(est, Estimation):
         raise SpecError(
             f"bootstrap() needs a fitted model from cs.fit(), not {type(res).__name__}")
-    from ..engine.ml import MLFunction
 
     options = est.options
     if type(est.function) is not MLFunction or getattr(options, "missing", "listwise") != (

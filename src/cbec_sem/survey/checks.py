@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .numeric import ParsedColumn
+from .normality import mardia
 
 __all__ = [
     "CHECK_COLUMNS",
@@ -322,7 +323,6 @@ def check_multivariate_normality(matrix: np.ndarray, items: Sequence[str]) -> Fi
     """Mardia's (1970) multivariate skewness and kurtosis of the items, on the complete rows
     (:func:`cbec_sem.survey.mardia`, as ``psych::mardia``); a warning when either rejects
     normality at .05, since normal-theory ML standard errors and tests then mislead."""
-    from .normality import mardia
 
     complete = matrix[~np.isnan(matrix).any(axis=1)] if matrix.size else matrix
     p = matrix.shape[1]

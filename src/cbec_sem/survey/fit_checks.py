@@ -116,6 +116,24 @@ def _out_of_range(name: str, values: np.ndarray, scale: tuple | None) -> str | N
                 f"with cs.load_survey(..., scale=({lo:g}, {hi:g}), out_of_range='missing')")
 
 
+def as_frame(data) -> pd.DataFrame:
+    """The one place where data become a frame: a DataFrame as it is, a
+    :class:`~cbec_sem.survey.Survey` (or anything with ``to_frame()``) or a dict of columns;
+    anything else is refused with a DataError."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    if hasattr(data, "to_frame") and not isinstance(data, pd.Series):
+        frame = data.to_frame()
+        if isinstance(frame, pd.DataFrame):
+            return frame
+    if isinstance(data, dict):
+        return pd.DataFrame(data)
+    raise DataError(
+        f"data must be a pandas DataFrame or a Survey from cs.load_survey(), not "
+        f"{type(data).__name__}"
+    )
+
+
 def check_fit_data(data: object, names: Sequence[str], *, group: str | None = None) -> list[str]:
     """Refuse data layouts that would give silent wrong results; warn about out-of-range
     answers.  Returns the warnings issued (DataWarning), in column order.

@@ -11,7 +11,8 @@ import pandas as pd
 from scipy import stats as sps
 
 from ...protocol import Block, ResultProtocol, Summary
-from ..inference import SINGULAR_INFORMATION, delta_method_jacobian, wald
+from ..inference import (SINGULAR_INFORMATION, delta_method_jacobian,
+                         scale_free_information_ratio, wald)
 from ...errors import (AdmissibilityWarning, ConvergenceWarning, IdentificationWarning,
                        ParameterNotFoundError)
 from ..convergence import Convergence
@@ -354,7 +355,7 @@ def build_fit(*, model, method, X, theta, loglik, gradient, hessian, optim, em_i
                 "not be a maximum of the likelihood, and standard errors are not reliable")
             vcov = np.linalg.pinv(info)
         else:
-            if eig[0] / eig[-1] < SINGULAR_INFORMATION:
+            if scale_free_information_ratio(info) < SINGULAR_INFORMATION:
                 problems.append(
                     "the observed information matrix is nearly singular: the model may not be "
                     "identified")

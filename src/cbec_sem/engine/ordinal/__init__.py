@@ -35,11 +35,13 @@ from ...errors import warn
 from ..constraints import ExpressionSpace, equality_reparametrization
 from ..estimate import Estimation, check_latent_names
 from ..estimates_table import parameter_estimates, row_standard_errors, theta_from_rows
+from ..inference import scale_free_information_ratio
 from ..optimizer import fisher_scoring
 from ..options import FitOptions
 from ..partable import build_partable, variable_roles
 from ..ram import RamModel
-from ..samplestats import SampleStats, as_frame
+from ..samplestats import SampleStats
+from ...survey.fit_checks import as_frame
 from ..start import start_values
 from ..threads import single_threaded_blas
 from .acov import nacov
@@ -389,8 +391,7 @@ def estimate_ordinal(
         deltas = [d @ reparam.basis for d in function.jacobians(theta)]
         fg = function.fg
         E = unit_information(groups, deltas, fg)
-        eig = np.linalg.eigvalsh(E) if E.size else np.array([1.0])
-        ratio = float(eig[0] / eig[-1]) if eig[-1] > 0 else 0.0
+        ratio = scale_free_information_ratio(E)
         # lavaan divides by N − G for the WLS family (lav_utils_get_ntotal)
         vcov_x = covariance(groups, deltas, fg, function.ntotal - len(groups), robust)
         vcov = reparam.basis @ vcov_x @ reparam.basis.T

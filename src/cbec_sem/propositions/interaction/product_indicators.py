@@ -109,7 +109,8 @@ import pandas as pd
 from ...modelfit import fit_model as _fit
 from ...protocol import Block, Summary
 from ..verdicts import build_table, verdict
-from ...engine.samplestats import _check_columns, _numeric_block, as_frame
+from ...engine.samplestats import _check_columns, _numeric_block
+from ...survey.fit_checks import as_frame
 from ...errors import CbecSemWarning, DataError, EstimationError, SpecError
 from ...specification.model import ModelSpec
 from ...specification.statements import Statement
