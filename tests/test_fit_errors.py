@@ -282,9 +282,9 @@ def test_interaction_term_needs_another_method(hs):
     "kwargs, fragments",
     [
         ({"ordered": ["x1", "x2"]}, ("ordered", "WLSMV", "estimator='ML'")),
-        ({"bootstrap": -1}, ("bootstrap=-1", "integer ≥ 0")),
-        ({"bootstrap": 2.5}, ("bootstrap=2.5", "integer ≥ 0")),
-        ({"se": "robust"}, ("se='robust'", "not available", "se='standard'")),
+        ({"bootstrap": -1}, ("bootstrap=-1", "whole number ≥ 0")),
+        ({"bootstrap": 2.5}, ("bootstrap=2.5", "whole number ≥ 0")),
+        ({"se": "robust"}, ("se='robust'", "not available", "'standard'")),
         ({"estimator": "MLX"}, ("'MLX'", "not available", "'MLR'")),
         ({"missing": "em"}, ("missing='em'", "'listwise'", "'fiml'")),
         ({"information": "hessian"}, ("information='hessian'", "'observed'")),

@@ -161,7 +161,6 @@ def test_estimator_none_is_a_spec_error():
     ({"alpha": "0.05"}, "alpha="),
     ({"max_iter": 0}, "max_iter="),
     ({"max_iter": 10**9}, "max_iter="),
-    ({"interaction_method": "lms"}, "interaction_method='lms'"),
     ({"std_lv": "yes"}, "std_lv="),
     ({"fixed_x": 1}, "fixed_x="),
     ({"meanstructure": "no"}, "meanstructure="),
@@ -220,7 +219,7 @@ def test_legitimate_sizes_and_seeds_give_the_same_numbers_as_before():
 #    for minutes before) ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call, error, culprit", [
-    (lambda: cs.fit(MODEL, DATA, group=["q1"]), cs.errors.DataError, "group=['q1']"),
+    (lambda: cs.fit(MODEL, DATA, group=["q1"]), cs.errors.SpecError, "group=['q1']"),
     (lambda: cs.fit(MODEL, DATA.assign(g=[1, 2] * 60), group="g", group_equal=5),
      SpecError, "group_equal=5"),
     (lambda: cs.fit(MODEL, DATA, level="x"), SpecError, "level="),

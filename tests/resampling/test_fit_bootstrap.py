@@ -88,7 +88,7 @@ def test_path_hypotheses_name_the_bootstrap_se():
     data = cs.datasets.example_survey()
     res = cs.fit(cs.paper_model(), data, se="bootstrap", bootstrap=100, seed=4)
     h = res.hypotheses.set_index("id")
-    assert h.loc["H1", "method"] == "z test with bootstrap SE (100 draws)"
+    assert h.loc["H1", "method"] == "ML, z test with bootstrap SE (100 draws)"
     p = res.params
     r = p[(p["op"] == "~") & (p["lhs"] == "SCI") & (p["rhs"] == "TA")].iloc[0]
     assert h.loc["H1", "se"] == r["se"] and h.loc["H1", "ci.lower"] == r["ci.lower"]
