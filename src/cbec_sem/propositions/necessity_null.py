@@ -139,8 +139,12 @@ def _calibrate(fit: _ConditionFit, ys_sorted: np.ndarray, r_obs: float,
 
 
 def correlation_matched_null(fit: _ConditionFit, ceilings=("ce_fdh",), draws: int = 2000,
-                             rng: np.random.Generator | None = None) -> dict:
+                             rng: np.random.Generator | None = None,
+                             resample_r: bool = True) -> dict:
     """The correlation-matched null distribution of d for one condition of an NCA.
+
+    ``resample_r=False`` keeps the copula correlation fixed at the (calibrated) observed value
+    instead of drawing it from its sampling distribution.
 
     Returns: ``{"r": observed normal-scores correlation (mirrored units), "rho": the
     calibrated copula correlation, "d": {ceiling: array of B null d}}``.
@@ -154,7 +158,7 @@ def correlation_matched_null(fit: _ConditionFit, ceilings=("ce_fdh",), draws: in
     rho = _calibrate(fit, ys_sorted, r_obs, rng)
     z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
     sd = 1.0 / np.sqrt(max(n - 3, 1))
-    rhos = np.tanh(z + sd * rng.standard_normal(draws))
+    rhos = np.tanh(z + sd * rng.standard_normal(draws)) if resample_r else np.full(draws, rho)
     out = {c: np.empty(draws) for c in ceilings}
     batch = max(1, min(draws, _BATCH_ELEMENTS // max(n, 1)))
     done = 0
