@@ -50,6 +50,7 @@ numbers do not depend on which other cells or methods run.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -244,7 +245,7 @@ def summarise(raw: pd.DataFrame) -> pd.DataFrame:
         if target.startswith("error"):
             continue
         true = TRUE.get((kind, target), np.nan)
-        ok = g[g["ok"] & g["est"].notna()]
+        ok = g[g["ok"].astype(bool) & g["est"].notna()]
         reps = len(ok)
         reject = float((ok["p"] < 0.05).mean()) if reps else np.nan
         row = {"method": method, "target": target, "data": data, "n": n, "true": true,
@@ -294,8 +295,19 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=None, help="cap on replications per cell")
     parser.add_argument("--seed", type=int, default=20261207)
     parser.add_argument("--markdown", default=None, help="write the table to this file")
-    parser.add_argument("--csv", default=None, help="write every replication to this file")
+    parser.add_argument("--csv", default=None,
+                        help="append every replication to this file, cell by cell")
+    parser.add_argument("--summarise", nargs="+", default=None, metavar="CSV",
+                        help="only summarise replications written by earlier --csv runs")
     args = parser.parse_args()
+    if args.summarise:
+        table = summarise(pd.concat([pd.read_csv(f) for f in args.summarise]))
+        text = to_markdown(table)
+        print(text)
+        if args.markdown:
+            with open(args.markdown, "w") as fh:
+                fh.write(text)
+        return
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
@@ -311,7 +323,11 @@ def main() -> None:
         for data in datas:
             for n in ns:
                 t = time.perf_counter()
-                rows += run_cell(method, n, data == "likert7", reps, args.seed)
+                cell = run_cell(method, n, data == "likert7", reps, args.seed)
+                rows += cell
+                if args.csv:
+                    pd.DataFrame(cell).to_csv(args.csv, mode="a", index=False,
+                                              header=not os.path.exists(args.csv))
                 print(f"  {method} {data} N={n}: {reps} reps, {time.perf_counter() - t:.0f} s",
                       flush=True)
     raw = pd.DataFrame(rows)
@@ -322,8 +338,6 @@ def main() -> None:
     if args.markdown:
         with open(args.markdown, "w") as fh:
             fh.write(text)
-    if args.csv:
-        raw.to_csv(args.csv, index=False)
 
 
 if __name__ == "__main__":

@@ -93,3 +93,52 @@ def test_bad_arguments():
     assert v["verdict"].iloc[0] == "not tested"
     with pytest.raises(SpecError, match="ceiling"):
         ceiling_uniform(0.6, 10, 1, np.random.default_rng(0))
+
+
+@pytest.fixture(scope="module")
+def example_fit():
+    import warnings
+
+    import cbec_sem as cs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return cs.fit(cs.paper_model(), cs.datasets.example_survey())
+
+
+def test_posterior_of_the_latent_scores(example_fit):
+    """Plausible values reproduce the latent variance: Var(E(η|x)) + Var(η|x) = Φ (the law of
+    total variance under the fitted model; Mislevy 1991)."""
+    from cbec_sem.propositions.necessity import latent_posterior
+
+    [(x, mean, post)] = latent_posterior(example_fit)
+    latent = list(example_fit.estimation.ram.latent)
+    i = latent.index("TA")
+    assert mean.shape == (400, len(latent))
+    assert post[i, i] > 0
+    est = example_fit.estimation
+    phi = est.ram.total_covariance(est.ram.moments(est.theta)[0])[est.ram.p:, est.ram.p:]
+    # sample variance of the regression scores + posterior variance ≈ implied variance
+    assert mean[:, i].var() + post[i, i] == pytest.approx(phi[i, i], rel=0.05)
+
+
+def test_example_has_no_ceiling(example_fit):
+    """The bundled example's population has no necessity mechanism (make_example_survey.py):
+    NCA's own rule calls H7 (TA → FA) necessary, the correlation-matched verdict does not,
+    with regression scores and with plausible values."""
+    from cbec_sem.propositions.necessity_null import SCORE_COLUMNS, necessity_verdict_scores
+
+    reg = necessity_verdict_scores(example_fit, "TA", "FA", plausible_values=0, seed=1).iloc[0]
+    assert reg["d"] >= 0.1 and reg["p_value"] < 0.05
+    assert reg["verdict"] == "not necessary"
+    assert reg["scores"].startswith("regression")
+    pv = necessity_verdict_scores(example_fit, "TA", "FA", plausible_values=4, permutations=199,
+                                  draws=199, seed=1)
+    assert list(pv.columns)[-len(SCORE_COLUMNS):] == SCORE_COLUMNS
+    row = pv.iloc[0]
+    assert row["verdict"] == "not necessary" and row["plausible_values"] == 4
+    assert row["d_pv_lower"] <= row["d"] <= row["d_pv_upper"]
+    with pytest.raises(SpecError, match="not a latent variable"):
+        necessity_verdict_scores(example_fit, "ta1", "FA", plausible_values=2)
+    with pytest.raises(SpecError, match="plausible_values"):
+        necessity_verdict_scores(example_fit, "TA", "FA", plausible_values=-1)

@@ -294,6 +294,41 @@ def _expand_items(name: str, indicators: dict, seen=()) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def latent_posterior(res) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per group: the observed data (columns in the model's observed order), the posterior
+    means of the latent variables E(η | x) and their posterior covariance Var(η | x).
+
+    Under the fitted normal model (regression/Thurstone scores; lavaan's ``lavPredict``)
+    E(η | x) = μ_η + Cov(η, x) Σ_xx⁻¹ (x − μ_x) and Var(η | x) = Φ − Cov(η, x) Σ_xx⁻¹ Cov(x, η),
+    the same for every case (Mislevy 1991, plausible values are draws from this posterior).
+    Without a mean structure μ_x are the sample means and μ_η = 0.
+    """
+    est = res.estimation
+    stats = est.stats
+    observed = list(stats.names)
+    ram = est.ram
+    pos = [observed.index(v) for v in ram.observed]
+    out = []
+    for g, mom in enumerate(ram.moments(est.theta)):
+        X = stats.data[g][:, pos]
+        cov = ram.total_covariance(mom)
+        p = ram.p
+        if est.meanstructure:
+            mu = ram.total_means(mom)
+            mux, mue = mu[:p], mu[p:]
+        else:
+            mux, mue = stats.means[g][pos], np.zeros(len(ram.latent))
+        try:
+            W = np.linalg.solve(cov[:p, :p], cov[:p, p:])  # Σ_xx⁻¹ Cov(x, η)
+        except np.linalg.LinAlgError:
+            raise DataError(
+                "the model-implied covariance matrix of the observed variables is "
+                "singular; latent scores cannot be computed") from None
+        post = cov[p:, p:] - cov[p:, :p] @ W
+        out.append((X, mue + (X - mux) @ W, 0.5 * (post + post.T)))
+    return out
+
+
 def _frame_from_fit(res, names: list[str], scores: str) -> pd.DataFrame:
     """Construct scores of a fitted model, one column per requested name.
 
@@ -321,24 +356,7 @@ def _frame_from_fit(res, names: list[str], scores: str) -> pd.DataFrame:
             f"{', '.join(latent) or 'none'}; observed: {', '.join(observed)})")
     blocks = []
     if scores == "latent":
-        moms = ram.moments(est.theta)
-        pos = [observed.index(v) for v in ram.observed]
-        for g, mom in enumerate(moms):
-            X = stats.data[g][:, pos]
-            cov = ram.total_covariance(mom)
-            p = ram.p
-            if est.meanstructure:
-                mu = ram.total_means(mom)
-                mux, mue = mu[:p], mu[p:]
-            else:
-                mux, mue = stats.means[g][pos], np.zeros(len(latent))
-            try:
-                W = np.linalg.solve(cov[:p, :p], cov[:p, p:])  # Σ_xx⁻¹ Cov(x, η)
-            except np.linalg.LinAlgError:
-                raise DataError(
-                    "the model-implied covariance matrix of the observed variables is "
-                    "singular; latent scores cannot be computed") from None
-            eta = mue + (X - mux) @ W
+        for X, eta, _ in latent_posterior(res):
             cols = {}
             for n in names:
                 if n in latent:
