@@ -18,6 +18,8 @@ Methods (each on the same simulated samples):
   PC:FA; at N = 200 the all-pairs model has more free parameters (392) than cases and the
   engine refuses it (the ``failed`` column);
 * ``dblcent_match`` — the same with matched pairs (ta1·fa1, ta2·fa2, ...; 10 products);
+* ``dblcent_within`` — all pairs with residual covariances only within a term (the model
+  before issue 13, modsem's ``res.cov.across = FALSE``), for comparison;
 * ``lms``, ``qml`` — ``cbec_sem.propositions.interaction.fit_lms`` / ``fit_qml``;
 * ``nca``      — NCA on the latent scores of the main-effects fit, "necessary" when d ≥ .1 and
   permutation p < .05 (TA → FA, TA → SCI; both false in the population);
@@ -75,14 +77,15 @@ TRUE = {
     ("necessity", "TA→FA"): np.nan,
     ("necessity", "TA→SCI"): np.nan,
 }
-METHODS = ("path", "indirect", "dblcent", "dblcent_match", "rca", "qml", "lms", "nca",
-           "nca_matched")
+METHODS = ("path", "indirect", "dblcent", "dblcent_match", "dblcent_within", "rca", "qml",
+           "lms", "nca", "nca_matched")
 KIND = {"path": "path", "indirect": "indirect", "dblcent": "interaction",
-        "dblcent_match": "interaction", "rca": "interaction",
+        "dblcent_match": "interaction", "dblcent_within": "interaction", "rca": "interaction",
         "qml": "interaction", "lms": "interaction", "nca": "necessity",
         "nca_matched": "necessity"}
 #: Replications per cell of the full run (the slow methods get fewer).
-REPS = {"path": 200, "indirect": 40, "dblcent": 100, "dblcent_match": 100, "rca": 100,
+REPS = {"path": 200, "indirect": 40, "dblcent": 100, "dblcent_match": 100,
+        "dblcent_within": 100, "rca": 100,
         "qml": 60, "lms": 20,
         "nca": 200, "nca_matched": 200}
 QUICK_REPS = {m: 8 for m in METHODS} | {"lms": 2, "indirect": 3}
@@ -140,13 +143,14 @@ def _indirect(data, seed, target="a*b") -> list[dict]:
                  bool(res.converged))]
 
 
-def _pi(method, match=False):
+def _pi(method, match=False, residual_covariances="simple"):
     def run(data, seed) -> list[dict]:
         from cbec_sem.propositions.interaction.product_indicators import fit_product_indicators
 
         _, full = _model()
         t = time.perf_counter()
-        pif = fit_product_indicators(full, data, method=method, match=match)
+        pif = fit_product_indicators(full, data, method=method, match=match,
+                                     residual_covariances=residual_covariances)
         s = time.perf_counter() - t
         out = []
         for term in ("TA:FA", "PC:TA", "PC:FA"):
@@ -203,7 +207,8 @@ def _necessity(matched: bool):
 
 RUNNERS: dict[str, Callable] = {
     "path": _path, "indirect": _indirect, "dblcent": _pi("dblcent"),
-    "dblcent_match": _pi("dblcent", match=True), "rca": _pi("rca"),
+    "dblcent_match": _pi("dblcent", match=True),
+    "dblcent_within": _pi("dblcent", residual_covariances="within"), "rca": _pi("rca"),
     "qml": _distributional("qml"), "lms": _distributional("lms"),
     "nca": _necessity(False), "nca_matched": _necessity(True),
 }

@@ -142,3 +142,15 @@ def test_example_has_no_ceiling(example_fit):
         necessity_verdict_scores(example_fit, "ta1", "FA", plausible_values=2)
     with pytest.raises(SpecError, match="plausible_values"):
         necessity_verdict_scores(example_fit, "TA", "FA", plausible_values=-1)
+
+
+def test_provider_for_the_hypothesis_table(example_fit):
+    from cbec_sem.propositions.necessity_null import necessity_provider
+
+    provide = necessity_provider(example_fit, permutations=199, seed=3, alpha=0.05, draws=199)
+    values, text = provide("TA", "FA")
+    assert values["verdict"] == "not supported"  # no ceiling in the example's population
+    assert values["p"] >= 0.05 and values["estimate"] >= 0.1
+    assert "correlation-matched" in text and "regression scores" in text
+    with pytest.raises(LookupError, match="failed"):
+        provide("TA", "nonexistent")

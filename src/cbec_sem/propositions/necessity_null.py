@@ -68,7 +68,8 @@ from ..errors import SpecError
 from .necessity import _TIE_TOL, _Z975, NCAResult, _ceilings_batch, _ConditionFit
 
 __all__ = ["normal_scores_correlation", "correlation_matched_null", "necessity_verdict",
-           "necessity_verdict_scores", "VERDICT_COLUMNS", "SCORE_COLUMNS"]
+           "necessity_verdict_scores", "necessity_provider", "VERDICT_COLUMNS",
+           "SCORE_COLUMNS"]
 
 #: Elements of one batch of null samples (batch × N).
 _BATCH_ELEMENTS = 1 << 18
@@ -335,3 +336,43 @@ def necessity_verdict_scores(res, condition: str, outcome: str, *, plausible_val
            "plausible_values": m, "d_pv_lower": float(np.percentile(t["d"], 2.5)),
            "d_pv_upper": float(np.percentile(t["d"], 97.5))}
     return pd.DataFrame([row], columns=VERDICT_COLUMNS + SCORE_COLUMNS)
+
+
+def necessity_provider(res, permutations: int, seed, alpha: float, *, draws: int = 2000,
+                       plausible_values: int = 0, d_threshold: float = 0.1):
+    """Evidence for necessity hypotheses in ``res.hypotheses`` (the provider protocol of
+    :mod:`cbec_sem.propositions.evidence`: ``provide(condition, outcome)`` returns the row
+    values and the method text, or raises ``LookupError`` with the reason there is no test).
+
+    The verdict is :func:`necessity_verdict_scores`: "supported" only when d ≥ ``d_threshold``,
+    NCA's permutation p < α *and* the correlation-matched p < α.  ``estimate`` is NCA's d and
+    ``p`` the larger of the two p-values (the one that decides); the note gives both, the d
+    expected from the dependence alone, and which scores were used.
+    """
+    from ..errors import CbecSemError
+
+    def provide(condition: str, outcome: str) -> tuple[dict, str]:
+        if not res.converged.optimizer_converged:
+            raise LookupError("the model did not converge, so there are no latent scores")
+        try:
+            v = necessity_verdict_scores(
+                res, condition, outcome, plausible_values=plausible_values,
+                permutations=permutations, draws=draws, seed=seed, d_threshold=d_threshold,
+                alpha=alpha).iloc[0]
+        except CbecSemError as err:
+            raise LookupError(f"necessary condition analysis failed: {err}") from None
+        scores = ("regression scores" if plausible_values == 0
+                  else f"{plausible_values} plausible values")
+        text = (f"NCA on latent {scores}, CE-FDH, permutation test ({permutations} draws) and "
+                f"correlation-matched test ({draws} draws)")
+        values = {"estimate": float(v["d"]),
+                  "p": float(max(v["p_value"], v["p_matched"])),
+                  "verdict": "supported" if v["necessary"] else "not supported",
+                  "note": (f"estimate is the NCA effect size d; necessary when d ≥ "
+                           f"{d_threshold:g}, permutation p = {v['p_value']:.4f} < {alpha:g} "
+                           f"and correlation-matched p = {v['p_matched']:.4f} < {alpha:g}; "
+                           f"d expected from the dependence alone (r = {v['r']:.2f}): "
+                           f"{v['d_null']:.3f}; scores: {v['scores']}")}
+        return values, text
+
+    return provide

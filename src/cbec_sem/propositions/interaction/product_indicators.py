@@ -58,7 +58,7 @@ exact population moments of the bundled example (``cs.datasets.example_populatio
 SCI ~ .15·TA:FA + .12·PC:TA + 0·PC:FA) ``"within"`` gives .1622 / .1454 / −.0437 for the
 three unstandardised coefficients and ``"simple"`` the population values .1555 / .1244 / 0
 (``tests/propositions/test_product_indicator_consistency.py``); the finite-sample bias and
-Type-I error are measured by ``benchmarks/bench_product_indicators.py``.
+Type-I error are measured by ``benchmarks/validity.py`` (``docs/validity.md``).
 
 **Endogenous components.**  Product indicators need no assumption that X and Z are exogenous:
 ``SCI ~ TA + FA + TA:FA`` with ``FA ~ TA`` (the paper's H5, FA depending on TA) is fitted as
