@@ -18,6 +18,9 @@ Methods (each on the same simulated samples):
   PC:FA; at N = 200 the all-pairs model has more free parameters (392) than cases and the
   engine refuses it (the ``failed`` column);
 * ``dblcent_match`` — the same with matched pairs (ta1·fa1, ta2·fa2, ...; 10 products);
+* ``dblcent_mlr``, ``dblcent_match_mlr`` — the same two with robust (Huber–White) standard
+  errors, ``estimator="MLR"``: products of normal variables are not normal, and normal-theory
+  SEs of the product-indicator model are too small (Marsh, Wen & Hau 2004 use robust SEs);
 * ``dblcent_within`` — all pairs with residual covariances only within a term (the model
   before issue 13, modsem's ``res.cov.across = FALSE``), for comparison;
 * ``lms``, ``qml`` — ``cbec_sem.propositions.interaction.fit_lms`` / ``fit_qml``;
@@ -77,15 +80,16 @@ TRUE = {
     ("necessity", "TA→FA"): np.nan,
     ("necessity", "TA→SCI"): np.nan,
 }
-METHODS = ("path", "indirect", "dblcent", "dblcent_match", "dblcent_within", "rca", "qml",
-           "lms", "nca", "nca_matched")
+METHODS = ("path", "indirect", "dblcent", "dblcent_match", "dblcent_mlr", "dblcent_match_mlr",
+           "dblcent_within", "rca", "qml", "lms", "nca", "nca_matched")
 KIND = {"path": "path", "indirect": "indirect", "dblcent": "interaction",
         "dblcent_match": "interaction", "dblcent_within": "interaction", "rca": "interaction",
+        "dblcent_mlr": "interaction", "dblcent_match_mlr": "interaction",
         "qml": "interaction", "lms": "interaction", "nca": "necessity",
         "nca_matched": "necessity"}
 #: Replications per cell of the full run (the slow methods get fewer).
 REPS = {"path": 200, "indirect": 40, "dblcent": 100, "dblcent_match": 100,
-        "dblcent_within": 100, "rca": 100,
+        "dblcent_within": 100, "rca": 100, "dblcent_mlr": 100, "dblcent_match_mlr": 100,
         "qml": 60, "lms": 20,
         "nca": 200, "nca_matched": 200}
 QUICK_REPS = {m: 8 for m in METHODS} | {"lms": 2, "indirect": 3}
@@ -143,14 +147,15 @@ def _indirect(data, seed, target="a*b") -> list[dict]:
                  bool(res.converged))]
 
 
-def _pi(method, match=False, residual_covariances="simple"):
+def _pi(method, match=False, residual_covariances="simple", estimator="ML"):
     def run(data, seed) -> list[dict]:
         from cbec_sem.propositions.interaction.product_indicators import fit_product_indicators
 
         _, full = _model()
         t = time.perf_counter()
         pif = fit_product_indicators(full, data, method=method, match=match,
-                                     residual_covariances=residual_covariances)
+                                     residual_covariances=residual_covariances,
+                                     estimator=estimator)
         s = time.perf_counter() - t
         out = []
         for term in ("TA:FA", "PC:TA", "PC:FA"):
@@ -209,6 +214,8 @@ RUNNERS: dict[str, Callable] = {
     "path": _path, "indirect": _indirect, "dblcent": _pi("dblcent"),
     "dblcent_match": _pi("dblcent", match=True),
     "dblcent_within": _pi("dblcent", residual_covariances="within"), "rca": _pi("rca"),
+    "dblcent_mlr": _pi("dblcent", estimator="MLR"),
+    "dblcent_match_mlr": _pi("dblcent", match=True, estimator="MLR"),
     "qml": _distributional("qml"), "lms": _distributional("lms"),
     "nca": _necessity(False), "nca_matched": _necessity(True),
 }

@@ -60,6 +60,14 @@ three unstandardised coefficients and ``"simple"`` the population values .1555 /
 (``tests/propositions/test_product_indicator_consistency.py``); the finite-sample bias and
 Type-I error are measured by ``benchmarks/validity.py`` (``docs/validity.md``).
 
+Standard errors: products of normal variables are not normal, so the normal-theory ML standard
+errors of a product-indicator model are too small (on the example's population, SE/SD ≈ .82
+and 8–12% rejections of the true null PC:FA at N = 400–1000).  Robust standard errors
+(``estimator="MLR"``, passed on to :func:`cbec_sem.fit`) brought the rejection rate to
+.025–.05 with matched pairs (``docs/validity.md``).  With all pairs, three terms of a 4-, 4-
+and 3-item model have 392 free parameters, more than the cases of a sample of N < 392; matched
+pairs need far fewer.
+
 **Endogenous components.**  Product indicators need no assumption that X and Z are exogenous:
 ``SCI ~ TA + FA + TA:FA`` with ``FA ~ TA`` (the paper's H5, FA depending on TA) is fitted as
 is.  The product latent is exogenous; it correlates freely with the other exogenous latent
