@@ -71,6 +71,10 @@ def run_cell(gen, n: int, reps: int, seed, permutations: int, draws: int) -> dic
             "d_null": float(np.mean(d_null))}
 
 
+def _se(p: float, reps: int) -> float:
+    return float(np.sqrt(p * (1 - p) / reps))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=200)
@@ -88,9 +92,8 @@ def main() -> None:
     t0 = time.perf_counter()
     for k, (name, n, what, gen) in enumerate(cells()):
         out = run_cell(gen, n, reps, seeds[k], args.permutations, args.draws)
-        se = lambda p: np.sqrt(p * (1 - p) / reps)  # noqa: E731
-        print(f"| {name} | {n} | {what} | {out['nca']:.3f} ({se(out['nca']):.3f}) | "
-              f"{out['matched']:.3f} ({se(out['matched']):.3f}) | {out['d']:.3f} | "
+        print(f"| {name} | {n} | {what} | {out['nca']:.3f} ({_se(out['nca'], reps):.3f}) | "
+              f"{out['matched']:.3f} ({_se(out['matched'], reps):.3f}) | {out['d']:.3f} | "
               f"{out['d_null']:.3f} |", flush=True)
     print(f"\n{time.perf_counter() - t0:.0f} s")
 

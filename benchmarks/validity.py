@@ -109,7 +109,7 @@ def _model() -> tuple[str, str]:
 
 
 def _draw(n: int, likert: bool, seed, null_indirect: bool = False) -> pd.DataFrame:
-    main, full = _model()
+    _, full = _model()
     return cs.simulate(full, n, population=population(null_indirect),
                        likert=7 if likert else None, seed=seed)
 
@@ -149,7 +149,9 @@ def _indirect(data, seed, target="a*b") -> list[dict]:
 
 def _pi(method, match=False, residual_covariances="simple", estimator="ML"):
     def run(data, seed) -> list[dict]:
-        from cbec_sem.propositions.interaction.product_indicators import fit_product_indicators
+        from cbec_sem.propositions.interaction.product_indicators import (
+            fit_product_indicators,
+        )
 
         _, full = _model()
         t = time.perf_counter()

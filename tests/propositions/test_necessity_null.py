@@ -18,7 +18,11 @@ from cbec_sem.propositions.necessity_null import (
     necessity_verdict,
     normal_scores_correlation,
 )
-from cbec_sem.propositions.necessity_sim import bivariate_normal, ceiling_uniform, likert_means
+from cbec_sem.propositions.necessity_sim import (
+    bivariate_normal,
+    ceiling_uniform,
+    likert_means,
+)
 
 
 def test_normal_scores_correlation():
@@ -111,7 +115,7 @@ def test_posterior_of_the_latent_scores(example_fit):
     total variance under the fitted model; Mislevy 1991)."""
     from cbec_sem.propositions.necessity import latent_posterior
 
-    [(x, mean, post)] = latent_posterior(example_fit)
+    [(_, mean, post)] = latent_posterior(example_fit)
     latent = list(example_fit.estimation.ram.latent)
     i = latent.index("TA")
     assert mean.shape == (400, len(latent))
@@ -126,7 +130,10 @@ def test_example_has_no_ceiling(example_fit):
     """The bundled example's population has no necessity mechanism (make_example_survey.py):
     NCA's own rule calls H7 (TA → FA) necessary, the correlation-matched verdict does not,
     with regression scores and with plausible values."""
-    from cbec_sem.propositions.necessity_null import SCORE_COLUMNS, necessity_verdict_scores
+    from cbec_sem.propositions.necessity_null import (
+        SCORE_COLUMNS,
+        necessity_verdict_scores,
+    )
 
     reg = necessity_verdict_scores(example_fit, "TA", "FA", plausible_values=0, seed=1).iloc[0]
     assert reg["d"] >= 0.1 and reg["p_value"] < 0.05

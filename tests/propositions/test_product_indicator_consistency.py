@@ -23,7 +23,9 @@ from cbec_sem.propositions.interaction.population import (
     exact_moment_data,
     product_indicator_population_cov,
 )
-from cbec_sem.propositions.interaction.product_indicators import expand_product_indicators
+from cbec_sem.propositions.interaction.product_indicators import (
+    expand_product_indicators,
+)
 from cbec_sem.simulate import population_model
 
 TRUE = {"TAFA": 0.15 * 0.68 / (0.82 * 0.80), "PCTA": 0.12 * 0.68 / (0.80 * 0.82), "PCFA": 0.0,

@@ -67,9 +67,15 @@ from scipy.stats import rankdata
 from ..errors import SpecError
 from .necessity import _TIE_TOL, _Z975, NCAResult, _ceilings_batch, _ConditionFit
 
-__all__ = ["normal_scores_correlation", "correlation_matched_null", "necessity_verdict",
-           "necessity_verdict_scores", "necessity_provider", "VERDICT_COLUMNS",
-           "SCORE_COLUMNS"]
+__all__ = [
+    "SCORE_COLUMNS",
+    "VERDICT_COLUMNS",
+    "correlation_matched_null",
+    "necessity_provider",
+    "necessity_verdict",
+    "necessity_verdict_scores",
+    "normal_scores_correlation",
+]
 
 #: Elements of one batch of null samples (batch × N).
 _BATCH_ELEMENTS = 1 << 18

@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import SpecError
 from ..simulate import default_thresholds
 
-__all__ = ["bivariate_normal", "likert_means", "ceiling_uniform", "bivariate_t"]
+__all__ = ["bivariate_normal", "bivariate_t", "ceiling_uniform", "likert_means"]
 
 
 def bivariate_normal(rho: float, n: int, reps: int, rng: np.random.Generator

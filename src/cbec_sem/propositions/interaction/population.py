@@ -33,7 +33,7 @@ from ...errors import SpecError
 from ...simulate import PopulationModel, _product_cov
 from .product_indicators import ProductTerm
 
-__all__ = ["product_indicator_population_cov", "exact_moment_data"]
+__all__ = ["exact_moment_data", "product_indicator_population_cov"]
 
 
 def product_indicator_population_cov(population: PopulationModel,
