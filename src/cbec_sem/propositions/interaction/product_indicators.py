@@ -42,7 +42,8 @@ frees the covariance of every two product indicators that share an indicator, *w
 (x1z1 with x1z2 and x2z1, ...) *and across terms* (ta1fa1 of TA:FA with pc1ta1 of PC:TA and
 with fa1pc1 of PC:FA).  This is modsem's ``res.cov.method = "simple"`` with
 ``res.cov.across = TRUE``, the default of its ``dblcent`` and ``rca`` methods
-(``getMethodSettingsPI`` in modsem's ``R/settings_methods.R``; the parameter is documented in
+(``getMethodSettingsPI`` in modsem's ``R/method_settings_pi.R``, repository kss2k/modsem
+commit 0be688a; the parameter is documented in
 ``?modsem_pi``).  ``"within"`` frees only the pairs within a term (modsem's
 ``res.cov.across = FALSE``), ``"none"`` frees none.  With a single interaction term
 ``"simple"`` and ``"within"`` coincide, and with all pairs they are exactly the
