@@ -16,7 +16,7 @@ from scipy import integrate
 
 import cbec_sem as cs
 from cbec_sem.errors import DataError, DataWarning, SpecError
-from cbec_sem.propositions.necessity import _ceilings_batch, _layout, nca
+from cbec_sem.propositions.necessity import _layout, ceilings_batch, nca
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "nca"
 OUT = "Innovation performance"
@@ -224,7 +224,7 @@ def test_permutation_batch_equals_slow_reference(kind):
     rng = np.random.default_rng(42)
     perms = np.array([rng.permutation(y.size) for _ in range(6)])
     Y = y[perms]  # each row: a permuted outcome, aligned with the original x
-    got = _ceilings_batch(Y[:, lay.order], lay, scope, want_cr=True)
+    got = ceilings_batch(Y[:, lay.order], lay, scope, want_cr=True)
     for b in range(Y.shape[0]):
         slow = slow_nca(x, Y[b])
         assert abs(got["ce_zone"][b] / area - slow["ce_d"]) < 1e-12
@@ -403,7 +403,7 @@ def hs_fit():
 
 def test_latent_scores_are_regression_factor_scores(hs_fit):
     """scores='latent' = Ψ Λᵀ Σ⁻¹ (x − x̄), built here from the parameter table."""
-    from cbec_sem.propositions.necessity import _frame_from_fit
+    from cbec_sem.propositions.necessity import construct_scores
 
     res, data = hs_fit
     p = res.params
@@ -424,9 +424,9 @@ def test_latent_scores_are_regression_factor_scores(hs_fit):
     sigma = lam @ psi @ lam.T + theta
     X = data[items].to_numpy(float)
     expected = (X - X.mean(axis=0)) @ np.linalg.solve(sigma, lam @ psi)
-    got = _frame_from_fit(res, factors, "latent")
+    got = construct_scores(res, factors, "latent")
     assert np.allclose(got.to_numpy(), expected, atol=1e-8)
-    means = _frame_from_fit(res, ["visual"], "mean")
+    means = construct_scores(res, ["visual"], "mean")
     assert np.allclose(means["visual"], X[:, :3].mean(axis=1))
 
 

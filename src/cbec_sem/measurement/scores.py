@@ -104,6 +104,31 @@ def _scores(blk, x: np.ndarray, method: str, partial: bool) -> np.ndarray:
     return out
 
 
+def latent_posterior(res) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per group: the rows the fit used (observed variables in the model's order), the
+    posterior means E(η | x) (the regression scores of :func:`factor_scores`) and the
+    posterior covariance Var(η | x) = Φ − Cov(η, x) Σ_xx⁻¹ Cov(x, η), the same for every
+    complete case under the fitted normal model (Mislevy 1991: plausible values are draws from
+    this posterior).  After a FIML fit a row with missing items has a larger posterior
+    variance than the one returned; plausible values drawn with it are then too narrow for
+    those rows."""
+    check_fit(res, "latent_posterior()")
+    fiml = res.estimation.options.missing == "fiml"
+    out = []
+    for blk in blocks(res):
+        p = blk.p
+        cov_eta_x = blk.C[p:, :p]
+        try:
+            w = np.linalg.solve(blk.sigma, cov_eta_x.T).T
+        except np.linalg.LinAlgError:
+            raise EstimationError("the model-implied covariance matrix is singular, so the "
+                                  "latent posterior is not defined") from None
+        post = blk.C[p:, p:] - w @ cov_eta_x.T
+        out.append((blk.data, _scores(blk, blk.data, "regression", partial=fiml),
+                    0.5 * (post + post.T)))
+    return out
+
+
 def score_weights(blk, method: str = "regression") -> np.ndarray:
     """The (latent × observed) weight matrix W of :func:`factor_scores`: η̂ = μ_η + W (x − μ̂)."""
     return _weights(blk, method)

@@ -1,14 +1,17 @@
-"""Evidence for the hypotheses that a main-effects ML fit cannot test by itself.
+"""Evidence for the hypotheses that a main-effects fit cannot test by itself.
 
 * Interaction and moderation hypotheses (H5, H6a, H6b of the paper model): the fitted model is
   re-fitted with all the hypothesised product terms added (``SCI ~ TA:FA + PC:TA + PC:FA``)
   by double-mean-centred product indicators (Lin et al. 2010; the method that handles a
   product with an endogenous latent such as TA × FA when FA ~ TA) or residual centring
-  (Little et al. 2006), and each term gets its ML Wald test.  The fit is made once, on the
-  same complete rows, when the hypothesis table is first read.
+  (Little et al. 2006), matched pairs, every residual covariance between products that share
+  an item, robust (MLR) standard errors (the measured choice, docs/validity.md); or by LMS or
+  QML (``interaction_method="lms"``/``"qml"``); a PLS fit by its two-stage interaction.  The
+  fit is made once, on the fit's rows, when the hypothesis table is first read.
 * Necessity hypotheses (H7, H8): necessary condition analysis (Dul 2016) on the latent scores
-  of the fit (regression method), CE-FDH ceiling, with the approximate permutation test
-  (Dul, van der Laan & Kuik 2020); "supported" when d ≥ 0.1 and p < α (DESIGN.md, H7).
+  of the fit, CE-FDH ceiling, NCA's permutation test (Dul, van der Laan & Kuik 2020) *and*
+  the correlation-matched test (:mod:`.necessity_null`); "supported" when d ≥ 0.1 and both
+  p < α: NCA's own test alone calls any correlation necessity (docs/validity.md).
 
 Each provider returns ``(row values, method text)`` or raises ``LookupError`` with the reason
 no test could be made, which the hypothesis table reports instead of a verdict.
@@ -16,17 +19,19 @@ no test could be made, which the hypothesis table reports instead of a verdict.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from ..errors import CbecSemError
+from ..errors import CbecSemError, CbecSemWarning
 from ..modelfit import fit_model
 from ..specification.model import ModelSpec
 from .interaction.product_indicators import fit_product_indicators
-from .necessity import nca
+from .necessity import construct_scores
+from .necessity_null import necessity_provider as correlation_matched_provider
 
 if TYPE_CHECKING:
     from ..results import FitResult
@@ -69,19 +74,29 @@ def _refit(res: FitResult, spec, method: str):
             note = (f"{method.upper()} uses complete rows: {len(data) - len(data.dropna())} "
                     "rows with missing answers were left out")
         return fitted, f"{method.upper()} Wald z test (refit with the product terms)", note
-    estimator = res.estimator if res.estimator in _PRODUCT_INDICATOR_ESTIMATORS else "ML"
+    # ML's SEs are too small for product indicators (SE/SD ≈ .81-.88, Type-I .08-.12);
+    # matched pairs with robust (MLR) SEs keep the true null at .014-.057 and fit at N = 200
+    # (benchmarks/validity.py, docs/validity.md): an ML fit's interactions get MLR SEs.
+    estimator = {"ML": "MLR"}.get(res.estimator, res.estimator)
     notes = []
-    if estimator != res.estimator:
+    if estimator not in _PRODUCT_INDICATOR_ESTIMATORS:
         notes.append(f"product indicators are continuous, so the interaction model was fitted "
-                     f"by ML, not {res.estimator}")
+                     f"by MLR, not {res.estimator}")
+        estimator = "MLR"
+    elif estimator != res.estimator:
+        notes.append("robust (MLR) standard errors, since ML's are too small for product "
+                     "indicators (docs/validity.md)")
     if res.estimation.options.missing != "listwise":
         complete = int(data.notna().all(axis=1).sum())
         notes.append(f"product indicators need complete answers, so the interaction model used "
                      f"the {complete} complete rows of the {len(data)} the "
                      f"{res.estimation.options.missing.upper()} fit used")
-    pif = fit_product_indicators(spec, data, method=method, estimator=estimator)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CbecSemWarning)
+        pif = fit_product_indicators(spec, data, method=method, match=True, estimator=estimator)
+    notes += [str(w.message) for w in caught if issubclass(w.category, CbecSemWarning)]
     note = "; ".join(notes)
-    return pif, f"product indicators ({method}), {estimator} Wald z test", note
+    return pif, f"product indicators ({method}, matched pairs), {estimator} Wald z test", note
 
 
 def _interaction_terms(res: FitResult) -> dict[str, list[str]]:
@@ -164,24 +179,20 @@ def _latent_row(fitted, outcome: str, term: str, note: str) -> dict:
 
 
 def necessity_provider(res: FitResult, permutations: int, seed, alpha: float) -> Callable:
-    """NCA of latent scores (CE-FDH) for condition → outcome."""
+    """NCA of the fit's latent scores with the correlation-matched verdict
+    (:func:`cbec_sem.propositions.necessity_null.necessity_provider`; docs/validity.md has its
+    measured error rates), adding the N the analysis used."""
+    provide = correlation_matched_provider(res, permutations, seed, alpha,
+                                           d_threshold=NECESSITY_D)
 
-    def provide(condition: str, outcome: str) -> tuple[dict, str]:
-        text = f"NCA on latent scores, CE-FDH, permutation test ({permutations} draws)"
-        if not res.converged.optimizer_converged:
-            raise LookupError("the model did not converge, so there are no latent scores")
-        try:
-            result = nca(res, condition, outcome, ceilings=("ce_fdh",),
-                         permutations=permutations, seed=seed)
-        except CbecSemError as err:
-            raise LookupError(f"necessary condition analysis failed: {err}") from None
-        effect = result.effects.iloc[0]
-        d, p = float(effect["d"]), float(effect["p_value"])
-        necessary = d >= NECESSITY_D and p < alpha
-        values = {"estimate": d, "p": p, "n": result.n_used,
-                  "verdict": "supported" if necessary else "not supported",
-                  "note": f"estimate is the NCA effect size d (necessary when d ≥ {NECESSITY_D} "
-                          f"and p < {alpha}); p is a Monte Carlo permutation p"}
-        return values, text
+    def with_n(condition: str, outcome: str) -> tuple[dict, str]:
+        values, text = provide(condition, outcome)
+        return {**values, "n": _scored_rows(res, condition, outcome)}, text
 
-    return provide
+    return with_n
+
+
+def _scored_rows(res: FitResult, condition: str, outcome: str) -> int:
+    """Cases with both scores (the N the necessity analysis used)."""
+    scores = construct_scores(res, [condition, outcome], "latent")
+    return int(scores.notna().all(axis=1).sum())

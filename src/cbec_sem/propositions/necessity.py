@@ -81,14 +81,14 @@ CEILINGS = ("ce_fdh", "cr_fdh")
 _BATCH_ELEMENTS = 1 << 18
 
 #: Permuted d within this of the observed d counts as "at least as large".
-_TIE_TOL = 1e-10
+TIE_TOL = 1e-10
 
 #: An observation counts as above a ceiling line when it exceeds it by more than this (NCA's
 #: absolute tolerance), and a required condition level this close to the minimum is NN.
 _ABOVE_TOL = 1e-7
 _EDGE_TOL = 1e-10
 
-_Z975 = NormalDist().inv_cdf(0.975)
+Z975 = NormalDist().inv_cdf(0.975)
 
 EFFECT_COLUMNS = [
     "condition", "ceiling", "d", "ceiling_zone", "scope", "accuracy", "c_accuracy", "n_above",
@@ -137,7 +137,7 @@ def _line_zone(a, b, scope):
     return (y1 - y0) * (x1 - x0) - np.where(pos, under - y0 * (x1 - x0), flat - y0 * (x1 - x0))
 
 
-def _ceilings_batch(Ys: np.ndarray, lay: _XLayout, scope, want_cr: bool) -> dict:
+def ceilings_batch(Ys: np.ndarray, lay: _XLayout, scope, want_cr: bool) -> dict:
     """Ceiling zones of a batch of samples.
 
     ``Ys`` is (B × N): outcome values aligned with the *sorted* condition.  Returns the CE-FDH
@@ -195,7 +195,7 @@ def _permutation_d(yt_sorted: np.ndarray, lay: _XLayout, scope, ceilings, permut
         Ys = buf[:b]
         Ys[:] = yt_sorted
         rng.permuted(Ys, axis=1, out=Ys)
-        res = _ceilings_batch(Ys, lay, scope, want_cr)
+        res = ceilings_batch(Ys, lay, scope, want_cr)
         for c in ceilings:
             out[c][done:done + b] = res[c[:2] + "_zone"] / area
         done += b
@@ -296,7 +296,7 @@ def _expand_items(name: str, indicators: dict, seen=()) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _frame_from_fit(res, names: list[str], scores: str) -> pd.DataFrame:
+def construct_scores(res, names: list[str], scores: str) -> pd.DataFrame:
     """Construct scores of a fitted model, one column per requested name.
 
     ``scores="latent"``: regression (Thurstone) factor scores, E(η | x) under the fitted model:
@@ -373,7 +373,7 @@ def _scope_for(cond: str, scope, x: np.ndarray, y: np.ndarray) -> tuple[float, .
 # ============================================================================ one condition
 
 @dataclass(frozen=True)
-class _ConditionFit:
+class ConditionFit:
     condition: str
     x: np.ndarray  # original units
     y: np.ndarray
@@ -393,7 +393,7 @@ class _ConditionFit:
 
 
 def _analyse(cond: str, x: np.ndarray, y: np.ndarray, scope, corner: int, ceilings) -> \
-        _ConditionFit:
+        ConditionFit:
     sx = -1.0 if corner in (2, 4) else 1.0
     sy = -1.0 if corner in (3, 4) else 1.0
     x0, x1, y0, y1 = scope
@@ -403,7 +403,7 @@ def _analyse(cond: str, x: np.ndarray, y: np.ndarray, scope, corner: int, ceilin
     xt, yt = sx * x, sy * y
     lay = _layout(xt)
     yt_sorted = yt[lay.order]
-    res = _ceilings_batch(yt_sorted[None, :], lay, tscope, want_cr=True)
+    res = ceilings_batch(yt_sorted[None, :], lay, tscope, want_cr=True)
     area = (tx1 - tx0) * (ty1 - ty0)
     xr, yr = tx1 - tx0, ty1 - ty0
     n = x.size
@@ -454,11 +454,11 @@ def _analyse(cond: str, x: np.ndarray, y: np.ndarray, scope, corner: int, ceilin
             "abs_ineff": rel * area, "rel_ineff": 100.0 * rel,
             "p_value": np.nan, "p_accuracy": np.nan, "permutations": 0, "n": n,
         }
-    return _ConditionFit(condition=cond, x=x, y=y, scope=scope, sx=sx, sy=sy, tscope=tscope,
+    return ConditionFit(condition=cond, x=x, y=y, scope=scope, sx=sx, sy=sy, tscope=tscope,
                          lay=lay, yt_sorted=yt_sorted, ce=ce, cr=cr, rows=rows)
 
 
-def _bottleneck_column(fit: _ConditionFit, ceiling: str, levels: np.ndarray) -> np.ndarray:
+def _bottleneck_column(fit: ConditionFit, ceiling: str, levels: np.ndarray) -> np.ndarray:
     """Required condition level (actual units; −∞ = NN, NaN = NA) for each outcome level."""
     x0, x1, y0, y1 = fit.tscope
     tol = _EDGE_TOL
@@ -783,7 +783,7 @@ def nca(data, condition, outcome, *, ceilings=CEILINGS, permutations: int = 1000
             scores = "latent"
         if scores not in ("latent", "mean"):
             raise SpecError(f"scores={scores!r}: use 'latent' or 'mean'")
-        frame = _frame_from_fit(data, list(dict.fromkeys(conds + [out])), scores)
+        frame = construct_scores(data, list(dict.fromkeys(conds + [out])), scores)
     else:
         if scores is not None:
             raise SpecError("scores= applies only when data is a fitted model (cs.fit(...))")
@@ -834,9 +834,9 @@ def nca(data, condition, outcome, *, ceilings=CEILINGS, permutations: int = 1000
             fit.null.update(null)
             for ceil in ceilings:
                 row = fit.rows[ceil]
-                k = int(np.sum(null[ceil] >= row["d"] - _TIE_TOL))
+                k = int(np.sum(null[ceil] >= row["d"] - TIE_TOL))
                 p = max((k + 1) / (permutations + 1), 1 / permutations)
-                row.update(p_value=p, p_accuracy=_Z975 * np.sqrt(p * (1 - p) / permutations),
+                row.update(p_value=p, p_accuracy=Z975 * np.sqrt(p * (1 - p) / permutations),
                            permutations=permutations)
 
     effects = pd.DataFrame([fits[c].rows[ceil] for c in conds for ceil in ceilings],

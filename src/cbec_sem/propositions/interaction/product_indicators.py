@@ -35,12 +35,39 @@ order the indicators are written, the strategy Marsh, Wen & Hau 2004 recommend; 
 numbers the surplus indicators of the longer list are left out, with a warning — order the
 items by reliability first).
 
-Residual covariances (``residual_covariances``): ``"simple"`` frees the covariance of every
-two product indicators of the same term that share a component indicator (x1z1 with x1z2 and
-x2z1, ...), since the shared indicator's measurement error enters both products; with all
-pairs this is exactly the set of residual covariances in modsem's dblcent reference output.
-``"none"`` frees none.  Products of *different* interaction terms that share an indicator
-(ta1fa1 of TA:FA and pc1ta1 of PC:TA) are not given a residual covariance.
+Residual covariances (``residual_covariances``): the measurement error of an indicator enters
+every product formed from it, so two product indicators that share a component indicator have
+correlated residuals (Kenny & Judd 1984; Marsh, Wen & Hau 2004).  ``"simple"`` (the default)
+frees the covariance of every two product indicators that share an indicator, *within a term*
+(x1z1 with x1z2 and x2z1, ...) *and across terms* (ta1fa1 of TA:FA with pc1ta1 of PC:TA and
+with fa1pc1 of PC:FA).  This is modsem's ``res.cov.method = "simple"`` with
+``res.cov.across = TRUE``, the default of its ``dblcent`` and ``rca`` methods
+(``getMethodSettingsPI`` in modsem's ``R/method_settings_pi.R``, repository kss2k/modsem
+commit 0be688a; the parameter is documented in
+``?modsem_pi``).  ``"within"`` frees only the pairs within a term (modsem's
+``res.cov.across = FALSE``), ``"none"`` frees none.  With a single interaction term
+``"simple"`` and ``"within"`` coincide, and with all pairs they are exactly the
+residual covariances of modsem's dblcent reference output.
+
+With two or more terms that share a construct the across-term covariances matter.  Write
+x1 = λ1·X + e1, z1 = μ1·Z + d1, w1 = ν1·W + f1 with independent errors; the residual of the
+product x1z1 (what its loading on X·Z leaves) is λ1·X·d1 + μ1·Z·e1 + e1·d1, and for jointly
+normal variables (Isserlis 1918) the residuals of x1z1 and x1w1 covary by μ1·ν1·φ_ZW·θ_e1.
+For correlated constructs (φ_ZW ≠ 0) that is not zero, and fixing it at 0 (``"within"``)
+makes the estimator inconsistent.  On the
+exact population moments of the bundled example (``cs.datasets.example_population()``, with
+SCI ~ .15·TA:FA + .12·PC:TA + 0·PC:FA) ``"within"`` gives .1622 / .1454 / −.0437 for the
+three unstandardised coefficients and ``"simple"`` the population values .1555 / .1244 / 0
+(``tests/propositions/test_product_indicator_consistency.py``); the finite-sample bias and
+Type-I error are measured by ``benchmarks/validity.py`` (``docs/validity.md``).
+
+Standard errors: products of normal variables are not normal, so the normal-theory ML standard
+errors of a product-indicator model are too small (on the example's population, SE/SD ≈ .82
+and 8–12% rejections of the true null PC:FA at N = 400–1000).  Robust standard errors
+(``estimator="MLR"``, passed on to :func:`cbec_sem.fit`) brought the rejection rate to
+.025–.05 with matched pairs (``docs/validity.md``).  With all pairs, three terms of a 4-, 4-
+and 3-item model have 392 free parameters, more than the cases of a sample of N < 392; matched
+pairs need far fewer.
 
 **Endogenous components.**  Product indicators need no assumption that X and Z are exogenous:
 ``SCI ~ TA + FA + TA:FA`` with ``FA ~ TA`` (the paper's H5, FA depending on TA) is fitted as
@@ -121,7 +148,7 @@ __all__ = ["METHODS", "ProductTerm", "ProductIndicatorFit", "fit_product_indicat
 #: Ways to form product indicators.
 METHODS = ("dblcent", "rca")
 #: Residual-covariance structures among product indicators.
-RESIDUAL_COVARIANCES = ("simple", "none")
+RESIDUAL_COVARIANCES = ("simple", "within", "none")
 
 _METHOD_NAMES = {"dblcent": "double-mean-centred", "rca": "residual-centred"}
 
@@ -138,7 +165,11 @@ class ProductTerm:
         latent: whether the components (and the product) are latent.
         indicators: the product indicators (for an observed product: the column itself).
         parts: the component indicators multiplied into each product indicator.
-        residual_covariances: pairs of product indicators given a free residual covariance.
+        residual_covariances: pairs of this term's product indicators given a free residual
+            covariance (they share a component indicator).
+        cross_covariances: pairs (an indicator of this term, an indicator of an *earlier* term)
+            that share a component indicator and are given a free residual covariance
+            (``residual_covariances="simple"``).
         offsets: for an observed two-way product, the coefficient k_v of each component v in
             ``product = x·z − k_x·x − k_z·z − k_0`` (the centring or residualisation), so that
             coefficients can be re-expressed for the raw product; empty for latent terms.
@@ -152,6 +183,7 @@ class ProductTerm:
     indicators: tuple[str, ...]
     parts: tuple[tuple[str, ...], ...]
     residual_covariances: tuple[tuple[str, str], ...] = ()
+    cross_covariances: tuple[tuple[str, str], ...] = ()
     offsets: Mapping[str, float] = field(default_factory=dict)
     unused: tuple[str, ...] = ()
 
@@ -290,7 +322,8 @@ def expand_product_indicators(
                         "(double-mean-centring) or 'rca' (residual centring)")
     if residual_covariances not in RESIDUAL_COVARIANCES:
         raise SpecError(f"residual_covariances={residual_covariances!r}: use 'simple' (products "
-                        "sharing an indicator) or 'none'")
+                        "sharing an indicator, within and across terms), 'within' (only "
+                        "within a term) or 'none'")
     if not isinstance(match, (bool, np.bool_)):
         raise SpecError(f"match must be True (matched pairs) or False (all pairs), not {match!r}")
     spec = _as_model(model)
@@ -375,14 +408,22 @@ def expand_product_indicators(
                 )
             new_columns[ind] = prod  # rows with a missing answer stay NaN
         rescov: list[tuple[str, str]] = []
-        if latent and residual_covariances == "simple":
+        cross: list[tuple[str, str]] = []
+        if latent and residual_covariances != "none":
             for (a, pa), (b, pb) in itertools.combinations(zip(ind_names, tuples), 2):
                 if set(pa) & set(pb):
                     rescov.append((a, b))
+        if latent and residual_covariances == "simple":
+            for earlier in (u for u in terms if u.latent):
+                for a, pa in zip(ind_names, tuples):
+                    for b, pb in zip(earlier.indicators, earlier.parts):
+                        if set(pa) & set(pb):
+                            cross.append((a, b))
         terms.append(ProductTerm(
             term=plan["term"], components=comps, name=name, latent=latent,
             indicators=tuple(ind_names), parts=tuple(tuple(t) for t in tuples),
-            residual_covariances=tuple(rescov), offsets=offsets, unused=plan["unused"],
+            residual_covariances=tuple(rescov), cross_covariances=tuple(cross),
+            offsets=offsets, unused=plan["unused"],
         ))
 
     by_key = {tuple(sorted(t.components)): t for t in terms}
@@ -398,6 +439,8 @@ def expand_product_indicators(
             added += [Statement(t.name, "=~", ind) for ind in t.indicators]
     for t in terms:
         added += [Statement(a, "~~", b) for a, b in t.residual_covariances]
+    for t in terms:
+        added += [Statement(a, "~~", b) for a, b in t.cross_covariances]
     model_part = [s for s in body if not s.is_constraint]
     constraint_part = [s for s in body if s.is_constraint]
     expanded = ModelSpec(tuple(model_part + added + constraint_part), spec.hypotheses)
@@ -442,8 +485,10 @@ def fit_product_indicators(
         method: ``"dblcent"`` (double-mean-centring, Lin et al. 2010; modsem's default) or
             ``"rca"`` (residual centring, Little et al. 2006).
         match: ``False`` for all pairs of indicators (default), ``True`` for matched pairs.
-        residual_covariances: ``"simple"`` (free residual covariances between the product
-            indicators of a term that share an indicator; default) or ``"none"``.
+        residual_covariances: ``"simple"`` (free residual covariances between every two
+            product indicators that share an indicator, within and across terms; default,
+            modsem's ``res.cov.across = TRUE``), ``"within"`` (only within a term) or
+            ``"none"``.
         warm_start: start the optimiser from the main-effects model's estimates and, for the
             product latent, from their implications (loadings λ_x·λ_z, variance
             φ_XX·φ_ZZ + φ_XZ², residual (co)variances the sample ones minus the common part);
@@ -544,6 +589,8 @@ def _warm_start(spec: ModelSpec, expanded: ModelSpec, terms: tuple[ProductTerm, 
     phi = pd.DataFrame(est.ram.total_covariance(mom), index=names, columns=names)
     std_lv = bool(fit_kwargs.get("std_lv", False))
     complete = _complete_rows(data, expanded)
+    # the product part implied by the main-effects fit, for every two-way latent term
+    implied: dict[str, tuple[ProductTerm, float, dict[str, float], float]] = {}
     for t in terms:
         if not t.latent or len(t.components) != 2:
             continue
@@ -566,15 +613,38 @@ def _warm_start(spec: ModelSpec, expanded: ModelSpec, terms: tuple[ProductTerm, 
             for ind in t.indicators:
                 starts[(t.name, "=~", ind)] = common[ind] / np.sqrt(v) / marker
             starts[(t.name, "~~", t.name)] = v * marker**2
-        block = data.loc[complete, list(t.indicators)].to_numpy(dtype=float)
+        else:
+            continue
+        implied[t.name] = (t, v, common, marker)
+
+    def product_cov(t: ProductTerm, u: ProductTerm) -> float:
+        """Cov(X_t·Z_t, X_u·Z_u) implied by the main-effects fit (Isserlis 1918)."""
+        (a, b), (c, d) = t.components, u.components
+        return float(phi.at[a, c] * phi.at[b, d] + phi.at[a, d] * phi.at[b, c])
+
+    for (t, vt, _, mt), (u, vu, _, mu) in itertools.combinations(implied.values(), 2):
+        cov = product_cov(t, u)
+        starts[_key(t.name, "~~", u.name)] = (cov / np.sqrt(vt * vu) if std_lv else cov * mt * mu)
+
+    # residual (co)variances of the product indicators: sample minus common part, in one block
+    # (within and across terms), shrunk towards the diagonal until positive definite
+    inds = [ind for t, *_ in implied.values() for ind in t.indicators]
+    if inds:
+        term_of = {ind: name for name, (t, *_) in implied.items() for ind in t.indicators}
+        common_all = {ind: c for _, _, common, _ in implied.values() for ind, c in common.items()}
+        block = data.loc[complete, inds].to_numpy(dtype=float)
         s = np.cov(block, rowvar=False, bias=True)
-        index = {a: i for i, a in enumerate(t.indicators)}
-        theta = np.diag([max(s[i, i] - common[a] ** 2, 0.05 * s[i, i])
+        index = {a: i for i, a in enumerate(inds)}
+        theta = np.diag([max(s[i, i] - common_all[a] ** 2, 0.05 * s[i, i])
                          for a, i in index.items()])
-        for a, b in t.residual_covariances:
+        pairs = [(a, b) for t, *_ in implied.values()
+                 for a, b in t.residual_covariances + t.cross_covariances
+                 if a in index and b in index]
+        for a, b in pairs:
+            ta, tb = implied[term_of[a]], implied[term_of[b]]
+            rho = product_cov(ta[0], tb[0]) / np.sqrt(ta[1] * tb[1])
             i, j = index[a], index[b]
-            theta[i, j] = theta[j, i] = s[i, j] - common[a] * common[b]
-        # shrink the residual covariances until the block is positive definite
+            theta[i, j] = theta[j, i] = s[i, j] - common_all[a] * common_all[b] * rho
         off = theta - np.diag(np.diag(theta))
         for shrink in (1.0, 0.5, 0.25, 0.0):
             trial = np.diag(np.diag(theta)) + shrink * off
@@ -582,7 +652,7 @@ def _warm_start(spec: ModelSpec, expanded: ModelSpec, terms: tuple[ProductTerm, 
                 break
         for a, i in index.items():
             starts[(a, "~~", a)] = trial[i, i]
-        for a, b in t.residual_covariances:
+        for a, b in pairs:
             starts[_key(a, "~~", b)] = trial[index[a], index[b]]
 
     # Starting values reach the engine through statements: give the ones lavaan would add by
@@ -656,7 +726,7 @@ class ProductIndicatorFit:
         data: the data with the product indicator columns added.
         method: ``"dblcent"`` or ``"rca"``.
         match: matched pairs (True) or all pairs (False).
-        residual_covariances: ``"simple"`` or ``"none"``.
+        residual_covariances: ``"simple"``, ``"within"`` or ``"none"``.
         notes: what the user should know about how the products were made.
         written: (outcome, product name) → the term as written in that regression
             (``("FA", "PCTA") → "TA:PC"`` when ``FA ~ TA:PC`` shares the product of ``PC:TA``).

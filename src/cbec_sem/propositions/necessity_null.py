@@ -1,0 +1,383 @@
+"""A necessity test that is not fooled by correlation: the correlation-matched null.
+
+NCA's permutation test (Dul, van der Laan & Kuik 2020) asks whether the upper-left corner of
+the X–Y scatter is emptier than it would be if X and Y were *unrelated*.  Any positive
+dependence empties that corner a little, so with a correlation of .4 and N = 400 the test
+calls X "necessary" for Y in about 9 of 10 samples of bivariate-normal data, which have no
+ceiling at all (issue 13 measured .31–1.00 for ρ = .2–.6).  A necessity claim needs more: the
+corner must be emptier than the observed dependence alone makes it.
+
+The correlation-matched null (this module) is data with the observed margins and the observed
+rank dependence, but *no* ceiling: a Gaussian copula.
+
+1. The dependence is measured by the normal-scores (van der Waerden) correlation r: the
+   Pearson correlation of Φ⁻¹((rank − ½)/N) of X and of Y (average ranks for ties), the
+   estimator of a Gaussian copula's correlation that is efficient when the copula is Gaussian
+   (Klaassen & Wellner 1997).  For discrete margins (Likert means) the correlation of the
+   latent Gaussian is larger than that of the ties-broken data; r is calibrated by simulation
+   so that null data drawn with it reproduce the observed r on average
+   (:func:`_calibrate`).
+2. A null sample: draw ρ* from the sampling distribution of r (Fisher 1915:
+   atanh ρ* ~ N(atanh r, 1/(N − 3))), so that the null carries the uncertainty of the observed
+   dependence; draw N pairs from the bivariate normal with correlation ρ*; give the i-th
+   smallest normal X the i-th smallest observed X, and the same for Y (the observed margins,
+   ties included, exactly).
+3. The effect size d* of every null sample (the same ceiling and scope as the observed d).
+
+The expected d under this null, E₀[d], is the d that the observed dependence produces by
+itself; the test's p is (k + 1)/(B + 1) with k the number of d* ≥ the observed d (B draws),
+with Monte Carlo accuracy 1.96·√(p(1 − p)/B) as NCA reports for its own p.  The draws are
+vectorised in batches (B × N arrays) and the ceilings reuse NCA's batched CE-FDH/CR-FDH code.
+
+What the test rejects is "the dependence is a Gaussian copula", of which "no ceiling" is the
+case that matters; a non-Gaussian dependence without a ceiling (e.g. a bivariate t, whose
+joint tails are heavier) can also empty the corner more than a Gaussian copula does and be
+flagged.  ``benchmarks/bench_necessity.py`` measures the rates: false positives on
+bivariate-normal data, detection of true ceilings, and the rate for a bivariate t.
+
+References
+----------
+Dul, J. (2016). Necessary condition analysis (NCA). *Organizational Research Methods*, 19(1),
+10–52.
+
+Dul, J., van der Laan, E., & Kuik, R. (2020). A statistical significance test for necessary
+condition analysis. *Organizational Research Methods*, 23(2), 385–395.
+
+Fisher, R. A. (1915). Frequency distribution of the values of the correlation coefficient in
+samples from an indefinitely large population. *Biometrika*, 10(4), 507–521.
+
+Eekhout, I., van de Wiel, M. A., & Heymans, M. W. (2017). Methods for significance testing of
+categorical covariates in logistic regression models after multiple imputation: power and
+applicability analysis. *BMC Medical Research Methodology*, 17, 129.
+
+Klaassen, C. A. J., & Wellner, J. A. (1997). Efficient estimation in the bivariate normal
+copula model: normal margins are least favourable. *Bernoulli*, 3(1), 55–77.
+
+Mislevy, R. J. (1991). Randomization-based inference about latent variables from complex
+samples. *Psychometrika*, 56(2), 177–196.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+from scipy.stats import rankdata
+
+from ..errors import CbecSemError, SpecError
+from ..measurement.scores import latent_posterior
+from .necessity import (TIE_TOL, Z975, ConditionFit, NCAResult, ceilings_batch,
+                        construct_scores, nca)
+
+__all__ = [
+    "SCORE_COLUMNS",
+    "VERDICT_COLUMNS",
+    "correlation_matched_null",
+    "necessity_provider",
+    "necessity_verdict",
+    "necessity_verdict_scores",
+    "normal_scores_correlation",
+]
+
+#: Elements of one batch of null samples (batch × N).
+_BATCH_ELEMENTS = 1 << 18
+
+#: Columns of :func:`necessity_verdict`.
+VERDICT_COLUMNS = [
+    "condition", "outcome", "ceiling", "n", "d", "size", "p_value", "r", "d_null",
+    "d_null_se", "d_excess", "p_matched", "p_matched_accuracy", "draws", "necessary",
+    "verdict", "reason",
+]
+
+
+def normal_scores_correlation(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Normal-scores (van der Waerden) correlation of each row of ``x`` with the same row of
+    ``y`` (1-D or B × N arrays): the Pearson correlation of Φ⁻¹((rank − ½)/N), average ranks
+    for ties."""
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    y = np.atleast_2d(np.asarray(y, dtype=float))
+    n = x.shape[1]
+    sx = ndtri((rankdata(x, axis=1) - 0.5) / n)
+    sy = ndtri((rankdata(y, axis=1) - 0.5) / n)
+    sx -= sx.mean(axis=1, keepdims=True)
+    sy -= sy.mean(axis=1, keepdims=True)
+    den = np.sqrt((sx * sx).sum(axis=1) * (sy * sy).sum(axis=1))
+    r = np.where(den > 0, (sx * sy).sum(axis=1) / np.where(den > 0, den, 1.0), 0.0)
+    return r if r.size > 1 else r.reshape(())
+
+
+def _copula_pairs(rho: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """For each ρ of the batch: the rank (0..n−1) of the Gaussian Y paired with the i-th
+    smallest Gaussian X, i.e. a B × n array of indices into the sorted observed outcome."""
+    zx = np.sort(rng.standard_normal((rho.size, n)), axis=1)
+    return _ranks_of_y(rho, zx, rng.standard_normal((rho.size, n)))
+
+
+def _ranks_of_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray) -> np.ndarray:
+    zy = rho[:, None] * zx_sorted + np.sqrt(1.0 - rho[:, None] ** 2) * e
+    return np.argsort(np.argsort(zy, axis=1), axis=1)
+
+
+def _null_batch(fit: ConditionFit, ys_sorted: np.ndarray, rho: np.ndarray, ceilings,
+                rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """d of each ceiling for one batch of copula samples with correlations ``rho``."""
+    x0, x1, y0, y1 = fit.tscope
+    area = (x1 - x0) * (y1 - y0)
+    n = ys_sorted.size
+    idx = _copula_pairs(rho, n, rng)
+    # The condition's sorted values (fit.lay) are paired in order with the Gaussian X's order
+    # statistics; within a group of tied X values the order is that of the Gaussian X's, which
+    # is random, as ties in the observed data are.
+    ys = ys_sorted[idx]
+    res = ceilings_batch(ys, fit.lay, fit.tscope, "cr_fdh" in ceilings)
+    return {c: res[c[:2] + "_zone"] / area for c in ceilings}
+
+
+def _calibrate(fit: ConditionFit, ys_sorted: np.ndarray, r_obs: float,
+               rng: np.random.Generator, draws: int = 200) -> float:
+    """The copula correlation whose null samples have, on average, the observed normal-scores
+    correlation (ties in the margins attenuate it): three fixed-point steps ρ ← ρ·r/r̄(ρ) on
+    common random numbers.  Returns r_obs itself for margins without ties."""
+    if not fit.lay.ties and np.unique(ys_sorted).size == ys_sorted.size:
+        return r_obs
+    xs = np.broadcast_to(fit.lay.ux.repeat(fit.lay.sizes), (draws, ys_sorted.size))
+    n = ys_sorted.size
+    zx = np.sort(rng.standard_normal((draws, n)), axis=1)
+    e = rng.standard_normal((draws, n))
+    rho = r_obs
+    for _ in range(3):
+        idx = _ranks_of_y(np.full(draws, rho), zx, e)
+        r_sim = float(np.mean(normal_scores_correlation(xs, ys_sorted[idx])))
+        if abs(r_sim) < 1e-12:
+            break
+        rho = float(np.clip(rho * r_obs / r_sim, -0.999, 0.999))
+    return rho
+
+
+def correlation_matched_null(fit: ConditionFit, ceilings=("ce_fdh",), draws: int = 2000,
+                             rng: np.random.Generator | None = None,
+                             resample_r: bool = True) -> dict:
+    """The correlation-matched null distribution of d for one condition of an NCA.
+
+    ``resample_r=False`` keeps the copula correlation fixed at the (calibrated) observed value
+    instead of drawing it from its sampling distribution.
+
+    Returns: ``{"r": observed normal-scores correlation (mirrored units), "rho": the
+    calibrated copula correlation, "d": {ceiling: array of B null d}}``.
+    """
+    rng = np.random.default_rng() if rng is None else rng
+    xt = fit.sx * fit.x
+    yt = fit.sy * fit.y
+    n = xt.size
+    r_obs = float(normal_scores_correlation(xt, yt))
+    ys_sorted = np.sort(yt)
+    rho = _calibrate(fit, ys_sorted, r_obs, rng)
+    z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
+    sd = 1.0 / np.sqrt(max(n - 3, 1))
+    rhos = np.tanh(z + sd * rng.standard_normal(draws)) if resample_r else np.full(draws, rho)
+    out = {c: np.empty(draws) for c in ceilings}
+    batch = max(1, min(draws, _BATCH_ELEMENTS // max(n, 1)))
+    done = 0
+    while done < draws:
+        b = min(batch, draws - done)
+        part = _null_batch(fit, ys_sorted, rhos[done:done + b], ceilings, rng)
+        for c in ceilings:
+            out[c][done:done + b] = part[c]
+        done += b
+    return {"r": r_obs, "rho": rho, "d": out}
+
+
+def _size(d: float) -> str:
+    return "small" if d < 0.1 else "medium" if d < 0.3 else "large" if d < 0.5 else "very large"
+
+
+def necessity_verdict(result: NCAResult, *, draws: int = 2000, seed=None,
+                      d_threshold: float = 0.1, alpha: float = 0.05,
+                      ceiling: str | None = None) -> pd.DataFrame:
+    """Verdicts on necessity claims that separate necessity from correlation.
+
+    A condition is called *necessary* when all three hold:
+
+    * NCA's effect size d ≥ ``d_threshold`` (Dul 2016),
+    * NCA's permutation p < ``alpha`` (the corner is emptier than for unrelated X and Y;
+      Dul, van der Laan & Kuik 2020), and
+    * the correlation-matched p < ``alpha`` (the corner is emptier than the observed
+      dependence alone makes it; see the module docstring).
+
+    Args:
+        result: an :class:`~cbec_sem.propositions.necessity.NCAResult` with a permutation test
+            (``permutations > 0``).
+        draws: null samples of the correlation-matched test.
+        seed: seed of those draws (``np.random.default_rng(seed)``; conditions in order).
+        d_threshold, alpha: the thresholds above.
+        ceiling: the ceiling judged (default CE-FDH when computed, else the first).
+
+    Returns: one row per condition with :data:`VERDICT_COLUMNS`: NCA's ``d``, ``size`` and
+    permutation ``p_value``; the normal-scores correlation ``r``; ``d_null`` (E₀[d], the
+    expected d under the correlation-matched null) with its Monte Carlo standard error
+    ``d_null_se``; ``d_excess`` = d − d_null; ``p_matched`` with its Monte Carlo accuracy
+    (95% half-width); ``necessary``, ``verdict`` ("necessary", "not necessary", "not tested")
+    and ``reason``.
+
+    Raises:
+        SpecError: ``draws`` < 1, or a ceiling that was not computed.
+    """
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise SpecError(f"draws={draws!r} must be a whole number ≥ 1")
+    if ceiling is None:
+        ceiling = "ce_fdh" if "ce_fdh" in result.ceilings else result.ceilings[0]
+    result._check_ceiling(ceiling)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for cond in result.conditions:
+        fit = result._fits[cond]
+        row = fit.rows[ceiling]
+        d, p = float(row["d"]), float(row["p_value"])
+        null = correlation_matched_null(fit, (ceiling,), int(draws), rng)
+        dn = null["d"][ceiling]
+        k = int(np.sum(dn >= d - TIE_TOL))
+        pm = (k + 1) / (draws + 1)
+        base = {"condition": cond, "outcome": result.outcome, "ceiling": ceiling,
+                "n": int(row["n"]), "d": d, "size": _size(d), "p_value": p, "r": null["r"],
+                "d_null": float(dn.mean()), "d_null_se": float(dn.std(ddof=1) / np.sqrt(draws))
+                if draws > 1 else np.nan, "d_excess": d - float(dn.mean()), "p_matched": pm,
+                "p_matched_accuracy": Z975 * np.sqrt(pm * (1 - pm) / draws), "draws": draws}
+        if not np.isfinite(p):
+            nec, verdict = None, "not tested"
+            reason = "no permutation test (permutations=0)"
+        else:
+            ok_d, ok_p, ok_m = d >= d_threshold, p < alpha, pm < alpha
+            nec = bool(ok_d and ok_p and ok_m)
+            verdict = "necessary" if nec else "not necessary"
+            reason = (f"d = {d:.3f} {'≥' if ok_d else '<'} {d_threshold:g}; permutation "
+                      f"p = {p:.4f} {'<' if ok_p else '≥'} {alpha:g}; correlation-matched "
+                      f"p = {pm:.4f} {'<' if ok_m else '≥'} {alpha:g} (d expected from the "
+                      f"dependence alone, r = {null['r']:.2f}: {base['d_null']:.3f})")
+        rows.append({**base, "necessary": nec, "verdict": verdict, "reason": reason})
+    return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+
+# ============================================================================ latent scores
+
+#: Columns of :func:`necessity_verdict_scores` (beyond those of :func:`necessity_verdict`).
+SCORE_COLUMNS = ["scores", "plausible_values", "d_pv_lower", "d_pv_upper"]
+
+
+def necessity_verdict_scores(res, condition: str, outcome: str, *, plausible_values: int = 20,
+                             permutations: int = 999, draws: int = 999, seed=None,
+                             d_threshold: float = 0.1, alpha: float = 0.05,
+                             ceiling: str = "ce_fdh") -> pd.DataFrame:
+    """The necessity verdict of :func:`necessity_verdict` on the latent variables of a fitted
+    model, carrying the uncertainty of the latent scores.
+
+    With ``plausible_values = m > 0`` the scores are m plausible values: draws of every case's
+    latent variables from their posterior under the fitted normal model, N(E(η | x),
+    Var(η | x)) (Mislevy 1991; :func:`~cbec_sem.measurement.scores.latent_posterior`).
+    NCA and the correlation-matched test are run on each set; the reported d, d_null, r and
+    d_excess are means over the m sets, ``d_pv_lower``/``d_pv_upper`` the 2.5 and 97.5
+    percentiles of d over them (the spread due to the scores alone), and the p-values are the
+    medians over the sets (the median-P rule of Eekhout, van de Wiel & Heymans 2017).  The
+    verdict applies the three conditions of :func:`necessity_verdict` to these.  Plausible
+    values, unlike regression scores, are not shrunk towards the mean, so d is not inflated
+    by the shrinkage, and measurement error spreads the cases as it does in the population.
+
+    With ``plausible_values=0`` the regression (Thurstone) scores are used once, as
+    :func:`~cbec_sem.propositions.necessity.nca` does for a fitted model.
+
+    Raises:
+        SpecError: a bad count; DataError: an unknown construct (from the scoring).
+    """
+    if isinstance(plausible_values, bool) or not isinstance(plausible_values, (int, np.integer)) \
+            or plausible_values < 0:
+        raise SpecError(f"plausible_values={plausible_values!r} must be a whole number ≥ 0")
+    rng = np.random.default_rng(seed)
+    if plausible_values == 0:
+        frame = construct_scores(res, [condition, outcome], "latent")
+        r = nca(frame, condition, outcome, ceilings=(ceiling,), permutations=permutations,
+                seed=rng.integers(2**63))
+        v = necessity_verdict(r, draws=draws, seed=rng.integers(2**63), ceiling=ceiling,
+                              d_threshold=d_threshold, alpha=alpha)
+        return v.assign(scores="regression (Thurstone) scores of the fit", plausible_values=0,
+                        d_pv_lower=np.nan, d_pv_upper=np.nan)
+    latent = list(res.estimation.ram.latent)
+    missing = [c for c in (condition, outcome) if c not in latent]
+    if missing:
+        raise SpecError(f"{', '.join(map(repr, missing))} is not a latent variable of the fit; "
+                        f"plausible values exist for: {', '.join(latent)}")
+    ix = [latent.index(condition), latent.index(outcome)]
+    groups = latent_posterior(res)
+    rows = []
+    for _ in range(int(plausible_values)):
+        blocks = []
+        for _, mean, post in groups:
+            cov = post[np.ix_(ix, ix)]
+            w, v = np.linalg.eigh(cov)
+            root = v * np.sqrt(np.clip(w, 0.0, None))
+            blocks.append(mean[:, ix] + rng.standard_normal((mean.shape[0], 2)) @ root.T)
+        pv = np.vstack(blocks)
+        r = nca(None, pd.Series(pv[:, 0], name=condition), pd.Series(pv[:, 1], name=outcome),
+                ceilings=(ceiling,), permutations=permutations, seed=rng.integers(2**63))
+        rows.append(necessity_verdict(r, draws=draws, seed=rng.integers(2**63),
+                                      ceiling=ceiling).iloc[0])
+    t = pd.DataFrame(rows)
+    d = float(t["d"].mean())
+    p = float(t["p_value"].median())
+    pm = float(t["p_matched"].median())
+    d_null = float(t["d_null"].mean())
+    ok_d, ok_p, ok_m = d >= d_threshold, p < alpha, pm < alpha
+    nec = bool(ok_d and ok_p and ok_m)
+    m = int(plausible_values)
+    reason = (f"over {m} plausible values: mean d = {d:.3f} {'≥' if ok_d else '<'} "
+              f"{d_threshold:g}; median permutation p = {p:.4f} {'<' if ok_p else '≥'} "
+              f"{alpha:g}; median correlation-matched p = {pm:.4f} {'<' if ok_m else '≥'} "
+              f"{alpha:g} (d expected from the dependence alone: {d_null:.3f})")
+    row = {"condition": condition, "outcome": outcome, "ceiling": ceiling,
+           "n": int(t["n"].iloc[0]), "d": d, "size": _size(d), "p_value": p,
+           "r": float(t["r"].mean()), "d_null": d_null,
+           "d_null_se": float(np.sqrt(np.mean(t["d_null_se"] ** 2) / m)),
+           "d_excess": d - d_null, "p_matched": pm,
+           "p_matched_accuracy": float(t["p_matched_accuracy"].median()), "draws": draws,
+           "necessary": nec, "verdict": "necessary" if nec else "not necessary",
+           "reason": reason, "scores": f"{m} plausible values from the fit's posterior",
+           "plausible_values": m, "d_pv_lower": float(np.percentile(t["d"], 2.5)),
+           "d_pv_upper": float(np.percentile(t["d"], 97.5))}
+    return pd.DataFrame([row], columns=VERDICT_COLUMNS + SCORE_COLUMNS)
+
+
+def necessity_provider(res, permutations: int, seed, alpha: float, *, draws: int = 2000,
+                       plausible_values: int = 0, d_threshold: float = 0.1):
+    """Evidence for necessity hypotheses in ``res.hypotheses`` (the provider protocol of
+    :mod:`cbec_sem.propositions.evidence`: ``provide(condition, outcome)`` returns the row
+    values and the method text, or raises ``LookupError`` with the reason there is no test).
+
+    The verdict is :func:`necessity_verdict_scores`: "supported" only when d ≥ ``d_threshold``,
+    NCA's permutation p < α *and* the correlation-matched p < α.  ``estimate`` is NCA's d and
+    ``p`` the larger of the two p-values (the one that decides); the note gives both, the d
+    expected from the dependence alone, and which scores were used.
+    """
+    def provide(condition: str, outcome: str) -> tuple[dict, str]:
+        if not res.converged.optimizer_converged:
+            raise LookupError("the model did not converge, so there are no latent scores")
+        try:
+            v = necessity_verdict_scores(
+                res, condition, outcome, plausible_values=plausible_values,
+                permutations=permutations, draws=draws, seed=seed, d_threshold=d_threshold,
+                alpha=alpha).iloc[0]
+        except CbecSemError as err:
+            raise LookupError(f"necessary condition analysis failed: {err}") from None
+        scores = ("regression scores" if plausible_values == 0
+                  else f"{plausible_values} plausible values")
+        text = (f"NCA on latent {scores}, CE-FDH, permutation test ({permutations} draws) and "
+                f"correlation-matched test ({draws} draws)")
+        values = {"estimate": float(v["d"]),
+                  "p": float(max(v["p_value"], v["p_matched"])),
+                  "verdict": "supported" if v["necessary"] else "not supported",
+                  "note": (f"estimate is the NCA effect size d; necessary when d ≥ "
+                           f"{d_threshold:g} and both p < {alpha:g}: here NCA's permutation "
+                           f"p = {v['p_value']:.4f}, correlation-matched p = "
+                           f"{v['p_matched']:.4f}, and the d expected from the dependence "
+                           f"alone (r = {v['r']:.2f}) is {v['d_null']:.3f}; scores: "
+                           f"{v['scores']}")}
+        return values, text
+
+    return provide

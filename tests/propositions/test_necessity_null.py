@@ -1,0 +1,163 @@
+"""The correlation-matched necessity test: its correlation, its null, its verdicts.
+
+Truth comes from the simulated data (cbec_sem.propositions.necessity_sim): bivariate-normal
+data have no ceiling (a 'necessary' verdict is false), uniform data below a ceiling line have
+one of known d.  The error rates themselves are measured in benchmarks/bench_necessity.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cbec_sem.errors import SpecError
+from cbec_sem.propositions.necessity import nca
+from cbec_sem.propositions.necessity_null import (
+    VERDICT_COLUMNS,
+    correlation_matched_null,
+    necessity_verdict,
+    normal_scores_correlation,
+)
+from cbec_sem.propositions.necessity_sim import (
+    bivariate_normal,
+    ceiling_uniform,
+    likert_means,
+)
+
+
+def test_normal_scores_correlation():
+    rng = np.random.default_rng(3)
+    x, y = bivariate_normal(0.5, 20000, 1, rng)
+    r = float(normal_scores_correlation(x[0], y[0]))
+    # efficient for a Gaussian copula: SE ≈ (1 − ρ²)/√N = .0053
+    assert r == pytest.approx(0.5, abs=0.02)
+    # a rank statistic: unchanged by increasing transformations of either margin
+    assert float(normal_scores_correlation(np.exp(x[0]), y[0] ** 3)) == pytest.approx(r, abs=1e-12)
+    assert float(normal_scores_correlation(x[0], x[0])) == pytest.approx(1.0, abs=1e-12)
+    # rows of a batch are separate samples
+    xb, yb = bivariate_normal(0.3, 50, 4, rng)
+    batch = normal_scores_correlation(xb, yb)
+    assert batch.shape == (4,)
+    assert batch[2] == pytest.approx(float(normal_scores_correlation(xb[2], yb[2])))
+
+
+def test_null_keeps_the_margins_and_calibrates_for_ties():
+    rng = np.random.default_rng(5)
+    x, y = likert_means(0.5, 300, 1, rng)
+    res = nca(None, x[0], y[0], ceilings=("ce_fdh",), permutations=0)
+    null = correlation_matched_null(res._fits["x"], ("ce_fdh",), 200, np.random.default_rng(1))
+    # ties in the item means attenuate the normal-scores correlation: the copula needs more
+    assert null["rho"] > null["r"] > 0.3
+    assert null["d"]["ce_fdh"].shape == (200,)
+    assert np.all((null["d"]["ce_fdh"] >= 0) & (null["d"]["ce_fdh"] <= 1))
+
+
+def test_correlation_alone_is_not_necessity():
+    """ρ = .5, N = 400, no ceiling: NCA's permutation test rejects independence, the
+    correlation-matched test does not reject the dependence."""
+    x, y = bivariate_normal(0.5, 400, 1, np.random.default_rng(11))
+    res = nca(None, x[0], y[0], ceilings=("ce_fdh", "cr_fdh"), permutations=999, seed=1)
+    v = necessity_verdict(res, draws=999, seed=2)
+    assert list(v.columns) == VERDICT_COLUMNS
+    row = v.iloc[0]
+    assert row["d"] >= 0.1 and row["p_value"] < 0.05  # NCA's own rule says "necessary"
+    assert row["p_matched"] >= 0.05
+    assert row["verdict"] == "not necessary" and not row["necessary"]
+    assert abs(row["d_excess"]) < 0.05 and row["d_null_se"] < 0.002
+    assert "correlation-matched p" in row["reason"]
+    # the same seed gives the same numbers
+    again = necessity_verdict(res, draws=999, seed=2)
+    assert again.equals(v)
+
+
+def test_a_true_ceiling_is_necessary():
+    x, y = ceiling_uniform(0.3, 400, 1, np.random.default_rng(12))
+    res = nca(None, x[0], y[0], ceilings=("ce_fdh",), permutations=999, seed=1)
+    row = necessity_verdict(res, draws=999, seed=2).iloc[0]
+    assert row["d"] == pytest.approx(0.3, abs=0.06)
+    assert row["p_matched"] < 0.01 and row["d_excess"] > 0.1
+    assert row["verdict"] == "necessary"
+
+
+def test_ceiling_generator_has_the_stated_zone():
+    x, y = ceiling_uniform(0.3, 20000, 1, np.random.default_rng(0))
+    assert np.all(y <= np.minimum(1, 0.2 + x * 0.8 / 0.75) + 1e-12)
+    res = nca(None, x[0], y[0], ceilings=("ce_fdh",), permutations=0, scope=(0, 1, 0, 1))
+    assert res.effects["d"].iloc[0] == pytest.approx(0.3, abs=0.01)
+
+
+def test_bad_arguments():
+    x, y = bivariate_normal(0.2, 50, 1, np.random.default_rng(0))
+    res = nca(None, x[0], y[0], ceilings=("ce_fdh",), permutations=0)
+    with pytest.raises(SpecError, match="draws"):
+        necessity_verdict(res, draws=0)
+    with pytest.raises(SpecError, match="not computed"):
+        necessity_verdict(res, ceiling="cr_fdh")
+    v = necessity_verdict(res, draws=50, seed=0)
+    assert v["verdict"].iloc[0] == "not tested"
+    with pytest.raises(SpecError, match="ceiling"):
+        ceiling_uniform(0.6, 10, 1, np.random.default_rng(0))
+
+
+@pytest.fixture(scope="module")
+def example_fit():
+    import warnings
+
+    import cbec_sem as cs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return cs.fit(cs.paper_model(), cs.datasets.example_survey())
+
+
+def test_posterior_of_the_latent_scores(example_fit):
+    """Plausible values reproduce the latent variance: Var(E(η|x)) + Var(η|x) = Φ (the law of
+    total variance under the fitted model; Mislevy 1991)."""
+    from cbec_sem.measurement.scores import latent_posterior
+
+    [(_, mean, post)] = latent_posterior(example_fit)
+    latent = list(example_fit.estimation.ram.latent)
+    i = latent.index("TA")
+    assert mean.shape == (400, len(latent))
+    assert post[i, i] > 0
+    est = example_fit.estimation
+    phi = est.ram.total_covariance(est.ram.moments(est.theta)[0])[est.ram.p:, est.ram.p:]
+    # sample variance of the regression scores + posterior variance ≈ implied variance
+    assert mean[:, i].var() + post[i, i] == pytest.approx(phi[i, i], rel=0.05)
+
+
+def test_example_has_no_ceiling(example_fit):
+    """The bundled example's population has no necessity mechanism (make_example_survey.py):
+    NCA's own rule calls H7 (TA → FA) necessary, the correlation-matched verdict does not,
+    with regression scores and with plausible values."""
+    from cbec_sem.propositions.necessity_null import (
+        SCORE_COLUMNS,
+        necessity_verdict_scores,
+    )
+
+    reg = necessity_verdict_scores(example_fit, "TA", "FA", plausible_values=0, seed=1).iloc[0]
+    assert reg["d"] >= 0.1 and reg["p_value"] < 0.05
+    assert reg["verdict"] == "not necessary"
+    assert reg["scores"].startswith("regression")
+    pv = necessity_verdict_scores(example_fit, "TA", "FA", plausible_values=4, permutations=199,
+                                  draws=199, seed=1)
+    assert list(pv.columns)[-len(SCORE_COLUMNS):] == SCORE_COLUMNS
+    row = pv.iloc[0]
+    assert row["verdict"] == "not necessary" and row["plausible_values"] == 4
+    assert row["d_pv_lower"] <= row["d"] <= row["d_pv_upper"]
+    with pytest.raises(SpecError, match="not a latent variable"):
+        necessity_verdict_scores(example_fit, "ta1", "FA", plausible_values=2)
+    with pytest.raises(SpecError, match="plausible_values"):
+        necessity_verdict_scores(example_fit, "TA", "FA", plausible_values=-1)
+
+
+def test_provider_for_the_hypothesis_table(example_fit):
+    from cbec_sem.propositions.necessity_null import necessity_provider
+
+    provide = necessity_provider(example_fit, permutations=199, seed=3, alpha=0.05, draws=199)
+    values, text = provide("TA", "FA")
+    assert values["verdict"] == "not supported"  # no ceiling in the example's population
+    assert values["p"] >= 0.05 and values["estimate"] >= 0.1
+    assert "correlation-matched" in text and "regression scores" in text
+    with pytest.raises(LookupError, match="failed"):
+        provide("TA", "nonexistent")
