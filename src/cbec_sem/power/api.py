@@ -407,7 +407,7 @@ def _compile_interaction(spec, main_stmts, tests, pm, sampler: Sampler, cut: boo
     rng = np.random.default_rng(POPULATION_SEED + 1)
     pilot = pd.DataFrame(sampler.draw(PILOT_SAMPLE, rng), columns=list(sampler.observed))
     try:
-        pif = fit_product_indicators(pi_spec, pilot, method=method)
+        pif = fit_product_indicators(pi_spec, pilot, method=method, match=True)
     except CbecSemError as exc:
         raise EstimationError(f"the product-indicator model cannot be fitted to a population "
                               f"sample: {exc}") from None

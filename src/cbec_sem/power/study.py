@@ -37,6 +37,7 @@ from ..parallel import blas_single_threaded
 from ..resampling.refit import (BAD_MOMENTS, INADMISSIBLE, NOT_CONVERGED, OK, Moments,
                                 RefitPlan, _Stats)
 from ..propositions.evidence import NECESSITY_D
+from ..propositions.necessity_null import necessity_verdict
 from ..propositions.verdicts import product_of_paths, verdict, wald_p
 from .population import Sampler
 from ..propositions.necessity import nca
@@ -298,13 +299,13 @@ def _replication(study: Study, n: int, r: int, i: int, out: dict) -> None:
             if nca_rng is None:
                 nca_rng = np.random.default_rng(
                     np.random.SeedSequence(study.entropy, spawn_key=(n, r, 1)))
-            d, p = _necessity(study, t, theta, mom, F, nca_rng)
+            d, p, necessary = _necessity(study, t, theta, mom, F, nca_rng)
             if not np.isfinite(d):
                 out["status"][i, j] = NOT_CONVERGED
                 continue
             out["est"][i, j] = d
             out["p"][i, j] = p
-            out["supported"][i, j] = bool(d >= NECESSITY_D and p < study.alpha)
+            out["supported"][i, j] = necessary
             continue
         p = wald_p(est, se)
         out["est"][i, j] = est
@@ -315,21 +316,24 @@ def _replication(study: Study, n: int, r: int, i: int, out: dict) -> None:
                                          study.alpha) == "supported"
 
 
-def _necessity(study: Study, t: Test, theta, mom, F, rng) -> tuple[float, float]:
-    """NCA (CE-FDH, permutation test) of condition → outcome on the regression factor scores
-    of the main model (observed variables as they are), as :func:`cbec_sem.fit` does."""
+def _necessity(study: Study, t: Test, theta, mom, F, rng) -> tuple[float, float, bool]:
+    """NCA (CE-FDH) of condition → outcome on the regression factor scores of the main model
+    (observed variables as they are) with the verdict ``res.hypotheses`` uses
+    (:func:`~cbec_sem.propositions.necessity_null.necessity_verdict`: NCA's permutation test
+    and the correlation-matched test, each with ``nca_permutations`` draws): d, the deciding
+    p (the larger of the two) and whether it is called necessary."""
 
     model = study.main
     plan = model.plan
     C, bm = implied_cov(plan, theta, mom)
     if C is None:
-        return np.nan, np.nan
+        return np.nan, np.nan, False
     X = F[:, model.ram_order]  # the compiled observed order
     obs, lat = plan.obs_pos, plan.lat_pos
     try:
         W = np.linalg.solve(C[np.ix_(obs, obs)], C[np.ix_(obs, lat)])
     except np.linalg.LinAlgError:
-        return np.nan, np.nan
+        return np.nan, np.nan, False
     if plan.meanstructure:
         mux, mue = bm[obs], bm[lat]
     else:
@@ -343,7 +347,8 @@ def _necessity(study: Study, t: Test, theta, mom, F, rng) -> tuple[float, float]
     try:
         res = nca(None, columns[0], columns[1], ceilings=("ce_fdh",),
                   permutations=study.nca_permutations, seed=rng)
+        v = necessity_verdict(res, draws=max(study.nca_permutations, 1), seed=rng,
+                              d_threshold=NECESSITY_D, alpha=study.alpha).iloc[0]
     except CbecSemError:
-        return np.nan, np.nan
-    effect = res.effects.iloc[0]
-    return float(effect["d"]), float(effect["p_value"])
+        return np.nan, np.nan, False
+    return float(v["d"]), float(max(v["p_value"], v["p_matched"])), bool(v["necessary"])
