@@ -41,7 +41,7 @@ def _cells(frame: pd.DataFrame, digits: int) -> list[list[str]]:
     return [[format_number(v, digits) for v in row] for row in frame.itertuples(index=False)]
 
 
-def _latex_escape(text: str) -> str:
+def latex_escape(text: str) -> str:
     table = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
              "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
              "^": r"\textasciicircum{}"}
@@ -156,16 +156,16 @@ class Summary:
                 frame = block.table
                 out += [r"\begin{table}[htbp]", r"\centering"]
                 if block.heading:
-                    out.append(rf"\caption{{{_latex_escape(block.heading)}}}")
+                    out.append(rf"\caption{{{latex_escape(block.heading)}}}")
                 out += [rf"\begin{{tabular}}{{{'l' * len(frame.columns)}}}", r"\toprule",
-                        " & ".join(_latex_escape(str(c)) for c in frame.columns) + r" \\",
+                        " & ".join(latex_escape(str(c)) for c in frame.columns) + r" \\",
                         r"\midrule"]
-                out += [" & ".join(_latex_escape(c) for c in row) + r" \\"
+                out += [" & ".join(latex_escape(c) for c in row) + r" \\"
                         for row in _cells(frame, block.digits)]
                 out += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
             if block.text:
                 out += [r"\begin{verbatim}", block.text.rstrip("\n"), r"\end{verbatim}"]
-        out += [rf"\par\emph{{Note.}} {_latex_escape(n)}" for n in self.notes]
+        out += [rf"\par\emph{{Note.}} {latex_escape(n)}" for n in self.notes]
         return "\n".join(out) + "\n"
 
 

@@ -300,7 +300,7 @@ class PopulationModel:
         # the draws, the values and the DataFrame: three n × p tables
         n = check_size(n, "n", cells_per_unit=3 * max(p, 1))
         rng = np.random.default_rng(check_seed(seed))
-        factor = _psd_sqrt(psi)
+        factor = psd_sqrt(psi)
         zeta = rng.standard_normal((n, p)) @ factor.T
         values = np.empty((n, p))
         for j in range(p):
@@ -315,7 +315,7 @@ class PopulationModel:
         return pd.DataFrame(values, columns=list(self.order))
 
 
-def _psd_sqrt(psi: np.ndarray) -> np.ndarray:
+def psd_sqrt(psi: np.ndarray) -> np.ndarray:
     """A matrix L with L·Lᵀ = Ψ (Ψ symmetric positive semi-definite)."""
     try:
         return np.linalg.cholesky(psi)
@@ -324,7 +324,7 @@ def _psd_sqrt(psi: np.ndarray) -> np.ndarray:
         return v * np.sqrt(np.clip(w, 0.0, None))
 
 
-def _product_cov(s: np.ndarray, products: Sequence[tuple[int, int]]) -> np.ndarray:
+def product_covariance(s: np.ndarray, products: Sequence[tuple[int, int]]) -> np.ndarray:
     """Covariance matrix of centred products of jointly normal variables (Isserlis 1918).
 
     ``Cov(X_r Z_r, X_s Z_s) = σ(X_r,X_s)σ(Z_r,Z_s) + σ(X_r,Z_s)σ(Z_r,X_s)`` with ``s`` the
@@ -528,7 +528,7 @@ def population_model(
             c[j, r] += gamma[j, r]
         # variance without ψ_jj (ψ_jj is still 0 here; a[j, j] = 1 is its only coefficient)
         s_now = a @ psi @ a.T
-        explained = float(a[j] @ psi @ a[j] + c[j] @ _product_cov(s_now, products) @ c[j])
+        explained = float(a[j] @ psi @ a[j] + c[j] @ product_covariance(s_now, products) @ c[j])
         if standardized:
             resid = 1.0 - explained
             if resid < -_TOL:
@@ -555,7 +555,7 @@ def population_model(
         )
 
     s = a @ psi @ a.T
-    qcov = _product_cov(s, products)
+    qcov = product_covariance(s, products)
     cov = s + c @ qcov @ c.T
     product_mean = np.array([s[i, k] for i, k in products])
 
@@ -653,7 +653,7 @@ def _cut(x: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
     return np.searchsorted(np.asarray(thresholds), x, side="left").astype(np.int64) + 1
 
 
-def _item_thresholds(
+def likert_thresholds(
     observed: Sequence[str],
     likert: int | None,
     thresholds: ThresholdsLike,
@@ -760,7 +760,7 @@ def simulate(
     n = check_count(n, "n", minimum=1)
     check_seed(seed)
     pm = population_model(model, population=population, standardized=standardized)
-    cuts = _item_thresholds(pm.observed, likert, thresholds, pm.thresholds)
+    cuts = likert_thresholds(pm.observed, likert, thresholds, pm.thresholds)
     scores = pm.sample(n, seed=seed)
     out: dict[str, Any] = {}
     for v in pm.observed:

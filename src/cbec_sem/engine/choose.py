@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..survey.descriptives import descriptives
-from ..survey.normality import _item_matrix, mardia
+from ..survey.normality import item_matrix, mardia
 
 #: Items with at most this many distinct whole-number answers count as ordinal (see above).
 MAX_CATEGORIES = 5
@@ -79,7 +79,7 @@ def choose_estimator(
     Raises:
         DataError: unknown or non-numeric columns.
     """
-    x, items = _item_matrix(data, items, "choose_estimator")
+    x, items = item_matrix(data, items, "choose_estimator")
     if not items:
         raise DataError("choose_estimator: no items to look at")
     if ordered is True:

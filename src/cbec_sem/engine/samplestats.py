@@ -81,7 +81,7 @@ class SampleStats:
         return len(self.nobs)
 
 
-def _check_columns(frame: pd.DataFrame, names: tuple[str, ...], group: str | None) -> None:
+def check_columns(frame: pd.DataFrame, names: tuple[str, ...], group: str | None) -> None:
     columns = [str(c) for c in frame.columns]
     wanted_set = set(names)
     # duplicates matter only among the columns the fit reads; counting them once keeps this
@@ -118,7 +118,7 @@ def _check_columns(frame: pd.DataFrame, names: tuple[str, ...], group: str | Non
         )
 
 
-def _numeric_block(frame: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
+def numeric_block(frame: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
     dtypes = frame.dtypes[list(names)]
     if all(pd.api.types.is_float_dtype(t) or pd.api.types.is_integer_dtype(t) for t in dtypes):
         # The common case, in one step: numeric columns only need the infinity check.
@@ -244,8 +244,8 @@ def sample_stats(
     # complex, boolean and MultiIndex columns, group labels 1 vs "1", missing-value codes or
     # answers outside a Survey's scale: refused or warned about, never fitted silently
     check_fit_data(frame, names, group=group)
-    _check_columns(frame, names, group)
-    x = _numeric_block(frame, names)
+    check_columns(frame, names, group)
+    x = numeric_block(frame, names)
     rows_total = x.shape[0]
     keep = ~np.isnan(x).any(axis=1)
     labels, codes = group_codes(frame, group, rows_total)

@@ -670,7 +670,7 @@ def _check_marker(frame: pd.DataFrame, marker: str) -> None:
             "estimate a method correlation")
 
 
-def _harman(spec, items, names, frame, sub_res) -> HarmanResult:
+def harman_test(spec, items, names, frame, sub_res) -> HarmanResult:
     n = len(frame)
     sub_fit = _fit_measures(sub_res) if sub_res is not None else _nan_fit()
     empty = pd.Series(dtype=float)
@@ -914,7 +914,7 @@ def common_method_bias(
     if sub_res is not None and not sub_res.converged:
         notes.append("the substantive model did not converge or is inadmissible: "
                      + sub_res.converged.describe())
-    harman = _harman(spec, items, names, frame, sub_res)
+    harman = harman_test(spec, items, names, frame, sub_res)
     marker_result = (_marker(spec, items, frame, marker, r_m, alpha, sub_res)
                      if marker is not None and len(items) >= 1 else None)
     ulmc_result = None

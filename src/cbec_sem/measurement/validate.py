@@ -69,7 +69,7 @@ from ..errors import CbecSemError, SpecError
 from ._common import check_fit, inadmissible_note, multigroup
 from .discriminant import fornell_larcker, htmt
 from .indicators import full_collinearity_vif, indicator_diagnostics
-from .method_bias import HARMAN_CAVEAT, HARMAN_THRESHOLD, _harman, model_items
+from .method_bias import HARMAN_CAVEAT, HARMAN_THRESHOLD, harman_test, model_items
 from .reliability import reliability
 from ..engine.samplestats import sample_stats
 
@@ -380,7 +380,7 @@ def _harman_rows(res, data) -> list[dict]:
                              "the model has no observed items")]
     rows = []
     for group, frame, extra in targets:
-        h = _harman(spec, items, items, frame, None)
+        h = harman_test(spec, items, items, frame, None)
         if not h.defined:
             row = _not_defined("Harman single-factor share", "model", h.reason)
             row["group"] = group

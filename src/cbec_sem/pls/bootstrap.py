@@ -37,7 +37,7 @@ __all__ = ["PLSBootstrap", "bootstrap_pls", "statistics"]
 _CHUNK_BYTES = 40_000_000
 
 
-def _layout(est: PLSEstimation) -> tuple[list[tuple[str, str, str]], list[tuple[int, ...]]]:
+def bootstrap_layout(est: PLSEstimation) -> tuple[list[tuple[str, str, str]], list[tuple[int, ...]]]:
     c = est.computed
     keys, _ = param_matrix(c, est.model)
     keys = [(*k, "param") for k in keys]
@@ -53,7 +53,7 @@ def _layout(est: PLSEstimation) -> tuple[list[tuple[str, str, str]], list[tuple[
 
 
 def statistics(c: Computed, est: PLSEstimation, routes) -> np.ndarray:
-    """(B, m) values of every bootstrapped quantity, in :func:`_layout` order."""
+    """(B, m) values of every bootstrapped quantity, in :func:`bootstrap_layout` order."""
     _, params = param_matrix(c, est.model)
     w = np.stack([c.weights[stage][:, col] for *_, stage, col in
                   measurement_rows(c, est.model)], axis=1)
@@ -91,7 +91,7 @@ def _construct_reversal(c: Computed, ref: Computed) -> Computed:
         beta=c.beta * s[:, :, None] * s[:, None, :])
 
 
-def _run(est: PLSEstimation, idx: np.ndarray, routes, chunk: int, sign_change: str = "none",
+def run_draws(est: PLSEstimation, idx: np.ndarray, routes, chunk: int, sign_change: str = "none",
          point: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     X = est.data
     opts = {k: est.options[k] for k in ("scheme", "max_iter", "tol")}
@@ -253,9 +253,9 @@ def bootstrap_pls(
         p = est.data.shape[1]
         per_draw = 8 * (n * p * 3 if needs_data(est.plan) else n + 6 * p * p)
         chunk = max(1, _CHUNK_BYTES // per_draw)
-    keys, routes = _layout(est)
+    keys, routes = bootstrap_layout(est)
     point = statistics(est.computed, est, routes)[0]
-    values, ok = _run(est, indices, routes, int(chunk), sign_change, point)
+    values, ok = run_draws(est, indices, routes, int(chunk), sign_change, point)
     values[~ok] = np.nan
     good = values[ok]
     se = good.std(axis=0, ddof=1) if len(good) > 1 else np.full(point.shape, np.nan)
@@ -263,7 +263,7 @@ def bootstrap_pls(
     lo, hi = (np.quantile(good, [alpha, 1 - alpha], axis=0) if len(good)
               else (np.full(point.shape, np.nan),) * 2)
     loo = np.array([np.delete(np.arange(n), i) for i in range(n)])
-    jack, jok = _run(est, loo, routes, int(chunk), sign_change, point)
+    jack, jok = run_draws(est, loo, routes, int(chunk), sign_change, point)
     bca_lo, bca_hi = _bca(good, point, jack[jok], level)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = point / se

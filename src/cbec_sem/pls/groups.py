@@ -31,7 +31,7 @@ from scipy import stats
 
 from ..errors import DataError, SpecError
 from ..protocol import Block, Summary
-from .bootstrap import _layout, _run, bootstrap_pls
+from .bootstrap import bootstrap_layout, run_draws, bootstrap_pls
 from .estimate import PLSEstimation, estimate_pls
 
 __all__ = ["pls_mga", "micom", "MICOMResult"]
@@ -169,15 +169,15 @@ def _mga_pair(est, first, second, draws, rng, permutations, indices) -> pd.DataF
 
 def _permuted_stats(est, a, b, P, rng):
     """Statistics of the two actual groups and of P label permutations (batched)."""
-    keys, routes = _layout(est)
+    keys, routes = bootstrap_layout(est)
     n1 = a.size
     pooled = np.concatenate([a, b])
     perms = np.stack([rng.permutation(pooled) for _ in range(P)])
     chunk = 2000
-    obs1, _ = _run(est, a[None], routes, chunk)
-    obs2, _ = _run(est, b[None], routes, chunk)
-    v1, ok1 = _run(est, perms[:, :n1], routes, chunk)
-    v2, ok2 = _run(est, perms[:, n1:], routes, chunk)
+    obs1, _ = run_draws(est, a[None], routes, chunk)
+    obs2, _ = run_draws(est, b[None], routes, chunk)
+    v1, ok1 = run_draws(est, perms[:, :n1], routes, chunk)
+    v2, ok2 = run_draws(est, perms[:, n1:], routes, chunk)
     v1[~ok1] = np.nan
     v2[~ok2] = np.nan
     return (obs1[0], obs2[0]), (v1, v2)
@@ -224,7 +224,7 @@ def micom(est: PLSEstimation, groups, *, permutations: int = 1000, seed=None) ->
     X = est.data[:, cols]
     Z = (X - X.mean(axis=0)) / X.std(axis=0, ddof=1)
     S = Z.T @ Z / (Z.shape[0] - 1)
-    keys, routes = _layout(est)
+    keys, routes = bootstrap_layout(est)
     wcols = [i for i, k in enumerate(keys) if k[1] == "weight"]
 
     def step2_c(w1: np.ndarray, w2: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ from ..validation import (MAX_PERMUTATIONS, check_count, check_permutations, che
 from .population import (POPULATION_SAMPLE, POPULATION_SEED, Sampler, check_categories,
                          check_positive_definite, exact_data, exact_moments, item_thresholds,
                          residualise, sample_moments)
-from .result import PowerResult, _check_target, summarise
+from .result import PowerResult, check_target, summarise
 from .study import (CHUNK_SIZE, MISSING, CompiledModel, Study, Test, implied_cov, information,
                     moments_of, refit, run_chunk)
 from ..specification.paper import paper_model
@@ -145,7 +145,7 @@ def power(
     sizes = check_sizes(n, "n", cells_per_unit=4 * max(len(spec.observed_variables), 1))
     reps = check_count(reps, "reps", minimum=1, maximum=MAX_PERMUTATIONS)
     alpha = check_probability(alpha, "alpha")
-    target = _check_target(target)
+    target = check_target(target)
     seed = check_seed(seed)
     if isinstance(seed, (np.random.SeedSequence, np.random.Generator)):
         raise SpecError("seed must be a non-negative integer or None for a power study (its "

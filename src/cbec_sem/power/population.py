@@ -29,7 +29,7 @@ import numpy as np
 from scipy.stats import norm
 
 from ..errors import SpecError
-from ..simulate import PopulationModel, _item_thresholds, _psd_sqrt
+from ..simulate import PopulationModel, likert_thresholds, psd_sqrt
 
 #: Cases of the population sample behind the moments of Likert data (see the module docs).
 #: The error of a population value computed from it, relative to a replication's standard
@@ -69,13 +69,13 @@ class Sampler:
         self.nonlinear = bool(products)
         if not self.nonlinear:
             cov = pm.covariance.to_numpy()[np.ix_(obs, obs)]
-            self.W = _psd_sqrt(cov)  # X = μ + Z Wᵀ, Z ~ N(0, I_p)
+            self.W = psd_sqrt(cov)  # X = μ + Z Wᵀ, Z ~ N(0, I_p)
             self.dim = self.W.shape[1]
             self.C = None
             self.pairs = None
             self.product_mean = None
         else:
-            factor = _psd_sqrt(pm.residual_covariance.to_numpy())
+            factor = psd_sqrt(pm.residual_covariance.to_numpy())
             operands = sorted({i for pair in products for i in pair})
             rows = np.concatenate([obs, np.asarray(operands, dtype=int)])
             self.W = T[rows] @ factor  # Y = Z Wᵀ: observed, then operands
@@ -106,7 +106,7 @@ class Sampler:
 
 def item_thresholds(pm: PopulationModel, likert: int | None) -> dict[str, tuple[float, ...]]:
     """Which observed variables are cut, and where (as :func:`~cbec_sem.simulate.simulate`)."""
-    return _item_thresholds(pm.observed, likert, None, pm.thresholds)
+    return likert_thresholds(pm.observed, likert, None, pm.thresholds)
 
 
 def check_categories(pm: PopulationModel, thresholds: dict[str, tuple[float, ...]]) -> None:

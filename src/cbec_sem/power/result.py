@@ -159,7 +159,7 @@ class PowerResult(ResultProtocol):
         the largest size), ``power.se`` and a ``note`` that says what to do when the target is
         not reached.
         """
-        target = self.target if target is None else _check_target(target)
+        target = self.target if target is None else check_target(target)
         out = []
         for h in self.hypotheses:
             sub = self.table[self.table["id"] == h.id].sort_values("n")
@@ -213,7 +213,7 @@ class PowerResult(ResultProtocol):
             import matplotlib.pyplot as plt
         except ImportError:  # pragma: no cover - optional dependency
             raise SpecError("plot() needs matplotlib (pip install cbec-sem[plot])") from None
-        target = self.target if target is None else _check_target(target)
+        target = self.target if target is None else check_target(target)
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))
         for h in self.hypotheses:
@@ -301,7 +301,7 @@ class PowerResult(ResultProtocol):
                        text=self._text())
 
 
-def _check_target(target) -> float:
+def check_target(target) -> float:
     if isinstance(target, bool) or not isinstance(target, (int, float, np.integer,
                                                            np.floating)) \
             or not (0.0 < float(target) <= 1.0):

@@ -35,7 +35,7 @@ from ..engine.ml import MLFunction
 from ..errors import CbecSemError
 from ..parallel import blas_single_threaded
 from ..resampling.refit import (BAD_MOMENTS, INADMISSIBLE, NOT_CONVERGED, OK, Moments,
-                                RefitPlan, _Stats)
+                                RefitPlan, RefitStats)
 from ..propositions.evidence import NECESSITY_D
 from ..propositions.necessity_null import necessity_verdict
 from ..propositions.verdicts import product_of_paths, verdict, wald_p
@@ -160,7 +160,7 @@ def information(plan: RefitPlan, theta: np.ndarray, mom: Moments) -> np.ndarray:
             _, S, M = mom.fixed[g]
             for r, kind, i, j in zip(grp.fx_rows, grp.fx_kind, grp.fx_i, grp.fx_j):
                 ram.base_values[r] = S[i, j] if kind == 1 else M[i]
-    stats = _Stats(tuple(mom.nobs), tuple(mom.means), tuple(mom.covs))
+    stats = RefitStats(tuple(mom.nobs), tuple(mom.means), tuple(mom.covs))
     info = MLFunction(ram, stats, plan.meanstructure).evaluate(theta, information=True).information
     if not plan.identity:
         info = plan.basis.T @ info @ plan.basis

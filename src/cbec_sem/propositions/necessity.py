@@ -70,6 +70,8 @@ from ..measurement.scores import factor_scores
 from ..errors import ConvergenceWarning, DataError, SpecError
 from ..errors import warn
 from ..validation import check_permutations, check_seed, suggest
+from .necessity_plot import plot_nca
+from ..survey.fit_checks import as_frame
 
 __all__ = ["nca", "NCAResult", "CEILINGS"]
 
@@ -273,7 +275,7 @@ def _numeric(frame: pd.DataFrame, name: str) -> np.ndarray:
     return values
 
 
-def _check_columns(frame: pd.DataFrame, names: list[str]) -> None:
+def check_columns(frame: pd.DataFrame, names: list[str]) -> None:
     columns = [str(c) for c in frame.columns]
     missing = [n for n in names if n not in frame.columns]
     if missing:
@@ -632,7 +634,6 @@ class NCAResult(ResultProtocol):
         With several conditions and no ``condition``, one panel per condition (``ax`` may then
         be a sequence of axes).  Returns the axes.
         """
-        from .necessity_plot import plot_nca
 
         return plot_nca(self, ax=ax, condition=condition)
 
@@ -788,7 +789,6 @@ def nca(data, condition, outcome, *, ceilings=CEILINGS, permutations: int = 1000
         if scores is not None:
             raise SpecError("scores= applies only when data is a fitted model (cs.fit(...))")
         if not isinstance(data, pd.DataFrame):
-            from ..engine.samplestats import as_frame
 
             data = as_frame(data)
         frame = data
@@ -796,7 +796,7 @@ def nca(data, condition, outcome, *, ceilings=CEILINGS, permutations: int = 1000
         if not isinstance(outcome, str):
             raise SpecError("outcome must be a column name when data is given")
         out = outcome
-        _check_columns(frame, conds + [out])
+        check_columns(frame, conds + [out])
     conds = list(dict.fromkeys(conds))
     if out in conds:
         raise SpecError(f"{out!r} is both a condition and the outcome")

@@ -7,7 +7,7 @@ manuscript as is.
 
 from __future__ import annotations
 
-from ..protocol import _latex_escape
+from ..protocol import latex_escape
 from .content import Report, Table
 
 __all__ = ["render_markdown", "render_latex"]
@@ -66,7 +66,7 @@ def render_markdown(report: Report, files: dict[str, str] | None = None) -> str:
 
 
 def _tex(text: str) -> str:
-    text = _latex_escape(text)
+    text = latex_escape(text)
     for a, b in (("−", "$-$"), ("≥", r"$\geq$"), ("≤", r"$\leq$"), ("χ²", r"$\chi^2$"),
                  ("R²", r"$R^2$"), ("²", r"\textsuperscript{2}"), ("α", r"$\alpha$"),
                  ("β", r"$\beta$"), ("ω", r"$\omega$"), ("√", r"$\surd$"), ("×", r"$\times$"),

@@ -472,7 +472,7 @@ class RefitPlan:
                 _, S, M = mom.fixed[g]
                 for r, kind, i, j in zip(grp.fx_rows, grp.fx_kind, grp.fx_i, grp.fx_j):
                     ram.base_values[r] = S[i, j] if kind == 1 else M[i]
-        stats = _Stats(tuple(mom.nobs), tuple(mom.means), tuple(mom.covs))
+        stats = RefitStats(tuple(mom.nobs), tuple(mom.means), tuple(mom.covs))
         function = MLFunction(ram, stats, self.meanstructure)
         basis, theta0, identity = self.basis, self.theta0, self.identity
 
@@ -556,7 +556,7 @@ class RefitPlan:
 
 
 @dataclass(frozen=True)
-class _Stats:
+class RefitStats:
     """The part of :class:`~cbec_sem.engine.samplestats.SampleStats` that MLFunction reads."""
 
     nobs: tuple

@@ -30,7 +30,7 @@ __all__ = ["mardia", "MARDIA_COLUMNS"]
 MARDIA_COLUMNS = ["coefficient", "expected", "statistic", "df", "pvalue"]
 
 
-def _item_matrix(data: Any, items: Sequence[str] | None, who: str) -> tuple[np.ndarray, list[str]]:
+def item_matrix(data: Any, items: Sequence[str] | None, who: str) -> tuple[np.ndarray, list[str]]:
     if items is None and hasattr(data, "items") and not isinstance(data, pd.DataFrame):
         items = list(data.items)
     if not isinstance(data, pd.DataFrame):
@@ -106,7 +106,7 @@ def mardia(data: Any, items: Sequence[str] | None = None) -> pd.DataFrame:
         DataError: unknown or non-numeric columns, fewer than two items, no more complete rows
             than items, or items whose covariance matrix is singular.
     """
-    x, items = _item_matrix(data, items, "mardia")
+    x, items = item_matrix(data, items, "mardia")
     x = x[~np.isnan(x).any(axis=1)]
     n, p = x.shape
     if p < 2:

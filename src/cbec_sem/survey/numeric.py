@@ -24,7 +24,7 @@ __all__ = ["NUMBER_PATTERN", "ParsedColumn", "parse_cell", "parse_column", "is_n
 
 #: Longer strings are never read as numbers (a cell of thousands of digits is a broken
 #: export, and int() of it raises past Python's 4300-digit limit).
-_MAX_DIGITS = 100
+MAX_DIGITS = 100
 
 #: A string is a number when it matches this pattern in full.
 NUMBER_PATTERN = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -72,7 +72,7 @@ def parse_cell(cell: object) -> float | None:
         return None  # a complex cell in an object column: reported as non-numeric
     if isinstance(cell, (numbers.Real, Decimal)):
         return float(cell)
-    if isinstance(cell, str) and len(cell) <= _MAX_DIGITS and NUMBER_PATTERN.fullmatch(cell):
+    if isinstance(cell, str) and len(cell) <= MAX_DIGITS and NUMBER_PATTERN.fullmatch(cell):
         value = float(cell)
         # "9" * 400 overflows to inf: not an answer anyone gave
         return value if math.isfinite(value) else None

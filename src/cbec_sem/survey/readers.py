@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..errors import warn
-from .numeric import _MAX_DIGITS, NUMBER_PATTERN, parse_cell
+from .numeric import MAX_DIGITS, NUMBER_PATTERN, parse_cell
 
 __all__ = ["ReadResult", "ReaderNote", "SUPPORTED_FORMATS", "read_source", "require"]
 
@@ -309,7 +309,7 @@ def _strict_infer(column: pd.Series) -> pd.Series:
         return column.infer_objects()
     if pd.api.types.infer_dtype(present, skipna=True) == "string":
         text = present.astype(str)
-        ok = text.str.fullmatch(NUMBER_PATTERN.pattern) & (text.str.len() <= _MAX_DIGITS)
+        ok = text.str.fullmatch(NUMBER_PATTERN.pattern) & (text.str.len() <= MAX_DIGITS)
         if not bool(ok.all()):
             return column.infer_objects()
         try:
@@ -377,7 +377,7 @@ def _type_text(header: list[str], data: list[list[str]], decimal: str) -> pd.Dat
     if decimal == ",":
         comma = text.str.fullmatch(_DECIMAL_COMMA.pattern).to_numpy(dtype=bool)
         text = text.where(~comma, text.str.replace(",", ".", regex=False))
-    number = (text.str.fullmatch(NUMBER_PATTERN.pattern) & (text.str.len() <= _MAX_DIGITS)
+    number = (text.str.fullmatch(NUMBER_PATTERN.pattern) & (text.str.len() <= MAX_DIGITS)
               ).to_numpy(dtype=bool)
     integer = text.str.fullmatch(_INTEGER_TEXT).to_numpy(dtype=bool)
     values = np.full(n * p, np.nan)

@@ -37,8 +37,8 @@ from scipy import special
 from ...errors import DataError, DataWarning, SpecError
 from ...errors import warn
 from ..samplestats import (
-    _check_columns,
-    _numeric_block,
+    check_columns,
+    numeric_block,
     as_frame,
     group_codes,
     rows_without_group,
@@ -125,8 +125,8 @@ def ordinal_data(
             f"polychoric correlations need at least two ordered items (got {list(names)})"
         )
     frame = as_frame(data)
-    _check_columns(frame, names, group)
-    x = _numeric_block(frame, names)
+    check_columns(frame, names, group)
+    x = numeric_block(frame, names)
     rows_total = x.shape[0]
     labels, gcodes = group_codes(frame, group, rows_total)
     rows_without_group(frame, group, announce=announce)

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import SpecError
-from ...simulate import PopulationModel, _product_cov
+from ...simulate import PopulationModel, product_covariance
 from .product_indicators import ProductTerm
 
 __all__ = ["exact_moment_data", "product_indicator_population_cov"]
@@ -72,7 +72,7 @@ def product_indicator_population_cov(population: PopulationModel,
             pairs.append((idx[x], idx[z]))
             names.append(ind)
     k = len(pairs)
-    q = _product_cov(normal_cov, pairs + list(population._products))
+    q = product_covariance(normal_cov, pairs + list(population._products))
     observed = list(population.observed)
     oi = [idx[v] for v in observed]
     cov_oo = population.covariance.to_numpy()[np.ix_(oi, oi)]

@@ -136,11 +136,13 @@ import pandas as pd
 from ...modelfit import fit_model as _fit
 from ...protocol import Block, Summary
 from ..verdicts import build_table, verdict
-from ...engine.samplestats import _check_columns, _numeric_block
+from ...engine.samplestats import check_columns, numeric_block
 from ...survey.fit_checks import as_frame
 from ...errors import CbecSemWarning, DataError, EstimationError, SpecError
 from ...specification.model import ModelSpec
 from ...specification.statements import Statement
+from ...engine.partable import variable_roles
+from ...errors import CbecSemError
 
 __all__ = ["METHODS", "ProductTerm", "ProductIndicatorFit", "fit_product_indicators",
            "expand_product_indicators"]
@@ -349,8 +351,8 @@ def expand_product_indicators(
                           tuples=tuples, unused=unused)
 
     needed = list(dict.fromkeys(i for p in plans.values() for lst in p["lists"] for i in lst))
-    _check_columns(frame, tuple(needed), None)
-    values = _numeric_block(frame, tuple(needed))
+    check_columns(frame, tuple(needed), None)
+    values = numeric_block(frame, tuple(needed))
     col = {name: values[:, k] for k, name in enumerate(needed)}
     complete = _complete_rows(frame, spec)
     if complete.sum() < 3:
@@ -561,8 +563,6 @@ def _warm_start(spec: ModelSpec, expanded: ModelSpec, terms: tuple[ProductTerm, 
                 data: pd.DataFrame, fit_kwargs: dict) -> ModelSpec | None:
     """The expanded model with starting values from a fit of the main-effects model, or None
     when that model cannot be fitted (then the engine's default starts are used)."""
-    from ...engine.partable import variable_roles
-    from ...errors import CbecSemError
 
     main_statements = tuple(s for s in spec.statements if not (s.op == "~" and ":" in s.rhs))
     # only the point estimates are needed: no resampling for the starting values
