@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 import cbec_sem as cs
-from cbec_sem.cli import app
+from cbec_sem.cli import EXAMPLE_SEED, app
 from cbec_sem.specification.paper import PAPER_ITEMS
 
 runner = CliRunner()
@@ -62,7 +62,7 @@ def example_fit() -> cs.FitResult:
     model = cs.paper_model()
     survey = cs.load_survey(cs.datasets.example_survey(), scale=(1, 7),
                             items=model.observed_variables, id_column="firm_id")
-    return cs.fit(model, survey)
+    return cs.fit(model, survey, seed=EXAMPLE_SEED)
 
 
 @pytest.fixture()

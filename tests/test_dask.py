@@ -106,7 +106,11 @@ def test_lost_cluster_fails_bootstrap_cleanly(example_fit, monkeypatch):
         def run(self, func, shared, chunks, on_done=None):
             return super().run(func, shared, chunks, lambda i, out: self.client.close())
 
-    monkeypatch.setattr(parallel, "DaskExecutor", LosesItsCluster)
+    import importlib
+
+    bootstrap_module = importlib.import_module("cbec_sem.resampling.bootstrap")
+
+    monkeypatch.setattr(bootstrap_module, "DaskExecutor", LosesItsCluster)
     with local_cluster() as cluster, distributed.Client(cluster) as c:
         with pytest.raises(EstimationError, match=r"interrupted.*draws had completed"):
             bootstrap(example_fit, 40, seed=1, ci=("percentile",), client=c)
