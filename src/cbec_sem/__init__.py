@@ -1,6 +1,6 @@
 """cbec_sem: structural equation models of supply-chain innovation in cross-border e-commerce.
 
-The public API (see DESIGN.md): ``paper_model``, ``ModelSpec``, ``load_survey``, ``datasets``,
+The public API (see docs/architecture.md and the user guide): ``paper_model``, ``ModelSpec``, ``load_survey``, ``datasets``,
 ``fit``; measurement validation (``reliability``, ``htmt``, ``fornell_larcker``, ``validate``,
 ``common_method_bias``, ``modindices``, ``invariance``, ...); ``nca``; ``simulate``; and the
 typed ``errors``.

@@ -57,7 +57,7 @@ def _path_row(frame: pd.DataFrame, outcome: str, predictor: str, group: int) -> 
 
 def verdict(estimate: float, lower: float, upper: float, p: float, sign: str, alpha: float
             ) -> str:
-    """The verdict rule (DESIGN.md): supported when p < α and, for a directional hypothesis,
+    """The verdict rule: supported when p < α and, for a directional hypothesis,
     the estimate has the hypothesised sign."""
     if not np.isfinite(p):
         return "not tested"
