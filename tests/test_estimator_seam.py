@@ -232,17 +232,17 @@ def test_pls_hypotheses_use_the_bootstrap(example) -> None:
 
 def test_latent_interaction_bootstrap_is_seeded_and_near_the_information_se(oneint) -> None:
     """se='bootstrap' for QML refits every draw; the same seed gives the same draws, and with
-    30 draws the bootstrap SE of the product term is within Monte Carlo error (≈ 13% at
-    B = 30, so a 40% band) of the information-based SE, which matches modsem."""
-    a = cs.fit(ONEINT, oneint, estimator="QML", se="bootstrap", bootstrap=30, seed=7)
-    b = cs.fit(ONEINT, oneint, estimator="QML", se="bootstrap", bootstrap=30, seed=7)
+    20 draws the bootstrap SE of the product term is within Monte Carlo error (≈ 16% at
+    B = 20, so a 45% band) of the information-based SE, which matches modsem."""
+    a = cs.fit(ONEINT, oneint, estimator="QML", se="bootstrap", bootstrap=20, seed=7)
+    b = cs.fit(ONEINT, oneint, estimator="QML", se="bootstrap", bootstrap=20, seed=7)
     pd.testing.assert_frame_equal(a.params, b.params)
     info = cs.fit(ONEINT, oneint, estimator="QML").params.set_index(["lhs", "op", "rhs"])
     boot = a.params.set_index(["lhs", "op", "rhs"])
     key = ("Y", "~", "X:Z")
-    assert boot.loc[key, "se"] == pytest.approx(info.loc[key, "se"], rel=0.4)
+    assert boot.loc[key, "se"] == pytest.approx(info.loc[key, "se"], rel=0.45)
     assert boot.loc[key, "est"] == info.loc[key, "est"]
-    assert a.bootstrap.failed == 0 and "30 bootstrap refits" in a.notes[-1]
+    assert a.bootstrap.failed == 0 and "20 bootstrap refits" in a.notes[-1]
     # the probes read the bootstrap covariance matrix
     v = a.vcov.loc["Y ~ X:Z", "Y ~ X:Z"]
     assert v == pytest.approx(boot.loc[key, "se"] ** 2, rel=1e-10)
