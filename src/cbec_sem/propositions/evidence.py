@@ -95,8 +95,7 @@ def _refit(res: FitResult, spec, method: str):
         warnings.simplefilter("always", CbecSemWarning)
         pif = fit_product_indicators(spec, data, method=method, match=True, estimator=estimator)
     notes += [str(w.message) for w in caught if issubclass(w.category, CbecSemWarning)]
-    note = "; ".join(notes)
-    return pif, f"product indicators ({method}, matched pairs), {estimator} Wald z test", note
+    return pif, f"product indicators ({method}, matched pairs), {estimator} Wald z test", notes
 
 
 def _interaction_terms(res: FitResult) -> dict[str, list[str]]:
@@ -156,10 +155,20 @@ def interaction_provider(res: FitResult, method: str = "dblcent") -> Callable:
                   "ci.lower": s["ci.lower"], "ci.upper": s["ci.upper"],
                   "n": int(sum(refit.fit.nobs)),
                   "note": "; ".join(filter(None, [
-                      "std.all is b·sd(X)·sd(Z)/sd(Y) (Wen, Marsh & Hau 2010)", note]))}
+                      "std.all is b·sd(X)·sd(Z)/sd(Y) (Wen, Marsh & Hau 2010)",
+                      *_about_term(note, term)]))}
         return values, text
 
     return provide
+
+
+def _about_term(notes: list[str], term: str) -> list[str]:
+    """The notes of a refit that concern ``term`` (a note about another product term's matched
+    pairs is left to that term's row)."""
+    x, z = term.split(":")
+    own = tuple(f"matched pairs for {t}" for t in (f"'{x}:{z}'", f"'{z}:{x}'", f"{x}:{z}",
+                                                   f"{z}:{x}"))
+    return [n for n in notes if not n.startswith("matched pairs for") or n.startswith(own)]
 
 
 def _latent_row(fitted, outcome: str, term: str, note: str) -> dict:
