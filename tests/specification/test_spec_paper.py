@@ -134,3 +134,9 @@ def test_hypothesis_errors(hypotheses: list, fragment: str) -> None:
     with pytest.raises(SpecError) as info:
         paper_model(hypotheses=hypotheses)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("bad", [5, 2.5, {"H1": 1}.keys(), b"H1"])
+def test_hypotheses_of_the_wrong_type_are_a_spec_error(bad):
+    with pytest.raises(SpecError, match="hypotheses="):
+        paper_model(hypotheses=bad)

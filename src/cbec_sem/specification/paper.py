@@ -187,6 +187,9 @@ def _hypotheses(selection: Sequence[str | Hypothesis] | None) -> tuple[Hypothesi
         return PAPER_HYPOTHESES
     if isinstance(selection, (str, Hypothesis)):
         selection = (selection,)
+    if not isinstance(selection, (list, tuple, set, frozenset)):
+        raise SpecError(f"hypotheses={selection!r} must be a list of ids such as 'H1' or "
+                        "Hypothesis objects (or None for all of H1-H8)")
     by_id = {h.id: h for h in PAPER_HYPOTHESES}
     out: list[Hypothesis] = []
     for entry in selection:
