@@ -97,11 +97,12 @@ def fit(
         A :class:`~cbec_sem.results.FitResult`.  A fit that did not converge, or converged to
         an inadmissible solution, has ``converged == False`` and issues a warning.
     """
-    # every argument checked once, at the boundary, before any work (cbec_sem.validation)
-    given = check_fit_arguments(**{k: v for k, v in locals().items()
-                                   if k not in ("model", "data")})
-    alpha, correction = given["alpha"], given["correction"]
-    nca_permutations = given["nca_permutations"]
+    given = dict(locals())
+    # the hypothesis options are checked here, the estimation arguments by fit_model, each
+    # once and before any work (cbec_sem.validation)
+    hyp = check_fit_arguments(alpha=alpha, correction=correction,
+                              nca_permutations=nca_permutations)
+    alpha, correction, nca_permutations = hyp["alpha"], hyp["correction"], hyp["nca_permutations"]
     interaction_method = check_choice(interaction_method, "interaction_method",
                                       INTERACTION_METHODS)
     fitted = fit_model(model, data, **{f.name: given[f.name] for f in fields(FitArguments)})

@@ -25,6 +25,7 @@ from .engine.naming import parameter_name
 from .engine.options import FitOptions
 from .survey.fit_checks import as_frame
 from .errors import SpecError
+from .validation import check_fit_arguments
 from .resampling.bootstrap import BootstrapResult
 from .resampling.bootstrap import bootstrap as run_bootstrap
 from .engine.latent import fit_lms, fit_qml
@@ -100,18 +101,6 @@ class FittedModel:
         """Observations used, all groups."""
         return int(sum(self.nobs))
 
-    def coefficient(self, outcome: str, predictor: str, group: int = 1) -> pd.Series:
-        """The ``outcome ~ predictor`` row of :attr:`params` (a typed error if absent)."""
-        p = self.estimation.params
-        hit = (p["op"] == "~") & (p["lhs"] == outcome) & (p["rhs"] == predictor)
-        if "group" in p:
-            hit &= p["group"].isin([group, 0])
-        if not hit.any():
-            raise SpecError(f"the model has no parameter {parameter_name(outcome, '~', predictor)}"
-                            f"; its regressions are: "
-                            f"{', '.join(sorted(set(p.loc[p['op'] == '~', 'lhs'] + ' ~ ' + p.loc[p['op'] == '~', 'rhs'])))}")
-        return p[hit].iloc[0]
-
 
 def _choose(spec: ModelSpec, data, ordered, missing: str):
     """``estimator="auto"``: the estimator, ordered items and missing-data method that
@@ -156,7 +145,8 @@ def fit_model(model: ModelSpec | str, data, **arguments) -> FittedModel:
         raise SpecError(f"unknown fit argument(s) {', '.join(map(repr, unknown))}; the "
                         f"arguments are those of cs.fit: "
                         f"{', '.join(f.name for f in fields(FitArguments))}")
-    a = FitArguments(**arguments)
+    # the one argument validator (cbec_sem.validation), at this boundary of every fit
+    a = FitArguments(**check_fit_arguments(**arguments))
     estimator, missing, ordered, se, bootstrap = (a.estimator, a.missing, a.ordered, a.se,
                                                   a.bootstrap)
     spec = as_model(model)
@@ -167,11 +157,6 @@ def fit_model(model: ModelSpec | str, data, **arguments) -> FittedModel:
     if ordered is True:
         ordered = spec.observed_variables
     ordered = () if not ordered else ((ordered,) if isinstance(ordered, str) else tuple(ordered))
-    if se not in ("standard", "bootstrap"):
-        raise SpecError(f"se={se!r} is not available; use se='standard' or se='bootstrap'")
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or (
-            bootstrap < 0):
-        raise SpecError(f"bootstrap={bootstrap!r} must be a number of draws (an integer ≥ 0)")
     options = FitOptions(
         estimator=chosen.name, information=a.information, meanstructure=a.meanstructure,
         std_lv=a.std_lv, fixed_x=a.fixed_x, group_equal=a.group_equal,

@@ -5,7 +5,7 @@ correlations and score moments computed from scratch with numpy).
 """
 
 import numpy as np
-import pandas as pd
+
 import pytest
 
 from cbec_sem.errors import DataError, SpecError
