@@ -53,7 +53,8 @@ def _unique(seq) -> list[str]:
 
 
 def variable_roles(
-    statements: tuple[Statement, ...], fixed_x: bool = True, thresholds: bool = False
+    statements: tuple[Statement, ...], fixed_x: bool = True, thresholds: bool = False,
+    products: bool = False,
 ) -> VariableRoles:
     """Classify the variables of a model the way lavaan does.
 
@@ -64,10 +65,12 @@ def variable_roles(
 
     Threshold statements (``item | t1``) are accepted only with ``thresholds=True`` (the
     ordinal estimators); they name an observed variable and add no role of their own.
+    Product terms (``Y ~ X:Z``) are accepted only with ``products=True`` (the latent-interaction
+    estimators); a product is no variable, and its operands count as predictors.
     """
     model = [s for s in statements if not s.is_constraint]
     for s in model:
-        if s.op == "~" and ":" in s.rhs:
+        if s.op == "~" and ":" in s.rhs and not products:
             raise SpecError(
                 f"line {s.line}: {s.source or s.lhs + ' ~ ' + s.rhs!r}: the interaction "
                 f"{s.rhs!r} needs a latent-interaction method (LMS, QML or product "
@@ -94,7 +97,7 @@ def variable_roles(
     }
     v_ind = _unique(s.rhs for s in model if s.op == "=~")
     eqs_y = _unique(s.lhs for s in model if s.op == "~")
-    eqs_x = _unique(s.rhs for s in model if s.op == "~")
+    eqs_x = _unique(part for s in model if s.op == "~" for part in s.rhs.split(":"))
     ov_ind = [v for v in v_ind if v not in lat]
     ov_y_all = [v for v in eqs_y if v not in lat and v not in ov_ind]
     ov_x = [v for v in eqs_x if v not in lat and v not in ov_ind and v not in ov_y_all]
@@ -194,6 +197,7 @@ def build_partable(
     ngroups: int = 1,
     group_labels: tuple = (),
     thresholds: dict[str, int] | None = None,
+    products: bool = False,
 ) -> ParTable:
     """Expand parsed statements into lavaan's full parameter table for ``sem()``.
 
@@ -205,6 +209,9 @@ def build_partable(
     from the unit variance of the latent response, and the estimator fills it in), its
     intercept is fixed to 0, and its scaling factor ``item ~*~ item`` is fixed to 1.
 
+    ``products=True`` (LMS and QML) keeps product terms ``Y ~ X:Z`` as rows of their own: the
+    product's coefficient, whose operands count as predictors of the model.
+
     Raises:
         SpecError: a statement the ML engine cannot estimate, or modifiers that do not fit the
             number of groups.
@@ -212,7 +219,8 @@ def build_partable(
     """
     ordinal = thresholds is not None
     thresholds = dict(thresholds or {})
-    roles = variable_roles(statements, fixed_x=options.fixed_x, thresholds=ordinal)
+    roles = variable_roles(statements, fixed_x=options.fixed_x, thresholds=ordinal,
+                           products=products)
     free_x = () if options.fixed_x else roles.ov_x_all
     model = [s for s in statements if not s.is_constraint]
     latent = set(roles.latent)

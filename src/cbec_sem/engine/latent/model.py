@@ -76,8 +76,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ...errors import IdentificationError, SpecError
+from ...errors import SpecError
 from ..naming import parameter_name
+from ..options import FitOptions
+from ..partable import build_partable
 from ...specification.model import ModelSpec
 from ...specification.statements import Statement
 
@@ -161,8 +163,11 @@ class LatentInteractionModel:
         products: the product terms with a free or non-zero coefficient.
         nonlinear: the sources LMS integrates over (the set S of the module docstring).
         downstream: latent variables affected by a product term (directly or through B).
-        table: the parameter table (``lhs, op, rhs, label, free, value, user, kind``; ``free``
-            is the 1-based index into the parameter vector, 0 for fixed rows).
+        partable: the engine's :class:`~cbec_sem.engine.partable.ParTable` of the model (the
+            one table every estimator reads; product coefficients are rows ``Y ~ X:Z``).
+        table: its rows with the matrix positions LMS/QML fill (``lhs, op, rhs, label, free,
+            value, start, user, kind, i, j``; ``free`` is the 1-based index into the parameter
+            vector, 0 for fixed rows).
         nfree: length of the parameter vector.
 
     Raises:
@@ -265,143 +270,55 @@ class LatentInteractionModel:
     # ------------------------------------------------------------------ table
 
     def _build_table(self, statements: tuple[Statement, ...]) -> None:
+        """The parameter table, built by the engine's :func:`~cbec_sem.engine.partable.build_partable`
+        (lavaan's ``sem()`` rules, with the mean structure) with the product coefficients as
+        rows of their own, plus where each row goes in the LMS/QML matrices (``kind, i, j``)."""
+        partable = build_partable(statements, FitOptions(meanstructure=True), products=True)
+        t = partable.frame
         latent = set(self.latent)
         lat_index = {v: k for k, v in enumerate(self.latent)}
         obs_index = {v: k for k, v in enumerate(self.observed)}
-        rows: list[dict] = []
-        present: set[tuple[str, str, str]] = set()
-        first_loading: set[str] = set()
         products: list[Product] = []
-
-        def key(lhs: str, op: str, rhs: str) -> tuple[str, str, str]:
-            return (min(lhs, rhs), op, max(lhs, rhs)) if op == "~~" else (lhs, op, rhs)
-
-        def add(lhs, op, rhs, kind, i, j, *, free=True, value=None, label="", start=None,
-                user=False, stmt=None):
-            k = key(lhs, op, rhs)
-            if k in present:
-                if stmt is not None:
-                    raise SpecError(
-                        f"{_where(stmt)}: the parameter '{lhs} {op} {rhs}' is specified twice; "
-                        "merge the two statements"
-                    )
-                return
-            present.add(k)
-            rows.append(dict(lhs=lhs, op=op, rhs=rhs, label=label or "", free=free,
-                             value=value, start=start, user=user, kind=kind, i=i, j=j))
-
-        endogenous_set: set[str] = set()
-        for s in statements:
-            if s.op == "=~" and s.rhs in latent:
-                endogenous_set.add(s.rhs)
-            if s.op == "~" and s.rhs != "1":
-                endogenous_set.add(s.lhs)
-
-        for s in statements:
-            fixed = s.fixed[0] if s.fixed else None
-            label = s.labels[0] if s.labels else None
-            start = s.starts[0] if s.starts else None
-            freed = bool(s.free[0]) if s.free else False
-            free = fixed is None
-            value = fixed
-            common = dict(label=label, start=start, user=True, stmt=s)
-            if s.op == "=~":
-                if s.lhs not in first_loading:
-                    first_loading.add(s.lhs)
-                    if fixed is None and not freed:
-                        free, value = False, 1.0
-                if s.rhs in latent:
-                    add(s.lhs, s.op, s.rhs, "beta", lat_index[s.rhs], lat_index[s.lhs],
-                        free=free, value=value, **common)
+        kinds, first, second = [], [], []
+        for lhs, op, rhs in zip(t["lhs"], t["op"], t["rhs"]):
+            if op == "=~":
+                kind = "beta" if rhs in latent else "lambda"
+                i = lat_index[rhs] if rhs in latent else obs_index[rhs]
+                kinds.append(kind), first.append(i), second.append(lat_index[lhs])
+            elif op == "~" and ":" in rhs:
+                # The coefficient is found through the product's position r.
+                left, right = rhs.split(":")
+                kinds.append("omega"), first.append(lat_index[lhs]), second.append(len(products))
+                products.append(Product(lhs, left, right))
+            elif op == "~":
+                kinds.append("beta"), first.append(lat_index[lhs]), second.append(lat_index[rhs])
+            elif op == "~~":
+                if lhs in latent:
+                    kinds.append("psi"), first.append(lat_index[lhs]), second.append(lat_index[rhs])
                 else:
-                    add(s.lhs, s.op, s.rhs, "lambda", obs_index[s.rhs], lat_index[s.lhs],
-                        free=free, value=value, **common)
-            elif s.op == "~":
-                if s.rhs == "1":
-                    add(s.lhs, "~1", "", "alpha", lat_index[s.lhs], -1, free=free,
-                        value=value, **common)
-                elif ":" in s.rhs:
-                    left, right = s.rhs.split(":")
-                    # The coefficient is found through the product's position r.
-                    add(s.lhs, s.op, s.rhs, "omega", lat_index[s.lhs], len(products),
-                        free=free, value=value, **common)
-                    products.append(Product(s.lhs, left, right))
+                    kinds.append("theta"), first.append(obs_index[lhs])
+                    second.append(obs_index[rhs])
+            else:  # "~1"
+                if lhs in latent:
+                    kinds.append("alpha"), first.append(lat_index[lhs]), second.append(-1)
                 else:
-                    add(s.lhs, s.op, s.rhs, "beta", lat_index[s.lhs], lat_index[s.rhs],
-                        free=free, value=value, **common)
-            elif s.op == "~~":
-                if s.lhs in latent:
-                    add(s.lhs, s.op, s.rhs, "psi", lat_index[s.lhs], lat_index[s.rhs],
-                        free=free, value=value, **common)
-                else:
-                    add(s.lhs, s.op, s.rhs, "theta", obs_index[s.lhs], obs_index[s.rhs],
-                        free=free, value=value, **common)
-            elif s.op == "~1":
-                if s.lhs in latent:
-                    add(s.lhs, s.op, "", "alpha", lat_index[s.lhs], -1, free=free,
-                        value=value, **common)
-                else:
-                    add(s.lhs, s.op, "", "nu", obs_index[s.lhs], -1, free=free,
-                        value=value, **common)
-
-        # lavaan's defaults for sem()
-        for v in self.observed:
-            add(v, "~~", v, "theta", obs_index[v], obs_index[v])
-        for v in self.latent:
-            add(v, "~~", v, "psi", lat_index[v], lat_index[v])
-        exogenous = [v for v in self.latent if v not in endogenous_set]
-        for a, b in itertools.combinations(exogenous, 2):
-            add(a, "~~", b, "psi", lat_index[a], lat_index[b])
-        predictors = {s.rhs for s in statements if s.op == "~"}
-        predictors |= {part for p in products for part in (p.left, p.right)}
-        indicated = {s.rhs for s in statements if s.op == "=~"}
-        outcomes = [v for v in self.latent if v in endogenous_set and v not in predictors
-                    and v not in indicated]
-        for a, b in itertools.combinations(outcomes, 2):
-            add(a, "~~", b, "psi", lat_index[a], lat_index[b])
-        for v in self.observed:
-            add(v, "~1", "", "nu", obs_index[v], -1)
-        for v in self.latent:
-            add(v, "~1", "", "alpha", lat_index[v], -1, free=False, value=0.0)
-
-        frame = pd.DataFrame(rows)
-        # Free-parameter indices: rows sharing a label share a parameter (lavaan's ceq.simple).
-        free_idx = np.zeros(len(frame), dtype=int)
-        by_label: dict[str, int] = {}
-        counter = 0
-        for r, (is_free, label) in enumerate(zip(frame["free"], frame["label"])):
-            if not is_free:
-                continue
-            if label and label in by_label:
-                free_idx[r] = by_label[label]
-                continue
-            counter += 1
-            free_idx[r] = counter
-            if label:
-                by_label[label] = counter
-        frame["free"] = free_idx
-        frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
-        frame["start"] = pd.to_numeric(frame["start"], errors="coerce").astype(float)
-        for col in ("lhs", "op", "rhs", "label", "kind"):
-            frame[col] = frame[col].astype(object)
-        self.table = frame
-        self.nfree = counter
-        self.exogenous = tuple(exogenous)
-        self.endogenous = tuple(v for v in self.latent if v in endogenous_set)
+                    kinds.append("nu"), first.append(obs_index[lhs]), second.append(-1)
+        free = t["free"].to_numpy()
+        ustart = t["ustart"].to_numpy(dtype=float)
+        self.table = pd.DataFrame({
+            "lhs": t["lhs"], "op": t["op"], "rhs": t["rhs"], "label": t["label"],
+            "free": free,
+            "value": np.where(free == 0, ustart, np.nan),
+            "start": np.where(free > 0, ustart, np.nan),
+            "user": t["user"].to_numpy() == 1,
+            "kind": pd.Series(kinds, dtype=object),
+            "i": np.asarray(first, dtype=int), "j": np.asarray(second, dtype=int),
+        })
+        self.partable = partable
+        self.nfree = partable.nfree
+        self.exogenous = partable.roles.lv_x
+        self.endogenous = tuple(v for v in self.latent if v not in set(self.exogenous))
         self._all_products = tuple(products)
-        self._check_scales()
-
-    def _check_scales(self) -> None:
-        t = self.table
-        for lv in self.latent:
-            loads = t[(t["op"] == "=~") & (t["lhs"] == lv) & (t["free"] == 0)
-                      & (t["value"].fillna(0.0) != 0.0)]
-            var = t[(t["op"] == "~~") & (t["lhs"] == lv) & (t["rhs"] == lv) & (t["free"] == 0)]
-            if loads.empty and var.empty:
-                raise IdentificationError(
-                    f"latent variable {lv!r} has no scale: all its loadings and its variance "
-                    f"are free. Fix one loading (e.g. '1*x') or its variance ('{lv} ~~ 1*{lv}')"
-                )
 
     # ------------------------------------------------------------------ structure
 
