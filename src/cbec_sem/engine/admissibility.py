@@ -15,10 +15,29 @@ empirical under-identification, checked after every fit and never hidden.
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import lapack
 
 from .estimate import Estimation
 from .inference import SINGULAR_INFORMATION
 from .naming import free_parameter_names
+
+
+def negative_variances(values: np.ndarray, variance_rows: np.ndarray) -> np.ndarray:
+    """The rows among ``variance_rows`` (free variances) whose value is negative: Heywood cases
+    (Dillon, Kumar & Mulani 1987)."""
+    return variance_rows[values[variance_rows] < 0]
+
+
+def beyond_unit(std: np.ndarray, bounded_rows: np.ndarray) -> np.ndarray:
+    """The rows among ``bounded_rows`` (standardised loadings and correlations) beyond ±1."""
+    b = std[bounded_rows]
+    return bounded_rows[np.isfinite(b) & (np.abs(b) > 1)]
+
+
+def positive_definite(C: np.ndarray) -> bool:
+    """Whether a covariance matrix is positive definite (its Cholesky factor exists; lavaan's
+    check of the latent variables' covariance matrix after a fit)."""
+    return lapack.dpotrf(np.asarray(C, dtype=float), lower=1)[1] == 0
 
 
 def _where(group: int, ngroups: int, labels: tuple) -> str:
@@ -37,13 +56,12 @@ def admissibility_problems(est: Estimation) -> list[str]:
     value = frame["est"].to_numpy(dtype=float)
     std = est.params["std.all"].to_numpy(dtype=float)[: len(frame)]
     is_var = (op == "~~") & (lhs == rhs)
-    for r in np.flatnonzero(is_var & (frame["free"].to_numpy() > 0) & (value < 0)):
+    for r in negative_variances(value, np.flatnonzero(is_var & (frame["free"].to_numpy() > 0))):
         problems.append(
             f"negative variance{_where(group[r], G, labels)}: {lhs[r]} ~~ {lhs[r]} = "
             f"{value[r]:.4g} (a Heywood case)"
         )
-    bounded = ((op == "=~") | ((op == "~~") & ~is_var)) & np.isfinite(std) & (np.abs(std) > 1)
-    for r in np.flatnonzero(bounded):
+    for r in beyond_unit(std, np.flatnonzero((op == "=~") | ((op == "~~") & ~is_var))):
         kind = "standardised loading" if op[r] == "=~" else "correlation"
         problems.append(
             f"{kind} beyond ±1{_where(group[r], G, labels)}: {lhs[r]} {op[r]} {rhs[r]} = "
@@ -53,7 +71,7 @@ def admissibility_problems(est: Estimation) -> list[str]:
     if est.ram.latent:
         for g, mom in enumerate(est.ram.moments(est.theta)):
             C = est.ram.total_covariance(mom)[p:, p:]
-            if np.linalg.eigvalsh(0.5 * (C + C.T))[0] <= 0:
+            if not positive_definite(0.5 * (C + C.T)):
                 problems.append(
                     f"the covariance matrix of the latent variables{_where(g + 1, G, labels)} is "
                     "not positive definite"

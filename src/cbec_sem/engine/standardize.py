@@ -22,6 +22,47 @@ import numpy as np
 from .ram import RamModel
 
 
+def standardize_group(out: np.ndarray, row_values: np.ndarray, lay, S: np.ndarray,
+                      C: np.ndarray, kind: str = "std.all", p: int = 0) -> None:
+    """Write the standardised values of one group's rows into ``out``.
+
+    ``lay`` holds the group's row positions and matrix indices (``a_rows, a_i, a_j`` for paths,
+    ``s_rows, s_i, s_j`` for (co)variances, ``m_rows, m_i`` for means: a
+    :class:`~cbec_sem.engine.ram.GroupLayout`, or the refit plan's group in its own variable
+    order); ``S`` is the group's (co)variance matrix of the RAM form and ``C = B S Bᵀ`` the
+    implied covariance of all variables.  ``p``: the number of observed variables, which keep
+    their raw scale under ``std.lv`` (the first ``p`` positions).  The one home of the formulas
+    of the module docstring, for the full fit and for every bootstrap or power refit.
+    """
+    sd = np.sqrt(np.clip(np.diag(C), 0.0, None))
+    if kind == "std.lv":
+        sd = sd.copy()
+        sd[:p] = 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # paths: A[i, j] * sd_j / sd_i
+        out[lay.a_rows] = row_values[lay.a_rows] * sd[lay.a_j] / sd[lay.a_i]
+        # (co)variances: s_ii/sd_i² on the diagonal, residual correlations off it
+        i, j = lay.s_i, lay.s_j
+        vals = row_values[lay.s_rows]
+        diag = i == j
+        std = np.empty_like(vals)
+        std[diag] = vals[diag] / sd[i[diag]] ** 2
+        off = ~diag
+        si, sj = S[i[off], i[off]], S[j[off], j[off]]
+        if kind == "std.all":
+            std[off] = vals[off] / np.sqrt(si * sj)
+        else:
+            # std.lv: residual correlations among latent variables; observed residual
+            # covariances stay in their raw metric (sd = 1 for observed variables),
+            # mixed pairs are divided by the latent side's residual sd.
+            lat_i = i[off] >= p
+            lat_j = j[off] >= p
+            den = np.where(lat_i, np.sqrt(si), 1.0) * np.where(lat_j, np.sqrt(sj), 1.0)
+            std[off] = vals[off] / den
+        out[lay.s_rows] = std
+        out[lay.m_rows] = row_values[lay.m_rows] / sd[lay.m_i]
+
+
 def standardized_rows(
     ram: RamModel, row_values: np.ndarray, kind: str
 ) -> np.ndarray:
@@ -29,37 +70,9 @@ def standardized_rows(
     frame = ram.partable.frame
     ops = frame["op"].to_numpy()
     out = np.full(len(frame), np.nan)
-    p = ram.p
     for g, lay in enumerate(ram.layouts):
         A, S, M = ram.matrices(row_values, g)
         B = np.linalg.solve(np.eye(ram.n) - A, np.eye(ram.n))
-        C = B @ S @ B.T
-        sd = np.sqrt(np.clip(np.diag(C), 0.0, None))
-        if kind == "std.lv":
-            sd[:p] = 1.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # paths: A[i, j] * sd_j / sd_i
-            i, j = lay.a_i, lay.a_j
-            out[lay.a_rows] = row_values[lay.a_rows] * sd[j] / sd[i]
-            # (co)variances
-            i, j = lay.s_i, lay.s_j
-            vals = row_values[lay.s_rows]
-            diag = i == j
-            std = np.empty_like(vals)
-            std[diag] = vals[diag] / sd[i[diag]] ** 2
-            off = ~diag
-            si, sj = S[i[off], i[off]], S[j[off], j[off]]
-            if kind == "std.all":
-                std[off] = vals[off] / np.sqrt(si * sj)
-            else:
-                # std.lv: residual correlations among latent variables; observed residual
-                # covariances stay in their raw metric (sd = 1 for observed variables),
-                # mixed pairs are divided by the latent side's residual sd.
-                lat_i = i[off] >= p
-                lat_j = j[off] >= p
-                den = np.where(lat_i, np.sqrt(si), 1.0) * np.where(lat_j, np.sqrt(sj), 1.0)
-                std[off] = vals[off] / den
-            out[lay.s_rows] = std
-            out[lay.m_rows] = row_values[lay.m_rows] / sd[lay.m_i]
+        standardize_group(out, row_values, lay, S, B @ S @ B.T, kind, ram.p)
     out[~np.isin(ops, ("=~", "~", "~~", "~1"))] = np.nan
     return out

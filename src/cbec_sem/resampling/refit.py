@@ -51,9 +51,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import lapack
 
+from ..engine.admissibility import beyond_unit, negative_variances, positive_definite
 from ..engine.estimate import Estimation
 from ..engine.ml import MLFunction
 from ..engine.optimizer import PRECISION_LIMIT, fisher_scoring
+from ..engine.standardize import standardize_group
 
 #: Status codes of a draw.
 OK, INADMISSIBLE, NOT_CONVERGED, BAD_MOMENTS = 0, 1, 2, 3
@@ -532,26 +534,13 @@ class RefitPlan:
                     admissible = False
                     continue
                 C = B @ S @ B.T
-                sd = np.sqrt(np.clip(C.diagonal(), 0.0, None))
-                std[grp.a_rows] = rows[grp.a_rows] * sd[grp.a_j] / sd[grp.a_i]
-                # (co)variances: s_ii/sd_i² on the diagonal, s_ij/√(s_ii s_jj) off it
-                sdiag = S.diagonal()
-                den = np.where(grp.s_diag, sd[grp.s_i] ** 2,
-                               np.sqrt(sdiag[grp.s_i] * sdiag[grp.s_j]))
-                std[grp.s_rows] = rows[grp.s_rows] / den
-                std[grp.m_rows] = rows[grp.m_rows] / sd[grp.m_i]
-                if self.lat_block is not None:
-                    L = C.take(self.lat_block)
-                    if lapack.dpotrf(L, lower=1)[1] != 0:
-                        admissible = False
-        std[self.not_std] = np.nan
-        if admissible:
-            if np.any(rows[self.var_rows] < 0):
-                admissible = False
-            else:
-                b = np.abs(std[self.bounded_rows])
-                if np.any(b > 1):  # NaN compares False
+                standardize_group(std, rows, grp, S, C)
+                if self.lat_block is not None and not positive_definite(C.take(self.lat_block)):
                     admissible = False
+        std[self.not_std] = np.nan
+        if admissible and (negative_variances(rows, self.var_rows).size
+                           or beyond_unit(std, self.bounded_rows).size):
+            admissible = False
         return rows, std, admissible
 
 

@@ -15,6 +15,7 @@ from ..inference import (SINGULAR_INFORMATION, delta_method_jacobian,
                          scale_free_information_ratio, wald)
 from ...errors import (AdmissibilityWarning, ConvergenceWarning, IdentificationWarning,
                        ParameterNotFoundError)
+from ..admissibility import negative_variances, positive_definite
 from ..convergence import Convergence
 from ...specification.expressions import compile_expression
 from ...errors import warn
@@ -386,20 +387,22 @@ def build_fit(*, model, method, X, theta, loglik, gradient, hessian, optim, em_i
 
 
 def _admissibility(model: LatentInteractionModel, theta: np.ndarray) -> list[str]:
-    M = model.matrices(theta)
+    """Negative free variances (Heywood cases) and a latent covariance matrix that is not
+    positive definite, by the predicates of :mod:`cbec_sem.engine.admissibility` (as for every
+    other fit)."""
+    t = model.table
+    values = model.row_values(theta)[0]
+    is_var = ((t["op"] == "~~") & (t["lhs"] == t["rhs"])).to_numpy()
     problems = []
-    for name, var in zip(model.observed, np.diag(M.theta[0])):
-        if var < 0:
-            problems.append(f"the residual variance of {name} is negative ({var:.4g})")
-    psi = M.psi[0]
-    for k, name in enumerate(model.latent):
-        if psi[k, k] < 0:
-            kind = "variance" if name in model.exogenous else "residual variance"
-            problems.append(f"the {kind} of {name} is negative ({psi[k, k]:.4g})")
-    if not problems and psi.size:
-        if np.linalg.eigvalsh(psi)[0] < -1e-10:
-            problems.append("the covariance matrix of the latent variables (and residuals) is "
-                            "not positive definite")
+    for r in negative_variances(values, np.flatnonzero(is_var & (t["free"].to_numpy() > 0))):
+        name = t["lhs"].iat[r]
+        kind = ("variance" if name in model.exogenous else "residual variance")
+        problems.append(f"the {kind} of {name} is negative ({values[r]:.4g})")
+    if not problems and model.m:
+        _, cov_latent = model.latent_moments(theta)
+        if not positive_definite(0.5 * (cov_latent + cov_latent.T)):
+            problems.append("the covariance matrix of the latent variables is not positive "
+                            "definite")
     return problems
 
 
