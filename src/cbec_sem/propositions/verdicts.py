@@ -24,8 +24,8 @@ and with a correction the verdict uses the adjusted p, which the summaries print
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,9 @@ COLUMNS = [
     "id", "kind", "statement", "group", "method", "n", "estimate", "std.all", "se",
     "ci.lower", "ci.upper", "ci", "p", "verdict", "note",
 ]
+
+#: z_{.975}, the critical value of a 95% Wald interval.
+Z_95 = float(stats.norm.ppf(0.975))
 
 #: ``interaction_method`` values: how a fit without product terms tests them.
 INTERACTION_METHODS = ("dblcent", "rca", "lms", "qml")
@@ -115,10 +118,19 @@ def _indirect_bootstrap(res, chain: tuple[str, ...], group: int, level: float):
 
 
 def wald_p(estimate: float, se: float) -> float:
-    """Two-sided p of the Wald z = estimate/se (NaN without a positive, finite SE)."""
+    """Two-sided p of the Wald z = estimate/se, 2·Φ(−|z|) = erfc(|z|/√2) (NaN without a
+    positive, finite SE)."""
     if not (se > 0) or not np.isfinite(se):
         return np.nan
-    return float(2.0 * stats.norm.sf(abs(estimate / se)))
+    return float(math.erfc(abs(estimate / se) / math.sqrt(2.0)))
+
+
+def wald_row(estimate: float, se: float, std: float, level: float) -> dict:
+    """The row values of a Wald z test: estimate, std.all, SE, two-sided p and the Wald
+    interval estimate ± z_{(1+level)/2}·SE."""
+    crit = float(stats.norm.ppf(0.5 + level / 2)) if level != 0.95 else Z_95
+    return {"estimate": estimate, "std.all": std, "se": se, "p": wald_p(estimate, se),
+            "ci.lower": estimate - crit * se, "ci.upper": estimate + crit * se}
 
 
 def product_of_paths(values: np.ndarray, free: np.ndarray, vcov: np.ndarray
@@ -130,17 +142,6 @@ def product_of_paths(values: np.ndarray, free: np.ndarray, vcov: np.ndarray
         if idx >= 0:
             grad[idx] += float(np.prod(np.delete(values, k)))
     return float(np.prod(values)), float(np.sqrt(max(grad @ vcov @ grad, 0.0)))
-
-
-def _indirect(res, chain: tuple[str, ...], group: int):
-    """Product of the chain's paths with its delta-method (Sobel 1982, eq. 14) SE, from the
-    fit's own covariance matrix (robust under MLM/MLR, bootstrap under se='bootstrap')."""
-    got, why = _chain_values(res, chain, group)
-    if got is None:
-        return None, why
-    _, values, std, free = got
-    estimate, se = product_of_paths(values, free, res.vcov.to_numpy())
-    return (estimate, float(np.prod(std)), se), None
 
 
 def _fill_from(row: dict, provider: Callable | None, *args: str) -> None:
@@ -187,15 +188,28 @@ def _correct(table: pd.DataFrame, method: str, alpha: float, hypotheses) -> pd.D
 # -- the proposition registry: kind → test ----------------------------------------------------
 
 
-@dataclass
-class Context:
-    """What every proposition test reads: the fit, the verdict settings and the evidence."""
+class FitEvidence:
+    """The evidence of one fit, as every proposition test reads it.
 
-    res: object
-    alpha: float
-    level: float
-    interaction: Callable | None
-    necessity: Callable | None
+    The tests of :data:`PROPOSITION_TESTS` ask an evidence object for a coefficient, an
+    indirect effect, a product term or a necessity analysis, each returned as ``(row values,
+    method text)`` or a ``LookupError`` with the reason there is no test.  This class answers
+    from a fitted model (``res.hypotheses``); the power study answers the same questions from
+    each replication's compiled refit (:class:`cbec_sem.power.study.ReplicationEvidence`), so
+    both run the same tests.
+
+    ``interaction(outcome, term)`` and ``necessity(condition, outcome)`` are the providers of
+    :mod:`cbec_sem.propositions.evidence` (refits with the product terms; NCA), consulted when
+    the fit cannot answer by itself.
+    """
+
+    def __init__(self, res, alpha: float, level: float, interaction: Callable | None = None,
+                 necessity: Callable | None = None) -> None:
+        self.res = res
+        self.alpha = alpha
+        self.level = level
+        self._interaction = interaction
+        self._necessity = necessity
 
     @property
     def wald_method(self) -> str:
@@ -204,72 +218,73 @@ class Context:
                     f"({self.res.bootstrap.draws_count} draws)")
         return f"{self.res.estimator} Wald z test"
 
+    def n(self, g: int) -> int:
+        return self.res.nobs[g - 1]
 
-def _empty_row(h: Hypothesis, group_label) -> dict:
-    return dict(id=h.id, kind=h.kind, statement=h.statement, group=group_label, method="",
-                n=np.nan, estimate=np.nan, **{"std.all": np.nan}, se=np.nan,
-                **{"ci.lower": np.nan, "ci.upper": np.nan}, ci=None, p=np.nan,
-                verdict="not tested", note="")
+    def coefficient(self, outcome: str, predictor: str, g: int) -> tuple[dict, str]:
+        """Wald z test of ``outcome ~ predictor`` with the fit's own SE."""
+        params = self.res.estimation.params
+        r = _path_row(params, outcome, predictor, g)
+        if r is None:
+            raise _no_test(f"the model has no path {parameter_name(predictor, '→', outcome)}",
+                           self.wald_method)
+        p = params.loc[r]
+        return ({"estimate": p["est"], "se": p["se"], "p": p["pvalue"],
+                 "std.all": p.get("std.all", np.nan), "ci.lower": p["ci.lower"],
+                 "ci.upper": p["ci.upper"], "n": self.n(g)}, self.wald_method)
 
-
-def test_path(ctx: Context, h: Hypothesis, g: int, row: dict) -> None:
-    """Wald z test of the regression coefficient, with the fit's own SE."""
-    predictor, outcome = h.constructs
-    row["method"] = ctx.wald_method
-    row["n"] = ctx.res.nobs[g - 1]
-    params = ctx.res.estimation.params
-    r = _path_row(params, outcome, predictor, g)
-    if r is None:
-        row["note"] = f"the model has no path {parameter_name(predictor, '→', outcome)}"
-        return
-    p = params.loc[r]
-    row.update(estimate=p["est"], se=p["se"], p=p["pvalue"],
-               **{"std.all": p.get("std.all", np.nan), "ci.lower": p["ci.lower"],
-                  "ci.upper": p["ci.upper"]})
-
-
-def test_indirect(ctx: Context, h: Hypothesis, g: int, row: dict) -> None:
-    """Bootstrap percentile interval of the product of paths when the fit has draws, else the
-    delta-method (Sobel) interval."""
-    row["n"] = ctx.res.nobs[g - 1]
-    boot = ctx.res.bootstrap
-    if boot is not None:
-        row["method"] = f"{ctx.res.estimator}, bootstrap percentile CI ({boot.draws_count} draws)"
-        got, why = _indirect_bootstrap(ctx.res, h.constructs, g, ctx.level)
+    def indirect(self, chain: tuple[str, ...], g: int) -> tuple[dict, str]:
+        """Bootstrap percentile interval of the product of paths when the fit has draws, else
+        the delta-method (Sobel 1982, eq. 14) interval from the fit's own covariance matrix
+        (robust under MLM/MLR)."""
+        res = self.res
+        boot = res.bootstrap
+        if boot is not None:
+            method = f"{res.estimator}, bootstrap percentile CI ({boot.draws_count} draws)"
+            got, why = _indirect_bootstrap(res, chain, g, self.level)
+            if got is None:
+                raise _no_test(why, method)
+            value, std, se, lower, upper, p = got
+            return ({"estimate": value, "se": se, "p": p, "std.all": std, "ci.lower": lower,
+                     "ci.upper": upper, "n": self.n(g),
+                     "note": boot.message() if boot.refused else ""}, method)
+        method = f"product of paths, delta-method (Sobel) CI from the {res.estimator} fit"
+        got, why = _chain_values(res, chain, g)
         if got is None:
-            row["note"] = why
-            return
-        value, std, se, lower, upper, p = got
-        row.update(estimate=value, se=se, p=p,
-                   **{"std.all": std, "ci.lower": lower, "ci.upper": upper})
-        if boot.refused:
-            row["note"] = boot.message()
-        return
-    row["method"] = f"product of paths, delta-method (Sobel) CI from the {ctx.res.estimator} fit"
-    got, why = _indirect(ctx.res, h.constructs, g)
-    if got is None:
-        row["note"] = why
-        return
-    value, std, se = got
-    crit = stats.norm.ppf(0.5 + ctx.level / 2)
-    z = value / se if se > 0 else np.nan
-    row.update(estimate=value, se=se, p=2 * stats.norm.sf(abs(z)),
-               **{"std.all": std, "ci.lower": value - crit * se, "ci.upper": value + crit * se})
-    row["note"] = ("delta-method CI, which assumes a normal sampling distribution of the "
-                   "product; fit with se='bootstrap' and a seed for the bootstrap percentile CI "
-                   "(Preacher & Hayes 2008)")
+            raise _no_test(why, method)
+        _, values, std, free = got
+        estimate, se = product_of_paths(values, free, res.vcov.to_numpy())
+        return ({**wald_row(estimate, se, float(np.prod(std)), self.level), "n": self.n(g),
+                 "note": DELTA_METHOD_NOTE}, method)
+
+    def interaction(self, outcome: str, term: str) -> tuple[dict, str]:
+        """The fit's own product term (LMS/QML fits), else the interaction provider's refit."""
+        own = _own_product_term(self.res, outcome, term)
+        if own is not None:
+            return ({"estimate": own["est"], "se": own["se"], "p": own["pvalue"],
+                     "std.all": own.get("std.all", np.nan), "ci.lower": own["ci.lower"],
+                     "ci.upper": own["ci.upper"], "n": self.n(1)}, self.wald_method)
+        if self._interaction is None:
+            raise _no_test("no interaction evidence was supplied for this table", "")
+        return self._interaction(outcome, term)
+
+    def necessity(self, condition: str, outcome: str) -> tuple[dict, str]:
+        if self._necessity is None:
+            raise _no_test("no necessity evidence was supplied for this table", "")
+        return self._necessity(condition, outcome)
 
 
-def _interaction(ctx: Context, row: dict, outcome: str, term: str) -> None:
-    own = _own_product_term(ctx.res, outcome, term)
-    if own is not None:
-        row["method"] = ctx.wald_method
-        row["n"] = ctx.res.nobs[0]
-        row.update(estimate=own["est"], se=own["se"], p=own["pvalue"],
-                   **{"std.all": own.get("std.all", np.nan), "ci.lower": own["ci.lower"],
-                      "ci.upper": own["ci.upper"]})
-        return
-    _fill_from(row, ctx.interaction, outcome, term)
+#: The note of a delta-method interval of an indirect effect.
+DELTA_METHOD_NOTE = (
+    "delta-method CI, which assumes a normal sampling distribution of the product; fit with "
+    "se='bootstrap' and a seed for the bootstrap percentile CI (Preacher & Hayes 2008)")
+
+
+def _no_test(reason: str, method: str) -> LookupError:
+    """The reason a row has no test, and the method that was tried."""
+    why = LookupError(reason)
+    why.method = method
+    return why
 
 
 def _own_product_term(res, outcome: str, term: str):
@@ -283,30 +298,61 @@ def _own_product_term(res, outcome: str, term: str):
     return None
 
 
-def test_interaction(ctx: Context, h: Hypothesis, g: int, row: dict) -> None:
+def test_path(ev, h: Hypothesis, g: int, row: dict) -> None:
+    """Wald z test of the regression coefficient."""
+    predictor, outcome = h.constructs
+    _fill_from(row, ev.coefficient, outcome, predictor, g)
+
+
+def test_indirect(ev, h: Hypothesis, g: int, row: dict) -> None:
+    """The product of the chain's paths: bootstrap percentile or delta-method interval."""
+    _fill_from(row, ev.indirect, h.constructs, g)
+
+
+def test_interaction(ev, h: Hypothesis, g: int, row: dict) -> None:
+    """Wald z test of the product term X:Z in the outcome's equation."""
     x, z, outcome = h.constructs
-    _interaction(ctx, row, outcome, f"{x}:{z}")
+    _fill_from(row, ev.interaction, outcome, f"{x}:{z}")
 
 
-def test_moderation(ctx: Context, h: Hypothesis, g: int, row: dict) -> None:
+def test_moderation(ev, h: Hypothesis, g: int, row: dict) -> None:
+    """Wald z test of the product term focal:moderator in the outcome's equation."""
     moderator, focal, outcome = h.constructs
-    _interaction(ctx, row, outcome, f"{focal}:{moderator}")
+    _fill_from(row, ev.interaction, outcome, f"{focal}:{moderator}")
 
 
-def test_necessity(ctx: Context, h: Hypothesis, g: int, row: dict) -> None:
+def test_necessity(ev, h: Hypothesis, g: int, row: dict) -> None:
+    """NCA effect size, its permutation test and the correlation-matched test."""
     condition, outcome = h.constructs
-    _fill_from(row, ctx.necessity, condition, outcome)
+    _fill_from(row, ev.necessity, condition, outcome)
 
 
-#: kind → test.  ``res.hypotheses`` and ``cs.power`` call these; a new kind is one function
-#: and one entry here (docs/architecture.md).
-PROPOSITION_TESTS: dict[str, Callable[[Context, Hypothesis, int, dict], None]] = {
+#: kind → test.  ``res.hypotheses`` (with :class:`FitEvidence`) and ``cs.power`` (with each
+#: replication's evidence) call these; a new kind is one function and one entry here
+#: (docs/architecture.md).
+PROPOSITION_TESTS: dict[str, Callable[[object, Hypothesis, int, dict], None]] = {
     "path": test_path,
     "indirect": test_indirect,
     "interaction": test_interaction,
     "moderation": test_moderation,
     "necessity": test_necessity,
 }
+
+
+def empty_row(h: Hypothesis, group_label=None) -> dict:
+    """A row of the hypothesis table before its test: every value missing, "not tested"."""
+    return dict(id=h.id, kind=h.kind, statement=h.statement, group=group_label, method="",
+                n=np.nan, estimate=np.nan, **{"std.all": np.nan}, se=np.nan,
+                **{"ci.lower": np.nan, "ci.upper": np.nan}, ci=None, p=np.nan,
+                verdict="not tested", note="")
+
+
+def decide(row: dict, h: Hypothesis, alpha: float) -> None:
+    """The verdict of a tested row (a necessity row carries its own: NCA's rule)."""
+    if np.isfinite(row["estimate"]) and h.kind != "necessity":
+        row["ci"] = (float(row["ci.lower"]), float(row["ci.upper"]))
+        row["verdict"] = verdict(row["estimate"], row["ci.lower"], row["ci.upper"], row["p"],
+                                 h.sign, alpha)
 
 
 def build_table(res, hypotheses, *, alpha: float = 0.05, correction: str | None = None,
@@ -325,21 +371,17 @@ def build_table(res, hypotheses, *, alpha: float = 0.05, correction: str | None 
     level = _level(res)
     ngroups = len(res.nobs)
     labels = getattr(getattr(est, "partable", None), "group_labels", (None,))
-    ctx = Context(res=res, alpha=alpha, level=level, interaction=interaction,
-                  necessity=necessity)
+    evidence = FitEvidence(res, alpha, level, interaction, necessity)
     out = []
     for h in hypotheses:
         for g in range(1, ngroups + 1):
-            row = _empty_row(h, labels[g - 1] if ngroups > 1 else None)
-            PROPOSITION_TESTS[h.kind](ctx, h, g, row)
+            row = empty_row(h, labels[g - 1] if ngroups > 1 else None)
+            PROPOSITION_TESTS[h.kind](evidence, h, g, row)
             if not res.converged.optimizer_converged and h.kind in ("path", "indirect"):
                 # No verdict from a point the optimiser merely stopped at.
                 row.update(se=np.nan, p=np.nan, **{"ci.lower": np.nan, "ci.upper": np.nan})
                 row["note"] = "the model did not converge, so there is no test (see res.converged)"
-            if np.isfinite(row["estimate"]) and h.kind != "necessity":
-                row["ci"] = (float(row["ci.lower"]), float(row["ci.upper"]))
-                row["verdict"] = verdict(row["estimate"], row["ci.lower"], row["ci.upper"],
-                                          row["p"], h.sign, alpha)
+            decide(row, h, alpha)
             out.append(row)
     table = pd.DataFrame(out, columns=COLUMNS)
     if correction:
