@@ -222,7 +222,7 @@ def test_interaction_hypotheses():
     t = res.table.set_index("id")
     assert t.loc["H5", "population.std"] == pytest.approx(0.15, abs=1e-9)
     assert t.loc["H6b", "population.std"] == 0.0
-    assert t.loc["H5", "method"].startswith("product indicators (dblcent)")
+    assert t.loc["H5", "method"].startswith("product indicators (dblcent, matched pairs), MLR")
     assert (t["converged"] > 0).all()
     assert np.isfinite(t["mean.est"]).all() and np.isfinite(t["coverage"]).all()
 
@@ -234,7 +234,7 @@ def test_necessity_hypotheses():
     assert row["kind"] == "necessity" and row["completed"] == 4
     assert np.isnan(row["population"]) and np.isnan(row["coverage"])
     assert 0 < row["mean.est"] < 1  # the mean NCA effect size d
-    assert "50 permutations" in row["method"]
+    assert "permutation test (50 draws)" in row["method"]
 
 
 def test_failed_replications_are_counted():

@@ -23,8 +23,8 @@ from .population import (POPULATION_SAMPLE, POPULATION_SEED, Sampler, check_cate
                          check_positive_definite, exact_data, exact_moments, item_thresholds,
                          residualise, sample_moments)
 from .result import PowerResult, check_target, summarise
-from .study import (CHUNK_SIZE, MISSING, CompiledModel, Study, Test, implied_cov, information,
-                    moments_of, refit, run_chunk)
+from .study import (CHUNK_SIZE, METHODS, MISSING, CompiledModel, Study, Test, implied_cov,
+                    information, moments_of, refit, run_chunk)
 from ..specification.paper import paper_model
 from ..fitting import fit
 from ..propositions.interaction.product_indicators import fit_product_indicators
@@ -37,13 +37,6 @@ PILOT_SAMPLE = 5_000
 #: Interaction methods.
 INTERACTION_METHODS = ("dblcent", "rca")
 
-_KIND_METHOD = {
-    "path": "ML Wald z test",
-    "indirect": "product of paths, delta-method (Sobel) z test",
-    "necessity": "NCA on latent scores, CE-FDH, permutation test ({p} permutations)",
-    "interaction": "product indicators ({m}), ML Wald z test",
-    "moderation": "product indicators ({m}), ML Wald z test",
-}
 
 
 def power(
@@ -204,7 +197,7 @@ def power(
     # a population value that is 0 up to rounding is 0 (a null effect)
     population_values = {k: tuple(0.0 if abs(v) < 1e-9 else v for v in vals)
                          for k, vals in population_values.items()}
-    methods = {h.id: _KIND_METHOD[h.kind].format(p=nca_permutations, m=interaction_method)
+    methods = {h.id: METHODS[h.kind].format(p=nca_permutations, m=interaction_method)
                for h in tests_wanted}
     for name, model_ in (("main-effects", main), ("product-indicator", inter)):
         if model_ is not None and min(sizes) <= model_.nvars:
@@ -529,7 +522,7 @@ def _compile_tests(hyps, pm, main: CompiledModel | None, main_x: dict | None,
                                 "there is nothing to test")
             est, std, _ = main_x["population"]
             values[h.id] = (float(np.prod(est[rows])), float(np.prod(std[rows])))
-            tests.append(Test(h.id, h.kind, h.sign, "main", tuple(rows), free))
+            tests.append(Test(h.id, h.kind, h.sign, "main", tuple(rows), free, hypothesis=h))
         elif h.kind in ("interaction", "moderation"):
             if h.kind == "interaction":
                 x, z, y = h.constructs
@@ -550,7 +543,7 @@ def _compile_tests(hyps, pm, main: CompiledModel | None, main_x: dict | None,
                     f"method here (e.g. products of different terms that share an indicator "
                     "have correlated residuals the model leaves out)")
             tests.append(Test(h.id, h.kind, h.sign, "interaction", (r,),
-                              (int(inter.plan.free_index[r]),), pos))
+                              (int(inter.plan.free_index[r]),), pos, hypothesis=h))
         else:  # necessity
             spec_vars = []
             for v in h.constructs:
@@ -561,7 +554,7 @@ def _compile_tests(hyps, pm, main: CompiledModel | None, main_x: dict | None,
                 else:
                     raise SpecError(f"hypothesis {h.id}: {v!r} is not a variable of the model")
             values[h.id] = (np.nan, np.nan)
-            tests.append(Test(h.id, h.kind, h.sign, "main", (), (), tuple(spec_vars)))
+            tests.append(Test(h.id, h.kind, h.sign, "main", (), (), tuple(spec_vars), hypothesis=h))
     return tuple(tests), values
 
 

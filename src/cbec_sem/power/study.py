@@ -11,13 +11,19 @@ A replication at sample size n, index r:
    and refits the compiled model from the population values
    (:class:`~cbec_sem.resampling.refit.RefitPlan`: quasi-Newton from the warm start, the
    engine's Fisher scoring as fallback);
-3. computes the expected information at the estimate once and, from it, the covariance
-   matrix of only the parameters the hypotheses use (a solve against a few columns, not a
-   full inverse);
-4. tests each hypothesis as :func:`cbec_sem.fit` does: Wald z for a path and for a
-   product-indicator interaction, the delta-method (Sobel) z for an indirect effect, and NCA
-   (CE-FDH, permutation test with its own stream ``spawn_key=(n, r, 1)``) on the regression
-   factor scores of the main model for a necessity claim.
+3. computes the covariance matrix of only the parameters the hypotheses use (a solve against
+   a few columns, not a full inverse) with the SEs ``res.hypotheses`` uses: ML's expected
+   information for the main-effects model, and for the product-indicator model MLR's
+   sandwich (observed information as bread, first-order casewise scores as meat; lavaan's
+   ``estimator = "MLR"``), since ML's SEs are too small for product indicators
+   (docs/validity.md);
+4. tests each hypothesis by the proposition registry itself
+   (:data:`cbec_sem.propositions.verdicts.PROPOSITION_TESTS`, the tests ``res.hypotheses``
+   runs), reading the replication's evidence (:class:`ReplicationEvidence`): Wald z for a path
+   and for a product-indicator interaction, the delta-method (Sobel) z for an indirect effect,
+   and NCA (CE-FDH, permutation test and correlation-matched test with their own stream
+   ``spawn_key=(n, r, 1)``) on the regression factor scores of the main model for a necessity
+   claim.
 
 Nothing here depends on which process runs it, so results are identical for any ``n_jobs`` and
 on a Dask cluster.
@@ -31,16 +37,21 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.linalg import lapack
 
-from ..engine.ml import MLFunction
+from ..engine.constraints import Reparametrization
+from ..engine.gamma import casewise_scores, moment_jacobian
+from ..engine.inference import observed_information_x
+from ..engine.ml import Evaluation, MLFunction
 from ..errors import CbecSemError
 from ..parallel import blas_single_threaded
 from ..resampling.refit import (BAD_MOMENTS, INADMISSIBLE, NOT_CONVERGED, OK, Moments,
                                 RefitPlan, RefitStats)
-from ..propositions.evidence import NECESSITY_D
-from ..propositions.necessity_null import necessity_verdict
-from ..propositions.verdicts import product_of_paths, verdict, wald_p
-from .population import Sampler
+from ..propositions.evidence import MATCHED_DRAWS, NECESSITY_D
 from ..propositions.necessity import nca
+from ..propositions.necessity_null import necessity_verdict
+from ..propositions.verdicts import (PROPOSITION_TESTS, decide, empty_row, product_of_paths,
+                                     wald_row)
+from ..specification.hypotheses import Hypothesis
+from .population import Sampler
 
 
 #: Replications per chunk of work.  Fixed (not derived from the number of workers), so the
@@ -49,6 +60,17 @@ CHUNK_SIZE = 20
 
 #: Status of a hypothesis in a replication that was not run (a lost Dask chunk).
 MISSING = -1
+
+#: The method of each kind's test, as ``res.hypotheses`` names it for an ML fit (``{m}``: the
+#: interaction method, ``{p}``: NCA permutations).
+METHODS = {
+    "path": "ML Wald z test",
+    "indirect": "product of paths, delta-method (Sobel) CI from the ML fit",
+    "interaction": "product indicators ({m}, matched pairs), MLR Wald z test",
+    "moderation": "product indicators ({m}, matched pairs), MLR Wald z test",
+    "necessity": ("NCA on latent regression scores, CE-FDH, permutation test ({p} draws) and "
+                  f"correlation-matched test ({MATCHED_DRAWS} draws)"),
+}
 
 
 @dataclass
@@ -150,16 +172,7 @@ def refit(plan: RefitPlan, mom: Moments) -> tuple[int, np.ndarray, np.ndarray, n
 def information(plan: RefitPlan, theta: np.ndarray, mom: Moments) -> np.ndarray:
     """Expected information (per case, F scale, x-space) at θ: what :func:`cbec_sem.fit`
     inverts for its standard errors (lavaan's default for complete data)."""
-    ram = plan._ram
-    if any(grp.fx_rows.size for grp in plan.groups):
-        # fixed-x values of this replication, in a private copy (threads may share the plan)
-        ram = copy.copy(ram)
-        ram.base_values = ram.base_values.copy()
-    for g, grp in enumerate(plan.groups):
-        if grp.fx_rows.size:
-            _, S, M = mom.fixed[g]
-            for r, kind, i, j in zip(grp.fx_rows, grp.fx_kind, grp.fx_i, grp.fx_j):
-                ram.base_values[r] = S[i, j] if kind == 1 else M[i]
+    ram = _replication_ram(plan, mom)
     stats = RefitStats(tuple(mom.nobs), tuple(mom.means), tuple(mom.covs))
     info = MLFunction(ram, stats, plan.meanstructure).evaluate(theta, information=True).information
     if not plan.identity:
@@ -178,6 +191,52 @@ def vcov_of(plan: RefitPlan, info_x: np.ndarray, needed: np.ndarray, n: float) -
     return Bk @ Y / n
 
 
+def robust_vcov_of(plan: RefitPlan, theta: np.ndarray, mom: Moments, data: np.ndarray,
+                   needed: np.ndarray) -> np.ndarray:
+    """MLR's covariance matrix of the free parameters ``needed`` (θ indices) for one
+    complete-data group, as :func:`cbec_sem.engine.robust.robust_estimation` computes it:
+    A⁻¹ B A⁻¹ / n with A the observed information (the Hessian of F, by central differences
+    of the analytic gradient, lavaan's default for MLR) and B the first-order information
+    Δᵀ (SCᵀSC/n) Δ of the casewise scores SC at the model-implied moments (Huber 1967; White
+    1982; lavaan's ``se = "robust.huber.white"``).  ``data``: the replication's rows in the
+    compiled observed order."""
+    reparam = Reparametrization(plan.theta0, plan.basis, 0 if plan.identity else 1)
+
+    def evaluate(th: np.ndarray, gradient: bool = True) -> Evaluation:
+        # the plan's analytic gradient of the same F (the lean form of MLFunction's)
+        return Evaluation(*plan.evaluate(th, mom, gradient))
+
+    info_x = observed_information_x(evaluate, reparam, reparam.x(theta))
+    ram = _replication_ram(plan, mom)
+    moments = ram.moments(theta)
+    delta = moment_jacobian(ram, moments, plan.meanstructure)[0]
+    exo = tuple(ram.observed.index(v) for v in ram.partable.roles.ov_x)
+    mu = moments[0].mu if plan.meanstructure else data.mean(axis=0)
+    sc = casewise_scores(data, moments[0].sigma, mu, plan.meanstructure, exo) @ delta
+    meat_x = plan.basis.T @ (sc.T @ sc / data.shape[0]) @ plan.basis
+    Bk = plan.basis[needed]
+    try:
+        Y = np.linalg.solve(info_x, Bk.T)
+    except np.linalg.LinAlgError:
+        Y = np.linalg.pinv(info_x) @ Bk.T
+    return Y.T @ meat_x @ Y / data.shape[0]
+
+
+def _replication_ram(plan: RefitPlan, mom: Moments):
+    """The plan's compiled model with this replication's fixed-x values (a private copy when
+    there are any: threads may share the plan)."""
+    ram = plan._ram
+    if any(grp.fx_rows.size for grp in plan.groups):
+        ram = copy.copy(ram)
+        ram.base_values = ram.base_values.copy()
+    for g, grp in enumerate(plan.groups):
+        if grp.fx_rows.size:
+            _, S, M = mom.fixed[g]
+            for r, kind, i, j in zip(grp.fx_rows, grp.fx_kind, grp.fx_i, grp.fx_j):
+                ram.base_values[r] = S[i, j] if kind == 1 else M[i]
+    return ram
+
+
 def implied_cov(plan: RefitPlan, theta: np.ndarray, mom: Moments):
     """The model-implied covariance matrix of all variables (plan order), and B m."""
     grp = plan.groups[0]
@@ -194,7 +253,8 @@ class Test:
     ``rows``: parameter-table rows (a path: one; an indirect effect: the chain; an
     interaction: the product's coefficient); ``free``: their θ indices (−1 fixed);
     ``latent``: for an interaction, the plan positions of X, Z and Y; for a necessity claim,
-    the condition and outcome (name, is latent, index).
+    the condition and outcome (name, is latent, index); ``hypothesis``: what the proposition
+    registry tests.
     """
 
     id: str
@@ -204,6 +264,7 @@ class Test:
     rows: tuple[int, ...] = ()
     free: tuple[int, ...] = ()
     latent: tuple = ()
+    hypothesis: Hypothesis | None = None
 
 
 @dataclass
@@ -220,11 +281,27 @@ class Study:
     entropy: int
     nca_permutations: int
     needed: dict[str, np.ndarray] = field(default_factory=dict)
+    #: where the evidence of each question is: (outcome, predictor) → (row, θ index) of the
+    #: main model; (outcome, "X:Z") → the interaction test; (condition, outcome) → the
+    #: necessity test
+    paths: dict = field(default_factory=dict)
+    terms: dict = field(default_factory=dict)
+    conditions: dict = field(default_factory=dict)
 
     def __post_init__(self):
         for name in ("main", "interaction"):
             free = sorted({f for t in self.tests if t.model == name for f in t.free if f >= 0})
             self.needed[name] = np.asarray(free, dtype=int)
+        for t in self.tests:
+            c = t.hypothesis.constructs
+            if t.kind in ("path", "indirect"):
+                for k, (a, b) in enumerate(zip(c[:-1], c[1:])):
+                    self.paths[(b, a)] = (t.rows[k], t.free[k])
+            elif t.kind in ("interaction", "moderation"):
+                x, z, y = c if t.kind == "interaction" else (c[1], c[0], c[2])
+                self.terms[(y, f"{x}:{z}")] = self.terms[(y, f"{z}:{x}")] = t
+            else:
+                self.conditions[c] = t
 
 
 def run_chunk(study: Study, chunk: tuple[int, int, int]) -> dict[str, np.ndarray]:
@@ -259,68 +336,124 @@ def _replication(study: Study, n: int, r: int, i: int, out: dict) -> None:
         F = model.columns(X)
         mom = model.moments(F)
         if mom is None:
-            fitted[name] = (BAD_MOMENTS, None, None, None, None, F)
+            fitted[name] = Fitted(BAD_MOMENTS)
             continue
         status, _, theta, rows, std = refit(model.plan, mom)
         V = None
-        if status != NOT_CONVERGED and study.needed[name].size:
-            info = information(model.plan, theta, mom)
-            V = vcov_of(model.plan, info, study.needed[name], float(n))
-        fitted[name] = (status, theta, rows, std, (mom, V), F)
-    nca_rng = None
+        needed = study.needed[name]
+        if status != NOT_CONVERGED and needed.size:
+            if name == "interaction":
+                V = robust_vcov_of(model.plan, theta, mom, F[:, model.ram_order], needed)
+            else:
+                V = vcov_of(model.plan, information(model.plan, theta, mom), needed, float(n))
+        fitted[name] = Fitted(status, theta, rows, std, mom, V, F)
+    evidence = ReplicationEvidence(study, fitted, n, r)
     for j, t in enumerate(study.tests):
-        status, theta, rows, std, extra, F = fitted[t.model]
+        status = fitted[t.model].status
         out["status"][i, j] = status
         if status >= NOT_CONVERGED:
             continue
-        mom, V = extra
-        model = study.main if t.model == "main" else study.interaction
-        needed = study.needed[t.model]
-        if t.kind in ("path", "interaction", "moderation"):
-            row, f = t.rows[0], t.free[0]
-            est = float(rows[row])
-            if f >= 0:
-                q = int(np.searchsorted(needed, f))
-                se = float(np.sqrt(max(V[q, q], 0.0)))
-            else:
-                se = 0.0
-            if t.kind == "path":
-                s = float(std[row])
-            else:
-                C, _ = implied_cov(model.plan, theta, mom)
-                x, z, y = t.latent
-                s = est * np.sqrt(C[x, x] * C[z, z] / C[y, y]) if C is not None else np.nan
-        elif t.kind == "indirect":
-            vals = rows[list(t.rows)]
-            s = float(np.prod(std[list(t.rows)]))
-            free = np.array([np.searchsorted(needed, f) if f >= 0 else -1 for f in t.free])
-            est, se = product_of_paths(vals, free, V)
-        else:  # necessity
-            if nca_rng is None:
-                nca_rng = np.random.default_rng(
-                    np.random.SeedSequence(study.entropy, spawn_key=(n, r, 1)))
-            d, p, necessary = _necessity(study, t, theta, mom, F, nca_rng)
-            if not np.isfinite(d):
-                out["status"][i, j] = NOT_CONVERGED
-                continue
-            out["est"][i, j] = d
-            out["p"][i, j] = p
-            out["supported"][i, j] = necessary
+        h = t.hypothesis
+        row = empty_row(h)
+        PROPOSITION_TESTS[h.kind](evidence, h, 1, row)
+        if not np.isfinite(row["estimate"]):
+            out["status"][i, j] = NOT_CONVERGED
             continue
-        p = wald_p(est, se)
-        out["est"][i, j] = est
-        out["se"][i, j] = se
-        out["std"][i, j] = s
-        out["p"][i, j] = p
-        out["supported"][i, j] = verdict(est, np.nan, np.nan, p, t.sign,
-                                         study.alpha) == "supported"
+        decide(row, h, study.alpha)
+        out["est"][i, j] = row["estimate"]
+        out["se"][i, j] = row["se"]
+        out["std"][i, j] = row["std.all"]
+        out["p"][i, j] = row["p"]
+        out["supported"][i, j] = row["verdict"] == "supported"
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """One analysis model refitted in one replication."""
+
+    status: int
+    theta: np.ndarray | None = None
+    rows: np.ndarray | None = None
+    std: np.ndarray | None = None
+    mom: Moments | None = None
+    V: np.ndarray | None = None  # covariance of the study's needed parameters
+    F: np.ndarray | None = None  # the model's data columns (plan order)
+
+
+class ReplicationEvidence:
+    """The evidence of one replication, answering the questions of the proposition tests
+    (:class:`cbec_sem.propositions.verdicts.FitEvidence` answers them from a fit): every
+    number comes from the replication's compiled refits, so a study of 1000 replications
+    costs about 1000 lean refits, not 1000 full fits."""
+
+    def __init__(self, study: Study, fitted: dict[str, Fitted], n: int, r: int) -> None:
+        self.study, self.fitted, self.n_cases, self.r = study, fitted, n, r
+        self.level = study.level
+        self._nca_rng = None
+
+    def n(self, g: int) -> int:
+        return self.n_cases
+
+    def _path(self, outcome: str, predictor: str):
+        try:
+            return self.study.paths[(outcome, predictor)]
+        except KeyError:
+            raise LookupError(f"the model has no path {predictor} → {outcome}") from None
+
+    def coefficient(self, outcome: str, predictor: str, g: int) -> tuple[dict, str]:
+        row, f = self._path(outcome, predictor)
+        fit = self.fitted["main"]
+        needed = self.study.needed["main"]
+        q = int(np.searchsorted(needed, f))
+        se = float(np.sqrt(max(fit.V[q, q], 0.0))) if f >= 0 else 0.0
+        return wald_row(float(fit.rows[row]), se, float(fit.std[row]), self.level), \
+            METHODS["path"]
+
+    def indirect(self, chain: tuple[str, ...], g: int) -> tuple[dict, str]:
+        links = [self._path(b, a) for a, b in zip(chain[:-1], chain[1:])]
+        rows = [row for row, _ in links]
+        fit = self.fitted["main"]
+        needed = self.study.needed["main"]
+        free = np.array([np.searchsorted(needed, f) if f >= 0 else -1 for _, f in links])
+        est, se = product_of_paths(fit.rows[rows], free, fit.V)
+        return (wald_row(est, se, float(np.prod(fit.std[rows])), self.level),
+                METHODS["indirect"])
+
+    def interaction(self, outcome: str, term: str) -> tuple[dict, str]:
+        t = self.study.terms[(outcome, term)]
+        fit = self.fitted["interaction"]
+        model = self.study.interaction
+        needed = self.study.needed["interaction"]
+        row, f = t.rows[0], t.free[0]
+        est = float(fit.rows[row])
+        q = int(np.searchsorted(needed, f))
+        se = float(np.sqrt(max(fit.V[q, q], 0.0))) if f >= 0 else 0.0
+        C, _ = implied_cov(model.plan, fit.theta, fit.mom)
+        x, z, y = t.latent
+        std = est * np.sqrt(C[x, x] * C[z, z] / C[y, y]) if C is not None else np.nan
+        return (wald_row(est, se, float(std), self.level),
+                METHODS["interaction"].format(m=model.method))
+
+    def necessity(self, condition: str, outcome: str) -> tuple[dict, str]:
+        t = self.study.conditions[(condition, outcome)]
+        if self._nca_rng is None:
+            self._nca_rng = np.random.default_rng(
+                np.random.SeedSequence(self.study.entropy, spawn_key=(self.n_cases, self.r, 1)))
+        fit = self.fitted["main"]
+        d, p, necessary = _necessity(self.study, t, fit.theta, fit.mom, fit.F, self._nca_rng)
+        if not np.isfinite(d):
+            raise LookupError("necessary condition analysis failed")
+        return ({"estimate": d, "p": p, "verdict": "supported" if necessary
+                 else "not supported"},
+                METHODS["necessity"].format(p=self.study.nca_permutations))
 
 
 def _necessity(study: Study, t: Test, theta, mom, F, rng) -> tuple[float, float, bool]:
     """NCA (CE-FDH) of condition → outcome on the regression factor scores of the main model
     (observed variables as they are) with the verdict ``res.hypotheses`` uses
     (:func:`~cbec_sem.propositions.necessity_null.necessity_verdict`: NCA's permutation test
-    and the correlation-matched test, each with ``nca_permutations`` draws): d, the deciding
+    with ``nca_permutations`` draws and the correlation-matched test with
+    :data:`~cbec_sem.propositions.evidence.MATCHED_DRAWS`, as ``res.hypotheses``): d, the deciding
     p (the larger of the two) and whether it is called necessary."""
 
     model = study.main
@@ -347,7 +480,7 @@ def _necessity(study: Study, t: Test, theta, mom, F, rng) -> tuple[float, float,
     try:
         res = nca(None, columns[0], columns[1], ceilings=("ce_fdh",),
                   permutations=study.nca_permutations, seed=rng)
-        v = necessity_verdict(res, draws=max(study.nca_permutations, 1), seed=rng,
+        v = necessity_verdict(res, draws=MATCHED_DRAWS, seed=rng,
                               d_threshold=NECESSITY_D, alpha=study.alpha).iloc[0]
     except CbecSemError:
         return np.nan, np.nan, False

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 #: NCA effect size from which a condition counts as necessary (Dul 2016: d ≥ 0.1 "medium").
 NECESSITY_D = 0.1
 
+#: Draws of the correlation-matched null of a necessity test (res.hypotheses and cs.power).
+MATCHED_DRAWS = 2000
+
 
 def rows_used(res: FitResult) -> pd.DataFrame:
     """The rows the fit used (under FIML with their missing answers; PLS: the items after
@@ -191,7 +194,7 @@ def necessity_provider(res: FitResult, permutations: int, seed, alpha: float) ->
     """NCA of the fit's latent scores with the correlation-matched verdict
     (:func:`cbec_sem.propositions.necessity_null.necessity_provider`; docs/validity.md has its
     measured error rates), adding the N the analysis used."""
-    provide = correlation_matched_provider(res, permutations, seed, alpha,
+    provide = correlation_matched_provider(res, permutations, seed, alpha, draws=MATCHED_DRAWS,
                                            d_threshold=NECESSITY_D)
 
     def with_n(condition: str, outcome: str) -> tuple[dict, str]:
