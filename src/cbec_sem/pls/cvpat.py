@@ -133,8 +133,8 @@ def cvpat(est: PLSEstimation | PLSPrediction, *, benchmarks: tuple[str, ...] = B
     """CVPAT of ``est`` against the indicator-average and linear-model benchmarks.
 
     Args:
-        est: a PLS estimate (PLSpredict is run with ``folds``, ``reps``, ``technique`` and
-            ``seed``) or a :class:`~.predict.PLSPrediction` already made.
+        est: a PLS fit result or estimate (PLSpredict is run with ``folds``, ``reps``,
+            ``technique`` and ``seed``) or a :class:`~.predict.PLSPrediction` already made.
         benchmarks: any of "IA" and "LM".
         alternative: "two-sided" or "greater" (PLS predicts better).
         bootstrap: resamples for the bootstrap-variance test (0: paired t test only).
@@ -144,6 +144,10 @@ def cvpat(est: PLSEstimation | PLSPrediction, *, benchmarks: tuple[str, ...] = B
         SpecError: an unknown benchmark or alternative, a negative ``bootstrap``, or a
             prediction made by a version without the benchmark predictions.
     """
+    est = getattr(est, "estimation", est)         # a fit result of cs.fit(..., "PLS")
+    if not isinstance(est, (PLSEstimation, PLSPrediction)):
+        raise SpecError(f"CVPAT needs a PLS fit (cs.fit(..., estimator='PLS')), its "
+                        f"estimation or a PLSPrediction, not a {type(est).__name__}")
     alternative = check_choice(alternative, "alternative", ALTERNATIVES)
     bootstrap = check_count(bootstrap, "bootstrap")
     bench = tuple(check_choice(b, "benchmarks", BENCHMARKS) for b in benchmarks)
