@@ -42,7 +42,7 @@ def test_second_level_se_is_the_sd_of_reestimated_second_level_resamples(est, mo
 
 
 def test_jackknife_second_level_is_the_jackknife_se(mobi):
-    data = mobi.iloc[:50]                      # 50 leave-one-out refits by the slow route
+    data = mobi.iloc[:30]                      # 30 leave-one-out refits by the slow route
     est = estimate_pls(MOBI_SIMPLE, data)
     boot = bootstrap_pls(est, 1, seed=5, second_level=1, second_method="jackknife")
     n = est.n

@@ -24,10 +24,10 @@ def data():
 
 def test_refit_is_the_model_written_with_the_terms(data):
     est = estimate_pls(cs.paper_model(), data)
-    boot = interaction_refit(est, TERMS, draws=60, seed=4)
+    boot = interaction_refit(est, TERMS, draws=30, seed=4)
     text = cs.paper_model().to_lavaan().replace(
         "SCI ~ c*TA + b*FA + PC", "SCI ~ c*TA + b*FA + PC + TA:FA + TA:PC + FA:PC")
-    direct = bootstrap_pls(estimate_pls(text, data), 60, seed=4)
+    direct = bootstrap_pls(estimate_pls(text, data), 30, seed=4)
     np.testing.assert_allclose(boot.params["est"], direct.params["est"], rtol=0, atol=1e-14)
     np.testing.assert_allclose(boot.params["se"], direct.params["se"], rtol=0, atol=1e-14)
     assert boot.estimate.computed.middle is not None      # HOC + interaction: three stages
