@@ -125,3 +125,6 @@ __all__ += ["write_report", "path_diagram"]
 from . import validation  # noqa: E402  (the shared argument validator, issue 14)
 
 __all__ += ["validation"]
+from .pls import CVPATResult, cvpat, pls_johnson_neyman, pls_simple_slopes  # noqa: E402
+
+__all__ += ["cvpat", "CVPATResult", "pls_simple_slopes", "pls_johnson_neyman"]

@@ -32,6 +32,17 @@ Loyalty ~ Satisfaction"""
 
 MOBI_INTERACTION = MOBI_SIMPLE + " + Image:Expectation"
 
+# test-hoc.R of R seminr, "HOC and second_order_interaction": higher_composite("Nick",
+# c("Quality", "Loyalty"), two_stage, mode_A) and interaction_term(Image, Expectation, two_stage)
+HOC_INTERACTION = """Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+Expectation =~ CUEX1 + CUEX2 + CUEX3
+Quality =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5
+Loyalty =~ CUSL1 + CUSL2 + CUSL3
+Value =~ PERV1 + PERV2
+Nick =~ Quality + Loyalty
+Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+Satisfaction ~ Image + Expectation + Value + Nick + Image:Expectation"""
+
 
 def r_matrix(name: str) -> pd.DataFrame:
     """An R ``write.csv`` matrix (row names in the first column)."""

@@ -10,7 +10,7 @@ import pytest
 
 from cbec_sem.pls import estimate_pls
 
-from pls_fixtures import HOC, MOBI_SIMPLE, frame, long_matrix, port, r_matrix
+from pls_fixtures import HOC, HOC_INTERACTION, MOBI_SIMPLE, frame, long_matrix, port, r_matrix
 
 TOL = 1e-6
 
@@ -72,6 +72,20 @@ def test_two_stage_higher_order_matches_r_seminr(mobi):
     _check(_weights(est), long_matrix(r_matrix("hoc-weights.csv"), "w"))
     _check(_loadings(est), long_matrix(r_matrix("hoc-loadings.csv"), "l"))
     _check(_paths(est), long_matrix(r_matrix("hoc-paths.csv"), "b"))
+
+
+def test_higher_order_with_two_stage_interaction_matches_r_seminr(mobi):
+    # test-hoc.R "HOC and second_order_interaction" (fixtures hoc_2si-*.csv): three stages,
+    # HOC first stage, then the HOC model without the interaction path, whose Image and
+    # Expectation scores form the product.  The interaction construct's own weight (1) and
+    # rescaled loading are not reported rows, so they are left out of the comparison.
+    est = estimate_pls(HOC_INTERACTION, mobi)
+    _check(_weights(est), long_matrix(r_matrix("hoc-_2siweights.csv"), "w"))
+    _check(_loadings(est), long_matrix(r_matrix("hoc_2si-loadings.csv"), "l"))
+    paths = long_matrix(r_matrix("hoc_2si-paths.csv"), "b")
+    paths.index = pd.MultiIndex.from_tuples([(t, s.replace("*", ":")) for t, s in paths.index])
+    _check(_paths(est), paths)
+    assert est.converged and est.computed.middle is not None
 
 
 CASES = {"corp_rep_modeB": dict(), "mobi_plsc": dict(method="PLSc"),

@@ -10,9 +10,16 @@ and the DESIGN's); cSEM's individual and construct-level sign changes are option
 A draw fails when its weights do not converge, a resampled item is constant, or (PLSc) a ρA
 leaves (0, 1]; failed draws are counted and excluded, never silently dropped.
 
-Intervals: percentile (quantiles of the draws, R's type 7 as seminr) and BCa (Efron 1987,
+Intervals: percentile (quantiles of the draws, R's type 7 as seminr), BCa (Efron 1987,
 JASA 82: bias correction from the share of draws below the estimate, acceleration from the
-leave-one-out jackknife).  ``se`` is the standard deviation of the draws (N−1), ``z`` =
+leave-one-out jackknife) and, with ``second_level=R2``, the studentised bootstrap-t interval
+(cSEM ``infer()`` ``"CI_t_interval"``, helper ``TStatCIResample``; Davison & Hinkley 1997,
+eq. 5.7; Hesterberg 2015, Am. Stat. 69(4), p. 381): each draw b gets its own standard error
+SE*_b from R2 second-level resamples of its rows (bootstrap: their SD; jackknife: the
+jackknife SE √((n−1)/n Σ(θ_(i) − θ̄)²), cSEM's ``.resample_method2``), t*_b = (θ*_b − θ̂)/SE*_b,
+and the interval is [θ̃ − q_{1−α/2}(t*) SE, θ̃ − q_{α/2}(t*) SE] with SE the SD of the
+draws, q type-7 quantiles and θ̃ = θ̂, or 2θ̂ − mean(θ*) with ``t_bias_corrected=True``
+(cSEM ``infer(.bias_corrected = TRUE)``, its default).  ``se`` is the standard deviation of the draws (N−1), ``z`` =
 est/se and ``pvalue`` the two-sided normal p-value (seminr reports est/SD as a t value).
 """
 
@@ -32,7 +39,7 @@ from .effects import route_effects, specific_routes, total_effects
 from .estimate import PLSEstimation, measurement_rows, param_matrix
 from .stages import item_correlations, needs_data, resample_counts
 
-__all__ = ["PLSBootstrap", "bootstrap_pls", "statistics"]
+__all__ = ["PLSBootstrap", "bootstrap_pls", "statistics", "studentized_interval", "second_level_se"]
 
 _CHUNK_BYTES = 40_000_000
 
@@ -66,6 +73,7 @@ def statistics(c: Computed, est: PLSEstimation, routes) -> np.ndarray:
 
 
 SIGN_CHANGES = ("none", "individual", "construct")
+INTERVALS = ("percentile", "bca", "studentized")
 
 
 def _construct_reversal(c: Computed, ref: Computed) -> Computed:
@@ -123,9 +131,11 @@ class PLSBootstrap:
         estimate: the original :class:`PLSEstimation`.
         params: its params with se, z, pvalue, ci.lower, ci.upper filled in.
         table: every bootstrapped quantity (params, weights, total indirect and specific
-            indirect effects) with est, boot mean, se, z, pvalue, percentile and BCa limits.
+            indirect effects) with est, boot mean, se, z, pvalue, percentile and BCa limits
+            and, with ``second_level``, the studentised limits ``t.lower``/``t.upper``.
         draws: (B, m) values of every draw (failed draws are NaN rows).
         failed: number of failed draws (excluded).
+        draw_se: (B, m) second-level SEs of the draws (``second_level``), else None.
         level, seed.
     """
 
@@ -137,6 +147,8 @@ class PLSBootstrap:
     level: float
     interval: str
     seed: object
+    #: (B, m) second-level SE of each draw (studentised interval), else None
+    draw_se: np.ndarray | None = None
 
     @property
     def draws_count(self) -> int:
@@ -179,7 +191,8 @@ class PLSBootstrap:
         return Summary(title=f"PLS bootstrap: {len(self.draws)} draws, {self.failed} failed",
                        blocks=(Block("Bootstrapped quantities", self.table),),
                        notes=(f"{self.level:.0%} {self.interval} intervals in params; "
-                              "percentile and BCa in the table",))
+                              "percentile and BCa (and studentised, when computed) in the "
+                              "table",))
 
     def __repr__(self) -> str:
         return (f"<PLSBootstrap {len(self.draws)} draws ({self.failed} failed), "
@@ -204,6 +217,67 @@ def _bca(draws: np.ndarray, est: np.ndarray, jack: np.ndarray, level: float
     return out[0], out[1]
 
 
+SECOND_LEVEL = ("bootstrap", "jackknife")
+
+
+def second_level_se(est: PLSEstimation, indices: np.ndarray, routes, chunk: int,
+                    sign_change: str, point: np.ndarray, draws2: int, method: str,
+                    rng: np.random.Generator) -> np.ndarray:
+    """(B, m) standard error of every bootstrapped quantity within each first-level draw.
+
+    Second-level resamples are resamples of the draw's rows: ``method="bootstrap"`` draws
+    ``rng.integers(0, N, (draws2, N))`` positions for each first-level draw in turn (draw 0
+    first) and takes the SD (N−1) of the estimates; ``"jackknife"`` leaves out each position
+    once and takes the jackknife SE, SD · (N−1)/√N (cSEM ``SdResample``).  Failed
+    second-level draws are excluded; fewer than two successful ones give NaN.
+    """
+    B, n = indices.shape
+    loo = np.array([np.delete(np.arange(n), i) for i in range(n)]) if method == "jackknife" \
+        else None
+    per = n if method == "jackknife" else int(draws2)
+    group = max(1, chunk // per)
+    out = np.full((B, len(point)), np.nan)
+    for start in range(0, B, group):
+        rows = indices[start:start + group]
+        idx2 = np.concatenate([r[loo if loo is not None else rng.integers(0, n, size=(per, n))]
+                               for r in rows])
+        vals, ok = run_draws(est, idx2, routes, chunk, sign_change, point)
+        vals[~ok] = np.nan
+        vals = vals.reshape(len(rows), per, -1)
+        count = np.isfinite(vals).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sd = np.sqrt(np.nansum((vals - np.nanmean(vals, axis=1, keepdims=True)) ** 2,
+                                   axis=1) / (count - 1))
+        sd[count < 2] = np.nan
+        if method == "jackknife":
+            sd = sd * (n - 1) / np.sqrt(n)
+        out[start:start + len(rows)] = sd
+    return out
+
+
+def studentized_interval(point: np.ndarray, draws: np.ndarray, draw_se: np.ndarray,
+                         level: float, bias_corrected: bool = False
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Bootstrap-t limits per column (see the module docstring; cSEM ``TStatCIResample``).
+
+    ``draws`` (B, m) first-level estimates and ``draw_se`` (B, m) their second-level SEs;
+    rows with a non-finite value or SE are left out column by column.
+    """
+    alpha = (1 - level) / 2
+    lo, hi = np.full(point.shape, np.nan), np.full(point.shape, np.nan)
+    for j in range(draws.shape[1]):
+        d, sej = draws[:, j], draw_se[:, j]
+        keep = np.isfinite(d) & np.isfinite(sej) & (sej > 0)
+        if keep.sum() < 2:
+            continue
+        se = d[np.isfinite(d)].std(ddof=1)
+        t = (d[keep] - point[j]) / sej[keep]
+        centre = 2 * point[j] - d[np.isfinite(d)].mean() if bias_corrected else point[j]
+        q_lo, q_hi = np.quantile(t, [alpha, 1 - alpha])
+        lo[j], hi[j] = centre - q_hi * se, centre - q_lo * se
+    return lo, hi
+
+
 def bootstrap_pls(
     est: PLSEstimation,
     draws: int = 5000,
@@ -214,6 +288,9 @@ def bootstrap_pls(
     sign_change: str = "none",
     chunk: int | None = None,
     indices: np.ndarray | None = None,
+    second_level: int = 0,
+    second_method: str = "bootstrap",
+    t_bias_corrected: bool = False,
 ) -> PLSBootstrap:
     """Bootstrap ``est`` with ``draws`` resamples (see the module docstring).
 
@@ -228,12 +305,27 @@ def bootstrap_pls(
             Tenenhaus et al. 2005), as cSEM's ``.sign_change_option``.
         chunk: draws estimated at once (default: as many as fit in about 40 MB).
         indices: (B, N) resampling row indices to replay (e.g. another program's draws).
+        second_level: R2 > 0 adds the studentised (bootstrap-t) interval, with R2
+            second-level bootstrap resamples per draw (cSEM's ``.R2``, default 199 there;
+            the cost is B·R2 estimates).  With ``second_method="jackknife"`` any positive
+            value asks for the N leave-one-out estimates per draw instead.
+        second_method: "bootstrap" or "jackknife" (cSEM's ``.resample_method2``).
+        t_bias_corrected: centre the studentised interval at 2θ̂ − mean(θ*) (cSEM
+            ``infer()``'s default ``.bias_corrected = TRUE``) instead of θ̂.
 
     Raises:
-        SpecError: an unknown interval or sign-change option.
+        SpecError: an unknown interval or sign-change option, or ``interval="studentized"``
+            without ``second_level``.
     """
-    if interval not in ("percentile", "bca"):
-        raise SpecError(f"interval must be 'percentile' or 'bca', not {interval!r}")
+    if interval not in INTERVALS:
+        raise SpecError(f"interval must be one of {INTERVALS}, not {interval!r}")
+    if second_method not in SECOND_LEVEL:
+        raise SpecError(f"second_method must be one of {SECOND_LEVEL}, not {second_method!r}")
+    if not (isinstance(second_level, (int, np.integer)) and second_level >= 0):
+        raise SpecError(f"second_level must be a non-negative integer, not {second_level!r}")
+    if interval == "studentized" and not second_level:
+        raise SpecError("interval='studentized' needs second-level resamples: pass "
+                        "second_level=R2 (e.g. 199, as cSEM's .R2)")
     if sign_change not in SIGN_CHANGES:
         raise SpecError(f"sign_change must be one of {SIGN_CHANGES}, not {sign_change!r}")
     if sign_change == "construct" and (est.plan.first is not None
@@ -243,8 +335,8 @@ def bootstrap_pls(
     if not 0 < level < 1:
         raise SpecError(f"level must be in (0, 1), not {level!r}")
     n = est.n
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if indices is None:
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         indices = rng.integers(0, n, size=(int(draws), n))
     indices = np.asarray(indices, dtype=np.intp)
     if indices.ndim != 2 or indices.shape[1] != n or indices.min() < 0 or indices.max() >= n:
@@ -265,6 +357,12 @@ def bootstrap_pls(
     loo = np.array([np.delete(np.arange(n), i) for i in range(n)])
     jack, jok = run_draws(est, loo, routes, int(chunk), sign_change, point)
     bca_lo, bca_hi = _bca(good, point, jack[jok], level)
+    draw_se = None
+    if second_level:
+        draw_se = second_level_se(est, indices, routes, int(chunk), sign_change, point,
+                                  int(second_level), second_method, rng)
+        draw_se[~ok] = np.nan
+        t_lo, t_hi = studentized_interval(point, values, draw_se, level, t_bias_corrected)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = point / se
     table = pd.DataFrame(keys, columns=["lhs", "op", "rhs", "kind"])
@@ -275,12 +373,16 @@ def bootstrap_pls(
     table["pvalue"] = 2 * stats.norm.sf(np.abs(z))
     table["ci.lower"], table["ci.upper"] = lo, hi
     table["bca.lower"], table["bca.upper"] = bca_lo, bca_hi
+    if draw_se is not None:
+        table["t.lower"], table["t.upper"] = t_lo, t_hi
     params = est.params.copy()
     m = len(params)
     sub = table.iloc[:m]
     params["se"] = sub["se"].to_numpy()
     params["z"] = sub["z"].to_numpy()
     params["pvalue"] = sub["pvalue"].to_numpy()
-    cols = ("ci.lower", "ci.upper") if interval == "percentile" else ("bca.lower", "bca.upper")
+    cols = {"percentile": ("ci.lower", "ci.upper"), "bca": ("bca.lower", "bca.upper"),
+            "studentized": ("t.lower", "t.upper")}[interval]
     params["ci.lower"], params["ci.upper"] = sub[cols[0]].to_numpy(), sub[cols[1]].to_numpy()
-    return PLSBootstrap(est, params, table, values, int((~ok).sum()), level, interval, seed)
+    return PLSBootstrap(est, params, table, values, int((~ok).sum()), level, interval, seed,
+                        draw_se)

@@ -32,6 +32,7 @@ class Computed:
     adj_r2: np.ndarray
     converged: np.ndarray             # (B,) all stages converged
     valid: np.ndarray                 # (B,) finite results and, for PLSc, ρA in (0, 1]
+    middle: StageRun | None = None    # the interaction's first stage of a HOC model
 
 
 def _factor(run: StageRun) -> np.ndarray:
@@ -52,10 +53,11 @@ def compute(plan: Plan, X: np.ndarray | None = None, *, method: str = "PLS", kee
 
 
 def _compute(plan: Plan, X, *, method: str, keep: bool, S_items, n, **opts) -> Computed:
+    middle = None
     if S_items is not None:
         first, main = run_from_correlations(plan, S_items, **opts)
     else:
-        first, main = run_stages(plan, X, keep=keep, **opts)
+        first, main, middle = run_stages(plan, X, keep=keep, **opts)
         n = X.shape[1]
     weights, loadings, rho = {}, {}, {}
     for name, run in (("first", first), ("main", main)):
@@ -73,8 +75,11 @@ def _compute(plan: Plan, X, *, method: str, keep: bool, S_items, n, **opts) -> C
     beta, r2 = path_coefficients(C, main.stage.blocks.adjacency, main.scale)
     adj = adjusted_r2(r2, main.stage.blocks.adjacency, n)
     converged = main.iteration.converged & (first.iteration.converged if first else True)
+    if middle is not None:
+        converged = converged & middle.iteration.converged
     valid = np.isfinite(beta).all(axis=(1, 2)) & np.isfinite(main.iteration.weights).all(axis=1)
     if method == "PLSc":
         for r in rho.values():
             valid &= ((r > 0) & (r <= 1 + 1e-12)).all(axis=1)
-    return Computed(first, main, weights, loadings, rho, C, beta, r2, adj, converged, valid)
+    return Computed(first, main, weights, loadings, rho, C, beta, r2, adj, converged, valid,
+                    middle)

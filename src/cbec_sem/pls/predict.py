@@ -50,6 +50,9 @@ class PLSPrediction:
         metrics: indicator, construct, rmse_pls, mae_pls, rmse_lm, mae_lm, q2_predict.
         pls, lm: (N x endogenous items) out-of-sample predictions (averaged over reps).
         folds, reps, technique.
+        naive: (N x endogenous items) the training-fold item means (the indicator-average
+            benchmark; averaged over reps).
+        observed: (N x endogenous items) the items themselves (rows as the estimate's data).
     """
 
     metrics: pd.DataFrame
@@ -58,6 +61,8 @@ class PLSPrediction:
     folds: int
     reps: int
     technique: str
+    naive: pd.DataFrame | None = None
+    observed: pd.DataFrame | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.metrics.copy()
@@ -181,4 +186,5 @@ def predict_pls(est: PLSEstimation, *, folds: int | None = 10, reps: int = 1,
         "q2_predict": 1 - (e_pls**2).sum(axis=0) / ((y - naive) ** 2).sum(axis=0),
     })
     return PLSPrediction(metrics, pd.DataFrame(pls, columns=names),
-                         pd.DataFrame(lm, columns=names), k, r, technique)
+                         pd.DataFrame(lm, columns=names), k, r, technique,
+                         pd.DataFrame(naive, columns=names), pd.DataFrame(y, columns=names))

@@ -13,6 +13,12 @@
   stage-1 scores of X and Z is the single indicator of ``X:Z`` in stage 2, whose score is then
   rescaled to the product's standard deviation (seminr's ``adjust_interaction``), so the
   interaction path is per unit of the product of standardised scores.
+* Three stages for a model with **both** (seminr ``estimate_pls``: ``prepare_higher_order_model``
+  then ``process_interactions``; R seminr's test-hoc.R "HOC and second_order_interaction"):
+  the HOC first stage as above; then the interaction's first stage, which is the HOC model
+  (HOCs measured by the dimension scores) without the interaction paths; the products are of
+  that stage's scores.  Reported weights and loadings: dimensions from the HOC first stage,
+  the rest from the main stage (seminr ``combine_first_order_second_order_matrices``).
 
 :func:`run_stages` takes raw data with a leading batch axis (B, N, p), standardises each draw
 with the N−1 convention, and returns everything later steps need as arrays with that axis.
@@ -54,10 +60,25 @@ class Stage:
 
 @dataclass(frozen=True)
 class Plan:
+    """The stages of one estimation.
+
+    ``first`` is the HOC first stage (dimensions in place of the HOC) or, in a model with
+    interactions and no HOC, the interaction's first stage; ``middle`` is the interaction's
+    first stage of a model with both (the HOC model without the interaction paths, HOCs
+    measured by the first stage's dimension scores).  ``("score", j)`` sources always refer to
+    ``first``; ``("product", (i, j))`` sources to :attr:`interaction_stage`.
+    """
+
     first: Stage | None
     main: Stage
     items: tuple[str, ...]   # raw data columns, in this order
     hoc: str                 # "two_stage" | "repeated" | "none"
+    middle: Stage | None = None
+
+    @property
+    def interaction_stage(self) -> Stage | None:
+        """The stage whose scores form the two-stage products."""
+        return self.middle if self.middle is not None else self.first
 
 
 def _stage(names, modes, indicators, sources, paths, interaction=None) -> Stage:
@@ -84,9 +105,10 @@ def make_plan(model: PLSModel, hoc: str = "two_stage", interaction: str = "two_s
     col = {n: c for c, n in enumerate(items)}
     hocs = {c.name: c for c in model.higher_order}
     ints = model.interactions
-    if hocs and ints:
-        raise SpecError("a model with both higher-order constructs and interactions is not "
-                        "supported by the PLS estimators yet; estimate the HOC scores first")
+    if hocs and ints and (interaction != "two_stage" or hoc != "two_stage"):
+        raise SpecError("a model with both higher-order constructs and interactions is "
+                        "estimated with hoc='two_stage' and interaction='two_stage' (as "
+                        f"seminr); hoc={hoc!r}, interaction={interaction!r} cannot be honoured")
     for c in hocs.values():
         for d in c.indicators:
             if d in hocs:
@@ -165,6 +187,20 @@ def make_plan(model: PLSModel, hoc: str = "two_stage", interaction: str = "two_s
         for i in c.indicators:
             ind2.append((n, i))
             src2.append(("score", j1[i]) if n in hocs else ("item", col[i]))
+    middle = None
+    jp = j1
+    if hocs and ints:
+        # seminr: the interaction's first stage is the HOC model (HOCs measured by the
+        # dimension scores) without the interaction paths; the products are of its scores
+        paths_m = [(t, s) for t, s in model.paths if ":" not in s]
+        middle = _stage(names2, modes2, ind2, src2, paths_m)
+        jp = {n: j for j, n in enumerate(names2)}
+        for term in ints:
+            for n in term.split(":"):
+                if not any(n in p for p in paths_m):
+                    raise SpecError(f"{n!r} of the interaction {term!r} has no structural "
+                                    "path besides the interaction; add its main effect")
+    names2, modes2, ind2, src2 = list(names2), list(modes2), list(ind2), list(src2)
     inter = [False] * len(names2)
     for term in ints:
         x, z = term.split(":")
@@ -172,9 +208,9 @@ def make_plan(model: PLSModel, hoc: str = "two_stage", interaction: str = "two_s
         modes2.append("A")
         inter.append(True)
         ind2.append((term, term))
-        src2.append(("product", (j1[x], j1[z])))
+        src2.append(("product", (jp[x], jp[z])))
     main = _stage(names2, modes2, ind2, src2, model.paths, inter)
-    return Plan(first, main, items, "two_stage" if hocs else "none")
+    return Plan(first, main, items, "two_stage" if hocs else "none", middle)
 
 
 def standardise(X: np.ndarray) -> np.ndarray:
@@ -296,11 +332,12 @@ def run_from_correlations(plan: Plan, S_items: np.ndarray, **opts
 
 
 def run_stages(plan: Plan, X: np.ndarray, *, keep: bool = False, **opts
-               ) -> tuple[StageRun | None, StageRun]:
+               ) -> tuple[StageRun | None, StageRun, StageRun | None]:
     """Run the plan on raw data ``X`` (B, N, p) whose columns are ``plan.items``.
 
     ``opts`` go to :func:`~.algorithm.iterate_weights` (scheme, max_iter, tol).  With
     ``keep=True`` the standardised columns are kept so that :func:`scores` can be formed.
+    Returns the first, main and middle (``plan.middle``, else None) stage runs.
     """
     Zitems = standardise(X)
     B = X.shape[0]
@@ -311,6 +348,16 @@ def run_stages(plan: Plan, X: np.ndarray, *, keep: bool = False, **opts
         Z1 = Zitems[:, :, idx]
         first = _run(plan.first, _cross(Z1), np.ones((B, plan.first.blocks.k)), Z1, **opts)
         Y1 = scores(first)
+    middle = None
+    Yp = Y1
+    if plan.middle is not None:
+        cols_m = [Zitems[:, :, ref] if kind == "item" else Y1[:, :, ref]
+                  for kind, ref in plan.middle.sources]
+        Zm = standardise(np.stack(cols_m, axis=2))
+        middle = _run(plan.middle, _cross(Zm), np.ones((B, plan.middle.blocks.k)), Zm, **opts)
+        Yp = scores(middle)
+        middle = StageRun(middle.stage, middle.S, middle.iteration, middle.C, middle.loadings,
+                          middle.scale, None)
     main = plan.main
     cols, scale = [], np.ones((B, main.blocks.k))
     products = []
@@ -320,7 +367,7 @@ def run_stages(plan: Plan, X: np.ndarray, *, keep: bool = False, **opts
         elif kind == "score":
             cols.append(Y1[:, :, ref])  # unit variance already; standardised below
         elif kind == "product":
-            prod = Y1[:, :, ref[0]] * Y1[:, :, ref[1]]
+            prod = Yp[:, :, ref[0]] * Yp[:, :, ref[1]]
             cols.append(prod)
             scale[:, con] = prod.std(axis=1, ddof=1)
         else:
@@ -343,4 +390,4 @@ def run_stages(plan: Plan, X: np.ndarray, *, keep: bool = False, **opts
         for j in np.unique(con[products]):
             m = con[products] == j
             scale[:, j] = (sd[:, m] * lam[:, m]).sum(axis=1) / lam[:, m].sum(axis=1)
-    return first, run
+    return first, run, middle
