@@ -21,6 +21,7 @@ from scipy import special
 from .engine.choose import choose_estimator
 from .engine.convergence import Convergence
 from .engine.estimators import FitRequest, get_estimator
+from .engine.estimators.pls import BOOTSTRAP_OPTIONS as PLS_BOOTSTRAP_OPTIONS
 from .engine.naming import parameter_name
 from .engine.options import FitOptions
 from .survey.fit_checks import as_frame
@@ -190,9 +191,12 @@ def _covariance_bootstrap(est, draws: int, a: FitArguments, replace_se: bool):
 
 
 def _pls_bootstrap(est, draws: int, a: FitArguments, replace_se: bool):
-    """The batched PLS bootstrap (:func:`cbec_sem.pls.bootstrap_pls`; percentile intervals,
-    no sign change, as seminr)."""
-    boot = bootstrap_pls(est, draws, seed=a.seed, level=a.level)
+    """The batched PLS bootstrap (:func:`cbec_sem.pls.bootstrap_pls`; by default percentile
+    intervals and no sign change, as seminr; ``estimator_options`` may choose BCa or
+    studentised intervals and a sign-change option, :data:`~cbec_sem.engine.estimators.pls.
+    BOOTSTRAP_OPTIONS`)."""
+    options = {k: v for k, v in (a.estimator_options or {}).items() if k in PLS_BOOTSTRAP_OPTIONS}
+    boot = bootstrap_pls(est, draws, seed=a.seed, level=a.level, **options)
     if replace_se:
         est = replace(est, params=boot.params, vcov=boot.parameter_vcov(boot.params))
     return est, boot

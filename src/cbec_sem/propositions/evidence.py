@@ -29,6 +29,7 @@ import pandas as pd
 from ..errors import CbecSemError, CbecSemWarning
 from ..modelfit import fit_model
 from ..specification.model import ModelSpec
+from ..pls.interactions import interaction_refit, interaction_row
 from .interaction.product_indicators import fit_product_indicators
 from .necessity import construct_scores
 from .necessity_null import necessity_provider as correlation_matched_provider
@@ -66,11 +67,13 @@ def _refit(res: FitResult, spec, method: str):
     data = rows_used(res)
     note = ""
     if res.estimator in _PLS_ESTIMATORS:
+        # the fit's own algorithm options (scheme, hoc, interaction, ...), on its rows
         draws = res.bootstrap.draws_count if res.bootstrap is not None else 1000
-        fitted = fit_model(spec, data, estimator=res.estimator, se="bootstrap",
-                           bootstrap=draws, seed=res.seed)
-        return fitted, (f"{res.estimator} two-stage interaction, z test with bootstrap SE "
-                        f"({draws} draws)"), note
+        terms = {y: list(dict.fromkeys(t)) for y, t in _interaction_terms(res).items()}
+        boot = interaction_refit(res.estimation, terms, draws=draws,
+                                 seed=res.seed)
+        return boot, (f"{res.estimator} two-stage interaction, z test with bootstrap SE "
+                      f"({draws} draws)"), note
     if method in ("lms", "qml"):
         fitted = fit_model(spec, data.dropna(), estimator=method.upper())
         if len(data.dropna()) < len(data):
@@ -141,7 +144,9 @@ def interaction_provider(res: FitResult, method: str = "dblcent") -> Callable:
         if isinstance(got, LookupError):
             raise got
         refit, text, note = got
-        if method in ("lms", "qml") or res.estimator in _PLS_ESTIMATORS:
+        if res.estimator in _PLS_ESTIMATORS:
+            return interaction_row(refit, outcome, term), text
+        if method in ("lms", "qml"):
             return _latent_row(refit, outcome, term, note), text
         if not refit.fit.converged.optimizer_converged:
             raise LookupError("the model with product terms did not converge")

@@ -66,6 +66,8 @@ from scipy import stats
 
 from ..protocol import Block, ResultProtocol, Summary
 from ..errors import DataError, SpecError
+from ..pls import PLSBootstrap, PLSEstimation
+from ..pls.moderation import pls_johnson_neyman, pls_simple_slopes
 
 __all__ = [
     "InteractionEstimates",
@@ -419,6 +421,12 @@ def _slope_terms(est: InteractionEstimates, focal: str, moderator: str, outcome:
 # ---------------------------------------------------------------------------------------------
 
 
+def _is_pls(est) -> bool:
+    """A PLS fit, estimation or bootstrap (probed on its draws)."""
+    return (isinstance(est, (PLSEstimation, PLSBootstrap))
+            or getattr(est, "estimator", None) in ("PLS", "PLSc"))
+
+
 def simple_slopes(
     est,
     focal: str,
@@ -442,7 +450,14 @@ def simple_slopes(
 
     Raises:
         SpecError: the path or the interaction term is not in the model.
+
+    A PLS fit (``estimator="PLS"``/``"PLSc"``) is probed on its bootstrap draws
+    (:func:`cbec_sem.pls.moderation.pls_simple_slopes`: bootstrap SE and percentile interval,
+    SmartPLS's simple slope analysis); its scores are standardised, so ``scale`` does not
+    change the values.
     """
+    if _is_pls(est):
+        return pls_simple_slopes(est, focal, moderator, outcome, at=at, level=level)
     est = InteractionEstimates.from_fit(est, moderator, focal=focal, outcome=outcome)
     b1, b3 = _slope_terms(est, focal, moderator, outcome)
     crit = _crit(level)
@@ -529,8 +544,12 @@ def johnson_neyman(
 
     Returns:
         A :class:`JNResult`; its ``statement`` names the region in moderator units and in SD
-        units, and says when there is none or when it is unbounded.
+        units, and says when there is none or when it is unbounded.  A PLS fit gets the region
+        where the bootstrap percentile interval of the slope excludes 0
+        (:func:`cbec_sem.pls.moderation.pls_johnson_neyman`).
     """
+    if _is_pls(est):
+        return pls_johnson_neyman(est, focal, moderator, outcome, level=level)
     est = InteractionEstimates.from_fit(est, moderator, focal=focal, outcome=outcome)
     b1, b3 = _slope_terms(est, focal, moderator, outcome)
     crit = _crit(level)

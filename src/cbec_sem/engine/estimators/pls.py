@@ -6,22 +6,35 @@ by default, stop when Σ|Δw| < 1e-7 or after 300 iterations); PLSc: Dijkstra & 
 Standard errors come from the bootstrap (``se="bootstrap"``), as in SmartPLS and seminr.
 Options of the PLS algorithm are passed as ``cs.fit(..., estimator_options={...})``:
 ``scheme`` ("path", "factorial", "centroid"), ``hoc`` ("two_stage", "repeated_indicators"),
-``interaction`` ("two_stage", "product_indicator", "orthogonal"), ``max_iter``, ``tol``.
+``interaction`` ("two_stage", "product_indicator", "orthogonal"), ``max_iter``, ``tol``; and
+options of its bootstrap (:data:`BOOTSTRAP_OPTIONS`, with ``se="bootstrap"`` or
+``bootstrap=B``): ``interval`` ("percentile", "bca", "studentized"), ``sign_change`` ("none",
+"individual", "construct"), ``second_level`` and ``second_method`` (the studentised
+interval's second-level resamples, cSEM's ``.R2`` and ``.resample_method2``),
+``t_bias_corrected``.
 """
 
 from __future__ import annotations
 
+from ...errors import SpecError
 from ...pls import estimate_pls
 from ...specification.model import ModelSpec
 from ..convergence import Convergence
 from .base import Capabilities, Estimator, EstimatorOutput, FitRequest
 
 
+#: options of the PLS algorithm (:func:`cbec_sem.pls.estimate_pls`)
+ALGORITHM_OPTIONS = ("scheme", "hoc", "interaction", "max_iter", "tol")
+#: options of the PLS bootstrap (:func:`cbec_sem.pls.bootstrap_pls`)
+BOOTSTRAP_OPTIONS = ("interval", "sign_change", "second_level", "second_method",
+                     "t_bias_corrected")
+
+
 class PLSEstimator(Estimator):
     family = "PLS"
     capabilities = Capabilities(interactions=True, groups=False, std_lv=False,
                                 missing=("listwise", "mean"), information=(),
-                                options=("scheme", "hoc", "interaction", "max_iter", "tol"))
+                                options=ALGORITHM_OPTIONS + BOOTSTRAP_OPTIONS)
     alternatives = {
         "missing": "PLS takes missing='mean' (mean replacement, SmartPLS's default) or "
                    "'listwise'; the rows or values replaced are counted in res.notes",
@@ -34,8 +47,18 @@ class PLSEstimator(Estimator):
         self.name = name
         self.description = description
 
+    def check(self, request: FitRequest, *, se: str = "standard") -> None:
+        super().check(request, se=se)
+        given = dict(request.options.extra.get("estimator_options") or {})
+        asked = [k for k in BOOTSTRAP_OPTIONS if k in given]
+        if asked and se != "bootstrap":
+            raise SpecError(
+                f"estimator_options {', '.join(map(repr, asked))} set the PLS bootstrap, but "
+                "no bootstrap was asked for: add se='bootstrap' (or bootstrap=B), or drop them")
+
     def estimate(self, request: FitRequest) -> EstimatorOutput:
-        extra = dict(request.options.extra.get("estimator_options") or {})
+        given = request.options.extra.get("estimator_options") or {}
+        extra = {k: v for k, v in given.items() if k in ALGORITHM_OPTIONS}
         est = estimate_pls(ModelSpec(request.statements), request.data, method=self.name,
                            missing=request.options.missing, **extra)
         status = Convergence(
