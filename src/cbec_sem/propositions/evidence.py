@@ -204,6 +204,8 @@ def necessity_provider(res: FitResult, permutations: int, seed, alpha: float) ->
 
     def with_n(condition: str, outcome: str) -> tuple[dict, str]:
         values, text = provide(condition, outcome)
+        if not res.is_covariance_fit:  # a PLS fit's scores are its composites
+            text = text.replace("latent regression scores", f"{res.estimator} construct scores")
         return {**values, "n": _scored_rows(res, condition, outcome)}, text
 
     return with_n
