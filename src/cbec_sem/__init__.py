@@ -128,3 +128,6 @@ __all__ += ["validation"]
 from .pls import CVPATResult, cvpat, pls_johnson_neyman, pls_simple_slopes  # noqa: E402
 
 __all__ += ["cvpat", "CVPATResult", "pls_simple_slopes", "pls_johnson_neyman"]
+from .propositions.interaction.product_indicators import fit_product_indicators  # noqa: E402
+
+__all__ += ["fit_product_indicators"]

@@ -24,8 +24,12 @@ class LatentInteractionEstimator(Estimator):
                    "model with product indicators) or treat the items as continuous",
         "missing": "LMS/QML use complete rows; FIML for LMS is not built: use "
                    "missing='listwise' (the rows dropped are counted in res.notes)",
-        "groups": "multi-group LMS/QML is not built (modsem's group= fits each group with "
-                  "its own parameters): fit each group's rows separately",
+        "groups": "a joint multi-group LMS/QML likelihood (needed for parameters held equal "
+                  "across groups, modsem's group= with equality labels) is not built here; "
+                  "with every parameter free per group the joint fit is the separate fits, "
+                  "so fit each group's rows with cs.fit(..., estimator='LMS'); for equality "
+                  "constraints across groups use product indicators "
+                  "(cs.fit_product_indicators(model, data, group=...))",
     }
 
     def __init__(self, name: str, description: str, fitter) -> None:
