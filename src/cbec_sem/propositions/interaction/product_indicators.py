@@ -567,6 +567,9 @@ def _warm_start(spec: ModelSpec, expanded: ModelSpec, terms: tuple[ProductTerm, 
     main_statements = tuple(s for s in spec.statements if not (s.op == "~" and ":" in s.rhs))
     # only the point estimates are needed: no resampling for the starting values
     main_kwargs = {k: v for k, v in fit_kwargs.items() if k not in ("bootstrap", "se", "n_jobs")}
+    if main_kwargs.get("estimator") in ("MLM", "MLR"):
+        # the same point estimates as ML: the robust SEs and tests would be thrown away
+        main_kwargs["estimator"] = "ML"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
