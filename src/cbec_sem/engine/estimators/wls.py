@@ -17,7 +17,7 @@ class WLSEstimator(Estimator):
     def __init__(self, name: str, description: str) -> None:
         self.name = name
         self.description = description
-        self.capabilities = Capabilities(ordered=True, continuous=False,
+        self.capabilities = Capabilities(ordered=True, continuous=True,
                                          missing=("listwise", "pairwise"))
 
     def estimate(self, request: FitRequest) -> EstimatorOutput:

@@ -12,7 +12,9 @@ lavaan's three-stage approach for ordered data (Muthén 1984), module by module:
 4. :mod:`.wls` — the model fitted to (τ, ρ) by DWLS (weights diag(Γ)⁻¹) or ULS in the delta
    parameterization;
 5. :mod:`.scaled` — robust (sandwich) standard errors, the scaled-and-shifted χ² and the fit
-   measures.
+   measures;
+6. :mod:`.mixed` — continuous variables among the ordered ones (means, variances, Pearson and
+   polyserial correlations and their NACOV, lavaan's ``muthen1984``).
 
 Estimators, as lavaan defines them: ``"WLSMV"`` = DWLS + robust SEs + scaled-shifted test;
 ``"ULSMV"`` = ULS + the same; ``"DWLS"`` and ``"ULS"`` = standard SEs and test.  ``ordered``
@@ -61,6 +63,7 @@ from .thresholds import (
     ordinal_data,
     threshold_names,
 )
+from .mixed import mixed_data, mixed_group_statistics
 from .wls import DWLSFunction, GroupStatistics
 
 __all__ = [
@@ -103,8 +106,10 @@ class OrdinalStatistics:
 
     def gamma(self, g: int = 0) -> pd.DataFrame:
         """lavaan's NACOV (``lavInspect(fit, "gamma")``), labelled."""
-        names = threshold_names(self.names, self.data.ncat)
         st = self.groups[g]
+        names = [f"{self.names[v]}|t{k}" if k else f"{self.names[v]}~1"
+                 for v, k in zip(st.th_var, st.th_num)]
+        names += [f"{self.names[v]}~~{self.names[v]}" for v in st.var_idx]
         names += [f"{self.names[j]}~~{self.names[i]}" for i, j in zip(st.pair_i, st.pair_j)]
         return pd.DataFrame(st.gamma, index=names, columns=names)
 
@@ -196,6 +201,32 @@ def ordinal_statistics(
     return OrdinalStatistics(data=od, groups=tuple(groups), converged=tuple(conv))
 
 
+def mixed_statistics(
+    data,
+    names,
+    ordered,
+    *,
+    group: str | None = None,
+    estimator: str = "DWLS",
+    acov: bool = True,
+    announce: bool = True,
+) -> OrdinalStatistics:
+    """Statistics of ordered and continuous variables together (listwise), per group: the
+    ordered items' thresholds, the continuous ones' means and variances, the polychoric,
+    polyserial and Pearson correlations as covariances, and their NACOV (:mod:`.mixed`)."""
+    with single_threaded_blas():
+        od = mixed_data(data, names, ordered, group=group, announce=announce)
+        is_ordered = od.ncat > 0
+        groups, conv = [], []
+        for label, x in zip(od.group_labels, od.codes):
+            where = in_group(label, group is not None)
+            st, c = mixed_group_statistics(x, is_ordered, od.ncat, od.names, estimator, acov,
+                                           where)
+            groups.append(st)
+            conv.append(c)
+    return OrdinalStatistics(data=od, groups=tuple(groups), converged=tuple(conv))
+
+
 def polychoric(
     data,
     items=None,
@@ -264,12 +295,18 @@ def _check_model(statements, options: FitOptions, frame: pd.DataFrame):
         )
     ordered = set(options.ordered)
     continuous = [v for v in roles.observed if v not in ordered]
-    if continuous:
+    if continuous and not ordered & set(roles.observed):
         raise SpecError(
-            f"the model mixes ordered and continuous variables ({', '.join(map(repr, continuous))} "
-            "are not in ordered=[...]); this release fits models whose observed variables are "
-            "all ordered: declare them ordered (ordered=True, estimated by WLSMV), or fit all "
-            "as continuous with estimator='ML'"
+            f"none of the model's observed variables is in ordered=[...] "
+            f"({', '.join(map(repr, options.ordered))}); estimator="
+            f"{options.estimator!r} needs ordered items: declare them, or use estimator='ML' "
+            "for continuous ones"
+        )
+    if continuous and options.missing != "listwise":
+        raise SpecError(
+            f"missing={options.missing!r} with continuous variables among the ordered items "
+            f"({', '.join(map(repr, continuous))}) is not available (lavaan's pairwise "
+            "statistics for mixed data are not implemented); use missing='listwise'"
         )
     if roles.ov_x:
         raise SpecError(
@@ -285,6 +322,25 @@ def _check_model(statements, options: FitOptions, frame: pd.DataFrame):
             "are not available yet; fit the configural model (no group_equal)"
         )
     return roles
+
+
+def _means(st: GroupStatistics) -> np.ndarray:
+    """The observed means behind a group's statistics: 0 for ordered items (latent
+    responses), the sample mean of a continuous variable (its statistic is −μ)."""
+    out = np.zeros(st.cor.shape[0])
+    num = st.th_num == 0
+    out[st.th_var[num]] = -st.obs[: st.nth][num]
+    return out
+
+
+def _values(od: OrdinalData, codes: np.ndarray) -> np.ndarray:
+    """A group's answers as numbers: categories 1..K of the ordered items, the values of the
+    continuous ones, NaN where missing."""
+    ordered = od.ncat > 0
+    out = np.asarray(codes, dtype=float).copy()
+    block = out[:, ordered]
+    out[:, ordered] = np.where(block >= 0, block + 1.0, np.nan)
+    return out
 
 
 def _orient(start: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
@@ -322,14 +378,20 @@ def estimate_ordinal(
         )
     frame = as_frame(data)
     roles = _check_model(statements, options, frame)
-    stats = ordinal_statistics(frame, roles.observed, group=group, missing=options.missing,
-                               estimator=ESTIMATORS[estimator][0])
+    ordered = [v for v in roles.observed if v in set(options.ordered)]
+    if len(ordered) < len(roles.observed):
+        stats = mixed_statistics(frame, roles.observed, ordered, group=group,
+                                 estimator=ESTIMATORS[estimator][0])
+    else:
+        stats = ordinal_statistics(frame, roles.observed, group=group, missing=options.missing,
+                                   estimator=ESTIMATORS[estimator][0])
     od = stats.data
     groups = list(stats.groups)
     for label, st in zip(od.group_labels, groups):
         where = in_group(label, group is not None)
-        _check_positive_definite(st.cor, od.names, where, smooth=False)
-    nthr = {v: int(k) - 1 for v, k in zip(od.names, od.ncat)}
+        scale = np.sqrt(np.diag(st.cor))
+        _check_positive_definite(st.cor / np.outer(scale, scale), od.names, where, smooth=False)
+    nthr = {v: int(k) - 1 for v, k in zip(od.names, od.ncat) if k > 0}
     partable = build_partable(statements, options, od.ngroups, od.group_labels, thresholds=nthr)
     ram = RamModel(partable)
     space = ExpressionSpace(partable, ram)
@@ -348,10 +410,11 @@ def estimate_ordinal(
     rhs = frame_t["rhs"].to_numpy()
     grp = frame_t["group"].to_numpy()
     names = list(ram.observed)
-    ordinal_pos = np.array([names.index(v) for v in od.names], dtype=int)
-    residual_rows = [
+    ordered_names = [v for v, k in zip(od.names, od.ncat) if k > 0]
+    ordinal_pos = np.array([names.index(v) for v in ordered_names], dtype=int)
+    residual_rows = [  # the ordered items' residual variances (set by the estimator)
         np.array([np.flatnonzero((ops == "~~") & (lhs == v) & (rhs == v) & (grp == g + 1))[0]
-                  for v in names], dtype=int)
+                  for v in ordered_names], dtype=int)
         for g in range(od.ngroups)
     ]
     # the model's observed variables in the model's order; statistics follow od.names, which
@@ -360,9 +423,9 @@ def estimate_ordinal(
     function = DWLSFunction(ram, groups, ordinal_pos, residual_rows)
     samplestats = SampleStats(
         names=od.names, group_labels=od.group_labels, nobs=od.nobs,
-        means=tuple(np.zeros(len(names)) for _ in groups),
+        means=tuple(_means(st) for st in groups),
         covs=tuple(st.cor for st in groups),
-        data=tuple(np.where(c >= 0, c + 1.0, np.nan) for c in od.codes),
+        data=tuple(_values(od, c) for c in od.codes),
         rows_dropped=od.rows_dropped, rows_total=od.rows_total, missing=od.missing,
     )
     with single_threaded_blas():

@@ -29,7 +29,7 @@ rows of the Jacobian Δ are the identity in the threshold parameters and −∂�
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,10 +47,14 @@ class GroupStatistics:
         weight: the diagonal weight of every statistic.
         gamma: lavaan's NACOV of the statistics (covariance of √N times them).
         th_var: for each threshold statistic, its item's position among the observed variables.
-        th_num: its number (1 for ``t1``).
+        th_num: its number (1 for ``t1``; 0 for the −mean of a continuous variable, lavaan's
+            ``th.idx`` 0, :mod:`.mixed`).
         pair_i, pair_j: for each correlation statistic, its two items.
-        cor: the polychoric correlation matrix.
-        th: the thresholds, item by item.
+        cor: the polychoric correlation matrix (with continuous variables: the covariance
+            matrix of lavaan's ``WLS.obs``, variances on the diagonal).
+        th: the thresholds of the ordered items, item by item.
+        var_idx: the positions of the continuous variables, whose variances follow the
+            thresholds among the statistics.
     """
 
     nobs: int
@@ -63,10 +67,21 @@ class GroupStatistics:
     pair_j: np.ndarray
     cor: np.ndarray
     th: tuple[np.ndarray, ...]
+    var_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
     @property
     def nth(self) -> int:
         return len(self.th_var)
+
+    @property
+    def nuni(self) -> int:
+        """The univariate statistics (thresholds, −means, variances) before the
+        covariances."""
+        return len(self.th_var) + len(self.var_idx)
+
+    @property
+    def mixed(self) -> bool:
+        return len(self.var_idx) > 0
 
 
 class DWLSFunction:
@@ -88,11 +103,15 @@ class DWLSFunction:
         op = frame["op"].to_numpy()
         grp = frame["group"].to_numpy()
         names = ram.observed
-        self.th_rows = []
+        self.th_rows = []  # per group: the table row of each threshold statistic (t1, ...)
+        self.th_stat = []  # per group: which of the first statistics are thresholds
         for g, st in enumerate(groups):
             lookup = {(lhs[r], rhs[r]): r for r in np.flatnonzero((op == "|") & (grp == g + 1))}
+            is_th = st.th_num > 0
+            self.th_stat.append(is_th)
             self.th_rows.append(np.array(
-                [lookup[(names[v], f"t{k}")] for v, k in zip(st.th_var, st.th_num)], dtype=int))
+                [lookup[(names[v], f"t{k}")] for v, k in zip(st.th_var[is_th], st.th_num[is_th])],
+                dtype=int))
 
     # ----------------------------------------------------------------- the model
     def _group_moments(self, values: np.ndarray, g: int) -> tuple[GroupMoments, np.ndarray]:
@@ -130,8 +149,10 @@ class DWLSFunction:
         return out
 
     def _stats(self, mom: GroupMoments, values, g: int, st: GroupStatistics) -> np.ndarray:
-        th = values[self.th_rows[g]] - mom.mu[st.th_var]
-        return np.concatenate([th, mom.sigma[st.pair_i, st.pair_j]])
+        th = -mom.mu[st.th_var]  # −μ* (ordered: τ − μ*; continuous: −μ, lavaan's th)
+        th[self.th_stat[g]] += values[self.th_rows[g]]
+        return np.concatenate([th, mom.sigma[st.var_idx, st.var_idx],
+                               mom.sigma[st.pair_i, st.pair_j]])
 
     def _jacobian(self, mom: GroupMoments, Mo: np.ndarray, g: int,
                   st: GroupStatistics) -> np.ndarray:
@@ -141,19 +162,23 @@ class DWLSFunction:
         O = self.ordinal
         G = mom.G
         pi, pj = st.pair_i, st.pair_j
+        vi = st.var_idx
         dcor = U[pi] * V[pj] + V[pi] * U[pj]
+        dvar = 2.0 * U[vi] * V[vi]
         ddiag = 2.0 * U[O] * V[O]
         if np.any(ddiag):
             ds = -np.linalg.solve(Mo, ddiag)
             dcor = dcor + (G[pi][:, O] * G[pj][:, O]) @ ds
+            dvar = dvar + (G[vi][:, O] ** 2) @ ds
         dth = -D[st.th_var]
         # the threshold parameters themselves
         pos = {row: c for c, row in enumerate(lay.free_rows)}
-        for t, row in enumerate(self.th_rows[g]):
+        stat = np.flatnonzero(self.th_stat[g])
+        for t, row in zip(stat, self.th_rows[g]):
             c = pos.get(row)
             if c is not None:
                 dth[t, c] += 1.0
-        cols = np.vstack([dth, dcor])
+        cols = np.vstack([dth, dvar, dcor])
         delta = np.zeros((cols.shape[0], ram.nfree))
         np.add.at(delta.T, lay.free_param, cols.T)
         return delta
