@@ -18,7 +18,8 @@ class WLSEstimator(Estimator):
         self.name = name
         self.description = description
         self.capabilities = Capabilities(ordered=True, continuous=True,
-                                         missing=("listwise", "pairwise"))
+                                         missing=("listwise", "pairwise"),
+                                         options=("parameterization",))
 
     def estimate(self, request: FitRequest) -> EstimatorOutput:
         est = estimate_ordinal(request.statements, request.data, request.options, request.group)

@@ -77,6 +77,8 @@ __all__ = [
 #: estimator → (weights, robust standard errors and scaled-shifted test)
 ESTIMATORS = {"WLSMV": ("DWLS", True), "ULSMV": ("ULS", True), "DWLS": ("DWLS", False),
               "ULS": ("ULS", False)}
+#: lavaan's parameterizations of ordered items (``estimator_options={"parameterization": ...}``)
+PARAMETERIZATIONS = ("delta", "theta")
 
 
 @dataclass(frozen=True)
@@ -343,6 +345,41 @@ def _values(od: OrdinalData, codes: np.ndarray) -> np.ndarray:
     return out
 
 
+def _parameterization(options: FitOptions) -> str:
+    """lavaan's ``parameterization``, from ``estimator_options``: ``"delta"`` (the default)
+    or ``"theta"``."""
+    given = dict(options.extra.get("estimator_options") or {})
+    value = given.get("parameterization", "delta")
+    if value not in PARAMETERIZATIONS:
+        raise SpecError(
+            f"estimator_options={{'parameterization': {value!r}}}: choose 'delta' (lavaan's "
+            "default: latent responses with unit variance) or 'theta' (ordered items' "
+            "residual variances fixed to 1)")
+    return value
+
+
+def _standardize_thresholds(params: pd.DataFrame, frame: pd.DataFrame, names,
+                            values: np.ndarray) -> None:
+    """lavaan's standardised thresholds and scales: std.lv = est; std.all of a threshold is
+    est · Δ (Δ the item's scale ``~*~``, 1 under the delta parameterization), of a scale 1."""
+    ops = frame["op"].to_numpy()
+    n_rows = len(frame)
+    est = params["est"].to_numpy(dtype=float)[:n_rows]
+    scale = {(lhs, g): v for lhs, g, v, op in zip(frame["lhs"], frame["group"], values, ops)
+             if op == "~*~"}
+    th = ops == "|"
+    factor = np.array([scale.get((lhs, g), 1.0) if t else 1.0
+                       for lhs, g, t in zip(frame["lhs"], frame["group"], th)])
+    std_lv = params["std.lv"].to_numpy(dtype=float).copy()
+    std_all = params["std.all"].to_numpy(dtype=float).copy()
+    is_scale = ops == "~*~"
+    std_lv[:n_rows][th | is_scale] = est[th | is_scale]
+    std_all[:n_rows][th] = est[th] * factor[th]
+    std_all[:n_rows][is_scale] = 1.0
+    params["std.lv"] = std_lv
+    params["std.all"] = std_all
+
+
 def _orient(start: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
     """Start each factor with a positive first loading when that loading is free (std_lv),
     so that the solution has the orientation lavaan's starting values give it (a factor and
@@ -371,6 +408,7 @@ def estimate_ordinal(
         IdentificationError: more free parameters than sample statistics.
     """
     estimator, robust = _resolve_estimator(options)
+    parameterization = _parameterization(options)
     if options.missing not in ("listwise", "pairwise"):
         raise SpecError(
             f"missing={options.missing!r} is not available for ordered items; use 'listwise' "
@@ -417,10 +455,16 @@ def estimate_ordinal(
                   for v in ordered_names], dtype=int)
         for g in range(od.ngroups)
     ]
+    scale_rows = [
+        np.array([np.flatnonzero((ops == "~*~") & (lhs == v) & (grp == g + 1))[0]
+                  for v in ordered_names], dtype=int)
+        for g in range(od.ngroups)
+    ]
     # the model's observed variables in the model's order; statistics follow od.names, which
     # is the same order (roles.observed)
     assert tuple(names) == od.names
-    function = DWLSFunction(ram, groups, ordinal_pos, residual_rows)
+    function = DWLSFunction(ram, groups, ordinal_pos, residual_rows, scale_rows,
+                            parameterization)
     samplestats = SampleStats(
         names=od.names, group_labels=od.group_labels, nobs=od.nobs,
         means=tuple(_means(st) for st in groups),
@@ -449,7 +493,8 @@ def estimate_ordinal(
                                options.max_iter)
         theta = reparam.theta(optim.x)
         values = function.row_values(theta)
-        for rows in residual_rows:  # the delta parameterization's residual variances
+        # the values the estimator sets: residual variances (delta) or scales Δ (theta)
+        for rows in function.filled_rows:
             ram.base_values[rows] = values[rows]
         deltas = [d @ reparam.basis for d in function.jacobians(theta)]
         fg = function.fg
@@ -463,13 +508,7 @@ def estimate_ordinal(
             fmin=optim.value, npar=npar, groups=groups, implied=function.implied(theta),
             deltas=deltas, scaled=robust, npar_thresholds=len(free_th))
     params = parameter_estimates(partable, ram, space, theta, vcov, options, optim.converged)
-    n_rows = len(frame_t)
-    th_like = np.isin(ops, ("|", "~*~"))
-    est_rows = params["est"].to_numpy(dtype=float)
-    for col in ("std.lv", "std.all"):
-        vals = params[col].to_numpy(dtype=float).copy()
-        vals[:n_rows][th_like] = est_rows[:n_rows][th_like]
-        params[col] = vals
+    _standardize_thresholds(params, frame_t, names, ram.row_values(theta))
     table = frame_t.copy()
     table["start"] = start_rows
     table["est"] = ram.row_values(theta)
@@ -480,7 +519,7 @@ def estimate_ordinal(
     extra = {**options.extra, "estimator_used": estimator,
              "se": "robust.sem" if robust else "standard",
              "test": "scaled.shifted" if robust else "standard",
-             "parameterization": "delta", "ordinal": stats}
+             "parameterization": parameterization, "ordinal": stats}
     if test is not None:
         extra["scaled_test"] = test
         extra["baseline_scaled_test"] = base_test
