@@ -187,3 +187,12 @@ def test_listwise_deletion_counts_every_model_variable(bfi):
         res = cs.fit(MODEL15, bfi, ordered=ORDERED)
     complete = bfi[[f"{t}{k}" for t in "ACN" for k in range(1, 6)]].dropna().shape[0]
     assert res.estimation.stats.nobs == (complete,)
+
+
+def test_a_single_ordered_item_among_continuous_ones(bfi):
+    # one ordered item has no polychoric partner: the mixed statistics need none; its
+    # polyserial correlations come out of the same fit (checked against lavaan through the
+    # cases above), here only that the model is accepted and fitted
+    res = quiet(cs.fit, "f =~ A1 + C1 + C2 + C3", bfi, ordered=["A1"])
+    assert res.converged == True  # noqa: E712
+    assert (res.params["op"] == "|").sum() == 5

@@ -64,28 +64,55 @@ def polyserial_score(z, upper, lower, rho: float) -> np.ndarray:
     return (_phi(t1) * (upper * rho - z) - _phi(t2) * (lower * rho - z)) / (R**3 * p)
 
 
-def polyserial(z: np.ndarray, codes: np.ndarray, th: np.ndarray) -> tuple[float, bool]:
-    """The two-step ML polyserial correlation of a standardised continuous variable ``z``
-    and an ordered item (``codes`` 0..K−1, thresholds ``th``): the root of the summed score
-    in (−0.995, 0.995), lavaan's bounds.  Returns (ρ, converged)."""
-    ext = np.concatenate([[-OUTER], th, [OUTER]])
-    upper, lower = ext[codes + 1], ext[codes]
+def polyserial(z: np.ndarray, codes: np.ndarray, th: list[np.ndarray]) -> tuple[np.ndarray,
+                                                                             np.ndarray]:
+    """Two-step ML polyserial correlations of Q pairs at once: ``z`` (n × Q) the standardised
+    continuous variables, ``codes`` (n × Q) the ordered items' answers 0..K−1, ``th`` their
+    thresholds.  The root of each pair's summed score in (−0.995, 0.995), lavaan's bounds,
+    by safeguarded Newton steps on all pairs together (the derivative of the score by a
+    central difference), then Brent's method for any pair left.  Returns (ρ, converged)."""
+    Q = z.shape[1]
+    upper = np.empty_like(z)
+    lower = np.empty_like(z)
+    for q in range(Q):
+        ext = np.concatenate([[-OUTER], th[q], [OUTER]])
+        upper[:, q], lower[:, q] = ext[codes[:, q] + 1], ext[codes[:, q]]
 
     def score(r):
-        return float(np.sum(polyserial_score(z, upper, lower, r)))
+        return polyserial_score(z, upper, lower, r).sum(axis=0)
 
-    a, b = -POLYSERIAL_BOUND, POLYSERIAL_BOUND
-    sa, sb = score(a), score(b)
-    if sa > 0 and sb < 0:
-        return float(optimize.brentq(score, a, b, xtol=1e-14, maxiter=200)), True
+    b = POLYSERIAL_BOUND
+    rho = np.zeros(Q)
+    done = np.zeros(Q, dtype=bool)
+    h = 1e-5
+    for _ in range(50):
+        if done.all():
+            break
+        s0 = score(rho)
+        slope = (score(np.minimum(rho + h, b)) - score(np.maximum(rho - h, -b))) / (
+            np.minimum(rho + h, b) - np.maximum(rho - h, -b))
+        step = np.where(slope < 0, -s0 / np.where(slope < 0, slope, -1.0), np.sign(s0) * 0.1)
+        step = np.clip(step, -0.2, 0.2)
+        new = np.clip(rho + step, -b, b)
+        moved = np.abs(new - rho)
+        rho = np.where(done, rho, new)
+        done |= moved < 1e-12
+    converged = done.copy()
+    for q in np.flatnonzero(~done):  # Brent's method on the score, else the likelihood
+        zq, uq, lq = z[:, q], upper[:, q], lower[:, q]
 
-    def neg_loglik(r):
-        _, _, _, p = _bracket(z, upper, lower, r)
-        return -float(np.sum(np.log(p)))
+        def one(r, zq=zq, uq=uq, lq=lq):
+            return float(np.sum(polyserial_score(zq, uq, lq, r)))
 
-    res = optimize.minimize_scalar(neg_loglik, bounds=(a, b), method="bounded",
-                                   options={"xatol": 1e-12})
-    return float(res.x), bool(res.success)
+        if one(-b) > 0 > one(b):
+            rho[q] = optimize.brentq(one, -b, b, xtol=1e-14, maxiter=200)
+            converged[q] = True
+        else:
+            res = optimize.minimize_scalar(
+                lambda r, zq=zq, uq=uq, lq=lq: -float(np.sum(np.log(_bracket(zq, uq, lq, r)[3]))),
+                bounds=(-b, b), method="bounded", options={"xatol": 1e-12})
+            rho[q], converged[q] = float(res.x), bool(res.success)
+    return rho, converged
 
 
 def _polyserial_scores(z, sd, var, codes, th, rho):
@@ -180,16 +207,21 @@ def mixed_group_statistics(
                                ncat[ordered][oj])
         rho[oo] = r
         converged[oo] = c
+    mix_pairs, mix_num, mix_ord = [], [], []
     for q in range(P):
         i, j = int(I[q]), int(J[q])
         if is_ordered[i] and is_ordered[j]:
             continue
         if not is_ordered[i] and not is_ordered[j]:
-            a, b = z[:, mean_of[i]], z[:, mean_of[j]]
-            rho[q] = float(np.mean(a * b))
+            rho[q] = float(np.mean(z[:, mean_of[i]] * z[:, mean_of[j]]))  # Pearson
         else:
             num, o = (i, j) if not is_ordered[i] else (j, i)
-            rho[q], converged[q] = polyserial(z[:, mean_of[num]], x[:, o].astype(int), th_of[o])
+            mix_pairs.append(q)
+            mix_num.append(mean_of[num])
+            mix_ord.append(o)
+    if mix_pairs:
+        rho[mix_pairs], converged[mix_pairs] = polyserial(
+            z[:, mix_num], x[:, mix_ord].astype(int), [th_of[o] for o in mix_ord])
     for q in np.flatnonzero(~converged):
         warn(f"the correlation of {names[I[q]]!r} and {names[J[q]]!r}{where} did not converge",
              DataWarning)
@@ -328,7 +360,8 @@ def mixed_data(data, names, ordered, group: str | None = None,
     if sub.shape[0] == 0:
         raise DataError("no row has a value on every variable of the model, so listwise "
                         "deletion leaves nothing")
-    od = ordinal_data(sub, ordered, group=group, missing="listwise", announce=announce)
+    od = ordinal_data(sub, ordered, group=group, missing="listwise", announce=announce,
+                      min_items=1)
     labels, sub_codes = group_codes(sub, group, sub.shape[0])
     values = numeric_block(sub, names)
     pos = {v: k for k, v in enumerate(ordered)}

@@ -106,8 +106,11 @@ def ordinal_data(
     group: str | None = None,
     missing: str = "listwise",
     announce: bool = True,
+    min_items: int = 2,
 ) -> OrdinalData:
     """Validate ordered items and code their categories (the boundary of the ordinal path).
+    ``min_items``: polychoric correlations need two items; a model with continuous
+    variables beside the ordered ones (:mod:`.mixed`) needs one.
 
     Raises:
         DataError: missing or non-numeric columns, an item with a single category or more
@@ -120,7 +123,7 @@ def ordinal_data(
             "(lavaan's default) or 'pairwise'"
         )
     names = tuple(names)
-    if len(names) < 2:
+    if len(names) < min_items:
         raise DataError(
             f"polychoric correlations need at least two ordered items (got {list(names)})"
         )
