@@ -196,3 +196,31 @@ def test_a_single_ordered_item_among_continuous_ones(bfi):
     res = quiet(cs.fit, "f =~ A1 + C1 + C2 + C3", bfi, ordered=["A1"])
     assert res.converged == True  # noqa: E712
     assert (res.params["op"] == "|").sum() == 5
+
+
+# ------------------------------------------------- what is refused (issue 12, not built)
+
+
+def test_ordinal_invariance_ladder_is_refused_up_front(bfi):
+    # refused before any fit, naming the alternative (not after fitting the configural level)
+    with pytest.raises(SpecError, match="Wu & Estabrook"):
+        cs.invariance(MODEL15, bfi, group="gender", ordered=ORDERED)
+
+
+def test_group_equal_with_ordered_items_is_refused(bfi):
+    with pytest.raises(SpecError, match="group_equal"):
+        quiet(cs.fit, MODEL15, bfi, ordered=ORDERED, group="gender",
+              group_equal=["thresholds"])
+
+
+def test_observed_covariates_with_ordered_items_are_refused(bfi):
+    # lavaan would fit this with conditional.x = TRUE (probit regressions on the covariate)
+    with pytest.raises(SpecError, match="conditional.x"):
+        quiet(cs.fit, MODEL15 + "\nagree ~ age", bfi, ordered=ORDERED)
+
+
+@pytest.mark.parametrize("estimator", ["ML", "WLSMV"])
+def test_conditional_x_option_is_refused(bfi, estimator):
+    with pytest.raises(SpecError, match="'conditional_x'"):
+        quiet(cs.fit, MODEL15, bfi, ordered=ORDERED if estimator == "WLSMV" else None,
+              estimator=estimator, estimator_options={"conditional_x": True})
