@@ -224,3 +224,22 @@ def test_conditional_x_option_is_refused(bfi, estimator):
     with pytest.raises(SpecError, match="'conditional_x'"):
         quiet(cs.fit, MODEL15, bfi, ordered=ORDERED if estimator == "WLSMV" else None,
               estimator=estimator, estimator_options={"conditional_x": True})
+
+
+# ------------------------------------- measurement on a theta fit = on the delta fit
+
+
+def test_reliability_and_ave_do_not_depend_on_the_parameterization(bfi):
+    # theta and delta are the same model (Muthén & Asparouhov 2002): ω (categorical and on
+    # the latent-response scale), α and AVE of the theta fit equal the delta fit's, whose
+    # values are checked against semTools in tests/measurement
+    ordered = [f"{t}{k}" for t in "ACN" for k in range(1, 6)]
+    delta = quiet(cs.fit, MODEL15, bfi, ordered=ordered)
+    theta = quiet(cs.fit, MODEL15, bfi, ordered=ordered,
+                  estimator_options={"parameterization": "theta"})
+    a, b = cs.reliability(delta), cs.reliability(theta)
+    num = a.select_dtypes("number").columns
+    np.testing.assert_allclose(b[num].to_numpy(float), a[num].to_numpy(float), atol=1e-6)
+    fl_a, fl_b = cs.fornell_larcker(delta), cs.fornell_larcker(theta)
+    np.testing.assert_allclose(fl_b[["agree", "consc", "neuro"]].to_numpy(float),
+                               fl_a[["agree", "consc", "neuro"]].to_numpy(float), atol=1e-6)
