@@ -64,7 +64,7 @@ from .thresholds import (
     threshold_names,
 )
 from .mixed import mixed_data, mixed_group_statistics
-from .wls import DWLSFunction, GroupStatistics
+from .wls import DWLSFunction, GroupStatistics, diagonal_weights
 
 __all__ = [
     "polychoric",
@@ -142,14 +142,7 @@ def _group_statistics(codes: np.ndarray, ncat: np.ndarray, names, weights: str,
     obs = np.concatenate(th + [rho])
     gamma = nacov(codes, th, rho, tables, bnds, I, J) if acov else np.full(
         (len(obs), len(obs)), np.nan)
-    if weights == "DWLS" and acov:
-        d = np.diag(gamma)
-        if not np.all(np.isfinite(d) & (d > 0)):
-            raise DataError(f"the asymptotic variances of the sample statistics{where} are not "
-                            "all positive; an item may have a category with very few answers")
-        weight = 1.0 / d
-    else:
-        weight = np.ones(len(obs))
+    weight = diagonal_weights(gamma, weights, acov, where)
     th_var = np.concatenate([np.full(len(t), k) for k, t in enumerate(th)]).astype(int)
     th_num = np.concatenate([np.arange(1, len(t) + 1) for t in th]).astype(int)
     return GroupStatistics(

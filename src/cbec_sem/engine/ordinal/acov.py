@@ -76,7 +76,6 @@ def ordinal_pair_scores(
     """The casewise scores of the polychoric correlations, (n × P), and A21, (P × nth): the
     correlation scores summed against the thresholds' scores (columns: the items'
     thresholds, item by item).  Arguments as :func:`nacov`."""
-    n = codes.shape[0]
     P = len(I)
     nth_item = np.array([len(t) for t in th])
     th_start = np.concatenate([[0], np.cumsum(nth_item)[:-1]]).astype(int)

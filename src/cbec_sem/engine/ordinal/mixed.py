@@ -38,7 +38,7 @@ from ..samplestats import as_frame, check_columns, group_codes, numeric_block
 from .acov import ordinal_pair_scores, sandwich, threshold_scores
 from .polychoric import bounds, fit_polychorics, pair_index, pair_tables, warn_near_one
 from .thresholds import OrdinalData, item_thresholds, ordinal_data
-from .wls import GroupStatistics
+from .wls import GroupStatistics, diagonal_weights
 
 #: lavaan's bounds for the polyserial correlation (``lav_bvmix_cor_twostep_fit``)
 POLYSERIAL_BOUND = 0.995
@@ -239,14 +239,7 @@ def mixed_group_statistics(
     gamma = _nacov(x, is_ordered, ordered, numeric, codes, th_ord, th_of, rho, mean, var, z,
                    th_cols, var_col, nuni, I, J, oo, ord_pos, ncat) if acov else np.full(
         (len(obs), len(obs)), np.nan)
-    if weights == "DWLS" and acov:
-        d = np.diag(gamma)
-        if not np.all(np.isfinite(d) & (d > 0)):
-            raise DataError(f"the asymptotic variances of the sample statistics{where} are not "
-                            "all positive; an item may have a category with very few answers")
-        weight = 1.0 / d
-    else:
-        weight = np.ones(len(obs))
+    weight = diagonal_weights(gamma, weights, acov, where)
     return GroupStatistics(
         nobs=n, obs=obs, weight=weight, gamma=gamma, th_var=np.array(th_var, dtype=int),
         th_num=np.array(th_num, dtype=int), pair_i=I, pair_j=J, cor=cov,

@@ -59,7 +59,9 @@ class OrdinalData:
         names: the items, in the model's order.
         levels: the observed values behind codes 0..K−1, per item.
         group_labels: group values in order of first appearance; ``(None,)`` for one group.
-        codes: per group, an (n_g × p) int array of category codes, −1 for a missing answer.
+        codes: per group, an (n_g × p) int array of category codes, −1 for a missing answer
+            (a model with continuous variables, :func:`.mixed.mixed_data`: a float array with
+            the continuous variables' values in their columns, whose ``levels`` are empty).
         missing: ``"listwise"`` or ``"pairwise"``.
         rows_total: rows in the data as given.
         rows_dropped: rows not used (listwise: any answer missing; pairwise: none given).

@@ -25,6 +25,16 @@ where U, V are the rank-2 factors of :meth:`RamModel.derivative_factors`.  The t
 rows of the Jacobian Δ are the identity in the threshold parameters and −∂μ*/∂θ elsewhere
 (the scaling factors ``~*~`` are fixed to 1).  Fisher scoring uses the Gauss–Newton matrix
 Σ_g (n_g/N)(n_g − 1)/n_g · Δ_gᵀ W_g Δ_g.
+
+Theta parameterization (lavaan's ``parameterization = "theta"``; Muthén & Asparouhov 2002):
+the ordered items' residual variances are fixed (to 1) and the latent responses' variances
+follow from the model; the statistics are those of y*/σ*, so with Δ = diag(1/√σ*_oo) the
+implied thresholds are Δ(τ − μ*) and the implied correlations ΔΣ*Δ.  Δ is reported in the
+``~*~`` rows.  The Jacobian adds ∂Δ_o = −½ Δ_o³ ∂σ*_oo (:meth:`DWLSFunction._theta_jacobian`).
+
+Continuous variables among the ordered ones (:mod:`.mixed`): their statistics are −μ (among
+the thresholds), their variances and their covariances; their scale is 1 and their residual
+variances are free parameters.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...errors import DataError
 from ..ml import Evaluation
 from ..ram import GroupMoments, RamModel
 
@@ -82,6 +93,23 @@ class GroupStatistics:
     @property
     def mixed(self) -> bool:
         return len(self.var_idx) > 0
+
+
+def diagonal_weights(gamma: np.ndarray, weights: str, acov: bool, where: str) -> np.ndarray:
+    """The diagonal weights of the statistics: diag(Γ)⁻¹ for ``"DWLS"`` (WLSMV), ones for
+    ``"ULS"`` (ULSMV) or without Γ.
+
+    Raises:
+        DataError: an asymptotic variance that is not positive (a category with very few
+            answers).
+    """
+    if weights == "DWLS" and acov:
+        d = np.diag(gamma)
+        if not np.all(np.isfinite(d) & (d > 0)):
+            raise DataError(f"the asymptotic variances of the sample statistics{where} are not "
+                            "all positive; an item may have a category with very few answers")
+        return 1.0 / d
+    return np.ones(gamma.shape[0])
 
 
 class DWLSFunction:
