@@ -28,6 +28,7 @@ import pandas as pd
 import pytest
 
 import cbec_sem as cs
+from cbec_sem.engine.choose import ordinal_items
 from cbec_sem.errors import DataError, DataWarning, SpecError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -243,3 +244,13 @@ def test_reliability_and_ave_do_not_depend_on_the_parameterization(bfi):
     fl_a, fl_b = cs.fornell_larcker(delta), cs.fornell_larcker(theta)
     np.testing.assert_allclose(fl_b[["agree", "consc", "neuro"]].to_numpy(float),
                                fl_a[["agree", "consc", "neuro"]].to_numpy(float), atol=1e-6)
+
+
+def test_ordinal_items_picks_the_few_category_items():
+    # the rule of choose_estimator (≤ 5 whole-number answers, or declared), item by item
+    data = pd.DataFrame({"a": [1, 2, 3, 4, 5, 1] * 5, "b": np.linspace(0, 1, 30),
+                         "c": [1, 2, 3, 4, 5, 6] * 5, "d": [1.0, 2.0] * 15})
+    assert ordinal_items(data, ["a", "b", "c", "d"]) == ["a", "d"]
+    assert ordinal_items(data, ["a", "b", "c", "d"], ordered=["c"]) == ["a", "c", "d"]
+    with pytest.raises(DataError, match="'z'"):
+        ordinal_items(data, ["a", "b"], ordered=["z"])
