@@ -278,10 +278,16 @@ def test_interaction_term_needs_another_method(hs):
 # options that are not (yet) available, or out of range
 
 
+def test_continuous_items_declared_ordered(hs):
+    # ordered items beside continuous ones are fitted (WLSMV, tests/engine/test_ordinal_mixed.py);
+    # an item declared ordered must still look ordered
+    fit_error(CFA, hs, DataError, "'x1'", "35 distinct values", "continuous",
+              ordered=["x1", "x2"])
+
+
 @pytest.mark.parametrize(
     "kwargs, fragments",
     [
-        ({"ordered": ["x1", "x2"]}, ("ordered", "WLSMV", "estimator='ML'")),
         ({"bootstrap": -1}, ("bootstrap=-1", "whole number ≥ 0")),
         ({"bootstrap": 2.5}, ("bootstrap=2.5", "whole number ≥ 0")),
         ({"se": "robust"}, ("se='robust'", "not available", "'standard'")),

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .engine.choose import choose_estimator
+from .engine.choose import choose_estimator, ordinal_items
 from .engine.convergence import Convergence
 from .engine.estimators import FitRequest, get_estimator
 from .engine.estimators.pls import BOOTSTRAP_OPTIONS as PLS_BOOTSTRAP_OPTIONS
@@ -109,7 +109,8 @@ def _choose(spec: ModelSpec, data, ordered, missing: str):
     chosen, reason = choose_estimator(as_frame(data), list(spec.observed_variables),
                                       ordered=ordered or None)
     if chosen == "WLSMV" and not ordered:
-        ordered = True  # mixing ordinal and continuous items is not supported: all ordinal
+        # the items choose_estimator judged ordinal; the others stay continuous (mixed WLSMV)
+        ordered = ordinal_items(as_frame(data), list(spec.observed_variables), None)
     if chosen == "MLR" and missing == "listwise" and "fiml" in reason:
         missing = "fiml"
     return chosen, ordered, missing, f"estimator='auto' chose {chosen}: {reason}"

@@ -249,7 +249,9 @@ def test_listwise_deletion_is_announced(bfi):
 
 
 @pytest.mark.parametrize("kwargs, error, fragments", [
-    (dict(ordered=["A1", "A2"]), SpecError, ("'A3'", "ordered", "estimator='ML'")),
+    # ordered and continuous items together are fitted (test_ordinal_mixed.py), listwise only
+    (dict(ordered=["A1", "A2"], missing="pairwise"), SpecError,
+     ("'A3'", "missing='pairwise'", "listwise")),
     (dict(ordered=ITEMS15 + ["Z9"]), SpecError, ("'Z9'",)),
     (dict(ordered=ITEMS15, estimator="MLR"), SpecError, ("'MLR'", "WLSMV")),
     (dict(estimator="WLSMV"), SpecError, ("ordered",)),

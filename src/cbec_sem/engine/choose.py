@@ -52,6 +52,43 @@ def _is_ordinal(values: np.ndarray, max_categories: int) -> bool:
     return np.unique(v).size <= max_categories
 
 
+def _ordinal(x: np.ndarray, items: list[str], ordered, max_categories: int):
+    """(declared ordered items, other items with at most ``max_categories`` answers)."""
+    if not items:
+        raise DataError("choose_estimator: no items to look at")
+    if ordered is True:
+        declared = list(items)
+    elif not ordered:
+        declared = []
+    else:
+        declared = [ordered] if isinstance(ordered, str) else list(ordered)
+    unknown = [o for o in declared if o not in items]
+    if unknown:
+        raise DataError(f"choose_estimator: ordered item(s) {unknown} are not among the items")
+    few = [item for k, item in enumerate(items)
+           if item not in declared and _is_ordinal(x[:, k], max_categories)]
+    return declared, few
+
+
+def ordinal_items(
+    data: Any,
+    items: Sequence[str] | None = None,
+    ordered: Sequence[str] | bool | None = None,
+    *,
+    max_categories: int = MAX_CATEGORIES,
+) -> list[str]:
+    """The items :func:`choose_estimator` treats as ordered: those declared, and those with
+    at most ``max_categories`` distinct whole-number answers; the others are continuous (a
+    WLSMV fit takes both, as lavaan with ``ordered=`` a subset of the items).
+
+    Raises:
+        DataError: unknown or non-numeric columns.
+    """
+    x, items = item_matrix(data, items, "choose_estimator")
+    declared, few = _ordinal(x, items, ordered, max_categories)
+    return [item for item in items if item in declared or item in few]
+
+
 def choose_estimator(
     data: Any,
     items: Sequence[str] | None = None,
@@ -80,19 +117,7 @@ def choose_estimator(
         DataError: unknown or non-numeric columns.
     """
     x, items = item_matrix(data, items, "choose_estimator")
-    if not items:
-        raise DataError("choose_estimator: no items to look at")
-    if ordered is True:
-        declared = list(items)
-    elif not ordered:
-        declared = []
-    else:
-        declared = [ordered] if isinstance(ordered, str) else list(ordered)
-    unknown = [o for o in declared if o not in items]
-    if unknown:
-        raise DataError(f"choose_estimator: ordered item(s) {unknown} are not among the items")
-    few = [item for k, item in enumerate(items)
-           if item not in declared and _is_ordinal(x[:, k], max_categories)]
+    declared, few = _ordinal(x, items, ordered, max_categories)
     missing = np.isnan(x)
     n_missing_rows = int(missing.any(axis=1).sum())
     if declared or few:

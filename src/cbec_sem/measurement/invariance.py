@@ -403,7 +403,8 @@ def invariance(
 
     Raises:
         SpecError: unknown or out-of-order levels; a ``partial`` parameter the model does not
-            have; ``group``/``group_equal``/``group_partial`` in ``fit_kwargs``.
+            have; ``group``/``group_equal``/``group_partial`` in ``fit_kwargs``; ordered
+            items (the ordinal ladder of Wu & Estabrook 2016 is not available yet).
         DataError: the group column is absent, has missing values or a single value, or a
             group has fewer complete observations than the model has free parameters per
             group.
@@ -423,6 +424,14 @@ def invariance(
         raise SpecError(
             f"{', '.join(clash)} cannot be passed to invariance(): the ladder sets the group "
             "constraints itself; choose them with levels= and partial="
+        )
+    if fit_kwargs.get("ordered"):
+        raise SpecError(
+            "invariance() with ordered items needs the ordinal ladder (thresholds, then "
+            "loadings, then intercepts, identified as Wu & Estabrook 2016, with the "
+            "scaled-shifted difference tests), which is not available yet; compare the "
+            "groups' configural WLSMV fit (cs.fit(model, data, ordered=..., group=...)), or "
+            "run the ladder with the items treated as continuous (estimator='MLR')"
         )
     levels = _levels(levels)
     group_equal = _group_equal(levels)

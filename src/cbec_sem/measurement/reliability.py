@@ -43,6 +43,8 @@ its own (semTools' ``AVE()`` drops it).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -102,12 +104,15 @@ def reliability(res, *, omega: str = "semTools") -> pd.DataFrame:
     caution = inadmissible_note(res)
     rows = []
     frame = res.estimation.partable.frame
+    theta = res.estimation.options.extra.get("parameterization") == "theta"
     for blk in blocks(res):
         in_g = (frame["group"].to_numpy() == blk.index + 1) & (frame["op"].to_numpy() == "|")
         thresholds: dict[str, list[float]] = {}
         for item, value in zip(frame["lhs"].to_numpy()[in_g],
                                frame["est"].to_numpy(dtype=float)[in_g]):
             thresholds.setdefault(item, []).append(value)
+        if theta:
+            blk, thresholds = delta_scale(blk, thresholds)
         for c in blk.constructs.values():
             row = _first_order(blk, c, omega, thresholds) if not c.higher_order else (
                 _higher_order(blk, c, omega))
@@ -116,6 +121,23 @@ def reliability(res, *, omega: str = "semTools") -> pd.DataFrame:
                 row["note"] = f"{row['note']}; {caution}" if row["note"] else caution
             rows.append(row)
     return group_frame(rows, multigroup(res), COLUMNS)
+
+
+def delta_scale(blk: Block, thresholds: dict) -> tuple[Block, dict]:
+    """A theta-parameterization block on the delta scale, where the formulas below hold:
+    every ordered item's latent response rescaled to unit variance, y*/σ*, so its loading
+    rows (``A``, ``B``), implied covariances and mean are multiplied by Δ = 1/σ*, and its
+    thresholds become Δ(τ − μ*) (Muthén & Asparouhov 2002: the two parameterizations are
+    the same model, related by Δ).  Continuous items are left as they are."""
+    d = np.ones(len(blk.variables))
+    ix = blk.idx(list(thresholds))
+    d[ix] = 1.0 / np.sqrt(np.diag(blk.sigma)[ix])
+    dp = d[: blk.p]
+    scaled = {item: list(d[j] * (np.asarray(tau) - blk.mean_all[j]))
+              for item, tau, j in zip(thresholds, thresholds.values(), ix)}
+    return replace(
+        blk, A=blk.A * d[:, None], B=blk.B * d[:, None], mean_all=blk.mean_all * d,
+        sigma=blk.sigma * np.outer(dp, dp)), scaled
 
 
 def _alphas(blk: Block, items) -> tuple[float, float]:

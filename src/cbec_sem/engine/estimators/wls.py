@@ -17,8 +17,9 @@ class WLSEstimator(Estimator):
     def __init__(self, name: str, description: str) -> None:
         self.name = name
         self.description = description
-        self.capabilities = Capabilities(ordered=True, continuous=False,
-                                         missing=("listwise", "pairwise"))
+        self.capabilities = Capabilities(ordered=True, continuous=True,
+                                         missing=("listwise", "pairwise"),
+                                         options=("parameterization",))
 
     def estimate(self, request: FitRequest) -> EstimatorOutput:
         est = estimate_ordinal(request.statements, request.data, request.options, request.group)

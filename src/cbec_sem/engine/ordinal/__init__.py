@@ -12,7 +12,9 @@ lavaan's three-stage approach for ordered data (Muthén 1984), module by module:
 4. :mod:`.wls` — the model fitted to (τ, ρ) by DWLS (weights diag(Γ)⁻¹) or ULS in the delta
    parameterization;
 5. :mod:`.scaled` — robust (sandwich) standard errors, the scaled-and-shifted χ² and the fit
-   measures.
+   measures;
+6. :mod:`.mixed` — continuous variables among the ordered ones (means, variances, Pearson and
+   polyserial correlations and their NACOV, lavaan's ``muthen1984``).
 
 Estimators, as lavaan defines them: ``"WLSMV"`` = DWLS + robust SEs + scaled-shifted test;
 ``"ULSMV"`` = ULS + the same; ``"DWLS"`` and ``"ULS"`` = standard SEs and test.  ``ordered``
@@ -61,7 +63,8 @@ from .thresholds import (
     ordinal_data,
     threshold_names,
 )
-from .wls import DWLSFunction, GroupStatistics
+from .mixed import mixed_data, mixed_group_statistics
+from .wls import DWLSFunction, GroupStatistics, diagonal_weights
 
 __all__ = [
     "polychoric",
@@ -74,6 +77,8 @@ __all__ = [
 #: estimator → (weights, robust standard errors and scaled-shifted test)
 ESTIMATORS = {"WLSMV": ("DWLS", True), "ULSMV": ("ULS", True), "DWLS": ("DWLS", False),
               "ULS": ("ULS", False)}
+#: lavaan's parameterizations of ordered items (``estimator_options={"parameterization": ...}``)
+PARAMETERIZATIONS = ("delta", "theta")
 
 
 @dataclass(frozen=True)
@@ -103,8 +108,10 @@ class OrdinalStatistics:
 
     def gamma(self, g: int = 0) -> pd.DataFrame:
         """lavaan's NACOV (``lavInspect(fit, "gamma")``), labelled."""
-        names = threshold_names(self.names, self.data.ncat)
         st = self.groups[g]
+        names = [f"{self.names[v]}|t{k}" if k else f"{self.names[v]}~1"
+                 for v, k in zip(st.th_var, st.th_num)]
+        names += [f"{self.names[v]}~~{self.names[v]}" for v in st.var_idx]
         names += [f"{self.names[j]}~~{self.names[i]}" for i, j in zip(st.pair_i, st.pair_j)]
         return pd.DataFrame(st.gamma, index=names, columns=names)
 
@@ -135,14 +142,7 @@ def _group_statistics(codes: np.ndarray, ncat: np.ndarray, names, weights: str,
     obs = np.concatenate(th + [rho])
     gamma = nacov(codes, th, rho, tables, bnds, I, J) if acov else np.full(
         (len(obs), len(obs)), np.nan)
-    if weights == "DWLS" and acov:
-        d = np.diag(gamma)
-        if not np.all(np.isfinite(d) & (d > 0)):
-            raise DataError(f"the asymptotic variances of the sample statistics{where} are not "
-                            "all positive; an item may have a category with very few answers")
-        weight = 1.0 / d
-    else:
-        weight = np.ones(len(obs))
+    weight = diagonal_weights(gamma, weights, acov, where)
     th_var = np.concatenate([np.full(len(t), k) for k, t in enumerate(th)]).astype(int)
     th_num = np.concatenate([np.arange(1, len(t) + 1) for t in th]).astype(int)
     return GroupStatistics(
@@ -191,6 +191,32 @@ def ordinal_statistics(
         for label, codes in zip(od.group_labels, od.codes):
             where = in_group(label, group is not None)
             st, c = _group_statistics(codes, ncat, od.names, estimator, acov, where)
+            groups.append(st)
+            conv.append(c)
+    return OrdinalStatistics(data=od, groups=tuple(groups), converged=tuple(conv))
+
+
+def mixed_statistics(
+    data,
+    names,
+    ordered,
+    *,
+    group: str | None = None,
+    estimator: str = "DWLS",
+    acov: bool = True,
+    announce: bool = True,
+) -> OrdinalStatistics:
+    """Statistics of ordered and continuous variables together (listwise), per group: the
+    ordered items' thresholds, the continuous ones' means and variances, the polychoric,
+    polyserial and Pearson correlations as covariances, and their NACOV (:mod:`.mixed`)."""
+    with single_threaded_blas():
+        od = mixed_data(data, names, ordered, group=group, announce=announce)
+        is_ordered = od.ncat > 0
+        groups, conv = [], []
+        for label, x in zip(od.group_labels, od.codes):
+            where = in_group(label, group is not None)
+            st, c = mixed_group_statistics(x, is_ordered, od.ncat, od.names, estimator, acov,
+                                           where)
             groups.append(st)
             conv.append(c)
     return OrdinalStatistics(data=od, groups=tuple(groups), converged=tuple(conv))
@@ -264,12 +290,18 @@ def _check_model(statements, options: FitOptions, frame: pd.DataFrame):
         )
     ordered = set(options.ordered)
     continuous = [v for v in roles.observed if v not in ordered]
-    if continuous:
+    if continuous and not ordered & set(roles.observed):
         raise SpecError(
-            f"the model mixes ordered and continuous variables ({', '.join(map(repr, continuous))} "
-            "are not in ordered=[...]); this release fits models whose observed variables are "
-            "all ordered: declare them ordered (ordered=True, estimated by WLSMV), or fit all "
-            "as continuous with estimator='ML'"
+            f"none of the model's observed variables is in ordered=[...] "
+            f"({', '.join(map(repr, options.ordered))}); estimator="
+            f"{options.estimator!r} needs ordered items: declare them, or use estimator='ML' "
+            "for continuous ones"
+        )
+    if continuous and options.missing != "listwise":
+        raise SpecError(
+            f"missing={options.missing!r} with continuous variables among the ordered items "
+            f"({', '.join(map(repr, continuous))}) is not available (lavaan's pairwise "
+            "statistics for mixed data are not implemented); use missing='listwise'"
         )
     if roles.ov_x:
         raise SpecError(
@@ -285,6 +317,60 @@ def _check_model(statements, options: FitOptions, frame: pd.DataFrame):
             "are not available yet; fit the configural model (no group_equal)"
         )
     return roles
+
+
+def _means(st: GroupStatistics) -> np.ndarray:
+    """The observed means behind a group's statistics: 0 for ordered items (latent
+    responses), the sample mean of a continuous variable (its statistic is −μ)."""
+    out = np.zeros(st.cor.shape[0])
+    num = st.th_num == 0
+    out[st.th_var[num]] = -st.obs[: st.nth][num]
+    return out
+
+
+def _values(od: OrdinalData, codes: np.ndarray) -> np.ndarray:
+    """A group's answers as numbers: categories 1..K of the ordered items, the values of the
+    continuous ones, NaN where missing."""
+    ordered = od.ncat > 0
+    out = np.asarray(codes, dtype=float).copy()
+    block = out[:, ordered]
+    out[:, ordered] = np.where(block >= 0, block + 1.0, np.nan)
+    return out
+
+
+def _parameterization(options: FitOptions) -> str:
+    """lavaan's ``parameterization``, from ``estimator_options``: ``"delta"`` (the default)
+    or ``"theta"``."""
+    given = dict(options.extra.get("estimator_options") or {})
+    value = given.get("parameterization", "delta")
+    if value not in PARAMETERIZATIONS:
+        raise SpecError(
+            f"estimator_options={{'parameterization': {value!r}}}: choose 'delta' (lavaan's "
+            "default: latent responses with unit variance) or 'theta' (ordered items' "
+            "residual variances fixed to 1)")
+    return value
+
+
+def _standardize_thresholds(params: pd.DataFrame, frame: pd.DataFrame, names,
+                            values: np.ndarray) -> None:
+    """lavaan's standardised thresholds and scales: std.lv = est; std.all of a threshold is
+    est · Δ (Δ the item's scale ``~*~``, 1 under the delta parameterization), of a scale 1."""
+    ops = frame["op"].to_numpy()
+    n_rows = len(frame)
+    est = params["est"].to_numpy(dtype=float)[:n_rows]
+    scale = {(lhs, g): v for lhs, g, v, op in zip(frame["lhs"], frame["group"], values, ops)
+             if op == "~*~"}
+    th = ops == "|"
+    factor = np.array([scale.get((lhs, g), 1.0) if t else 1.0
+                       for lhs, g, t in zip(frame["lhs"], frame["group"], th)])
+    std_lv = params["std.lv"].to_numpy(dtype=float).copy()
+    std_all = params["std.all"].to_numpy(dtype=float).copy()
+    is_scale = ops == "~*~"
+    std_lv[:n_rows][th | is_scale] = est[th | is_scale]
+    std_all[:n_rows][th] = est[th] * factor[th]
+    std_all[:n_rows][is_scale] = 1.0
+    params["std.lv"] = std_lv
+    params["std.all"] = std_all
 
 
 def _orient(start: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
@@ -315,6 +401,7 @@ def estimate_ordinal(
         IdentificationError: more free parameters than sample statistics.
     """
     estimator, robust = _resolve_estimator(options)
+    parameterization = _parameterization(options)
     if options.missing not in ("listwise", "pairwise"):
         raise SpecError(
             f"missing={options.missing!r} is not available for ordered items; use 'listwise' "
@@ -322,14 +409,20 @@ def estimate_ordinal(
         )
     frame = as_frame(data)
     roles = _check_model(statements, options, frame)
-    stats = ordinal_statistics(frame, roles.observed, group=group, missing=options.missing,
-                               estimator=ESTIMATORS[estimator][0])
+    ordered = [v for v in roles.observed if v in set(options.ordered)]
+    if len(ordered) < len(roles.observed):
+        stats = mixed_statistics(frame, roles.observed, ordered, group=group,
+                                 estimator=ESTIMATORS[estimator][0])
+    else:
+        stats = ordinal_statistics(frame, roles.observed, group=group, missing=options.missing,
+                                   estimator=ESTIMATORS[estimator][0])
     od = stats.data
     groups = list(stats.groups)
     for label, st in zip(od.group_labels, groups):
         where = in_group(label, group is not None)
-        _check_positive_definite(st.cor, od.names, where, smooth=False)
-    nthr = {v: int(k) - 1 for v, k in zip(od.names, od.ncat)}
+        scale = np.sqrt(np.diag(st.cor))
+        _check_positive_definite(st.cor / np.outer(scale, scale), od.names, where, smooth=False)
+    nthr = {v: int(k) - 1 for v, k in zip(od.names, od.ncat) if k > 0}
     partable = build_partable(statements, options, od.ngroups, od.group_labels, thresholds=nthr)
     ram = RamModel(partable)
     space = ExpressionSpace(partable, ram)
@@ -348,21 +441,28 @@ def estimate_ordinal(
     rhs = frame_t["rhs"].to_numpy()
     grp = frame_t["group"].to_numpy()
     names = list(ram.observed)
-    ordinal_pos = np.array([names.index(v) for v in od.names], dtype=int)
-    residual_rows = [
+    ordered_names = [v for v, k in zip(od.names, od.ncat) if k > 0]
+    ordinal_pos = np.array([names.index(v) for v in ordered_names], dtype=int)
+    residual_rows = [  # the ordered items' residual variances (set by the estimator)
         np.array([np.flatnonzero((ops == "~~") & (lhs == v) & (rhs == v) & (grp == g + 1))[0]
-                  for v in names], dtype=int)
+                  for v in ordered_names], dtype=int)
+        for g in range(od.ngroups)
+    ]
+    scale_rows = [
+        np.array([np.flatnonzero((ops == "~*~") & (lhs == v) & (grp == g + 1))[0]
+                  for v in ordered_names], dtype=int)
         for g in range(od.ngroups)
     ]
     # the model's observed variables in the model's order; statistics follow od.names, which
     # is the same order (roles.observed)
     assert tuple(names) == od.names
-    function = DWLSFunction(ram, groups, ordinal_pos, residual_rows)
+    function = DWLSFunction(ram, groups, ordinal_pos, residual_rows, scale_rows,
+                            parameterization)
     samplestats = SampleStats(
         names=od.names, group_labels=od.group_labels, nobs=od.nobs,
-        means=tuple(np.zeros(len(names)) for _ in groups),
+        means=tuple(_means(st) for st in groups),
         covs=tuple(st.cor for st in groups),
-        data=tuple(np.where(c >= 0, c + 1.0, np.nan) for c in od.codes),
+        data=tuple(_values(od, c) for c in od.codes),
         rows_dropped=od.rows_dropped, rows_total=od.rows_total, missing=od.missing,
     )
     with single_threaded_blas():
@@ -386,7 +486,8 @@ def estimate_ordinal(
                                options.max_iter)
         theta = reparam.theta(optim.x)
         values = function.row_values(theta)
-        for rows in residual_rows:  # the delta parameterization's residual variances
+        # the values the estimator sets: residual variances (delta) or scales Δ (theta)
+        for rows in function.filled_rows:
             ram.base_values[rows] = values[rows]
         deltas = [d @ reparam.basis for d in function.jacobians(theta)]
         fg = function.fg
@@ -400,13 +501,7 @@ def estimate_ordinal(
             fmin=optim.value, npar=npar, groups=groups, implied=function.implied(theta),
             deltas=deltas, scaled=robust, npar_thresholds=len(free_th))
     params = parameter_estimates(partable, ram, space, theta, vcov, options, optim.converged)
-    n_rows = len(frame_t)
-    th_like = np.isin(ops, ("|", "~*~"))
-    est_rows = params["est"].to_numpy(dtype=float)
-    for col in ("std.lv", "std.all"):
-        vals = params[col].to_numpy(dtype=float).copy()
-        vals[:n_rows][th_like] = est_rows[:n_rows][th_like]
-        params[col] = vals
+    _standardize_thresholds(params, frame_t, names, ram.row_values(theta))
     table = frame_t.copy()
     table["start"] = start_rows
     table["est"] = ram.row_values(theta)
@@ -417,7 +512,7 @@ def estimate_ordinal(
     extra = {**options.extra, "estimator_used": estimator,
              "se": "robust.sem" if robust else "standard",
              "test": "scaled.shifted" if robust else "standard",
-             "parameterization": "delta", "ordinal": stats}
+             "parameterization": parameterization, "ordinal": stats}
     if test is not None:
         extra["scaled_test"] = test
         extra["baseline_scaled_test"] = base_test

@@ -64,6 +64,80 @@ def _dpi_dth(rho: np.ndarray, b_own: np.ndarray, b_other: np.ndarray) -> np.ndar
     return dens * (cdf[:, :, 1:] - cdf[:, :, :-1])
 
 
+def ordinal_pair_scores(
+    codes: np.ndarray,
+    th: list[np.ndarray],
+    rho: np.ndarray,
+    tables: np.ndarray,
+    bnds: np.ndarray,
+    I: np.ndarray,
+    J: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The casewise scores of the polychoric correlations, (n × P), and A21, (P × nth): the
+    correlation scores summed against the thresholds' scores (columns: the items'
+    thresholds, item by item).  Arguments as :func:`nacov`."""
+    P = len(I)
+    nth_item = np.array([len(t) for t in th])
+    th_start = np.concatenate([[0], np.cumsum(nth_item)[:-1]]).astype(int)
+    nth = int(nth_item.sum())
+    bi, bj = bnds[I], bnds[J]
+    pi, dpi = cell_probabilities(rho, bi, bj, order=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(pi >= PI_FLOOR, dpi / pi, 0.0)  # (P × K × K)
+    K = ratio.shape[1]
+    ci, cj = codes[:, I], codes[:, J]
+    ok = (ci >= 0) & (cj >= 0)
+    flat = np.where(ok, ci * K + cj, 0)
+    sc_cor = ratio.reshape(P, K * K)[np.arange(P)[None, :], flat]
+    sc_cor = np.where(ok, sc_cor, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        T = np.where(pi >= PI_FLOOR, tables * dpi / pi**2, 0.0)  # n_ab π'_ab / π²_ab
+    a21 = np.zeros((P, nth))
+    # first item of each pair (rows of the table)
+    gi = _dpi_dth(rho, bi, bj)  # (P × K−1 × K): threshold k of item i, category b of j
+    contrib_i = np.einsum("pkb,pkb->pk", gi, T[:, :-1, :] - T[:, 1:, :])
+    gj = _dpi_dth(rho, bj, bi)  # threshold k of item j, category a of i
+    contrib_j = np.einsum("pka,pak->pk", gj, T[:, :, :-1] - T[:, :, 1:])
+    rows = np.arange(P)
+    for k in range(K - 1):
+        has_i = nth_item[I] > k
+        a21[rows[has_i], th_start[I[has_i]] + k] += contrib_i[has_i, k]
+        has_j = nth_item[J] > k
+        a21[rows[has_j], th_start[J[has_j]] + k] += contrib_j[has_j, k]
+    return sc_cor, a21
+
+
+def threshold_scores(codes: np.ndarray, th: list[np.ndarray]) -> np.ndarray:
+    """(n × nth) casewise scores of every item's thresholds (zero where missing)."""
+    n, p = codes.shape
+    nth_item = np.array([len(t) for t in th])
+    th_start = np.concatenate([[0], np.cumsum(nth_item)[:-1]]).astype(int)
+    scores = np.zeros((n, int(nth_item.sum())))
+    for k, h in enumerate(_threshold_score_tables(th)):
+        c = codes[:, k]
+        ok = c >= 0
+        scores[ok, th_start[k] : th_start[k] + nth_item[k]] = h[c[ok]]
+    return scores
+
+
+def sandwich(inner: np.ndarray, a11_blocks: list[np.ndarray], a21: np.ndarray,
+             a22: np.ndarray) -> np.ndarray:
+    """B⁻¹ J B⁻ᵀ for B = [[A11, 0], [A21, diag(A22)]], A11 block diagonal (``a11_blocks``,
+    index arrays into the first columns)."""
+    n1 = a21.shape[1]
+    a11_inv = np.zeros((n1, n1))
+    for idx in a11_blocks:
+        a11_inv[np.ix_(idx, idx)] = linalg.inv(inner[np.ix_(idx, idx)])
+    a22_inv = 1.0 / a22
+    P = len(a22)
+    b_inv = np.zeros((n1 + P, n1 + P))
+    b_inv[:n1, :n1] = a11_inv
+    b_inv[n1:, :n1] = -(a22_inv[:, None] * a21) @ a11_inv
+    b_inv[n1:, n1:] = np.diag(a22_inv)
+    w = b_inv @ inner @ b_inv.T
+    return 0.5 * (w + w.T)
+
+
 def nacov(
     codes: np.ndarray,
     th: list[np.ndarray],
@@ -80,57 +154,11 @@ def nacov(
     order); ``bnds``: :func:`bounds` of the items.
     """
     n, p = codes.shape
-    P = len(I)
     nth_item = np.array([len(t) for t in th])
-    th_start = np.concatenate([[0], np.cumsum(nth_item)[:-1]])
-    nth = int(nth_item.sum())
-    # --- casewise scores ---------------------------------------------------------------
-    scores = np.zeros((n, nth + P))
-    for k, h in enumerate(_threshold_score_tables(th)):
-        c = codes[:, k]
-        ok = c >= 0
-        scores[ok, th_start[k] : th_start[k] + nth_item[k]] = h[c[ok]]
-    bi, bj = bnds[I], bnds[J]
-    pi, dpi = cell_probabilities(rho, bi, bj, order=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(pi >= PI_FLOOR, dpi / pi, 0.0)  # (P × K × K)
-    K = ratio.shape[1]
-    ci, cj = codes[:, I], codes[:, J]
-    ok = (ci >= 0) & (cj >= 0)
-    flat = np.where(ok, ci * K + cj, 0)
-    sc_cor = ratio.reshape(P, K * K)[np.arange(P)[None, :], flat]
-    scores[:, nth:] = np.where(ok, sc_cor, 0.0)
+    th_start = np.concatenate([[0], np.cumsum(nth_item)[:-1]]).astype(int)
+    sc_cor, a21 = ordinal_pair_scores(codes, th, rho, tables, bnds, I, J)
+    scores = np.hstack([threshold_scores(codes, th), sc_cor])
     inner = scores.T @ scores
-    # --- the bread B -------------------------------------------------------------------
-    a11 = np.zeros((nth, nth))
-    for k in range(p):
-        sl = slice(th_start[k], th_start[k] + nth_item[k])
-        a11[sl, sl] = inner[sl, sl]
-    a22 = np.diag(inner)[nth:].copy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        T = np.where(pi >= PI_FLOOR, tables * dpi / pi**2, 0.0)  # n_ab π'_ab / π²_ab
-    a21 = np.zeros((P, nth))
-    # first item of each pair (rows of the table)
-    gi = _dpi_dth(rho, bi, bj)  # (P × K−1 × K): threshold k of item i, category b of j
-    contrib_i = np.einsum("pkb,pkb->pk", gi, T[:, :-1, :] - T[:, 1:, :])
-    gj = _dpi_dth(rho, bj, bi)  # threshold k of item j, category a of i
-    contrib_j = np.einsum("pka,pak->pk", gj, T[:, :, :-1] - T[:, :, 1:])
-    rows = np.arange(P)
-    for k in range(K - 1):
-        has_i = nth_item[I] > k
-        a21[rows[has_i], th_start[I[has_i]] + k] += contrib_i[has_i, k]
-        has_j = nth_item[J] > k
-        a21[rows[has_j], th_start[J[has_j]] + k] += contrib_j[has_j, k]
-    # --- B⁻¹ J B⁻ᵀ ---------------------------------------------------------------------
-    a11_inv = np.zeros_like(a11)
-    for k in range(p):
-        sl = slice(th_start[k], th_start[k] + nth_item[k])
-        a11_inv[sl, sl] = linalg.inv(a11[sl, sl])
-    a22_inv = 1.0 / a22
-    lower = -(a22_inv[:, None] * a21) @ a11_inv
-    b_inv = np.zeros((nth + P, nth + P))
-    b_inv[:nth, :nth] = a11_inv
-    b_inv[nth:, :nth] = lower
-    b_inv[nth:, nth:] = np.diag(a22_inv)
-    w = b_inv @ inner @ b_inv.T
-    return n * 0.5 * (w + w.T)
+    blocks = [np.arange(th_start[k], th_start[k] + nth_item[k]) for k in range(p)]
+    a22 = np.sum(sc_cor * sc_cor, axis=0)
+    return n * sandwich(inner, blocks, a21, a22)

@@ -14,7 +14,8 @@ Notation (lavaan 0.6's, with groups stacked): f_g = n_g/N; V = ⊕_g f_g W_g the
       a = √(df / tr[(UΓ)²]),   b = df − a · tr(UΓ),   T_ss = a T + b  on df degrees of freedom;
 
   lavaan reports ``chisq.scaling.factor`` = 1/a (and the shift b).
-* The baseline model: thresholds free, correlations 0, so its statistic is
+* The baseline model: thresholds (and continuous variables' means and variances) free,
+  correlations 0, so its statistic is
   Σ_g (n_g − 1) Σ w r̂² and its Δ selects the thresholds; it is scaled and shifted the same way.
 * CFI, TLI (NNFI), RNI, NFI, RFI, IFI, PNFI, RMSEA with its interval and close-fit
   probabilities, from the standard and (``.scaled``) the scaled-shifted statistics, with
@@ -177,25 +178,39 @@ def _rmsea(x2, df, N, G, suffix: str, c_hat: float = 1.0, x2_ci=None) -> dict[st
 
 def _residual_measures(groups: list[GroupStatistics], implied: list[np.ndarray],
                        fg: np.ndarray) -> dict[str, float]:
+    """lavaan's residual summaries for ordered data (``lav_residuals_summary``): ``rmr`` on
+    the raw covariance residuals, ``srmr_bentler`` on them divided by the observed standard
+    deviations, ``crmr`` on the correlation residuals off the diagonal; the variants without
+    ``_nomean`` add the ordered items' threshold residuals.  With only ordered items the
+    three scales coincide (unit variances)."""
     keys = ("rmr", "rmr_nomean", "srmr_bentler", "srmr_bentler_nomean", "crmr", "crmr_nomean")
     acc = dict.fromkeys(keys, 0.0)
     for f, st, est in zip(fg, groups, implied):
-        resid = st.obs - est
-        th_r = resid[: st.nth]
-        cor_r = resid[st.nth :]
+        nu = st.nuni
+        th = st.th_num > 0
+        th_r = (st.obs[: st.nth] - est[: st.nth])[th]
         p = st.cor.shape[0]
-        pstar = p * (p + 1) / 2  # the unit diagonal counts, with zero residuals
-        ss_cor = float(cor_r @ cor_r)
+        s_var = np.diag(st.cor).copy()
+        m_var = s_var.copy()
+        m_var[st.var_idx] = est[st.nth : nu]
+        pi, pj = st.pair_i, st.pair_j
+        s_off, m_off = st.obs[nu:], est[nu:]
+        raw = np.concatenate([s_off - m_off, st.obs[st.nth : nu] - est[st.nth : nu]])
+        sd = np.sqrt(s_var)
+        std = np.concatenate([(s_off - m_off) / (sd[pi] * sd[pj]),
+                              (s_var[st.var_idx] - m_var[st.var_idx]) / s_var[st.var_idx]])
+        cor_r = s_off / (sd[pi] * sd[pj]) - m_off / np.sqrt(m_var[pi] * m_var[pj])
+        pstar = p * (p + 1) / 2  # the diagonal counts (zero residuals for ordered items)
+        n_th = int(th.sum())
         ss_th = float(th_r @ th_r)
-        nomean = np.sqrt(ss_cor / pstar)
-        total = np.sqrt((ss_cor + ss_th) / (pstar + st.nth))
+        ss_raw, ss_std, ss_cor = float(raw @ raw), float(std @ std), float(cor_r @ cor_r)
         n_off = len(cor_r)
-        acc["rmr_nomean"] += f * nomean
-        acc["srmr_bentler_nomean"] += f * nomean
-        acc["rmr"] += f * total
-        acc["srmr_bentler"] += f * total
+        acc["rmr_nomean"] += f * np.sqrt(ss_raw / pstar)
+        acc["rmr"] += f * np.sqrt((ss_raw + ss_th) / (pstar + n_th))
+        acc["srmr_bentler_nomean"] += f * np.sqrt(ss_std / pstar)
+        acc["srmr_bentler"] += f * np.sqrt((ss_std + ss_th) / (pstar + n_th))
         acc["crmr_nomean"] += f * np.sqrt(ss_cor / n_off)
-        acc["crmr"] += f * np.sqrt((ss_cor + ss_th) / (n_off + st.nth))
+        acc["crmr"] += f * np.sqrt((ss_cor + ss_th) / (n_off + n_th))
     return acc
 
 
@@ -225,8 +240,11 @@ def catml_correction(groups, implied, deltas, fg, nobs, df3: float) -> CatMLCorr
     DWLS estimates (``catML``), its scaling c = tr(Uᵀ V U Γ)/df with U = I − Δ E⁻¹ Δᵀ W
     (correlation part), V the normal-theory weight of a correlation structure, and the
     independence model's −N log|R| with c₀ = tr(Γ)/df₀.  ``None`` when a polychoric matrix
-    is not positive definite (lavaan then reports NA)."""
+    is not positive definite, or with continuous variables among the ordered ones (lavaan
+    then reports NA)."""
     for st in groups:
+        if st.mixed:
+            return None
         if np.linalg.eigvalsh(st.cor)[0] < np.sqrt(np.finfo(float).eps):
             return None
     E = unit_information(groups, deltas, fg)
@@ -297,9 +315,9 @@ def fit_measures(
     uls = all(np.all(st.weight == 1.0) for st in groups)
     pvalue = float(special.chdtrc(df, chisq)) if df > 0 and not uls else np.nan
     # baseline: thresholds free (fitted exactly), correlations zero
-    base_stat = float(sum((st.nobs - 1.0) * np.sum(st.weight[st.nth :] * st.obs[st.nth :] ** 2)
+    base_stat = float(sum((st.nobs - 1.0) * np.sum(st.weight[st.nuni :] * st.obs[st.nuni :] ** 2)
                           for st in groups))
-    base_df = sum(len(st.obs) - st.nth for st in groups)
+    base_df = sum(len(st.obs) - st.nuni for st in groups)
     base_p = float(special.chdtrc(base_df, base_stat)) if base_df > 0 and not uls else np.nan
     out: dict[str, float] = {"npar": npar, "fmin": fmin, "chisq": chisq, "df": df,
                              "pvalue": pvalue}
@@ -308,11 +326,11 @@ def fit_measures(
         test = scaled_shifted(chisq, df, groups, deltas, fg)
         base_deltas = []
         col = 0
-        nth_total = sum(st.nth for st in groups)
+        nuni_total = sum(st.nuni for st in groups)
         for st in groups:
-            d = np.zeros((len(st.obs), nth_total))
-            d[np.arange(st.nth), col + np.arange(st.nth)] = 1.0
-            col += st.nth
+            d = np.zeros((len(st.obs), nuni_total))
+            d[np.arange(st.nuni), col + np.arange(st.nuni)] = 1.0
+            col += st.nuni
             base_deltas.append(d)
         base_test = scaled_shifted(base_stat, base_df, groups, base_deltas, fg)
         out.update({"chisq.scaled": test.stat, "df.scaled": df, "pvalue.scaled": test.pvalue,

@@ -59,7 +59,9 @@ class OrdinalData:
         names: the items, in the model's order.
         levels: the observed values behind codes 0..K−1, per item.
         group_labels: group values in order of first appearance; ``(None,)`` for one group.
-        codes: per group, an (n_g × p) int array of category codes, −1 for a missing answer.
+        codes: per group, an (n_g × p) int array of category codes, −1 for a missing answer
+            (a model with continuous variables, :func:`.mixed.mixed_data`: a float array with
+            the continuous variables' values in their columns, whose ``levels`` are empty).
         missing: ``"listwise"`` or ``"pairwise"``.
         rows_total: rows in the data as given.
         rows_dropped: rows not used (listwise: any answer missing; pairwise: none given).
@@ -106,8 +108,11 @@ def ordinal_data(
     group: str | None = None,
     missing: str = "listwise",
     announce: bool = True,
+    min_items: int = 2,
 ) -> OrdinalData:
     """Validate ordered items and code their categories (the boundary of the ordinal path).
+    ``min_items``: polychoric correlations need two items; a model with continuous
+    variables beside the ordered ones (:mod:`.mixed`) needs one.
 
     Raises:
         DataError: missing or non-numeric columns, an item with a single category or more
@@ -120,7 +125,7 @@ def ordinal_data(
             "(lavaan's default) or 'pairwise'"
         )
     names = tuple(names)
-    if len(names) < 2:
+    if len(names) < min_items:
         raise DataError(
             f"polychoric correlations need at least two ordered items (got {list(names)})"
         )

@@ -25,14 +25,25 @@ where U, V are the rank-2 factors of :meth:`RamModel.derivative_factors`.  The t
 rows of the Jacobian Δ are the identity in the threshold parameters and −∂μ*/∂θ elsewhere
 (the scaling factors ``~*~`` are fixed to 1).  Fisher scoring uses the Gauss–Newton matrix
 Σ_g (n_g/N)(n_g − 1)/n_g · Δ_gᵀ W_g Δ_g.
+
+Theta parameterization (lavaan's ``parameterization = "theta"``; Muthén & Asparouhov 2002):
+the ordered items' residual variances are fixed (to 1) and the latent responses' variances
+follow from the model; the statistics are those of y*/σ*, so with Δ = diag(1/√σ*_oo) the
+implied thresholds are Δ(τ − μ*) and the implied correlations ΔΣ*Δ.  Δ is reported in the
+``~*~`` rows.  The Jacobian adds ∂Δ_o = −½ Δ_o³ ∂σ*_oo (:meth:`DWLSFunction._theta_jacobian`).
+
+Continuous variables among the ordered ones (:mod:`.mixed`): their statistics are −μ (among
+the thresholds), their variances and their covariances; their scale is 1 and their residual
+variances are free parameters.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...errors import DataError
 from ..ml import Evaluation
 from ..ram import GroupMoments, RamModel
 
@@ -47,10 +58,14 @@ class GroupStatistics:
         weight: the diagonal weight of every statistic.
         gamma: lavaan's NACOV of the statistics (covariance of √N times them).
         th_var: for each threshold statistic, its item's position among the observed variables.
-        th_num: its number (1 for ``t1``).
+        th_num: its number (1 for ``t1``; 0 for the −mean of a continuous variable, lavaan's
+            ``th.idx`` 0, :mod:`.mixed`).
         pair_i, pair_j: for each correlation statistic, its two items.
-        cor: the polychoric correlation matrix.
-        th: the thresholds, item by item.
+        cor: the polychoric correlation matrix (with continuous variables: the covariance
+            matrix of lavaan's ``WLS.obs``, variances on the diagonal).
+        th: the thresholds of the ordered items, item by item.
+        var_idx: the positions of the continuous variables, whose variances follow the
+            thresholds among the statistics.
     """
 
     nobs: int
@@ -63,21 +78,55 @@ class GroupStatistics:
     pair_j: np.ndarray
     cor: np.ndarray
     th: tuple[np.ndarray, ...]
+    var_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
     @property
     def nth(self) -> int:
         return len(self.th_var)
+
+    @property
+    def nuni(self) -> int:
+        """The univariate statistics (thresholds, −means, variances) before the
+        covariances."""
+        return len(self.th_var) + len(self.var_idx)
+
+    @property
+    def mixed(self) -> bool:
+        return len(self.var_idx) > 0
+
+
+def diagonal_weights(gamma: np.ndarray, weights: str, acov: bool, where: str) -> np.ndarray:
+    """The diagonal weights of the statistics: diag(Γ)⁻¹ for ``"DWLS"`` (WLSMV), ones for
+    ``"ULS"`` (ULSMV) or without Γ.
+
+    Raises:
+        DataError: an asymptotic variance that is not positive (a category with very few
+            answers).
+    """
+    if weights == "DWLS" and acov:
+        d = np.diag(gamma)
+        if not np.all(np.isfinite(d) & (d > 0)):
+            raise DataError(f"the asymptotic variances of the sample statistics{where} are not "
+                            "all positive; an item may have a category with very few answers")
+        return 1.0 / d
+    return np.ones(gamma.shape[0])
 
 
 class DWLSFunction:
     """DWLS/ULS fit function of a compiled model on ordinal sample statistics."""
 
     def __init__(self, ram: RamModel, groups: list[GroupStatistics], ordinal: np.ndarray,
-                 residual_rows: list[np.ndarray]) -> None:
+                 residual_rows: list[np.ndarray], scale_rows: list[np.ndarray] | None = None,
+                 parameterization: str = "delta") -> None:
         self.ram = ram
         self.groups = groups
         self.ordinal = np.asarray(ordinal, dtype=int)  # positions of ordered items
         self.residual_rows = residual_rows  # per group: table row of each ordered item's variance
+        self.scale_rows = scale_rows  # per group: table row of each ordered item's ~*~
+        self.theta = parameterization == "theta"
+        #: per group, the rows whose values the estimator sets: the ordered items' residual
+        #: variances (delta) or their scaling factors Δ (theta)
+        self.filled_rows = scale_rows if self.theta else residual_rows
         self.nobs = np.array([g.nobs for g in groups], dtype=float)
         self.ntotal = float(self.nobs.sum())
         self.fg = self.nobs / self.ntotal
@@ -88,21 +137,29 @@ class DWLSFunction:
         op = frame["op"].to_numpy()
         grp = frame["group"].to_numpy()
         names = ram.observed
-        self.th_rows = []
+        self.th_rows = []  # per group: the table row of each threshold statistic (t1, ...)
+        self.th_stat = []  # per group: which of the first statistics are thresholds
         for g, st in enumerate(groups):
             lookup = {(lhs[r], rhs[r]): r for r in np.flatnonzero((op == "|") & (grp == g + 1))}
+            is_th = st.th_num > 0
+            self.th_stat.append(is_th)
             self.th_rows.append(np.array(
-                [lookup[(names[v], f"t{k}")] for v, k in zip(st.th_var, st.th_num)], dtype=int))
+                [lookup[(names[v], f"t{k}")] for v, k in zip(st.th_var[is_th], st.th_num[is_th])],
+                dtype=int))
 
     # ----------------------------------------------------------------- the model
     def _group_moments(self, values: np.ndarray, g: int) -> tuple[GroupMoments, np.ndarray]:
         """Moments of group g with the ordered items' residual variances solved for; also
-        M = (G_OO)∘(G_OO)."""
+        M = (G_OO)∘(G_OO) (delta).  Theta: the moments as they are, and M = None."""
         ram = self.ram
         A, S, M = ram.matrices(values, g)
         B = np.linalg.inv(np.eye(ram.n) - A)
         G = B[: ram.p]
         O = self.ordinal
+        if self.theta:
+            sigma = G @ S @ G.T
+            sigma = 0.5 * (sigma + sigma.T)
+            return GroupMoments(sigma=sigma, mu=G @ M, B=B, S=S, M=M, G=G), None
         S[O, O] = 0.0
         explained = np.einsum("ij,jk,ik->i", G[O], S, G[O])
         Mo = G[np.ix_(O, O)] ** 2
@@ -117,8 +174,19 @@ class DWLSFunction:
         values = self.ram.row_values(theta)
         for g in range(len(self.groups)):
             mom, _ = self._group_moments(values, g)
-            values[self.residual_rows[g]] = mom.S[self.ordinal, self.ordinal]
+            if self.theta:
+                values[self.scale_rows[g]] = self._scales(mom)[self.ordinal]
+            else:
+                values[self.residual_rows[g]] = mom.S[self.ordinal, self.ordinal]
         return values
+
+    def _scales(self, mom: GroupMoments) -> np.ndarray:
+        """Δ: 1/√σ*_oo for the ordered items (theta parameterization), 1 elsewhere."""
+        d = np.ones(self.ram.p)
+        if self.theta:
+            O = self.ordinal
+            d[O] = 1.0 / np.sqrt(mom.sigma[O, O])
+        return d
 
     def implied(self, theta: np.ndarray) -> list[np.ndarray]:
         """σ_g(θ): implied thresholds and correlations of every group."""
@@ -130,30 +198,71 @@ class DWLSFunction:
         return out
 
     def _stats(self, mom: GroupMoments, values, g: int, st: GroupStatistics) -> np.ndarray:
-        th = values[self.th_rows[g]] - mom.mu[st.th_var]
-        return np.concatenate([th, mom.sigma[st.pair_i, st.pair_j]])
+        th = -mom.mu[st.th_var]  # −μ* (ordered: τ − μ*; continuous: −μ, lavaan's th)
+        th[self.th_stat[g]] += values[self.th_rows[g]]
+        sigma = mom.sigma
+        if self.theta:  # Δ(τ − μ*) and ΔΣ*Δ (Muthén & Asparouhov 2002)
+            d = self._scales(mom)
+            th = th * d[st.th_var]
+            sigma = sigma * np.outer(d, d)
+        return np.concatenate([th, sigma[st.var_idx, st.var_idx],
+                               sigma[st.pair_i, st.pair_j]])
 
-    def _jacobian(self, mom: GroupMoments, Mo: np.ndarray, g: int,
-                  st: GroupStatistics) -> np.ndarray:
+    def _jacobian(self, mom: GroupMoments, Mo: np.ndarray | None, g: int,
+                  st: GroupStatistics, values: np.ndarray) -> np.ndarray:
         ram = self.ram
         lay = ram.layouts[g]
         U, V, D = ram.derivative_factors(mom, g)
         O = self.ordinal
         G = mom.G
         pi, pj = st.pair_i, st.pair_j
+        vi = st.var_idx
         dcor = U[pi] * V[pj] + V[pi] * U[pj]
+        dvar = 2.0 * U[vi] * V[vi]
         ddiag = 2.0 * U[O] * V[O]
+        if self.theta:
+            return self._theta_jacobian(mom, g, st, values, U, V, D, dcor, dvar, ddiag)
         if np.any(ddiag):
             ds = -np.linalg.solve(Mo, ddiag)
             dcor = dcor + (G[pi][:, O] * G[pj][:, O]) @ ds
+            dvar = dvar + (G[vi][:, O] ** 2) @ ds
         dth = -D[st.th_var]
-        # the threshold parameters themselves
-        pos = {row: c for c, row in enumerate(lay.free_rows)}
-        for t, row in enumerate(self.th_rows[g]):
+        self._threshold_columns(g, dth)  # the threshold parameters themselves
+        cols = np.vstack([dth, dvar, dcor])
+        delta = np.zeros((cols.shape[0], ram.nfree))
+        np.add.at(delta.T, lay.free_param, cols.T)
+        return delta
+
+    def _threshold_columns(self, g: int, dth: np.ndarray) -> None:
+        """Add ∂τ/∂τ = 1 for the free threshold parameters (in place)."""
+        pos = {row: c for c, row in enumerate(self.ram.layouts[g].free_rows)}
+        stat = np.flatnonzero(self.th_stat[g])
+        for t, row in zip(stat, self.th_rows[g]):
             c = pos.get(row)
             if c is not None:
                 dth[t, c] += 1.0
-        cols = np.vstack([dth, dcor])
+
+    def _theta_jacobian(self, mom, g, st, values, U, V, D, dcor, dvar, ddiag) -> np.ndarray:
+        """Δ_g under the theta parameterization: with d_o = σ*_oo^(−1/2),
+        ∂d_o = −½ d_o³ ∂σ*_oo, so ∂(d_i d_j σ_ij) = d_i d_j ∂σ_ij + σ_ij(∂d_i d_j + d_i ∂d_j)
+        and ∂(d_o(τ − μ_o)) = d_o(∂τ − ∂μ_o) + (τ − μ_o) ∂d_o."""
+        ram = self.ram
+        lay = ram.layouts[g]
+        O = self.ordinal
+        d = self._scales(mom)
+        dd = np.zeros_like(U)
+        dd[O] = -0.5 * (d[O] ** 3)[:, None] * ddiag
+        pi, pj = st.pair_i, st.pair_j
+        sig = mom.sigma[pi, pj][:, None]
+        dcor = (d[pi] * d[pj])[:, None] * dcor + sig * (dd[pi] * d[pj][:, None]
+                                                       + d[pi][:, None] * dd[pj])
+        tv = st.th_var
+        dth = -D[tv]
+        self._threshold_columns(g, dth)
+        raw = -mom.mu[tv]
+        raw[self.th_stat[g]] += values[self.th_rows[g]]
+        dth = d[tv][:, None] * dth + raw[:, None] * dd[tv]
+        cols = np.vstack([dth, dvar, dcor])
         delta = np.zeros((cols.shape[0], ram.nfree))
         np.add.at(delta.T, lay.free_param, cols.T)
         return delta
@@ -164,7 +273,7 @@ class DWLSFunction:
         out = []
         for g, st in enumerate(self.groups):
             mom, Mo = self._group_moments(values, g)
-            out.append(self._jacobian(mom, Mo, g, st))
+            out.append(self._jacobian(mom, Mo, g, st, values))
         return out
 
     # -------------------------------------------------------------- the function
@@ -185,7 +294,7 @@ class DWLSFunction:
                 scale = self.fg[g] * self.cg[g]
                 total += 0.5 * scale * float(resid @ wr)
                 if gradient or information:
-                    delta = self._jacobian(mom, Mo, g, st)
+                    delta = self._jacobian(mom, Mo, g, st, values)
                     if gradient:
                         grad -= scale * (delta.T @ wr)
                     if information:
