@@ -246,3 +246,18 @@ def test_latent_interaction_bootstrap_is_seeded_and_near_the_information_se(onei
     # the probes read the bootstrap covariance matrix
     v = a.vcov.loc["Y ~ X:Z", "Y ~ X:Z"]
     assert v == pytest.approx(boot.loc[key, "se"] ** 2, rel=1e-10)
+
+
+def test_auto_declares_ordered_only_the_ordinal_items() -> None:
+    """estimator='auto' on 4-category items beside continuous ones: WLSMV with only the
+    categorical items ordered (mixed WLSMV, as lavaan's ordered= subset), not every item."""
+    rng = np.random.default_rng(3)
+    f = rng.normal(size=(400, 2)) @ np.array([[1.0, 0.4], [0.0, 0.9]])
+    cols = {}
+    for k in range(3):
+        cols[f"o{k}"] = np.digitize(0.8 * f[:, 0] + rng.normal(0, 0.6, 400), [-1, 0, 1])
+        cols[f"c{k}"] = 0.8 * f[:, 1] + rng.normal(0, 0.6, 400)
+    data = pd.DataFrame(cols)
+    res = cs.fit("O =~ o0 + o1 + o2\nC =~ c0 + c1 + c2\nC ~ O", data, estimator="auto")
+    assert res.estimator == "WLSMV"
+    assert set(res.estimation.options.ordered) == {"o0", "o1", "o2"}
