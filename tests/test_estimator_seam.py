@@ -261,3 +261,12 @@ def test_auto_declares_ordered_only_the_ordinal_items() -> None:
     res = cs.fit("O =~ o0 + o1 + o2\nC =~ c0 + c1 + c2\nC ~ O", data, estimator="auto")
     assert res.estimator == "WLSMV"
     assert set(res.estimation.options.ordered) == {"o0", "o1", "o2"}
+
+
+def test_modindices_of_a_wlsmv_fit_is_refused_with_the_reason(example) -> None:
+    """Modification indices need the fit's own information; for WLSMV it is not built, so
+    the call says so instead of reporting a singular ML information."""
+    res = cs.fit("TA =~ ta1 + ta2 + ta3\nFA =~ fa1 + fa2 + fa3\nFA ~ TA", example,
+                 ordered=True, estimator="WLSMV")
+    with pytest.raises(SpecError, match="WLSMV fit"):
+        cs.modindices(res)

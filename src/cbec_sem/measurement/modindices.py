@@ -458,6 +458,14 @@ def modindices(
         raise SpecError(
             f"modindices() needs a fit result from cs.fit(), not {type(res).__name__}"
         )
+    if getattr(est.options, "ordered", ()) or est.options.estimator not in ("ML", "MLM", "MLR"):
+        raise SpecError(
+            f"modindices() is built for the ML family (ML, MLM, MLR); this is a "
+            f"{est.options.estimator} fit, whose score test needs the weighted least squares "
+            "information of its thresholds and polychoric correlations, which is not built: "
+            "screen the model with the items fitted as continuous (estimator='MLR'), or use "
+            "lavaan's modindices() on the WLSMV fit"
+        )
     if ops is not None:
         ops = (ops,) if isinstance(ops, str) else tuple(ops)
         bad = [o for o in ops if o not in PARAMETER_OPS]
