@@ -232,9 +232,11 @@ def test_html_tables_equal_the_result_objects(res, report, tmp_path):
     assert fit.loc["CFI", "Standard"] == fmt_num(fm["cfi"], bounded=True)
     assert fit.loc["p (χ²)", "Standard"] == fmt_p(fm["pvalue"])
     assert 'id="path-diagram"' in text and "<svg" in text
-    # one NCA plot per necessity hypothesis (H7, H8), embedded as PNG
-    assert [p.key for p in report.plots] == ["nca_H7", "nca_H8"]
-    for key in ("nca_H7", "nca_H8"):
+    # simple slopes and Johnson-Neyman plot per interaction/moderation hypothesis (H5, H6a,
+    # H6b), one NCA plot per necessity hypothesis (H7, H8), embedded as PNG
+    probes = [f"{kind}_{h}" for h in ("H5", "H6a", "H6b") for kind in ("slopes", "jn")]
+    assert [p.key for p in report.plots] == probes + ["nca_H7", "nca_H8"]
+    for key in probes + ["nca_H7", "nca_H8"]:
         assert re.search(rf'id="figure-{key}"><figcaption>.*?<img src="data:image/png;base64,',
                          text)
     assert data_hash(res) in text
