@@ -24,7 +24,8 @@ from cbec_sem.report.content import build_report
 from cbec_sem.report.document import write_report
 from cbec_sem.specification import ModelSpec
 
-from test_report import _html_tables, number  # tests/report is on sys.path (rootdir-relative)
+from test_report import (  # tests/report is on sys.path (rootdir-relative)
+    _html_tables, compile_latex, number, tex_characters_ok)
 
 HTMT_DRAWS = 40
 
@@ -144,6 +145,15 @@ def test_pls_word_and_excel(pls, pls_report, tmp_path):
     reg = pls.params[pls.params["op"] == "~"]
     for row, est in zip(values[1:1 + len(reg)], reg["est"], strict=True):
         assert dict(zip(head, row))["β"] == pytest.approx(est, rel=1e-14)
+
+
+def test_pls_latex_compiles(pls_report, tmp_path):
+    """ρA, ρC, f², Δ and the other symbols of the PLS tables are typeset by pdfLaTeX."""
+    tex = write_report(pls_report, tmp_path / "pls.tex")
+    text = tex.read_text(encoding="utf-8")
+    assert tex_characters_ok(text) == []
+    assert r"$\rho$A" in text and r"f\textsuperscript{2}" in text
+    compile_latex(tex)
 
 
 # ----------------------------------------------------------------------------- moderation
