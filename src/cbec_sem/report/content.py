@@ -30,13 +30,14 @@ from ..measurement import cross_loadings, fornell_larcker, htmt
 from ..measurement.composite import is_pls
 from ..propositions.evidence import rows_used
 from ..propositions.necessity import nca
-from ..survey import descriptives, mardia
+from ..survey import mardia
 from .._version import __version__
 from .diagram import path_diagram
 from .invariance_section import invariance_section, resolve_invariance
 from .moderation_figures import add_moderation_figures
 from .pls_content import pls_data_hash_rows, pls_sections
-from .sections import FORMATS, Plot, Report, Section, Table, failed, format_cell, key_value
+from .sections import (FORMATS, Plot, Report, Section, Table, add_descriptives, failed,
+                       format_cell, key_value)
 from .tables import FIT_MEASURES
 
 if TYPE_CHECKING:
@@ -131,16 +132,7 @@ def _data_section(res: FitResult) -> Section:
 
     frame = rows_used(res)  # the rows analysed
     items = [c for c in frame.columns if c in set(res.model.observed_variables)]
-    try:
-
-        d = descriptives(frame, items).reset_index()
-        d = d.rename(columns={d.columns[0]: "Item"})
-        s.tables.append(Table("descriptives", "Item descriptive statistics", d,
-                              {"Item": "text", "n": "int", "mean": "num", "sd": "num",
-                               "min": "num", "max": "num", "skew": "num", "kurtosis": "num"},
-                              ("Computed on the rows analysed. Kurtosis is excess kurtosis.",)))
-    except Exception as err:  # noqa: BLE001 - the report states what failed
-        failed(s, "Item descriptives", err)
+    add_descriptives(s, frame, items)
     try:
 
         m = mardia(frame, items).reset_index()

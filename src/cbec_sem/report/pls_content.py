@@ -30,8 +30,7 @@ from ..measurement import cross_loadings, fornell_larcker, htmt, reliability
 from ..measurement.composite import f_squared, vif
 from ..measurement.validate import COMPARE, CRITERIA, SIGN
 from ..propositions.evidence import rows_used
-from ..survey import descriptives
-from .sections import Section, Table, failed, key_value
+from .sections import Section, Table, add_descriptives, failed, key_value
 
 if TYPE_CHECKING:
     from ..results import FitResult
@@ -72,17 +71,8 @@ def _data_section(res: FitResult) -> Section:
     s.paragraphs.extend(res.notes)
     frame = rows_used(res)
     items = [c for c in frame.columns if c in set(res.model.observed_variables)]
-    try:
-        d = descriptives(frame, items).reset_index()
-        d = d.rename(columns={d.columns[0]: "Item"})
-        s.tables.append(Table("descriptives", "Item descriptive statistics", d,
-                              {"Item": "text", "n": "int", "mean": "num", "sd": "num",
-                               "min": "num", "max": "num", "skew": "num", "kurtosis": "num"},
-                              ("Computed on the rows analysed. Kurtosis is excess kurtosis. "
-                               "PLS makes no distributional assumption; significance comes "
-                               "from the bootstrap.",)))
-    except Exception as err:  # noqa: BLE001 - the report states what failed
-        failed(s, "Item descriptives", err)
+    add_descriptives(s, frame, items, "PLS makes no distributional assumption; "
+                     "significance comes from the bootstrap.")
     return s
 
 

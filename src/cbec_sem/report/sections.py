@@ -15,8 +15,10 @@ import pandas as pd
 from ..apa import fmt_num, fmt_p
 from ..errors import ReportError
 from ..plotting import pyplot
+from ..survey import descriptives
 
-__all__ = ["FORMATS", "Table", "Plot", "Section", "Report", "format_cell", "key_value", "failed"]
+__all__ = ["FORMATS", "Table", "Plot", "Section", "Report", "format_cell", "key_value", "failed",
+           "add_descriptives"]
 
 #: Column formats of :class:`Table`: ``num`` (3 decimals), ``bounded`` (3 decimals, no leading
 #: zero: statistics that cannot exceed 1), ``p`` (APA p), ``int``, ``text``, ``bool``.
@@ -152,3 +154,21 @@ def key_value(key: str, title: str, rows: list[tuple[str, object]], notes=()) ->
 def failed(section: Section, what: str, err: Exception) -> None:
     """Say in ``section`` that ``what`` could not be computed, and why."""
     section.paragraphs.append(f"{what} could not be computed for this fit: {err}")
+
+
+def add_descriptives(section: Section, frame: pd.DataFrame, items: list[str],
+                     note: str = "") -> None:
+    """The item descriptives table (:func:`cbec_sem.descriptives` of the rows analysed) in
+    ``section``, or a sentence saying why it could not be computed."""
+    try:
+        d = descriptives(frame, items).reset_index()
+    except Exception as err:  # noqa: BLE001 - the report states what failed
+        failed(section, "Item descriptives", err)
+        return
+    d = d.rename(columns={d.columns[0]: "Item"})
+    section.tables.append(Table(
+        "descriptives", "Item descriptive statistics", d,
+        {"Item": "text", "n": "int", "mean": "num", "sd": "num", "min": "num", "max": "num",
+         "skew": "num", "kurtosis": "num"},
+        (" ".join(filter(None, ["Computed on the rows analysed. Kurtosis is excess kurtosis.",
+                                note])),)))
