@@ -38,6 +38,8 @@ import yaml
 
 import cbec_sem as cs
 
+from .cli_config import Settings, settings_from_mapping
+from .cli_progress import busy, progress_callback
 from .errors import CbecSemError, CbecSemWarning
 from .report.tables import fit_table_text, hypothesis_table_text
 from .report.document import write_report
@@ -147,9 +149,16 @@ def _describe(exc: BaseException) -> str:
 
 
 def _read_model(path: Path) -> cs.ModelSpec:
+    """The model of a model file (:func:`_read_config` without the settings)."""
+    return _read_config(path)[0]
+
+
+def _read_config(path: Path) -> tuple[cs.ModelSpec, Settings]:
     """A model from a lavaan-syntax file, or from a YAML/TOML file that maps items onto the
     paper's constructs (``items:``, optional ``hypotheses:``) or holds lavaan syntax
-    (``model:``, optional ``hypotheses:`` picking the paper's hypotheses by id)."""
+    (``model:``, optional ``hypotheses:`` picking the paper's hypotheses by id); a YAML/TOML
+    file may also declare the analysis settings (:mod:`cbec_sem.cli_config`: scale, reverse,
+    ordered, missing, estimator, group, bootstrap, seed, alpha, correction, ...)."""
     suffix = path.suffix.lower()
     if suffix not in LAVAAN_SUFFIXES + MAPPING_SUFFIXES:
         raise CliError(
@@ -158,19 +167,14 @@ def _read_model(path: Path) -> cs.ModelSpec:
         )
     text = _read_text_file(path)
     if suffix in LAVAAN_SUFFIXES:
-        return cs.ModelSpec.from_lavaan(text)
+        return cs.ModelSpec.from_lavaan(text), Settings({})
     content = _parse_mapping(path, text)
     if not isinstance(content, Mapping):
         raise CliError(
             f"model file {str(path)!r} must be a mapping with 'items' (construct -> item "
             "names) or 'model' (lavaan syntax)"
         )
-    unknown = sorted(set(content) - {"items", "hypotheses", "model"}, key=str)
-    if unknown:
-        raise CliError(
-            f"model file {str(path)!r}: unknown key(s) {unknown}; the keys are 'items', "
-            "'hypotheses' and 'model'"
-        )
+    settings = settings_from_mapping(content, f"model file {str(path)!r}")
     hypotheses = content.get("hypotheses")
     if hypotheses is not None and not isinstance(hypotheses, list):
         raise CliError(
@@ -184,12 +188,12 @@ def _read_model(path: Path) -> cs.ModelSpec:
         if not isinstance(content["model"], str):
             raise CliError(f"model file {str(path)!r}: 'model' must be lavaan syntax text")
         chosen = () if hypotheses is None else cs.paper_model(hypotheses=hypotheses).hypotheses
-        return cs.ModelSpec.from_lavaan(content["model"], hypotheses=chosen)
+        return cs.ModelSpec.from_lavaan(content["model"], hypotheses=chosen), settings
     if "items" not in content:
         raise CliError(
             f"model file {str(path)!r} needs 'items' (construct -> item names) or 'model'"
         )
-    return cs.paper_model(items=content["items"], hypotheses=hypotheses)
+    return cs.paper_model(items=content["items"], hypotheses=hypotheses), settings
 
 
 def _parse_mapping(path: Path, text: str) -> Any:
@@ -342,43 +346,88 @@ def example(summary: SummaryOption = False, out: OutOption = None) -> None:
             _write_out(res, out)
 
 
+QuietOption = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No progress display on stderr (it is off anyway when stderr is not "
+    "a terminal).")]
+EstimatorOption = Annotated[str | None, typer.Option(
+    help="Estimator (default: the model file's 'estimator', else ML).")]
+GroupOption = Annotated[str | None, typer.Option(
+    help="Column whose values define groups (multi-group fit; default: the model file's "
+    "'group').")]
+BootstrapOption = Annotated[int | None, typer.Option(
+    help="Bootstrap draws for standard errors and intervals (default: the model file's "
+    "'bootstrap', else 0: none).")]
+SeedOption = Annotated[int | None, typer.Option(
+    help="Seed of the bootstrap and the NCA permutation tests (default: the model file's "
+    "'seed').")]
+CorrectionOption = Annotated[str | None, typer.Option(
+    help="Family-wise correction of the hypotheses' p-values, e.g. holm (default: the model "
+    "file's 'correction').")]
+ScaleOption = Annotated[str | None, typer.Option(
+    help="Answer scale of every item as LOW,HIGH (e.g. 1,7), for the range checks (default: "
+    "the model file's 'scale').")]
+
+
+def _fit_from_files(data: Path, model: Path, *, estimator: str | None, group: str | None,
+                    bootstrap: int | None, seed: int | None, correction: str | None,
+                    scale: str | None, **options) -> tuple[cs.FitResult, cs.Survey]:
+    """Read the model file (and its settings) and the survey, and fit.  A command-line
+    option overrides the model file's setting (:mod:`cbec_sem.cli_config`)."""
+    spec, settings = _read_config(model)
+    survey = cs.load_survey(data, items=spec.observed_variables,
+                            scale=_parse_scale(scale) or settings.get("scale"),
+                            reverse=settings.get("reverse", default=()))
+    _report_checks(survey)
+    draws = settings.get("bootstrap", bootstrap, 0)
+    # the survey as a frame (what cs.fit makes of it; the PLS estimators take only frames)
+    res = cs.fit(spec, survey.to_frame(), estimator=settings.get("estimator", estimator, "ML"),
+                 group=settings.get("group", group),
+                 missing=settings.get("missing", default="listwise"),
+                 ordered=settings.get("ordered"),
+                 se="bootstrap" if draws else "standard", bootstrap=draws,
+                 seed=settings.get("seed", seed),
+                 correction=settings.get("correction", correction),
+                 alpha=settings.get("alpha", default=0.05),
+                 interaction_method=settings.get("interaction_method", default="dblcent"),
+                 nca_permutations=settings.get("nca_permutations", default=10000), **options)
+    return res, survey
+
+
 @app.command()
 def fit(
     data: Annotated[Path, typer.Argument(
         help="Survey file: CSV, Excel, SPSS .sav, Stata .dta or Parquet.", dir_okay=False)],
     model: Annotated[Path, typer.Option(
         "--model", "-m", help="lavaan syntax (.lav, .lavaan, .txt, .model) or a YAML/TOML file "
-        "mapping your items onto the paper's constructs (items: {TA: [q1, q2, q3], ...}).",
+        "mapping your items onto the paper's constructs (items: {TA: [q1, q2, q3], ...}), "
+        "which may also declare scale, reverse, ordered, missing, estimator, group, bootstrap, "
+        "seed, alpha, correction, interaction_method, nca_permutations.",
         dir_okay=False)],
-    estimator: Annotated[str, typer.Option(help="Estimator.")] = "ML",
-    group: Annotated[str | None, typer.Option(
-        help="Column whose values define groups (multi-group fit).")] = None,
+    estimator: EstimatorOption = None,
+    group: GroupOption = None,
     group_equal: Annotated[str, typer.Option(
         help="Comma-separated parameter kinds held equal across groups, e.g. "
         "loadings,intercepts.")] = "",
-    information: Annotated[str, typer.Option(
-        help="Information matrix for standard errors: expected or observed.")] = "expected",
-    bootstrap: Annotated[int, typer.Option(
-        help="Bootstrap draws for standard errors and intervals (0: none).")] = 0,
-    seed: Annotated[int | None, typer.Option(
-        help="Seed of the bootstrap and the NCA permutation tests.")] = None,
-    correction: Annotated[str | None, typer.Option(
-        help="Family-wise correction of the hypotheses' p-values, e.g. holm.")] = None,
-    scale: Annotated[str | None, typer.Option(
-        help="Answer scale of every item as LOW,HIGH (e.g. 1,7), for the range checks.")] = None,
+    information: Annotated[str | None, typer.Option(
+        help="Information matrix for standard errors: expected or observed (default: the "
+        "estimator's, as lavaan: observed for MLR, expected otherwise).")] = None,
+    bootstrap: BootstrapOption = None,
+    seed: SeedOption = None,
+    correction: CorrectionOption = None,
+    scale: ScaleOption = None,
     summary: SummaryOption = False,
     out: OutOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Fit a model to a survey file and test its hypotheses."""
     with _reporting():
         _check_out(out)
-        spec = _read_model(model)
-        survey = cs.load_survey(data, items=spec.observed_variables, scale=_parse_scale(scale))
-        _report_checks(survey)
         kinds = tuple(k.strip() for k in group_equal.split(",") if k.strip())
-        res = cs.fit(spec, survey, estimator=estimator, group=group, group_equal=kinds,
-                     information=information, se="bootstrap" if bootstrap else "standard",
-                     bootstrap=bootstrap, seed=seed, correction=correction)
+        with busy("fitting and testing the hypotheses", quiet):
+            res, _ = _fit_from_files(data, model, estimator=estimator, group=group,
+                                     bootstrap=bootstrap, seed=seed, correction=correction,
+                                     scale=scale, group_equal=kinds, information=information)
+            res.hypotheses  # noqa: B018 - computed under the progress display
         _print_result(res, summary)
         if out is not None:
             _write_out(res, out)
@@ -436,7 +485,8 @@ def power_command(
         help="Cut the items into this many Likert categories.")] = None,
     hypotheses: Annotated[str | None, typer.Option(
         help="Comma-separated hypothesis ids (default: all of the model's).")] = None,
-    alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
+    alpha: Annotated[float | None, typer.Option(
+        help="Significance level (default: the model file's 'alpha', else 0.05).")] = None,
     target: Annotated[float, typer.Option(help="Power wanted (for the smallest n).")] = 0.80,
     n_jobs: Annotated[int, typer.Option(
         "--n-jobs", help="Local worker processes (-1: all cores).")] = 1,
@@ -450,8 +500,10 @@ def power_command(
         "the study's settings.", dir_okay=False)] = None,
     plot: Annotated[Path | None, typer.Option(
         "--plot", help="Save the power curves (.png, .pdf or .svg).", dir_okay=False)] = None,
+    quiet: QuietOption = False,
 ) -> None:
-    """Monte Carlo power of the model's hypotheses at the given sample sizes."""
+    """Monte Carlo power of the model's hypotheses at the given sample sizes (a progress bar
+    on stderr when it is a terminal)."""
     with _reporting():
         if out is not None and out.suffix.lower() not in POWER_OUT_SUFFIXES:
             raise CliError(f"--out {str(out)!r}: unknown extension {out.suffix!r}; use .csv "
@@ -459,7 +511,15 @@ def power_command(
         if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
             raise CliError(f"--plot {str(plot)!r}: unknown extension {plot.suffix!r}; use "
                            f"{', '.join(PLOT_SUFFIXES)}")
-        spec = cs.paper_model() if model.strip().lower() == "paper" else _read_model(Path(model))
+        if model.strip().lower() == "paper":
+            spec, settings = cs.paper_model(), Settings({})
+        else:
+            spec, settings = _read_config(Path(model))
+        for key in settings.unused(("seed", "alpha")):
+            typer.echo(f"note: power does not use the model file's {key!r} (the power study "
+                       "simulates its own data and fits them by ML)", err=True)
+        seed = settings.get("seed", seed)
+        alpha = settings.get("alpha", alpha, 0.05)
         sizes = _parse_sizes(n)
         ids = None if hypotheses is None else [h.strip() for h in hypotheses.split(",")
                                                if h.strip()]
@@ -476,9 +536,12 @@ def power_command(
                 raise CliError(f"--scheduler {scheduler!r}: cannot connect ({exc})") from None
 
         try:
-            res = run_power(spec, sizes, reps=reps, population=pop, likert=likert,
-                            alpha=alpha, target=target, hypotheses=ids, seed=seed,
-                            n_jobs=n_jobs, client=client, nca_permutations=nca_permutations)
+            with progress_callback("power", "rep", quiet) as bar:
+                res = run_power(spec, sizes, reps=reps, population=pop, likert=likert,
+                                alpha=alpha, target=target, hypotheses=ids, seed=seed,
+                                n_jobs=n_jobs, client=client,
+                                nca_permutations=nca_permutations,
+                                progress=bar if bar is not None else False)
         finally:
             if client is not None:
                 client.close()
@@ -512,17 +575,6 @@ def power_command(
 REPORT_SUFFIXES = (".html", ".docx", ".xlsx", ".tex", ".md")
 
 
-def _fit_for_report(data: Path, model: Path, estimator: str, group: str | None,
-                    bootstrap: int, seed: int | None, correction: str | None,
-                    scale: str | None) -> cs.FitResult:
-    spec = _read_model(model)
-    survey = cs.load_survey(data, items=spec.observed_variables, scale=_parse_scale(scale))
-    _report_checks(survey)
-    return cs.fit(spec, survey, estimator=estimator, group=group,
-                  se="bootstrap" if bootstrap else "standard", bootstrap=bootstrap, seed=seed,
-                  correction=correction)
-
-
 DataArgument = Annotated[Path, typer.Argument(
     help="Survey file: CSV, Excel, SPSS .sav, Stata .dta or Parquet.", dir_okay=False)]
 ModelOption = Annotated[Path, typer.Option(
@@ -537,15 +589,17 @@ def report_command(
     out: Annotated[Path, typer.Option(
         "--out", "-o", help="The report file; its suffix sets the format: .html, .docx, "
         ".xlsx, .tex or .md.", dir_okay=False)],
-    estimator: Annotated[str, typer.Option(help="Estimator.")] = "ML",
-    group: Annotated[str | None, typer.Option(help="Group column (multi-group fit).")] = None,
-    bootstrap: Annotated[int, typer.Option(help="Bootstrap draws (0: none).")] = 0,
-    seed: Annotated[int | None, typer.Option(
-        help="Seed of the bootstrap, the NCA permutations and the HTMT intervals.")] = None,
-    correction: Annotated[str | None, typer.Option(
-        help="Family-wise correction of the hypotheses' p-values, e.g. holm.")] = None,
-    scale: Annotated[str | None, typer.Option(help="Answer scale LOW,HIGH, e.g. 1,7.")] = None,
+    estimator: EstimatorOption = None,
+    group: GroupOption = None,
+    bootstrap: BootstrapOption = None,
+    seed: SeedOption = None,
+    correction: CorrectionOption = None,
+    scale: ScaleOption = None,
     title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
+    invariance: Annotated[str | None, typer.Option(
+        help="Group column: add the measurement-invariance ladder (configural, metric, "
+        "scalar, strict) across its groups.")] = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Fit a model and write the whole analysis as a report (HTML, Word, Excel, LaTeX or
     Markdown).  Exit code 1 when the fit did not converge (the report is still written and
@@ -560,17 +614,22 @@ def report_command(
         if not out.parent.is_dir():
             raise CliError(f"--out {str(out)!r}: the directory {str(out.parent)!r} does not "
                            "exist")
-        res = _fit_for_report(data, model, estimator, group, bootstrap, seed, correction, scale)
-        # the command as it ran (rebuilt from the parsed values, so it is complete and exact)
-        parts = ["cbec-sem", "report", str(data), "--model", str(model), "--out", str(out),
-                 "--estimator", estimator]
-        for flag, value in (("--group", group), ("--bootstrap", bootstrap or None),
-                            ("--seed", seed), ("--correction", correction), ("--scale", scale),
-                            ("--title", title)):
-            if value is not None:
-                parts += [flag, str(value)]
-        call = " ".join(shlex.quote(p) for p in parts)
-        write_report(res, out, title=title, call=call)
+        with busy("fitting, testing and writing the report", quiet):
+            res, survey = _fit_from_files(data, model, estimator=estimator, group=group,
+                                          bootstrap=bootstrap, seed=seed,
+                                          correction=correction, scale=scale)
+            # the command as it ran (rebuilt from the parsed values, so it is complete and
+            # exact; settings from the model file are in the appendix's options)
+            parts = ["cbec-sem", "report", str(data), "--model", str(model), "--out", str(out)]
+            for flag, value in (("--estimator", estimator), ("--group", group),
+                                ("--bootstrap", bootstrap), ("--seed", seed),
+                                ("--correction", correction), ("--scale", scale),
+                                ("--title", title), ("--invariance", invariance)):
+                if value is not None:
+                    parts += [flag, str(value)]
+            call = " ".join(shlex.quote(p) for p in parts)
+            write_report(res, out, title=title, call=call, invariance=invariance,
+                         data=survey if invariance else None)
         typer.echo(f"wrote {out}", err=True)
     if not res.converged:
         typer.echo("error: the fit did not converge or is inadmissible; the report says so at "
@@ -582,9 +641,9 @@ def report_command(
 def validate_command(
     data: DataArgument,
     model: ModelOption,
-    estimator: Annotated[str, typer.Option(help="Estimator.")] = "ML",
-    group: Annotated[str | None, typer.Option(help="Group column (multi-group fit).")] = None,
-    scale: Annotated[str | None, typer.Option(help="Answer scale LOW,HIGH, e.g. 1,7.")] = None,
+    estimator: EstimatorOption = None,
+    group: GroupOption = None,
+    scale: ScaleOption = None,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Also write the checklist as .csv.", dir_okay=False)] = None,
 ) -> None:
@@ -595,7 +654,8 @@ def validate_command(
     with _reporting():
         if out is not None and out.suffix.lower() != ".csv":
             raise CliError(f"--out {str(out)!r}: the checklist is written as .csv")
-        res = _fit_for_report(data, model, estimator, group, 0, None, None, scale)
+        res, _ = _fit_from_files(data, model, estimator=estimator, group=group, bootstrap=0,
+                                 seed=None, correction=None, scale=scale)
         table = res.validate()
         shown = table.drop(columns=[c for c in ("source", "note") if c in table.columns])
         typer.echo(str(Summary("Reviewer checklist", (Block("", shown),))))

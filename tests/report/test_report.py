@@ -232,9 +232,11 @@ def test_html_tables_equal_the_result_objects(res, report, tmp_path):
     assert fit.loc["CFI", "Standard"] == fmt_num(fm["cfi"], bounded=True)
     assert fit.loc["p (χ²)", "Standard"] == fmt_p(fm["pvalue"])
     assert 'id="path-diagram"' in text and "<svg" in text
-    # one NCA plot per necessity hypothesis (H7, H8), embedded as PNG
-    assert [p.key for p in report.plots] == ["nca_H7", "nca_H8"]
-    for key in ("nca_H7", "nca_H8"):
+    # simple slopes and Johnson-Neyman plot per interaction/moderation hypothesis (H5, H6a,
+    # H6b), one NCA plot per necessity hypothesis (H7, H8), embedded as PNG
+    probes = [f"{kind}_{h}" for h in ("H5", "H6a", "H6b") for kind in ("slopes", "jn")]
+    assert [p.key for p in report.plots] == probes + ["nca_H7", "nca_H8"]
+    for key in probes + ["nca_H7", "nca_H8"]:
         assert re.search(rf'id="figure-{key}"><figcaption>.*?<img src="data:image/png;base64,',
                          text)
     assert data_hash(res) in text
@@ -363,3 +365,36 @@ def test_html_report_in_headless_chromium(report, tmp_path):
     assert image.std() > 10  # not a blank page: text and rules were drawn
     if os.environ.get("CBEC_SCREENSHOT_DIR"):  # keep the picture for a person to look at
         shutil.copy(shot, os.path.join(os.environ["CBEC_SCREENSHOT_DIR"], "report.png"))
+
+
+# ----------------------------------------------------------------------------- LaTeX engine
+def tex_characters_ok(text: str) -> list[str]:
+    """Characters of a .tex file that pdfLaTeX's utf8 input with T1 fonts cannot typeset
+    (beyond Latin-1 and Latin Extended-A, which T1 covers): what made \\usepackage[utf8]
+    stop with 'Unicode character ... not set up for use with LaTeX'."""
+    return sorted({ch for ch in text if ord(ch) > 0x17F})
+
+
+def compile_latex(tex: Path) -> str:
+    """Compile ``tex`` with pdflatex in its folder; skip when there is no LaTeX (CI installs
+    Debian's texlive-latex-base and -recommended in .ci/run; CBEC_REQUIRE_LATEX makes a
+    missing engine a failure).  Returns pdflatex's log."""
+    engine = shutil.which("pdflatex")
+    if engine is None:
+        if os.environ.get("CBEC_REQUIRE_LATEX"):
+            pytest.fail("CBEC_REQUIRE_LATEX is set but pdflatex is not on PATH")
+        pytest.skip("pdflatex is not installed (Debian: texlive-latex-base, "
+                    "texlive-latex-recommended)")
+    run = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", tex.name],
+                         cwd=tex.parent, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert tex.with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"
+    return run.stdout
+
+
+def test_latex_report_compiles(report, tmp_path):
+    tex = write_report(report, tmp_path / "r.tex")
+    assert tex_characters_ok(tex.read_text(encoding="utf-8")) == []
+    log = compile_latex(tex)
+    pages = int(re.search(r"Output written on r\.pdf \((\d+) pages", log).group(1))
+    assert pages >= 5  # tables and figures, not an empty document

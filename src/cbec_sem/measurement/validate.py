@@ -100,8 +100,9 @@ CRITERIA: dict[str, tuple[str, float | None, str]] = {
     "Harman single-factor share": ("<", HARMAN_THRESHOLD, PODSAKOFF),
 }
 
-_SIGN = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
-_OPS = {">=": np.greater_equal, "<=": np.less_equal, ">": np.greater, "<": np.less}
+#: comparison of CRITERIA -> its sign as printed, and its numpy function
+SIGN = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
+COMPARE = {">=": np.greater_equal, "<=": np.less_equal, ">": np.greater, "<": np.less}
 
 COLUMNS = ["criterion", "target", "group", "value", "threshold", "passed", "source", "note"]
 
@@ -116,7 +117,7 @@ def _fmt(x: float) -> str:
 
 def _threshold(criterion: str) -> str:
     op, cut, _ = CRITERIA[criterion]
-    return f"{_SIGN[op]} {_fmt(cut)}"
+    return f"{SIGN[op]} {_fmt(cut)}"
 
 
 def _passed(criterion: str, value, cut: float | None = None):
@@ -127,7 +128,7 @@ def _passed(criterion: str, value, cut: float | None = None):
     value = float(value)
     if not np.isfinite(value) or not np.isfinite(cut):
         return None
-    return bool(_OPS[op](value, cut))
+    return bool(COMPARE[op](value, cut))
 
 
 def _row(criterion: str, target: str, value, *, group=None, passed="auto", threshold=None,

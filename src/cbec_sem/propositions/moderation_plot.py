@@ -11,7 +11,7 @@ import numpy as np
 
 from ..apa import fmt_num, p_text
 from ..plotting import legend_outside, new_axes
-from .moderation import johnson_neyman, simple_slopes
+from .moderation import InteractionEstimates, johnson_neyman, simple_slopes
 
 __all__ = ["plot_simple_slopes", "plot_johnson_neyman"]
 
@@ -49,6 +49,8 @@ def plot_simple_slopes(
         The matplotlib Axes.
     """
 
+    # any fit with the product term (LMS/QML, product indicators) or its coefficients
+    est = InteractionEstimates.from_fit(est, moderator, focal=focal, outcome=outcome)
     table = simple_slopes(est, focal, moderator, outcome, at=at, scale=scale, level=level)
     if ax is None:
         ax = new_axes()
@@ -88,6 +90,7 @@ def plot_johnson_neyman(
         The matplotlib Axes.
     """
 
+    est = InteractionEstimates.from_fit(est, moderator, focal=focal, outcome=outcome)
     jn = johnson_neyman(est, focal, moderator, outcome, level=level)
     mean, sd = est.moderator_mean, est.moderator_sd
     if moderator_range is None:

@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import platform
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from typing import TYPE_CHECKING
@@ -28,154 +26,38 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..apa import fmt_num, fmt_p
-from ..errors import ReportError
-from ..propositions.evidence import rows_used
-from .tables import FIT_MEASURES
-from ..propositions.necessity import nca
-from ..survey import descriptives, mardia
 from ..measurement import cross_loadings, fornell_larcker, htmt
-from .diagram import path_diagram
-from ..plotting import pyplot
+from ..measurement.composite import is_pls
+from ..propositions.evidence import rows_used
+from ..propositions.necessity import nca
+from ..survey import mardia
 from .._version import __version__
+from .diagram import path_diagram
+from .invariance_section import invariance_section, resolve_invariance
+from .moderation_figures import add_moderation_figures
+from .pls_content import pls_data_hash_rows, pls_sections
+from .sections import (FORMATS, Plot, Report, Section, Table, add_descriptives, failed,
+                       format_cell, key_value)
+from .tables import FIT_MEASURES
 
 if TYPE_CHECKING:
     from ..results import FitResult
 
-__all__ = ["Table", "Plot", "Section", "Report", "build_report", "format_cell", "data_hash"]
-
-#: Column formats of :class:`Table`: ``num`` (3 decimals), ``bounded`` (3 decimals, no leading
-#: zero: statistics that cannot exceed 1), ``p`` (APA p), ``int``, ``text``, ``bool``.
-FORMATS = ("num", "bounded", "p", "int", "text", "bool")
-
-
-def format_cell(value, kind: str = "num") -> str:
-    """One cell as printed in the HTML, Word, LaTeX and Markdown reports.
-
-    Example:
-        >>> format_cell(0.00001, "p"), format_cell(0.8179, "bounded"), format_cell(True, "bool")
-        ('< .001', '.818', 'yes')
-    """
-    if kind == "p":
-        return fmt_p(value)
-    if kind == "bounded":
-        return fmt_num(value, 3, bounded=True)
-    if kind == "num":
-        return fmt_num(value, 3)
-    if kind == "int":
-        try:
-            return "" if value is None or not np.isfinite(float(value)) else f"{int(value)}"
-        except (TypeError, ValueError):
-            return str(value)
-    if kind == "bool":
-        if value is None or (isinstance(value, float) and not np.isfinite(value)):
-            return ""
-        if value is pd.NA:
-            return ""
-        return "yes" if bool(value) else "no"
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return ""
-    return str(value)
-
-
-@dataclass
-class Table:
-    """A table of a report: raw values in ``frame``, a format per column, a title and notes
-    (printed under the table, APA style)."""
-
-    key: str                       # short name: Excel sheet, HTML id
-    title: str
-    frame: pd.DataFrame
-    formats: dict[str, str] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
-    #: row position -> format overriding the numeric columns' format in that row (a fit
-    #: table mixes p values, counts and bounded indices in one column)
-    row_formats: dict[int, str] = field(default_factory=dict)
-
-    def kind(self, row: int, column: str) -> str:
-        """The format of one cell."""
-        kind = self.formats.get(column, "text")
-        if kind in ("num", "bounded", "p", "int") and row in self.row_formats:
-            return self.row_formats[row]
-        return kind
-
-    def formatted(self) -> list[list[str]]:
-        """The cells as strings, row by row."""
-        cols = list(self.frame.columns)
-        return [[format_cell(v, self.kind(i, c)) for v, c in zip(row, cols)]
-                for i, row in enumerate(self.frame.itertuples(index=False))]
-
-
-@dataclass
-class Plot:
-    """A matplotlib figure of a report (drawn on first use, kept as PNG bytes)."""
-
-    key: str
-    caption: str
-    draw: Callable[[], object]     # returns a matplotlib Figure
-    notes: tuple[str, ...] = ()
-    _png: bytes | None = field(default=None, repr=False)
-
-    def png(self, dpi: int = 110) -> bytes:
-        if self._png is None:
-            import io
-
-
-            fig = self.draw()
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=dpi)
-            pyplot().close(fig)
-            self._png = buf.getvalue()
-        return self._png
-
-
-@dataclass
-class Section:
-    """A heading with paragraphs, tables, plots, an optional code block and an optional
-    diagram."""
-
-    key: str
-    heading: str
-    paragraphs: list[str] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-    code: str = ""
-    diagram: object = None         # a report.diagram.Diagram
-    plots: list[Plot] = field(default_factory=list)
-
-
-@dataclass
-class Report:
-    """The whole analysis: ``title``, ``status`` (empty when the fit converged and is
-    admissible, else what went wrong), ``sections``; ``tables`` lists every table."""
-
-    title: str
-    status: str
-    sections: list[Section]
-    created: str
-
-    @property
-    def tables(self) -> list[Table]:
-        return [t for s in self.sections for t in s.tables]
-
-    @property
-    def plots(self) -> list[Plot]:
-        return [p for s in self.sections for p in s.plots]
-
-    def table(self, key: str) -> Table:
-        """The table named ``key`` (a ReportError listing the keys when there is none)."""
-        for t in self.tables:
-            if t.key == key:
-                return t
-        raise ReportError(f"the report has no table {key!r}; its tables are: "
-                          f"{', '.join(t.key for t in self.tables)}")
+__all__ = ["FORMATS", "Table", "Plot", "Section", "Report", "build_report", "format_cell",
+           "data_hash"]
 
 
 # --------------------------------------------------------------------------- helpers
 def data_hash(res: FitResult) -> str:
     """SHA-256 of the analysed data: the rows used, as float64, columns in the model's order,
-    groups one after the other (NaN bytes included under FIML)."""
-    stats = res.estimation.stats
+    groups one after the other (NaN bytes included under FIML); PLS fits: the items after
+    the fit's missing-data treatment."""
     h = hashlib.sha256()
+    if is_pls(res):
+        h.update(",".join(res.estimation.model.items).encode())
+        h.update(np.ascontiguousarray(pls_data_hash_rows(res)).tobytes())
+        return h.hexdigest()
+    stats = res.estimation.stats
     h.update(",".join(stats.names).encode())
     for block in stats.complete_data:
         h.update(np.ascontiguousarray(np.asarray(block, dtype=np.float64)).tobytes())
@@ -194,15 +76,12 @@ def _versions() -> list[tuple[str, str]]:
     return out
 
 
-def _kv(key: str, title: str, rows: list[tuple[str, object]], notes=()) -> Table:
-    frame = pd.DataFrame({"Quantity": [r[0] for r in rows],
-                          "Value": [r[1] if isinstance(r[1], str) else format_cell(r[1], "num")
-                                    if isinstance(r[1], float) else str(r[1]) for r in rows]})
-    return Table(key, title, frame, {"Quantity": "text", "Value": "text"}, tuple(notes))
-
-
-def _failed(section: Section, what: str, err: Exception) -> None:
-    section.paragraphs.append(f"{what} could not be computed for this fit: {err}")
+def _level(res: FitResult) -> float:
+    """The confidence level of the fit's intervals (PLS: its bootstrap's)."""
+    opts = res.estimation.options
+    if hasattr(opts, "level"):
+        return float(opts.level)
+    return float(res.bootstrap.level) if res.bootstrap is not None else 0.95
 
 
 def _group_filter(frame: pd.DataFrame, res: FitResult) -> pd.DataFrame:
@@ -247,22 +126,13 @@ def _data_section(res: FitResult) -> Section:
         rows.append(("Groups", ", ".join(f"{g}: {n}" for g, n in zip(st.group_labels, st.nobs))))
     if opts.ordered:
         rows.append(("Ordered items", ", ".join(opts.ordered)))
-    s.tables.append(_kv("sample", "Sample and estimation", rows))
+    s.tables.append(key_value("sample", "Sample and estimation", rows))
     for note in res.notes:
         s.paragraphs.append(note)
 
     frame = rows_used(res)  # the rows analysed
     items = [c for c in frame.columns if c in set(res.model.observed_variables)]
-    try:
-
-        d = descriptives(frame, items).reset_index()
-        d = d.rename(columns={d.columns[0]: "Item"})
-        s.tables.append(Table("descriptives", "Item descriptive statistics", d,
-                              {"Item": "text", "n": "int", "mean": "num", "sd": "num",
-                               "min": "num", "max": "num", "skew": "num", "kurtosis": "num"},
-                              ("Computed on the rows analysed. Kurtosis is excess kurtosis.",)))
-    except Exception as err:  # noqa: BLE001 - the report states what failed
-        _failed(s, "Item descriptives", err)
+    add_descriptives(s, frame, items)
     try:
 
         m = mardia(frame, items).reset_index()
@@ -274,7 +144,7 @@ def _data_section(res: FitResult) -> Section:
                                "kurtosis argues for a robust estimator (MLM/MLR) or WLSMV for "
                                "ordinal items.",)))
     except Exception as err:  # noqa: BLE001
-        _failed(s, "Mardia's test", err)
+        failed(s, "Mardia's test", err)
     return s
 
 
@@ -308,7 +178,7 @@ def _measurement_section(res: FitResult, htmt_bootstrap: int, seed) -> Section:
                                "α": "bounded", "ω (CR)": "bounded", "AVE": "bounded"},
                               tuple(notes)))
     except Exception as err:  # noqa: BLE001
-        _failed(s, "Reliability", err)
+        failed(s, "Reliability", err)
     try:
 
         fl = fornell_larcker(res)
@@ -328,7 +198,7 @@ def _measurement_section(res: FitResult, htmt_bootstrap: int, seed) -> Section:
                                "The criterion passes when √AVE exceeds every correlation of the "
                                "construct (Fornell & Larcker, 1981).",)))
     except Exception as err:  # noqa: BLE001
-        _failed(s, "The Fornell–Larcker criterion", err)
+        failed(s, "The Fornell–Larcker criterion", err)
     try:
 
         cl = cross_loadings(res).reset_index()
@@ -340,7 +210,7 @@ def _measurement_section(res: FitResult, htmt_bootstrap: int, seed) -> Section:
                                      "construct; an item should correlate most with its own "
                                      "construct.",)))
     except Exception as err:  # noqa: BLE001
-        _failed(s, "Cross-loadings", err)
+        failed(s, "Cross-loadings", err)
     try:
 
         h = htmt(res, bootstrap=htmt_bootstrap, seed=seed)
@@ -360,7 +230,7 @@ def _measurement_section(res: FitResult, htmt_bootstrap: int, seed) -> Section:
                                "CI lower": "num", "CI upper": "num", "< .85": "bool",
                                "< .90": "bool"}, tuple(notes)))
     except Exception as err:  # noqa: BLE001
-        _failed(s, "HTMT", err)
+        failed(s, "HTMT", err)
     return s
 
 
@@ -420,7 +290,7 @@ def _structural_section(res: FitResult, diagram) -> Section:
     frame = reg[cols].rename(columns={"lhs": "Outcome", "rhs": "Predictor", "est": "B",
                                       "se": "SE", "pvalue": "p", "ci.lower": "CI lower",
                                       "ci.upper": "CI upper", "std.all": "β"})
-    level = f"{res.estimation.options.level:.0%}"
+    level = f"{_level(res):.0%}"
     fmts = {"Group": "text", "Outcome": "text", "Predictor": "text", "B": "num", "SE": "num",
             "z": "num", "p": "p", "CI lower": "num", "CI upper": "num", "β": "num"}
     s.tables.append(Table("paths", "Structural paths", frame.reset_index(drop=True), fmts,
@@ -451,7 +321,7 @@ def _structural_section(res: FitResult, diagram) -> Section:
                               ("R² = 1 − standardised residual variance (lavInspect "
                                "'rsquare').",)))
     except Exception as err:  # noqa: BLE001
-        _failed(s, "R²", err)
+        failed(s, "R²", err)
     return s
 
 
@@ -489,7 +359,7 @@ def _hypothesis_section(res: FitResult, plots: bool = True) -> Section:
     try:
         h = res.hypotheses
     except Exception as err:  # noqa: BLE001
-        _failed(s, "The hypothesis tests", err)
+        failed(s, "The hypothesis tests", err)
         return s
     lead = ["group"] if "group" in h.columns else []
     frame = h[lead + ["id", "statement", "method", "estimate", "std.all", "ci.lower",
@@ -497,7 +367,7 @@ def _hypothesis_section(res: FitResult, plots: bool = True) -> Section:
         "group": "Group", "id": "H", "statement": "Statement", "method": "Method",
         "estimate": "Estimate", "std.all": "β", "ci.lower": "CI lower",
         "ci.upper": "CI upper", "verdict": "Verdict"})
-    level = f"{res.estimation.options.level:.0%}"
+    level = f"{_level(res):.0%}"
     notes = [f"Verdicts at α = {res.alpha:g}"
              + (f", p adjusted ({res.correction})" if res.correction else "")
              + f"; {level} confidence intervals. Necessity (NCA) rows report the effect size d."]
@@ -507,6 +377,7 @@ def _hypothesis_section(res: FitResult, plots: bool = True) -> Section:
                            "Estimate": "num", "β": "num", "CI lower": "num", "CI upper": "num",
                            "p": "p", "Verdict": "text"}, tuple(notes)))
     if plots:
+        add_moderation_figures(res, s)
         _nca_plots(res, s)
     return s
 
@@ -516,7 +387,7 @@ def _checklist_section(res: FitResult) -> Section:
     try:
         v = res.validate()
     except Exception as err:  # noqa: BLE001
-        _failed(s, "The checklist", err)
+        failed(s, "The checklist", err)
         return s
     keep = [c for c in ("group", "criterion", "target", "value", "threshold", "passed",
                         "source", "note") if c in v.columns]
@@ -536,16 +407,20 @@ def _checklist_section(res: FitResult) -> Section:
 def _appendix(res: FitResult, call: str | None, htmt_bootstrap: int, seed) -> Section:
     s = Section("reproducibility", "Reproducibility appendix")
     opts = res.estimation.options
+    if isinstance(opts, dict):  # PLS: the algorithm's settings
+        options = ", ".join(f"{k}={v!r}" for k, v in opts.items())
+    else:
+        options = ", ".join(f"{k}={v!r}" for k, v in vars(opts).items()
+                            if k != "extra" and v not in ((), None)) + (
+            f", extra={opts.extra!r}" if opts.extra else "")
     rows: list[tuple[str, object]] = list(_versions())
     rows += [("Seed", "none" if res.seed is None else str(res.seed)),
              ("HTMT bootstrap", f"{htmt_bootstrap} draws, seed {seed}" if htmt_bootstrap
               else "none"),
-             ("Estimator options", ", ".join(
-                 f"{k}={v!r}" for k, v in vars(opts).items() if k != "extra" and v not in
-                 ((), None)) + (f", extra={opts.extra!r}" if opts.extra else "")),
+             ("Estimator options", options),
              ("Data SHA-256", data_hash(res)),
              ("Call", call or "not recorded (pass call= to write_report)")]
-    s.tables.append(_kv("reproducibility", "Software, options and data", rows,
+    s.tables.append(key_value("reproducibility", "Software, options and data", rows,
                         ("The data hash is SHA-256 of the analysed rows (float64, columns in "
                          "the model's order); cbec_sem.report.content.data_hash recomputes "
                          "it.",)))
@@ -558,17 +433,29 @@ def _appendix(res: FitResult, call: str | None, htmt_bootstrap: int, seed) -> Se
 
 
 def build_report(res: FitResult, *, title: str | None = None, call: str | None = None,
-                 diagram: bool = True, plots: bool = True, htmt_bootstrap: int = 1000) -> Report:
+                 diagram: bool = True, plots: bool = True, htmt_bootstrap: int = 1000,
+                 invariance=None, data=None) -> Report:
     """Gather the whole analysis of ``res`` into a :class:`Report`.
+
+    A PLS or PLSc fit gets the PLS assessment battery (:mod:`.pls_content`: loadings and
+    weights, α/ρA/ρC/AVE, outer and inner VIF, HTMT, Fornell–Larcker, cross-loadings, SRMR,
+    paths with bootstrap intervals beside f², R²) instead of the covariance-structure
+    sections.
 
     Args:
         res: a fit.
         title: the report's title (default names the estimator and N).
         call: the exact call that made the fit, for the reproducibility appendix.
         diagram: include the path diagram.
-        plots: include the NCA plot of every necessity hypothesis (needs matplotlib).
+        plots: include the figures: simple slopes and Johnson–Neyman plot of every
+            interaction/moderation hypothesis, NCA plot of every necessity hypothesis (needs
+            matplotlib).
         htmt_bootstrap: bootstrap draws for the HTMT intervals (0: none), seeded with the
             fit's seed (0 when the fit has none; the appendix says which).
+        invariance: a measurement-invariance section: the result of
+            :func:`cbec_sem.invariance`, or the name of the group column of ``data``
+            (the ladder of the fit's model is then fitted here).
+        data: the data holding the ``invariance`` group column.
 
     Example:
         >>> import cbec_sem as cs
@@ -578,34 +465,44 @@ def build_report(res: FitResult, *, title: str | None = None, call: str | None =
         ['sample', 'descriptives', 'mardia']
     """
     seed = res.seed if res.seed is not None else 0
-    est = res.estimation
-    title = title or (f"Structural equation model: {est.options.estimator} estimation, "
-                      f"N = {est.stats.ntotal}")
+    pls = is_pls(res)
+    title = title or (f"Structural equation model: {res.estimator} estimation, "
+                      f"N = {res.ntotal}")
+    inv = resolve_invariance(res, invariance, data)
     drawing = None
     if diagram:
-
         try:
             drawing = path_diagram(res)
         except Exception as err:  # noqa: BLE001 - a refused diagram is stated, not fatal
             drawing = f"The path diagram was not drawn: {err}"
-    builders = [
-        ("data", "Data and survey checks", lambda: _data_section(res)),
-        ("measurement", "Measurement model",
-         lambda: _measurement_section(res, htmt_bootstrap, seed)),
-        ("fit", "Model fit", lambda: _fit_section(res)),
-        ("structural", "Structural model", lambda: _structural_section(res, drawing)),
-        ("hypotheses", "Hypotheses", lambda: _hypothesis_section(res, plots)),
-        ("checklist", "Reviewer checklist", lambda: _checklist_section(res)),
-        ("reproducibility", "Reproducibility appendix",
-         lambda: _appendix(res, call, htmt_bootstrap, seed)),
-    ]
+    if pls:
+        builders = pls_sections(res, drawing, htmt_bootstrap, seed)
+    else:
+        builders = [
+            ("data", "Data and survey checks", lambda: _data_section(res)),
+            ("measurement", "Measurement model",
+             lambda: _measurement_section(res, htmt_bootstrap, seed)),
+            ("fit", "Model fit", lambda: _fit_section(res)),
+            ("structural", "Structural model", lambda: _structural_section(res, drawing)),
+        ]
+    if inv is not None:
+        builders.append(("invariance", "Measurement invariance",
+                         lambda: invariance_section(inv)))
+    builders.append(("hypotheses", "Hypotheses", lambda: _hypothesis_section(res, plots)))
+    if not pls:
+        builders.append(("checklist", "Reviewer checklist", lambda: _checklist_section(res)))
+    else:  # the PLS checklist reads the tables of the sections above: it comes last of them
+        builders.append(builders.pop(next(i for i, b in enumerate(builders)
+                                          if b[0] == "checklist")))
+    builders.append(("reproducibility", "Reproducibility appendix",
+                     lambda: _appendix(res, call, htmt_bootstrap, seed)))
     sections = []
     for key, heading, make in builders:
         try:
             sections.append(make())
         except Exception as err:  # noqa: BLE001 - one failed section must not hide the rest
             section = Section(key, heading)
-            _failed(section, "This section", err)
+            failed(section, "This section", err)
             sections.append(section)
     created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return Report(title, _status(res), sections, created)

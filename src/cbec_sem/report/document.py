@@ -99,7 +99,7 @@ def write_report(res: FitResult | Report, path: str | os.PathLike, format: str |
         path: the file to write; its directory must exist.
         format: overrides the suffix.
         **options: passed to :func:`~cbec_sem.report.content.build_report` (``title``,
-            ``call``, ``diagram``, ``plots``, ``htmt_bootstrap``).
+            ``call``, ``diagram``, ``plots``, ``htmt_bootstrap``, ``invariance``, ``data``).
 
     Returns:
         The path written.

@@ -7,6 +7,9 @@ manuscript as is.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from ..protocol import latex_escape
 from .content import Report, Table
 
@@ -65,15 +68,50 @@ def render_markdown(report: Report, files: dict[str, str] | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
+#: characters pdfLaTeX's utf8 input cannot typeset, and their LaTeX (Greek letters are
+#: handled by name in :func:`_greek`)
+_TEX_SYMBOLS = (("−", "$-$"), ("≥", r"$\geq$"), ("≤", r"$\leq$"), ("≠", r"$\neq$"),
+                ("≈", r"$\approx$"), ("±", r"$\pm$"), ("·", r"$\cdot$"), ("χ²", r"$\chi^2$"),
+                ("R²", r"$R^2$"), ("²", r"\textsuperscript{2}"), ("√", r"$\surd$"),
+                ("×", r"$\times$"), ("→", r"$\rightarrow$"), ("←", r"$\leftarrow$"),
+                ("↔", r"$\leftrightarrow$"), ("∞", r"$\infty$"), ("…", r"\ldots{}"),
+                ("–", "--"), ("—", "---"), ("<", r"\textless{}"), (">", r"\textgreater{}"))
+
+#: Greek letters without a LaTeX command of their own name (they look like Latin capitals)
+_GREEK_AS_LATIN = {"Alpha": "A", "Beta": "B", "Epsilon": "E", "Zeta": "Z", "Eta": "H",
+                   "Iota": "I", "Kappa": "K", "Mu": "M", "Nu": "N", "Omicron": "O",
+                   "Rho": "P", "Tau": "T", "Chi": "X", "omicron": "o"}
+
+
+_ADJACENT_MATH = re.compile(r"(?<!\\)\$\$")
+
+
+def _greek(ch: str) -> str:
+    """A Greek letter as LaTeX maths (``ρ`` -> ``$\\rho$``, ``Δ`` -> ``$\\Delta$``), by its
+    Unicode name; any other character unchanged."""
+    name = unicodedata.name(ch, "")
+    if not name.startswith(("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER ")):
+        return ch
+    word = name.rsplit(" ", 1)[-1].lower()
+    if "CAPITAL" in name:
+        word = word.capitalize()
+    if word == "lamda":
+        word = "lambda"
+    elif word == "Lamda":
+        word = "Lambda"
+    if word in _GREEK_AS_LATIN:
+        return _GREEK_AS_LATIN[word]
+    return f"$\\{word}$"
+
+
 def _tex(text: str) -> str:
+    """Text for a LaTeX document compiled by pdfLaTeX (utf8 input, T1 fonts): special
+    characters escaped, maths symbols and Greek letters as maths."""
     text = latex_escape(text)
-    for a, b in (("−", "$-$"), ("≥", r"$\geq$"), ("≤", r"$\leq$"), ("χ²", r"$\chi^2$"),
-                 ("R²", r"$R^2$"), ("²", r"\textsuperscript{2}"), ("α", r"$\alpha$"),
-                 ("β", r"$\beta$"), ("ω", r"$\omega$"), ("√", r"$\surd$"), ("×", r"$\times$"),
-                 ("→", r"$\rightarrow$"), ("–", "--"), ("<", r"\textless{}"),
-                 (">", r"\textgreater{}")):
+    for a, b in _TEX_SYMBOLS:
         text = text.replace(a, b)
-    return text
+    text = "".join(_greek(ch) for ch in text)
+    return _ADJACENT_MATH.sub("", text)  # "$\\Delta$$\\chi^2$" -> "$\\Delta\\chi^2$"
 
 
 def _tex_table(t: Table, number: int) -> list[str]:

@@ -1,0 +1,1 @@
+"""Working with other SEM software: :mod:`.semopy` (a cross-check of a fit against semopy)."""
