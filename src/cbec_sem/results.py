@@ -18,6 +18,7 @@ from .measurement import factor_scores, modindices, reliability, validate
 from .measurement.composite import is_pls
 from .modelfit import FittedModel
 from .propositions.hypotheses import hypothesis_table
+from .propositions.evidence import refit_with_products
 from .protocol import Block, Summary
 from .report.diagram import path_diagram
 from .report.document import write_report
@@ -60,6 +61,14 @@ class FitResult(FittedModel):
     @cached_property
     def _hypotheses(self) -> pd.DataFrame:
         return hypothesis_table(self)
+
+    @cached_property
+    def interaction_refit(self):
+        """The model with the hypothesised product terms, refitted once as ``res.hypotheses``
+        tests H5/H6 (product indicators with MLR SEs, LMS/QML, or the PLS two-stage
+        interaction): ``(fitted, method text, notes)``, or the ``LookupError`` saying why it
+        could not be fitted.  The report's moderation figures probe the same refit."""
+        return refit_with_products(self, self.interaction_method)
 
     @property
     def hypotheses(self) -> pd.DataFrame:

@@ -117,19 +117,28 @@ def _interaction_terms(res: FitResult) -> dict[str, list[str]]:
     return terms
 
 
+def refit_with_products(res: FitResult, method: str = "dblcent"):
+    """The fitted model with every hypothesised product term added, refitted as
+    ``res.hypotheses`` tests them (:func:`_refit`): ``(fitted, method text, notes)``, or the
+    ``LookupError`` saying why it could not be fitted.  ``FitResult.interaction_refit`` caches
+    it, so the hypothesis table and the report's moderation figures share one refit."""
+    lines = [f"{y} ~ {' + '.join(dict.fromkeys(t))}" for y, t in _interaction_terms(res).items()]
+    spec = ModelSpec.from_lavaan(res.model.to_lavaan() + "\n" + "\n".join(lines))
+    try:
+        return _refit(res, spec, method)
+    except CbecSemError as err:
+        return LookupError(f"the interaction model could not be fitted: {err}")
+
+
 def interaction_provider(res: FitResult, method: str = "dblcent") -> Callable:
-    """Tests of product terms by product indicators, fitted once on first use."""
+    """Tests of product terms by the refit with the product terms, fitted once on first use
+    (the fit's own cached refit when ``method`` is its ``interaction_method``)."""
     cache: dict[str, object] = {}
 
     def fitted():
         if "fit" not in cache:
-            lines = [f"{y} ~ {' + '.join(dict.fromkeys(t))}"
-                     for y, t in _interaction_terms(res).items()]
-            spec = ModelSpec.from_lavaan(res.model.to_lavaan() + "\n" + "\n".join(lines))
-            try:
-                cache["fit"] = _refit(res, spec, method)
-            except CbecSemError as err:
-                cache["fit"] = LookupError(f"the interaction model could not be fitted: {err}")
+            cache["fit"] = (res.interaction_refit if method == res.interaction_method
+                            else refit_with_products(res, method))
         return cache["fit"]
 
     def provide(outcome: str, term: str) -> tuple[dict, str]:

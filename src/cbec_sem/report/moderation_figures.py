@@ -6,7 +6,7 @@ fit of the ML family is probed on the model the hypothesis test fitted: the same
 terms added to the fitted model, product indicators (``res.interaction_method``, matched
 pairs) with robust (MLR) standard errors, on the rows the fit used (as
 :mod:`cbec_sem.propositions.evidence` tests them; docs/validity.md says why).  The refit is
-made once, on first drawing, and shared by every figure of the report.  PLS fits and
+made once (``res.interaction_refit``) and shared by the hypothesis table and every figure.  PLS fits and
 multi-group fits get a sentence instead (there is no probe of a PLS two-stage interaction
 yet).  Formulas: Aiken & West (1991) for simple slopes, Johnson & Neyman (1936) and
 Bauer & Curran (2005) for the region of significance (:mod:`cbec_sem.propositions.moderation`).
@@ -14,14 +14,9 @@ Bauer & Curran (2005) for the region of significance (:mod:`cbec_sem.proposition
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING
 
-from ..errors import CbecSemWarning
-from ..propositions.evidence import rows_used
-from ..propositions.interaction.product_indicators import fit_product_indicators
 from ..propositions.moderation_plot import plot_johnson_neyman, plot_simple_slopes
-from ..specification import ModelSpec
 from .sections import Plot, Section
 
 if TYPE_CHECKING:
@@ -80,14 +75,10 @@ def add_moderation_figures(res: FitResult, section: Section) -> None:
             if _has_own_terms(res):
                 cache["fit"] = res
             else:
-                lines = [f"{y} ~ {x}:{z}" for _, x, z, y in terms]
-                spec = ModelSpec.from_lavaan(res.model.to_lavaan() + "\n" + "\n".join(lines))
-                estimator = res.estimator if res.estimator in ("MLM", "MLR") else "MLR"
-                with warnings.catch_warnings():  # the hypothesis table already warned
-                    warnings.simplefilter("ignore", CbecSemWarning)
-                    cache["fit"] = fit_product_indicators(
-                        spec, rows_used(res).dropna(), method=method, match=True,
-                        estimator=estimator)
+                got = res.interaction_refit  # the refit the hypothesis table tested
+                if isinstance(got, LookupError):
+                    raise got
+                cache["fit"] = got[0]
         return cache["fit"]
 
     where = (f"the {res.estimator} fit's own product terms" if _has_own_terms(res) else
