@@ -106,27 +106,18 @@ def incremental_indices(chisq: float, df: int, base_chisq: float, base_df: int
     lavaan 0.6-14's ``fitMeasures()`` reports them (CFI, TLI = NNFI, RFI, NFI, PNFI, IFI,
     RNI; sources in the module docstring).  A saturated model (df = 0) has CFI = TLI = RFI =
     NFI = IFI = 1 and PNFI = 0, as lavaan reports."""
-    t1 = max(chisq - df, 0.0)
-    t2 = max(chisq - df, base_chisq - base_df, 0.0)
-    cfi = 1.0 if t2 == 0 else 1.0 - t1 / t2
-    if df > 0:
-        tli = (base_chisq / base_df - chisq / df) / (base_chisq / base_df - 1.0)
-        rfi = (base_chisq / base_df - chisq / df) / (base_chisq / base_df)
-    else:
-        tli = rfi = 1.0
-    nfi = (base_chisq - chisq) / base_chisq
     return {
         "baseline.chisq": base_chisq,
         "baseline.df": base_df,
         "baseline.pvalue": float(special.chdtrc(base_df, base_chisq)) if base_df > 0 else np.nan,
-        "cfi": cfi,
-        "tli": tli,
-        "nnfi": tli,
-        "rfi": rfi,
-        "nfi": nfi,
-        "pnfi": (df / base_df) * nfi,
-        "ifi": (base_chisq - chisq) / (base_chisq - df),
-        "rni": 1.0 - (chisq - df) / (base_chisq - base_df) if base_chisq != base_df else np.nan,
+        "cfi": lav_cfi(chisq, df, base_chisq, base_df),
+        "tli": lav_tli(chisq, df, base_chisq, base_df),
+        "nnfi": lav_tli(chisq, df, base_chisq, base_df),
+        "rfi": _lav_rfi(chisq, df, base_chisq, base_df),
+        "nfi": _lav_nfi(chisq, df, base_chisq, base_df),
+        "pnfi": _lav_pnfi(chisq, df, base_chisq, base_df),
+        "ifi": _lav_ifi(chisq, df, base_chisq, base_df),
+        "rni": lav_rni(chisq, df, base_chisq, base_df),
     }
 
 
