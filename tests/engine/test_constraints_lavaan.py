@@ -124,3 +124,13 @@ def test_unknown_label_in_inequality_is_refused(hs):
 def test_bootstrap_refuses_non_linear_constraints(hs):
     with pytest.raises(SpecError, match="se='standard'"):
         cs.fit(HS_LAB + "b == a^2\n", hs, se="bootstrap", bootstrap=5, seed=1)
+
+
+def test_summary_counts_inequality_constraints_as_lavaan(hs):
+    # lavaan 0.6-14's summary() of this model prints "Number of inequality constraints  2",
+    # χ² 103.270 on 25 df (one equality constraint counted; Rscript on the same data)
+    res = cs.fit(HS_LAB + "l6 > l5\n b == a^2\n a > 0\n", hs)
+    text = str(res.summary())
+    assert "Number of inequality constraints                   2" in text
+    assert res.fit_measures["chisq"] == pytest.approx(103.270, abs=5e-4)
+    assert res.fit_measures["df"] == 25

@@ -47,8 +47,9 @@ def _null_space(A: np.ndarray, k: int) -> np.ndarray:
 
 
 def _search(evaluate: Callable[..., Evaluation], x0: np.ndarray, cons: GeneralConstraints,
-            max_iter: int) -> np.ndarray:
-    """Phase 1: SLSQP from x0 in Fisher-whitened coordinates; returns its last point."""
+            max_iter: int) -> tuple[np.ndarray, int]:
+    """Phase 1: SLSQP from x0 in Fisher-whitened coordinates; returns its last point and
+    its iteration count."""
     ev0 = evaluate(x0, gradient=True, information=True)
     info = 0.5 * (ev0.information + ev0.information.T)
     ridge = 1e-8 * max(1.0, float(np.trace(info)) / max(len(x0), 1))
@@ -81,14 +82,14 @@ def _search(evaluate: Callable[..., Evaluation], x0: np.ndarray, cons: GeneralCo
     # point that meets them, in the information metric; contradictory constraints stop here.
     near = optimize.minimize(lambda z: (0.5 * z @ z, z), np.zeros(len(x0)), jac=True,
                              method="SLSQP", constraints=spec,
-                             options={"ftol": 1e-12, "maxiter": 100})
+                             options={"ftol": 1e-12, "maxiter": max_iter})
     c = cons.values(x0 + T @ near.x)
     is_eq = np.arange(len(c)) < cons.n_eq
     _check_feasible(cons, c, is_eq, max(1.0, float(np.max(np.abs(x0 + T @ near.x)))))
     start = near.x if np.isfinite(fun(near.x)[0]) and fun(near.x)[0] < big else np.zeros(len(x0))
     res = optimize.minimize(fun, start, jac=True, method="SLSQP", constraints=spec,
                             options={"ftol": 1e-15, "maxiter": max_iter})
-    return x0 + T @ res.x
+    return x0 + T @ res.x, int(res.nit)
 
 
 def _polish(evaluate, x, cons: GeneralConstraints, active: np.ndarray, tol: float,
@@ -173,13 +174,12 @@ def constrained_optimum(
         return (OptimResult(x0, np.inf, np.full_like(x0, np.nan), False, 0,
                             "the starting values give a non-positive-definite implied "
                             "covariance matrix"), np.ones(len(cons.funcs), bool))
-    x = _search(evaluate, x0, cons, max_iter)
+    x, total = _search(evaluate, x0, cons, max_iter)
     c = cons.values(x)
     is_eq = np.arange(len(c)) < cons.n_eq
     scale = max(1.0, float(np.max(np.abs(x))))
     _check_feasible(cons, c, is_eq, scale)
     active = is_eq | (c < ACTIVE_GUESS)
-    total = 0
     for _ in range(2 * len(c) + 2):
         xp, ev, projected, lam, it, ok = _polish(evaluate, x, cons, active, tol,
                                                  min(max_iter, POLISH_MAX_ITER))

@@ -69,6 +69,20 @@ class Reparametrization:
     def x(self, theta: np.ndarray) -> np.ndarray:
         return theta if self.identity else self.basis.T @ (theta - self.theta0)
 
+    def in_x(self, evaluate):
+        """``evaluate(θ, gradient=, information=)`` as a function of x: the gradient Nᵀ∇F
+        and the information Nᵀ I N (chain rule through θ = θ₀ + N x)."""
+        def evaluate_x(x, gradient=False, information=False):
+            ev = evaluate(self.theta(x), gradient=gradient, information=information)
+            if self.identity:
+                return ev
+            if ev.gradient is not None:
+                ev.gradient = self.basis.T @ ev.gradient
+            if ev.information is not None:
+                ev.information = self.basis.T @ ev.information @ self.basis
+            return ev
+        return evaluate_x
+
 
 class ExpressionSpace:
     """Evaluates constraint and definition expressions on parameter values."""

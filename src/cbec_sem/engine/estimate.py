@@ -203,19 +203,7 @@ def _estimate(
     theta_start = theta_from_rows(ram, start_rows)
     function = _objective(ram, stats, partable, options)
 
-    def in_x(reparam: Reparametrization):
-        def evaluate_x(x, gradient=False, information=False):
-            ev = function.evaluate(reparam.theta(x), gradient=gradient, information=information)
-            if reparam.identity:
-                return ev
-            if ev.gradient is not None:
-                ev.gradient = reparam.basis.T @ ev.gradient
-            if ev.information is not None:
-                ev.information = reparam.basis.T @ ev.information @ reparam.basis
-            return ev
-        return evaluate_x
-
-    evaluate_x = in_x(reparam)
+    evaluate_x = reparam.in_x(function.evaluate)
     if general is None:
         optim = fisher_scoring(evaluate_x, reparam.x(theta_start), options.tol, options.max_iter)
     else:  # non-linear equalities or inequalities (engine/constrained.py)
@@ -225,7 +213,7 @@ def _estimate(
             local = local_reparametrization(reparam, general, optim.x, active)
             optim = replace(optim, x=local.x(reparam.theta(optim.x)))
             reparam = local
-            evaluate_x = in_x(reparam)
+            evaluate_x = reparam.in_x(function.evaluate)
     if not np.isfinite(optim.value):
         # lavaan stops here too ("initial model-implied matrix (Sigma) is not positive definite").
         f = partable.frame
