@@ -35,7 +35,7 @@ HS_LAB = ("visual =~ x1 + a*x2 + b*x3\n textual =~ x4 + l5*x5 + l6*x6\n"
 
 def _fit(fx: dict) -> cs.FitResult:
     opts = fx["options"] or {}
-    kwargs = {k: opts[k] for k in ("estimator",) if k in opts}
+    kwargs = {k: opts[k] for k in ("estimator", "group") if k in opts}
     if opts.get("missing") == "ml":
         kwargs["missing"] = "fiml"
     data = pd.read_csv(REPO / fx["data"])
@@ -51,19 +51,20 @@ def case(request):
     return fx, _fit(fx)
 
 
-def _key(lhs, op, rhs):
-    return (min(lhs, rhs), op, max(lhs, rhs)) if op == "~~" else (lhs, op, rhs)
+def _key(lhs, op, rhs, group):
+    group = 0 if op == ":=" else int(group)
+    return (min(lhs, rhs), op, max(lhs, rhs), group) if op == "~~" else (lhs, op, rhs, group)
 
 
 def test_estimates_and_ses_match_lavaan(case):
     fx, res = case
     assert res.converged == True  # noqa: E712
-    ours = {_key(r.lhs, r.op, r.rhs): r for r in res.params.itertuples(index=False)}
+    ours = {_key(r.lhs, r.op, r.rhs, r.group): r for r in res.params.itertuples(index=False)}
     theirs = pd.DataFrame(fx["params"])
     theirs = theirs[~theirs["op"].isin(["==", "<", ">"])]
     assert len(ours) == len(theirs)
     for r in theirs.itertuples(index=False):
-        mine = ours[_key(r.lhs, r.op, r.rhs)]
+        mine = ours[_key(r.lhs, r.op, r.rhs, r.group)]
         where = f"{fx['case']}: {r.lhs} {r.op} {r.rhs}"
         assert mine.est == pytest.approx(r.est, abs=1e-4), where
         if r.se is None or np.isnan(r.se):
@@ -77,7 +78,9 @@ def test_estimates_and_ses_match_lavaan(case):
 def test_test_statistic_and_df_match_lavaan(case):
     fx, res = case
     fm, theirs = res.fit_measures, fx["fit_measures"]
-    assert fm["chisq"] == pytest.approx(theirs["chisq"], rel=1e-6)
+    # lavaan's augmented Lagrangian ends within ~1e-8 of the constraints and, on
+    # con_mediation_indirect, 1.5e-6 (relative) above our χ² even with rel.tol = 1e-14
+    assert fm["chisq"] == pytest.approx(theirs["chisq"], rel=2e-6)
     assert fm["df"] == theirs["df"]
     assert fm["npar"] == theirs["npar"]
     for name in ("chisq.scaled", "cfi.robust", "rmsea.robust"):

@@ -156,24 +156,32 @@ class GeneralConstraints:
     n_eq: int
     funcs: tuple
     to_ns: object
+    reparam: Reparametrization
+    #: the entries of θ that the constraints depend on
+    used: np.ndarray
 
     @property
     def n_in(self) -> int:
         return len(self.funcs) - self.n_eq
 
-    def values(self, x: np.ndarray) -> np.ndarray:
-        ns = self.to_ns(x)
+    def _values_theta(self, theta: np.ndarray) -> np.ndarray:
+        ns = self.to_ns(theta)
         return np.array([f(ns) for f in self.funcs], dtype=float)
 
+    def values(self, x: np.ndarray) -> np.ndarray:
+        return self._values_theta(self.reparam.theta(x))
+
     def jacobian(self, x: np.ndarray) -> np.ndarray:
-        """∂c/∂x by central differences (step 1e-6·max(1, |x_k|))."""
-        jac = np.empty((len(self.funcs), x.size))
-        for k in range(x.size):
-            h = 1e-6 * max(1.0, abs(x[k]))
-            e = np.zeros(x.size)
+        """∂c/∂x = (∂c/∂θ) N, with ∂c/∂θ by central differences over the θ entries the
+        constraints use (step 1e-6·max(1, |θ_k|))."""
+        theta = self.reparam.theta(x)
+        jac = np.zeros((len(self.funcs), theta.size))
+        for k in self.used:
+            h = 1e-6 * max(1.0, abs(theta[k]))
+            e = np.zeros(theta.size)
             e[k] = h
-            jac[:, k] = (self.values(x + e) - self.values(x - e)) / (2 * h)
-        return jac
+            jac[:, k] = (self._values_theta(theta + e) - self._values_theta(theta - e)) / (2 * h)
+        return jac @ self.reparam.basis
 
 
 @dataclass(frozen=True)
@@ -201,8 +209,11 @@ def constraint_system(space: ExpressionSpace, nfree: int) -> ConstraintSystem:
         sign = -1.0 if s.op == "<" else 1.0
         return lambda ns: sign * f(ns)
 
+    names = {n for s in statements for side in (s.lhs, s.rhs)
+             for n in compile_expression(side).names if n in space.rows} | set(space.needed)
+
     def to_ns(theta: np.ndarray) -> dict[str, float]:
-        return space.namespace(ram.row_values(theta))
+        return space.namespace(ram.row_values(theta), names)
 
     compiled = [as_function(s) for s in statements]
     funcs = [lambda theta, f=f: f(to_ns(theta)) for f in compiled]
@@ -238,11 +249,18 @@ def constraint_system(space: ExpressionSpace, nfree: int) -> ConstraintSystem:
         return ConstraintSystem(reparam, None)
     general.sort(key=lambda item: item[0].op != "==")  # equalities first
     n_eq = sum(1 for s, _ in general if s.op == "==")
+    gfuncs = tuple(f for _, f in general)
+    base = np.array([f(to_ns(probe)) for f in gfuncs])
+    used = np.array([k for k in range(nfree)
+                     if np.any(np.array([f(to_ns(probe + 0.1 * eye[k])) for f in gfuncs])
+                               != base)], dtype=int)
     gen = GeneralConstraints(
         statements=tuple(s for s, _ in general),
         n_eq=n_eq,
-        funcs=tuple(f for _, f in general),
-        to_ns=lambda x: to_ns(reparam.theta(x)),
+        funcs=gfuncs,
+        to_ns=to_ns,
+        reparam=reparam,
+        used=used,
     )
     return ConstraintSystem(reparam, gen)
 
