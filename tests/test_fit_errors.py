@@ -264,9 +264,19 @@ def test_defined_parameter_with_unknown_label(hs):
     fit_error(model, hs, SpecError, "line 4", "'b'", "never defined")
 
 
-def test_nonlinear_equality_constraint(hs):
+def test_nonlinear_equality_constraint_outside_the_ml_family(hs):
+    # ML, MLM and MLR estimate it (tests/engine/test_constraints_lavaan.py); the WLS family
+    # has no constrained optimiser and says so, naming the line and the alternative
+    items = [f"x{i}" for i in range(1, 10)]
+    data = hs.assign(**{v: pd.cut(hs[v], 4, labels=False) for v in items})
     model = CFA.replace("x2", "a*x2").replace("x3", "b*x3") + "a == b^2\n"
-    fit_error(model, hs, SpecError, "line 4", "non-linear")
+    fit_error(model, data, SpecError, "line 4", "non-linear", "estimator='ML'",
+              estimator="WLSMV", ordered=items)
+
+
+def test_contradictory_inequality_constraints(hs):
+    model = CFA.replace("x2", "a*x2") + "a > 1.5\na < 0.5\n"
+    fit_error(model, hs, SpecError, "line 4", "cannot all be met")
 
 
 def test_interaction_term_needs_another_method(hs):

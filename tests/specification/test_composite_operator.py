@@ -4,6 +4,9 @@ Expected behaviour from lavaan's syntax (Rosseel 2012, Table 1: ``<~`` "is forme
 seminr's ``composite(..., weights = mode_B)``.
 """
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -33,3 +36,18 @@ def test_cbsem_refuses_composites_and_names_pls():
     data = pd.DataFrame(rng.normal(size=(50, 4)), columns=["x1", "x2", "y1", "y2"])
     with pytest.raises(SpecError, match="estimated only by PLS"):
         cs.fit("F <~ x1 + x2\nG =~ y1 + y2\nG ~ F", data)
+
+
+def test_lavaan_fits_composites_that_cbsem_refuses():
+    # lavaan 0.6-14 fits `ind60 <~ 1*x1 + x2 + x3` in sem() as a latent without indicators
+    # whose residual variance is fixed to 0 (tests/fixtures/make_composite_fixtures.R); the
+    # CB-SEM estimators do not build that model yet and refuse it, naming PLS.
+    fixtures = Path(__file__).parents[1] / "fixtures"
+    fx = json.loads((fixtures / "lavaan_composites" / "poldem_composite.json").read_text())
+    pt = pd.DataFrame(fx["partable"])
+    assert fx["converged"]
+    residual = pt[(pt.lhs == "ind60") & (pt.op == "~~") & (pt.rhs == "ind60")]
+    assert residual["free"].tolist() == [0] and residual["ustart"].tolist() == [0]
+    data = pd.read_csv(fixtures.parents[1] / fx["data"])
+    with pytest.raises(SpecError, match="estimator='PLS'"):
+        cs.fit(fx["model"], data)

@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..errors import DataError, EstimationError, IdentificationError, SpecError
 from ..specification.statements import Statement
-from .constraints import ExpressionSpace, Reparametrization, equality_reparametrization
+from .constrained import constrained_optimum, local_reparametrization
+from .constraints import ExpressionSpace, Reparametrization, constraint_system
 from .fitmeasures import FitInputs, count_moments, fit_measures
 from .inference import covariance_of_theta, observed_information_x
 from .fiml import FIMLFunction
@@ -179,8 +180,10 @@ def _estimate(
     partable, stats = prepare(statements, data, options, group)
     ram = RamModel(partable)
     space = ExpressionSpace(partable, ram)
-    reparam = equality_reparametrization(space, partable.nfree)
-    npar = partable.nfree - reparam.n_constraints
+    system = constraint_system(space, partable.nfree)
+    reparam = system.reparam
+    general = system.general
+    npar = partable.nfree - reparam.n_constraints - (general.n_eq if general else 0)
     moments = stats.ngroups * count_moments(
         len(stats.names), partable.meanstructure, len(partable.roles.ov_x)
     )
@@ -200,17 +203,17 @@ def _estimate(
     theta_start = theta_from_rows(ram, start_rows)
     function = _objective(ram, stats, partable, options)
 
-    def evaluate_x(x, gradient=False, information=False):
-        ev = function.evaluate(reparam.theta(x), gradient=gradient, information=information)
-        if reparam.identity:
-            return ev
-        if ev.gradient is not None:
-            ev.gradient = reparam.basis.T @ ev.gradient
-        if ev.information is not None:
-            ev.information = reparam.basis.T @ ev.information @ reparam.basis
-        return ev
-
-    optim = fisher_scoring(evaluate_x, reparam.x(theta_start), options.tol, options.max_iter)
+    evaluate_x = reparam.in_x(function.evaluate)
+    if general is None:
+        optim = fisher_scoring(evaluate_x, reparam.x(theta_start), options.tol, options.max_iter)
+    else:  # non-linear equalities or inequalities (engine/constrained.py)
+        optim, active = constrained_optimum(evaluate_x, reparam.x(theta_start), general,
+                                            options.tol, options.max_iter)
+        if np.isfinite(optim.value):
+            local = local_reparametrization(reparam, general, optim.x, active)
+            optim = replace(optim, x=local.x(reparam.theta(optim.x)))
+            reparam = local
+            evaluate_x = reparam.in_x(function.evaluate)
     if not np.isfinite(optim.value):
         # lavaan stops here too ("initial model-implied matrix (Sigma) is not positive definite").
         f = partable.frame

@@ -112,5 +112,10 @@ def defined_with_se(
         return est, np.zeros_like(est)
     jac = delta_method_jacobian(defined_at, theta[used])
     sub_vcov = vcov[np.ix_(used, used)]
-    dse = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, sub_vcov, jac), 0.0, None))
-    return est, dse
+    var = np.einsum("ij,jk,ik->i", jac, sub_vcov, jac)
+    # A function held constant by the constraints (d := p2 - p1 with p2 > p1 active) has
+    # J V Jᵀ = 0 up to cancellation in the sum: below 1e-10 of the sum of absolute terms its
+    # SE is 0 (lavaan's sqrt of the rounding error gives NA or ~1e-9).
+    scale = np.einsum("ij,jk,ik->i", np.abs(jac), np.abs(sub_vcov), np.abs(jac))
+    var = np.where(var <= 1e-10 * scale, 0.0, var)
+    return est, np.sqrt(var)

@@ -56,7 +56,8 @@ from scipy import special
 
 from ..errors import SpecError
 from .em import LOG_2PI, em_saturated, independence_loglik
-from .fitmeasures import free_covariates, lav_cfi, lav_rni, lav_tli, rmsea_interval
+from .fitmeasures import (free_covariates, incremental_indices, lav_cfi, lav_rni, lav_tli,
+                          rmsea_interval)
 from .ml import Evaluation
 from .patterns import InversePlan, PatternStats, inverse_plan, pattern_stats, sub_inverses
 from .ram import GroupMoments, RamModel
@@ -461,7 +462,12 @@ def fiml_corrected(
         raise ValueError(f"information={information!r}: choose 'observed' or 'expected'")
     Wm, Wmi, Wc, Gam, We, deltas, deltas_b = [], [], [], [], [], [], []
     xx3 = xx3_null = 0.0
-    not_x = _not_x(p, exo)
+    # lavaan refits the model to the EM moments with lavaan()'s default fixed.x = TRUE
+    # ("fit.tilde" in lav_fit_fiml_corrected), so Wc, the complete-data information of that
+    # refit, leaves out the moments of the observed covariates (lavaan's ov.x) even when the
+    # user's fit has fixed.x = FALSE; Wm, from the user's fit, keeps them.
+    x_tilde = tuple(stats.names.index(v) for v in ram.partable.roles.ov_x_all)
+    not_x = _not_x(p, exo or x_tilde)
     for g, mom in enumerate(moments):
         ps = function.groups[g].ps
         h1 = stats.h1[g]
@@ -602,20 +608,11 @@ def fiml_fit_measures(
     x2 = float(out["chisq"])
     df = int(out["df"])
     bdf = int(out["baseline.df"]) - G * len(free_x) * (len(free_x) - 1) // 2
-    out["baseline.df"] = bdf
     logl_b = sum(independence_loglik(ps, exo or free_x, free_exo=bool(free_x))
                  for ps in stats.patterns)
     b2 = 2.0 * (function.saturated_loglik() - logl_b)
-    out["baseline.chisq"] = b2
-    out["baseline.pvalue"] = float(special.chdtrc(bdf, b2)) if bdf > 0 else np.nan
-    out["cfi"] = lav_cfi(x2, df, b2, bdf)
-    out["tli"] = out["nnfi"] = lav_tli(x2, df, b2, bdf)
-    if df > 0:
-        out["rfi"] = (b2 / bdf - x2 / df) / (b2 / bdf)
-    out["nfi"] = (b2 - x2) / b2
-    out["pnfi"] = (df / bdf) * (b2 - x2) / b2
-    out["ifi"] = (b2 - x2) / (b2 - df)
-    out["rni"] = lav_rni(x2, df, b2, bdf)
+    for name, value in incremental_indices(x2, df, b2, bdf).items():
+        out[name] = value
     gfi = _gfi(function, theta, exo)
     p = function.p
     nel = G * (p * (p + 1) // 2 + p)

@@ -106,27 +106,18 @@ def incremental_indices(chisq: float, df: int, base_chisq: float, base_df: int
     lavaan 0.6-14's ``fitMeasures()`` reports them (CFI, TLI = NNFI, RFI, NFI, PNFI, IFI,
     RNI; sources in the module docstring).  A saturated model (df = 0) has CFI = TLI = RFI =
     NFI = IFI = 1 and PNFI = 0, as lavaan reports."""
-    t1 = max(chisq - df, 0.0)
-    t2 = max(chisq - df, base_chisq - base_df, 0.0)
-    cfi = 1.0 if t2 == 0 else 1.0 - t1 / t2
-    if df > 0:
-        tli = (base_chisq / base_df - chisq / df) / (base_chisq / base_df - 1.0)
-        rfi = (base_chisq / base_df - chisq / df) / (base_chisq / base_df)
-    else:
-        tli = rfi = 1.0
-    nfi = (base_chisq - chisq) / base_chisq
     return {
         "baseline.chisq": base_chisq,
         "baseline.df": base_df,
         "baseline.pvalue": float(special.chdtrc(base_df, base_chisq)) if base_df > 0 else np.nan,
-        "cfi": cfi,
-        "tli": tli,
-        "nnfi": tli,
-        "rfi": rfi,
-        "nfi": nfi,
-        "pnfi": (df / base_df) * nfi,
-        "ifi": (base_chisq - chisq) / (base_chisq - df),
-        "rni": 1.0 - (chisq - df) / (base_chisq - base_df) if base_chisq != base_df else np.nan,
+        "cfi": lav_cfi(chisq, df, base_chisq, base_df),
+        "tli": lav_tli(chisq, df, base_chisq, base_df),
+        "nnfi": lav_tli(chisq, df, base_chisq, base_df),
+        "rfi": _lav_rfi(chisq, df, base_chisq, base_df),
+        "nfi": _lav_nfi(chisq, df, base_chisq, base_df),
+        "pnfi": _lav_pnfi(chisq, df, base_chisq, base_df),
+        "ifi": _lav_ifi(chisq, df, base_chisq, base_df),
+        "rni": lav_rni(chisq, df, base_chisq, base_df),
     }
 
 
@@ -310,11 +301,8 @@ def fit_measures(inp: FitInputs) -> pd.Series:
         "crmr_nomean": res["crmr_nomean"],
         "srmr_mplus": res["srmr_mplus"],
         "srmr_mplus_nomean": res["srmr_mplus_nomean"],
-        # Hoelter's critical N: infinite for a perfect fit (chisq = 0), as in lavaan.
-        "cn_05": special.chdtri(df, 0.05) / (chisq / N) + 1.0 if df > 0 and chisq > 0 else (
-            np.inf if df > 0 else np.nan),
-        "cn_01": special.chdtri(df, 0.01) / (chisq / N) + 1.0 if df > 0 and chisq > 0 else (
-            np.inf if df > 0 else np.nan),
+        "cn_05": _lav_cn(chisq, df, N, 0.05),
+        "cn_01": _lav_cn(chisq, df, N, 0.01),
         "gfi": gfi,
         "agfi": agfi,
         "pgfi": pgfi,
@@ -397,6 +385,18 @@ def lav_rni(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
     if np.isclose(t2, 0.0, rtol=0, atol=1.5e-8) or not (np.isfinite(t1) and np.isfinite(t2)):
         return np.nan
     return 1.0 - t1 / t2
+
+
+def _lav_cn(x2, df, n, alpha) -> float:
+    """Hoelter's critical N, lavaan 0.6-14's ``lav_fit_cn``: χ²_{1−α}(df) / (X²/N) + 1;
+    infinite for a perfect fit with df > 0, NaN for a saturated one (df = 0, X² = 0), and 1
+    when df = 0 but X² > 0 (an active inequality constraint).  lavaan's X² = 0 test is
+    X² < machine ε; an iterated saturated fit leaves X² at the optimiser's rounding level, so
+    here below 1e-8."""
+    if df == 0 and x2 < 1e-8:
+        return np.nan
+    q = float(special.chdtri(df, alpha)) if df > 0 else 0.0
+    return np.inf if x2 <= 0 else q / (x2 / n) + 1.0
 
 
 def _lav_rfi(x2, df, x2_null, df_null) -> float:

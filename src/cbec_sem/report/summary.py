@@ -132,6 +132,9 @@ def render_summary(res: FitResult) -> str:
     if est.reparam.n_constraints:
         out.append(f"  {'  of which fixed by equality constraints':40s}"
                    f"{est.reparam.n_constraints:>12d}")
+    n_ineq = sum(1 for s in est.partable.constraints if s.op in ("<", ">"))
+    if n_ineq:  # lavaan: "Number of inequality constraints"
+        out.append(f"  {'Number of inequality constraints':40s}{n_ineq:>12d}")
     if st.ngroups > 1:
         for label, n in zip(st.group_labels, st.nobs):
             out.append(f"  {'Observations, group ' + str(label):40s}{n:>12d}")

@@ -53,6 +53,7 @@ from scipy.linalg import lapack
 
 from ..engine.admissibility import beyond_unit, negative_variances, positive_definite
 from ..engine.estimate import Estimation
+from ..errors import SpecError
 from ..engine.ml import MLFunction
 from ..engine.optimizer import PRECISION_LIMIT, fisher_scoring
 from ..engine.standardize import standardize_group
@@ -183,6 +184,13 @@ class RefitPlan:
         self.meanstructure = bool(est.meanstructure)
         self.theta_hat = np.asarray(est.theta, dtype=float).copy()
         reparam = est.reparam
+        if reparam.linearized:
+            lines = ", ".join(str(s.line) for s in est.partable.constraints)
+            raise SpecError(
+                f"the model's constraints (line(s) {lines}) include non-linear equalities or "
+                "inequalities, which the bootstrap's lean refits do not impose; use "
+                "se='standard' (lavaan's augmented-information standard errors)"
+            )
         self.identity = reparam.identity
         self.theta0 = reparam.theta0.copy()
         self.basis = reparam.basis.copy()
