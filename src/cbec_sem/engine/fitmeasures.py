@@ -301,8 +301,8 @@ def fit_measures(inp: FitInputs) -> pd.Series:
         "crmr_nomean": res["crmr_nomean"],
         "srmr_mplus": res["srmr_mplus"],
         "srmr_mplus_nomean": res["srmr_mplus_nomean"],
-        "cn_05": _lav_cn(chisq, df, N, 0.05),
-        "cn_01": _lav_cn(chisq, df, N, 0.01),
+        "cn_05": lav_cn(chisq, df, N, 0.05),
+        "cn_01": lav_cn(chisq, df, N, 0.01),
         "gfi": gfi,
         "agfi": agfi,
         "pgfi": pgfi,
@@ -387,7 +387,7 @@ def lav_rni(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
     return 1.0 - t1 / t2
 
 
-def _lav_cn(x2, df, n, alpha) -> float:
+def lav_cn(x2, df, n, alpha) -> float:
     """Hoelter's critical N, lavaan 0.6-14's ``lav_fit_cn``: χ²_{1−α}(df) / (X²/N) + 1;
     infinite for a perfect fit with df > 0, NaN for a saturated one (df = 0, X² = 0), and 1
     when df = 0 but X² > 0 (an active inequality constraint).  lavaan's X² = 0 test is

@@ -472,17 +472,7 @@ def estimate_ordinal(
         start_rows[np.isnan(start_rows)] = 0.0
         theta_start = theta_from_rows(ram, start_rows)
 
-        def evaluate_x(x, gradient=False, information=False):
-            ev = function.evaluate(reparam.theta(x), gradient=gradient, information=information)
-            if reparam.identity:
-                return ev
-            if ev.gradient is not None:
-                ev.gradient = reparam.basis.T @ ev.gradient
-            if ev.information is not None:
-                ev.information = reparam.basis.T @ ev.information @ reparam.basis
-            return ev
-
-        optim = fisher_scoring(evaluate_x, reparam.x(theta_start), options.tol,
+        optim = fisher_scoring(reparam.in_x(function.evaluate), reparam.x(theta_start), options.tol,
                                options.max_iter)
         theta = reparam.theta(optim.x)
         values = function.row_values(theta)

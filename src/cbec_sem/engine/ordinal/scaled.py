@@ -46,8 +46,8 @@ import pandas as pd
 from scipy import special
 from scipy.linalg import block_diag
 
-from ..fitmeasures import (RMSEA_CI_LEVEL, RMSEA_CLOSE, RMSEA_NOTCLOSE, lav_cfi, lav_rni,
-                           lav_tli, rmsea_interval)
+from ..fitmeasures import (RMSEA_CI_LEVEL, RMSEA_CLOSE, RMSEA_NOTCLOSE, lav_cfi, lav_cn,
+                           lav_rni, lav_tli, rmsea_interval)
 from .wls import GroupStatistics
 
 
@@ -381,11 +381,8 @@ def fit_measures(
                 "srmr_bentler_nomean": res["srmr_bentler_nomean"], "crmr": res["crmr"],
                 "crmr_nomean": res["crmr_nomean"], "srmr_mplus": np.nan,
                 "srmr_mplus_nomean": np.nan})
-    if df > 0 and chisq > 0:
-        out["cn_05"] = special.chdtri(df, 0.05) / (chisq / n_fit) + 1.0
-        out["cn_01"] = special.chdtri(df, 0.01) / (chisq / n_fit) + 1.0
-    else:
-        out["cn_05"] = out["cn_01"] = np.nan
+    out["cn_05"] = lav_cn(chisq, df, n_fit, 0.05)
+    out["cn_01"] = lav_cn(chisq, df, n_fit, 0.01)
     gfi_g = []
     for st, est in zip(groups, implied):
         r = st.obs - est
