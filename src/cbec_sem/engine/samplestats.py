@@ -119,12 +119,15 @@ def check_columns(frame: pd.DataFrame, names: tuple[str, ...], group: str | None
 
 
 def numeric_block(frame: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
-    dtypes = frame.dtypes[list(names)]
-    if all(pd.api.types.is_float_dtype(t) or pd.api.types.is_integer_dtype(t) for t in dtypes):
-        # The common case, in one step: numeric columns only need the infinity check.
-        out = frame[list(names)].to_numpy(dtype=float, na_value=np.nan)
-        if not np.isinf(out).any():  # (no masked copy of the data: NaN is not inf)
-            return out
+    pos = frame.columns.get_indexer(list(names)) if frame.columns.is_unique else None
+    if pos is not None and (pos >= 0).all():
+        dtypes = frame.dtypes.to_numpy()[pos]
+        if all(pd.api.types.is_float_dtype(t) or pd.api.types.is_integer_dtype(t)
+               for t in dtypes):
+            # The common case, in one step: numeric columns only need the infinity check.
+            out = frame.take(pos, axis=1).to_numpy(dtype=float, na_value=np.nan)
+            if not np.isinf(out).any():  # (no masked copy of the data: NaN is not inf)
+                return out
     out = np.empty((len(frame), len(names)))
     for k, name in enumerate(names):
         col = frame[name]
