@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import DataError, DataWarning
 from ..errors import warn
-from ..survey.fit_checks import as_frame, check_fit_data
+from ..survey.fit_checks import as_frame, checked_block
 from ..validation import Suggester, suggest
 from .em import em_saturated
 from .patterns import pattern_stats
@@ -246,9 +246,11 @@ def sample_stats(
     frame = as_frame(data)
     # complex, boolean and MultiIndex columns, group labels 1 vs "1", missing-value codes or
     # answers outside a Survey's scale: refused or warned about, never fitted silently
-    check_fit_data(frame, names, group=group)
+    _, block = checked_block(frame, names, group=group)
     check_columns(frame, names, group)
-    x = numeric_block(frame, names)
+    # the checked block is the data when every column is numeric and finite
+    x = block if block is not None and not np.isinf(block).any() else numeric_block(frame,
+                                                                                    names)
     rows_total = x.shape[0]
     keep = ~np.isnan(x).any(axis=1)
     labels, codes = group_codes(frame, group, rows_total)

@@ -28,7 +28,7 @@ from ..errors import warn
 from .checks import format_rows, format_values
 from .survey import SCALES_ATTR, Survey
 
-__all__ = ["MISSING_CODES", "check_fit_data"]
+__all__ = ["MISSING_CODES", "check_fit_data", "checked_block"]
 
 #: Values questionnaires commonly use to code a missing answer (SPSS/Stata conventions).
 MISSING_CODES = frozenset({-9999, -999, -99, -98, -97, -9, -8, -7, 77, 88, 97, 98, 99, 999,
@@ -148,11 +148,19 @@ def check_fit_data(data: object, names: Sequence[str], *, group: str | None = No
         DataError: MultiIndex columns, a complex or boolean model column, a group column
             whose labels differ only in type.  Each message names the column.
     """
+    return checked_block(data, names, group=group)[0]
+
+
+def checked_block(data: object, names: Sequence[str], *,
+                  group: str | None = None) -> tuple[list[str], np.ndarray | None]:
+    """:func:`check_fit_data`, and the values it checked: the rows × ``names`` float block
+    when every name is a distinct numeric column (``None`` otherwise), so that the fit reads
+    the data once (issue 15)."""
     if group is not None and not isinstance(group, Hashable):
         raise DataError(f"group={group!r} must be one column name")
     frame, scales = _frame_and_scales(data)
     if frame is None:
-        return []
+        return [], None
     if isinstance(frame.columns, pd.MultiIndex):
         example = frame.columns[0] if len(frame.columns) else ()
         raise DataError(
@@ -161,7 +169,7 @@ def check_fit_data(data: object, names: Sequence[str], *, group: str | None = No
         )
     present = [n for n in names if n in frame.columns]
     if not frame.columns.is_unique:  # a duplicate name: column by column (the reader names it)
-        return _check_columns_one_by_one(frame, present, scales, group)
+        return _check_columns_one_by_one(frame, present, scales, group), None
     pos = frame.columns.get_indexer(present)
     dtypes = frame.dtypes.to_numpy()[pos]
     for name, dtype, p in zip(present, dtypes, pos):
@@ -174,7 +182,7 @@ def check_fit_data(data: object, names: Sequence[str], *, group: str | None = No
     # to check) is looked at one by one, in column order, as before.
     numeric = [k for k, dtype in enumerate(dtypes) if _is_number(dtype)]
     if not numeric:
-        return []
+        return [], None
     block = frame.take(pos[numeric], axis=1).to_numpy(dtype=float, na_value=np.nan)
     with np.errstate(invalid="ignore"):
         huge = (np.isfinite(block) & (np.abs(block) > MAX_MAGNITUDE)).any(axis=0)
@@ -184,7 +192,8 @@ def check_fit_data(data: object, names: Sequence[str], *, group: str | None = No
         name = present[k]
         if huge[j] or coded[j] or name in scales:
             _check_values(name, block[:, j], scales.get(name), messages)
-    return messages
+    whole = len(numeric) == len(present) == len(names)
+    return messages, (block if whole else None)
 
 
 def _check_columns_one_by_one(frame: pd.DataFrame, present: list[str], scales: dict,
