@@ -241,7 +241,7 @@ def _estimate(
         )
     fixed_rows = fixed_x_values(partable, stats)
     ram.base_values[:] = fixed_rows
-    start_rows = start_values(replace(partable, frame=partable.frame.assign(ustart=fixed_rows)), stats)
+    start_rows = start_values(partable, stats, ustart=fixed_rows)
     theta_start = theta_from_rows(ram, start_rows)
     function = _objective(ram, stats, partable, options)
 
