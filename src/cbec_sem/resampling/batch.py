@@ -231,7 +231,7 @@ def quasi_newton_batch(plan: RefitPlan, stack: _Stack):
         if not active.any():
             break
         idx = np.flatnonzero(active)
-        step = (hinv[idx] @ grad[idx, :, None])[:, :, 0]
+        step = ((hinv if idx.size == k else hinv[idx]) @ grad[idx, :, None])[:, :, 0]
         slope = (grad[idx] * step).sum(1)
         bad = ~(slope > 0)
         if bad.any():
@@ -246,7 +246,8 @@ def quasi_newton_batch(plan: RefitPlan, stack: _Stack):
             idx, step, slope = idx[~bad], step[~bad], slope[~bad]
             if not idx.size:
                 continue
-        sub = stack.take(idx)
+        full = idx.size == k  # every draw still running: views, not copies
+        sub = stack if full else stack.take(idx)
         trial = x[idx] - step
         v_trial, g_trial = _evaluate_x(plan, trial, sub, True, scatter)
         has_grad = np.ones(idx.size, dtype=bool)
@@ -286,14 +287,16 @@ def quasi_newton_batch(plan: RefitPlan, stack: _Stack):
         if upd.any():
             u = idx[upd]
             su, yu, syu = s[upd], y[upd], sy[upd]
-            H = hinv[u]
+            inplace = u.size == k
+            H = hinv if inplace else hinv[u]
             hy = (H @ yu[:, :, None])[:, :, 0]
             yhy = (yu * hy).sum(1)
             # H ← H + (1 + yᵀHy/sᵀy) ssᵀ/sᵀy − (H y sᵀ + s yᵀH)/sᵀy (Nocedal & Wright, 6.17)
             a = ((syu + yhy) / syu**2)[:, None] * su - hy / syu[:, None]
             H += su[:, :, None] * a[:, None, :]
             H -= (hy / syu[:, None])[:, :, None] * su[:, None, :]
-            hinv[u] = H
+            if not inplace:
+                hinv[u] = H
             fresh[u] = False
         x[idx], value[idx], grad[idx] = trial, v_trial, g_trial
     else:
