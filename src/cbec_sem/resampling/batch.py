@@ -27,7 +27,7 @@ from .refit import (BAD_MOMENTS, INADMISSIBLE, LEAN_MAX_ITER, NOT_CONVERGED, OK,
                     Moments, RefitPlan)
 
 
-class _Stack:
+class MomentStack:
     """The moments of k draws, stacked per group."""
 
     def __init__(self, plan: RefitPlan, moms: list[Moments]) -> None:
@@ -43,8 +43,8 @@ class _Stack:
             else:
                 self.fixed.append((grp.IA_fix, grp.S_fix, grp.M_fix))
 
-    def take(self, idx: np.ndarray) -> _Stack:
-        out = object.__new__(_Stack)
+    def take(self, idx: np.ndarray) -> MomentStack:
+        out = object.__new__(MomentStack)
         out.covs = [c[idx] for c in self.covs]
         out.means = [m[idx] for m in self.means]
         out.logdet = [d[idx] for d in self.logdet]
@@ -54,33 +54,18 @@ class _Stack:
         return out
 
 
-def _cholesky(sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cholesky factors of a stack and a mask of the positive-definite slices (the others'
-    factors are identity matrices)."""
+def _stacked(func, stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``func`` (``np.linalg.cholesky`` or ``np.linalg.inv``) of every slice of a stack, and
+    the mask of the slices where it exists (not positive definite, singular: those get an
+    identity matrix).  One batched call; slice by slice only when some slice fails."""
     try:
-        return np.linalg.cholesky(sigma), np.ones(len(sigma), dtype=bool)
-    except np.linalg.LinAlgError:  # some slice is not positive definite: slice by slice
-        out = np.empty_like(sigma)
-        ok = np.ones(len(sigma), dtype=bool)
-        for t, s in enumerate(sigma):
-            try:
-                out[t] = np.linalg.cholesky(s)
-            except np.linalg.LinAlgError:
-                out[t] = np.eye(s.shape[0])
-                ok[t] = False
-        return out, ok
-
-
-def _inverse(ia: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(I − A)⁻¹ of a stack, and the mask of the invertible slices."""
-    try:
-        return np.linalg.inv(ia), np.ones(len(ia), dtype=bool)
+        return func(stack), np.ones(len(stack), dtype=bool)
     except np.linalg.LinAlgError:
-        out = np.empty_like(ia)
-        ok = np.ones(len(ia), dtype=bool)
-        for t, m in enumerate(ia):
+        out = np.empty_like(stack)
+        ok = np.ones(len(stack), dtype=bool)
+        for t, m in enumerate(stack):
             try:
-                out[t] = np.linalg.inv(m)
+                out[t] = func(m)
             except np.linalg.LinAlgError:
                 out[t] = np.eye(m.shape[0])
                 ok[t] = False
@@ -121,7 +106,7 @@ def path_depth(plan: RefitPlan) -> int | None:
     return depth
 
 
-def evaluate_batch(plan: RefitPlan, theta: np.ndarray, stack: _Stack, gradient: bool = True,
+def evaluate_batch(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gradient: bool = True,
                    scatter: list[np.ndarray] | None = None):
     """F and its gradient (θ-space) for k parameter vectors (k × q) on k resamples' moments;
     ``inf`` where Σ(θ) is not positive definite (the gradient row is then meaningless)."""
@@ -152,11 +137,11 @@ def evaluate_batch(plan: RefitPlan, theta: np.ndarray, stack: _Stack, gradient: 
                 B = np.eye(n) + A @ B
             ok = np.ones(k, dtype=bool)
         else:
-            B, ok = _inverse(IA)
+            B, ok = _stacked(np.linalg.inv, IA)
         G = B[:, plan.obs_pos]                                        # k × p × n
         GS = G @ S
         sigma = GS @ G.transpose(0, 2, 1)
-        L, pd_ok = _cholesky(sigma)
+        L, pd_ok = _stacked(np.linalg.cholesky, sigma)
         ok &= pd_ok
         K = np.linalg.inv(np.where(pd_ok[:, None, None], sigma, np.eye(p)))
         Sobs = stack.covs[g]
@@ -210,7 +195,7 @@ def _evaluate_x(plan, x, stack, gradient, scatter):
     return value, grad
 
 
-def quasi_newton_batch(plan: RefitPlan, stack: _Stack):
+def quasi_newton_batch(plan: RefitPlan, stack: MomentStack):
     """BFGS from θ̂ for every draw of the stack (see the module docstring).  Returns the
     points (k × dim x), a converged mask and the iteration counts."""
     scatter = None if plan.simple_scatter else _scatter(plan)
@@ -314,7 +299,7 @@ def refit_batch(plan: RefitPlan, counts: list[list[np.ndarray]]) -> list[DrawRes
             nan = np.full(plan.nrows, np.nan)
             results[t] = DrawResult(BAD_MOMENTS, 0, nan, nan.copy())
     if usable:
-        stack = _Stack(plan, [moms[t] for t in usable])
+        stack = MomentStack(plan, [moms[t] for t in usable])
         with np.errstate(all="ignore"):
             x, converged, iterations = quasi_newton_batch(plan, stack)
         for j, t in enumerate(usable):
