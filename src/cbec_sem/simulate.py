@@ -119,7 +119,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri  # the normal quantile, without importing scipy.stats
 
 from cbec_sem.errors import SpecError
 from cbec_sem.validation import check_count, check_seed, check_size
@@ -628,7 +628,7 @@ def default_thresholds(
     if kind == "symmetric":
         return -2.5 + 5.0 * c / k
     if kind == "equiprobable":
-        return norm.ppf(c / k)
+        return ndtri(c / k)
     raise SpecError(f"unknown thresholds kind {kind!r}; use 'symmetric' or 'equiprobable'")
 
 

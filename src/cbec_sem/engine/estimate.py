@@ -8,6 +8,7 @@ printing; :class:`cbec_sem.results.FitResult` is what users read.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -132,13 +133,58 @@ def prepare(
     group: str | None = None,
 ) -> tuple[ParTable, SampleStats]:
     """Validate the data against the model and build the parameter table."""
+    partable, _, stats = _prepare(statements, data, options, group)
+    return partable, stats
+
+
+def _prepare(statements, data, options: FitOptions, group: str | None):
+    """:func:`prepare`, with the compiled RAM model as well: ``(partable, ram, stats)``."""
     roles = variable_roles(statements, fixed_x=options.fixed_x)
     frame = as_frame(data)
     check_latent_names(roles.latent, frame)
     stats = sample_stats(frame, roles.observed, group=group, missing=options.missing,
                          exogenous=roles.ov_x)
-    partable = build_partable(statements, options, stats.ngroups, stats.group_labels)
-    return partable, stats
+    partable, ram = compiled_model(statements, options, stats.ngroups, stats.group_labels)
+    return partable, ram, stats
+
+
+#: Compiled models of recent fits: (statements, the options the table depends on, groups) →
+#: (parameter table, RAM model).  Fitting the same model again (a second data set, the
+#: bootstrap's full-sample fit, a notebook re-run) skips building both (issue 15).  Small and
+#: bounded: the oldest entry goes first.
+_COMPILED: dict = {}
+_COMPILED_MAX = 32
+
+
+def compiled_model(
+    statements: tuple[Statement, ...], options: FitOptions, ngroups: int, group_labels: tuple
+) -> tuple[ParTable, RamModel]:
+    """The parameter table (:func:`~.partable.build_partable`) and a fresh :class:`RamModel`
+    of it, built once per model and reused.
+
+    The table is shared between fits (it is never written in place: every estimation keeps
+    its own copy with ``est``/``se``); the RAM model is a shallow copy with its own
+    ``base_values`` (the one array a fit writes: fixed-x values).  Its key is every input
+    ``build_partable`` reads; inputs that cannot be hashed are simply not cached.
+    """
+    key = (statements, options.fixed_x, options.meanstructure, options.missing,
+           options.std_lv, options.auto_cov_y, options.group_equal, options.group_partial,
+           ngroups, tuple(group_labels))
+    try:
+        hit = _COMPILED.get(key)
+    except TypeError:  # an unhashable group label or statement value
+        partable = build_partable(statements, options, ngroups, group_labels)
+        return partable, RamModel(partable)
+    if hit is None:
+        partable = build_partable(statements, options, ngroups, group_labels)
+        hit = (partable, RamModel(partable))
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        _COMPILED[key] = hit
+    partable, ram = hit
+    fresh = copy.copy(ram)
+    fresh.base_values = ram.base_values.copy()
+    return partable, fresh
 
 
 def _objective(ram: RamModel, stats: SampleStats, partable: ParTable, options: FitOptions):
@@ -177,8 +223,7 @@ def _estimate(
     options: FitOptions,
     group: str | None,
 ) -> Estimation:
-    partable, stats = prepare(statements, data, options, group)
-    ram = RamModel(partable)
+    partable, ram, stats = _prepare(statements, data, options, group)
     space = ExpressionSpace(partable, ram)
     system = constraint_system(space, partable.nfree)
     reparam = system.reparam
@@ -199,7 +244,7 @@ def _estimate(
         )
     fixed_rows = fixed_x_values(partable, stats)
     ram.base_values[:] = fixed_rows
-    start_rows = start_values(replace(partable, frame=partable.frame.assign(ustart=fixed_rows)), stats)
+    start_rows = start_values(partable, stats, ustart=fixed_rows)
     theta_start = theta_from_rows(ram, start_rows)
     function = _objective(ram, stats, partable, options)
 

@@ -51,6 +51,8 @@ class MLFunction:
         self.means = stats.means
         self.logdet_s = [np.linalg.slogdet(s)[1] for s in stats.covs]
         self.p = ram.p
+        self._unique = [np.unique(lay.free_param).size == lay.free_param.size
+                        for lay in ram.layouts]
 
     def adjust_fit_measures(self, measures, theta: np.ndarray, reparam,
                             information: str = "expected"):
@@ -98,7 +100,7 @@ class MLFunction:
                 KSK = K @ (S + np.outer(d, d)) @ K
                 W = 0.5 * (K - KSK)
                 row_grad = 2.0 * np.einsum("pr,pr->r", U, W @ V) - D.T @ kd
-                np.add.at(grad, params, w * row_grad)
+                grad += np.bincount(params, weights=w * row_grad, minlength=q)
             if information:
                 KU, KV = K @ U, K @ V
                 uku, ukv, vkv = U.T @ KU, U.T @ KV, V.T @ KV
@@ -106,7 +108,10 @@ class MLFunction:
                 if self.meanstructure:
                     rows = rows + D.T @ K @ D
                 idx = np.ix_(params, params)
-                np.add.at(info, idx, w * rows)
+                if self._unique[g]:  # (np.add.at only where labels share a parameter)
+                    info[idx] += w * rows
+                else:
+                    np.add.at(info, idx, w * rows)
         return Evaluation(total, grad, info)
 
     def value(self, theta: np.ndarray) -> float:

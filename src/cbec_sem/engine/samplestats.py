@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import DataError, DataWarning
 from ..errors import warn
-from ..survey.fit_checks import as_frame, check_fit_data
+from ..survey.fit_checks import as_frame, checked_block
 from ..validation import Suggester, suggest
 from .em import em_saturated
 from .patterns import pattern_stats
@@ -119,12 +119,15 @@ def check_columns(frame: pd.DataFrame, names: tuple[str, ...], group: str | None
 
 
 def numeric_block(frame: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
-    dtypes = frame.dtypes[list(names)]
-    if all(pd.api.types.is_float_dtype(t) or pd.api.types.is_integer_dtype(t) for t in dtypes):
-        # The common case, in one step: numeric columns only need the infinity check.
-        out = frame[list(names)].to_numpy(dtype=float, na_value=np.nan)
-        if not np.isinf(out).any():  # (no masked copy of the data: NaN is not inf)
-            return out
+    pos = frame.columns.get_indexer(list(names)) if frame.columns.is_unique else None
+    if pos is not None and (pos >= 0).all():
+        dtypes = frame.dtypes.to_numpy()[pos]
+        if all(pd.api.types.is_float_dtype(t) or pd.api.types.is_integer_dtype(t)
+               for t in dtypes):
+            # The common case, in one step: numeric columns only need the infinity check.
+            out = frame.take(pos, axis=1).to_numpy(dtype=float, na_value=np.nan)
+            if not np.isinf(out).any():  # (no masked copy of the data: NaN is not inf)
+                return out
     out = np.empty((len(frame), len(names)))
     for k, name in enumerate(names):
         col = frame[name]
@@ -243,9 +246,11 @@ def sample_stats(
     frame = as_frame(data)
     # complex, boolean and MultiIndex columns, group labels 1 vs "1", missing-value codes or
     # answers outside a Survey's scale: refused or warned about, never fitted silently
-    check_fit_data(frame, names, group=group)
+    _, block = checked_block(frame, names, group=group)
     check_columns(frame, names, group)
-    x = numeric_block(frame, names)
+    # the checked block is the data when every column is numeric and finite
+    x = block if block is not None and not np.isinf(block).any() else numeric_block(frame,
+                                                                                    names)
     rows_total = x.shape[0]
     keep = ~np.isnan(x).any(axis=1)
     labels, codes = group_codes(frame, group, rows_total)

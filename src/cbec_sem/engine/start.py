@@ -73,12 +73,15 @@ def _higher_order_starts(partable, cov, names, g, values, free, loading, lv_vari
             lv_variance[(g, f)] = max(total - lam**2, 0.1 * total)
 
 
-def start_values(partable: ParTable, stats: SampleStats) -> np.ndarray:
-    """A starting value for every row of the table (fixed rows keep their fixed value)."""
+def start_values(partable: ParTable, stats: SampleStats,
+                 ustart: np.ndarray | None = None) -> np.ndarray:
+    """A starting value for every row of the table (fixed rows keep their fixed value);
+    ``ustart`` replaces the table's ``ustart`` column (e.g. with fixed-x values filled in)."""
     frame = partable.frame
     names = {v: k for k, v in enumerate(stats.names)}
     latent = set(partable.roles.latent)
-    values = frame["ustart"].to_numpy(dtype=float, na_value=np.nan).copy()
+    values = (frame["ustart"].to_numpy(dtype=float, na_value=np.nan) if ustart is None
+              else np.asarray(ustart, dtype=float)).copy()
     user_start = ~np.isnan(values)
     ops = frame["op"].to_numpy()
     lhs = frame["lhs"].to_numpy()

@@ -52,6 +52,7 @@ from ..engine.threads import single_threaded_blas
 from ..parallel import blas_single_threaded
 from .intervals import acceleration_from_influence, bca_interval, percentile_interval
 from .refit import BAD_MOMENTS, INADMISSIBLE, NOT_CONVERGED, OK, STATUS_TEXT, RefitPlan
+from .batch import refit_batch
 from ..engine.estimate import Estimation
 from ..engine.ml import MLFunction
 from ..parallel import DaskExecutor
@@ -202,12 +203,17 @@ def _run_chunk(plan: RefitPlan, tasks) -> tuple[np.ndarray, np.ndarray, np.ndarr
     rows = np.empty((k, plan.nrows))
     std = np.empty((k, plan.nrows))
     with blas_single_threaded():  # thread-safe: Dask may run chunks in threads of one process
-        for t, task in enumerate(tasks):
-            counts = (_draw_counts(plan, task) if isinstance(task, np.random.SeedSequence)
-                      else task)
-            r = plan.refit(counts)
+        counts = [_draw_counts(plan, task) if isinstance(task, np.random.SeedSequence)
+                  else task for task in tasks]
+        # the chunk's draws refitted together (batch.py); each draw's numbers are its own
+        for t, r in enumerate(refit_batch(plan, counts)):
             status[t], iterations[t], rows[t], std[t] = r.status, r.iterations, r.rows, r.std
     return status, iterations, rows, std
+
+
+#: Draws per chunk: a chunk is refitted as one batch (batch.py); about 25 stacked models of
+#: 20 items stay in the processor's cache (measured: 25 per batch beat 10, 50 and 100).
+CHUNK = 25
 
 
 def _run(plan: RefitPlan, tasks: list, workers: int, progress: bool, desc: str, client=None):
@@ -218,7 +224,7 @@ def _run(plan: RefitPlan, tasks: list, workers: int, progress: bool, desc: str, 
 
         ex = DaskExecutor(client)
         workers = ex.workers
-    size = max(1, min(100, math.ceil(n / (4 * workers))))
+    size = max(1, min(CHUNK, math.ceil(n / (4 * workers))))
     chunks = [tasks[i: i + size] for i in range(0, n, size)]
     bar = _progress_bar(progress, n, desc)
     if client is not None:

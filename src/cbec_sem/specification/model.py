@@ -246,12 +246,24 @@ def _unique(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+#: Parsed model texts (text → ModelSpec, which is immutable): fitting the same syntax again
+#: (a notebook re-run, a benchmark, a power study) does not parse it again (issue 15).
+_PARSED: dict[str, ModelSpec] = {}
+_PARSED_MAX = 64
+
+
 def as_model(model: ModelSpec | str) -> ModelSpec:
-    """A :class:`ModelSpec` from a ModelSpec or lavaan syntax text."""
+    """A :class:`ModelSpec` from a ModelSpec or lavaan syntax text (parsed once per text)."""
     if isinstance(model, ModelSpec):
         return model
     if isinstance(model, str):
-        return ModelSpec.from_lavaan(model)
+        spec = _PARSED.get(model)
+        if spec is None:
+            spec = ModelSpec.from_lavaan(model)  # a SpecError is raised, not cached
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.pop(next(iter(_PARSED)))
+            _PARSED[model] = spec
+        return spec
     raise SpecError(
         f"model must be a ModelSpec (e.g. cs.paper_model()) or lavaan syntax text, not "
         f"{type(model).__name__}"

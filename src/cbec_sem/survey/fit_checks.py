@@ -28,7 +28,7 @@ from ..errors import warn
 from .checks import format_rows, format_values
 from .survey import SCALES_ATTR, Survey
 
-__all__ = ["MISSING_CODES", "check_fit_data"]
+__all__ = ["MISSING_CODES", "check_fit_data", "checked_block"]
 
 #: Values questionnaires commonly use to code a missing answer (SPSS/Stata conventions).
 MISSING_CODES = frozenset({-9999, -999, -99, -98, -97, -9, -8, -7, 77, 88, 97, 98, 99, 999,
@@ -37,6 +37,7 @@ MISSING_CODES = frozenset({-9999, -999, -99, -98, -97, -9, -8, -7, 77, 88, 97, 9
 MAX_MAGNITUDE = 1e150
 #: An item whose other answers take at most this many distinct values is a rating scale.
 _SCALE_LEVELS = 11
+_CODES = np.array(sorted(MISSING_CODES), dtype=float)
 
 
 def _frame_and_scales(data: object) -> tuple[pd.DataFrame | None, dict[str, tuple]]:
@@ -48,8 +49,9 @@ def _frame_and_scales(data: object) -> tuple[pd.DataFrame | None, dict[str, tupl
     return None, {}  # the estimator's own reader refuses other types
 
 
-def _column_kind_problem(name: str, col: pd.Series) -> str | None:
-    dtype = col.dtype
+def _column_kind_problem(name: str, dtype, column) -> str | None:
+    """What is wrong with a column of this dtype, or None; ``column()`` gives its values
+    (read only for object columns, the one dtype that needs them)."""
     if pd.api.types.is_complex_dtype(dtype):
         return (f"column {name!r} holds complex numbers; answers are real numbers: keep the "
                 "real part explicitly (df[col] = df[col].real) if that is what you mean")
@@ -57,7 +59,7 @@ def _column_kind_problem(name: str, col: pd.Series) -> str | None:
         return (f"column {name!r} is boolean (True/False); recode it to numbers explicitly, "
                 f"e.g. df[{name!r}] = df[{name!r}].astype(int), if 1/0 is what you mean")
     if dtype == object:
-        present = col.dropna()
+        present = column().dropna()
         if any(isinstance(v, (bool, np.bool_)) for v in present):
             return (f"column {name!r} holds True/False values; recode them to numbers "
                     "explicitly")
@@ -80,8 +82,12 @@ def _group_problem(group: str, col: pd.Series) -> str | None:
             f"df[{group!r}] = df[{group!r}].astype(str)")
 
 
+def _is_number(dtype) -> bool:
+    return pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype)
+
+
 def _numeric(col: pd.Series) -> np.ndarray | None:
-    if not (pd.api.types.is_integer_dtype(col.dtype) or pd.api.types.is_float_dtype(col.dtype)):
+    if not _is_number(col.dtype):
         return None
     return col.to_numpy(dtype=float, na_value=np.nan)
 
@@ -142,11 +148,19 @@ def check_fit_data(data: object, names: Sequence[str], *, group: str | None = No
         DataError: MultiIndex columns, a complex or boolean model column, a group column
             whose labels differ only in type.  Each message names the column.
     """
+    return checked_block(data, names, group=group)[0]
+
+
+def checked_block(data: object, names: Sequence[str], *,
+                  group: str | None = None) -> tuple[list[str], np.ndarray | None]:
+    """:func:`check_fit_data`, and the values it checked: the rows × ``names`` float block
+    when every name is a distinct numeric column (``None`` otherwise), so that the fit reads
+    the data once (issue 15)."""
     if group is not None and not isinstance(group, Hashable):
         raise DataError(f"group={group!r} must be one column name")
     frame, scales = _frame_and_scales(data)
     if frame is None:
-        return []
+        return [], None
     if isinstance(frame.columns, pd.MultiIndex):
         example = frame.columns[0] if len(frame.columns) else ()
         raise DataError(
@@ -154,36 +168,77 @@ def check_fit_data(data: object, names: Sequence[str], *, group: str | None = No
             "first, e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]"
         )
     present = [n for n in names if n in frame.columns]
+    if not frame.columns.is_unique:  # a duplicate name: column by column (the reader names it)
+        return _check_columns_one_by_one(frame, present, scales, group), None
+    pos = frame.columns.get_indexer(present)
+    dtypes = frame.dtypes.to_numpy()[pos]
+    for name, dtype, p in zip(present, dtypes, pos):
+        problem = _column_kind_problem(name, dtype, lambda p=p: frame.iloc[:, p])
+        if problem is not None:
+            raise DataError(problem)
+    _check_group(frame, group)
+    # The numeric columns as one block: the checks below are vectorised over it, and only a
+    # column that may hold something to report (a huge value, a missing-value code, a scale
+    # to check) is looked at one by one, in column order, as before.
+    numeric = [k for k, dtype in enumerate(dtypes) if _is_number(dtype)]
+    if not numeric:
+        return [], None
+    block = frame.take(pos[numeric], axis=1).to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        huge = (np.isfinite(block) & (np.abs(block) > MAX_MAGNITUDE)).any(axis=0)
+    coded = np.isin(block, _CODES).any(axis=0)
+    messages: list[str] = []
+    for j, k in enumerate(numeric):
+        name = present[k]
+        if huge[j] or coded[j] or name in scales:
+            _check_values(name, block[:, j], scales.get(name), messages)
+    whole = len(numeric) == len(present) == len(names)
+    return messages, (block if whole else None)
+
+
+def _check_columns_one_by_one(frame: pd.DataFrame, present: list[str], scales: dict,
+                              group: str | None) -> list[str]:
+    """:func:`check_fit_data` on a frame with duplicate column names (the slow path)."""
     for name in present:
         col = frame[name]
         if isinstance(col, pd.DataFrame):
             continue  # a duplicate name: the estimator's reader names it
-        problem = _column_kind_problem(name, col)
+        problem = _column_kind_problem(name, col.dtype, lambda col=col: col)
         if problem is not None:
             raise DataError(problem)
-    if group is not None and group in frame.columns and isinstance(frame[group], pd.Series):
-        problem = _group_problem(group, frame[group])
-        if problem is not None:
-            raise DataError(problem)
+    _check_group(frame, group)
     messages: list[str] = []
     for name in present:
         col = frame[name]
         if isinstance(col, pd.DataFrame):
             continue
         values = _numeric(col)
-        if values is None:
-            continue
-        with np.errstate(invalid="ignore"):
-            # (±inf is the engine's own "infinite value" error, which names the row)
-            huge = np.isfinite(values) & (np.abs(values) > MAX_MAGNITUDE)
-        if huge.any():
-            rows = tuple(int(i) for i in np.flatnonzero(huge))
-            raise DataError(
-                f"column {name!r} holds values too large to fit "
-                f"({format_values(values[huge])} in {format_rows(rows)}): their squares "
-                f"overflow double precision; rescale the column (e.g. divide by 1e100)")
-        message = _out_of_range(name, values, scales.get(name))
-        if message is not None:
-            messages.append(message)
-            warn(message)
+        if values is not None:
+            _check_values(name, values, scales.get(name), messages)
     return messages
+
+
+def _check_group(frame: pd.DataFrame, group: str | None) -> None:
+    if group is not None and group in frame.columns and isinstance(frame[group], pd.Series):
+        problem = _group_problem(group, frame[group])
+        if problem is not None:
+            raise DataError(problem)
+
+
+def _check_values(name: str, values: np.ndarray, scale: tuple | None,
+                  messages: list[str]) -> None:
+    """Refuse values whose squares overflow; warn about out-of-range answers (appended to
+    ``messages``)."""
+    with np.errstate(invalid="ignore"):
+        # (±inf is the engine's own "infinite value" error, which names the row)
+        huge = np.isfinite(values) & (np.abs(values) > MAX_MAGNITUDE)
+    if huge.any():
+        rows = tuple(int(i) for i in np.flatnonzero(huge))
+        raise DataError(
+            f"column {name!r} holds values too large to fit "
+            f"({format_values(values[huge])} in {format_rows(rows)}): their squares "
+            f"overflow double precision; rescale the column (e.g. divide by 1e100)")
+    message = _out_of_range(name, values, scale)
+    if message is not None:
+        messages.append(message)
+        warn(message)
