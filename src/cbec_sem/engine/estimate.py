@@ -170,6 +170,23 @@ def estimate_ml(
         return _estimate(statements, data, options, group)
 
 
+def _check_size(npar: int, moments: int, nrows: int, *, exact: bool = True) -> None:
+    """Refuse more free parameters than sample moments, or than complete rows (``exact``:
+    ``npar`` is the count, else a lower bound of it)."""
+    least = "" if exact else "at least "
+    if npar > moments:
+        df = f"df = {moments - npar}" if exact else f"df at most {moments - npar}"
+        raise IdentificationError(
+            f"the model has {least}{npar} free parameters but the data give only {moments} "
+            f"sample moments ({df}); fix or constrain parameters, or add indicators"
+        )
+    if nrows < npar:
+        raise DataError(
+            f"only {nrows} complete rows for {least}{npar} free parameters; collect more "
+            "responses or simplify the model"
+        )
+
+
 def _estimate(
     statements: tuple[Statement, ...],
     data,
@@ -177,23 +194,19 @@ def _estimate(
     group: str | None,
 ) -> Estimation:
     partable, stats = prepare(statements, data, options, group)
+    moments = stats.ngroups * count_moments(
+        len(stats.names), partable.meanstructure, len(partable.roles.ov_x)
+    )
+    # Each '==' removes at most one free parameter: with this lower bound a model too large
+    # for its data is refused before the model matrices and the constraint basis (nfree x
+    # nfree) are built (28 s for 300 constructs; issue 14).  Exact without constraints.
+    _check_size(partable.nfree - len(partable.constraints), moments, stats.ntotal,
+                exact=not partable.constraints)
     ram = RamModel(partable)
     space = ExpressionSpace(partable, ram)
     reparam = equality_reparametrization(space, partable.nfree)
     npar = partable.nfree - reparam.n_constraints
-    moments = stats.ngroups * count_moments(
-        len(stats.names), partable.meanstructure, len(partable.roles.ov_x)
-    )
-    if npar > moments:
-        raise IdentificationError(
-            f"the model has {npar} free parameters but the data give only {moments} sample "
-            f"moments (df = {moments - npar}); fix or constrain parameters, or add indicators"
-        )
-    if stats.ntotal < npar:
-        raise DataError(
-            f"only {stats.ntotal} complete rows for {npar} free parameters; collect more "
-            "responses or simplify the model"
-        )
+    _check_size(npar, moments, stats.ntotal)
     fixed_rows = fixed_x_values(partable, stats)
     ram.base_values[:] = fixed_rows
     start_rows = start_values(replace(partable, frame=partable.frame.assign(ustart=fixed_rows)), stats)
