@@ -22,6 +22,7 @@ before the expensive step, operation counts); see docs/hostile_input.md.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import json
 import os
@@ -49,15 +50,16 @@ MODEL = "F =~ q1 + q2 + q3 + q4"
 # ----------------------------------------------------------------------------- inputs
 
 
-def likert(n: int = 120, seed: int = 7) -> pd.DataFrame:
-    """One factor, four 1-7 items (the hostile suite's survey_frame)."""
-    rng = np.random.default_rng(seed)
-    f = rng.standard_normal(n)
-    out = {}
-    for k, lam in enumerate((0.8, 0.7, 0.7, 0.6), start=1):
-        x = lam * f + np.sqrt(1 - lam**2) * rng.standard_normal(n)
-        out[f"q{k}"] = np.clip(np.round(4 + 1.3 * x), 1, 7)
-    return pd.DataFrame(out)
+def _hostile_conftest():
+    """The hostile suite's shared pieces (its survey frame), loaded by path."""
+    spec = importlib.util.spec_from_file_location(
+        "hostile_conftest", ROOT / "tests" / "hostile" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+likert = _hostile_conftest().survey_frame  # one factor, four 1-7 items, 120 rows
 
 
 def many_constructs(k: int, m: int, n: int, seed: int = 1) -> tuple[str, pd.DataFrame]:

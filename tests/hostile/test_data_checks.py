@@ -82,9 +82,10 @@ def test_declared_scale_makes_a_code_an_answer():
     frame = DATA.copy()
     frame.loc[0, "q1"] = 99
     with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_fit_data(frame, ["q2", "q3"]) == []  # only the model's columns
         warnings.simplefilter("ignore", DataWarning)
         survey = cs.load_survey(frame, scale=(1, 99))
-    with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert check_fit_data(survey, ITEMS) == []
 
