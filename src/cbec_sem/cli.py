@@ -5,7 +5,7 @@
     cbec-sem example [--summary] [--out PATH]
     cbec-sem fit DATA --model FILE [--estimator ML] [--group COL]
                  [--group-equal loadings,intercepts] [--information expected|observed]
-                 [--scale LOW,HIGH] [--summary] [--out PATH]
+                 [--scale LOW,HIGH] [--missing-codes 99,-9] [--summary] [--out PATH]
     cbec-sem power --model FILE|paper --n 100,200,300 [--reps 500] [--seed 1]
                    [--population FILE] [--likert 7] [--hypotheses H1,H2] [--n-jobs 2]
                    [--scheduler tcp://host:8786] [--out power.csv] [--plot power.png]
@@ -221,6 +221,16 @@ def _parse_scale(text: str | None) -> tuple[float, float] | None:
     return low, high
 
 
+def _parse_codes(text: str | None) -> tuple[float, ...]:
+    if text is None:
+        return ()
+    try:
+        return tuple(float(p) for p in text.split(",") if p.strip())
+    except ValueError:
+        raise CliError(f"--missing-codes {text!r}: write numbers separated by commas, "
+                       "e.g. 99,-9") from None
+
+
 def _check_out(out: Path | None) -> None:
     if out is not None and out.suffix.lower() not in OUT_SUFFIXES:
         raise CliError(
@@ -366,6 +376,9 @@ def fit(
         help="Family-wise correction of the hypotheses' p-values, e.g. holm.")] = None,
     scale: Annotated[str | None, typer.Option(
         help="Answer scale of every item as LOW,HIGH (e.g. 1,7), for the range checks.")] = None,
+    missing_codes: Annotated[str | None, typer.Option(
+        help="Answers that mean 'no answer' in every item, comma-separated (e.g. 99,-9): read "
+        "as missing and reported.")] = None,
     summary: SummaryOption = False,
     out: OutOption = None,
 ) -> None:
@@ -373,7 +386,8 @@ def fit(
     with _reporting():
         _check_out(out)
         spec = _read_model(model)
-        survey = cs.load_survey(data, items=spec.observed_variables, scale=_parse_scale(scale))
+        survey = cs.load_survey(data, items=spec.observed_variables, scale=_parse_scale(scale),
+                                missing_codes=_parse_codes(missing_codes))
         _report_checks(survey)
         kinds = tuple(k.strip() for k in group_equal.split(",") if k.strip())
         res = cs.fit(spec, survey, estimator=estimator, group=group, group_equal=kinds,
