@@ -134,6 +134,12 @@ def cases(tmp: Path) -> list[tuple[str, str, Callable[[], object]]]:
     m300b, d300b = many_constructs(300, 3, 360)
     add("htmt: 300 constructs x 3 items, N = 360 (n < p)",
         f"{len(d300b.to_csv(index=False)) // 1024} kB", lambda: cs.htmt(m300b, d300b))
+    shared = "\n".join(f"F{k} =~ q1 + q2 + q3" for k in range(2000))
+    add("htmt: 2,000 constructs sharing 3 items", f"{len(shared) // 1024} kB model",
+        lambda: cs.htmt(shared, data))
+    shared_ok = "\n".join(f"F{k} =~ q1 + q2 + q3" for k in range(600))
+    add("htmt: 600 constructs sharing 3 items (under the cap)",
+        f"{len(shared_ok) // 1024} kB model", lambda: cs.htmt(shared_ok, data))
     add("fit (for Fornell-Larcker / cross-loadings): 300 constructs", kb,
         lambda: cs.fit(m300, d300))
     m40, d40 = many_constructs(40, 3, 1000)

@@ -129,6 +129,19 @@ def test_bootstrap_of_many_items_in_sub_batches_gives_the_per_draw_answer():
                                    rtol=1e-9)
 
 
+def test_htmt_of_thousands_of_constructs_sharing_items_is_refused_before_the_design(
+        monkeypatch):
+    # 800 constructs on the same three items (a 15 kB model): 2,400 memberships, 2.9 million
+    # weights and 319,600 pairs; refused before any of them is built
+    monkeypatch.setattr(discriminant, "_design", lambda *a: pytest.fail("design built"))
+    model = "\n".join(f"F{k} =~ a + b + c" for k in range(800))
+    data = _constructs(1, 3, 50)[1].set_axis(["a", "b", "c"], axis=1)
+    with pytest.raises(SpecError) as info:
+        cs.htmt(model, data)
+    assert_typed(info, SpecError, "800 constructs", "2,400 item memberships", "2,878,800",
+                 "subset")
+
+
 def test_singular_by_count_needs_no_eigen_decomposition(monkeypatch):
     # n <= p: singular by rank, said without the O(p^3) decomposition
     calls = []

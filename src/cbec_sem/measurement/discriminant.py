@@ -225,6 +225,8 @@ class _Design:
     w_mono: sparse.csr_matrix  # constructs × item pairs (averaging weights; a zero row: undefined)
     w_het: sparse.csr_matrix  # construct pairs × item pairs
     cpairs: tuple[tuple[int, int], ...]
+    pair_a: np.ndarray  # the constructs of each pair, as index arrays
+    pair_b: np.ndarray
 
     @property
     def mono_defined(self) -> np.ndarray:
@@ -269,7 +271,7 @@ def _design(indicators: dict[str, tuple[str, ...]]) -> _Design:
     cpairs = tuple(zip(ca.tolist(), cb.tolist()))
     het_row = _pair_slot(c1[~same], c2[~same], k)
     w_het = normalised(het_row, slot[~same], len(cpairs))
-    return _Design(constructs, items, pair_i, pair_j, w_mono, w_het, cpairs)
+    return _Design(constructs, items, pair_i, pair_j, w_mono, w_het, cpairs, ca, cb)
 
 
 def _htmt_values(r: np.ndarray, design: _Design, htmt2: bool, absolute: bool) -> np.ndarray:
@@ -290,9 +292,7 @@ def _htmt_values(r: np.ndarray, design: _Design, htmt2: bool, absolute: bool) ->
             mono = np.exp(mono)
             het = np.exp(het)
         mono[:, ~design.mono_defined] = np.nan
-        a = np.array([i for i, _ in design.cpairs], dtype=int)
-        b = np.array([j for _, j in design.cpairs], dtype=int)
-        return het / np.sqrt(mono[:, a] * mono[:, b])
+        return het / np.sqrt(mono[:, design.pair_a] * mono[:, design.pair_b])
 
 
 def _resolve(model, data) -> tuple[ModelSpec, tuple | None, object]:
@@ -372,6 +372,13 @@ def _bootstrap(x: np.ndarray, design: _Design, draws: int, rng, htmt2: bool,
         out[start:start + b] = _htmt_values(r, design, htmt2, absolute)
         start += b
     return out
+
+
+#: Most averaging weights (pairs of item memberships) :func:`htmt` builds: 300 constructs of
+#: three items need 0.4 million, and data of under 1 MB hold at most a few hundred items;
+#: 2,000 constructs sharing three items (a 37 kB model) would need 18 million and a table of
+#: 2 million pairs (issue 14: answer or refuse within 2 s).
+MAX_HTMT_WEIGHTS = 2_000_000
 
 
 def _threshold_name(t: float) -> str:
@@ -458,6 +465,14 @@ def htmt(
             "HTMT needs at least two constructs measured by observed items; the model has "
             f"{len(indicators)} ({', '.join(indicators) or 'none'})"
         )
+    memberships = sum(len(v) for v in indicators.values())
+    if memberships * (memberships - 1) // 2 > MAX_HTMT_WEIGHTS:
+        raise SpecError(
+            f"HTMT of {len(indicators):,} constructs with {memberships:,} item memberships "
+            f"needs up to {memberships * (memberships - 1) // 2:,} averaging weights; at most "
+            f"{MAX_HTMT_WEIGHTS:,} are computed (constructs sharing items multiply them). "
+            "Compute HTMT for a subset of the constructs: htmt('A =~ ...\nB =~ ...', data)"
+        )
     items = tuple(dict.fromkeys(v for vs in indicators.values() for v in vs))
     # The data first: a data set that cannot give correlations is refused before any work
     # that grows with the number of item pairs.
@@ -482,9 +497,7 @@ def htmt(
     k = len(design.constructs)
     mat = np.full((k, k), np.nan)
     np.fill_diagonal(mat, 1.0)
-    if design.cpairs:
-        ca, cb = np.array(design.cpairs, dtype=int).T
-        mat[cb, ca] = est
+    mat[design.pair_b, design.pair_a] = est
     matrix = pd.DataFrame(mat, index=list(design.constructs), columns=list(design.constructs))
     first = [design.constructs[a] for a, _ in design.cpairs]
     second = [design.constructs[b] for _, b in design.cpairs]
