@@ -159,6 +159,18 @@ def cases(tmp: Path) -> list[tuple[str, str, Callable[[], object]]]:
     text_9k = "F =~ " + " + ".join(f"x{i}" for i in range(9_990))
     add("ModelSpec.from_lavaan: 9,990 terms (under the cap)", f"{len(text_9k) // 1024} kB",
         lambda: cs.ModelSpec.from_lavaan(text_9k))
+    vector = "F =~ q1 + c(" + ",".join(["1"] * 450_000) + ")*q2"
+    add("ModelSpec.from_lavaan: a 450,000-group modifier vector", "1 MB",
+        lambda: cs.ModelSpec.from_lavaan(vector))
+    labels = "F =~ q1 + c(" + ",".join(["lab"] * 40_000) + ")*q2"
+    add("ModelSpec.from_lavaan: a 40,000-label vector (under the cap)", "160 kB",
+        lambda: cs.ModelSpec.from_lavaan(labels))
+    strings = "F =~ q1 + " + "'a'" * 250_000
+    add("ModelSpec.from_lavaan: 250,000 adjacent strings", "750 kB",
+        lambda: cs.ModelSpec.from_lavaan(strings))
+    defined = "F =~ q1 + q2\nd := " + "+".join(["a"] * 500_000)
+    add("ModelSpec.from_lavaan: a 1 MB ':=' expression", "1 MB",
+        lambda: cs.ModelSpec.from_lavaan(defined))
     coded = with_code(example, "vp1", 0, 99)
     add("fit: paper model, one 99 among 1-7 answers", "400 rows",
         lambda: cs.fit(paper, coded))

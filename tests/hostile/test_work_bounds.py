@@ -18,8 +18,8 @@ import cbec_sem as cs
 from cbec_sem.engine import estimate as ml_estimate
 from cbec_sem.errors import DataError, SpecError
 from cbec_sem.measurement import discriminant
-from cbec_sem.specification import source, syntax
-from cbec_sem.specification.checks import MAX_STATEMENTS
+from cbec_sem.specification import source, syntax, terms
+from cbec_sem.specification.checks import MAX_STATEMENTS, MAX_TOKENS, count_tokens
 from cbec_sem.specification.statements import Statement
 
 from .conftest import assert_typed
@@ -268,6 +268,31 @@ def test_oversized_model_text_is_refused_before_any_term_is_parsed(parsed_chunks
         cs.ModelSpec.from_lavaan(text)
     assert_typed(info, SpecError, f"{count} statements", f"at most {MAX_STATEMENTS:,}")
     assert parsed_chunks == []
+
+
+@pytest.mark.parametrize("text", [
+    "F =~ q1 + c(" + ",".join(["1"] * 450_000) + ")*q2",     # 450,000 groups, 1 MB
+    "F =~ q1 + c(" + ",".join(["lab"] * 250_000) + ")*q2",   # (copied the text per label)
+    "F =~ q1 + " + "'a'" * 250_000,                          # (a quadratic word lookup)
+    "F =~ q1 + " + "a " * 200_000,
+])
+def test_text_of_too_many_tokens_is_refused_before_any_is_read(parsed_chunks, text):
+    with pytest.raises(SpecError) as info:
+        cs.ModelSpec.from_lavaan(text)
+    assert_typed(info, SpecError, "tokens", f"at most {MAX_TOKENS:,}")
+    assert parsed_chunks == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "x1", " ", "  ", "+", "-", "*", "?", "(", ")", ",",
+                                 ":", "'s'", '"t"', "0.5", "1e3", "NA", "c(", "start("]),
+                max_size=25).map("".join))
+def test_token_budget_is_an_upper_bound(text):
+    try:
+        tokens = terms.tokenize(text)
+    except SpecError:
+        return
+    assert count_tokens(text) >= len(tokens)
 
 
 def test_model_at_the_cap_is_read(parsed_chunks):

@@ -219,3 +219,32 @@ def check_model_size(count: int, *, counted: str = "") -> None:
             "from survey data: split it, e.g. one measurement model (CFA) per block of "
             "constructs, or summarise items into scale scores first"
         )
+
+
+#: Most tokens (names, numbers, strings, ``+ * ? ( ) , :``) the statements of a model may
+#: hold: the parser reads them one at a time.  10,000 terms with per-group labels
+#: ``c(a, b)*x`` have about 100,000; a 1 MB modifier vector ``c(1, 1, ...)`` (a model of
+#: 450,000 groups) took 4 s, 250,000 adjacent strings ``'a''a'...`` 2 s.
+MAX_TOKENS = 150_000
+
+_SEPARATORS = "+-*?(),:\"'"
+
+
+def count_tokens(text: str) -> int:
+    """An upper bound of the tokens in ``text``, counted with ``str.count`` and ``str.split``
+    (C loops, no token read): every separator or quote, and every run of other characters,
+    which ends at a separator, a quote or a blank."""
+    separators = sum(text.count(ch) for ch in _SEPARATORS)
+    return 2 * separators + len(text.split())
+
+
+def check_text_size(texts: Sequence[str]) -> None:
+    """Refuse model text with more than :data:`MAX_TOKENS` tokens, before any is read."""
+    count = sum(count_tokens(text) for text in texts)
+    if count > MAX_TOKENS:
+        raise SpecError(
+            f"the model text has about {count:,} tokens (names, numbers, strings and "
+            f"separators); cbec_sem reads at most {MAX_TOKENS:,}. A model this long cannot "
+            "be estimated from survey data (a modifier vector c(...) has one entry per "
+            "group): shorten it"
+        )

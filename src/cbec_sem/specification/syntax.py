@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from ..errors import SpecError
-from .checks import check_model_size, check_statements
+from .checks import check_model_size, check_statements, check_text_size
 from .expressions import compile_expression, pretty_expression
 from .names import format_number, label_problem
 from .source import Chunk, scan, split_statements
@@ -66,6 +66,7 @@ def parse_lavaan(text: str) -> tuple[Statement, ...]:
     # model is refused in time linear in its length with a small constant.
     check_model_size(sum(_expansion(chunk) for chunk in chunks),
                      counted=" (names on the left of each operator times terms on its right)")
+    check_text_size([chunk.text for chunk in chunks])
     statements: list[Statement] = []
     for chunk in chunks:
         statements.extend(_parse_chunk(chunk))
