@@ -16,6 +16,9 @@ from hypothesis import strategies as st
 
 import cbec_sem as cs
 from cbec_sem.engine import estimate as ml_estimate
+from cbec_sem.engine.constraints import Reparametrization
+from cbec_sem.engine.inference import observed_information_x
+from cbec_sem.engine.ml import Evaluation
 from cbec_sem.errors import DataError, SpecError
 from cbec_sem.measurement import discriminant
 from cbec_sem.specification import source, syntax, terms
@@ -322,3 +325,27 @@ def test_error_location_is_quoted_only_for_the_failing_statement():
     with pytest.raises(SpecError) as info:
         cs.ModelSpec.from_lavaan(text)
     assert_typed(info, SpecError, "line 1", "'1x'")
+
+
+# -- a solution on the edge of the admissible region --------------------------------------------
+
+
+@pytest.mark.parametrize("wall, expect_nan", [(0.0, False), (None, True)])
+def test_observed_information_at_the_edge_of_the_admissible_region(wall, expect_nan):
+    # F(x) = x'Ax/2 (Hessian A exactly, so differences are exact); beyond x0 > wall the fit
+    # function has no value (Sigma not positive definite), as at a Heywood case.  An MLR fit
+    # of uncorrelated items (120,000 rows) raised numpy's ValueError here (issue 14).
+    a = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, 0.3], [0.0, 0.3, 3.0]])
+
+    def evaluate(theta, gradient=False):
+        if wall is None and abs(theta[0]) > 0 or wall is not None and theta[0] > wall:
+            return Evaluation(np.inf)
+        return Evaluation(0.5 * theta @ a @ theta, a @ theta if gradient else None)
+
+    reparam = Reparametrization(np.zeros(3), np.eye(3), 0)
+    hess = observed_information_x(evaluate, reparam, np.zeros(3))
+    if expect_nan:  # both steps of x0 leave the region: that column (and row) is unknown
+        assert np.isnan(hess[:, 0]).all() and np.isnan(hess[0, :]).all()
+        np.testing.assert_allclose(hess[1:, 1:], a[1:, 1:], rtol=1e-9)
+    else:  # the step beyond the wall is replaced by a one-sided difference
+        np.testing.assert_allclose(hess, a, rtol=1e-9)
