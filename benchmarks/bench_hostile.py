@@ -40,8 +40,8 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-import cbec_sem as cs  # noqa: E402
-from cbec_sem.cli import app  # noqa: E402
+import cbec_sem as cs
+from cbec_sem.cli import app
 
 FIXTURES = ROOT / "tests" / "fixtures" / "hostile"
 MODEL = "F =~ q1 + q2 + q3 + q4"
