@@ -5,7 +5,7 @@
     cbec-sem example [--summary] [--out PATH]
     cbec-sem fit DATA --model FILE [--estimator ML] [--group COL]
                  [--group-equal loadings,intercepts] [--information expected|observed]
-                 [--scale LOW,HIGH] [--summary] [--out PATH]
+                 [--scale LOW,HIGH] [--missing-codes 99,-9] [--summary] [--out PATH]
     cbec-sem power --model FILE|paper --n 100,200,300 [--reps 500] [--seed 1]
                    [--population FILE] [--likert 7] [--hypotheses H1,H2] [--n-jobs 2]
                    [--scheduler tcp://host:8786] [--out power.csv] [--plot power.png]
@@ -225,6 +225,16 @@ def _parse_scale(text: str | None) -> tuple[float, float] | None:
     return low, high
 
 
+def _parse_codes(text: str | None) -> tuple[float, ...]:
+    if text is None:
+        return ()
+    try:
+        return tuple(float(p) for p in text.split(",") if p.strip())
+    except ValueError:
+        raise CliError(f"--missing-codes {text!r}: write numbers separated by commas, "
+                       "e.g. 99,-9") from None
+
+
 def _check_out(out: Path | None) -> None:
     if out is not None and out.suffix.lower() not in OUT_SUFFIXES:
         raise CliError(
@@ -370,13 +380,15 @@ ScaleOption = Annotated[str | None, typer.Option(
 
 def _fit_from_files(data: Path, model: Path, *, estimator: str | None, group: str | None,
                     bootstrap: int | None, seed: int | None, correction: str | None,
-                    scale: str | None, **options) -> tuple[cs.FitResult, cs.Survey]:
+                    scale: str | None, missing_codes: tuple[float, ...] = (),
+                    **options) -> tuple[cs.FitResult, cs.Survey]:
     """Read the model file (and its settings) and the survey, and fit.  A command-line
     option overrides the model file's setting (:mod:`cbec_sem.cli_config`)."""
     spec, settings = _read_config(model)
     survey = cs.load_survey(data, items=spec.observed_variables,
                             scale=_parse_scale(scale) or settings.get("scale"),
-                            reverse=settings.get("reverse", default=()))
+                            reverse=settings.get("reverse", default=()),
+                            missing_codes=missing_codes)
     _report_checks(survey)
     draws = settings.get("bootstrap", bootstrap, 0)
     # the survey as a frame (what cs.fit makes of it; the PLS estimators take only frames)
@@ -415,6 +427,9 @@ def fit(
     seed: SeedOption = None,
     correction: CorrectionOption = None,
     scale: ScaleOption = None,
+    missing_codes: Annotated[str | None, typer.Option(
+        help="Answers that mean 'no answer' in every item, comma-separated (e.g. 99,-9): read "
+        "as missing and reported.")] = None,
     summary: SummaryOption = False,
     out: OutOption = None,
     quiet: QuietOption = False,
@@ -426,7 +441,8 @@ def fit(
         with busy("fitting and testing the hypotheses", quiet):
             res, _ = _fit_from_files(data, model, estimator=estimator, group=group,
                                      bootstrap=bootstrap, seed=seed, correction=correction,
-                                     scale=scale, group_equal=kinds, information=information)
+                                     scale=scale, group_equal=kinds, information=information,
+                                     missing_codes=_parse_codes(missing_codes))
             res.hypotheses  # noqa: B018 - computed under the progress display
         _print_result(res, summary)
         if out is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -163,7 +164,26 @@ def test_semicolon_csv_fits_like_the_table(tmp_path, model_file):
     result = invoke("fit", path, "-m", model_file, "--out", out)
     assert result.exit_code == 0, result.output
     assert "decimal comma" in result.stderr  # the reader's guess is shown as a note
-    import pandas as pd
     got = pd.read_csv(out)["est"].to_numpy()
     want = cs.fit(MODEL, frame).params["est"].to_numpy()
     assert abs(got[: len(want)] - want).max() < 1e-9
+
+
+def test_missing_code_is_one_line_and_missing_codes_reads_it(tmp_path, model_file):
+    # a 99 among 1-7 answers: refused before estimation, naming column and row; with
+    # --missing-codes the row is read as missing (and the fit runs on the rest)
+    frame = survey_frame()
+    frame.loc[5, "q3"] = 99
+    path = tmp_path / "coded.csv"
+    frame.to_csv(path, index=False)
+    assert_one_error(invoke("fit", path, "-m", model_file), 2, "'q3'", "row 5",
+                     "missing_codes=[99]")
+    out = tmp_path / "out.csv"
+    result = invoke("fit", path, "-m", model_file, "--missing-codes", "99", "--out", out)
+    assert result.exit_code == 0, result.output
+    got = pd.read_csv(out)["est"].to_numpy()
+    want = cs.fit(MODEL, frame.drop(index=5)).params["est"].to_numpy()
+    assert abs(got[: len(want)] - want).max() < 1e-9
+    assert_one_error(invoke("fit", path, "-m", model_file, "--missing-codes", "x"), 2,
+                     "--missing-codes 'x'")
+

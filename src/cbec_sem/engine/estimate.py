@@ -132,20 +132,14 @@ def prepare(
     options: FitOptions,
     group: str | None = None,
 ) -> tuple[ParTable, SampleStats]:
-    """Validate the data against the model and build the parameter table."""
-    partable, _, stats = _prepare(statements, data, options, group)
-    return partable, stats
-
-
-def _prepare(statements, data, options: FitOptions, group: str | None):
-    """:func:`prepare`, with the compiled RAM model as well: ``(partable, ram, stats)``."""
+    """Validate the data against the model and build the parameter table (cached per model,
+    :func:`compiled_table`; the RAM model is built only when a fit goes ahead)."""
     roles = variable_roles(statements, fixed_x=options.fixed_x)
     frame = as_frame(data)
     check_latent_names(roles.latent, frame)
     stats = sample_stats(frame, roles.observed, group=group, missing=options.missing,
                          exogenous=roles.ov_x)
-    partable, ram = compiled_model(statements, options, stats.ngroups, stats.group_labels)
-    return partable, ram, stats
+    return compiled_table(statements, options, stats.ngroups, stats.group_labels), stats
 
 
 #: Compiled models of recent fits: (statements, the options the table depends on, groups) →
@@ -156,31 +150,49 @@ _COMPILED: dict = {}
 _COMPILED_MAX = 32
 
 
-def compiled_model(
-    statements: tuple[Statement, ...], options: FitOptions, ngroups: int, group_labels: tuple
-) -> tuple[ParTable, RamModel]:
-    """The parameter table (:func:`~.partable.build_partable`) and a fresh :class:`RamModel`
-    of it, built once per model and reused.
-
-    The table is shared between fits (it is never written in place: every estimation keeps
-    its own copy with ``est``/``se``); the RAM model is a shallow copy with its own
-    ``base_values`` (the one array a fit writes: fixed-x values).  Its key is every input
-    ``build_partable`` reads; inputs that cannot be hashed are simply not cached.
-    """
+def _compiled_entry(statements, options: FitOptions, ngroups: int, group_labels: tuple):
+    """The cache entry ``[table, RAM model or None]`` of a model, or None when its key cannot
+    be hashed."""
     key = (statements, options.fixed_x, options.meanstructure, options.missing,
            options.std_lv, options.auto_cov_y, options.group_equal, options.group_partial,
            ngroups, tuple(group_labels))
     try:
         hit = _COMPILED.get(key)
     except TypeError:  # an unhashable group label or statement value
-        partable = build_partable(statements, options, ngroups, group_labels)
-        return partable, RamModel(partable)
+        return None
     if hit is None:
-        partable = build_partable(statements, options, ngroups, group_labels)
-        hit = (partable, RamModel(partable))
+        hit = [build_partable(statements, options, ngroups, group_labels), None]
         if len(_COMPILED) >= _COMPILED_MAX:
             _COMPILED.pop(next(iter(_COMPILED)))
         _COMPILED[key] = hit
+    return hit
+
+
+def compiled_table(
+    statements: tuple[Statement, ...], options: FitOptions, ngroups: int, group_labels: tuple
+) -> ParTable:
+    """The parameter table (:func:`~.partable.build_partable`), built once per model and
+    reused (never written in place: every estimation keeps its own copy with ``est``/``se``).
+    Its key is every input ``build_partable`` reads; inputs that cannot be hashed are simply
+    not cached."""
+    hit = _compiled_entry(statements, options, ngroups, group_labels)
+    if hit is None:
+        return build_partable(statements, options, ngroups, group_labels)
+    return hit[0]
+
+
+def compiled_model(
+    statements: tuple[Statement, ...], options: FitOptions, ngroups: int, group_labels: tuple
+) -> tuple[ParTable, RamModel]:
+    """The parameter table (:func:`compiled_table`) and a fresh :class:`RamModel` of it, the
+    RAM model too built once per model: each call gets a shallow copy with its own
+    ``base_values`` (the one array a fit writes: fixed-x values)."""
+    hit = _compiled_entry(statements, options, ngroups, group_labels)
+    if hit is None:
+        partable = build_partable(statements, options, ngroups, group_labels)
+        return partable, RamModel(partable)
+    if hit[1] is None:
+        hit[1] = RamModel(hit[0])
     partable, ram = hit
     fresh = copy.copy(ram)
     fresh.base_values = ram.base_values.copy()
@@ -217,31 +229,45 @@ def estimate_ml(
         return _estimate(statements, data, options, group)
 
 
+def _check_size(npar: int, moments: int, nrows: int, *, exact: bool = True) -> None:
+    """Refuse more free parameters than sample moments, or than complete rows (``exact``:
+    ``npar`` is the count, else a lower bound of it)."""
+    least = "" if exact else "at least "
+    if npar > moments:
+        df = f"df = {moments - npar}" if exact else f"df at most {moments - npar}"
+        raise IdentificationError(
+            f"the model has {least}{npar} free parameters but the data give only {moments} "
+            f"sample moments ({df}); fix or constrain parameters, or add indicators"
+        )
+    if nrows < npar:
+        raise DataError(
+            f"only {nrows} complete rows for {least}{npar} free parameters; collect more "
+            "responses or simplify the model"
+        )
+
+
 def _estimate(
     statements: tuple[Statement, ...],
     data,
     options: FitOptions,
     group: str | None,
 ) -> Estimation:
-    partable, ram, stats = _prepare(statements, data, options, group)
+    partable, stats = prepare(statements, data, options, group)
+    moments = stats.ngroups * count_moments(
+        len(stats.names), partable.meanstructure, len(partable.roles.ov_x)
+    )
+    # Each '==' removes at most one free parameter: with this lower bound a model too large
+    # for its data is refused before the model matrices and the constraint basis (nfree x
+    # nfree) are built (28 s for 300 constructs; issue 14).  Exact without constraints.
+    n_eq = sum(s.op == "==" for s in partable.constraints)
+    _check_size(partable.nfree - n_eq, moments, stats.ntotal, exact=not n_eq)
+    partable, ram = compiled_model(statements, options, stats.ngroups, stats.group_labels)
     space = ExpressionSpace(partable, ram)
     system = constraint_system(space, partable.nfree)
     reparam = system.reparam
     general = system.general
     npar = partable.nfree - reparam.n_constraints - (general.n_eq if general else 0)
-    moments = stats.ngroups * count_moments(
-        len(stats.names), partable.meanstructure, len(partable.roles.ov_x)
-    )
-    if npar > moments:
-        raise IdentificationError(
-            f"the model has {npar} free parameters but the data give only {moments} sample "
-            f"moments (df = {moments - npar}); fix or constrain parameters, or add indicators"
-        )
-    if stats.ntotal < npar:
-        raise DataError(
-            f"only {stats.ntotal} complete rows for {npar} free parameters; collect more "
-            "responses or simplify the model"
-        )
+    _check_size(npar, moments, stats.ntotal)
     fixed_rows = fixed_x_values(partable, stats)
     ram.base_values[:] = fixed_rows
     start_rows = start_values(partable, stats, ustart=fixed_rows)

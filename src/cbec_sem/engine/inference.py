@@ -26,17 +26,37 @@ SINGULAR_INFORMATION = 1e-10
 def observed_information_x(
     evaluate: Callable[..., Evaluation], reparam: Reparametrization, x: np.ndarray
 ) -> np.ndarray:
-    """Hessian of F with respect to x by central differences of the analytic gradient."""
+    """Hessian of F with respect to x by central differences of the analytic gradient.
+
+    At a solution on the edge of the admissible region (a Heywood case: Σ(θ) stops being
+    positive definite a step away) the step that leaves the region has no gradient; the
+    column is then a one-sided difference, or NaN when both steps leave it (issue 14: this
+    was an untyped ValueError)."""
     k = len(x)
     hess = np.empty((k, k))
     basis = reparam.basis
+
+    def gradient(point: np.ndarray) -> np.ndarray | None:
+        g = evaluate(reparam.theta(point), gradient=True).gradient
+        return None if g is None else basis.T @ g
+
+    g_here: np.ndarray | None = None
     for j in range(k):
         h = 1e-5 * max(1.0, abs(x[j]))
         e = np.zeros(k)
         e[j] = h
-        g_plus = basis.T @ evaluate(reparam.theta(x + e), gradient=True).gradient
-        g_minus = basis.T @ evaluate(reparam.theta(x - e), gradient=True).gradient
-        hess[:, j] = (g_plus - g_minus) / (2 * h)
+        g_plus, g_minus = gradient(x + e), gradient(x - e)
+        if g_plus is not None and g_minus is not None:
+            hess[:, j] = (g_plus - g_minus) / (2 * h)
+            continue
+        if g_here is None:
+            g_here = gradient(x)
+        if g_here is None or (g_plus is None and g_minus is None):
+            hess[:, j] = np.nan
+        elif g_plus is not None:
+            hess[:, j] = (g_plus - g_here) / h
+        else:
+            hess[:, j] = (g_here - g_minus) / h
     return 0.5 * (hess + hess.T)
 
 

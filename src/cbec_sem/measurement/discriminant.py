@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from .composite import is_pls
 from ..pls import assessment as pls_assessment
@@ -209,60 +210,89 @@ class HTMTResult(ResultProtocol):
 
 @dataclass(frozen=True)
 class _Design:
-    """Which item correlations each mean of the HTMT formula averages."""
+    """Which item correlations each mean of the HTMT formula averages.
+
+    The weights are sparse (``scipy.sparse`` CSR, rows × item pairs): a construct pair's row
+    holds one entry per pair of its items, so the design and every HTMT evaluation cost
+    O(L²) for L item memberships instead of O(k² p²) for k constructs and p items (300
+    constructs of three items: 0.4 million entries instead of 18 billion).
+    """
 
     constructs: tuple[str, ...]
     items: tuple[str, ...]
     pair_i: np.ndarray  # item pairs i < j: the correlations the formula uses
     pair_j: np.ndarray
-    w_mono: np.ndarray  # constructs × item pairs (averaging weights; a zero row: undefined)
-    w_het: np.ndarray  # construct pairs × item pairs
+    w_mono: sparse.csr_matrix  # constructs × item pairs (averaging weights; a zero row: undefined)
+    w_het: sparse.csr_matrix  # construct pairs × item pairs
     cpairs: tuple[tuple[int, int], ...]
+    pair_a: np.ndarray  # the constructs of each pair, as index arrays
+    pair_b: np.ndarray
+
+    @property
+    def mono_defined(self) -> np.ndarray:
+        """Constructs whose within-construct mean correlation exists (two or more items)."""
+        return np.diff(self.w_mono.indptr) > 0
+
+
+def _pair_slot(i: np.ndarray, j: np.ndarray, p: int) -> np.ndarray:
+    """Position of item pair (i, j), i < j, in ``np.triu_indices(p, k=1)`` order."""
+    return i * p - i * (i + 1) // 2 + (j - i - 1)
 
 
 def _design(indicators: dict[str, tuple[str, ...]]) -> _Design:
+    """The HTMT averaging weights, built without a loop over construct or item pairs."""
     constructs = tuple(indicators)
     items = tuple(dict.fromkeys(v for vs in indicators.values() for v in vs))
     pos = {v: k for k, v in enumerate(items)}
     p = len(items)
-    pair_i, pair_j = np.triu_indices(p, k=1)
-    slot = np.full((p, p), -1, dtype=int)
-    slot[pair_i, pair_j] = np.arange(pair_i.size)
-    slot[pair_j, pair_i] = np.arange(pair_i.size)
-
-    def weights(a_items, b_items) -> np.ndarray:
-        w = np.zeros(pair_i.size)
-        for a in a_items:
-            for b in b_items:
-                if a != b:  # semTools sets the diagonal of R to NA and averages the rest
-                    w[slot[pos[a], pos[b]]] += 1.0
-        total = w.sum()
-        return w / total if total else w
-
     k = len(constructs)
-    w_mono = np.array([weights(indicators[c], indicators[c]) for c in constructs])
-    cpairs = tuple((a, b) for a in range(k) for b in range(a + 1, k))
-    w_het = np.array([weights(indicators[constructs[a]], indicators[constructs[b]])
-                      for a, b in cpairs]).reshape(len(cpairs), pair_i.size)
-    return _Design(constructs, items, pair_i, pair_j, w_mono, w_het, cpairs)
+    pair_i, pair_j = np.triu_indices(p, k=1)
+    npairs = pair_i.size
+    # One entry per (construct, item) membership, in construct order.
+    own = np.repeat(np.arange(k), [len(indicators[c]) for c in constructs])
+    itm = np.array([pos[v] for c in constructs for v in indicators[c]], dtype=np.int64)
+    e1, e2 = np.triu_indices(own.size, k=1)  # every pair of memberships, e1 < e2
+    c1, c2 = own[e1], own[e2]  # c1 <= c2 (memberships are in construct order)
+    a, b = itm[e1], itm[e2]
+    use = a != b  # semTools sets the diagonal of R to NA and averages the rest
+    c1, c2, a, b = c1[use], c2[use], a[use], b[use]
+    slot = _pair_slot(np.minimum(a, b), np.maximum(a, b), p)
+    same = c1 == c2
+
+    def normalised(rows: np.ndarray, cols: np.ndarray, nrows: int) -> sparse.csr_matrix:
+        w = sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(nrows, npairs))
+        w.sum_duplicates()
+        total = np.asarray(w.sum(axis=1)).ravel()
+        scale = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
+        return sparse.csr_matrix(sparse.diags(scale) @ w)
+
+    w_mono = normalised(c1[same], slot[same], k)
+    ca, cb = np.triu_indices(k, k=1)
+    cpairs = tuple(zip(ca.tolist(), cb.tolist()))
+    het_row = _pair_slot(c1[~same], c2[~same], k)
+    w_het = normalised(het_row, slot[~same], len(cpairs))
+    return _Design(constructs, items, pair_i, pair_j, w_mono, w_het, cpairs, ca, cb)
 
 
 def _htmt_values(r: np.ndarray, design: _Design, htmt2: bool, absolute: bool) -> np.ndarray:
-    """HTMT of every construct pair from item correlations ``r`` (draws × item pairs)."""
+    """HTMT of every construct pair from item correlations ``r`` (draws × item pairs).
+
+    A correlation that is undefined (NaN) or zero (HTMT2: log 0) enters only the means of the
+    pairs whose items it correlates: the sparse products never multiply it by a zero weight.
+    """
     r = np.atleast_2d(r)
     v = np.abs(r) if (absolute or htmt2) else r
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if htmt2:
             v = np.log(v)
-        mono = v @ design.w_mono.T
-        het = v @ design.w_het.T
+        vt = np.ascontiguousarray(v.T)
+        mono = np.asarray(design.w_mono @ vt).T
+        het = np.asarray(design.w_het @ vt).T
         if htmt2:
             mono = np.exp(mono)
             het = np.exp(het)
-        mono[:, design.w_mono.sum(axis=1) == 0] = np.nan
-        a = np.array([i for i, _ in design.cpairs], dtype=int)
-        b = np.array([j for _, j in design.cpairs], dtype=int)
-        return het / np.sqrt(mono[:, a] * mono[:, b])
+        mono[:, ~design.mono_defined] = np.nan
+        return het / np.sqrt(mono[:, design.pair_a] * mono[:, design.pair_b])
 
 
 def _resolve(model, data) -> tuple[ModelSpec, tuple | None, object]:
@@ -317,8 +347,12 @@ def _bootstrap(x: np.ndarray, design: _Design, draws: int, rng, htmt2: bool,
     diag = col[np.arange(p), np.arange(p)]
     off = col[design.pair_i, design.pair_j]
     out = np.empty((draws, len(design.cpairs)))
+    # Draws per matrix product: the moment and HTMT matrices stay near 4 million cells however
+    # many items there are (the resamples themselves do not depend on it).
+    sub = max(1, 4_000_000 // max(iu.size, len(design.cpairs), 1))
     start = 0
-    for idx in resample_indices(rng, n, draws):
+    for idx in (part for whole in resample_indices(rng, n, draws)
+                for part in np.array_split(whole, -(-whole.shape[0] // sub))):
         b = idx.shape[0]
         flat = (idx + (np.arange(b) * n)[:, None]).ravel()
         counts = np.bincount(flat, minlength=b * n).reshape(b, n).astype(float)
@@ -338,6 +372,13 @@ def _bootstrap(x: np.ndarray, design: _Design, draws: int, rng, htmt2: bool,
         out[start:start + b] = _htmt_values(r, design, htmt2, absolute)
         start += b
     return out
+
+
+#: Most averaging weights (pairs of item memberships) :func:`htmt` builds: 300 constructs of
+#: three items need 0.4 million, and data of under 1 MB hold at most a few hundred items;
+#: 2,000 constructs sharing three items (a 37 kB model) would need 18 million and a table of
+#: 2 million pairs (issue 14: answer or refuse within 2 s).
+MAX_HTMT_WEIGHTS = 2_000_000
 
 
 def _threshold_name(t: float) -> str:
@@ -424,29 +465,39 @@ def htmt(
             "HTMT needs at least two constructs measured by observed items; the model has "
             f"{len(indicators)} ({', '.join(indicators) or 'none'})"
         )
-    design = _design(indicators)
-    items = design.items
+    memberships = sum(len(v) for v in indicators.values())
+    if memberships * (memberships - 1) // 2 > MAX_HTMT_WEIGHTS:
+        raise SpecError(
+            f"HTMT of {len(indicators):,} constructs with {memberships:,} item memberships "
+            f"needs up to {memberships * (memberships - 1) // 2:,} averaging weights; at most "
+            f"{MAX_HTMT_WEIGHTS:,} are computed (constructs sharing items multiply them). "
+            "Compute HTMT for a subset of the constructs: htmt('A =~ ...\nB =~ ...', data)"
+        )
+    items = tuple(dict.fromkeys(v for vs in indicators.values() for v in vs))
+    # The data first: a data set that cannot give correlations is refused before any work
+    # that grows with the number of item pairs.
     if fitted is not None:
         block, names = fitted
-        x = block[:, [names.index(v) for v in items]]
+        where = {v: k for k, v in enumerate(names)}
+        x = block[:, [where[v] for v in items]]
     else:
         if data is None:
             raise DataError("htmt() needs data: htmt(model, data) or htmt(fit_result)")
 
         x = sample_stats(data, items).data[0]
+    design = _design(indicators)
     n = x.shape[0]
     r_full = np.corrcoef(x, rowvar=False)
     r = r_full[design.pair_i, design.pair_j]
     est = _htmt_values(r, design, htmt2, absolute)[0]
-    single = [c for c, w in zip(design.constructs, design.w_mono) if not w.any()]
+    single = [c for c, ok in zip(design.constructs, design.mono_defined) if not ok]
     for c in single:
         notes.append(f"{c} has a single item: its within-construct (monotrait) mean "
                      "correlation is not defined, so its HTMT values are NaN")
     k = len(design.constructs)
     mat = np.full((k, k), np.nan)
     np.fill_diagonal(mat, 1.0)
-    for (a, b), v in zip(design.cpairs, est):
-        mat[b, a] = v
+    mat[design.pair_b, design.pair_a] = est
     matrix = pd.DataFrame(mat, index=list(design.constructs), columns=list(design.constructs))
     first = [design.constructs[a] for a, _ in design.cpairs]
     second = [design.constructs[b] for _, b in design.cpairs]
@@ -458,8 +509,8 @@ def htmt(
     })
     draws_frame = None
     basis = est
-    pair_notes = ["" if np.isfinite(v) else "not defined (a single-item construct or a "
-                  "non-positive mean within-construct correlation)" for v in est]
+    pair_notes = np.where(np.isfinite(est), "", "not defined (a single-item construct or a "
+                          "non-positive mean within-construct correlation)").tolist()
     if bootstrap:
         rng = np.random.default_rng(seed)
         draws = _bootstrap(x, design, int(bootstrap), rng, htmt2, absolute)
@@ -491,9 +542,11 @@ def htmt(
                          "left out of that pair's summaries")
         draws_frame = pd.DataFrame(draws, columns=table["pair"].tolist())
         basis = up
+    undefined = ~np.isfinite(basis)
     for t in thresholds:
-        table[_threshold_name(t)] = pd.array(
-            [pd.NA if not np.isfinite(v) else bool(v < t) for v in basis], dtype="boolean")
+        with np.errstate(invalid="ignore"):
+            below = np.asarray(basis < t)
+        table[_threshold_name(t)] = pd.arrays.BooleanArray(below & ~undefined, undefined)
     table["note"] = pair_notes
     return HTMTResult(
         matrix=matrix, table=table, draws=draws_frame, htmt2=bool(htmt2),

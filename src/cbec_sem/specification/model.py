@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SpecError
-from .checks import check_statements, modifier_groups, where
+from .checks import check_model_size, check_statements, modifier_groups, where
 from .expressions import compile_expression
 from .hypotheses import Hypothesis
 from .statements import Statement
@@ -51,6 +51,7 @@ class ModelSpec:
         object.__setattr__(self, "hypotheses", hypotheses)
         if not statements:
             raise SpecError("a model needs at least one statement")
+        check_model_size(len(statements))
         check_statements(statements)
         self._check_defined()
         self._check_hypotheses()

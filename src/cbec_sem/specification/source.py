@@ -15,6 +15,7 @@ the dangling ``+`` on its own line instead of a confusing "two operators" error.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..errors import SpecError
@@ -65,68 +66,84 @@ class Scan:
     quote: str = ""
 
 
+#: What :func:`scan` stops at: a quote, a parenthesis or an operator (in
+#: :data:`SCANNED_OPERATORS` order, so the longest operator at a position wins, as it did when
+#: each position tried the operators one by one).
+_SCAN_TOKEN = re.compile("[\"'()]|" + "|".join(re.escape(op) for op in SCANNED_OPERATORS))
+
+
 def scan(text: str, depth: int = 0, quote: str = "") -> Scan:
     """Find operators and check parentheses and quotes of one statement's text (or of a
-    piece of it, starting inside ``depth`` parentheses and the quoted string ``quote``)."""
+    piece of it, starting inside ``depth`` parentheses and the quoted string ``quote``).
+
+    Linear time with a small constant: a regular expression jumps from one quote,
+    parenthesis or operator to the next and ``str.find`` skips quoted strings, so the Python
+    loop runs once per token, not once per character (a 1 MB model took seconds; issue 14).
+    """
     operators: list[tuple[int, str]] = []
     stray = -1
     i = 0
-    while i < len(text):
-        ch = text[i]
+    n = len(text)
+    while i < n:
         if quote:
-            if ch == quote:
-                quote = ""
-            i += 1
+            end = text.find(quote, i)
+            if end < 0:
+                break
+            quote = ""
+            i = end + 1
             continue
-        if ch in "\"'":
-            quote = ch
-            i += 1
-            continue
-        if ch == "(":
+        found = _SCAN_TOKEN.search(text, i)
+        if found is None:
+            break
+        token = found.group()
+        i = found.end()
+        if token in "\"'":
+            quote = token
+        elif token == "(":
             depth += 1
-        elif ch == ")":
+        elif token == ")":
             depth -= 1
             if depth < 0 and stray < 0:
-                stray = i
+                stray = found.start()
             depth = max(depth, 0)
-        for op in SCANNED_OPERATORS:
-            if text.startswith(op, i):
-                operators.append((i, op))
-                i += len(op)
-                break
         else:
-            i += 1
+            operators.append((found.start(), token))
     return Scan(tuple(operators), depth, stray, bool(quote), quote)
+
+
+#: Characters that matter to comment stripping and ``;`` splitting.
+_COMMENT_OR_QUOTE = re.compile("[\"'#!]")
+_SEMICOLON_OR_QUOTE = re.compile("[\"';]")
 
 
 def strip_comment(line: str) -> str:
     """Remove a ``#`` or ``!`` comment (outside quotes) from one physical line."""
-    quote = ""
-    for i, ch in enumerate(line):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "#!":
-            return line[:i]
+    i = 0
+    while (found := _COMMENT_OR_QUOTE.search(line, i)) is not None:
+        ch = found.group()
+        if ch in "#!":
+            return line[:found.start()]
+        end = line.find(ch, found.end())  # skip the quoted string
+        if end < 0:
+            return line
+        i = end + 1
     return line
 
 
 def _split_semicolons(line: str) -> list[str]:
     """Split one comment-free line at ``;`` outside quotes."""
     parts: list[str] = []
-    quote = ""
-    start = 0
-    for i, ch in enumerate(line):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch == ";":
-            parts.append(line[start:i])
-            start = i + 1
+    start = i = 0
+    while (found := _SEMICOLON_OR_QUOTE.search(line, i)) is not None:
+        ch = found.group()
+        if ch == ";":
+            parts.append(line[start:found.start()])
+            start = i = found.end()
+            continue
+        end = line.find(ch, found.end())  # skip the quoted string
+        if end < 0:
+            break
+        i = end + 1
     parts.append(line[start:])
     return parts
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from ..errors import SpecError
-from .checks import check_statements
+from .checks import check_model_size, check_statements, check_text_size
 from .expressions import compile_expression, pretty_expression
 from .names import format_number, label_problem
 from .source import Chunk, scan, split_statements
@@ -61,11 +61,31 @@ def parse_lavaan(text: str) -> tuple[Statement, ...]:
     """
     if not isinstance(text, str):
         raise SpecError(f"model syntax must be a string, not {type(text).__name__}")
+    chunks = split_statements(text)
+    # Before any per-term work (the text's statement count is a count of '+'): a runaway
+    # model is refused in time linear in its length with a small constant.
+    check_model_size(sum(_expansion(chunk) for chunk in chunks),
+                     counted=" (names on the left of each operator times terms on its right)")
+    check_text_size([chunk.text for chunk in chunks])
     statements: list[Statement] = []
-    for chunk in split_statements(text):
+    for chunk in chunks:
         statements.extend(_parse_chunk(chunk))
+    check_model_size(len(statements))
     check_statements(statements)
     return tuple(statements)
+
+
+def _expansion(chunk: Chunk) -> int:
+    """How many statements ``chunk`` expands to: names on the left of its operator times
+    terms on the right, counted by their '+' (an upper bound only where a '+' sits inside a
+    modifier, e.g. ``start(+0.5)*x``); 1 for constraints and malformed text."""
+    found = scan(chunk.text)
+    if len(found.operators) != 1:
+        return 1
+    pos, op = found.operators[0]
+    if op in CONSTRAINT_OPERATORS:
+        return 1
+    return (chunk.text.count("+", 0, pos) + 1) * (chunk.text.count("+", pos + len(op)) + 1)
 
 
 def _parse_chunk(chunk: Chunk) -> list[Statement]:

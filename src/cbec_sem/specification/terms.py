@@ -81,6 +81,14 @@ class Term:
 # --------------------------------------------------------------------------- tokenizer
 
 
+def _word_at(text: str, pos: int) -> str:
+    """The word at ``pos``, for an error message.  Looked up only when an error is raised:
+    matching it at every token was quadratic when a side has no separators (``'a''a'...``:
+    30 s for 120 kB; issue 14)."""
+    found = _WORD_RE.match(text, pos)
+    return found.group(0) if found else text[pos]
+
+
 def tokenize(text: str) -> list[Token]:
     """Split one side of a model statement into tokens."""
     tokens: list[Token] = []
@@ -90,17 +98,16 @@ def tokenize(text: str) -> list[Token]:
             pos += 1
             continue
         match = _TOKEN_RE.match(text, pos)
-        word_match = _WORD_RE.match(text, pos)
-        word = word_match.group(0) if word_match else text[pos]
         if match is None:
             raise SpecError(
-                f"{text[pos]!r} in {word!r} is not allowed; variable names may contain letters, "
-                "digits, '_' and '.'"
+                f"{text[pos]!r} in {_word_at(text, pos)!r} is not allowed; variable names may "
+                "contain letters, digits, '_' and '.'"
             )
         kind = match.lastgroup or ""
         end = match.end()
         if kind == "num" and end < len(text) and (text[end].isalpha() or text[end] in "_."):
-            raise SpecError(f"{word!r} is not a valid name: names cannot start with a digit")
+            raise SpecError(f"{_word_at(text, pos)!r} is not a valid name: names cannot start "
+                            "with a digit")
         tokens.append(Token(kind, match.group(0)))
         pos = end
     return tokens
@@ -350,15 +357,21 @@ def _item_text(item: float | str | None) -> str:
     return format_number(item)
 
 
+def _in(item: float | str | None, text: str) -> str:
+    """`` (in c(a, 1))`` when ``item`` is one entry of the vector ``text``.  Written only for an
+    error: copying the vector's text for each of its entries was quadratic (issue 14)."""
+    return "" if text in (item, _item_text(item)) else f" (in {text})"
+
+
 def _labels_from(items: tuple[float | str | None, ...], text: str) -> tuple[str | None, ...]:
     for item in items:
-        where = "" if text in (item, _item_text(item)) else f" (in {text})"
         if isinstance(item, float):
-            raise SpecError(f"{_item_text(item)!r}{where} cannot be a label: it is a number")
+            raise SpecError(f"{_item_text(item)!r}{_in(item, text)} cannot be a label: it is "
+                            "a number")
         if item is not None:
             problem = label_problem(item)
             if problem is not None:
-                raise SpecError(f"{item!r}{where} cannot be a label: it {problem}")
+                raise SpecError(f"{item!r}{_in(item, text)} cannot be a label: it {problem}")
     return items  # type: ignore[return-value]
 
 

@@ -11,9 +11,14 @@ an error or a warning that names the column (issue 14):
 * boolean columns (True/False read as 1/0 without a word) — refused: recode explicitly;
 * a group column whose labels differ only in type (``1`` and ``"1"``: two groups that print
   alike) — refused;
-* out-of-range answers: outside the Survey's scale when it has one, else values that look
-  like missing-value codes (99, -9, 999, ...) standing apart from an item's other answers —
-  a DataWarning naming the column, the value and the rows.
+* answers outside the Survey's declared scale — a DataWarning naming the column, the values
+  and the rows (the user declared the scale and chose ``out_of_range="report"``);
+* without a declared scale, values that look like missing-value codes (99, -9, 999, ...)
+  standing apart from a rating item's other answers — refused with a DataError naming the
+  column, the values and the rows, before any estimation: fitted as numbers they give wrong
+  estimates, and a single 99 among 1–7 answers drove the ML fit through 500 iterations to
+  non-convergence (issue 14).  ``cs.load_survey(data, missing_codes=[99])`` reads them as
+  missing; declaring the scale (``scale=(1, 99)``) says they are answers.
 """
 
 from __future__ import annotations
@@ -92,18 +97,23 @@ def _numeric(col: pd.Series) -> np.ndarray | None:
     return col.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _out_of_range(name: str, values: np.ndarray, scale: tuple | None) -> str | None:
+def _outside_scale(name: str, values: np.ndarray, scale: tuple) -> str | None:
+    """A warning about answers outside the declared ``scale`` (None when there are none)."""
+    low, high = scale
     with np.errstate(invalid="ignore"):
-        if scale is not None:
-            low, high = scale
-            mask = (values < low) | (values > high)
-            if not mask.any():
-                return None
-            rows = tuple(int(i) for i in np.flatnonzero(mask))
-            return (f"{name!r}: {len(rows)} answer(s) outside its scale {low:g}–{high:g} "
-                    f"(values {format_values(values[mask])} in {format_rows(rows)}) are fitted "
-                    "as numbers; if they code missing answers, set them to NaN (load_survey("
-                    "..., out_of_range='missing'))")
+        mask = (values < low) | (values > high)
+    if not mask.any():
+        return None
+    rows = tuple(int(i) for i in np.flatnonzero(mask))
+    return (f"{name!r}: {len(rows)} answer(s) outside its scale {low:g}–{high:g} "
+            f"(values {format_values(values[mask])} in {format_rows(rows)}) are fitted "
+            "as numbers; if they code missing answers, set them to NaN (load_survey("
+            "..., out_of_range='missing'))")
+
+
+def _missing_code_problem(name: str, values: np.ndarray) -> str | None:
+    """Why a rating item's values look like missing-value codes (None when they do not)."""
+    with np.errstate(invalid="ignore"):
         present = values[np.isfinite(values)]
         if present.size == 0 or not np.all(present == np.round(present)):
             return None
@@ -116,10 +126,13 @@ def _out_of_range(name: str, values: np.ndarray, scale: tuple | None) -> str | N
         if not mask.any():
             return None
         rows = tuple(int(i) for i in np.flatnonzero(mask))
+        codes = ", ".join(f"{v:g}" for v in np.unique(values[mask]))
         return (f"{name!r}: {len(rows)} answer(s) {format_values(values[mask])} in "
                 f"{format_rows(rows)} look like missing-value codes (the other answers lie in "
-                f"{lo:g}–{hi:g}) and are fitted as numbers; set them to NaN, or load the data "
-                f"with cs.load_survey(..., scale=({lo:g}, {hi:g}), out_of_range='missing')")
+                f"{lo:g}–{hi:g}); fitted as numbers they would give wrong estimates. Read them "
+                f"as missing: cs.load_survey(data, missing_codes=[{codes}]) (or set them to "
+                "NaN); if they are real answers, declare the scale: cs.load_survey(data, "
+                f"scale=({lo:g}, {max(hi, float(values[mask].max())):g}))")
 
 
 def as_frame(data) -> pd.DataFrame:
@@ -141,12 +154,13 @@ def as_frame(data) -> pd.DataFrame:
 
 
 def check_fit_data(data: object, names: Sequence[str], *, group: str | None = None) -> list[str]:
-    """Refuse data layouts that would give silent wrong results; warn about out-of-range
-    answers.  Returns the warnings issued (DataWarning), in column order.
+    """Refuse data layouts that would give silent wrong results; warn about answers outside
+    a declared scale.  Returns the warnings issued (DataWarning), in column order.
 
     Raises:
         DataError: MultiIndex columns, a complex or boolean model column, a group column
-            whose labels differ only in type.  Each message names the column.
+            whose labels differ only in type, values that look like missing-value codes in
+            an item without a declared scale.  Each message names the column (and the rows).
     """
     return checked_block(data, names, group=group)[0]
 
@@ -227,7 +241,8 @@ def _check_group(frame: pd.DataFrame, group: str | None) -> None:
 
 def _check_values(name: str, values: np.ndarray, scale: tuple | None,
                   messages: list[str]) -> None:
-    """Refuse values whose squares overflow; warn about out-of-range answers (appended to
+    """Refuse values whose squares overflow, and values that look like missing-value codes
+    when no scale is declared; warn about answers outside a declared scale (appended to
     ``messages``)."""
     with np.errstate(invalid="ignore"):
         # (±inf is the engine's own "infinite value" error, which names the row)
@@ -238,7 +253,12 @@ def _check_values(name: str, values: np.ndarray, scale: tuple | None,
             f"column {name!r} holds values too large to fit "
             f"({format_values(values[huge])} in {format_rows(rows)}): their squares "
             f"overflow double precision; rescale the column (e.g. divide by 1e100)")
-    message = _out_of_range(name, values, scale)
+    if scale is None:
+        problem = _missing_code_problem(name, values)
+        if problem is not None:
+            raise DataError(problem)
+        return
+    message = _outside_scale(name, values, scale)
     if message is not None:
         messages.append(message)
         warn(message)

@@ -234,6 +234,16 @@ def _resolve_reverse(
     return chosen
 
 
+def _missing_codes(codes: object) -> tuple[float, ...]:
+    """The ``missing_codes`` argument of :func:`load_survey` as floats, checked as a
+    codebook's ``missing`` entry is."""
+    try:
+        return ItemInfo("missing_codes", missing=codes).missing or ()
+    except DataError:
+        raise DataError(f"missing_codes={codes!r} must be finite numbers, e.g. "
+                        "missing_codes=[99, -9]") from None
+
+
 def _validate_options(out_of_range: str, straightlining_min_items: int) -> None:
     if out_of_range not in ("report", "missing"):
         raise DataError(f"out_of_range must be 'report' or 'missing', got {out_of_range!r}")
@@ -260,6 +270,7 @@ def load_survey(
     straightlining_min_items: int = 5,
     sep: str | None = None,
     decimal: str | None = None,
+    missing_codes: Iterable[float] = (),
 ) -> Survey:
     """Read a Likert questionnaire and check it.
 
@@ -282,6 +293,9 @@ def load_survey(
         sep: separator of a text file (default: detected, see
             :func:`~cbec_sem.survey.readers.read_source`; what was chosen is in ``checks``).
         decimal: decimal mark of a text file, ``"."`` or ``","`` (default: detected).
+        missing_codes: answers that mean "no answer" in every item, e.g. ``[99, -9]``: read
+            as missing and reported (``user_missing`` in ``checks``), like a codebook's
+            ``missing`` entries, which they add to.
 
     Returns:
         A :class:`Survey`.
@@ -295,6 +309,7 @@ def load_survey(
             set to missing, and when items were reverse-keyed.
     """
     _validate_options(out_of_range, straightlining_min_items)
+    codes_for_all = _missing_codes(missing_codes)
     if id_column is not None and not isinstance(id_column, (str, int)):
         raise DataError(f"id_column={id_column!r} must be one column name")
     read = read_source(source, sheet=sheet, sep=sep, decimal=decimal)
@@ -357,17 +372,20 @@ def load_survey(
             findings.append(finding)
             non_numeric_counts[item] = finding.count
         info = codebook_all.get(item)
-        if info is not None and info.missing:
-            coded = np.isin(values, info.missing)
+        missing = tuple(dict.fromkeys(
+            ((info.missing or ()) if info is not None else ()) + codes_for_all))
+        if missing:
+            coded = np.isin(values, missing)
             if coded.any():
                 values[coded] = np.nan
                 as_given[coded, j] = np.nan
                 rows = tuple(int(i) for i in np.flatnonzero(coded))
+                origin = "codebook" if info is not None and info.missing else "missing_codes"
                 findings.append(ck.Finding(
                     "user_missing", "info", item, rows, len(rows),
                     f"{item!r}: {len(rows)} missing-value code(s) "
-                    f"{ck.format_values(np.asarray(info.missing))} (codebook) read as missing "
-                    f"in {ck.format_rows(rows)}"))
+                    f"{ck.format_values(np.unique(parsed[item].values[coded]))} "
+                    f"({origin}) read as missing in {ck.format_rows(rows)}"))
                 coded_counts[item] = len(rows)
         item_scale = scales[item]
         if item_scale is not None:
@@ -456,8 +474,8 @@ def load_survey(
     if coded_counts:
         detail = ", ".join(f"{k} ({v})" for k, v in coded_counts.items())
         warn(
-            f"{sum(coded_counts.values())} answer(s) coded as missing in the codebook read as "
-            f"missing in {detail}; see survey.checks"
+            f"{sum(coded_counts.values())} answer(s) coded as missing (codebook or "
+            f"missing_codes=) read as missing in {detail}; see survey.checks"
         )
     if set_missing_counts:
         detail = ", ".join(f"{k} ({v})" for k, v in set_missing_counts.items())
