@@ -223,11 +223,13 @@ def _calibrate(fit: ConditionFit, ys_sorted: np.ndarray, r_obs: float,
 
 
 def _calibrate_spread(fit: ConditionFit, ys_sorted: np.ndarray, rho: float, r_obs: float,
-                      g_obs: float, rng: np.random.Generator, draws: int = 50) -> float:
-    """The spread slope γ whose null samples have, on average, the observed :func:`scale_slope`
-    (the normal scores of a heteroscedastic Z_Y are not Z_Y, which attenuates γ̂): three
-    fixed-point steps γ ← γ·γ̂_obs/mean γ̂(γ) on common random numbers, as :func:`_calibrate`
-    does for ρ."""
+                      g_obs: float, g_se: float, rng: np.random.Generator,
+                      draws: int = 50) -> float:
+    """The spread slope γ whose null samples have, on average, the observed
+    :func:`scale_slope`: the normal scores of a heteroscedastic Z_Y are not Z_Y, which
+    attenuates γ̂ by a factor a.  a is measured once, on common random numbers, at a reference
+    γ_ref = max(|γ̂|, 2·SE) (away from 0, where the ratio of two noisy slopes is unstable), and
+    γ = γ̂/a."""
     n = ys_sorted.size
     # the null pairs the i-th smallest X with ys_sorted[idx[i]]: the ranks of the pairs are
     # the average ranks of the sorted margins, taken in that order
@@ -235,15 +237,11 @@ def _calibrate_spread(fit: ConditionFit, ys_sorted: np.ndarray, rho: float, r_ob
     ry_sorted = rankdata(ys_sorted)
     zx = np.sort(rng.standard_normal((draws, n)), axis=1)
     e = rng.standard_normal((draws, n))
-    rhos = np.full(draws, rho)
-    g = g_obs
-    for _ in range(3):
-        idx = _ranks_of_y(rhos, zx, e, np.full(draws, g))
-        g_sim = float(np.mean(_slopes_from_ranks(rx, ry_sorted[idx], r_obs)[0]))
-        if abs(g_sim) < 1e-6 or abs(g_obs) < 1e-6:
-            break
-        g = float(np.clip(g * g_obs / g_sim, -1.0, 1.0))
-    return g
+    g_ref = max(abs(g_obs), 2.0 * g_se, 1e-3)
+    idx = _ranks_of_y(np.full(draws, rho), zx, e, np.full(draws, g_ref))
+    g_sim = float(np.mean(_slopes_from_ranks(rx, ry_sorted[idx], r_obs)[0]))
+    a = float(np.clip(g_sim / g_ref, 0.2, 1.5))
+    return float(np.clip(g_obs / a, -1.0, 1.0))
 
 
 def correlation_matched_null(fit: ConditionFit, ceilings=("ce_fdh",), draws: int = 2000,
@@ -273,9 +271,12 @@ def correlation_matched_null(fit: ConditionFit, ceilings=("ce_fdh",), draws: int
     g_hat = 0.0
     if spread:
         g_obs, g_se = scale_slope(xt, yt, r_obs)
-        g_hat = _calibrate_spread(fit, ys_sorted, rho, r_obs, g_obs, rng)
-        gammas = (g_hat + g_se * rng.standard_normal(draws) if resample_r
-                  else np.full(draws, g_hat))
+        g_hat = _calibrate_spread(fit, ys_sorted, rho, r_obs, g_obs, g_se, rng)
+        # a spread that shrinks as X grows (γ < 0) fills the upper-left corner; the null's
+        # least favourable case there is γ = 0, so the draws are cut at 0 (a noisy negative γ̂
+        # would otherwise make the null's corner too full and the test liberal)
+        gammas = np.maximum(0.0, g_hat + g_se * rng.standard_normal(draws) if resample_r
+                            else np.full(draws, g_hat))
     out = {c: np.empty(draws) for c in ceilings}
     batch = max(1, min(draws, _BATCH_ELEMENTS // max(n, 1)))
     done = 0
