@@ -41,7 +41,8 @@ INTERACTION_METHODS = ("dblcent", "rca")
 _KIND_METHOD = {
     "path": "ML Wald z test",
     "indirect": "product of paths, delta-method (Sobel) z test",
-    "necessity": "NCA on latent scores, CE-FDH, permutation test ({p} permutations)",
+    "necessity": ("NCA on latent scores, CE-FDH, permutation test ({p} permutations) and "
+                  "correlation-matched (spread) test ({p} draws)"),
     "interaction": "product indicators ({m}), ML Wald z test",
     "moderation": "product indicators ({m}), ML Wald z test",
 }

@@ -91,6 +91,7 @@ __all__ = [
     "necessity_verdict",
     "necessity_verdict_scores",
     "normal_scores_correlation",
+    "scale_slope",
 ]
 
 #: Elements of one batch of null samples (batch × N).
