@@ -43,7 +43,7 @@ ceiling) and the power elsewhere.
 Run::
 
     python benchmarks/validity.py --quick              # a smoke run (~3 min)
-    python benchmarks/validity.py                      # the full study
+    python benchmarks/validity.py --jobs 2 --csv runs.csv   # the full study (~30 min, 2 cores)
     python benchmarks/validity.py --methods path,dblcent --n 400 --reps 200 --markdown out.md
 
 Replications per method default to what the full run can afford (``--reps`` caps them all;
@@ -59,11 +59,13 @@ import os
 import time
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 import pandas as pd
 
 import cbec_sem as cs
+from cbec_sem.engine.threads import single_threaded_blas
 from cbec_sem.errors import CbecSemError
 
 LOAD = {"ta1": 0.82, "fa1": 0.80, "pc1": 0.80, "sci": 0.80 * 0.85}
@@ -87,12 +89,20 @@ KIND = {"path": "path", "indirect": "indirect", "dblcent": "interaction",
         "dblcent_mlr": "interaction", "dblcent_match_mlr": "interaction",
         "qml": "interaction", "lms": "interaction", "nca": "necessity",
         "nca_matched": "necessity"}
-#: Replications per cell of the full run (the slow methods get fewer).
-REPS = {"path": 200, "indirect": 40, "dblcent": 100, "dblcent_match": 100,
-        "dblcent_within": 100, "rca": 100, "dblcent_mlr": 100, "dblcent_match_mlr": 100,
-        "qml": 60, "lms": 20,
-        "nca": 200, "nca_matched": 200}
+#: Replications per cell of the full run, chosen so that it finishes in about 30 minutes on
+#: two cores (``--jobs 2``): the methods that decide the default verdicts (Wald paths, the
+#: matched-pairs MLR product indicators, the necessity rules) get the most; the slow ones
+#: (the bootstrap, LMS, QML) and the comparison-only variants fewer, and their Monte Carlo
+#: SEs say so.  Earlier runs are pooled with ``--csv``/``--summarise``.
+REPS = {"path": 300, "indirect": 10, "dblcent": 20, "dblcent_match": 40,
+        "dblcent_within": 10, "rca": 10, "dblcent_mlr": 20, "dblcent_match_mlr": 100,
+        "qml": 6, "lms": 3,
+        "nca": 150, "nca_matched": 150}
 QUICK_REPS = {m: 8 for m in METHODS} | {"lms": 2, "indirect": 3}
+#: Rough seconds per replication at N = 400 (for ordering the cells only).
+SECONDS = {"path": 0.2, "indirect": 8.0, "dblcent": 2.0, "dblcent_match": 0.6,
+           "dblcent_within": 2.0, "rca": 2.0, "dblcent_mlr": 3.0, "dblcent_match_mlr": 1.2,
+           "qml": 12.0, "lms": 20.0, "nca": 0.4, "nca_matched": 0.8}
 BOOTSTRAP = 200
 PERMUTATIONS = 499
 
@@ -250,6 +260,11 @@ def run_cell(method: str, n: int, likert: bool, reps: int, seed: int) -> list[di
     return rows
 
 
+def _run_cell_quietly(method: str, n: int, likert: bool, reps: int, seed: int) -> list[dict]:
+    with single_threaded_blas():
+        return run_cell(method, n, likert, reps, seed)
+
+
 def summarise(raw: pd.DataFrame) -> pd.DataFrame:
     out = []
     errored = raw[raw["target"].str.startswith("error")]
@@ -266,11 +281,15 @@ def summarise(raw: pd.DataFrame) -> pd.DataFrame:
                "reps": reps, "failed": int(len(g) - reps) + int(errors.get((method, data, n), 0))}
         if np.isfinite(true):
             sd = float(ok["est"].std(ddof=1)) if reps > 1 else np.nan
+            cover = float(((ok["lo"] <= true) & (true <= ok["hi"])).mean())
             row.update(bias=float(ok["est"].mean() - true), sd=sd,
+                       bias_mc_se=sd / np.sqrt(reps) if reps > 1 else np.nan,
                        se_sd=float(ok["se"].mean() / sd) if sd and sd > 0 else np.nan,
-                       coverage=float(((ok["lo"] <= true) & (true <= ok["hi"])).mean()))
+                       coverage=cover,
+                       coverage_mc_se=float(np.sqrt(cover * (1 - cover) / reps)))
         else:
-            row.update(bias=np.nan, sd=np.nan, se_sd=np.nan, coverage=np.nan)
+            row.update(bias=np.nan, sd=np.nan, bias_mc_se=np.nan, se_sd=np.nan,
+                       coverage=np.nan, coverage_mc_se=np.nan)
         row.update(reject=reject,
                    reject_mc_se=float(np.sqrt(reject * (1 - reject) / reps)) if reps else np.nan,
                    seconds=float(ok["seconds"].mean()) if reps else np.nan)
@@ -284,11 +303,11 @@ def summarise(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_markdown(table: pd.DataFrame) -> str:
-    cols = ["method", "target", "data", "n", "true", "reps", "failed", "bias", "sd", "se_sd",
-            "coverage", "reject", "reject_mc_se", "seconds"]
+    cols = ["method", "target", "data", "n", "true", "reps", "failed", "bias", "bias_mc_se",
+            "sd", "se_sd", "coverage", "coverage_mc_se", "reject", "reject_mc_se", "seconds"]
     head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
     lines = []
-    for r in table[cols].itertuples(index=False):
+    for r in table.reindex(columns=cols).itertuples(index=False):
         cells = []
         for c, v in zip(cols, r):
             if isinstance(v, float):
@@ -308,6 +327,7 @@ def main() -> None:
     parser.add_argument("--data", default="continuous,likert7")
     parser.add_argument("--reps", type=int, default=None, help="cap on replications per cell")
     parser.add_argument("--seed", type=int, default=20261207)
+    parser.add_argument("--jobs", type=int, default=1, help="cells run in parallel processes")
     parser.add_argument("--markdown", default=None, help="write the table to this file")
     parser.add_argument("--csv", default=None,
                         help="append every replication to this file, cell by cell")
@@ -330,20 +350,26 @@ def main() -> None:
     datas = [d.strip() for d in args.data.split(",")]
     rows = []
     t0 = time.perf_counter()
+    cells = []
     for method in methods:
         reps = (QUICK_REPS if args.quick else REPS)[method]
         if args.reps is not None:
             reps = min(reps, args.reps)
-        for data in datas:
-            for n in ns:
-                t = time.perf_counter()
-                cell = run_cell(method, n, data == "likert7", reps, args.seed)
-                rows += cell
-                if args.csv:
-                    pd.DataFrame(cell).to_csv(args.csv, mode="a", index=False,
-                                              header=not os.path.exists(args.csv))
-                print(f"  {method} {data} N={n}: {reps} reps, {time.perf_counter() - t:.0f} s",
-                      flush=True)
+        cells += [(method, n, data == "likert7", reps) for data in datas for n in ns]
+    # the slowest cells first, so that two workers finish together
+    cells.sort(key=lambda c: -c[3] * SECONDS.get(c[0], 1.0) * c[1])
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        started = {pool.submit(_run_cell_quietly, m, n, lk, reps, args.seed):
+                   (m, n, lk, reps, time.perf_counter()) for m, n, lk, reps in cells}
+        for fut in as_completed(started):
+            method, n, likert, reps, t = started[fut]
+            cell = fut.result()
+            rows += cell
+            if args.csv:
+                pd.DataFrame(cell).to_csv(args.csv, mode="a", index=False,
+                                          header=not os.path.exists(args.csv))
+            print(f"  {method} {'likert7' if likert else 'continuous'} N={n}: {reps} reps, "
+                  f"done at {time.perf_counter() - t0:.0f} s", flush=True)
     raw = pd.DataFrame(rows)
     table = summarise(raw)
     text = to_markdown(table)

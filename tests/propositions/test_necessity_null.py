@@ -17,10 +17,12 @@ from cbec_sem.propositions.necessity_null import (
     correlation_matched_null,
     necessity_verdict,
     normal_scores_correlation,
+    scale_slope,
 )
 from cbec_sem.propositions.necessity_sim import (
     bivariate_normal,
     ceiling_uniform,
+    interaction_fan,
     likert_means,
 )
 
@@ -77,6 +79,43 @@ def test_a_true_ceiling_is_necessary():
     assert row["d"] == pytest.approx(0.3, abs=0.06)
     assert row["p_matched"] < 0.01 and row["d_excess"] > 0.1
     assert row["verdict"] == "necessary"
+
+
+def test_the_null_recovers_the_spread():
+    """Data drawn from the spread model itself, Z_Y = ρ·Z_X + √(1 − ρ²)·exp(γ·Z_X − γ²)·e
+    (γ = .2): the null's calibrated γ is within 3 of scale_slope's stated SEs of γ (the raw
+    slope of the normal scores is attenuated); bivariate-normal data give γ̂ near 0."""
+    rng = np.random.default_rng(21)
+    n, rho, gamma = 5000, 0.3, 0.2
+    zx = rng.standard_normal(n)
+    zy = rho * zx + np.sqrt(1 - rho**2) * np.exp(gamma * zx - gamma**2) * rng.standard_normal(n)
+    r = float(normal_scores_correlation(zx, zy))
+    g_raw, se = scale_slope(zx, zy, r)
+    # the SE of half an OLS slope of log χ²₁ errors (variance π²/2) on ~n/2 cases
+    assert se == pytest.approx(0.5 * np.sqrt(np.pi**2 / 2 / (n / 2)), rel=0.1)
+    res = nca(None, zx, zy, ceilings=("ce_fdh",), permutations=0)
+    null = correlation_matched_null(res._fits["x"], ("ce_fdh",), 50, np.random.default_rng(1))
+    assert abs(null["gamma"] - gamma) < 3 * se
+    assert null["gamma"] > g_raw
+    x, y = bivariate_normal(0.3, n, 1, rng)
+    g0, se0 = scale_slope(x[0], y[0], float(normal_scores_correlation(x[0], y[0])))
+    assert abs(g0) < 3 * se0
+
+
+def test_a_spread_that_grows_with_x_is_not_necessity():
+    """An outcome that depends on X through an interaction (no ceiling; the shape of TA → SCI
+    in the example): the Gaussian-copula null calls it necessary far more often than α, the
+    spread null does not (24 samples of N = 1000; benchmarks/bench_necessity.py has the
+    rates with 100 samples per cell)."""
+    rng = np.random.default_rng(8)
+    x, y = interaction_fan(0.3, 1000, 24, rng)
+    gauss = spread = 0
+    for r in range(24):
+        res = nca(None, x[r], y[r], ceilings=("ce_fdh",), permutations=99, seed=r)
+        gauss += bool(necessity_verdict(res, draws=99, seed=r, spread=False)["necessary"][0])
+        spread += bool(necessity_verdict(res, draws=99, seed=r)["necessary"][0])
+    assert spread / 24 <= 0.10
+    assert gauss / 24 >= 0.2
 
 
 def test_ceiling_generator_has_the_stated_zone():

@@ -22,6 +22,7 @@ from ..validation import (MAX_PERMUTATIONS, check_count, check_permutations, che
 from .population import (POPULATION_SAMPLE, POPULATION_SEED, Sampler, check_categories,
                          check_positive_definite, exact_data, exact_moments, item_thresholds,
                          residualise, sample_moments)
+from .pilot import population_from_fit, stated_effects, with_effects
 from .result import PowerResult, check_target, summarise
 from .study import (CHUNK_SIZE, METHODS, MISSING, CompiledModel, Study, Test, implied_cov,
                     information, moments_of, refit, run_chunk)
@@ -55,6 +56,7 @@ def power(
     interaction_method: str = "dblcent",
     nca_permutations: int = 200,
     progress: bool | Callable[[int, int], None] = False,
+    effects: dict[str, float] | None = None,
 ) -> PowerResult:
     """Monte Carlo power of every hypothesis of a model, at each sample size in ``n``.
 
@@ -95,9 +97,13 @@ def power(
         reps: replications per sample size.
         population: the population model — lavaan syntax (or a ModelSpec) whose numeric
             modifiers are the population values, as :func:`cbec_sem.simulate` takes it
-            (standardised: every variable has variance 1).  Default: for
-            ``cs.paper_model()``, ``cs.datasets.example_population()``; otherwise the
-            model's own fixed values (missing loadings 0.7, missing paths 0).
+            (standardised: every variable has variance 1); or a fitted result (a pilot
+            study, ``cs.fit(...)``), whose completely standardised estimates become the
+            population values (:func:`cbec_sem.power.pilot.population_from_fit`).  Default:
+            for ``cs.paper_model()``, ``cs.datasets.example_population()``; otherwise the
+            model's own fixed values (missing loadings 0.7, missing paths 0: a hypothesised
+            effect left at that 0 is warned about, since its "power" is then the
+            false-positive rate).
         likert: cut every item into this many categories (symmetric thresholds, see
             :func:`cbec_sem.simulate.default_thresholds`) and fit them as continuous by ML, as
             the paper's analysis does; ``None``: continuous items.
@@ -119,6 +125,10 @@ def power(
         nca_permutations: permutations of the NCA test in each replication.
         progress: ``True`` for a tqdm progress bar, or a function ``f(done, total)`` called
             after every chunk of replications.
+        effects: standardised effect sizes by hypothesis id, e.g. ``{"H2": .3, "H5": .1}``:
+            the population coefficient of a path hypothesis, or of an interaction's product
+            term, set on top of ``population`` (or of its default); see
+            :func:`cbec_sem.power.pilot.with_effects`.
 
     Returns:
         A :class:`~cbec_sem.power.PowerResult`: ``.table`` (power, bias, RMSE, coverage,
@@ -159,6 +169,11 @@ def power(
     # ---- the population
     notes: list[str] = []
     population, source = _default_population(spec, population)
+    if effects is not None:
+        population = with_effects(spec, population, effects)
+        given = ", ".join(f"{k} = {v:g}" for k, v in effects.items())
+        source = f"{source}; effects set: {given}"
+    stated = stated_effects(spec, population)
     pm = population_model(spec, population=population)
     check_positive_definite(pm, pm.observed)
     thresholds = item_thresholds(pm, likert)
@@ -211,6 +226,12 @@ def power(
             rate = "≈ α/2 for a directional hypothesis" if h.sign != "two-sided" else "≈ α"
             notes.append(f"{h.id}: the population value is 0, so its 'power' is the "
                          f"false-positive rate ({rate})")
+            if h.kind != "indirect" and h.id not in stated:
+                warnings.warn(
+                    f"{h.id} ({h.statement}): the population gives this effect no value, so it "
+                    f"is 0 and its 'power' is the false-positive rate ({rate}); give its size "
+                    f"with effects={{'{h.id}': ...}}, a population with values, or "
+                    "population=<a pilot fit>", CbecSemWarning, stacklevel=2)
 
     uses_main = any(t.model == "main" for t in tests)
     study = Study(sampler=sampler, main=main if uses_main else None, interaction=inter,
@@ -294,6 +315,9 @@ def _select(spec: ModelSpec, hypotheses) -> list[Hypothesis]:
 
 
 def _default_population(spec: ModelSpec, population):
+    if population is not None and not isinstance(population, (str, ModelSpec)):
+        return population_from_fit(population), (
+            "a pilot fit's completely standardised estimates (population=<fit>)")
     if population is not None:
         return population, "given (population=)"
 

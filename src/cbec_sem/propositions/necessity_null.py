@@ -8,7 +8,7 @@ ceiling at all (issue 13 measured .31–1.00 for ρ = .2–.6).  A necessity cla
 corner must be emptier than the observed dependence alone makes it.
 
 The correlation-matched null (this module) is data with the observed margins and the observed
-rank dependence, but *no* ceiling: a Gaussian copula.
+rank dependence, but *no* ceiling: a Gaussian copula whose conditional spread may change with X.
 
 1. The dependence is measured by the normal-scores (van der Waerden) correlation r: the
    Pearson correlation of Φ⁻¹((rank − ½)/N) of X and of Y (average ranks for ties), the
@@ -22,18 +22,29 @@ rank dependence, but *no* ceiling: a Gaussian copula.
    dependence; draw N pairs from the bivariate normal with correlation ρ*; give the i-th
    smallest normal X the i-th smallest observed X, and the same for Y (the observed margins,
    ties included, exactly).
-3. The effect size d* of every null sample (the same ceiling and scope as the observed d).
+3. The spread: an outcome that depends on X through interactions (Y = … + β·X·Z) spreads
+   more at high X than at low X, which empties the upper-left corner without any ceiling
+   (issue 13: on the example's population the Gaussian-copula null called TA necessary for
+   SCI in 22% of samples at N = 1000, on the true latent values).  The null therefore lets
+   the conditional spread of the normal scores change with X,
+   Z_Y = ρ·Z_X + √(1 − ρ²)·exp(γ·Z_X − γ²)·e, with γ estimated on the side of the scatter
+   away from a ceiling (:func:`scale_slope`) and drawn from its sampling distribution like ρ.
+   γ = 0 is the Gaussian copula (``spread=False``).
+4. The effect size d* of every null sample (the same ceiling and scope as the observed d).
 
 The expected d under this null, E₀[d], is the d that the observed dependence produces by
 itself; the test's p is (k + 1)/(B + 1) with k the number of d* ≥ the observed d (B draws),
 with Monte Carlo accuracy 1.96·√(p(1 − p)/B) as NCA reports for its own p.  The draws are
 vectorised in batches (B × N arrays) and the ceilings reuse NCA's batched CE-FDH/CR-FDH code.
 
-What the test rejects is "the dependence is a Gaussian copula", of which "no ceiling" is the
-case that matters; a non-Gaussian dependence without a ceiling (e.g. a bivariate t, whose
-joint tails are heavier) can also empty the corner more than a Gaussian copula does and be
-flagged.  ``benchmarks/bench_necessity.py`` measures the rates: false positives on
-bivariate-normal data, detection of true ceilings, and the rate for a bivariate t.
+What the test rejects is "the dependence is a Gaussian copula with a spread that changes
+smoothly with X", of which "no ceiling" is the case that matters; a non-Gaussian dependence
+without a ceiling (e.g. a bivariate t, whose joint tails are heavier) can also empty the
+corner more than that null does and be flagged.  The price of the spread is power in small
+samples: a ceiling also narrows the scatter at low X, and part of that is absorbed by γ.
+``benchmarks/bench_necessity.py`` measures the rates: false positives on bivariate-normal
+data and on the example's population, detection of true ceilings, and the rate for a
+bivariate t.
 
 References
 ----------
@@ -42,6 +53,9 @@ Dul, J. (2016). Necessary condition analysis (NCA). *Organizational Research Met
 
 Dul, J., van der Laan, E., & Kuik, R. (2020). A statistical significance test for necessary
 condition analysis. *Organizational Research Methods*, 23(2), 385–395.
+
+Harvey, A. C. (1976). Estimating regression models with multiplicative heteroscedasticity.
+*Econometrica*, 44(3), 461–465.
 
 Fisher, R. A. (1915). Frequency distribution of the values of the correlation coefficient in
 samples from an indefinitely large population. *Biometrika*, 10(4), 507–521.
@@ -77,6 +91,7 @@ __all__ = [
     "necessity_verdict",
     "necessity_verdict_scores",
     "normal_scores_correlation",
+    "scale_slope",
 ]
 
 #: Elements of one batch of null samples (batch × N).
@@ -106,25 +121,79 @@ def normal_scores_correlation(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return r if r.size > 1 else r.reshape(())
 
 
-def _copula_pairs(rho: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """For each ρ of the batch: the rank (0..n−1) of the Gaussian Y paired with the i-th
-    smallest Gaussian X, i.e. a B × n array of indices into the sorted observed outcome."""
+def _copula_pairs(rho: np.ndarray, n: int, rng: np.random.Generator,
+                  gamma: np.ndarray | None = None) -> np.ndarray:
+    """For each ρ (and scale slope γ) of the batch: the rank (0..n−1) of the latent Y paired
+    with the i-th smallest Gaussian X, i.e. a B × n array of indices into the sorted observed
+    outcome."""
     zx = np.sort(rng.standard_normal((rho.size, n)), axis=1)
-    return _ranks_of_y(rho, zx, rng.standard_normal((rho.size, n)))
+    return _ranks_of_y(rho, zx, rng.standard_normal((rho.size, n)), gamma)
 
 
-def _ranks_of_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray) -> np.ndarray:
-    zy = rho[:, None] * zx_sorted + np.sqrt(1.0 - rho[:, None] ** 2) * e
+def _ranks_of_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray,
+                gamma: np.ndarray | None = None) -> np.ndarray:
+    """Ranks of Z_Y = ρ·Z_X + √(1 − ρ²)·exp(γ·Z_X − γ²)·e: a Gaussian copula for γ = 0, and
+    for γ ≠ 0 a conditional spread that grows (γ > 0) with Z_X; exp(γ·Z_X − γ²) has mean
+    square 1, so Z_Y keeps variance 1 and correlation ρ with Z_X."""
+    noise = np.sqrt(1.0 - rho[:, None] ** 2) * e
+    if gamma is not None:
+        g = gamma[:, None]
+        noise = noise * np.exp(g * zx_sorted - g * g)
+    zy = rho[:, None] * zx_sorted + noise
     return np.argsort(np.argsort(zy, axis=1), axis=1)
 
 
+def scale_slope(x: np.ndarray, y: np.ndarray, r: float) -> tuple[float, float]:
+    """The slope γ of the conditional log-spread of Y's normal scores in X's, measured on the
+    side away from a ceiling, and its standard error.
+
+    With S_X, S_Y the standardised normal scores and u = S_Y − r·S_X, the spread model
+    u = √(1 − r²)·exp(γ·S_X − γ²)·e (e standard normal) gives
+    log u² = const + 2γ·S_X + log e², whose error log e² (log χ²₁) has variance π²/2: the
+    log-squared-residual regression for multiplicative heteroscedasticity (Harvey
+    1976).  Only the cases *below* the line (u < 0) are used: a ceiling empties the upper
+    side of the scatter at low X and leaves the lower side as it is, while a spread that
+    grows with X (e.g. an outcome that depends on X through interactions) widens both sides;
+    log e² given e < 0 is still log χ²₁.  γ̂ is half the OLS slope; its SE is
+    ½·√((π²/2)/Σ(S_X − S̄_X)²) over those cases.
+    """
+    g, se = _slopes_from_ranks(rankdata(x)[None, :], rankdata(y)[None, :], r)
+    return float(g[0]), float(se[0])
+
+
+def _slopes_from_ranks(rx: np.ndarray, ry: np.ndarray, r) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`scale_slope` of every row of B × N rank arrays (average ranks for ties; ``rx``
+    may be a single row shared by all)."""
+    n = ry.shape[1]
+
+    def scores(rank):
+        s = ndtri((rank - 0.5) / n)
+        s = s - s.mean(axis=1, keepdims=True)
+        sd = s.std(axis=1, keepdims=True)
+        return s / np.where(sd > 0, sd, 1.0)
+
+    sx, sy = scores(rx), scores(ry)
+    u = sy - np.reshape(r, (-1, 1)) * sx
+    w = (u < 0).astype(float)
+    m = w.sum(axis=1)
+    mx = (w * sx).sum(axis=1) / np.maximum(m, 1)
+    sxc = (sx - mx[:, None]) * w
+    sxx = (sxc * sxc).sum(axis=1)
+    ok = (m >= 3) & (sxx > 0)
+    slope = (sxc * np.log(np.maximum(u * u, 1e-12))).sum(axis=1) / np.where(ok, sxx, 1.0)
+    g = np.where(ok, 0.5 * slope, 0.0)
+    se = np.where(ok, 0.5 * np.sqrt(np.pi ** 2 / 2 / np.where(ok, sxx, 1.0)), 0.0)
+    return g, se
+
+
 def _null_batch(fit: ConditionFit, ys_sorted: np.ndarray, rho: np.ndarray, ceilings,
-                rng: np.random.Generator) -> dict[str, np.ndarray]:
+                rng: np.random.Generator, gamma: np.ndarray | None = None
+                ) -> dict[str, np.ndarray]:
     """d of each ceiling for one batch of copula samples with correlations ``rho``."""
     x0, x1, y0, y1 = fit.tscope
     area = (x1 - x0) * (y1 - y0)
     n = ys_sorted.size
-    idx = _copula_pairs(rho, n, rng)
+    idx = _copula_pairs(rho, n, rng, gamma)
     # The condition's sorted values (fit.lay) are paired in order with the Gaussian X's order
     # statistics; within a group of tied X values the order is that of the Gaussian X's, which
     # is random, as ties in the observed data are.
@@ -154,16 +223,40 @@ def _calibrate(fit: ConditionFit, ys_sorted: np.ndarray, r_obs: float,
     return rho
 
 
+def _calibrate_spread(fit: ConditionFit, ys_sorted: np.ndarray, rho: float, r_obs: float,
+                      g_obs: float, g_se: float, rng: np.random.Generator,
+                      draws: int = 50) -> float:
+    """The spread slope γ whose null samples have, on average, the observed
+    :func:`scale_slope`: the normal scores of a heteroscedastic Z_Y are not Z_Y, which
+    attenuates γ̂ by a factor a.  a is measured once, on common random numbers, at a reference
+    γ_ref = max(|γ̂|, 2·SE) (away from 0, where the ratio of two noisy slopes is unstable), and
+    γ = γ̂/a."""
+    n = ys_sorted.size
+    # the null pairs the i-th smallest X with ys_sorted[idx[i]]: the ranks of the pairs are
+    # the average ranks of the sorted margins, taken in that order
+    rx = rankdata(fit.lay.ux.repeat(fit.lay.sizes))[None, :]
+    ry_sorted = rankdata(ys_sorted)
+    zx = np.sort(rng.standard_normal((draws, n)), axis=1)
+    e = rng.standard_normal((draws, n))
+    g_ref = max(abs(g_obs), 2.0 * g_se, 1e-3)
+    idx = _ranks_of_y(np.full(draws, rho), zx, e, np.full(draws, g_ref))
+    g_sim = float(np.mean(_slopes_from_ranks(rx, ry_sorted[idx], r_obs)[0]))
+    a = float(np.clip(g_sim / g_ref, 0.2, 1.5))
+    return float(np.clip(g_obs / a, -1.0, 1.0))
+
+
 def correlation_matched_null(fit: ConditionFit, ceilings=("ce_fdh",), draws: int = 2000,
                              rng: np.random.Generator | None = None,
-                             resample_r: bool = True) -> dict:
+                             resample_r: bool = True, spread: bool = True) -> dict:
     """The correlation-matched null distribution of d for one condition of an NCA.
 
-    ``resample_r=False`` keeps the copula correlation fixed at the (calibrated) observed value
-    instead of drawing it from its sampling distribution.
+    ``resample_r=False`` keeps the copula correlation (and the spread slope γ) fixed at the
+    (calibrated) observed value instead of drawing it from its sampling distribution;
+    ``spread=False`` fixes γ = 0 (a Gaussian copula, the null before issue 13's item 2).
 
     Returns: ``{"r": observed normal-scores correlation (mirrored units), "rho": the
-    calibrated copula correlation, "d": {ceiling: array of B null d}}``.
+    calibrated copula correlation, "gamma": the estimated spread slope (0 when
+    ``spread=False``), "d": {ceiling: array of B null d}}``.
     """
     rng = np.random.default_rng() if rng is None else rng
     xt = fit.sx * fit.x
@@ -175,16 +268,27 @@ def correlation_matched_null(fit: ConditionFit, ceilings=("ce_fdh",), draws: int
     z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
     sd = 1.0 / np.sqrt(max(n - 3, 1))
     rhos = np.tanh(z + sd * rng.standard_normal(draws)) if resample_r else np.full(draws, rho)
+    gammas = None
+    g_hat = 0.0
+    if spread:
+        g_obs, g_se = scale_slope(xt, yt, r_obs)
+        g_hat = _calibrate_spread(fit, ys_sorted, rho, r_obs, g_obs, g_se, rng)
+        # a spread that shrinks as X grows (γ < 0) fills the upper-left corner; the null's
+        # least favourable case there is γ = 0, so the draws are cut at 0 (a noisy negative γ̂
+        # would otherwise make the null's corner too full and the test liberal)
+        gammas = np.maximum(0.0, g_hat + g_se * rng.standard_normal(draws) if resample_r
+                            else np.full(draws, g_hat))
     out = {c: np.empty(draws) for c in ceilings}
     batch = max(1, min(draws, _BATCH_ELEMENTS // max(n, 1)))
     done = 0
     while done < draws:
         b = min(batch, draws - done)
-        part = _null_batch(fit, ys_sorted, rhos[done:done + b], ceilings, rng)
+        part = _null_batch(fit, ys_sorted, rhos[done:done + b], ceilings, rng,
+                           None if gammas is None else gammas[done:done + b])
         for c in ceilings:
             out[c][done:done + b] = part[c]
         done += b
-    return {"r": r_obs, "rho": rho, "d": out}
+    return {"r": r_obs, "rho": rho, "gamma": g_hat, "d": out}
 
 
 def _size(d: float) -> str:
@@ -193,7 +297,7 @@ def _size(d: float) -> str:
 
 def necessity_verdict(result: NCAResult, *, draws: int = 2000, seed=None,
                       d_threshold: float = 0.1, alpha: float = 0.05,
-                      ceiling: str | None = None) -> pd.DataFrame:
+                      ceiling: str | None = None, spread: bool = True) -> pd.DataFrame:
     """Verdicts on necessity claims that separate necessity from correlation.
 
     A condition is called *necessary* when all three hold:
@@ -211,6 +315,9 @@ def necessity_verdict(result: NCAResult, *, draws: int = 2000, seed=None,
         seed: seed of those draws (``np.random.default_rng(seed)``; conditions in order).
         d_threshold, alpha: the thresholds above.
         ceiling: the ceiling judged (default CE-FDH when computed, else the first).
+        spread: let the null's conditional spread change with the condition (the default;
+            see the module docstring); ``False`` is the plain Gaussian-copula null, which
+            calls a spread that grows with X necessity.
 
     Returns: one row per condition with :data:`VERDICT_COLUMNS`: NCA's ``d``, ``size`` and
     permutation ``p_value``; the normal-scores correlation ``r``; ``d_null`` (E₀[d], the
@@ -233,7 +340,7 @@ def necessity_verdict(result: NCAResult, *, draws: int = 2000, seed=None,
         fit = result._fits[cond]
         row = fit.rows[ceiling]
         d, p = float(row["d"]), float(row["p_value"])
-        null = correlation_matched_null(fit, (ceiling,), int(draws), rng)
+        null = correlation_matched_null(fit, (ceiling,), int(draws), rng, spread=spread)
         dn = null["d"][ceiling]
         k = int(np.sum(dn >= d - TIE_TOL))
         pm = (k + 1) / (draws + 1)

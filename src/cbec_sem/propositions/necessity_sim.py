@@ -11,7 +11,10 @@ Every generator returns ``(x, y)`` as two arrays of shape (reps, n), drawn with 
 * :func:`ceiling_uniform` — a true ceiling of known effect size d, measured without error:
   (X, Y) uniform on the part of the unit square below the line from (0, 1 − 2d/w) to (w, 1)
   (then flat at 1), whose empty zone is the triangle of area (2d/w)·w/2 = d;
-* :func:`bivariate_t` — no ceiling, a non-Gaussian (t-copula) dependence: heavier joint tails.
+* :func:`bivariate_t` — no ceiling, a non-Gaussian (t-copula) dependence: heavier joint tails;
+* :func:`interaction_fan` — no ceiling, an outcome that depends on X through an interaction
+  (Y = ρ·X + (c + β·X)·W + e), so its spread grows with X: the shape of TA → SCI in the
+  bundled example's population.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import numpy as np
 from ..errors import SpecError
 from ..simulate import default_thresholds
 
-__all__ = ["bivariate_normal", "bivariate_t", "ceiling_uniform", "likert_means"]
+__all__ = ["bivariate_normal", "bivariate_t", "ceiling_uniform", "interaction_fan",
+           "likert_means"]
 
 
 def bivariate_normal(rho: float, n: int, reps: int, rng: np.random.Generator
@@ -75,3 +79,15 @@ def bivariate_t(rho: float, n: int, reps: int, rng: np.random.Generator, *, df: 
     x, y = bivariate_normal(rho, n, reps, rng)
     w = np.sqrt(df / rng.chisquare(df, size=(reps, n)))
     return x * w, y * w
+
+
+def interaction_fan(rho: float, n: int, reps: int, rng: np.random.Generator, *,
+                    beta: float = 0.15, c: float = 0.45, noise: float = 0.8
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """X standard normal, Y = ρ·X + (c + β·X)·W + noise·e with W, e independent standard
+    normals: Var(Y | X) = (c + β·X)² + noise², smallest at X = −c/β, no bound on Y anywhere
+    (no ceiling).  The defaults mimic SCI on TA in the example (SCI ~ .45·FA + .15·TA:FA)."""
+    x = rng.standard_normal((reps, n))
+    w = rng.standard_normal((reps, n))
+    y = rho * x + (c + beta * x) * w + noise * rng.standard_normal((reps, n))
+    return x, y
