@@ -56,11 +56,16 @@ def _table(key):
     return pd.DataFrame(t["values"], index=t["rows"], columns=t["cols"])
 
 
-def test_losses_match_seminrextras_case_by_case(prediction):
+def test_losses_match_seminrextras_case_by_case(prediction, mobi):
     res = cvpat(prediction, bootstrap=0, benchmark_means="full", overall="constructs")
     for col in LOSSES.columns:
         np.testing.assert_allclose(res.losses[col], LOSSES[col], atol=1e-6, rtol=0,
                                    err_msg=col)
+    # the same seed gives the same folds: both order rows by default_rng(seed).permutation(N)
+    again = cvpat(estimate_pls(REC["model"], mobi), seed=REC["seed"], folds=REC["no_folds"],
+                  bootstrap=0, benchmark_means="full", overall="constructs",
+                  lm_predictors="antecedents")
+    np.testing.assert_allclose(again.losses[LOSSES.columns], LOSSES, atol=1e-6, rtol=0)
 
 
 def test_tables_and_boot_t_match_seminrextras(prediction):

@@ -162,7 +162,8 @@ class CVPATResult:
 def cvpat(est: PLSEstimation | PLSPrediction, *, benchmarks: tuple[str, ...] = BENCHMARKS,
           alternative: str = "two-sided", bootstrap: int = 2000, seed=None,
           folds: int | None = 10, reps: int = 1, technique: str = "DA",
-          benchmark_means: str = "training", overall: str = "items") -> CVPATResult:
+          benchmark_means: str = "training", overall: str = "items",
+          lm_predictors: str = "others") -> CVPATResult:
     """CVPAT of ``est`` against the indicator-average and linear-model benchmarks.
 
     Args:
@@ -178,6 +179,8 @@ def cvpat(est: PLSEstimation | PLSPrediction, *, benchmarks: tuple[str, ...] = B
         overall: "items" (default: the overall loss of a case is the mean squared error over
             all endogenous items, Liengaard & Sharma's code) or "constructs" (the mean of the
             per-construct losses, as seminrExtras).
+        lm_predictors: the LM benchmark's regressors when PLSpredict is run here (see
+            :func:`~.predict.predict_pls`; "antecedents" as seminrExtras).
 
     Raises:
         SpecError: an unknown benchmark or alternative, a negative ``bootstrap``, or a
@@ -197,7 +200,8 @@ def cvpat(est: PLSEstimation | PLSPrediction, *, benchmarks: tuple[str, ...] = B
     seed = check_seed(seed)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     pred = est if isinstance(est, PLSPrediction) else predict_pls(
-        est, folds=folds, reps=reps, technique=technique, seed=rng)
+        est, folds=folds, reps=reps, technique=technique, seed=rng,
+        lm_predictors=lm_predictors)
     if pred.naive is None or pred.observed is None:
         raise SpecError("this PLSPrediction has no observed items or training means; "
                         "make it again with predict_pls")
