@@ -131,3 +131,6 @@ __all__ += ["cvpat", "CVPATResult", "pls_simple_slopes", "pls_johnson_neyman"]
 from .propositions.interaction.product_indicators import fit_product_indicators  # noqa: E402
 
 __all__ += ["fit_product_indicators"]
+from .propositions.cipma import CIPMAResult, cipma  # noqa: E402
+
+__all__ += ["cipma", "CIPMAResult"]
