@@ -93,6 +93,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "pls_simple_slopes": ("pls", "pls_simple_slopes"),
     "fit_product_indicators": ("propositions.interaction.product_indicators",
                                "fit_product_indicators"),
+    "CIPMAResult": ("propositions.cipma", "CIPMAResult"),
+    "cipma": ("propositions.cipma", "cipma"),
 }
 
 __all__ = [
@@ -167,6 +169,8 @@ __all__ = [
     "pls_simple_slopes",
     "pls_johnson_neyman",
     "fit_product_indicators",
+    "cipma",
+    "CIPMAResult",
 ]
 
 
@@ -239,3 +243,4 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from . import validation
     from .pls import CVPATResult, cvpat, pls_johnson_neyman, pls_simple_slopes
     from .propositions.interaction.product_indicators import fit_product_indicators
+    from .propositions.cipma import CIPMAResult, cipma

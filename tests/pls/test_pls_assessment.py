@@ -76,7 +76,8 @@ def test_outer_vif_matches_r_seminr(mobi_est):
 
 def test_outer_vif_warns_for_collinear_composites(mobi):
     data = mobi.assign(PERV2=mobi["PERV1"] + np.random.default_rng(0).normal(0, .05, 250))
-    est = estimate_pls(MOBI_SIMPLE.replace("Value =~", "Value <~"), data)
+    with pytest.warns(DataWarning, match="'Value'.*PERV1"):   # at fit time, too
+        est = estimate_pls(MOBI_SIMPLE.replace("Value =~", "Value <~"), data)
     with pytest.warns(DataWarning, match="'Value'.*PERV1"):
         outer_vif(est)
     with warnings.catch_warnings():

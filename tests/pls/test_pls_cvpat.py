@@ -1,8 +1,8 @@
 """CVPAT (Liengaard et al. 2021; Sharma et al. 2023) on the PLSpredict folds.
 
-No reference program makes the same numbers (seminr has no CVPAT; seminrExtras' assess_cvpat
-uses full-sample means for IA and R's RNG), so the checks are closed forms and a simulation
-with known truth:
+The reference comparison with seminrExtras' assess_cvpat (its conventions as options) is in
+test_pls_cvpat_seminrextras.py; here the defaults are checked by closed forms and a
+simulation with known truth:
 
 * a single-item regression Y ~ X: PLS's out-of-sample prediction is the training OLS line,
   which is also the LM benchmark, so their losses are equal case by case;

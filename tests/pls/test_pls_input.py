@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import cbec_sem as cs
-from cbec_sem.errors import ConvergenceWarning, DataError, EstimationError, SpecError
+from cbec_sem.errors import (ConvergenceWarning, DataError, DataWarning, EstimationError,
+                             SpecError)
 from cbec_sem.pls import estimate_pls
 from pls_fixtures import MOBI_SIMPLE
 
@@ -55,8 +56,32 @@ def test_plsc_with_rho_a_outside_unit_interval_names_construct(mobi):
         estimate_pls(MOBI_SIMPLE, data, method="PLSc")
 
 
+def test_collinear_formative_indicators_warn_at_fit_with_their_vifs(mobi):
+    # PERV2 = PERV1 + small noise: r(PERV1, PERV2) near 1, so both VIFs = 1/(1 - r^2) are
+    # far above 5 (Hair et al. 2019's threshold); the warning carries the same VIFs as
+    # outer_vif (1/(1 - r^2) for a two-item block, computed here by hand)
+    data = mobi.assign(PERV2=mobi["PERV1"] + np.random.default_rng(0).normal(0, .05, 250))
+    r = np.corrcoef(data["PERV1"], data["PERV2"])[0, 1]
+    vif = round(1 / (1 - r**2), 2)
+    with pytest.warns(DataWarning, match=rf"'Value'.*\('PERV1', {vif}\).*\('PERV2', {vif}\)"):
+        cs.fit(MOBI_SIMPLE.replace("Value =~", "Value <~"), data, estimator="PLS")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        estimate_pls(MOBI_SIMPLE, data)             # mode A: collinearity is expected
+        estimate_pls(MOBI_SIMPLE.replace("Value =~", "Value <~"), mobi)  # VIFs below 5
+
+
+def test_plspredict_with_more_folds_than_rows_is_refused(mobi):
+    from cbec_sem.pls import predict_pls
+    est = estimate_pls(MOBI_SIMPLE, mobi.iloc[:20])
+    with pytest.raises(DataError, match="between 2 and 20 folds.*not 21"):
+        predict_pls(est, folds=21)
+
+
 def test_non_convergence_warns_and_reports(mobi):
-    with pytest.warns(ConvergenceWarning, match="did not converge within 2 iterations"):
+    with pytest.warns(ConvergenceWarning,
+                      match=r"did not converge within 2 iterations \(last sum of absolute "
+                            r"weight changes [0-9.e+-]+"):
         est = estimate_pls(MOBI_SIMPLE, mobi, max_iter=2)
     assert est.converged is False
     assert est.iterations == 2

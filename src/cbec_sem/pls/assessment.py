@@ -24,15 +24,14 @@ Every function takes a :class:`~.estimate.PLSEstimation` and returns a tidy Data
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
-from ..errors import DataWarning, SpecError
+from ..errors import SpecError
 from .estimate import PLSEstimation, estimate_pls
 from .model import PLSModel
 from .compute import compute
+from .data import item_vifs, warn_collinear_composite
 from .fit_measures import distances, implied_batch, implied_correlations
 from .stages import item_correlations, resample_counts
 
@@ -171,13 +170,9 @@ def outer_vif(est: PLSEstimation, *, threshold: float = 5.0) -> pd.DataFrame:
         if len(inds) == 1:
             rows.append((con, inds[0], 1.0))
             continue
-        v = np.diag(np.linalg.inv(np.corrcoef(data[inds].to_numpy(), rowvar=False)))
+        v = item_vifs(data[inds].to_numpy())
         rows += [(con, i, float(x)) for i, x in zip(inds, v)]
-        high = [(i, round(float(x), 2)) for i, x in zip(inds, v) if x > threshold]
-        if high and modes.get(con) == "B":
-            warnings.warn(f"the composite {con!r} has collinear indicators (VIF above "
-                          f"{threshold:g}): {high}; its weights are unstable", DataWarning,
-                          stacklevel=2)
+        warn_collinear_composite(con, inds, v, modes.get(con, "A"), threshold)
     return pd.DataFrame(rows, columns=["construct", "indicator", "vif"])
 
 

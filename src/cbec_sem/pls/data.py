@@ -10,9 +10,31 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, DataWarning, warn
 
-__all__ = ["prepare_items"]
+__all__ = ["prepare_items", "item_vifs", "warn_collinear_composite", "VIF_THRESHOLD"]
+
+#: Hair et al. (2019, EBR 31(1), p. 8; 2022, ch. 5): formative indicators with VIF above 5
+#: are critically collinear.
+VIF_THRESHOLD = 5.0
+
+
+def item_vifs(x: np.ndarray) -> np.ndarray:
+    """VIF of each column of ``x`` on the others: the diagonal of the inverse correlation
+    matrix, VIF_j = 1 / (1 − R²_j) (Hair et al. 2022, ch. 5)."""
+    return np.diag(np.linalg.inv(np.corrcoef(x, rowvar=False)))
+
+
+def warn_collinear_composite(construct: str, indicators, vifs, mode: str,
+                             threshold: float = VIF_THRESHOLD) -> None:
+    """Warn (DataWarning) when a mode-B composite has indicators with VIF above ``threshold``,
+    naming them with their VIFs; mode-A blocks are not warned about (collinearity is
+    expected of reflective items)."""
+    high = [(i, round(float(v), 2)) for i, v in zip(indicators, vifs) if v > threshold]
+    if high and mode == "B":
+        warn(f"the composite {construct!r} has collinear indicators (VIF above "
+             f"{threshold:g}): {high}; its weights are unstable: drop or merge indicators, "
+             "or model the construct as =~ (mode A)", DataWarning)
 
 MISSING = ("mean", "listwise")
 

@@ -23,7 +23,7 @@ from ..protocol import Block, Summary
 from ..specification import ModelSpec, compile_expression
 from .algorithm import SCHEMES
 from .compute import Computed, compute
-from .data import prepare_items
+from .data import item_vifs, prepare_items, warn_collinear_composite
 from .model import PLSModel, pls_model
 from .stages import Plan, make_plan, scores
 from .fit_measures import fit_measures # one home for the implied-correlation formulas
@@ -191,6 +191,18 @@ def param_matrix(c: Computed, model: PLSModel) -> tuple[list[tuple[str, str, str
     return keys, np.stack(cols, axis=1)
 
 
+def _check_formative_collinearity(pm: PLSModel, items: tuple[str, ...], X: np.ndarray
+                                  ) -> None:
+    """Warn, with the VIFs, for mode-B blocks of items whose VIFs exceed 5 (the issue's bad
+    input list; the same check and formula as ``assessment.outer_vif``)."""
+    col = {name: j for j, name in enumerate(items)}
+    for con in pm.constructs:
+        inds = [i for i in con.indicators if i in col]
+        if con.mode == "B" and len(inds) > 1 and len(inds) == len(con.indicators):
+            warn_collinear_composite(con.name, inds, item_vifs(X[:, [col[i] for i in inds]]),
+                                     con.mode)
+
+
 def estimate_pls(
     model: ModelSpec | str,
     data: pd.DataFrame,
@@ -225,6 +237,8 @@ def estimate_pls(
 
     Warns:
         ConvergenceWarning: no convergence within ``max_iter`` (``converged`` is False).
+        DataWarning: a ``<~`` (mode B) construct with indicators of VIF above 5, named with
+            their VIFs (Hair et al. 2019).
     """
     if method not in ("PLS", "PLSc"):
         raise SpecError(f"method must be 'PLS' or 'PLSc', not {method!r}")
@@ -235,6 +249,7 @@ def estimate_pls(
     pm = pls_model(model)
     plan = make_plan(pm, hoc, interaction)
     X, notes, rows = prepare_items(data, plan.items, missing)
+    _check_formative_collinearity(pm, plan.items, X)
     opts = dict(scheme=scheme, max_iter=int(max_iter), tol=float(tol))
     c = compute(plan, X[None], method=method, keep=True, **opts)
     main = c.main

@@ -40,6 +40,8 @@ class IPMAResult:
     indicators: pd.DataFrame   # construct, indicator, weight, importance, performance
     scale: str
     weights: str
+    #: per-case 0-100 performance of every construct (target included; rows as the data)
+    case_performance: pd.DataFrame | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.constructs.copy()
@@ -130,4 +132,5 @@ def ipma(est: PLSEstimation, target: str, *, scale=None, weights: str = "unstand
     inds = inds[inds["construct"].isin(imp)].reset_index(drop=True)
     inds.insert(3, "importance", inds["weight"] * inds["construct"].map(imp))
     label = "observed item ranges" if scale is None else f"scale {scale}"
-    return IPMAResult(target, cons, inds, label, weights)
+    case = pd.DataFrame({n: perf_obs[n] for n in names}, index=est.scores.index)
+    return IPMAResult(target, cons, inds, label, weights, case)

@@ -10,8 +10,14 @@ drawn from ``seed``), then cut into k consecutive groups with R's ``cut(seq(1, N
 ``reps`` repeats this with new orderings and averages the predictions.
 
 The linear-model benchmark (seminr ``generate_lm_predictions``): each item of an endogenous
-construct regressed, with intercept, on every other item of the model except its own
-construct's, on the training rows.  Per endogenous item: RMSE and MAE of PLS and LM out of
+construct regressed, with intercept, on the training rows, by default
+(``lm_predictors="others"``) on every other item of the model except its own construct's, as
+released R seminr 2.3 (``R/feature_plspredict.R``, master and develop to 2024-02);
+``lm_predictors="antecedents"`` uses only the items of the construct's direct antecedents
+(``technique="DA"``) or of the exogenous constructs (``"EA"``), so that the LM sees the same
+information as the PLS prediction: seminr's ``predict_pls_v2`` branch (commit 61d8dd8), the
+seminr-ts port and the Python ports seminr 0.2.1 / seminrExtras 0.1.0 (whose CVPAT uses it).
+The two coincide when the only endogenous construct's antecedents are all other constructs.  Per endogenous item: RMSE and MAE of PLS and LM out of
 sample, and Q²predict = 1 − Σ(y − ŷ)² / Σ(y − ȳ_train)² (the training-fold mean as the naive
 prediction, as SmartPLS).
 """
@@ -123,7 +129,8 @@ def _fold_predictions(est: PLSEstimation, X: np.ndarray, train: np.ndarray, test
 
 
 def predict_pls(est: PLSEstimation, *, folds: int | None = 10, reps: int = 1,
-                technique: str = "DA", seed=None, ordering=None) -> PLSPrediction:
+                technique: str = "DA", seed=None, ordering=None,
+                lm_predictors: str = "others") -> PLSPrediction:
     """PLSpredict for a single-stage PLS estimate (see the module docstring).
 
     Args:
@@ -132,6 +139,8 @@ def predict_pls(est: PLSEstimation, *, folds: int | None = 10, reps: int = 1,
         technique: "DA" (direct antecedents, seminr's default) or "EA".
         seed: seed or Generator for the row orderings.
         ordering: a 0-based permutation of the rows to use (one rep) instead of ``seed``.
+        lm_predictors: "others" (R seminr 2.3) or "antecedents" (seminr-py 0.2.1,
+            seminrExtras): the LM benchmark's regressors (see the module docstring).
 
     Raises:
         SpecError: a two-stage model (HOC or interaction: no published PLSpredict, as
@@ -143,6 +152,9 @@ def predict_pls(est: PLSEstimation, *, folds: int | None = 10, reps: int = 1,
                         "interaction models (as seminr); predict from a first-order model")
     if technique not in ("DA", "EA"):
         raise SpecError(f"technique must be 'DA' or 'EA', not {technique!r}")
+    if lm_predictors not in ("others", "antecedents"):
+        raise SpecError(f"lm_predictors must be 'others' or 'antecedents', not "
+                        f"{lm_predictors!r}")
     X = est.data
     n = X.shape[0]
     k = n if folds is None else int(folds)
@@ -154,7 +166,13 @@ def predict_pls(est: PLSEstimation, *, folds: int | None = 10, reps: int = 1,
     endo = st.blocks.adjacency.any(axis=0)
     endo_cols = [q for q in range(len(con)) if endo[con[q]]]
     item_col = np.array([ref for _, ref in st.sources])
-    lm_sets = [np.array([item_col[q2] for q2 in range(len(con)) if con[q2] != con[q]])
+    adj = st.blocks.adjacency
+
+    def lm_source(c2: int, c: int) -> bool:
+        if lm_predictors == "others":
+            return c2 != c
+        return bool(adj[c2, c]) if technique == "DA" else not endo[c2]
+    lm_sets = [np.array([item_col[q2] for q2 in range(len(con)) if lm_source(con[q2], con[q])])
                for q in endo_cols]
     names = [st.indicator_names[q] for q in endo_cols]
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
