@@ -96,6 +96,22 @@ def fit(
     Returns:
         A :class:`~cbec_sem.results.FitResult`.  A fit that did not converge, or converged to
         an inadmissible solution, has ``converged == False`` and issues a warning.
+
+    Examples:
+        >>> res = cs.fit(cs.paper_model(), cs.datasets.example_survey(), seed=1)
+        >>> bool(res.converged)
+        True
+        >>> res.fit_measures[["chisq", "df", "cfi", "rmsea"]].round(3)
+        chisq    141.881
+        df       162.000
+        cfi        1.000
+        rmsea      0.000
+        Name: fit measures, dtype: float64
+        >>> res.hypotheses[["id", "verdict"]].head(3)
+           id        verdict
+        0  H1  not supported
+        1  H2      supported
+        2  H3      supported
     """
     given = dict(locals())
     # the hypothesis options are checked here, the estimation arguments by fit_model, each

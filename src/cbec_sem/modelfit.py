@@ -52,6 +52,16 @@ class FittedModel:
         seed: the seed of the fit's randomness.
         estimator: the registered name of the estimator used.
         se: ``"standard"`` or ``"bootstrap"``: where the standard errors come from.
+
+    Examples:
+        >>> res = cs.fit("F =~ x1 + x2 + x3", cs.datasets.holzinger_swineford_1939())
+        >>> isinstance(res, cs.FittedModel), res.estimator, res.nobs
+        (True, 'ML', (301,))
+        >>> res.params[["lhs", "op", "rhs", "est"]].head(3).round(3)
+          lhs  op rhs    est
+        0   F  =~  x1  1.000
+        1   F  =~  x2  0.778
+        2   F  =~  x3  1.107
     """
 
     model: ModelSpec

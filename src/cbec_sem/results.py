@@ -45,6 +45,19 @@ class FitResult(FittedModel):
             product terms.
         nca_permutations: permutations of the NCA test of necessity hypotheses.
         correction: family-wise correction of the hypotheses' p-values (``"holm"``, ...).
+
+    Examples:
+        >>> res = cs.fit(cs.paper_model(), cs.datasets.example_survey(), seed=1)
+        >>> isinstance(res, cs.FitResult)
+        True
+        >>> res.r2.round(3)
+          construct  group     r2
+        0        FA      1  0.210
+        1        VP      1  0.585
+        2        FO      1  0.576
+        3        IS      1  0.504
+        4       SCI      1  0.310
+        >>> print(res.summary())  # doctest: +SKIP
     """
 
     alpha: float = 0.05

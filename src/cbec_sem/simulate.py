@@ -359,6 +359,22 @@ def population_model(
             population, a residual variance that would be negative, variance values that
             conflict with ``standardized=True``, a Ψ that is not positive semi-definite,
             products of non-normal operands, duplicated statements, unknown operators.
+
+    Examples:
+        >>> pop = cs.population_model("X =~ 0.8*x1 + 0.7*x2; Y =~ 0.8*y1 + 0.7*y2; Y ~ 0.5*X")
+        >>> pop.observed, pop.latent
+        (('x1', 'x2', 'y1', 'y2'), ('X', 'Y'))
+        >>> pop.covariance.loc[["x1", "y1"], ["x2", "y2"]]
+              x2    y2
+        x1  0.56  0.28
+        y1  0.28  0.56
+        >>> pop.r_squared.round(2)
+        x1    0.64
+        x2    0.49
+        Y     0.25
+        y1    0.64
+        y2    0.49
+        dtype: float64
     """
     model_statements = _statements(model, "model")
     pop_statements = model_statements if population is None else _statements(

@@ -115,6 +115,10 @@ def choose_estimator(
 
     Raises:
         DataError: unknown or non-numeric columns.
+
+    Examples:
+        >>> cs.choose_estimator(cs.datasets.example_survey(), ["ta1", "ta2", "ta3", "ta4"])
+        ('ML', "continuous, complete and close enough to normal (Mardia's kurtosis p = 0.0959; every item |skewness| ≤ 2, |excess kurtosis| ≤ 7): ML")
     """
     x, items = item_matrix(data, items, "choose_estimator")
     declared, few = _ordinal(x, items, ordered, max_categories)

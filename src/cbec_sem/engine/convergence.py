@@ -23,6 +23,13 @@ class Convergence:
         max_gradient: largest absolute gradient element at the solution (F scale).
         message: the optimiser's own words.
         problems: each admissibility or identification problem, in plain language.
+
+    Examples:
+        >>> res = cs.fit(cs.paper_model(), cs.datasets.example_survey(), seed=1)
+        >>> isinstance(res.converged, cs.Convergence), bool(res.converged)
+        (True, True)
+        >>> res.converged.problems
+        ()
     """
 
     optimizer_converged: bool

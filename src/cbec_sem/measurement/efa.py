@@ -70,6 +70,19 @@ class EFAResult:
         kmo: overall ``msa`` and per-item ``msa_items``.
         bartlett: ``chisq``, ``df``, ``pvalue``.
         method, rotation, n_obs: how it was made; ``rows_dropped``: incomplete rows left out.
+
+    Examples:
+        >>> hs = cs.datasets.holzinger_swineford_1939()
+        >>> e = cs.efa(hs, 3, items=[f"x{i}" for i in range(1, 10)])
+        >>> isinstance(e, cs.EFAResult), e.method, e.rotation
+        (True, 'ml', 'oblimin')
+        >>> e.communalities.round(2).head(3)
+        x1    0.49
+        x2    0.25
+        x3    0.46
+        Name: h2, dtype: float64
+        >>> round(e.kmo["msa"], 3)
+        0.752
     """
 
     loadings: pd.DataFrame
@@ -375,6 +388,21 @@ def efa(data: pd.DataFrame, n_factors: int, *, method: str = "ml",
             how many can be extracted).
         DataError: missing or non-numeric columns, constant items, fewer complete rows than
             items, a singular correlation matrix.
+
+    Examples:
+        >>> hs = cs.datasets.holzinger_swineford_1939()
+        >>> e = cs.efa(hs, 3, items=[f"x{i}" for i in range(1, 10)])
+        >>> e.loadings.round(2)
+             ML1   ML2   ML3
+        x1  0.19  0.60  0.03
+        x2  0.04  0.51 -0.12
+        x3 -0.07  0.69  0.02
+        x4  0.84  0.02  0.01
+        x5  0.89 -0.07  0.01
+        x6  0.81  0.08 -0.01
+        x7  0.04 -0.15  0.72
+        x8 -0.03  0.10  0.70
+        x9  0.03  0.37  0.46
     """
     if method not in METHODS:
         raise SpecError(f"method={method!r} is not an extraction method; choose one of "
@@ -430,6 +458,17 @@ def parallel_analysis(data: pd.DataFrame, *, n_iter: int = 100, seed: int | None
     (``pc_mean``, ``pc_95``, ``fa_mean``, ``fa_95``); ``.attrs["n_components"]`` and
     ``.attrs["n_factors"]`` are psych's suggestions (leading observed eigenvalues above the
     simulated means).  Random: give ``seed`` for the same numbers every time.
+
+    Examples:
+        >>> hs = cs.datasets.holzinger_swineford_1939()
+        >>> pa = cs.parallel_analysis(hs, n_iter=5, seed=1, items=[f"x{i}" for i in range(1, 10)])
+        >>> pa[["pc_observed", "pc_95"]].head(4).round(2)
+                  pc_observed  pc_95
+        position
+        1                3.22   1.35
+        2                1.64   1.19
+        3                1.37   1.13
+        4                0.70   1.09
     """
     x, cols, _ = _items(data, items)
     n, p = x.shape

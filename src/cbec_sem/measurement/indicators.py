@@ -56,6 +56,14 @@ def indicator_diagnostics(res, *, level: float | None = None) -> pd.DataFrame:
         candidate"`` (Hair et al. 2019).  For the loadings of a higher-order factor on its
         first-order factors the same cut-offs apply to the second-order loading; ``vif`` is
         not computed there (the "items" are latent).
+
+    Examples:
+        >>> res = cs.fit(cs.paper_model(), cs.datasets.example_survey(), seed=1)
+        >>> cs.indicator_diagnostics(res)[["construct", "item", "std.all", "r2", "flag"]].head(3).round(3)
+          construct item  std.all     r2 flag
+        0        TA  ta1    0.812  0.659   ok
+        1        TA  ta2    0.743  0.553   ok
+        2        TA  ta3    0.732  0.536   ok
     """
     check_fit(res, "indicator_diagnostics()")
     est = res.estimation
@@ -148,6 +156,15 @@ def full_collinearity_vif(res, *, constructs=None, threshold: float = 3.3) -> pd
     Returns:
         One row per construct (and group): ``construct``, (``group``), ``r2``, ``vif``,
         ``above_threshold`` (VIF > ``threshold``), ``note``.
+
+    Examples:
+        >>> res = cs.fit(cs.paper_model(), cs.datasets.example_survey(), seed=1)
+        >>> cs.full_collinearity_vif(res).round(3)
+          construct     r2    vif  above_threshold note
+        0        TA  0.377  1.604            False
+        1        FA  0.514  2.056            False
+        2        PC  0.278  1.384            False
+        3       SCI  0.450  1.820            False
     """
     check_fit(res, "full_collinearity_vif()")
     multi = multigroup(res)

@@ -108,6 +108,17 @@ class InvarianceResult(ResultProtocol):
         group_equal: level → the ``group_equal`` kinds fitted.
         partial: level → the ``group_partial`` parameters freed.
         notes: what the user should know about how the ladder was built.
+
+    Examples:
+        >>> inv = cs.invariance("FA =~ fa1 + fa2 + fa3 + fa4", cs.datasets.example_survey(), "channel",
+        ...                    levels=("configural", "metric"))
+        >>> isinstance(inv, cs.InvarianceResult), inv.levels
+        (True, ('configural', 'metric'))
+        >>> inv.to_frame()[["chisq", "df", "holds_cfi"]].round(3)
+                    chisq   df  holds_cfi
+        level
+        configural  3.197  4.0       <NA>
+        metric      5.580  7.0       True
     """
 
     table: pd.DataFrame
@@ -412,6 +423,16 @@ def invariance(
     With ``std_lv=True`` the latent variances are fixed to 1 in the first group and free in
     the others once loadings are equal (lavaan >= 0.6-4); the fit measures do not depend on
     how the latent variables are scaled.
+
+    Examples:
+        >>> inv = cs.invariance("TA =~ ta1 + ta2 + ta3 + ta4", cs.datasets.example_survey(), "channel")
+        >>> inv.table[["chisq", "df", "cfi", "rmsea"]].round(3)
+                     chisq    df    cfi  rmsea
+        level
+        configural   7.505   4.0  0.994  0.066
+        metric      17.434   7.0  0.981  0.086
+        scalar      19.246  10.0  0.983  0.068
+        strict      25.857  14.0  0.979  0.065
     """
     spec = as_model(model)
     if not isinstance(group, str) or not group:

@@ -318,6 +318,13 @@ class MethodBiasResult(ResultProtocol):
         items: the model's items.
         n: complete cases used by every part.
         notes: what the battery did that the user should know (rows dropped, ...).
+
+    Examples:
+        >>> cmb = cs.common_method_bias(cs.paper_model(), cs.datasets.example_survey(), ulmc=False)
+        >>> isinstance(cmb, cs.MethodBiasResult)
+        True
+        >>> round(cmb.harman.pca_share, 3), cmb.harman.flagged
+        (0.257, False)
     """
 
     harman: HarmanResult
@@ -901,6 +908,17 @@ def common_method_bias(
         DataError: the marker is not a column of the data, not numeric or has zero variance;
             the data lack a model column.
         SpecError: the marker is an item (or another variable) of the model; a bad ``r_m``.
+
+    Examples:
+        >>> cmb = cs.common_method_bias(cs.paper_model(), cs.datasets.example_survey())
+        >>> cmb.to_frame()[["test", "value"]].round(3)
+             test     value
+        0  Harman     0.257
+        1  Harman     0.218
+        2  Harman  1423.678
+        3    ULMC     0.245
+        4    ULMC     0.496
+        5    ULMC     0.031
     """
     if not 0.0 < alpha < 1.0:
         raise SpecError(f"alpha={alpha!r} must lie strictly between 0 and 1")

@@ -452,6 +452,14 @@ def modindices(
     Raises:
         SpecError: ``res`` is not a fit result, or ``admissible`` / ``ops`` are not valid.
         EstimationError: the information matrix of the fitted model is singular.
+
+    Examples:
+        >>> res = cs.fit(cs.paper_model(), cs.datasets.example_survey(), seed=1)
+        >>> cs.modindices(res, maximum_number=3)[["lhs", "op", "rhs", "mi"]].round(2)
+           lhs  op  rhs    mi
+        0   FO  =~  fa3  8.94
+        1  SCI  =~  fa3  8.31
+        2  ta2  ~~  fo2  7.50
     """
     est = getattr(res, "estimation", None)
     if est is None or not hasattr(est, "partable"):

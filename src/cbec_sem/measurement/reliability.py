@@ -94,6 +94,18 @@ def reliability(res, *, omega: str = "semTools") -> pd.DataFrame:
     Raises:
         SpecError: ``omega`` not one of ``"semTools"``, ``"model"``; ``res`` not a fit.
         EstimationError: the fit did not converge.
+
+    Examples:
+        >>> res = cs.fit(cs.paper_model(), cs.datasets.example_survey(), seed=1)
+        >>> cs.reliability(res)[["construct", "alpha", "omega", "ave"]].round(3)
+          construct  alpha  omega    ave
+        0        TA  0.818  0.821  0.535
+        1        FA  0.813  0.813  0.525
+        2        PC  0.792  0.793  0.561
+        3        VP  0.765  0.778  0.536
+        4        FO  0.742  0.746  0.496
+        5        IS  0.750  0.752  0.503
+        6       SCI  0.822  0.681    NaN
     """
     if is_pls(res):
         return pls_assessment.reliability(res.estimation)

@@ -51,6 +51,12 @@ def factor_scores(res, method: str = "regression", *, data=None) -> pd.DataFrame
         SpecError: an unknown ``method``; ``data`` with a multi-group fit; Bartlett scores
             of a higher-order factor.
         DataError: ``data`` lacks a model column or has a non-numeric one.
+
+    Examples:
+        >>> res = cs.fit(cs.paper_model(), cs.datasets.example_survey(), seed=1)
+        >>> scores = cs.factor_scores(res)
+        >>> scores.shape, list(scores.columns)
+        ((400, 7), ['TA', 'FA', 'PC', 'VP', 'FO', 'IS', 'SCI'])
     """
     check_fit(res, "factor_scores()")
     method = method.lower()

@@ -426,6 +426,17 @@ def validate(res, *, data=None, htmt_bootstrap: int = 0, seed=None) -> pd.DataFr
     Raises:
         SpecError: ``res`` is not a fit; a bad ``htmt_bootstrap``.
         EstimationError: the fit did not converge (its numbers are not estimates).
+
+    Examples:
+        >>> res = cs.fit(cs.paper_model(), cs.datasets.example_survey(), seed=1)
+        >>> checks = cs.validate(res)
+        >>> list(checks.columns)
+        ['criterion', 'target', 'value', 'threshold', 'passed', 'source', 'note']
+        >>> checks[["criterion", "target", "value", "passed"]].head(3).round(3)
+                      criterion     target  value passed
+        0  standardized loading  TA =~ ta1  0.812   True
+        1  standardized loading  TA =~ ta2  0.743   True
+        2  standardized loading  TA =~ ta3  0.732   True
     """
     check_fit(res, "validate()")
     if isinstance(htmt_bootstrap, bool) or not isinstance(htmt_bootstrap, (int, np.integer)) \

@@ -137,6 +137,15 @@ class PLSBootstrap:
         failed: number of failed draws (excluded).
         draw_se: (B, m) second-level SEs of the draws (``second_level``), else None.
         level, seed.
+
+    Examples:
+        >>> est = cs.estimate_pls("TA =~ ta1 + ta2 + ta3 + ta4; FA =~ fa1 + fa2 + fa3 + fa4; FA ~ TA",
+        ...                       cs.datasets.example_survey())
+        >>> boot = cs.bootstrap_pls(est, 100, seed=1)
+        >>> isinstance(boot, cs.PLSBootstrap), boot.failed
+        (True, 0)
+        >>> boot.draws.shape
+        (100, 17)
     """
 
     estimate: PLSEstimation
@@ -316,6 +325,14 @@ def bootstrap_pls(
     Raises:
         SpecError: an unknown interval or sign-change option, or ``interval="studentized"``
             without ``second_level``.
+
+    Examples:
+        >>> est = cs.estimate_pls("TA =~ ta1 + ta2 + ta3 + ta4; FA =~ fa1 + fa2 + fa3 + fa4; FA ~ TA",
+        ...                       cs.datasets.example_survey())
+        >>> boot = cs.bootstrap_pls(est, 100, seed=1)
+        >>> boot.params[["lhs", "op", "rhs", "est", "ci.lower", "ci.upper"]].tail(1).round(3)
+          lhs op rhs    est  ci.lower  ci.upper
+        8  FA  ~  TA  0.381     0.304     0.468
     """
     if interval not in INTERVALS:
         raise SpecError(f"interval must be one of {INTERVALS}, not {interval!r}")

@@ -127,6 +127,15 @@ class CVPATResult:
             construct or "Overall").
         prediction: the :class:`~.predict.PLSPrediction` the errors came from.
         alternative, bootstrap, benchmark_means, overall: the options used.
+
+    Examples:
+        >>> est = cs.estimate_pls("TA =~ ta1 + ta2 + ta3 + ta4; FA =~ fa1 + fa2 + fa3 + fa4; FA ~ TA",
+        ...                       cs.datasets.example_survey())
+        >>> cv = cs.cvpat(est, benchmarks=("IA",), bootstrap=100, seed=1)
+        >>> isinstance(cv, cs.CVPATResult)
+        True
+        >>> cv.losses.shape
+        (400, 6)
     """
 
     table: pd.DataFrame
@@ -185,6 +194,17 @@ def cvpat(est: PLSEstimation | PLSPrediction, *, benchmarks: tuple[str, ...] = B
     Raises:
         SpecError: an unknown benchmark or alternative, a negative ``bootstrap``, or a
             prediction made by a version without the benchmark predictions.
+
+    Examples:
+        >>> est = cs.estimate_pls("TA =~ ta1 + ta2 + ta3 + ta4; FA =~ fa1 + fa2 + fa3 + fa4; FA ~ TA",
+        ...                       cs.datasets.example_survey())
+        >>> cv = cs.cvpat(est, bootstrap=100, seed=1)
+        >>> cv.table[["benchmark", "construct", "loss_pls", "loss_benchmark", "p"]].round(3)
+          benchmark construct  loss_pls  loss_benchmark    p
+        0        IA   Overall     1.849           2.028  0.0
+        1        IA        FA     1.849           2.028  0.0
+        2        LM   Overall     1.849           1.874  0.0
+        3        LM        FA     1.849           1.874  0.0
     """
     est = getattr(est, "estimation", est)         # a fit result of cs.fit(..., "PLS")
     if not isinstance(est, (PLSEstimation, PLSPrediction)):

@@ -52,6 +52,26 @@ class PLSEstimation:
         converged, iterations, last_change: of the weight iteration (the main stage).
         notes: what was done to the data and how.
         n: rows used.
+
+    Examples:
+        >>> est = cs.estimate_pls("TA =~ ta1 + ta2 + ta3 + ta4; FA =~ fa1 + fa2 + fa3 + fa4; FA ~ TA",
+        ...                       cs.datasets.example_survey())
+        >>> isinstance(est, cs.PLSEstimation)
+        True
+        >>> est.loadings.round(3)
+          construct indicator  loading
+        0        TA       ta1    0.848
+        1        TA       ta2    0.815
+        2        TA       ta3    0.813
+        3        TA       ta4    0.738
+        4        FA       fa1    0.852
+        5        FA       fa2    0.819
+        6        FA       fa3    0.799
+        7        FA       fa4    0.728
+        >>> est.rho_a.round(3)
+        TA    0.823
+        FA    0.830
+        Name: rhoA, dtype: float64
     """
 
     model: PLSModel
@@ -239,6 +259,15 @@ def estimate_pls(
         ConvergenceWarning: no convergence within ``max_iter`` (``converged`` is False).
         DataWarning: a ``<~`` (mode B) construct with indicators of VIF above 5, named with
             their VIFs (Hair et al. 2019).
+
+    Examples:
+        >>> est = cs.estimate_pls(cs.paper_model(), cs.datasets.example_survey())
+        >>> est.converged, est.iterations
+        (True, 5)
+        >>> est.r2.round(3)
+          construct     r2  adj_r2
+        0        FA  0.145   0.143
+        1       SCI  0.179   0.173
     """
     if method not in ("PLS", "PLSc"):
         raise SpecError(f"method must be 'PLS' or 'PLSc', not {method!r}")

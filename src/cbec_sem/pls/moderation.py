@@ -109,6 +109,15 @@ def pls_simple_slopes(fit, focal: str, moderator: str, outcome: str,
         One row per value: ``at, moderator, slope, se, z, pvalue, ci.lower, ci.upper, std``
         (the columns of :func:`cbec_sem.propositions.moderation.simple_slopes`; ``std`` equals
         ``slope`` since PLS scores are standardised), plus ``draws``.
+
+    Examples:
+        >>> est = cs.estimate_pls("TA =~ ta1 + ta2 + ta3 + ta4; PC =~ pc1 + pc2 + pc3; FA =~ fa1 + fa2 + fa3 + fa4;"
+        ...                       " FA ~ TA + PC + TA:PC", cs.datasets.example_survey())
+        >>> cs.pls_simple_slopes(est, "TA", "PC", "FA", draws=100, seed=1)[["at", "slope", "se"]].round(3)
+            at  slope     se
+        0 -1.0  0.332  0.076
+        1  0.0  0.374  0.048
+        2  1.0  0.416  0.062
     """
     w = _check(level, at)
     boot = _bootstrap_of(fit, draws, seed)
@@ -170,7 +179,14 @@ def pls_johnson_neyman(fit, focal: str, moderator: str, outcome: str, *,
                        level: float = 0.95, draws: int = 5000, seed=None,
                        grid: int = 2001) -> PLSJohnsonNeyman:
     """The moderator values (SD units, inside the observed range) where the bootstrap
-    percentile interval of the simple slope of ``focal`` excludes 0 (module docstring)."""
+    percentile interval of the simple slope of ``focal`` excludes 0 (module docstring).
+
+    Examples:
+        >>> est = cs.estimate_pls("TA =~ ta1 + ta2 + ta3 + ta4; PC =~ pc1 + pc2 + pc3; FA =~ fa1 + fa2 + fa3 + fa4;"
+        ...                       " FA ~ TA + PC + TA:PC", cs.datasets.example_survey())
+        >>> cs.pls_johnson_neyman(est, "TA", "PC", "FA", draws=100, seed=1)
+        <PLSJohnsonNeyman TA → FA by PC: everywhere>
+    """
     _check(level, 0.0)
     boot = _bootstrap_of(fit, draws, seed)
     b1, b3, d = slope_draws(boot, focal, moderator, outcome)

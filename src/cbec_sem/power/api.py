@@ -141,6 +141,14 @@ def power(
             the item), a hypothesis the model cannot test, other bad arguments.
         EstimationError: the analysis model cannot be fitted even to the population moments
             (not identified, or misspecified beyond repair), or no replication completed.
+
+    Examples:
+        >>> pw = cs.power("X =~ x1 + x2 + x3; Y =~ y1 + y2 + y3; Y ~ X", n=[100], reps=10, seed=1,
+        ...               population="X =~ 0.8*x1 + 0.7*x2 + 0.7*x3; Y =~ 0.8*y1 + 0.7*y2 + 0.7*y3; Y ~ 0.3*X",
+        ...               hypotheses=[cs.Hypothesis.path("H1", "X", "Y")])
+        >>> pw.table[["n", "id", "power", "coverage"]]
+             n  id  power  coverage
+        0  100  H1    0.7       1.0
     """
     start = time.perf_counter()
     spec = _as_model(model)

@@ -130,6 +130,21 @@ class PowerResult(ResultProtocol):
         elapsed: wall-clock seconds.
         notes: what the user should know (null effects, failures, the population sample, ...).
         interrupted: why the study stopped early, or ``None``.
+
+    Examples:
+        >>> pw = cs.power("X =~ x1 + x2 + x3; Y =~ y1 + y2 + y3; Y ~ X", n=[100, 200], reps=10, seed=1,
+        ...               population="X =~ 0.8*x1 + 0.7*x2 + 0.7*x3; Y =~ 0.8*y1 + 0.7*y2 + 0.7*y3; Y ~ 0.3*X",
+        ...               hypotheses=[cs.Hypothesis.path("H1", "X", "Y")])
+        >>> isinstance(pw, cs.PowerResult), pw.n, pw.reps
+        (True, (100, 200), 10)
+        >>> pw.power_table()
+        id    H1
+        n
+        100  0.7
+        200  1.0
+        >>> pw.smallest_n()
+           id  kind  smallest_n  power  power.se note
+        0  H1  path         200    1.0       0.0
     """
 
     table: pd.DataFrame

@@ -455,6 +455,16 @@ def simple_slopes(
     (:func:`cbec_sem.pls.moderation.pls_simple_slopes`: bootstrap SE and percentile interval,
     SmartPLS's simple slope analysis); its scores are standardised, so ``scale`` does not
     change the values.
+
+    Examples:
+        >>> data = cs.datasets.example_survey()
+        >>> res = cs.fit("TA =~ ta1 + ta2 + ta3 + ta4; PC =~ pc1 + pc2 + pc3; "
+        ...              "FA =~ fa1 + fa2 + fa3 + fa4; FA ~ TA + PC + TA:PC", data, estimator="QML")
+        >>> cs.simple_slopes(res, "TA", "PC", "FA")[["at", "slope", "se", "pvalue"]].round(3)
+            at  slope     se  pvalue
+        0 -1.0  0.407  0.089     0.0
+        1  0.0  0.468  0.068     0.0
+        2  1.0  0.530  0.088     0.0
     """
     if _is_pls(est):
         return pls_simple_slopes(est, focal, moderator, outcome, at=at, level=level)
@@ -547,6 +557,15 @@ def johnson_neyman(
         units, and says when there is none or when it is unbounded.  A PLS fit gets the region
         where the bootstrap percentile interval of the slope excludes 0
         (:func:`cbec_sem.pls.moderation.pls_johnson_neyman`).
+
+    Examples:
+        >>> data = cs.datasets.example_survey()
+        >>> res = cs.fit("TA =~ ta1 + ta2 + ta3 + ta4; PC =~ pc1 + pc2 + pc3; "
+        ...              "FA =~ fa1 + fa2 + fa3 + fa4; FA ~ TA + PC + TA:PC", data, estimator="QML")
+        >>> jn = cs.johnson_neyman(res, "TA", "PC", "FA")
+        >>> jn.kind, [float(round(r, 2)) for r in jn.roots_sd]
+        ('between', [-2.53, 9.51])
+        >>> print(jn.statement)  # doctest: +SKIP
     """
     if _is_pls(est):
         return pls_johnson_neyman(est, focal, moderator, outcome, level=level)
@@ -691,6 +710,17 @@ def conditional_indirect(
     Returns:
         One row per value: ``at, moderator, a, b, indirect, se, z, pvalue, ci.lower,
         ci.upper`` (delta method) and, with ``mc_draws``, ``mc.lower, mc.upper``.
+
+    Examples:
+        >>> data = cs.datasets.example_survey()
+        >>> res = cs.fit("TA =~ ta1 + ta2 + ta3 + ta4; PC =~ pc1 + pc2 + pc3; "
+        ...              "FA =~ fa1 + fa2 + fa3 + fa4; VP =~ vp1 + vp2 + vp3; "
+        ...              "FA ~ TA + PC + TA:PC; VP ~ FA + TA", data, estimator="QML")
+        >>> cs.conditional_indirect(res, "TA", "FA", "VP", "PC")[["at", "a", "b", "indirect", "pvalue"]].round(3)
+            at      a      b  indirect  pvalue
+        0 -1.0  0.402  0.333     0.134   0.001
+        1  0.0  0.464  0.333     0.154   0.000
+        2  1.0  0.526  0.333     0.175   0.000
     """
     est = InteractionEstimates.from_fit(est, moderator, focal=x, outcome=y)
     keys = _mediation_terms(est, x, m, y, moderator)
@@ -734,6 +764,20 @@ def index_of_moderated_mediation(
     Raises:
         SpecError: the moderator moderates neither stage, or both (then θ(w) is quadratic in w
             and has no single index; use :func:`conditional_indirect`).
+
+    Examples:
+        >>> data = cs.datasets.example_survey()
+        >>> res = cs.fit("TA =~ ta1 + ta2 + ta3 + ta4; PC =~ pc1 + pc2 + pc3; "
+        ...              "FA =~ fa1 + fa2 + fa3 + fa4; VP =~ vp1 + vp2 + vp3; "
+        ...              "FA ~ TA + PC + TA:PC; VP ~ FA + TA", data, estimator="QML")
+        >>> cs.index_of_moderated_mediation(res, "TA", "FA", "VP", "PC").round(3)
+        index       0.019
+        se          0.017
+        z           1.075
+        pvalue      0.282
+        ci.lower   -0.015
+        ci.upper    0.053
+        Name: index of moderated mediation (first stage: a3·b1), dtype: float64
     """
     est = InteractionEstimates.from_fit(est, moderator, focal=x, outcome=y)
     keys = _mediation_terms(est, x, m, y, moderator)

@@ -47,6 +47,14 @@ def plot_simple_slopes(
 
     Returns:
         The matplotlib Axes.
+
+    Examples:
+        >>> data = cs.datasets.example_survey()
+        >>> res = cs.fit("TA =~ ta1 + ta2 + ta3 + ta4; PC =~ pc1 + pc2 + pc3; "
+        ...              "FA =~ fa1 + fa2 + fa3 + fa4; FA ~ TA + PC + TA:PC", data, estimator="QML")
+        >>> ax = cs.plot_simple_slopes(res, "TA", "PC", "FA")
+        >>> ax.get_xlabel(), ax.get_ylabel()
+        ('TA', 'predicted FA')
     """
 
     # any fit with the product term (LMS/QML, product indicators) or its coefficients
@@ -88,6 +96,14 @@ def plot_johnson_neyman(
 
     Returns:
         The matplotlib Axes.
+
+    Examples:
+        >>> data = cs.datasets.example_survey()
+        >>> res = cs.fit("TA =~ ta1 + ta2 + ta3 + ta4; PC =~ pc1 + pc2 + pc3; "
+        ...              "FA =~ fa1 + fa2 + fa3 + fa4; FA ~ TA + PC + TA:PC", data, estimator="QML")
+        >>> ax = cs.plot_johnson_neyman(res, "TA", "PC", "FA")
+        >>> ax.get_xlabel(), ax.get_ylabel()
+        ('PC', 'slope of TA on FA')
     """
 
     est = InteractionEstimates.from_fit(est, moderator, focal=focal, outcome=outcome)

@@ -500,6 +500,20 @@ class NCAResult(ResultProtocol):
         permutations: permutations of the test (0 = no test).
         seed: the seed given.
         bottleneck_steps: outcome levels of the bottleneck table, minus one.
+
+    Examples:
+        >>> r = cs.nca(cs.datasets.example_survey(), "ta1", "fa1", permutations=200, seed=1)
+        >>> isinstance(r, cs.NCAResult)
+        True
+        >>> r.verdict()[["condition", "outcome", "verdict"]]
+          condition outcome        verdict
+        0       ta1     fa1  not necessary
+        >>> r.bottlenecks().tail(2)
+        ceiling         ce_fdh     cr_fdh
+        condition          ta1        ta1
+        outcome_pct
+        90.0         16.666667  11.666667
+        100.0        16.666667  16.666667
     """
 
     outcome: str
@@ -751,6 +765,13 @@ def nca(data, condition, outcome, *, ceilings=CEILINGS, permutations: int = 1000
         DataError: a missing or non-numeric column, a condition or outcome with fewer than two
             distinct values, or data outside a given scope.
         SpecError: an unknown ceiling, corner or argument value.
+
+    Examples:
+        >>> r = cs.nca(cs.datasets.example_survey(), "ta1", "fa1", permutations=200, seed=1)
+        >>> r.effects[["condition", "ceiling", "d", "p_value"]].round(3)
+          condition ceiling      d  p_value
+        0       ta1  ce_fdh  0.056    0.328
+        1       ta1  cr_fdh  0.028    0.328
     """
     # ---- arguments
     if isinstance(ceilings, str):

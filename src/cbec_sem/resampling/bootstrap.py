@@ -86,6 +86,14 @@ class BootstrapResult(ResultProtocol):
         max_failure_rate: the largest failure rate at which intervals are reported.
         elapsed: wall-clock seconds.
         n_jobs: worker processes used.
+
+    Examples:
+        >>> res = cs.fit("F =~ x1 + x2 + x3", cs.datasets.holzinger_swineford_1939())
+        >>> boot = cs.bootstrap(res, 50, seed=1, ci="percentile")
+        >>> isinstance(boot, cs.BootstrapResult), boot.n_used, boot.n_failed
+        (True, 50, 0)
+        >>> boot.draws_frame().shape
+        (50, 8)
     """
 
     table: pd.DataFrame
@@ -443,6 +451,14 @@ def bootstrap(
     Raises:
         EstimationError: the fit did not converge (there is no estimate to resample around).
         SpecError: an argument out of range.
+
+    Examples:
+        >>> res = cs.fit("F =~ x1 + x2 + x3", cs.datasets.holzinger_swineford_1939())
+        >>> boot = cs.bootstrap(res, 50, seed=1)
+        >>> list(boot.table.columns[:8])
+        ['lhs', 'op', 'rhs', 'group', 'label', 'est', 'se', 'bias']
+        >>> boot.n_used
+        50
     """
     start = time.perf_counter()
     est = _estimation(res)

@@ -50,6 +50,13 @@ def monte_carlo_ci(
     Raises:
         EstimationError: the fit did not converge (no covariance matrix to draw from).
         SpecError: an unknown parameter name or a bad expression, or arguments out of range.
+
+    Examples:
+        >>> res = cs.fit(cs.paper_model(), cs.datasets.example_survey(), seed=1)
+        >>> cs.monte_carlo_ci(res, draws=2000, seed=1).round(3)
+               name expression    est     se  ci.lower  ci.upper  draws
+        0  indirect        a*b  0.173  0.036     0.106     0.248   2000
+        1     total      c+a*b  0.114  0.055     0.004     0.222   2000
     """
     est = getattr(res, "estimation", res)
     if not getattr(getattr(est, "optim", None), "converged", False):

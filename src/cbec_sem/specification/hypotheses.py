@@ -58,6 +58,13 @@ class Hypothesis:
     Raises:
         SpecError: an unknown kind or sign, or the wrong number of constructs; the message
             names the hypothesis id.
+
+    Examples:
+        >>> h = cs.Hypothesis.path("H1", "TA", "FA")
+        >>> h.kind, h.constructs, h.sign
+        ('path', ('TA', 'FA'), '+')
+        >>> cs.Hypothesis.necessity("H7", "TA", "FA").kind
+        'necessity'
     """
 
     id: str

@@ -39,6 +39,17 @@ class ModelSpec:
             vectors disagree in length, a ``:=`` name collides with a variable or label, an
             expression uses an unknown label, or a hypothesis names an unknown construct or
             repeats an id.
+
+    Examples:
+        >>> model = cs.ModelSpec.from_lavaan("F =~ x1 + x2 + x3; G =~ x4 + x5 + x6; G ~ F")
+        >>> model.latent_variables
+        ('F', 'G')
+        >>> model.observed_variables
+        ('x1', 'x2', 'x3', 'x4', 'x5', 'x6')
+        >>> print(model.to_lavaan())
+        F =~ x1 + x2 + x3
+        G =~ x4 + x5 + x6
+        G ~ F
     """
 
     statements: tuple[Statement, ...]

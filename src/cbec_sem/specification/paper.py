@@ -118,6 +118,13 @@ def paper_model(
         SpecError: an unknown construct code, a construct left without items, an item used
             twice, items given for the second-order SCI, an item name that is not a string or
             not a valid variable name, an unknown hypothesis id.
+
+    Examples:
+        >>> model = cs.paper_model()
+        >>> model.latent_variables
+        ('TA', 'FA', 'PC', 'VP', 'FO', 'IS', 'SCI')
+        >>> [h.id for h in model.hypotheses]
+        ['H1', 'H2', 'H3', 'H4', 'H5', 'H6a', 'H6b', 'H7', 'H8']
     """
     assignment = _items(items)
     lines = [f"{code} =~ " + " + ".join(names) for code, names in assignment.items()]

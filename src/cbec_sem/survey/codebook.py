@@ -194,6 +194,13 @@ class Codebook(ResultProtocol):
 
     Attributes:
         items: name -> ItemInfo (items, and any other variable that has labels).
+
+    Examples:
+        >>> book = cs.Codebook.from_dict({"ta1": {"scale": [1, 7], "label": "Uses AI in logistics"}})
+        >>> book.to_frame()
+                             label  scale_low  scale_high  reverse value_labels
+        name
+        ta1   Uses AI in logistics        1.0         7.0    False         None
     """
 
     items: Mapping[str, ItemInfo] = field(default_factory=dict)

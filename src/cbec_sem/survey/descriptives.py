@@ -66,6 +66,13 @@ def descriptives(data: Any, items: Sequence[str] | None = None) -> pd.DataFrame:
 
     Raises:
         DataError: unknown columns, or columns that hold non-numeric cells.
+
+    Examples:
+        >>> cs.descriptives(cs.datasets.example_survey(), ["ta1", "ta2"]).round(2)
+                n  mean    sd  min  max  skew  kurtosis
+        item
+        ta1   400  4.03  1.35  1.0  7.0  0.04     -0.50
+        ta2   400  3.96  1.35  1.0  7.0  0.05     -0.41
     """
     if items is None and hasattr(data, "items") and not isinstance(data, pd.DataFrame):
         items = list(data.items)

@@ -307,6 +307,14 @@ def load_survey(
     Warns:
         DataWarning: when non-numeric cells were set to missing, when out-of-range answers were
             set to missing, and when items were reverse-keyed.
+
+    Examples:
+        >>> survey = cs.load_survey(cs.datasets.example_survey(), id_column="firm_id",
+        ...                         items=["ta1", "ta2", "ta3", "ta4"], scale=(1, 7))
+        >>> survey.n_respondents, survey.items
+        (400, ('ta1', 'ta2', 'ta3', 'ta4'))
+        >>> survey.has_errors
+        False
     """
     _validate_options(out_of_range, straightlining_min_items)
     codes_for_all = _missing_codes(missing_codes)

@@ -105,6 +105,14 @@ def mardia(data: Any, items: Sequence[str] | None = None) -> pd.DataFrame:
     Raises:
         DataError: unknown or non-numeric columns, fewer than two items, no more complete rows
             than items, or items whose covariance matrix is singular.
+
+    Examples:
+        >>> cs.mardia(cs.datasets.example_survey(), ["ta1", "ta2", "ta3", "ta4"]).round(3)
+                    coefficient  expected  statistic    df  pvalue
+        test
+        skew              0.321       0.0     21.393  20.0   0.374
+        small.skew        0.321       0.0     21.618  20.0   0.362
+        kurtosis         22.846      24.0     -1.665   NaN   0.096
     """
     x, items = item_matrix(data, items, "mardia")
     x = x[~np.isnan(x).any(axis=1)]

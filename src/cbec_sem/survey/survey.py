@@ -38,6 +38,17 @@ class Survey(ResultProtocol):
             as answered (before reverse-keying); a missing answer ends a run.
         source: where the data came from.
         id_column: the respondent id column, if one was named.
+
+    Examples:
+        >>> survey = cs.load_survey(cs.datasets.example_survey(), id_column="firm_id",
+        ...                         items=["fa1", "fa2", "fa3", "fa4"], scale=(1, 7))
+        >>> survey.data.shape
+        (400, 23)
+        >>> survey.missingness.head(2)
+              n_missing  pct_missing
+        item
+        fa1           0          0.0
+        fa2           0          0.0
     """
 
     data: pd.DataFrame

@@ -29,7 +29,14 @@ def register(estimator: Estimator) -> Estimator:
 
 
 def estimator_names() -> tuple[str, ...]:
-    """The registered estimators' names."""
+    """The registered estimators' names.
+
+    Examples:
+        >>> cs.estimator_names()[:3]
+        ('ML', 'MLM', 'MLR')
+        >>> "PLS" in cs.estimator_names()
+        True
+    """
     return tuple(REGISTRY)
 
 

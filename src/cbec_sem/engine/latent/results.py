@@ -45,6 +45,12 @@ class InteractionFit(ResultProtocol):
         notes: things the user should know (rows dropped, quadrature accuracy, ...).
         seconds: wall time of the fit.
         options: the options the fit was called with.
+
+    Examples:
+        >>> res = cs.fit("X =~ x1 + x2 + x3; Z =~ x4 + x5 + x6; Y =~ x7 + x8 + x9; Y ~ X + Z + X:Z",
+        ...              cs.datasets.holzinger_swineford_1939(), estimator="QML")
+        >>> type(res.estimation).__name__, res.estimation.method
+        ('InteractionFit', 'QML')
     """
 
     model: LatentInteractionModel

@@ -247,6 +247,13 @@ def polychoric(
     Raises:
         DataError: an item with a single category or more than 10, a category missing from a
             group, missing or non-numeric columns.
+
+    Examples:
+        >>> cs.polychoric(cs.datasets.example_survey(), ["ta1", "ta2", "ta3"]).round(3)
+               ta1    ta2    ta3
+        ta1  1.000  0.649  0.629
+        ta2  0.649  1.000  0.540
+        ta3  0.629  0.540  1.000
     """
     frame = as_frame(data)
     if items is None:
