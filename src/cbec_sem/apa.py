@@ -42,7 +42,7 @@ def fmt_num(value, digits: int = 3, *, bounded: bool = False, minus: str = MINUS
     """A number with ``digits`` decimals; ``bounded=True`` drops the leading zero (APA §6.36:
     statistics that cannot exceed 1).  NaN/None give ``missing``.
 
-    Example:
+    Examples:
         >>> fmt_num(0.5, 2, bounded=True), fmt_num(-0.05, 2, bounded=True), fmt_num(12.3456)
         ('.50', '−.05', '12.346')
     """
@@ -59,7 +59,7 @@ def fmt_num(value, digits: int = 3, *, bounded: bool = False, minus: str = MINUS
 def fmt_p(p, digits: int = 3, missing: str = "") -> str:
     """A *p* value in APA style: ``< .001`` below .001, else no leading zero.
 
-    Example:
+    Examples:
         >>> fmt_p(1e-9), fmt_p(0.5), fmt_p(1.0), fmt_p(float("nan"))
         ('< .001', '.500', '1.000', '')
     """
@@ -75,7 +75,7 @@ def fmt_p(p, digits: int = 3, missing: str = "") -> str:
 def p_text(p, digits: int = 3) -> str:
     """*p* as it reads in running text and legends: ``p < .001`` or ``p = .031``.
 
-    Example:
+    Examples:
         >>> p_text(0.0), p_text(0.0312)
         ('p < .001', 'p = .031')
     """
@@ -87,7 +87,7 @@ def stars(p) -> str:
     """``***``, ``**``, ``*`` for p below .001, .01, .05; empty otherwise or when p is
     missing (a fixed parameter).
 
-    Example:
+    Examples:
         >>> stars(0.0004), stars(0.004), stars(0.04), stars(0.4), stars(float("nan"))
         ('***', '**', '*', '', '')
     """

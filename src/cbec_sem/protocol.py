@@ -66,7 +66,7 @@ class Summary:
     ``.as_latex()`` the other renderings.  Every number is formatted from the frames it
     holds, never re-typed.
 
-    Example:
+    Examples:
         >>> import pandas as pd
         >>> s = Summary("Fit", (Block("Measures", pd.DataFrame({"chisq": [1.5]})),))
         >>> "chisq" in str(s)

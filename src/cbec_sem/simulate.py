@@ -767,7 +767,7 @@ def simulate(
         SpecError: see :func:`population_model`; also ``n`` < 1, ``likert`` < 2, thresholds
             that are not strictly increasing, or that do not match ``likert``.
 
-    Example:
+    Examples:
         >>> pop = '''TA =~ 0.8*ta1 + 0.7*ta2 + 0.75*ta3
         ...          FA =~ 0.8*fa1 + 0.7*fa2 + 0.75*fa3
         ...          FA ~ 0.5*TA'''

@@ -12,7 +12,7 @@ from __future__ import annotations
 def parameter_name(lhs: str, op: str, rhs: str = "", group: int | None = None) -> str:
     """``lhs op rhs`` (spaces around the operator), with ``(group g)`` when ``group`` is given.
 
-    Example:
+    Examples:
         >>> parameter_name("SCI", "~", "TA:FA")
         'SCI ~ TA:FA'
     """

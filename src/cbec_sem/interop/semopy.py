@@ -137,7 +137,7 @@ def crosscheck(res, data=None, **fit_options) -> CrossCheck:
         SpecError: semopy missing; a fit that semopy cannot reproduce (not ML family,
             several groups, ordered items).
 
-    Example:
+    Examples:
         >>> import cbec_sem as cs
         >>> from cbec_sem.interop.semopy import crosscheck
         >>> cc = crosscheck(cs.paper_model(), cs.datasets.example_survey())  # doctest: +SKIP

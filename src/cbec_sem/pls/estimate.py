@@ -243,7 +243,8 @@ def estimate_pls(
         data: one column per indicator; other columns are ignored; never modified.
         method: "PLS" or "PLSc" (consistent PLS, Dijkstra & Henseler 2015).
         scheme: inner weighting "path" (default), "factorial" or "centroid".
-        max_iter, tol: seminr's ``maxIt`` and ``10^-stopCriterion``.
+        max_iter: seminr's ``maxIt``.
+        tol: seminr's ``10^-stopCriterion``.
         missing: "mean" (replacement, seminr's default) or "listwise".
         hoc: "two_stage" (seminr's embedded two-stage) or "repeated" (repeated indicators).
         interaction: how ``X:Z`` is built: "two_stage" (product of first-stage scores,

@@ -42,7 +42,18 @@ NCA_SCORES = ("performance", "pls")
 class CIPMAResult:
     """cIPMA of one target: ``table`` (construct, importance, performance, d, p,
     necessary, high_importance, priority), the :class:`IPMAResult` and the
-    :class:`NCAResult`."""
+    :class:`NCAResult`.
+
+    Examples:
+        >>> est = cs.estimate_pls("TA =~ ta1 + ta2 + ta3 + ta4; FA =~ fa1 + fa2 + fa3 + fa4; "
+        ...                       "SCI =~ vp1 + vp2 + fo1; FA ~ TA; SCI ~ TA + FA",
+        ...                       cs.datasets.example_survey())
+        >>> r = cs.cipma(est, "SCI", scale=(1, 7))
+        >>> r.table[["construct", "priority"]]
+          construct      priority
+        0        TA  Low priority
+        1        FA  Top priority
+    """
 
     target: str
     table: pd.DataFrame
@@ -80,6 +91,16 @@ def cipma(est, target: str, *, scale=None, weights: str = "unstandardized",
     Raises:
         SpecError: not a PLS fit, an unknown ``nca_scores``, a ``necessity_ceiling`` not
             among ``ceilings``.
+
+    Examples:
+        >>> est = cs.estimate_pls("TA =~ ta1 + ta2 + ta3 + ta4; FA =~ fa1 + fa2 + fa3 + fa4; "
+        ...                       "SCI =~ vp1 + vp2 + fo1; FA ~ TA; SCI ~ TA + FA",
+        ...                       cs.datasets.example_survey())
+        >>> r = cs.cipma(est, "SCI", scale=(1, 7))
+        >>> r.table[["construct", "priority"]]
+          construct      priority
+        0        TA  Low priority
+        1        FA  Top priority
     """
     est = getattr(est, "estimation", est)
     if not isinstance(est, PLSEstimation):

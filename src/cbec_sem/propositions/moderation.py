@@ -703,7 +703,8 @@ def conditional_indirect(
     ``y ~ m:W``) 0 when the model has no such term.
 
     Args:
-        at, scale: moderator values, as in :func:`simple_slopes`.
+        at: moderator values, as in :func:`simple_slopes`.
+        scale: ``"sd"`` or ``"raw"``, as in :func:`simple_slopes`.
         mc_draws: Monte Carlo draws from N(θ̂, V̂) for percentile intervals (0: none).
         seed: seed of the Monte Carlo draws.
 

@@ -457,11 +457,12 @@ def build_report(res: FitResult, *, title: str | None = None, call: str | None =
             (the ladder of the fit's model is then fitted here).
         data: the data holding the ``invariance`` group column.
 
-    Example:
+    Examples:
         >>> import cbec_sem as cs
         >>> res = cs.fit(cs.paper_model(), cs.datasets.example_survey(), seed=1)  # doctest: +SKIP
         >>> rep = build_report(res)                                              # doctest: +SKIP
-        >>> [t.key for t in rep.tables][:3]                                      # doctest: +SKIP
+        >>> keys = [t.key for t in rep.tables]                                   # doctest: +SKIP
+        >>> keys[:3]                                                             # doctest: +SKIP
         ['sample', 'descriptives', 'mardia']
     """
     seed = res.seed if res.seed is not None else 0

@@ -141,7 +141,7 @@ class Diagram:
     """A drawn path diagram: ``svg`` (the SVG text), ``width``/``height`` in px, ``notes``
     (the caption lines) and the shapes, for tests and other renderers.
 
-    Example:
+    Examples:
         >>> import cbec_sem as cs
         >>> from cbec_sem.report.diagram import path_diagram
         >>> res = cs.fit(cs.paper_model(), cs.datasets.example_survey())  # doctest: +SKIP
@@ -379,7 +379,7 @@ def path_diagram(res: FitResult, *, group: int = 1, items: bool | str = "auto",
     Raises:
         ReportError: more structural nodes than ``max_constructs``.
 
-    Example:
+    Examples:
         >>> import cbec_sem as cs
         >>> res = cs.fit(cs.paper_model(), cs.datasets.example_survey())  # doctest: +SKIP
         >>> d = path_diagram(res)                                          # doctest: +SKIP

@@ -108,7 +108,7 @@ def write_report(res: FitResult | Report, path: str | os.PathLike, format: str |
         ReportError: unknown format, missing or unwritable directory, a missing optional
             dependency (python-docx, openpyxl).
 
-    Example:
+    Examples:
         >>> import cbec_sem as cs
         >>> res = cs.fit(cs.paper_model(), cs.datasets.example_survey(), seed=1)  # doctest: +SKIP
         >>> write_report(res, "analysis.html")                                   # doctest: +SKIP

@@ -28,7 +28,7 @@ FORMATS = ("num", "bounded", "p", "int", "text", "bool")
 def format_cell(value, kind: str = "num") -> str:
     """One cell as printed in the HTML, Word, LaTeX and Markdown reports.
 
-    Example:
+    Examples:
         >>> format_cell(0.00001, "p"), format_cell(0.8179, "bounded"), format_cell(True, "bool")
         ('< .001', '.818', 'yes')
     """

@@ -507,7 +507,7 @@ def fit_product_indicators(
             latent), an unknown method.
         DataError: missing or non-numeric columns, a constant indicator.
 
-    Example:
+    Examples:
         >>> pif = fit_product_indicators(
         ...     "X =~ x1 + x2 + x3; Z =~ z1 + z2 + z3; Y =~ y1 + y2 + y3; Y ~ X + Z + X:Z",
         ...     data)                                                  # doctest: +SKIP
