@@ -38,7 +38,7 @@ def client():
 
 @pytest.fixture(scope="module")
 def local_study():
-    return power(cs.paper_model(), [120, 200], reps=30, hypotheses=HYPOTHESES, seed=5,
+    return power(cs.paper_model(), [120, 200], reps=25, hypotheses=HYPOTHESES, seed=5,
                  nca_permutations=30)
 
 
@@ -51,10 +51,10 @@ def example_fit():
 
 
 def test_power_on_dask_equals_local(client, local_study):
-    res = power(cs.paper_model(), [120, 200], reps=30, hypotheses=HYPOTHESES, seed=5,
+    res = power(cs.paper_model(), [120, 200], reps=25, hypotheses=HYPOTHESES, seed=5,
                 nca_permutations=30, client=client)
     assert res.backend.startswith("Dask cluster (2 worker threads)")
-    assert res.completed == 60 and res.interrupted is None
+    assert res.completed == 50 and res.interrupted is None
     pd.testing.assert_frame_equal(res.replications, local_study.replications)
     pd.testing.assert_frame_equal(res.table, local_study.table)
 
@@ -62,7 +62,7 @@ def test_power_on_dask_equals_local(client, local_study):
 def test_power_on_dask_processes_equals_local(local_study):
     """Worker processes: the study is pickled and shipped; still the same numbers."""
     with local_cluster(processes=True) as cluster, distributed.Client(cluster) as c:
-        res = power(cs.paper_model(), [120], reps=30, hypotheses=HYPOTHESES, seed=5,
+        res = power(cs.paper_model(), [120], reps=25, hypotheses=HYPOTHESES, seed=5,
                     nca_permutations=30, client=c)
     local = local_study.replications
     pd.testing.assert_frame_equal(res.replications,

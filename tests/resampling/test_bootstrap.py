@@ -180,10 +180,10 @@ def test_failures_are_counted_and_reported():
         warnings.simplefilter("ignore")
         res = cs.fit("F =~ y1 + y2 + y3 + y4", tiny_factor_data())
     assert res.converged.optimizer_converged
-    boot = bootstrap(res, 100, seed=1, ci="percentile")
+    boot = bootstrap(res, 30, seed=1, ci="percentile")
     assert boot.n_failed > 0 and boot.n_inadmissible > 0
     assert boot.n_failed + boot.n_used == boot.draws
-    assert boot.failure_rate == pytest.approx(boot.n_failed / 100)
+    assert boot.failure_rate == pytest.approx(boot.n_failed / 30)
     assert np.all(np.isnan(boot.est[boot.status >= 2]))
     assert np.isfinite(boot.table["ci.lower"]).all()
     assert f"{boot.n_failed} failed" in boot.message()
@@ -194,7 +194,7 @@ def test_failure_rate_over_threshold_refuses_intervals():
         warnings.simplefilter("ignore")
         res = cs.fit("F =~ y1 + y2 + y3 + y4", tiny_factor_data())
     with pytest.warns(ConvergenceWarning, match="max_failure_rate"):
-        boot = bootstrap(res, 100, seed=1, max_failure_rate=0.05)
+        boot = bootstrap(res, 30, seed=1, max_failure_rate=0.05)
     assert boot.refused and boot.failure_rate > 0.05
     free = res.estimation.ram.free_index >= 0
     table = boot.table.iloc[: free.size][free]
