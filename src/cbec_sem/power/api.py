@@ -28,6 +28,7 @@ from .study import (CHUNK_SIZE, METHODS, MISSING, CompiledModel, Study, Test, im
                     information, moments_of, refit, run_chunk)
 from ..specification.paper import paper_model
 from ..fitting import fit
+from ..propositions.evidence import matched_draws
 from ..propositions.interaction.product_indicators import fit_product_indicators
 from ..datasets import example_population
 
@@ -220,7 +221,8 @@ def power(
     # a population value that is 0 up to rounding is 0 (a null effect)
     population_values = {k: tuple(0.0 if abs(v) < 1e-9 else v for v in vals)
                          for k, vals in population_values.items()}
-    methods = {h.id: METHODS[h.kind].format(p=nca_permutations, m=interaction_method)
+    methods = {h.id: METHODS[h.kind].format(p=nca_permutations, m=interaction_method,
+                                            d=matched_draws(nca_permutations))
                for h in tests_wanted}
     for name, model_ in (("main-effects", main), ("product-indicator", inter)):
         if model_ is not None and min(sizes) <= model_.nvars:

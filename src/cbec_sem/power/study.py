@@ -45,7 +45,7 @@ from ..errors import CbecSemError
 from ..parallel import blas_single_threaded
 from ..resampling.refit import (BAD_MOMENTS, INADMISSIBLE, NOT_CONVERGED, OK, Moments,
                                 RefitPlan, RefitStats)
-from ..propositions.evidence import MATCHED_DRAWS, NECESSITY_D
+from ..propositions.evidence import NECESSITY_D, matched_draws
 from ..propositions.necessity import nca
 from ..propositions.necessity_null import necessity_verdict
 from ..propositions.verdicts import (PROPOSITION_TESTS, decide, empty_row, product_of_paths,
@@ -69,7 +69,7 @@ METHODS = {
     "interaction": "product indicators ({m}, matched pairs), MLR Wald z test",
     "moderation": "product indicators ({m}, matched pairs), MLR Wald z test",
     "necessity": ("NCA on latent regression scores, CE-FDH, permutation test ({p} draws) and "
-                  f"correlation-matched test ({MATCHED_DRAWS} draws)"),
+                  "correlation-matched test ({d} draws)"),
 }
 
 
@@ -445,7 +445,8 @@ class ReplicationEvidence:
             raise LookupError("necessary condition analysis failed")
         return ({"estimate": d, "p": p, "verdict": "supported" if necessary
                  else "not supported"},
-                METHODS["necessity"].format(p=self.study.nca_permutations))
+                METHODS["necessity"].format(p=self.study.nca_permutations,
+                                            d=matched_draws(self.study.nca_permutations)))
 
 
 def _necessity(study: Study, t: Test, theta, mom, F, rng) -> tuple[float, float, bool]:
@@ -453,7 +454,7 @@ def _necessity(study: Study, t: Test, theta, mom, F, rng) -> tuple[float, float,
     (observed variables as they are) with the verdict ``res.hypotheses`` uses
     (:func:`~cbec_sem.propositions.necessity_null.necessity_verdict`: NCA's permutation test
     with ``nca_permutations`` draws and the correlation-matched test with
-    :data:`~cbec_sem.propositions.evidence.MATCHED_DRAWS`, as ``res.hypotheses``): d, the deciding
+    :func:`~cbec_sem.propositions.evidence.matched_draws` draws, as ``res.hypotheses``): d, the deciding
     p (the larger of the two) and whether it is called necessary."""
 
     model = study.main
@@ -480,7 +481,7 @@ def _necessity(study: Study, t: Test, theta, mom, F, rng) -> tuple[float, float,
     try:
         res = nca(None, columns[0], columns[1], ceilings=("ce_fdh",),
                   permutations=study.nca_permutations, seed=rng)
-        v = necessity_verdict(res, draws=MATCHED_DRAWS, seed=rng,
+        v = necessity_verdict(res, draws=matched_draws(study.nca_permutations), seed=rng,
                               d_threshold=NECESSITY_D, alpha=study.alpha).iloc[0]
     except CbecSemError:
         return np.nan, np.nan, False

@@ -40,8 +40,15 @@ if TYPE_CHECKING:
 #: NCA effect size from which a condition counts as necessary (Dul 2016: d ≥ 0.1 "medium").
 NECESSITY_D = 0.1
 
-#: Draws of the correlation-matched null of a necessity test (res.hypotheses and cs.power).
+#: At most this many draws of the correlation-matched null of a necessity test.
 MATCHED_DRAWS = 2000
+
+
+def matched_draws(permutations: int) -> int:
+    """Draws of the correlation-matched null for a test with ``permutations`` NCA
+    permutations: as many, up to :data:`MATCHED_DRAWS` (the rule of ``res.hypotheses`` and of
+    ``cs.power``, so both run the same test; a power study's few permutations keep it cheap)."""
+    return int(min(max(permutations, 1), MATCHED_DRAWS))
 
 
 def rows_used(res: FitResult) -> pd.DataFrame:
@@ -208,7 +215,8 @@ def necessity_provider(res: FitResult, permutations: int, seed, alpha: float) ->
     """NCA of the fit's latent scores with the correlation-matched verdict
     (:func:`cbec_sem.propositions.necessity_null.necessity_provider`; docs/validity.md has its
     measured error rates), adding the N the analysis used."""
-    provide = correlation_matched_provider(res, permutations, seed, alpha, draws=MATCHED_DRAWS,
+    provide = correlation_matched_provider(res, permutations, seed, alpha,
+                                           draws=matched_draws(permutations),
                                            d_threshold=NECESSITY_D)
 
     def with_n(condition: str, outcome: str) -> tuple[dict, str]:
