@@ -98,10 +98,10 @@ def plot_johnson_neyman(
         The matplotlib Axes.
 
     Examples:
-        >>> data = cs.datasets.example_survey()
-        >>> res = cs.fit("TA =~ ta1 + ta2 + ta3 + ta4; PC =~ pc1 + pc2 + pc3; "
-        ...              "FA =~ fa1 + fa2 + fa3 + fa4; FA ~ TA + PC + TA:PC", data, estimator="QML")
-        >>> ax = cs.plot_johnson_neyman(res, "TA", "PC", "FA")
+        >>> model = ("TA =~ ta1 + ta2 + ta3 + ta4; PC =~ pc1 + pc2 + pc3; "
+        ...          "FA =~ fa1 + fa2 + fa3 + fa4; FA ~ TA + PC + TA:PC")
+        >>> res = cs.fit(model, cs.datasets.example_survey(), estimator="QML")
+        >>> ax = cs.plot_johnson_neyman(res, focal="TA", moderator="PC", outcome="FA")
         >>> ax.get_xlabel(), ax.get_ylabel()
         ('PC', 'slope of TA on FA')
     """
