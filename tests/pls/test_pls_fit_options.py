@@ -51,3 +51,11 @@ def test_simple_slopes_of_a_pls_fit_use_its_draws(data) -> None:
     assert np.allclose(top["slope"], own["slope"]) and np.allclose(top["se"], own["se"])
     jn = cs.johnson_neyman(res, "TA", "FA", "SCI")
     assert "FA" in jn.statement
+
+
+def test_a_survey_fits_by_pls_as_its_frame(data) -> None:
+    """cs.fit takes a Survey for every estimator; PLS fits the survey's frame."""
+    survey = cs.load_survey(data, scale=(1, 7))
+    a = cs.fit(MODEL, survey, estimator="PLS")
+    b = cs.fit(MODEL, survey.to_frame(), estimator="PLS")
+    assert np.allclose(a.params["est"], b.params["est"], atol=1e-12)

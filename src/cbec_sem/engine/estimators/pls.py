@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from ...errors import SpecError
 from ...pls import estimate_pls
+from ...survey.fit_checks import as_frame
 from ...specification.model import ModelSpec
 from ..convergence import Convergence
 from .base import Capabilities, Estimator, EstimatorOutput, FitRequest
@@ -59,7 +60,9 @@ class PLSEstimator(Estimator):
     def estimate(self, request: FitRequest) -> EstimatorOutput:
         given = request.options.extra.get("estimator_options") or {}
         extra = {k: v for k, v in given.items() if k in ALGORITHM_OPTIONS}
-        est = estimate_pls(ModelSpec(request.statements), request.data, method=self.name,
+        # a Survey or a dict of columns, as every other estimator takes them
+        est = estimate_pls(ModelSpec(request.statements), as_frame(request.data),
+                           method=self.name,
                            missing=request.options.missing, **extra)
         status = Convergence(
             optimizer_converged=bool(est.converged), admissible=True,
