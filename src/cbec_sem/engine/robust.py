@@ -122,13 +122,20 @@ def _groups(est, exo: tuple[int, ...]) -> list[_Group]:
     return out
 
 
+def first_order_information(y: np.ndarray, delta: np.ndarray, sigma: np.ndarray,
+                            mu: np.ndarray, meanstructure: bool, exo: tuple[int, ...] = ()
+                            ) -> np.ndarray:
+    """B0 = Δᵀ (SCᵀSC/n) Δ: the first-order information of one group's rows ``y``, from the
+    casewise scores SC of the normal log-likelihood at (μ, Σ) (the meat of lavaan's
+    ``se = "robust.huber.white"``; Huber 1967, White 1982)."""
+    sc = casewise_scores(y, sigma, mu, meanstructure, exo) @ delta
+    return sc.T @ sc / y.shape[0]
+
+
 def _first_order(groups, deltas, sigmas, mus, meanstructure, exo) -> list[np.ndarray]:
-    """B0_g = Δ_gᵀ (SCᵀSC/n_g) Δ_g: the first-order information of each group."""
-    out = []
-    for grp, delta, sigma, mu in zip(groups, deltas, sigmas, mus):
-        sc = casewise_scores(grp.y, sigma, mu, meanstructure, exo) @ delta
-        out.append(sc.T @ sc / grp.y.shape[0])
-    return out
+    """:func:`first_order_information` of each group."""
+    return [first_order_information(grp.y, delta, sigma, mu, meanstructure, exo)
+            for grp, delta, sigma, mu in zip(groups, deltas, sigmas, mus)]
 
 
 def _information_x(est, groups=None) -> np.ndarray:

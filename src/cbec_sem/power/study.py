@@ -38,9 +38,10 @@ import numpy as np
 from scipy.linalg import lapack
 
 from ..engine.constraints import Reparametrization
-from ..engine.gamma import casewise_scores, moment_jacobian
+from ..engine.gamma import moment_jacobian
 from ..engine.inference import observed_information_x
 from ..engine.ml import Evaluation, MLFunction
+from ..engine.robust import first_order_information
 from ..errors import CbecSemError
 from ..parallel import blas_single_threaded
 from ..resampling.refit import (BAD_MOMENTS, INADMISSIBLE, NOT_CONVERGED, OK, Moments,
@@ -212,8 +213,8 @@ def robust_vcov_of(plan: RefitPlan, theta: np.ndarray, mom: Moments, data: np.nd
     delta = moment_jacobian(ram, moments, plan.meanstructure)[0]
     exo = tuple(ram.observed.index(v) for v in ram.partable.roles.ov_x)
     mu = moments[0].mu if plan.meanstructure else data.mean(axis=0)
-    sc = casewise_scores(data, moments[0].sigma, mu, plan.meanstructure, exo) @ delta
-    meat_x = plan.basis.T @ (sc.T @ sc / data.shape[0]) @ plan.basis
+    meat = first_order_information(data, delta, moments[0].sigma, mu, plan.meanstructure, exo)
+    meat_x = plan.basis.T @ meat @ plan.basis
     Bk = plan.basis[needed]
     try:
         Y = np.linalg.solve(info_x, Bk.T)
@@ -403,11 +404,15 @@ class ReplicationEvidence:
     def coefficient(self, outcome: str, predictor: str, g: int) -> tuple[dict, str]:
         row, f = self._path(outcome, predictor)
         fit = self.fitted["main"]
-        needed = self.study.needed["main"]
-        q = int(np.searchsorted(needed, f))
-        se = float(np.sqrt(max(fit.V[q, q], 0.0))) if f >= 0 else 0.0
-        return wald_row(float(fit.rows[row]), se, float(fit.std[row]), self.level), \
-            METHODS["path"]
+        return (wald_row(float(fit.rows[row]), self._se("main", f), float(fit.std[row]),
+                         self.level), METHODS["path"])
+
+    def _se(self, model: str, f: int) -> float:
+        """The SE of free parameter ``f`` (θ index; 0 for a fixed one) of an analysis model."""
+        if f < 0:
+            return 0.0
+        q = int(np.searchsorted(self.study.needed[model], f))
+        return float(np.sqrt(max(self.fitted[model].V[q, q], 0.0)))
 
     def indirect(self, chain: tuple[str, ...], g: int) -> tuple[dict, str]:
         links = [self._path(b, a) for a, b in zip(chain[:-1], chain[1:])]
@@ -423,11 +428,9 @@ class ReplicationEvidence:
         t = self.study.terms[(outcome, term)]
         fit = self.fitted["interaction"]
         model = self.study.interaction
-        needed = self.study.needed["interaction"]
         row, f = t.rows[0], t.free[0]
         est = float(fit.rows[row])
-        q = int(np.searchsorted(needed, f))
-        se = float(np.sqrt(max(fit.V[q, q], 0.0))) if f >= 0 else 0.0
+        se = self._se("interaction", f)
         C, _ = implied_cov(model.plan, fit.theta, fit.mom)
         x, z, y = t.latent
         std = est * np.sqrt(C[x, x] * C[z, z] / C[y, y]) if C is not None else np.nan

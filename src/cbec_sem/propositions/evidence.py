@@ -33,6 +33,7 @@ from ..pls.interactions import interaction_refit, interaction_row
 from .interaction.product_indicators import fit_product_indicators
 from .necessity import construct_scores
 from .necessity_null import necessity_provider as correlation_matched_provider
+from .verdicts import params_row
 
 if TYPE_CHECKING:
     from ..results import FitResult
@@ -205,10 +206,7 @@ def _latent_row(fitted, outcome: str, term: str, note: str) -> dict:
                  & params["rhs"].isin([term, f"{z}:{x}"])]
     if hit.empty:
         raise LookupError(f"the product term {term} → {outcome} could not be estimated")
-    r = hit.iloc[0]
-    return {"estimate": r["est"], "se": r["se"], "p": r["pvalue"],
-            "std.all": r.get("std.all", np.nan), "ci.lower": r["ci.lower"],
-            "ci.upper": r["ci.upper"], "n": fitted.ntotal, "note": note}
+    return {**params_row(hit.iloc[0]), "n": fitted.ntotal, "note": note}
 
 
 def necessity_provider(res: FitResult, permutations: int, seed, alpha: float) -> Callable:
@@ -221,8 +219,6 @@ def necessity_provider(res: FitResult, permutations: int, seed, alpha: float) ->
 
     def with_n(condition: str, outcome: str) -> tuple[dict, str]:
         values, text = provide(condition, outcome)
-        if not res.is_covariance_fit:  # a PLS fit's scores are its composites
-            text = text.replace("latent regression scores", f"{res.estimator} construct scores")
         return {**values, "n": _scored_rows(res, condition, outcome)}, text
 
     return with_n

@@ -472,9 +472,13 @@ def necessity_provider(res, permutations: int, seed, alpha: float, *, draws: int
                 alpha=alpha).iloc[0]
         except CbecSemError as err:
             raise LookupError(f"necessary condition analysis failed: {err}") from None
-        scores = ("regression scores" if plausible_values == 0
-                  else f"{plausible_values} plausible values")
-        text = (f"NCA on latent {scores}, CE-FDH, permutation test ({permutations} draws) and "
+        if not res.is_covariance_fit:  # a PLS fit's scores are its composites
+            scores = f"{res.estimator} construct scores"
+        elif plausible_values == 0:
+            scores = "latent regression scores"
+        else:
+            scores = f"latent {plausible_values} plausible values"
+        text = (f"NCA on {scores}, CE-FDH, permutation test ({permutations} draws) and "
                 f"correlation-matched test ({draws} draws)")
         values = {"estimate": float(v["d"]),
                   "p": float(max(v["p_value"], v["p_matched"])),

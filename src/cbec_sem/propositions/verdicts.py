@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 from statsmodels.stats.multitest import multipletests
 
 from ..engine.naming import parameter_name
@@ -40,9 +40,6 @@ COLUMNS = [
     "id", "kind", "statement", "group", "method", "n", "estimate", "std.all", "se",
     "ci.lower", "ci.upper", "ci", "p", "verdict", "note",
 ]
-
-#: z_{.975}, the critical value of a 95% Wald interval.
-Z_95 = float(stats.norm.ppf(0.975))
 
 #: ``interaction_method`` values: how a fit without product terms tests them.
 INTERACTION_METHODS = ("dblcent", "rca", "lms", "qml")
@@ -128,9 +125,17 @@ def wald_p(estimate: float, se: float) -> float:
 def wald_row(estimate: float, se: float, std: float, level: float) -> dict:
     """The row values of a Wald z test: estimate, std.all, SE, two-sided p and the Wald
     interval estimate ± z_{(1+level)/2}·SE."""
-    crit = float(stats.norm.ppf(0.5 + level / 2)) if level != 0.95 else Z_95
+    crit = float(special.ndtri(0.5 + level / 2))
     return {"estimate": estimate, "std.all": std, "se": se, "p": wald_p(estimate, se),
             "ci.lower": estimate - crit * se, "ci.upper": estimate + crit * se}
+
+
+def params_row(p: pd.Series) -> dict:
+    """The row values of a Wald test read from a row of ``res.params`` (its estimate, SE, p,
+    std.all and interval, as the fit computed them)."""
+    return {"estimate": p["est"], "se": p["se"], "p": p["pvalue"],
+            "std.all": p.get("std.all", np.nan), "ci.lower": p["ci.lower"],
+            "ci.upper": p["ci.upper"]}
 
 
 def product_of_paths(values: np.ndarray, free: np.ndarray, vcov: np.ndarray
@@ -144,12 +149,8 @@ def product_of_paths(values: np.ndarray, free: np.ndarray, vcov: np.ndarray
     return float(np.prod(values)), float(np.sqrt(max(grad @ vcov @ grad, 0.0)))
 
 
-def _fill_from(row: dict, provider: Callable | None, *args: str) -> None:
-    """Fill a row from an evidence provider, or record why there is no test."""
-    if provider is None:
-        row["method"] = row["method"] or row["kind"]
-        row["note"] = f"no {row['kind']} evidence was supplied for this table"
-        return
+def _fill_from(row: dict, provider: Callable, *args: str) -> None:
+    """Fill a row from an evidence question, or record why there is no test."""
     try:
         values, method = provider(*args)
     except LookupError as why:
@@ -228,10 +229,7 @@ class FitEvidence:
         if r is None:
             raise _no_test(f"the model has no path {parameter_name(predictor, '→', outcome)}",
                            self.wald_method)
-        p = params.loc[r]
-        return ({"estimate": p["est"], "se": p["se"], "p": p["pvalue"],
-                 "std.all": p.get("std.all", np.nan), "ci.lower": p["ci.lower"],
-                 "ci.upper": p["ci.upper"], "n": self.n(g)}, self.wald_method)
+        return {**params_row(params.loc[r]), "n": self.n(g)}, self.wald_method
 
     def indirect(self, chain: tuple[str, ...], g: int) -> tuple[dict, str]:
         """Bootstrap percentile interval of the product of paths when the fit has draws, else
@@ -261,9 +259,7 @@ class FitEvidence:
         """The fit's own product term (LMS/QML fits), else the interaction provider's refit."""
         own = _own_product_term(self.res, outcome, term)
         if own is not None:
-            return ({"estimate": own["est"], "se": own["se"], "p": own["pvalue"],
-                     "std.all": own.get("std.all", np.nan), "ci.lower": own["ci.lower"],
-                     "ci.upper": own["ci.upper"], "n": self.n(1)}, self.wald_method)
+            return {**params_row(own), "n": self.n(1)}, self.wald_method
         if self._interaction is None:
             raise _no_test("no interaction evidence was supplied for this table", "")
         return self._interaction(outcome, term)
