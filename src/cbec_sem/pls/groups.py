@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
 from ..errors import DataError, SpecError
 from ..protocol import Block, Summary
@@ -68,14 +69,9 @@ def _split(est: PLSEstimation, groups) -> tuple[np.ndarray, np.ndarray, list]:
 
 
 def holm(p: np.ndarray) -> np.ndarray:
-    """Holm (1979) step-down adjusted p-values."""
-    p = np.asarray(p, dtype=float)
-    order = np.argsort(p)
-    m = p.size
-    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out = np.empty(m)
-    out[order] = np.minimum(adj, 1.0)
-    return out
+    """Holm (1979) step-down adjusted p-values (statsmodels ``multipletests``, the home the
+    hypothesis table's family-wise correction uses too)."""
+    return multipletests(np.asarray(p, dtype=float), method="holm")[1]
 
 
 def _group_estimate(est: PLSEstimation, rows: np.ndarray) -> PLSEstimation:
