@@ -110,3 +110,23 @@ def test_ordinal_and_latent_interaction_estimators_refuse_composites(small):
     with pytest.raises(SpecError, match=r"line 1: .*not for latent interactions \(LMS/QML\)"):
         cs.fit("F <~ 1*x1 + x2\nH =~ x3 + y4\nG =~ y1 + y2 + y3\nG ~ F + H + F:H", small,
                estimator="LMS")
+
+
+def test_group_equal_with_composites_is_refused_and_labels_suggested(small):
+    data = small.assign(g=np.arange(len(small)) % 2)
+    model = "F <~ 1*x1 + x2 + x3\nG =~ y1 + y2 + y3\nG ~ F\ny4 ~ F"
+    with pytest.raises(SpecError, match=r"line 1: .*group_equal=\('loadings',\).*labels"):
+        cs.fit(model, data, group="g", group_equal=("loadings",))
+
+
+def test_measurement_tools_on_a_composite_fit():
+    # HTMT assumes reflective constructs: the composite is left out with a note (as the PLS
+    # battery keeps mode-A constructs only); lavaan's modification indices of a composite
+    # model repeat the weights as 'F ~ x' regressions, so cs.modindices refuses
+    fx = json.loads((COMPOSITES / "poldem_composite.json").read_text())
+    res = cs.fit(fx["model"], pd.read_csv(REPO / fx["data"]))
+    h = cs.htmt(res)
+    assert list(h.matrix.columns) == ["dem60", "dem65"]
+    assert any("ind60 is a composite" in n for n in h.notes)
+    with pytest.raises(SpecError, match="modindices\\(\\) of a model with composites"):
+        cs.modindices(res)

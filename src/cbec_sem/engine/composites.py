@@ -20,6 +20,10 @@ fitting each in lavaan: ``tests/fixtures/make_composite_fixtures.R`` records the
   which is not identified (two composites diverge); ``F ~~ 0*L`` keeps the model lavaan fits;
 * a composite that predicts nothing: its weights enter no implied moment.
 
+``group_equal`` with composites is refused too: with equal intercepts lavaan frees the
+composite's mean in later groups (unidentified: it is Σ w_k E(x_k)), and no equality class of
+``group.equal`` covers weights; labels hold weights equal across groups.
+
 Not built (refused, never ignored): composites of latent variables (lavaan adds free
 covariances between the composite and its own components, again unidentified), composites
 that also have reflective indicators (``F =~ y``), and ``<~`` under the ordinal (WLS family)
@@ -38,15 +42,17 @@ def _where(s: Statement) -> str:
     return f"line {s.line}: {s.source or s.lhs + ' ' + s.op + ' ' + s.rhs!r}"
 
 
-def check_composite_model(model: list[Statement], roles, std_lv: bool) -> None:
+def check_composite_model(model: list[Statement], roles, std_lv: bool,
+                          group_equal: tuple[str, ...] = ()) -> None:
     """Refuse composite specifications that lavaan cannot identify or that are not built.
 
     ``model``: the model statements (no constraints); ``roles``: their
     :class:`~.partable.VariableRoles`.
 
     Raises:
-        SpecError: ``std_lv`` with a composite, a latent component, a composite with
-            reflective indicators, or a composite that predicts nothing.
+        SpecError: ``std_lv`` with a composite, ``group_equal`` with a composite, a latent
+            component, a composite with reflective indicators, or a composite that predicts
+            nothing.
     """
     if not roles.composites:
         return
@@ -71,6 +77,14 @@ def check_composite_model(model: list[Statement], roles, std_lv: bool) -> None:
                 "write the composite and a separate factor, the factor regressed on it"
             )
     for f, s in first.items():
+        if group_equal:
+            raise SpecError(
+                f"{_where(s)}: group_equal={tuple(group_equal)!r} with the composite {f!r} is "
+                "not built (lavaan 0.6-14 frees the composite's mean in later groups with "
+                "equal intercepts, which its fixed components leave unidentified, and has no "
+                "equality class for weights); fit the groups without group_equal, or hold "
+                "weights equal with labels ('F <~ 1*x1 + c(w2, w2)*x2 + ...')"
+            )
         if std_lv:
             raise SpecError(
                 f"{_where(s)}: std_lv=True with the composite {f!r}: lavaan 0.6-14 then fixes "

@@ -242,7 +242,7 @@ def build_partable(
     if ordinal:
         meanstructure = True
         _check_threshold_statements(model, roles, thresholds)
-    check_composite_model(model, roles, options.std_lv)
+    check_composite_model(model, roles, options.std_lv, options.group_equal)
     composites = set(roles.composites)
 
     rows: list[dict] = []
