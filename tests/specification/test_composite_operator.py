@@ -130,3 +130,13 @@ def test_measurement_tools_on_a_composite_fit():
     assert any("ind60 is a composite" in n for n in h.notes)
     with pytest.raises(SpecError, match="modindices\\(\\) of a model with composites"):
         cs.modindices(res)
+
+
+def test_a_component_that_is_also_an_indicator_is_refused():
+    # lavaan 0.6-14 on this model (HolzingerSwineford1939): the gradient is not zero at its
+    # "solution", weights near 500, no standard errors (checked by hand, not a fixture)
+    hs = cs.datasets.holzinger_swineford_1939()
+    model = ("visual =~ x1 + x2 + x3\nF <~ 1*x2 + x4 + x5\nspeed =~ x7 + x8 + x9\n"
+             "speed ~ F + visual\nx6 ~ F")
+    with pytest.raises(SpecError, match=r"line 2: .*component 'x2' .*not an exogenous observed"):
+        cs.fit(model, hs)

@@ -25,8 +25,10 @@ composite's mean in later groups (unidentified: it is Σ w_k E(x_k)), and no equ
 ``group.equal`` covers weights; labels hold weights equal across groups.
 
 Not built (refused, never ignored): composites of latent variables (lavaan adds free
-covariances between the composite and its own components, again unidentified), composites
-that also have reflective indicators (``F =~ y``), and ``<~`` under the ordinal (WLS family)
+covariances between the composite and its own components, again unidentified), components
+that are not exogenous observed variables (indicators, outcomes, or given a (co)variance of
+their own: checked in lavaan, which does not converge), composites that also have reflective
+indicators (``F =~ y``), and ``<~`` under the ordinal (WLS family)
 and latent-interaction (LMS/QML) estimators (refused in :func:`~.partable.variable_roles`).
 """
 
@@ -69,6 +71,15 @@ def check_composite_model(model: list[Statement], roles, std_lv: bool,
                 "0.6-14 adds free covariances between the composite and its own components, "
                 "which are not identified): form the composite of observed variables, or use "
                 "estimator='PLS'"
+            )
+        if s.op == "<~" and s.rhs not in roles.ov_x_all:
+            raise SpecError(
+                f"{_where(s)}: the component {s.rhs!r} of the composite {s.lhs!r} is not an "
+                "exogenous observed variable (it is an indicator or an outcome, or the model "
+                "gives it a variance, covariance or intercept of its own); such composites are "
+                "not built (lavaan 0.6-14 leaves its covariances with the other components "
+                "out of the model): form composites of exogenous observed variables only, and "
+                "use fixed_x=False to model their (co)variances"
             )
         if s.op == "=~" and s.lhs in roles.composites:
             raise SpecError(
