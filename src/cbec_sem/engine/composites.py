@@ -44,6 +44,15 @@ def _where(s: Statement) -> str:
     return f"line {s.line}: {s.source or s.lhs + ' ' + s.op + ' ' + s.rhs!r}"
 
 
+def _first_lines(model: list[Statement]) -> dict[str, Statement]:
+    """Each composite's first ``<~`` statement (the line an error names)."""
+    first: dict[str, Statement] = {}
+    for s in model:
+        if s.op == "<~":
+            first.setdefault(s.lhs, s)
+    return first
+
+
 def check_composite_model(model: list[Statement], roles, std_lv: bool,
                           group_equal: tuple[str, ...] = ()) -> None:
     """Refuse composite specifications that lavaan cannot identify or that are not built.
@@ -58,10 +67,7 @@ def check_composite_model(model: list[Statement], roles, std_lv: bool,
     """
     if not roles.composites:
         return
-    first = {}
-    for s in model:
-        if s.op == "<~":
-            first.setdefault(s.lhs, s)
+    first = _first_lines(model)
     latent = set(roles.latent)
     for s in model:
         if s.op == "<~" and s.rhs in latent:
@@ -127,10 +133,7 @@ def check_composite_rows(rows: list[dict], model: list[Statement], roles) -> Non
     """
     if not roles.composites:
         return
-    first = {}
-    for s in model:
-        if s.op == "<~":
-            first.setdefault(s.lhs, s)
+    first = _first_lines(model)
     comps = set(roles.composites)
     for group in sorted({r["group"] for r in rows}):
         for f, s in first.items():
