@@ -6,6 +6,8 @@ every variable, covariances among exogenous latent variables and among purely en
 variables, fixed exogenous covariates, intercepts and latent means), with the first loading of
 every latent variable fixed to 1 (or its variance fixed to 1 under ``std_lv``).  The variable
 roles (``lv.x``, ``lv.y``, ``ov.x``, ``ov.y``) follow lavaan's ``lav_partable_vnames()``.
+A composite (``F <~ x1 + x2``) is a latent variable with its variance fixed to 0 and its
+weights as rows of their own (:mod:`.composites` says what is refused).
 
 Columns: ``id, lhs, op, rhs, user, group, free, ustart, exo, label, plabel``.  ``free`` is the
 1-based index of the row's free parameter (0 when fixed); rows that share a label, or that

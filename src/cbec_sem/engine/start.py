@@ -8,7 +8,8 @@ component of the items' covariance matrix (the classic one-factor approximation,
 1976, *Modern Factor Analysis*, ch. 8), rescaled so the marker loading keeps its fixed value.
 Latent variables measured by other latent variables (higher-order factors) start with unit
 loadings and variance 0.05, as lavaan does.  Composite weights (``F <~ x``) start as a sum
-score: every free weight at the value of the composite's fixed weight.  A user's ``start()`` value always wins.
+score, every free weight at the value of the composite's fixed weight (the unit weights PLS
+starts from; lavaan starts them at 0).  A user's ``start()`` value always wins.
 """
 
 from __future__ import annotations
@@ -126,8 +127,7 @@ def start_values(partable: ParTable, stats: SampleStats,
         elif op == "~":
             values[r] = 0.0
         elif op == "<~":
-            # composite weights start as a sum score: each free weight at the composite's
-            # fixed weight (lavaan starts them at 0; a sum score starts nearer the optimum)
+            # a sum score: each free weight at the composite's fixed weight
             values[r] = composite_scale.get((g, a), 1.0)
         elif op == "~1":
             values[r] = mean[names[a]] if a in names else 0.0
