@@ -140,3 +140,14 @@ def test_a_component_that_is_also_an_indicator_is_refused():
              "speed ~ F + visual\nx6 ~ F")
     with pytest.raises(SpecError, match=r"line 2: .*component 'x2' .*not an exogenous observed"):
         cs.fit(model, hs)
+
+
+@pytest.mark.parametrize("extra, match", [
+    ("H =~ F + G", r"line 4: .*composite 'F' is an indicator of 'H'"),
+    ("F ~ y4", r"line 4: .*regression on other variables"),
+    ("F ~ 1", r"line 4: .*intercept of its own"),
+])
+def test_a_composite_is_formed_by_its_components_alone(small, extra, match):
+    model = f"F <~ 1*x1 + x2 + x3\nG =~ y1 + y2 + y3\nG ~ F\n{extra}"
+    with pytest.raises(SpecError, match=match):
+        cs.fit(model, small)

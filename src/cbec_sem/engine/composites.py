@@ -28,7 +28,8 @@ Not built (refused, never ignored): composites of latent variables (lavaan adds 
 covariances between the composite and its own components, again unidentified), components
 that are not exogenous observed variables (indicators, outcomes, or given a (co)variance of
 their own: checked in lavaan, which does not converge), composites that also have reflective
-indicators (``F =~ y``), and ``<~`` under the ordinal (WLS family)
+indicators (``F =~ y``) or indicate a factor (``H =~ F``), composites regressed on
+something or given an intercept (``F ~ z``, ``F ~ 1``), and ``<~`` under the ordinal (WLS family)
 and latent-interaction (LMS/QML) estimators (refused in :func:`~.partable.variable_roles`).
 """
 
@@ -61,9 +62,9 @@ def check_composite_model(model: list[Statement], roles, std_lv: bool,
     :class:`~.partable.VariableRoles`.
 
     Raises:
-        SpecError: ``std_lv`` with a composite, ``group_equal`` with a composite, a latent
-            component, a composite with reflective indicators, or a composite that predicts
-            nothing.
+        SpecError: ``std_lv`` or ``group_equal`` with a composite, a latent component or one
+            that is not exogenous, a composite with reflective indicators, one that indicates
+            a factor, is regressed on something or given an intercept, or predicts nothing.
     """
     if not roles.composites:
         return
@@ -86,6 +87,20 @@ def check_composite_model(model: list[Statement], roles, std_lv: bool,
                 "not built (lavaan 0.6-14 leaves its covariances with the other components "
                 "out of the model): form composites of exogenous observed variables only, and "
                 "use fixed_x=False to model their (co)variances"
+            )
+        if s.op == "=~" and s.rhs in roles.composites:
+            raise SpecError(
+                f"{_where(s)}: the composite {s.rhs!r} is an indicator of {s.lhs!r}; a "
+                "composite is formed by its components alone (its variance is fixed to 0), "
+                "so it cannot also be measured by a factor: regress the factor on it "
+                f"('{s.lhs} ~ {s.rhs}') or form it with '=~' as a first-order factor"
+            )
+        if s.op in ("~", "~1") and s.lhs in roles.composites:
+            raise SpecError(
+                f"{_where(s)}: the composite {s.lhs!r} is formed by its components alone; an "
+                + ("intercept of its own" if s.op == "~1" else "regression on other variables")
+                + " would make it something else: regress outcomes on the composite, or add "
+                "the variable as a component"
             )
         if s.op == "=~" and s.lhs in roles.composites:
             raise SpecError(
@@ -110,10 +125,7 @@ def check_composite_model(model: list[Statement], roles, std_lv: bool,
                 f"one weight fixed ('{f} <~ 1*{s.rhs} + ...'): the std.lv column of the "
                 "estimates holds the weights of the unit-variance composite"
             )
-        used = any(
-            (t.op == "~" and f in t.rhs.split(":")) or (t.op == "=~" and t.rhs == f)
-            for t in model
-        )
+        used = any(t.op == "~" and f in t.rhs.split(":") for t in model)
         if not used:
             raise SpecError(
                 f"{_where(s)}: the composite {f!r} predicts nothing, so its weights are not "
