@@ -151,3 +151,10 @@ def test_a_composite_is_formed_by_its_components_alone(small, extra, match):
     model = f"F <~ 1*x1 + x2 + x3\nG =~ y1 + y2 + y3\nG ~ F\n{extra}"
     with pytest.raises(SpecError, match=match):
         cs.fit(model, small)
+
+
+def test_product_indicators_refuse_a_composite_in_an_interaction(small):
+    model = ("F <~ 1*x1 + x2 + x3\nF ~~ 0*G\nG =~ y1 + y2\nY =~ y3 + y4\n"
+             "Y ~ F + G + F:G")
+    with pytest.raises(SpecError, match=r"line 5: .*'F' in the interaction 'F:G' is a composite"):
+        cs.fit_product_indicators(model, small)
