@@ -6,6 +6,8 @@ every variable, covariances among exogenous latent variables and among purely en
 variables, fixed exogenous covariates, intercepts and latent means), with the first loading of
 every latent variable fixed to 1 (or its variance fixed to 1 under ``std_lv``).  The variable
 roles (``lv.x``, ``lv.y``, ``ov.x``, ``ov.y``) follow lavaan's ``lav_partable_vnames()``.
+A composite (``F <~ x1 + x2``) is a latent variable with its variance fixed to 0 and its
+weights as rows of their own (:mod:`.composites` says what is refused).
 
 Columns: ``id, lhs, op, rhs, user, group, free, ustart, exo, label, plabel``.  ``free`` is the
 1-based index of the row's free parameter (0 when fixed); rows that share a label, or that
@@ -23,6 +25,7 @@ import pandas as pd
 
 from ..errors import IdentificationError, SpecError
 from ..specification.statements import Statement
+from .composites import check_composite_model, check_composite_rows
 from .options import FitOptions
 
 PARAMETER_OPS = ("=~", "~", "~~", "~1")
@@ -43,6 +46,8 @@ class VariableRoles:
     #: no covariate is held at its sample moments then, but lavaan still adds the covariances
     #: among these variables, free, and keeps them in the baseline model).
     ov_x_all: tuple[str, ...] = ()
+    #: lavaan's ``lv.formative``: the left sides of ``<~`` (composites, also in ``latent``).
+    composites: tuple[str, ...] = ()
 
 
 def _unique(seq) -> list[str]:
@@ -77,11 +82,15 @@ def variable_roles(
                 "indicators), which the ML engine does not estimate; remove the term to fit "
                 "the main-effects model"
             )
-        if s.op == "<~":
+        if s.op == "<~" and (thresholds or products):
             raise SpecError(
                 f"line {s.line}: {s.source or s.lhs + ' <~ ' + s.rhs!r}: the composite "
-                f"{s.lhs!r} ('<~', mode B) is estimated only by PLS: use "
-                "estimator='PLS' or 'PLSc', or write it as a reflective factor with '=~'"
+                f"{s.lhs!r} ('<~') is built for the ML family (ML, MLM, MLR, with "
+                "missing='fiml' too) and PLS, not for "
+                + ("ordered items (WLSMV/ULSMV/DWLS/ULS)" if thresholds else
+                   "latent interactions (LMS/QML)")
+                + ": fit it with estimator='ML' or 'MLR' (continuous items), or with "
+                "estimator='PLS', or write it as a reflective factor with '=~'"
             )
         if s.op == "|" and not thresholds:
             raise SpecError(
@@ -90,14 +99,16 @@ def variable_roles(
                 "by WLSMV), or remove the line to treat the item as continuous"
             )
     model = [s for s in model if s.op != "|"]
-    latent = _unique(s.lhs for s in model if s.op == "=~")
+    # lavaan 0.6-14 (lav_partable_vnames): the left side of '<~' is a latent variable, its
+    # components count as predictors ('eqs.x'), but the composite is no 'eqs.y'.
+    latent = _unique(s.lhs for s in model if s.op in ("=~", "<~"))
     lat = set(latent)
     indicators = {
         lv: tuple(_unique(s.rhs for s in model if s.op == "=~" and s.lhs == lv)) for lv in latent
     }
     v_ind = _unique(s.rhs for s in model if s.op == "=~")
     eqs_y = _unique(s.lhs for s in model if s.op == "~")
-    eqs_x = _unique(part for s in model if s.op == "~" for part in s.rhs.split(":"))
+    eqs_x = _unique(part for s in model if s.op in ("~", "<~") for part in s.rhs.split(":"))
     ov_ind = [v for v in v_ind if v not in lat]
     ov_y_all = [v for v in eqs_y if v not in lat and v not in ov_ind]
     ov_x = [v for v in eqs_x if v not in lat and v not in ov_ind and v not in ov_y_all]
@@ -131,6 +142,7 @@ def variable_roles(
         ov_x=tuple(ov_x),
         ov_y=tuple(ov_y),
         ov_x_all=tuple(ov_x_all),
+        composites=tuple(_unique(s.lhs for s in model if s.op == "<~")),
     )
 
 
@@ -232,6 +244,8 @@ def build_partable(
     if ordinal:
         meanstructure = True
         _check_threshold_statements(model, roles, thresholds)
+    check_composite_model(model, roles, options.std_lv, options.group_equal)
+    composites = set(roles.composites)
 
     rows: list[dict] = []
 
@@ -290,7 +304,9 @@ def build_partable(
         # free in groups 2+ (the equal loadings carry the scale there), as in lavaan >= 0.6-4.
         fixed_variance = options.std_lv and not (g > 0 and "loadings" in options.group_equal)
         for v in roles.latent:
-            if fixed_variance:
+            if v in composites:  # lavaan: a composite's variance is fixed to 0
+                add(v, "~~", v, free=False, ustart=0.0)
+            elif fixed_variance:
                 add(v, "~~", v, free=False, ustart=1.0)
             else:
                 add(v, "~~", v, free=True)
@@ -321,6 +337,7 @@ def build_partable(
                 add(v, "~1", "", free=free_means, ustart=None if free_means else 0.0)
 
     free_index = _assign_free_indices(rows, options, latent)
+    check_composite_rows(rows, model, roles)
     _check_scales(rows, roles, options)
     n = len(rows)
     # One DataFrame, built once from plain columns.  Object columns: pandas 3's Arrow-backed
@@ -447,7 +464,7 @@ def _check_scales(rows: list[dict], roles: VariableRoles, options: FitOptions) -
             scaled.add((r["group"], r["lhs"]))
     for group in sorted({r["group"] for r in rows}):
         for lv in roles.latent:
-            if (group, lv) not in scaled:
+            if (group, lv) not in scaled and lv not in roles.composites:
                 raise IdentificationError(
                     f"latent variable {lv!r} has no scale: all its loadings and its variance "
                     "are free. Fix one loading (e.g. '1*x'), fix its variance "

@@ -85,7 +85,9 @@ class RamModel:
         # "=~" rows point from the latent (lhs) to the indicator (rhs): A[rhs, lhs].
         row_i = np.where(ops == "=~", j_idx, i_idx)
         row_j = np.where(ops == "=~", i_idx, j_idx)
-        kind = np.select([np.isin(ops, ("=~", "~")), ops == "~~", ops == "~1"], [0, 1, 2], -1)
+        # "<~" rows (composite weights) are A[lhs, rhs], as "~" rows are.
+        kind = np.select([np.isin(ops, ("=~", "~", "<~")), ops == "~~", ops == "~1"],
+                         [0, 1, 2], -1)
         self.layouts: list[GroupLayout] = []
         for g in range(1, self.ngroups + 1):
             in_g = groups == g

@@ -74,5 +74,5 @@ def standardized_rows(
         A, S, M = ram.matrices(row_values, g)
         B = np.linalg.solve(np.eye(ram.n) - A, np.eye(ram.n))
         standardize_group(out, row_values, lay, S, B @ S @ B.T, kind, ram.p)
-    out[~np.isin(ops, ("=~", "~", "~~", "~1"))] = np.nan
+    out[~np.isin(ops, ("=~", "<~", "~", "~~", "~1"))] = np.nan
     return out

@@ -7,7 +7,9 @@ measured by observed items, the loadings and the factor variance start from the 
 component of the items' covariance matrix (the classic one-factor approximation, e.g. Harman
 1976, *Modern Factor Analysis*, ch. 8), rescaled so the marker loading keeps its fixed value.
 Latent variables measured by other latent variables (higher-order factors) start with unit
-loadings and variance 0.05, as lavaan does.  A user's ``start()`` value always wins.
+loadings and variance 0.05, as lavaan does.  Composite weights (``F <~ x``) start as a sum
+score, every free weight at the value of the composite's fixed weight (the unit weights PLS
+starts from; lavaan starts them at 0).  A user's ``start()`` value always wins.
 """
 
 from __future__ import annotations
@@ -110,6 +112,10 @@ def start_values(partable: ParTable, stats: SampleStats,
                 loading[(g, lv, x)] = lam / scale
             lv_variance[(g, lv)] = scale**2
         _higher_order_starts(partable, cov, names, g, values, free, loading, lv_variance)
+    composite_scale = {
+        (group[r], lhs[r]): values[r] for r in range(len(frame))
+        if ops[r] == "<~" and not free[r] and np.isfinite(values[r]) and values[r] != 0
+    }
     for r in range(len(frame)):
         if not free[r] or user_start[r]:
             continue
@@ -120,6 +126,9 @@ def start_values(partable: ParTable, stats: SampleStats,
             values[r] = loading.get((g, a, b), 1.0)
         elif op == "~":
             values[r] = 0.0
+        elif op == "<~":
+            # a sum score: each free weight at the composite's fixed weight
+            values[r] = composite_scale.get((g, a), 1.0)
         elif op == "~1":
             values[r] = mean[names[a]] if a in names else 0.0
         elif op == "~~":

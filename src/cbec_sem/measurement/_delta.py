@@ -24,7 +24,7 @@ from ..engine.inference import delta_method_jacobian
 from ..engine.standardize import standardized_rows
 from ._common import check_fit
 
-MODEL_OPS = ("=~", "~", "~~", "~1")
+MODEL_OPS = ("=~", "<~", "~", "~~", "~1")
 
 
 def _row_names(frame: pd.DataFrame, ngroups: int) -> list[str]:

@@ -496,9 +496,14 @@ def htmt(
     if not all(0.0 < t < np.inf for t in thresholds):
         raise SpecError(f"thresholds={thresholds}: HTMT thresholds are positive numbers")
     latent = set(spec.latent_variables)
+    composites = {s.lhs for s in spec.statements if s.op == "<~"}
     notes: list[str] = []
     indicators = {}
     for name, inds in spec.indicators.items():
+        if name in composites:  # as the PLS battery: HTMT is over mode-A constructs only
+            notes.append(f"{name} is a composite ('<~'), whose items need not correlate: "
+                         "left out (HTMT assumes reflective constructs)")
+            continue
         lat = [v for v in inds if v in latent]
         if lat:
             notes.append(f"{name} is measured by latent variables ({', '.join(lat)}), so it "

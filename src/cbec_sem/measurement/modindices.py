@@ -474,6 +474,14 @@ def modindices(
             "screen the model with the items fitted as continuous (estimator='MLR'), or use "
             "lavaan's modindices() on the WLSMV fit"
         )
+    if est.partable.roles.composites:
+        raise SpecError(
+            "modindices() of a model with composites ('<~': "
+            f"{', '.join(est.partable.roles.composites)}) is not built: lavaan 0.6-14's list "
+            "repeats the composite's weights as regressions ('F ~ x') and treats it as a "
+            "factor, which it is not; test a direct effect of a component by adding the path "
+            "and comparing the fits"
+        )
     if ops is not None:
         ops = (ops,) if isinstance(ops, str) else tuple(ops)
         bad = [o for o in ops if o not in PARAMETER_OPS]

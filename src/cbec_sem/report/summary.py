@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 SECTIONS = (
     ("Latent variables", "=~"),
+    ("Composites", "<~"),
     ("Regressions", "~"),
     ("Covariances", "~~cov"),
     ("Intercepts", "~1"),
@@ -51,7 +52,7 @@ def _estimates_block(params: pd.DataFrame) -> list[str]:
         lines += ["", f"{title}:", header]
         current = None
         for _, r in rows.iterrows():
-            if key in ("=~", "~", "~~cov"):
+            if key in ("=~", "<~", "~", "~~cov"):
                 if r["lhs"] != current:
                     current = r["lhs"]
                     lines.append(f"  {r['lhs']} {r['op']}")

@@ -200,7 +200,7 @@ class RefitPlan:
         ops = frame["op"].to_numpy()
         lhs, rhs = frame["lhs"].to_numpy(), frame["rhs"].to_numpy()
         free = self.free_index >= 0
-        self.not_std = ~np.isin(ops, ("=~", "~", "~~", "~1"))
+        self.not_std = ~np.isin(ops, ("=~", "<~", "~", "~~", "~1"))
         self.free_rows = np.flatnonzero(free)
         self.free_of_rows = self.free_index[free]
         is_var = (ops == "~~") & (lhs == rhs)

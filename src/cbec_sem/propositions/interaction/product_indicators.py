@@ -235,7 +235,15 @@ def _classify(spec: ModelSpec, stmt: Statement) -> tuple[tuple[str, ...], bool,
     if not all(kinds):
         return comps, False, [(c,) for c in comps]
     lists = []
+    composites = {s.lhs for s in spec.statements if s.op == "<~"}
     for c in comps:
+        if c in composites:
+            raise SpecError(
+                f"{where}: {c!r} in the interaction {stmt.rhs!r} is a composite ('<~'), whose "
+                "components are not indicators; product indicators need reflective factors "
+                "measured by their items: write the construct with '=~', or fit the model "
+                "with estimator='PLS'"
+            )
         items = indicators[c]
         nested = [i for i in items if i in latent]
         if nested:
