@@ -174,25 +174,32 @@ def _dpdf_drho(h, k, r):
     return np.where(fin, bvn_pdf(hh, kk, r) * g, 0.0)
 
 
-def _stack(fits: list[ProbitFit], I, J):
-    """The pairs' case bounds as (n × P) arrays, wrapped as ProbitFit-like views."""
-    class _B:  # noqa: D401 - a view with the four bound arrays
-        pass
+@dataclass(frozen=True)
+class _Bounds:
+    """Case bounds of several items side by side (n × P)."""
 
-    a, b = _B(), _B()
-    a.upper = np.column_stack([fits[i].upper for i in I])
-    a.lower = np.column_stack([fits[i].lower for i in I])
-    b.upper = np.column_stack([fits[j].upper for j in J])
-    b.lower = np.column_stack([fits[j].lower for j in J])
-    return a, b
+    upper: np.ndarray
+    lower: np.ndarray
+
+
+def _stack(fits: list[ProbitFit], I, J) -> tuple[_Bounds, _Bounds]:
+    """The pairs' case bounds: of the first items, of the second items."""
+    return (_Bounds(np.column_stack([fits[i].upper for i in I]),
+                    np.column_stack([fits[i].lower for i in I])),
+            _Bounds(np.column_stack([fits[j].upper for j in J]),
+                    np.column_stack([fits[j].lower for j in J])))
+
+
+def _columns(b: _Bounds, cols: np.ndarray) -> _Bounds:
+    return _Bounds(b.upper[:, cols], b.lower[:, cols])
 
 
 def conditional_polychorics(fits: list[ProbitFit], I: np.ndarray, J: np.ndarray,
-                            tol: float = 1e-12, max_iter: int = 100):
+                            tol: float = 1e-10, max_iter: int = 100):
     """The residual polychoric correlation of every pair (I[q], J[q]) given x: the root of
     the summed score in (−0.999, 0.999), lavaan's bounds, by Newton steps kept inside a
     bracket that shrinks with the score's sign (bisection when Newton leaves it), all pairs
-    at once.  Returns (ρ, converged)."""
+    not yet converged at once.  Returns (ρ, converged)."""
     a, b = _stack(fits, I, J)
     P = len(I)
     lo = np.full(P, -RHO_BOUND)
@@ -200,22 +207,24 @@ def conditional_polychorics(fits: list[ProbitFit], I: np.ndarray, J: np.ndarray,
     rho = np.zeros(P)
     done = np.zeros(P, dtype=bool)
     for _ in range(max_iter):
-        r = rho[None, :]
-        lik = np.maximum(_corners(a, b, r, bvn_cdf), PI_FLOOR)
-        d1 = _corners(a, b, r, bvn_pdf)
-        d2 = _corners(a, b, r, _dpdf_drho)
-        score = np.sum(d1 / lik, axis=0)
-        hess = np.sum(d2 / lik - (d1 / lik) ** 2, axis=0)
-        lo = np.where(score > 0, rho, lo)
-        hi = np.where(score < 0, rho, hi)
-        newton = rho - score / np.where(hess < 0, hess, -1.0)
-        ok = (hess < 0) & (newton > lo) & (newton < hi)
-        new = np.where(ok, newton, 0.5 * (lo + hi))
-        new = np.where(done, rho, new)
-        done |= np.abs(new - rho) < tol
-        rho = new
-        if done.all():
+        act = np.flatnonzero(~done)
+        if act.size == 0:
             break
+        sub_a, sub_b = _columns(a, act), _columns(b, act)
+        r = rho[act][None, :]
+        lik = np.maximum(_corners(sub_a, sub_b, r, bvn_cdf), PI_FLOOR)
+        d1 = _corners(sub_a, sub_b, r, bvn_pdf) / lik
+        d2 = _corners(sub_a, sub_b, r, _dpdf_drho) / lik
+        score = np.sum(d1, axis=0)
+        hess = np.sum(d2 - d1 * d1, axis=0)
+        ra = rho[act]
+        lo[act] = np.where(score > 0, ra, lo[act])
+        hi[act] = np.where(score < 0, ra, hi[act])
+        newton = ra - score / np.where(hess < 0, hess, -1.0)
+        ok = (hess < 0) & (newton >= lo[act]) & (newton <= hi[act])
+        new = np.where(ok, newton, 0.5 * (lo[act] + hi[act]))
+        done[act] = (np.abs(new - ra) < tol) | (hi[act] - lo[act] < tol)
+        rho[act] = new
     return rho, done
 
 
