@@ -172,3 +172,12 @@ def test_the_callers_data_are_not_changed(hs):
     before = hs.copy()
     quiet(cs.fit, "visual =~ x1q + x2q + x3q\nvisual ~ sex", hs, ordered=["x1q", "x2q", "x3q"])
     pd.testing.assert_frame_equal(hs, before)
+
+
+def test_ordered_true_conditions_on_the_covariate_as_a_number():
+    # ordered=True declares every observed variable ordered; the covariate b2b is still
+    # conditioned on as a number, so the fit is the example_b2b reference
+    fx = load("example_b2b")
+    res = quiet(cs.fit, fx["model"], pd.read_csv(REPO / fx["data"]), ordered=True)
+    assert res.fit_measures["chisq.scaled"] == pytest.approx(
+        fx["fit_measures"]["chisq.scaled"], rel=1e-5)

@@ -418,7 +418,8 @@ def estimate_ordinal(
     roles = _check_model(statements, options, frame)
     ordered = [v for v in roles.observed if v in set(options.ordered)]
     conditional = None
-    if roles.ov_x:  # lavaan's conditional.x: statistics given the covariates
+    if roles.ov_x:  # lavaan's conditional.x: statistics given the covariates (as numbers)
+        ordered = [v for v in ordered if v not in roles.ov_x]
         conditional = conditional_statistics(frame, ordered, roles.ov_x, group=group,
                                              estimator=ESTIMATORS[estimator][0])
         stats = OrdinalStatistics(data=conditional.data.items,
