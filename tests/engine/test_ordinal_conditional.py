@@ -6,7 +6,9 @@ Expected values: ``tests/fixtures/lavaan_ordinal_condx/*.json``, written by
 ``conditional.x = TRUE`` for these models): HolzingerSwineford1939's x1..x6 cut at quintiles
 (five categories) or at the median (binary) with ageyr and sex (0/1) as covariates, WLSMV,
 ULSMV, DWLS, the theta parameterization, two groups (school); the bundled example survey's
-TA and FA items (seven points) with b2b (business_model == "B2B") as covariate.
+TA and FA items (seven points) with b2b (business_model == "B2B") as covariate; x1..x3
+(five categories) ordered with x4..x6 continuous and sex as covariate (linear regressions and
+residual polyserial/Pearson covariances for the continuous ones).
 
 Tolerances (the project's): estimates and standardised values 1e-3 absolute (we agree to
 ~1e-6, except ``hs5_age_theta``: there lavaan's optimiser stops early in a flat valley, our
@@ -35,7 +37,7 @@ FIXTURES = Path(__file__).parents[1] / "fixtures"
 REPO = FIXTURES.parents[1]
 DIR = FIXTURES / "lavaan_ordinal_condx"
 CASES = ["hs5_age", "hs5_age_ulsmv", "hs5_age_dwls", "hs5_age_theta", "hs2_sex_age",
-         "hs2_school", "example_b2b"]
+         "hs2_school", "example_b2b", "mixed_hs_sex"]
 CHI2 = ("chisq", "chisq.scaled", "baseline.chisq", "baseline.chisq.scaled")
 
 
@@ -141,12 +143,6 @@ def test_statistics_without_a_model_match_lavaans_nacov(hs):
 
 
 # ------------------------------------------------------------------------ what is refused
-
-
-def test_a_covariate_with_continuous_items_is_refused(hs):
-    model = "visual =~ x1q + x2q + x3q\ntextual =~ x4 + x5 + x6\nvisual ~ sex\ntextual ~ sex"
-    with pytest.raises(SpecError, match="conditional.x statistics for mixed data"):
-        quiet(cs.fit, model, hs, ordered=["x1q", "x2q", "x3q"])
 
 
 def test_pairwise_deletion_with_a_covariate_is_refused(hs):

@@ -214,11 +214,8 @@ def test_group_equal_with_ordered_items_is_refused(bfi):
               group_equal=["thresholds"])
 
 
-def test_observed_covariates_with_continuous_items_are_refused(bfi):
-    # lavaan fits this with conditional.x = TRUE and linear regressions of C1..C5 on age;
-    # only all-ordered items take covariates here (tests/engine/test_ordinal_conditional.py)
-    with pytest.raises(SpecError, match="conditional.x statistics for mixed data"):
-        quiet(cs.fit, MODEL15 + "\nagree ~ age", bfi, ordered=ORDERED)
+# Observed covariates of ordered (and continuous) items were refused here; they are fitted
+# as lavaan's conditional.x now, checked against lavaan in tests/engine/test_ordinal_conditional.py.
 
 
 @pytest.mark.parametrize("estimator", ["ML", "WLSMV"])

@@ -420,8 +420,9 @@ def estimate_ordinal(
     conditional = None
     if roles.ov_x:  # lavaan's conditional.x: statistics given the covariates (as numbers)
         ordered = [v for v in ordered if v not in roles.ov_x]
-        conditional = conditional_statistics(frame, ordered, roles.ov_x, group=group,
-                                             estimator=ESTIMATORS[estimator][0])
+        items = [v for v in roles.observed if v not in roles.ov_x]
+        conditional = conditional_statistics(frame, items, roles.ov_x, ordered=ordered,
+                                             group=group, estimator=ESTIMATORS[estimator][0])
         stats = OrdinalStatistics(data=conditional.data.items,
                                   groups=tuple(c.stats for c in conditional.groups),
                                   converged=conditional.converged)

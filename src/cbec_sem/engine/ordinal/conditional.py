@@ -34,9 +34,14 @@ The statistics of a group, lavaan's ``WLS.obs`` with ``conditional.x``: the thre
 by item), the slopes vec(Π) (column by column: every item's slope on x₁, then on x₂, ...),
 the residual correlations (strict lower triangle, column by column).
 
-Continuous variables among the ordered items with covariates (linear regressions and
-conditional polyserial correlations) are not built here: :func:`conditional_statistics`
-refuses them.
+Continuous variables among the ordered items (:mod:`.mixed`), as lavaan's ``muthen1984``
+with covariates: a linear regression on x (intercept, slopes, residual variance divided by N;
+``lav_uvreg_fit``), the residual polyserial correlation with an ordered item (Olsson, Drasgow
+& Dorans 1982 on the standardised residual, the item's bounds moving with x;
+``lav_bvmix_cor_sc``: the slopes' scores are the mean's and the bounds' times x), the Pearson
+correlation of two residuals (``lav_bvreg_cor_sc``); the delta rule H from correlations to
+covariances and the intercepts' rows negated (the statistic is −intercept), as without
+covariates.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ from ..samplestats import SampleStats, as_frame, numeric_block
 from .acov import sandwich
 from .bvn import bvn_cdf, bvn_pdf
 from .polychoric import PI_FLOOR, RHO_BOUND, pair_index, warn_near_one
+from .mixed import (OUTER, mixed_data, pearson_scores, polyserial_bounds,
+                    polyserial_case_scores)
 from .thresholds import OrdinalData, in_group, ordinal_data, thresholds_from_counts
 from .wls import GroupStatistics, diagonal_weights
 
@@ -254,37 +261,6 @@ def _pair_derivatives(fi: ProbitFit, fj: ProbitFit, ci: np.ndarray, X: np.ndarra
     return d_th, d_sl
 
 
-def _conditional_nacov(fits, codes, X, rho, I, J) -> np.ndarray:
-    """N · B⁻¹ J B⁻ᵀ of (τ, vec(Π), ρ) (lavaan's ``muthen1984`` with covariates)."""
-    n, q = X.shape
-    p = len(fits)
-    nth_item = np.array([len(f.th) for f in fits])
-    th_start = np.concatenate([[0], np.cumsum(nth_item)[:-1]]).astype(int)
-    nth = int(nth_item.sum())
-    P = len(I)
-    sc_th = np.hstack([f.scores[:, : len(f.th)] for f in fits])
-    sc_sl = np.zeros((n, p * q))
-    for i, f in enumerate(fits):
-        sc_sl[:, i + p * np.arange(q)] = f.scores[:, len(f.th):]
-    a, b = _stack(fits, I, J)
-    r = rho[None, :]
-    lik = np.maximum(_corners(a, b, r, bvn_cdf), PI_FLOOR)
-    sc_cor = _corners(a, b, r, bvn_pdf) / lik
-    nuni = nth + p * q
-    a21 = np.zeros((P, nuni))
-    for k in range(P):
-        for item, other in ((I[k], J[k]), (J[k], I[k])):
-            d_th, d_sl = _pair_derivatives(fits[item], fits[other], codes[:, item], X,
-                                           rho[k], lik[:, k])
-            a21[k, th_start[item] : th_start[item] + nth_item[item]] = sc_cor[:, k] @ d_th
-            a21[k, nth + item + p * np.arange(q)] = sc_cor[:, k] @ d_sl
-    scores = np.hstack([sc_th, sc_sl, sc_cor])
-    inner = scores.T @ scores
-    blocks = [np.concatenate([th_start[i] + np.arange(nth_item[i]),
-                              nth + i + p * np.arange(q)]) for i in range(p)]
-    return n * sandwich(inner, blocks, a21, np.sum(sc_cor * sc_cor, axis=0))
-
-
 @dataclass(frozen=True)
 class ConditionalData:
     """The ordered items (coded) and the covariates of every group, complete rows only."""
@@ -295,9 +271,11 @@ class ConditionalData:
 
 
 def conditional_data(data, items, covariates, group: str | None = None,
-                     missing: str = "listwise", announce: bool = True) -> ConditionalData:
-    """Validate the ordered items and the covariates; rows with a missing covariate are
-    dropped with the items' listwise deletion (lavaan's default for ``conditional.x``).
+                     missing: str = "listwise", announce: bool = True,
+                     ordered=None) -> ConditionalData:
+    """Validate the items and the covariates; rows with a missing covariate are dropped
+    with the items' listwise deletion (lavaan's default for ``conditional.x``).  ``ordered``:
+    which items are ordered (default all; the others are continuous, :mod:`.mixed`).
 
     Raises:
         SpecError: ``missing`` other than ``"listwise"``.
@@ -319,7 +297,11 @@ def conditional_data(data, items, covariates, group: str | None = None,
              f"({', '.join(covariates)}) and were dropped (listwise, as lavaan does)",
              DataWarning)
     kept = frame.loc[complete_x]
-    od = ordinal_data(kept, items, group=group, missing="listwise", announce=announce)
+    ordered = list(items) if ordered is None else [v for v in items if v in set(ordered)]
+    if len(ordered) == len(items):
+        od = ordinal_data(kept, items, group=group, missing="listwise", announce=announce)
+    else:
+        od = mixed_data(kept, items, ordered, group=group, announce=announce)
     od = OrdinalData(names=od.names, levels=od.levels, group_labels=od.group_labels,
                      codes=od.codes, missing=od.missing, rows_total=len(frame),
                      rows_dropped=od.rows_dropped + dropped_x)
@@ -345,6 +327,181 @@ def conditional_data(data, items, covariates, group: str | None = None,
 
 
 @dataclass(frozen=True)
+class LinearFit:
+    """A continuous variable's linear regression on the covariates (lavaan's
+    ``lav_uvreg_fit``): intercept, slopes, residual variance (divided by N), residuals and
+    the casewise scores of (intercept, slopes, variance)."""
+
+    intercept: float
+    beta: np.ndarray
+    var: float
+    resid: np.ndarray
+    scores: np.ndarray
+
+
+def linear_regression(y: np.ndarray, X: np.ndarray) -> LinearFit:
+    """OLS of y on (1, X), the ML estimate; scores e/σ²·(1, x) and −1/(2σ²) + e²/(2σ⁴)."""
+    Z = np.column_stack([np.ones(len(y)), X])
+    coef = np.linalg.lstsq(Z, y, rcond=None)[0]
+    e = y - Z @ coef
+    var = float(e @ e) / len(y)
+    scores = np.column_stack([Z * (e / var)[:, None], -0.5 / var + e * e / (2 * var * var)])
+    return LinearFit(intercept=float(coef[0]), beta=coef[1:], var=var, resid=e, scores=scores)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each variable's univariate statistics sit: thresholds (or the intercept of a
+    continuous variable), slopes (vec(Π): x by x), variances (continuous only)."""
+
+    th_cols: list[np.ndarray]
+    sl_cols: list[np.ndarray]
+    var_col: dict[int, int]
+    nth: int
+    nuni: int
+
+
+def _layout(fits, p: int, q: int) -> _Layout:
+    th_cols, start = [], 0
+    for f in fits:
+        k = len(f.th) if isinstance(f, ProbitFit) else 1
+        th_cols.append(np.arange(start, start + k))
+        start += k
+    nth = start
+    sl_cols = [nth + i + p * np.arange(q) for i in range(p)]
+    numeric = [i for i, f in enumerate(fits) if isinstance(f, LinearFit)]
+    var_col = {i: nth + p * q + k for k, i in enumerate(numeric)}
+    return _Layout(th_cols, sl_cols, var_col, nth, nth + p * q + len(numeric))
+
+
+def _univariate_scores(fits, lay: _Layout, n: int) -> np.ndarray:
+    out = np.zeros((n, lay.nuni))
+    for i, f in enumerate(fits):
+        if isinstance(f, ProbitFit):
+            k = len(f.th)
+            out[:, lay.th_cols[i]] = f.scores[:, :k]
+            out[:, lay.sl_cols[i]] = f.scores[:, k:]
+        else:
+            out[:, lay.th_cols[i]] = f.scores[:, :1]
+            out[:, lay.sl_cols[i]] = f.scores[:, 1:-1]
+            out[:, lay.var_col[i]] = f.scores[:, -1]
+    return out
+
+
+def _open_bounds(f: ProbitFit) -> tuple[np.ndarray, np.ndarray]:
+    """The case bounds with the open ends at ±:data:`.mixed.OUTER` (lavaan's offsets)."""
+    return (np.where(np.isfinite(f.upper), f.upper, OUTER),
+            np.where(np.isfinite(f.lower), f.lower, -OUTER))
+
+
+def _correlations(fits, codes, I, J) -> tuple[np.ndarray, np.ndarray]:
+    """Residual correlations of every pair given x: polychoric (two ordered items),
+    polyserial (Olsson et al. 1982, on the standardised residual and the moving bounds),
+    Pearson of the residuals (two continuous)."""
+    P = len(I)
+    rho = np.zeros(P)
+    converged = np.ones(P, dtype=bool)
+    ordinal = [isinstance(f, ProbitFit) for f in fits]
+    oo = np.array([q for q in range(P) if ordinal[I[q]] and ordinal[J[q]]], dtype=int)
+    if oo.size:
+        rho[oo], converged[oo] = conditional_polychorics(fits, I[oo], J[oo])
+    mix, z, up, lo = [], [], [], []
+    for q in range(P):
+        i, j = int(I[q]), int(J[q])
+        if ordinal[i] and ordinal[j]:
+            continue
+        if not ordinal[i] and not ordinal[j]:
+            fi, fj = fits[i], fits[j]
+            rho[q] = float(np.mean(fi.resid * fj.resid)) / np.sqrt(fi.var * fj.var)
+            continue
+        num, o = (i, j) if not ordinal[i] else (j, i)
+        u, l_ = _open_bounds(fits[o])
+        mix.append(q)
+        z.append(fits[num].resid / np.sqrt(fits[num].var))
+        up.append(u)
+        lo.append(l_)
+    if mix:
+        rho[mix], converged[mix] = polyserial_bounds(np.column_stack(z), np.column_stack(up),
+                                                     np.column_stack(lo))
+    return rho, converged
+
+
+def _conditional_nacov(fits, codes, X, rho, I, J) -> np.ndarray:
+    """N · H B⁻¹ J B⁻ᵀ Hᵀ of (τ or −intercept, vec(Π), σ², ρ or covariance), the
+    continuous variables' intercept rows negated (lavaan's ``muthen1984`` with covariates:
+    ``lav_m84_a21``, ``lav_m84_a11``, the delta-rule matrix H)."""
+    n, q = X.shape
+    p = len(fits)
+    lay = _layout(fits, p, q)
+    P = len(I)
+    nuni = lay.nuni
+    sc_cor = np.zeros((n, P))
+    a21 = np.zeros((P, nuni))
+    H21 = np.zeros((P, nuni))
+    H22 = np.ones(P)
+    ordinal = [isinstance(f, ProbitFit) for f in fits]
+    oo = [k for k in range(P) if ordinal[I[k]] and ordinal[J[k]]]
+    if oo:
+        a, b = _stack(fits, I[oo], J[oo])
+        lik = np.maximum(_corners(a, b, rho[oo][None, :], bvn_cdf), PI_FLOOR)
+        sc_cor[:, oo] = _corners(a, b, rho[oo][None, :], bvn_pdf) / lik
+        for col, k in enumerate(oo):
+            for item, other in ((I[k], J[k]), (J[k], I[k])):
+                d_th, d_sl = _pair_derivatives(fits[item], fits[other],
+                                               codes[:, item].astype(int), X, rho[k],
+                                               lik[:, col])
+                a21[k, lay.th_cols[item]] = sc_cor[:, k] @ d_th
+                a21[k, lay.sl_cols[item]] = sc_cor[:, k] @ d_sl
+    for k in range(P):
+        i, j = int(I[k]), int(J[k])
+        if ordinal[i] and ordinal[j]:
+            continue
+        if not ordinal[i] and not ordinal[j]:
+            fi, fj = fits[i], fits[j]
+            d_rho, d_mu1, d_mu2, d_v1, d_v2 = pearson_scores(fi.resid, fj.resid, fi.var,
+                                                             fj.var, rho[k])
+            sc_cor[:, k] = d_rho
+            for v, d_mu, d_v in ((i, d_mu1, d_v1), (j, d_mu2, d_v2)):
+                a21[k, lay.th_cols[v]] = d_rho @ d_mu
+                a21[k, lay.sl_cols[v]] = d_rho @ (d_mu[:, None] * X)
+                a21[k, lay.var_col[v]] = d_rho @ d_v
+            si, sj = np.sqrt(fi.var), np.sqrt(fj.var)
+            H21[k, lay.var_col[i]] = sj * rho[k] / (2 * si)
+            H21[k, lay.var_col[j]] = si * rho[k] / (2 * sj)
+            H22[k] = si * sj
+            continue
+        num, o = (i, j) if not ordinal[i] else (j, i)
+        fn, fo = fits[num], fits[o]
+        sd = np.sqrt(fn.var)
+        up, lo = _open_bounds(fo)
+        d_rho, d_mu, d_var, d_th, d_eta = polyserial_case_scores(
+            fn.resid / sd, sd, fn.var, codes[:, o].astype(int), len(fo.th), up, lo, rho[k])
+        sc_cor[:, k] = d_rho
+        a21[k, lay.th_cols[num]] = d_rho @ d_mu
+        a21[k, lay.sl_cols[num]] = d_rho @ (d_mu[:, None] * X)
+        a21[k, lay.var_col[num]] = d_rho @ d_var
+        a21[k, lay.th_cols[o]] = d_rho @ d_th
+        a21[k, lay.sl_cols[o]] = d_rho @ (d_eta[:, None] * X)
+        H21[k, lay.var_col[num]] = rho[k] / (2 * sd)
+        H22[k] = sd
+    scores = np.hstack([_univariate_scores(fits, lay, n), sc_cor])
+    inner = scores.T @ scores
+    blocks = [np.concatenate([lay.th_cols[i], lay.sl_cols[i]]
+                             + ([[lay.var_col[i]]] if i in lay.var_col else []))
+              for i in range(p)]
+    w = sandwich(inner, blocks, a21, np.sum(sc_cor * sc_cor, axis=0))
+    if lay.var_col:
+        H = np.eye(nuni + P)
+        H[nuni:, :nuni] = H21
+        H[nuni:, nuni:] = np.diag(H22)
+        w = H @ w @ H.T
+        means = np.array([lay.th_cols[i][0] for i in lay.var_col], dtype=int)
+        w[means, :] *= -1.0
+        w[:, means] *= -1.0
+    return n * w
+
+
+@dataclass(frozen=True)
 class ConditionalGroup:
     """A group's statistics given x, and the covariates' own moments (for fixed.x)."""
 
@@ -357,44 +514,60 @@ class ConditionalGroup:
 def conditional_group_statistics(codes: np.ndarray, X: np.ndarray, ncat: np.ndarray,
                                  names, weights: str, acov: bool, where: str,
                                  p_total: int) -> tuple[ConditionalGroup, np.ndarray]:
-    """Stage 1–3 of one group.  ``p_total``: the model's observed variables (the items,
-    then the covariates); statistics index the items as 0..p−1 among them."""
+    """Stage 1–3 of one group.  ``codes``: category codes 0..K−1 of the ordered items
+    (``ncat`` > 0) and the values of the continuous ones (``ncat`` 0); ``p_total``: the
+    model's observed variables (the items, then the covariates)."""
     n, p = codes.shape
     q = X.shape[1]
-    fits = [probit_regression(codes[:, k], X, int(ncat[k])) for k in range(p)]
-    for k, f in enumerate(fits):
-        if not f.converged:
-            warn(f"the probit regression of {names[k]!r} on the covariates{where} did not "
-                 "converge", DataWarning)
+    fits = []
+    for k in range(p):
+        if ncat[k] > 0:
+            f = probit_regression(codes[:, k].astype(int), X, int(ncat[k]))
+            if not f.converged:
+                warn(f"the probit regression of {names[k]!r} on the covariates{where} did "
+                     "not converge", DataWarning)
+        else:
+            f = linear_regression(np.asarray(codes[:, k], dtype=float), X)
+            if not f.var > 0:
+                raise DataError(f"the continuous variable {names[k]!r} has no residual "
+                                f"variance given the covariates{where}")
+        fits.append(f)
     I, J = pair_index(p)
-    rho, converged = conditional_polychorics(fits, I, J)
+    rho, converged = _correlations(fits, codes, I, J)
     for k in np.flatnonzero(~converged):
-        warn(f"the residual polychoric correlation of {names[I[k]]!r} and {names[J[k]]!r}"
-             f"{where} did not converge", DataWarning)
+        warn(f"the residual correlation of {names[I[k]]!r} and {names[J[k]]!r}{where} did "
+             "not converge", DataWarning)
     warn_near_one(rho, names, I, J, where)
-    th = [f.th for f in fits]
+    ordinal = np.array([isinstance(f, ProbitFit) for f in fits])
+    numeric = np.flatnonzero(~ordinal)
+    sd = np.array([1.0 if o else np.sqrt(f.var) for o, f in zip(ordinal, fits)])
+    th = [f.th for f in fits if isinstance(f, ProbitFit)]
+    th_stat = [f.th if isinstance(f, ProbitFit) else np.array([-f.intercept]) for f in fits]
     slopes = np.array([f.beta for f in fits])  # p × q
-    obs = np.concatenate(th + [slopes.T.ravel(), rho])
+    cov = np.eye(p)
+    cov[I, J] = rho
+    cov[J, I] = rho
+    cov = cov * np.outer(sd, sd)
+    obs = np.concatenate(th_stat + [slopes.T.ravel(), sd[numeric] ** 2, cov[I, J]])
     gamma = (_conditional_nacov(fits, codes, X, rho, I, J) if acov
              else np.full((len(obs), len(obs)), np.nan))
     weight = diagonal_weights(gamma, weights, acov, where)
     x_mean = X.mean(axis=0)
     x_cov = np.cov(X, rowvar=False).reshape(q, q)  # N − 1, as lavaan's cov.x
-    # a full (p + q) matrix for start values: residual correlations, x's covariances, and
-    # the implied cross-covariances Π Σ_xx
-    cor = np.zeros((p_total, p_total))
-    cor[:p, :p] = np.eye(p)
-    cor[I, J] = rho
-    cor[J, I] = rho
+    # a full (p + q) matrix for start values: residual covariances, the covariates'
+    # covariances, and the implied cross-covariances Π Σ_xx
+    full = np.zeros((p_total, p_total))
+    full[:p, :p] = cov
     xs = slice(p, p + q)
-    cor[xs, xs] = x_cov
-    cor[:p, xs] = slopes @ x_cov
-    cor[xs, :p] = cor[:p, xs].T
-    th_var = np.concatenate([np.full(len(t), k) for k, t in enumerate(th)]).astype(int)
-    th_num = np.concatenate([np.arange(1, len(t) + 1) for t in th]).astype(int)
+    full[xs, xs] = x_cov
+    full[:p, xs] = slopes @ x_cov
+    full[xs, :p] = full[:p, xs].T
+    th_var = np.concatenate([np.full(len(t), k) for k, t in enumerate(th_stat)]).astype(int)
+    th_num = np.concatenate([np.arange(1, len(t) + 1) if o else np.zeros(1)
+                             for o, t in zip(ordinal, th_stat)]).astype(int)
     st = GroupStatistics(nobs=n, obs=obs, weight=weight, gamma=gamma, th_var=th_var,
-                         th_num=th_num, pair_i=I, pair_j=J, cor=cor, th=tuple(th),
-                         n_slopes=p * q)
+                         th_num=th_num, pair_i=I, pair_j=J, cor=full, th=tuple(th),
+                         var_idx=numeric, n_slopes=p * q)
     return ConditionalGroup(stats=st, x_mean=x_mean, x_cov=x_cov, slopes=slopes), converged
 
 
@@ -412,13 +585,18 @@ class ConditionalStatistics:
         their table rows."""
         od = self.data.items
         p = len(od.names)
+        ordered = od.ncat > 0
         means, covs, data = [], [], []
         for cg, codes, X in zip(self.groups, od.codes, self.data.x):
             m = np.zeros(len(names))
             m[p:] = cg.x_mean
+            st = cg.stats
+            m[st.var_idx] = -st.obs[: st.nth][st.th_num == 0]  # intercepts (at x = 0)
             means.append(m)
-            covs.append(cg.stats.cor)
-            data.append(np.hstack([np.where(codes >= 0, codes + 1.0, np.nan), X]))
+            covs.append(st.cor)
+            values = np.asarray(codes, dtype=float).copy()
+            values[:, ordered] += 1.0  # categories 1..K
+            data.append(np.hstack([values, X]))
         return SampleStats(names=names, group_labels=od.group_labels, nobs=od.nobs,
                            means=tuple(means), covs=tuple(covs), data=tuple(data),
                            rows_dropped=od.rows_dropped, rows_total=od.rows_total,
@@ -426,22 +604,14 @@ class ConditionalStatistics:
 
 
 def check_conditional(roles, ordered, options) -> None:
-    """Refuse what the conditional.x path does not build: continuous variables beside the
-    ordered items, pairwise deletion, and covariates that are not last among the model's
-    observed variables (the statistics' layout).
+    """Refuse what the conditional.x path does not build: pairwise deletion, and
+    covariates that are not last among the model's observed variables (the statistics'
+    layout).
 
     Raises:
         SpecError: naming what to do instead.
     """
     xs = list(roles.ov_x)
-    continuous = [v for v in roles.observed if v not in set(ordered) and v not in set(xs)]
-    if continuous:
-        raise SpecError(
-            f"observed covariates ({', '.join(xs)}) of a model with continuous variables "
-            f"among the ordered items ({', '.join(continuous)}): lavaan's conditional.x "
-            "statistics for mixed data (linear regressions and conditional polyserial "
-            "correlations) are not available; declare those variables ordered, or model the "
-            "covariate as a single-indicator latent variable (f =~ x; x ~~ 0*x)")
     if options.missing != "listwise":
         raise SpecError(
             f"missing={options.missing!r} with observed covariates of ordered items is not "
@@ -452,12 +622,15 @@ def check_conditional(roles, ordered, options) -> None:
             "this path does not lay out (they must be exogenous: only on the right of '~')")
 
 
-def conditional_statistics(data, items, covariates, *, group: str | None = None,
-                           estimator: str = "DWLS", acov: bool = True,
-                           announce: bool = True) -> ConditionalStatistics:
-    """Thresholds, probit slopes and residual polychoric correlations of ``items`` given
-    ``covariates``, and their NACOV, per group (lavaan's ``conditional.x`` statistics)."""
-    cd = conditional_data(data, items, covariates, group=group, announce=announce)
+def conditional_statistics(data, items, covariates, *, ordered=None,
+                           group: str | None = None, estimator: str = "DWLS",
+                           acov: bool = True, announce: bool = True) -> ConditionalStatistics:
+    """Thresholds, probit slopes and residual polychoric correlations of the ordered
+    ``items`` (``ordered``, default all), intercepts, slopes, residual variances and
+    residual polyserial/Pearson covariances of the continuous ones, given ``covariates``,
+    and their NACOV, per group (lavaan's ``conditional.x`` statistics)."""
+    cd = conditional_data(data, items, covariates, group=group, announce=announce,
+                          ordered=ordered)
     od = cd.items
     groups, conv = [], []
     p_total = len(od.names) + len(cd.x_names)

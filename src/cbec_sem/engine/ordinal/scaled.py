@@ -192,7 +192,7 @@ def _residual_measures(groups: list[GroupStatistics], implied: list[np.ndarray],
         # conditional.x (lavaan 0.6-14): the slopes are left out, and the covariates'
         # variances count among the covariance elements (rmr, srmr) with zero residuals
         nv = st.nth + st.n_slopes
-        p = st.cor.shape[0] if not st.n_slopes else len(st.th)
+        p = len(np.unique(st.th_var))  # the items (without covariates)
         q = st.n_slopes // p
         s_var = np.diag(st.cor)[:p].copy()
         m_var = s_var.copy()
