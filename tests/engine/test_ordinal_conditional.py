@@ -31,7 +31,7 @@ import pytest
 
 import cbec_sem as cs
 from cbec_sem.engine.ordinal.conditional import conditional_statistics
-from cbec_sem.errors import DataWarning, SpecError
+from cbec_sem.errors import DataError, DataWarning, SpecError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 REPO = FIXTURES.parents[1]
@@ -153,13 +153,13 @@ def test_pairwise_deletion_with_a_covariate_is_refused(hs):
 
 def test_a_covariance_of_a_covariate_with_a_factor_is_refused(hs):
     model = "visual =~ x1q + x2q + x3q\nvisual ~ sex\nx1q ~ ageyr\nvisual ~~ ageyr"
-    with pytest.raises(SpecError):
+    with pytest.raises(SpecError, match="'ageyr' enter the model only through covariances"):
         quiet(cs.fit, model, hs, ordered=["x1q", "x2q", "x3q"])
 
 
 def test_a_constant_covariate_is_refused_by_name(hs):
     data = hs.assign(one=1.0)
-    with pytest.raises(Exception, match="'one'"):
+    with pytest.raises(DataError, match="covariate 'one' is constant"):
         quiet(cs.fit, "visual =~ x1q + x2q + x3q\nvisual ~ one", data,
               ordered=["x1q", "x2q", "x3q"])
 
@@ -177,3 +177,19 @@ def test_ordered_true_conditions_on_the_covariate_as_a_number():
     res = quiet(cs.fit, fx["model"], pd.read_csv(REPO / fx["data"]), ordered=True)
     assert res.fit_measures["chisq.scaled"] == pytest.approx(
         fx["fit_measures"]["chisq.scaled"], rel=1e-5)
+
+
+def test_rows_with_a_missing_covariate_are_dropped_with_a_warning(hs):
+    data = hs.copy()
+    data.loc[[3, 10, 20], "ageyr"] = np.nan
+    with pytest.warns(DataWarning, match="3 of 301 rows have a missing value on the covariates"):
+        res = cs.fit("visual =~ x1q + x2q + x3q\nvisual ~ ageyr", data,
+                     ordered=["x1q", "x2q", "x3q"])
+    assert res.estimation.stats.nobs == (298,)
+
+
+def test_a_text_covariate_is_refused_by_name():
+    data = pd.read_csv(DIR / "example_condx.csv").assign(kind="B2B")
+    with pytest.raises(DataError, match="column 'kind' is not numeric"):
+        quiet(cs.fit, "TA =~ ta1 + ta2 + ta3 + ta4\nTA ~ kind", data,
+              ordered=["ta1", "ta2", "ta3", "ta4"])

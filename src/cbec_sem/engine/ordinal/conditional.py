@@ -616,10 +616,13 @@ def check_conditional(roles, ordered, options) -> None:
         raise SpecError(
             f"missing={options.missing!r} with observed covariates of ordered items is not "
             "available; use missing='listwise' (lavaan's default)")
-    if list(roles.observed[len(roles.observed) - len(xs):]) != xs:
+    after = [v for v in roles.observed[roles.observed.index(xs[0]):] if v not in xs]
+    if after:
         raise SpecError(
-            f"the covariates ({', '.join(xs)}) are also used elsewhere in the model in a way "
-            "this path does not lay out (they must be exogenous: only on the right of '~')")
+            f"the observed variable(s) {', '.join(map(repr, after))} enter the model only "
+            f"through covariances, beside the covariates ({', '.join(xs)}) of ordered items; "
+            "this is not available with lavaan's conditional.x treatment here: regress on "
+            "them ('f ~ x') or drop the covariance")
 
 
 def conditional_statistics(data, items, covariates, *, ordered=None,
