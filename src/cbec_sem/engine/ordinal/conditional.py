@@ -394,27 +394,36 @@ def _open_bounds(f: ProbitFit) -> tuple[np.ndarray, np.ndarray]:
             np.where(np.isfinite(f.lower), f.lower, -OUTER))
 
 
-def _correlations(fits, codes, I, J) -> tuple[np.ndarray, np.ndarray]:
+def _pairs_by_kind(fits, I, J):
+    """The pairs' positions by kind: both ordered; both continuous (k, i, j); mixed
+    (k, continuous, ordered)."""
+    ordinal = [isinstance(f, ProbitFit) for f in fits]
+    oo, nn, mix = [], [], []
+    for k, (i, j) in enumerate(zip(I.tolist(), J.tolist())):
+        if ordinal[i] and ordinal[j]:
+            oo.append(k)
+        elif not ordinal[i] and not ordinal[j]:
+            nn.append((k, i, j))
+        else:
+            mix.append((k, i, j) if not ordinal[i] else (k, j, i))
+    return np.array(oo, dtype=int), nn, mix
+
+
+def _correlations(fits, I, J) -> tuple[np.ndarray, np.ndarray]:
     """Residual correlations of every pair given x: polychoric (two ordered items),
     polyserial (Olsson et al. 1982, on the standardised residual and the moving bounds),
     Pearson of the residuals (two continuous)."""
     P = len(I)
     rho = np.zeros(P)
     converged = np.ones(P, dtype=bool)
-    ordinal = [isinstance(f, ProbitFit) for f in fits]
-    oo = np.array([q for q in range(P) if ordinal[I[q]] and ordinal[J[q]]], dtype=int)
+    oo, nn, mixed = _pairs_by_kind(fits, I, J)
     if oo.size:
         rho[oo], converged[oo] = conditional_polychorics(fits, I[oo], J[oo])
+    for q, i, j in nn:
+        fi, fj = fits[i], fits[j]
+        rho[q] = float(np.mean(fi.resid * fj.resid)) / np.sqrt(fi.var * fj.var)
     mix, z, up, lo = [], [], [], []
-    for q in range(P):
-        i, j = int(I[q]), int(J[q])
-        if ordinal[i] and ordinal[j]:
-            continue
-        if not ordinal[i] and not ordinal[j]:
-            fi, fj = fits[i], fits[j]
-            rho[q] = float(np.mean(fi.resid * fj.resid)) / np.sqrt(fi.var * fj.var)
-            continue
-        num, o = (i, j) if not ordinal[i] else (j, i)
+    for q, num, o in mixed:
         u, l_ = _open_bounds(fits[o])
         mix.append(q)
         z.append(fits[num].resid / np.sqrt(fits[num].var))
@@ -439,9 +448,8 @@ def _conditional_nacov(fits, codes, X, rho, I, J) -> np.ndarray:
     a21 = np.zeros((P, nuni))
     H21 = np.zeros((P, nuni))
     H22 = np.ones(P)
-    ordinal = [isinstance(f, ProbitFit) for f in fits]
-    oo = [k for k in range(P) if ordinal[I[k]] and ordinal[J[k]]]
-    if oo:
+    oo, nn, mixed = _pairs_by_kind(fits, I, J)
+    if oo.size:
         a, b = _stack(fits, I[oo], J[oo])
         lik = np.maximum(_corners(a, b, rho[oo][None, :], bvn_cdf), PI_FLOOR)
         sc_cor[:, oo] = _corners(a, b, rho[oo][None, :], bvn_pdf) / lik
@@ -452,25 +460,20 @@ def _conditional_nacov(fits, codes, X, rho, I, J) -> np.ndarray:
                                                lik[:, col])
                 a21[k, lay.th_cols[item]] = sc_cor[:, k] @ d_th
                 a21[k, lay.sl_cols[item]] = sc_cor[:, k] @ d_sl
-    for k in range(P):
-        i, j = int(I[k]), int(J[k])
-        if ordinal[i] and ordinal[j]:
-            continue
-        if not ordinal[i] and not ordinal[j]:
-            fi, fj = fits[i], fits[j]
-            d_rho, d_mu1, d_mu2, d_v1, d_v2 = pearson_scores(fi.resid, fj.resid, fi.var,
-                                                             fj.var, rho[k])
-            sc_cor[:, k] = d_rho
-            for v, d_mu, d_v in ((i, d_mu1, d_v1), (j, d_mu2, d_v2)):
-                a21[k, lay.th_cols[v]] = d_rho @ d_mu
-                a21[k, lay.sl_cols[v]] = d_rho @ (d_mu[:, None] * X)
-                a21[k, lay.var_col[v]] = d_rho @ d_v
-            si, sj = np.sqrt(fi.var), np.sqrt(fj.var)
-            H21[k, lay.var_col[i]] = sj * rho[k] / (2 * si)
-            H21[k, lay.var_col[j]] = si * rho[k] / (2 * sj)
-            H22[k] = si * sj
-            continue
-        num, o = (i, j) if not ordinal[i] else (j, i)
+    for k, i, j in nn:
+        fi, fj = fits[i], fits[j]
+        d_rho, d_mu1, d_mu2, d_v1, d_v2 = pearson_scores(fi.resid, fj.resid, fi.var,
+                                                         fj.var, rho[k])
+        sc_cor[:, k] = d_rho
+        for v, d_mu, d_v in ((i, d_mu1, d_v1), (j, d_mu2, d_v2)):
+            a21[k, lay.th_cols[v]] = d_rho @ d_mu
+            a21[k, lay.sl_cols[v]] = d_rho @ (d_mu[:, None] * X)
+            a21[k, lay.var_col[v]] = d_rho @ d_v
+        si, sj = np.sqrt(fi.var), np.sqrt(fj.var)
+        H21[k, lay.var_col[i]] = sj * rho[k] / (2 * si)
+        H21[k, lay.var_col[j]] = si * rho[k] / (2 * sj)
+        H22[k] = si * sj
+    for k, num, o in mixed:
         fn, fo = fits[num], fits[o]
         sd = np.sqrt(fn.var)
         up, lo = _open_bounds(fo)
@@ -533,7 +536,7 @@ def conditional_group_statistics(codes: np.ndarray, X: np.ndarray, ncat: np.ndar
                                 f"variance given the covariates{where}")
         fits.append(f)
     I, J = pair_index(p)
-    rho, converged = _correlations(fits, codes, I, J)
+    rho, converged = _correlations(fits, I, J)
     for k in np.flatnonzero(~converged):
         warn(f"the residual correlation of {names[I[k]]!r} and {names[J[k]]!r}{where} did "
              "not converge", DataWarning)
