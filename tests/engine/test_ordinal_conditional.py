@@ -14,7 +14,8 @@ Tolerances (the project's): estimates and standardised values 1e-3 absolute (we 
 ~1e-6, except ``hs5_age_theta``: there lavaan's optimiser stops early in a flat valley, our
 F is lower than lavaan's at its estimates, 0.0228092449009 vs 0.0228092449921, and the
 estimates differ by up to 2e-4), SEs 1e-3 relative (we agree to ~1e-6; 4e-5 for the theta
-case), χ² statistics 1e-5 relative, every other fit measure 1e-5 relative; the sample
+case), the SEs of the standardised solution (lavaan's ``standardizedSolution()``) 1e-3
+relative, χ² statistics 1e-5 relative, every other fit measure 1e-5 relative; the sample
 statistics (thresholds, probit slopes, residual polychoric correlations) 1e-6 absolute and
 their NACOV 1e-6 relative to its largest element (we agree to ~3e-8).
 """
@@ -32,6 +33,7 @@ import pytest
 import cbec_sem as cs
 from cbec_sem.engine.ordinal.conditional import conditional_statistics
 from cbec_sem.errors import DataError, DataWarning, SpecError
+from cbec_sem.measurement._delta import standardized_vcov
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 REPO = FIXTURES.parents[1]
@@ -193,3 +195,17 @@ def test_a_text_covariate_is_refused_by_name():
     with pytest.raises(DataError, match="column 'kind' is not numeric"):
         quiet(cs.fit, "TA =~ ta1 + ta2 + ta3 + ta4\nTA ~ kind", data,
               ordered=["ta1", "ta2", "ta3", "ta4"])
+
+
+def test_standard_errors_of_the_standardized_solution(case):
+    # lavaan's standardizedSolution() se (delta method through the conditional residual
+    # variances of the delta parameterization): est.std's SEs of loadings, regressions and
+    # (co)variances
+    name, fx, res = case
+    v = standardized_vcov(res)
+    se = pd.Series(np.sqrt(np.clip(np.diag(v.to_numpy()), 0, None)), index=v.index)
+    ref = pd.DataFrame(fx["params"])
+    ref = ref[ref["op"].isin(["=~", "~", "~~"]) & (ref["std.se"].fillna(0) > 0)]
+    names = [f"{a}{o}{b}" + (f".g{g}" if g > 1 else "")
+             for a, o, b, g in zip(ref["lhs"], ref["op"], ref["rhs"], ref["group"])]
+    np.testing.assert_allclose(se[names].to_numpy(), ref["std.se"].to_numpy(float), rtol=1e-3)
