@@ -147,6 +147,13 @@ def test_statistics_without_a_model_match_lavaans_nacov(hs):
 # ------------------------------------------------------------------------ what is refused
 
 
+def test_fixed_x_false_with_a_covariate_is_refused_as_lavaan_does(hs):
+    # lavaan 0.6-14: "fixed.x = FALSE is not supported when conditional.x = TRUE"
+    with pytest.raises(SpecError, match="fixed_x=False"):
+        quiet(cs.fit, "visual =~ x1q + x2q + x3q\nvisual ~ ageyr", hs,
+              ordered=["x1q", "x2q", "x3q"], fixed_x=False)
+
+
 def test_pairwise_deletion_with_a_covariate_is_refused(hs):
     model = "visual =~ x1q + x2q + x3q\nvisual ~ sex"
     with pytest.raises(SpecError, match="missing='listwise'"):

@@ -312,8 +312,7 @@ def _check_model(statements, options: FitOptions, frame: pd.DataFrame):
             f"({', '.join(map(repr, continuous))}) is not available (lavaan's pairwise "
             "statistics for mixed data are not implemented); use missing='listwise'"
         )
-    if roles.ov_x:
-        check_conditional(roles, ordered, options)
+    check_conditional(roles, ordered, options)
     check_latent_names(roles.latent, frame)
     if options.group_equal:
         raise SpecError(

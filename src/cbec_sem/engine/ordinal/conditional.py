@@ -609,12 +609,20 @@ class ConditionalStatistics:
 def check_conditional(roles, ordered, options) -> None:
     """Refuse what the conditional.x path does not build: pairwise deletion, and
     covariates that are not last among the model's observed variables (the statistics'
-    layout).
+    layout); and ``fixed_x=False`` with observed covariates, which lavaan refuses for
+    ordered data ("fixed.x = FALSE is not supported when conditional.x = TRUE").
 
     Raises:
         SpecError: naming what to do instead.
     """
+    if not options.fixed_x and roles.ov_x_all:
+        raise SpecError(
+            f"fixed_x=False with observed covariates ({', '.join(roles.ov_x_all)}) of ordered "
+            "items: lavaan conditions on the covariates (conditional.x) and refuses "
+            "fixed.x = FALSE there; leave fixed_x at True")
     xs = list(roles.ov_x)
+    if not xs:
+        return
     if options.missing != "listwise":
         raise SpecError(
             f"missing={options.missing!r} with observed covariates of ordered items is not "
