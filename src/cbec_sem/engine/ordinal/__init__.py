@@ -14,7 +14,10 @@ lavaan's three-stage approach for ordered data (Muthén 1984), module by module:
 5. :mod:`.scaled` — robust (sandwich) standard errors, the scaled-and-shifted χ² and the fit
    measures;
 6. :mod:`.mixed` — continuous variables among the ordered ones (means, variances, Pearson and
-   polyserial correlations and their NACOV, lavaan's ``muthen1984``).
+   polyserial correlations and their NACOV, lavaan's ``muthen1984``);
+7. :mod:`.conditional`, :mod:`.conditional_wls` — observed exogenous covariates (lavaan's
+   ``conditional.x``): probit (and linear) regressions on the covariates, residual
+   correlations given them and their NACOV; the model's moments given the covariates.
 
 Estimators, as lavaan defines them: ``"WLSMV"`` = DWLS + robust SEs + scaled-shifted test;
 ``"ULSMV"`` = ULS + the same; ``"DWLS"`` and ``"ULS"`` = standard SEs and test.  ``ordered``
