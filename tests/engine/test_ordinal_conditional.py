@@ -102,6 +102,13 @@ def test_sample_statistics_given_x(case):
             np.testing.assert_allclose(st.gamma, gamma, atol=1e-6 * np.abs(gamma).max())
 
 
+def test_nacov_is_labelled_as_lavaans(case):
+    name, fx, res = case
+    stats = res.estimation.options.extra["ordinal"]
+    for g, ref in enumerate(fx["groups"]):
+        assert list(stats.gamma(g).index) == ref["wls_obs_names"]
+
+
 @pytest.mark.parametrize("column", ["est", "std.lv", "std.all"])
 def test_estimates(case, column):
     name, fx, res = case

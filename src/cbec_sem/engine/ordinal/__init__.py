@@ -99,6 +99,7 @@ class OrdinalStatistics:
     data: OrdinalData
     groups: tuple[GroupStatistics, ...]
     converged: tuple[np.ndarray, ...]
+    x_names: tuple[str, ...] = ()  # the covariates conditioned on (lavaan's conditional.x)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -116,6 +117,7 @@ class OrdinalStatistics:
         st = self.groups[g]
         names = [f"{self.names[v]}|t{k}" if k else f"{self.names[v]}~1"
                  for v, k in zip(st.th_var, st.th_num)]
+        names += [f"{y}~{x}" for x in self.x_names for y in self.names]
         names += [f"{self.names[v]}~~{self.names[v]}" for v in st.var_idx]
         names += [f"{self.names[j]}~~{self.names[i]}" for i, j in zip(st.pair_i, st.pair_j)]
         return pd.DataFrame(st.gamma, index=names, columns=names)
@@ -427,7 +429,8 @@ def estimate_ordinal(
                                              group=group, estimator=ESTIMATORS[estimator][0])
         stats = OrdinalStatistics(data=conditional.data.items,
                                   groups=tuple(c.stats for c in conditional.groups),
-                                  converged=conditional.converged)
+                                  converged=conditional.converged,
+                                  x_names=tuple(roles.ov_x))
     elif len(ordered) < len(roles.observed):
         stats = mixed_statistics(frame, roles.observed, ordered, group=group,
                                  estimator=ESTIMATORS[estimator][0])
@@ -472,7 +475,7 @@ def estimate_ordinal(
         for g in range(od.ngroups)
     ]
     # the model's observed variables in the model's order; statistics follow od.names, which
-    # is the same order (roles.observed; the covariates last, :func:`.conditional.check_conditional`)
+    # is the same order (roles.observed; the covariates last, .conditional.check_conditional)
     assert tuple(names[: len(od.names)]) == od.names
     if conditional is not None:
         function = ConditionalDWLSFunction(ram, groups, ordinal_pos, residual_rows,
