@@ -8,7 +8,8 @@ Expected values: ``tests/fixtures/lavaan_ordinal_condx/*.json``, written by
 ULSMV, DWLS, the theta parameterization, two groups (school); the bundled example survey's
 TA and FA items (seven points) with b2b (business_model == "B2B") as covariate; x1..x3
 (five categories) ordered with x4..x6 continuous and sex as covariate (linear regressions and
-residual polyserial/Pearson covariances for the continuous ones).
+residual polyserial/Pearson covariances for the continuous ones); probit regressions without
+factors (two ordered outcomes with a residual correlation; one outcome, saturated).
 
 Tolerances (the project's): estimates and standardised values 1e-3 absolute (we agree to
 ~1e-6, except ``hs5_age_theta``: there lavaan's optimiser stops early in a flat valley, our
@@ -39,7 +40,7 @@ FIXTURES = Path(__file__).parents[1] / "fixtures"
 REPO = FIXTURES.parents[1]
 DIR = FIXTURES / "lavaan_ordinal_condx"
 CASES = ["hs5_age", "hs5_age_ulsmv", "hs5_age_dwls", "hs5_age_theta", "hs2_sex_age",
-         "hs2_school", "example_b2b", "mixed_hs_sex"]
+         "hs2_school", "example_b2b", "mixed_hs_sex", "probit_path"]
 CHI2 = ("chisq", "chisq.scaled", "baseline.chisq", "baseline.chisq.scaled")
 
 
@@ -223,3 +224,20 @@ def test_standard_errors_of_the_standardized_solution(case):
     names = [f"{a}{o}{b}" + (f".g{g}" if g > 1 else "")
              for a, o, b, g in zip(ref["lhs"], ref["op"], ref["rhs"], ref["group"])]
     np.testing.assert_allclose(se[names].to_numpy(), ref["std.se"].to_numpy(float), rtol=1e-3)
+
+
+def test_a_single_ordered_outcome_is_a_probit_regression():
+    # lavaan's sem("x1q ~ sex + ageyr", ordered = "x1q"): saturated (df = 0); estimates, SEs
+    # and the test; the scaled measures of a df = 0 fit (lavaan: 0 and 1, here NaN) are the
+    # saturated-model item of issue 12, not checked here
+    fx = load("probit1")
+    res = _fit(fx)
+    j = _joined(res, fx)
+    assert (j["_merge"] == "both").all()
+    np.testing.assert_allclose(j["est"].to_numpy(float), j["est_lav"].to_numpy(float),
+                               atol=1e-3)
+    free = j["se_lav"].to_numpy(float) > 0
+    np.testing.assert_allclose(j["se"].to_numpy(float)[free],
+                               j["se_lav"].to_numpy(float)[free], rtol=1e-3)
+    assert res.fit_measures["df"] == 0 and res.fit_measures["npar"] == fx["npar"]
+    assert res.fit_measures["chisq"] == pytest.approx(0.0, abs=1e-8)

@@ -299,7 +299,8 @@ def conditional_data(data, items, covariates, group: str | None = None,
     kept = frame.loc[complete_x]
     ordered = list(items) if ordered is None else [v for v in items if v in set(ordered)]
     if len(ordered) == len(items):
-        od = ordinal_data(kept, items, group=group, missing="listwise", announce=announce)
+        od = ordinal_data(kept, items, group=group, missing="listwise", announce=announce,
+                          min_items=1)  # one ordered item: a probit regression
     else:
         od = mixed_data(kept, items, ordered, group=group, announce=announce)
     od = OrdinalData(names=od.names, levels=od.levels, group_labels=od.group_labels,

@@ -214,7 +214,7 @@ def _residual_measures(groups: list[GroupStatistics], implied: list[np.ndarray],
         acc["rmr"] += f * np.sqrt((ss_raw + ss_th) / (pstar + n_th))
         acc["srmr_bentler_nomean"] += f * np.sqrt(ss_std / pstar)
         acc["srmr_bentler"] += f * np.sqrt((ss_std + ss_th) / (pstar + n_th))
-        acc["crmr_nomean"] += f * np.sqrt(ss_cor / n_off)
+        acc["crmr_nomean"] += f * np.sqrt(ss_cor / n_off) if n_off else 0.0  # one item
         acc["crmr"] += f * np.sqrt((ss_cor + ss_th) / (n_off + n_th))
     return acc
 
