@@ -79,8 +79,8 @@ def _joined(res, fx) -> pd.DataFrame:
 
 
 def test_rows_npar_and_options(case):
-    name, fx, res = case
-    assert res.converged == True  # noqa: E712
+    _, fx, res = case
+    assert res.converged
     j = _joined(res, fx)
     assert (j["_merge"] == "both").all(), j.loc[j["_merge"] != "both", ["lhs", "op", "rhs"]]
     est = res.estimation
@@ -91,7 +91,7 @@ def test_rows_npar_and_options(case):
 
 
 def test_sample_statistics_given_x(case):
-    name, fx, res = case
+    _, fx, res = case
     stats = res.estimation.options.extra["ordinal"]
     for g, ref in enumerate(fx["groups"]):
         st = stats.groups[g]
@@ -104,7 +104,7 @@ def test_sample_statistics_given_x(case):
 
 
 def test_nacov_is_labelled_as_lavaans(case):
-    name, fx, res = case
+    _, fx, res = case
     stats = res.estimation.options.extra["ordinal"]
     for g, ref in enumerate(fx["groups"]):
         assert list(stats.gamma(g).index) == ref["wls_obs_names"]
@@ -112,14 +112,14 @@ def test_nacov_is_labelled_as_lavaans(case):
 
 @pytest.mark.parametrize("column", ["est", "std.lv", "std.all"])
 def test_estimates(case, column):
-    name, fx, res = case
+    _, fx, res = case
     j = _joined(res, fx)
     np.testing.assert_allclose(j[column].to_numpy(float), j[column + "_lav"].to_numpy(float),
                                atol=1e-3)
 
 
 def test_standard_errors(case):
-    name, fx, res = case
+    _, fx, res = case
     j = _joined(res, fx)
     free = j["se_lav"].to_numpy(float) > 0
     np.testing.assert_allclose(j["se"].to_numpy(float)[free],
@@ -127,7 +127,7 @@ def test_standard_errors(case):
 
 
 def test_fit_measures(case):
-    name, fx, res = case
+    _, fx, res = case
     ours = res.fit_measures
     for key, value in fx["fit_measures"].items():
         got = float(ours[key])
@@ -216,7 +216,7 @@ def test_standard_errors_of_the_standardized_solution(case):
     # lavaan's standardizedSolution() se (delta method through the conditional residual
     # variances of the delta parameterization): est.std's SEs of loadings, regressions and
     # (co)variances
-    name, fx, res = case
+    _, fx, res = case
     v = standardized_vcov(res)
     se = pd.Series(np.sqrt(np.clip(np.diag(v.to_numpy()), 0, None)), index=v.index)
     ref = pd.DataFrame(fx["params"])

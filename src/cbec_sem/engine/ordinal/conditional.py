@@ -55,9 +55,14 @@ from ...errors import DataError, DataWarning, SpecError, warn
 from ..samplestats import SampleStats, as_frame, numeric_block
 from .acov import sandwich
 from .bvn import bvn_cdf, bvn_pdf
+from .mixed import (
+    OUTER,
+    mixed_data,
+    pearson_scores,
+    polyserial_bounds,
+    polyserial_case_scores,
+)
 from .polychoric import PI_FLOOR, RHO_BOUND, pair_index, warn_near_one
-from .mixed import (OUTER, mixed_data, pearson_scores, polyserial_bounds,
-                    polyserial_case_scores)
 from .thresholds import OrdinalData, in_group, ordinal_data, thresholds_from_counts
 from .wls import GroupStatistics, diagonal_weights
 

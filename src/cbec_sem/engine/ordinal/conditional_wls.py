@@ -98,7 +98,7 @@ def _check_exogenous(ram: RamModel, x_pos: np.ndarray) -> None:
     """The covariates must be exogenous and covary with nothing but each other (as in
     lavaan, where conditional.x removes them from the model)."""
     frame = ram.partable.frame
-    names = set(ram.variables[k] for k in x_pos)
+    names = {ram.variables[k] for k in x_pos}
     for lhs, op, rhs in zip(frame["lhs"], frame["op"], frame["rhs"]):
         if op == "~~" and ((lhs in names) != (rhs in names)):
             raise SpecError(
