@@ -214,10 +214,8 @@ def test_group_equal_with_ordered_items_is_refused(bfi):
               group_equal=["thresholds"])
 
 
-def test_observed_covariates_with_ordered_items_are_refused(bfi):
-    # lavaan would fit this with conditional.x = TRUE (probit regressions on the covariate)
-    with pytest.raises(SpecError, match="conditional.x"):
-        quiet(cs.fit, MODEL15 + "\nagree ~ age", bfi, ordered=ORDERED)
+# Observed covariates of ordered (and continuous) items were refused here; they are fitted
+# as lavaan's conditional.x now, checked against lavaan in tests/engine/test_ordinal_conditional.py.
 
 
 @pytest.mark.parametrize("estimator", ["ML", "WLSMV"])

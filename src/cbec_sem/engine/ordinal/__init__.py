@@ -14,7 +14,10 @@ lavaan's three-stage approach for ordered data (Muthén 1984), module by module:
 5. :mod:`.scaled` — robust (sandwich) standard errors, the scaled-and-shifted χ² and the fit
    measures;
 6. :mod:`.mixed` — continuous variables among the ordered ones (means, variances, Pearson and
-   polyserial correlations and their NACOV, lavaan's ``muthen1984``).
+   polyserial correlations and their NACOV, lavaan's ``muthen1984``);
+7. :mod:`.conditional`, :mod:`.conditional_wls` — observed exogenous covariates (lavaan's
+   ``conditional.x``): probit (and linear) regressions on the covariates, residual
+   correlations given them and their NACOV; the model's moments given the covariates.
 
 Estimators, as lavaan defines them: ``"WLSMV"`` = DWLS + robust SEs + scaled-shifted test;
 ``"ULSMV"`` = ULS + the same; ``"DWLS"`` and ``"ULS"`` = standard SEs and test.  ``ordered``
@@ -44,7 +47,7 @@ from ..partable import build_partable, variable_roles
 from ..ram import RamModel
 from ..samplestats import SampleStats
 from ...survey.fit_checks import as_frame
-from ..start import start_values
+from ..start import fixed_x_values, start_values
 from ..threads import single_threaded_blas
 from .acov import nacov
 from .polychoric import (
@@ -64,6 +67,8 @@ from .thresholds import (
     threshold_names,
 )
 from .mixed import mixed_data, mixed_group_statistics
+from .conditional import check_conditional, conditional_statistics
+from .conditional_wls import ConditionalDWLSFunction, total_scales
 from .wls import DWLSFunction, GroupStatistics, diagonal_weights
 
 __all__ = [
@@ -94,6 +99,7 @@ class OrdinalStatistics:
     data: OrdinalData
     groups: tuple[GroupStatistics, ...]
     converged: tuple[np.ndarray, ...]
+    x_names: tuple[str, ...] = ()  # the covariates conditioned on (lavaan's conditional.x)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -111,6 +117,7 @@ class OrdinalStatistics:
         st = self.groups[g]
         names = [f"{self.names[v]}|t{k}" if k else f"{self.names[v]}~1"
                  for v, k in zip(st.th_var, st.th_num)]
+        names += [f"{y}~{x}" for x in self.x_names for y in self.names]
         names += [f"{self.names[v]}~~{self.names[v]}" for v in st.var_idx]
         names += [f"{self.names[j]}~~{self.names[i]}" for i, j in zip(st.pair_i, st.pair_j)]
         return pd.DataFrame(st.gamma, index=names, columns=names)
@@ -310,12 +317,7 @@ def _check_model(statements, options: FitOptions, frame: pd.DataFrame):
             f"({', '.join(map(repr, continuous))}) is not available (lavaan's pairwise "
             "statistics for mixed data are not implemented); use missing='listwise'"
         )
-    if roles.ov_x:
-        raise SpecError(
-            f"observed exogenous covariates ({', '.join(roles.ov_x)}) with ordered items need "
-            "lavaan's conditional.x treatment, which is not available yet; model the "
-            "covariate as a single-indicator latent variable or leave it out"
-        )
+    check_conditional(roles, ordered, options)
     check_latent_names(roles.latent, frame)
     if options.group_equal:
         raise SpecError(
@@ -359,14 +361,16 @@ def _parameterization(options: FitOptions) -> str:
 
 
 def _standardize_thresholds(params: pd.DataFrame, frame: pd.DataFrame, names,
-                            values: np.ndarray) -> None:
+                            values: np.ndarray, scale: dict | None = None) -> None:
     """lavaan's standardised thresholds and scales: std.lv = est; std.all of a threshold is
-    est · Δ (Δ the item's scale ``~*~``, 1 under the delta parameterization), of a scale 1."""
+    est · Δ (Δ the item's scale ``~*~``, 1 under the delta parameterization; with
+    covariates, ``scale`` gives 1/SD of y* over x too), of a scale 1."""
     ops = frame["op"].to_numpy()
     n_rows = len(frame)
     est = params["est"].to_numpy(dtype=float)[:n_rows]
-    scale = {(lhs, g): v for lhs, g, v, op in zip(frame["lhs"], frame["group"], values, ops)
-             if op == "~*~"}
+    if scale is None:
+        scale = {(lhs, g): v for lhs, g, v, op in zip(frame["lhs"], frame["group"], values,
+                                                      ops) if op == "~*~"}
     th = ops == "|"
     factor = np.array([scale.get((lhs, g), 1.0) if t else 1.0
                        for lhs, g, t in zip(frame["lhs"], frame["group"], th)])
@@ -417,7 +421,17 @@ def estimate_ordinal(
     frame = as_frame(data)
     roles = _check_model(statements, options, frame)
     ordered = [v for v in roles.observed if v in set(options.ordered)]
-    if len(ordered) < len(roles.observed):
+    conditional = None
+    if roles.ov_x:  # lavaan's conditional.x: statistics given the covariates (as numbers)
+        ordered = [v for v in ordered if v not in roles.ov_x]
+        items = [v for v in roles.observed if v not in roles.ov_x]
+        conditional = conditional_statistics(frame, items, roles.ov_x, ordered=ordered,
+                                             group=group, estimator=ESTIMATORS[estimator][0])
+        stats = OrdinalStatistics(data=conditional.data.items,
+                                  groups=tuple(c.stats for c in conditional.groups),
+                                  converged=conditional.converged,
+                                  x_names=tuple(roles.ov_x))
+    elif len(ordered) < len(roles.observed):
         stats = mixed_statistics(frame, roles.observed, ordered, group=group,
                                  estimator=ESTIMATORS[estimator][0])
     else:
@@ -461,19 +475,26 @@ def estimate_ordinal(
         for g in range(od.ngroups)
     ]
     # the model's observed variables in the model's order; statistics follow od.names, which
-    # is the same order (roles.observed)
-    assert tuple(names) == od.names
-    function = DWLSFunction(ram, groups, ordinal_pos, residual_rows, scale_rows,
-                            parameterization)
-    samplestats = SampleStats(
-        names=od.names, group_labels=od.group_labels, nobs=od.nobs,
-        means=tuple(_means(st) for st in groups),
-        covs=tuple(st.cor for st in groups),
-        data=tuple(_values(od, c) for c in od.codes),
-        rows_dropped=od.rows_dropped, rows_total=od.rows_total, missing=od.missing,
-    )
+    # is the same order (roles.observed; the covariates last, .conditional.check_conditional)
+    assert tuple(names[: len(od.names)]) == od.names
+    if conditional is not None:
+        function = ConditionalDWLSFunction(ram, groups, ordinal_pos, residual_rows,
+                                           scale_rows, parameterization, x_names=roles.ov_x)
+        samplestats = conditional.samplestats(tuple(names))
+    else:
+        function = DWLSFunction(ram, groups, ordinal_pos, residual_rows, scale_rows,
+                                parameterization)
+        samplestats = SampleStats(
+            names=od.names, group_labels=od.group_labels, nobs=od.nobs,
+            means=tuple(_means(st) for st in groups),
+            covs=tuple(st.cor for st in groups),
+            data=tuple(_values(od, c) for c in od.codes),
+            rows_dropped=od.rows_dropped, rows_total=od.rows_total, missing=od.missing,
+        )
+    ram.base_values[:] = fixed_x_values(partable, samplestats)  # covariates (fixed.x)
     with single_threaded_blas():
-        start_rows = _orient(start_values(partable, samplestats), frame_t)
+        start_rows = _orient(start_values(partable, samplestats, ustart=ram.base_values),
+                             frame_t)
         for g, st in enumerate(groups):
             start_rows[function.th_rows[g]] = np.concatenate(st.th)
         start_rows[np.isnan(start_rows)] = 0.0
@@ -498,7 +519,8 @@ def estimate_ordinal(
             fmin=optim.value, npar=npar, groups=groups, implied=function.implied(theta),
             deltas=deltas, scaled=robust, npar_thresholds=len(free_th))
     params = parameter_estimates(partable, ram, space, theta, vcov, options, optim.converged)
-    _standardize_thresholds(params, frame_t, names, ram.row_values(theta))
+    _standardize_thresholds(params, frame_t, names, ram.row_values(theta),
+                            None if conditional is None else total_scales(ram, theta))
     table = frame_t.copy()
     table["start"] = start_rows
     table["est"] = ram.row_values(theta)
@@ -509,7 +531,8 @@ def estimate_ordinal(
     extra = {**options.extra, "estimator_used": estimator,
              "se": "robust.sem" if robust else "standard",
              "test": "scaled.shifted" if robust else "standard",
-             "parameterization": parameterization, "ordinal": stats}
+             "parameterization": parameterization, "ordinal": stats,
+             "conditional_x": conditional is not None}
     if test is not None:
         extra["scaled_test"] = test
         extra["baseline_scaled_test"] = base_test

@@ -71,12 +71,19 @@ def polyserial(z: np.ndarray, codes: np.ndarray, th: list[np.ndarray]) -> tuple[
     thresholds.  The root of each pair's summed score in (−0.995, 0.995), lavaan's bounds,
     by safeguarded Newton steps on all pairs together (the derivative of the score by a
     central difference), then Brent's method for any pair left.  Returns (ρ, converged)."""
-    Q = z.shape[1]
     upper = np.empty_like(z)
     lower = np.empty_like(z)
-    for q in range(Q):
+    for q in range(z.shape[1]):
         ext = np.concatenate([[-OUTER], th[q], [OUTER]])
         upper[:, q], lower[:, q] = ext[codes[:, q] + 1], ext[codes[:, q]]
+    return polyserial_bounds(z, upper, lower)
+
+
+def polyserial_bounds(z: np.ndarray, upper: np.ndarray, lower: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`polyserial` with every case's category bounds given (n × Q; ±:data:`OUTER`
+    for the open ends): with covariates they are τ − xᵀβ (:mod:`.conditional`)."""
+    Q = z.shape[1]
 
     def score(r):
         return polyserial_score(z, upper, lower, r).sum(axis=0)
@@ -119,20 +126,27 @@ def _polyserial_scores(z, sd, var, codes, th, rho):
     """Casewise scores of (ρ, μ, σ², τ) of a polyserial pair (lavaan's
     ``lav_bvmix_cor_scores``)."""
     ext = np.concatenate([[-OUTER], th, [OUTER]])
-    upper, lower = ext[codes + 1], ext[codes]
+    d_rho, d_mu, d_var, d_th, _ = polyserial_case_scores(z, sd, var, codes, len(th),
+                                                         ext[codes + 1], ext[codes], rho)
+    return d_rho, d_mu, d_var, d_th
+
+
+def polyserial_case_scores(z, sd, var, codes, K1, upper, lower, rho):
+    """The casewise scores of (ρ, μ, σ², τ) of a polyserial pair with every case's bounds
+    given, and ∂ℓ_n/∂(xᵀβ) of the ordered item, −[φ(t₁) − φ(t₂)]/(R p_n) (times x, the
+    scores of its slopes on covariates: lavaan's ``dx_sl_y2``)."""
     R, t1, t2, p = _bracket(z, upper, lower, rho)
     f1, f2 = _phi(t1), _phi(t2)
     d_rho = (f1 * (upper * rho - z) - f2 * (lower * rho - z)) / (R**3 * p)
     d_mu = (z + (rho / R) * (f1 - f2) / p) / sd
     d_var = ((z * z - 1.0) + (rho * z / R) * (f1 - f2) / p) / (2.0 * var)
-    K1 = len(th)
     k = np.arange(K1)[None, :]
     d_th = ((codes[:, None] == k) * f1[:, None] - (codes[:, None] == k + 1) * f2[:, None]) / (
         R * p)[:, None]
-    return d_rho, d_mu, d_var, d_th
+    return d_rho, d_mu, d_var, d_th, (f2 - f1) / (R * p)
 
 
-def _pearson_scores(y1c, y2c, v1, v2, rho):
+def pearson_scores(y1c, y2c, v1, v2, rho):
     """Casewise scores of (ρ, μ₁, μ₂, σ₁², σ₂²) of a bivariate normal pair (lavaan's
     ``lav_bvreg_cor_scores``)."""
     s1, s2 = np.sqrt(v1), np.sqrt(v2)
@@ -286,7 +300,7 @@ def _nacov(x, is_ordered, ordered, numeric, codes, th_ord, th_of, rho, mean, var
             continue
         if not is_ordered[i] and not is_ordered[j]:
             ki, kj = mean_of[i], mean_of[j]
-            d_rho, d_mu1, d_mu2, d_v1, d_v2 = _pearson_scores(
+            d_rho, d_mu1, d_mu2, d_v1, d_v2 = pearson_scores(
                 x[:, i] - mean[ki], x[:, j] - mean[kj], var[ki], var[kj], rho[q])
             sc_cor[:, q] = d_rho
             a21[q, th_cols[i][0]] = d_rho @ d_mu1

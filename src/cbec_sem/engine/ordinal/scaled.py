@@ -189,18 +189,23 @@ def _residual_measures(groups: list[GroupStatistics], implied: list[np.ndarray],
         nu = st.nuni
         th = st.th_num > 0
         th_r = (st.obs[: st.nth] - est[: st.nth])[th]
-        p = st.cor.shape[0]
-        s_var = np.diag(st.cor).copy()
+        # conditional.x (lavaan 0.6-14): the slopes are left out, and the covariates'
+        # variances count among the covariance elements (rmr, srmr) with zero residuals
+        nv = st.nth + st.n_slopes
+        p = len(np.unique(st.th_var))  # the items (without covariates)
+        q = st.n_slopes // p
+        s_var = np.diag(st.cor)[:p].copy()
         m_var = s_var.copy()
-        m_var[st.var_idx] = est[st.nth : nu]
+        m_var[st.var_idx] = est[nv : nu]
         pi, pj = st.pair_i, st.pair_j
         s_off, m_off = st.obs[nu:], est[nu:]
-        raw = np.concatenate([s_off - m_off, st.obs[st.nth : nu] - est[st.nth : nu]])
+        raw = np.concatenate([s_off - m_off, st.obs[nv : nu] - est[nv : nu]])
         sd = np.sqrt(s_var)
         std = np.concatenate([(s_off - m_off) / (sd[pi] * sd[pj]),
                               (s_var[st.var_idx] - m_var[st.var_idx]) / s_var[st.var_idx]])
         cor_r = s_off / (sd[pi] * sd[pj]) - m_off / np.sqrt(m_var[pi] * m_var[pj])
-        pstar = p * (p + 1) / 2  # the diagonal counts (zero residuals for ordered items)
+        # the diagonal counts (zero residuals for ordered items)
+        pstar = p * (p + 1) / 2 + q
         n_th = int(th.sum())
         ss_th = float(th_r @ th_r)
         ss_raw, ss_std, ss_cor = float(raw @ raw), float(std @ std), float(cor_r @ cor_r)
@@ -209,7 +214,7 @@ def _residual_measures(groups: list[GroupStatistics], implied: list[np.ndarray],
         acc["rmr"] += f * np.sqrt((ss_raw + ss_th) / (pstar + n_th))
         acc["srmr_bentler_nomean"] += f * np.sqrt(ss_std / pstar)
         acc["srmr_bentler"] += f * np.sqrt((ss_std + ss_th) / (pstar + n_th))
-        acc["crmr_nomean"] += f * np.sqrt(ss_cor / n_off)
+        acc["crmr_nomean"] += f * np.sqrt(ss_cor / n_off) if n_off else 0.0  # one item
         acc["crmr"] += f * np.sqrt((ss_cor + ss_th) / (n_off + n_th))
     return acc
 
@@ -243,7 +248,7 @@ def catml_correction(groups, implied, deltas, fg, nobs, df3: float) -> CatMLCorr
     is not positive definite, or with continuous variables among the ordered ones (lavaan
     then reports NA)."""
     for st in groups:
-        if st.mixed:
+        if st.mixed or st.n_slopes:  # lavaan: NA with numeric variables or conditional.x
             return None
         if np.linalg.eigvalsh(st.cor)[0] < np.sqrt(np.finfo(float).eps):
             return None

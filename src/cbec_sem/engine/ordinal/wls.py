@@ -66,6 +66,8 @@ class GroupStatistics:
         th: the thresholds of the ordered items, item by item.
         var_idx: the positions of the continuous variables, whose variances follow the
             thresholds among the statistics.
+        n_slopes: with observed covariates (:mod:`.conditional`), how many probit slopes
+            vec(Π) follow the thresholds (lavaan's ``conditional.x``); 0 otherwise.
     """
 
     nobs: int
@@ -79,6 +81,7 @@ class GroupStatistics:
     cor: np.ndarray
     th: tuple[np.ndarray, ...]
     var_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    n_slopes: int = 0
 
     @property
     def nth(self) -> int:
@@ -86,9 +89,9 @@ class GroupStatistics:
 
     @property
     def nuni(self) -> int:
-        """The univariate statistics (thresholds, −means, variances) before the
+        """The univariate statistics (thresholds, −means, slopes, variances) before the
         covariances."""
-        return len(self.th_var) + len(self.var_idx)
+        return len(self.th_var) + self.n_slopes + len(self.var_idx)
 
     @property
     def mixed(self) -> bool:
@@ -148,11 +151,15 @@ class DWLSFunction:
                 dtype=int))
 
     # ----------------------------------------------------------------- the model
+    def _matrices(self, values: np.ndarray, g: int):
+        """A, S, m of group g (:mod:`.conditional_wls` removes the covariates' moments)."""
+        return self.ram.matrices(values, g)
+
     def _group_moments(self, values: np.ndarray, g: int) -> tuple[GroupMoments, np.ndarray]:
         """Moments of group g with the ordered items' residual variances solved for; also
         M = (G_OO)∘(G_OO) (delta).  Theta: the moments as they are, and M = None."""
         ram = self.ram
-        A, S, M = ram.matrices(values, g)
+        A, S, M = self._matrices(values, g)
         B = np.linalg.inv(np.eye(ram.n) - A)
         G = B[: ram.p]
         O = self.ordinal
