@@ -241,3 +241,15 @@ def test_a_single_ordered_outcome_is_a_probit_regression():
                                j["se_lav"].to_numpy(float)[free], rtol=1e-3)
     assert res.fit_measures["df"] == 0 and res.fit_measures["npar"] == fx["npar"]
     assert res.fit_measures["chisq"] == pytest.approx(0.0, abs=1e-8)
+
+
+def test_reliability_of_a_conditional_fit_is_withheld_with_the_reason():
+    # semTools 0.5-6's compRelSEM()/AVE() stop on conditional.x fits (no reference exists); the
+    # sample statistics are residual polychorics given the covariate, so even α would be a
+    # conditional one: every coefficient is NaN and the note says why.
+    res = _fit(load("example_b2b"))
+    rel = cs.reliability(res)
+    coefficients = ["alpha", "alpha.std", "omega", "omega.model", "omega.latent", "ave"]
+    assert list(rel["construct"]) == ["TA", "FA"]
+    assert rel[coefficients].isna().all().all()
+    assert rel["note"].str.contains("conditional.x").all()

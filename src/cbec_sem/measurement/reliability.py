@@ -69,6 +69,17 @@ COLUMNS = ["construct", "group", "kind", "n_items", "alpha", "alpha.std", "omega
 _OMEGA = ("semTools", "model")
 
 
+# Ordered items with observed covariates (lavaan's conditional.x): the thresholds and y*
+# covariances are conditional on the covariates, so the model-based coefficients have no
+# marginal counterpart (α too: it would be read from the residual polychorics given the
+# covariates), and semTools 0.5-6's compRelSEM()/AVE() stop on such fits: no reference exists.
+# Every coefficient is NaN, with the reason in ``note``.
+_CONDITIONAL = ("alpha", "alpha.std", "omega", "omega.model", "omega.latent", "ave", "ave.std")
+_CONDITIONAL_NOTE = ("ordered items conditional on covariates (conditional.x): alpha, omega and "
+                     "AVE are not defined here (semTools' compRelSEM() refuses too); fit the "
+                     "measurement model without the covariates for them")
+
+
 def reliability(res, *, omega: str = "semTools") -> pd.DataFrame:
     """Cronbach's α, composite reliability ω and AVE of every construct of a fit.
 
@@ -117,6 +128,7 @@ def reliability(res, *, omega: str = "semTools") -> pd.DataFrame:
     rows = []
     frame = res.estimation.partable.frame
     theta = res.estimation.options.extra.get("parameterization") == "theta"
+    conditional = bool(res.estimation.options.extra.get("conditional_x"))
     for blk in blocks(res):
         in_g = (frame["group"].to_numpy() == blk.index + 1) & (frame["op"].to_numpy() == "|")
         thresholds: dict[str, list[float]] = {}
@@ -129,6 +141,9 @@ def reliability(res, *, omega: str = "semTools") -> pd.DataFrame:
             row = _first_order(blk, c, omega, thresholds) if not c.higher_order else (
                 _higher_order(blk, c, omega))
             row["group"] = blk.label
+            if conditional:
+                row.update({k: np.nan for k in _CONDITIONAL})
+                row["note"] = _CONDITIONAL_NOTE
             if caution:
                 row["note"] = f"{row['note']}; {caution}" if row["note"] else caution
             rows.append(row)
