@@ -317,11 +317,12 @@ def _check_model(statements, options: FitOptions, frame: pd.DataFrame):
             "covariate as a single-indicator latent variable or leave it out"
         )
     check_latent_names(roles.latent, frame)
-    if options.group_equal:
+    if options.group_equal and continuous:
         raise SpecError(
-            f"group_equal={list(options.group_equal)} with ordered items needs the "
-            "thresholds and scaling factors of measurement invariance for ordered data, which "
-            "are not available yet; fit the configural model (no group_equal)"
+            f"group_equal={list(options.group_equal)} with continuous variables among the "
+            f"ordered items ({', '.join(map(repr, continuous))}) is not available (only "
+            "models whose observed variables are all ordered); fit the configural model, or "
+            "declare every item ordered"
         )
     return roles
 
@@ -430,7 +431,8 @@ def estimate_ordinal(
         scale = np.sqrt(np.diag(st.cor))
         _check_positive_definite(st.cor / np.outer(scale, scale), od.names, where, smooth=False)
     nthr = {v: int(k) - 1 for v, k in zip(od.names, od.ncat) if k > 0}
-    partable = build_partable(statements, options, od.ngroups, od.group_labels, thresholds=nthr)
+    partable = build_partable(statements, options, od.ngroups, od.group_labels, thresholds=nthr,
+                              parameterization=parameterization)
     ram = RamModel(partable)
     space = ExpressionSpace(partable, ram)
     reparam = equality_reparametrization(space, partable.nfree)
@@ -476,6 +478,11 @@ def estimate_ordinal(
         start_rows = _orient(start_values(partable, samplestats), frame_t)
         for g, st in enumerate(groups):
             start_rows[function.th_rows[g]] = np.concatenate(st.th)
+            # free scaling factors (delta) and residual variances (theta) of equal
+            # thresholds start at the configural model's values
+            start_rows[scale_rows[g]] = 1.0
+            if parameterization == "theta":
+                start_rows[residual_rows[g]] = 1.0
         start_rows[np.isnan(start_rows)] = 0.0
         theta_start = theta_from_rows(ram, start_rows)
 
