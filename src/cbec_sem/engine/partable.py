@@ -83,13 +83,18 @@ def variable_roles(
                 f"{s.lhs!r} ('<~', mode B) is estimated only by PLS: use "
                 "estimator='PLS' or 'PLSc', or write it as a reflective factor with '=~'"
             )
+        if s.op == "~*~" and not thresholds:
+            raise SpecError(
+                f"line {s.line}: {s.source or s.lhs + ' ~*~ ' + s.rhs!r}: scaling factors "
+                "('~*~') belong to ordered items (estimated by WLSMV); remove the statement"
+            )
         if s.op == "|" and not thresholds:
             raise SpecError(
                 f"line {s.line}: {s.source!r}: thresholds ('|') belong to ordered items: "
                 f"declare {s.lhs!r} ordered (cs.fit(..., ordered=[{s.lhs!r}, ...]), estimated "
                 "by WLSMV), or remove the line to treat the item as continuous"
             )
-    model = [s for s in model if s.op != "|"]
+    model = [s for s in model if s.op not in ("|", "~*~")]
     latent = _unique(s.lhs for s in model if s.op == "=~")
     lat = set(latent)
     indicators = {

@@ -381,6 +381,17 @@ def _standardize_thresholds(params: pd.DataFrame, frame: pd.DataFrame, names,
     params["std.all"] = std_all
 
 
+def _univariate_tied(frame: pd.DataFrame) -> bool:
+    """Whether a threshold or intercept is held equal to another parameter (a shared label,
+    ``group_equal``): lavaan 0.6-14
+    then reports no ``.robust`` fit measures for ordered data (its catML refit drops the
+    threshold and intercept rows that the equality constraints name)."""
+    free = frame["free"].to_numpy()
+    uni = frame["op"].isin(("|", "~1")).to_numpy() & (free > 0)
+    counts = np.bincount(free[free > 0])
+    return bool(np.any(counts[free[uni]] > 1))
+
+
 def _orient(start: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
     """Start each factor with a positive first loading when that loading is free (std_lv),
     so that the solution has the orientation lavaan's starting values give it (a factor and
@@ -503,7 +514,8 @@ def estimate_ordinal(
         free_th = np.unique(ram.free_index[(ops == "|") & (ram.free_index >= 0)])
         measures, test, base_test = fit_measures(
             fmin=optim.value, npar=npar, groups=groups, implied=function.implied(theta),
-            deltas=deltas, scaled=robust, npar_thresholds=len(free_th))
+            deltas=deltas, scaled=robust, npar_thresholds=len(free_th),
+            catml=not _univariate_tied(frame_t))
     params = parameter_estimates(partable, ram, space, theta, vcov, options, optim.converged)
     _standardize_thresholds(params, frame_t, names, ram.row_values(theta))
     table = frame_t.copy()
