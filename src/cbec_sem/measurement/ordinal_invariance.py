@@ -34,7 +34,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..engine.ordinal.difference import scaled_shifted_difference
 from ..errors import DataError, SpecError
+from ..modelfit import fit_model
 from ..specification.statements import Statement
 
 #: The ordinal ladder: each level's ``group.equal`` (cumulative), semTools' order.
@@ -159,3 +161,58 @@ def level_statements(
         out.append(Statement(f, "~1", "", fixed=by_group(0.0, "intercepts" in kinds)))
         out.append(Statement(f, "~~", f, fixed=by_group(1.0, "loadings" in kinds)))
     return tuple(out) + tuple(covariances)
+
+
+#: The estimators the ordinal ladder runs (their difference test is lavTestLRT's default).
+LADDER_ESTIMATORS = ("WLSMV",)
+
+#: Fit measures of each level, as the table shows them: CFI, TLI and RMSEA are the robust
+#: ones where lavaan has them at every level, else the scaled ones (see :func:`fit_index_kind`).
+INDEX_MEASURES = ("cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper")
+
+
+def fit_ladder(spec, data, group: str, levels: tuple[str, ...], ordered, estimator: str,
+               parameterization: str, fit_kwargs: dict) -> dict:
+    """Fit each level of the ordinal ladder (level → fitted model).
+
+    Raises:
+        SpecError: a model, level or estimator the ladder does not build.
+        DataError: binary items, or an item with one observed category in a group.
+    """
+    factors = check_ordinal_model(spec, ordered)
+    items = tuple(dict.fromkeys(x for f in factors for x in factors[f]))
+    ncat = check_categories(data, items, group)
+    covariances = tuple(s for s in spec.statements if s.op == "~~")
+    ngroups = int(pd.Series(data[group]).dropna().nunique())
+    kinds = {lv: ORDINAL_LEVELS[lv] for lv in levels}
+    statements = {lv: level_statements(factors, ncat, covariances, kinds[lv], ngroups,
+                                       parameterization) for lv in levels}
+    return {lv: fit_model(spec.replace(statements=statements[lv]), data, estimator=estimator,
+                          ordered=items, group=group, group_equal=kinds[lv], std_lv=True,
+                          **fit_kwargs)
+            for lv in levels}
+
+
+def fit_index_kind(fits: dict) -> str:
+    """``"robust"`` when every level has lavaan's robust CFI and RMSEA (Savalei 2021), else
+    ``"scaled"`` (from the scaled-shifted statistic) at every level, so that ΔCFI and ΔRMSEA
+    never compare a robust index with a scaled one.  lavaan 0.6-14 has no robust indices once
+    thresholds are held equal."""
+    ok = all(np.isfinite(float(res.fit_measures.get(f"{m}.robust", np.nan)))
+             for res in fits.values() for m in ("cfi", "rmsea"))
+    return "robust" if ok else "scaled"
+
+
+def differences(fits: dict) -> list[dict]:
+    """The scaled-shifted difference test of each level against the one before it
+    (lavaan's ``lavTestLRT()`` rows): ``delta_chisq, delta_df, p_delta``; the first level
+    has none (NaN)."""
+    out, prev = [], None
+    for res in fits.values():
+        if prev is None:
+            out.append({"delta_chisq": np.nan, "delta_df": np.nan, "p_delta": np.nan})
+        else:
+            d = scaled_shifted_difference(res.estimation, prev.estimation)
+            out.append({"delta_chisq": d.stat, "delta_df": float(d.df), "p_delta": d.pvalue})
+        prev = res
+    return out
