@@ -6,7 +6,8 @@ semTools 0.5-6 ``measEq.syntax(ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016",
 parameterization =, group.equal = cumulative)`` fitted by lavaan 0.6-14 ``cfa()`` (WLSMV), and
 ``lavTestLRT()`` of the levels (method "satorra.2000", scaled and shifted).  Data:
 HolzingerSwineford1939's x1-x9 cut into four categories by school; the example survey's
-seven-point ta/fa items by channel.
+seven-point ta/fa items by channel (WLSMV and ULSMV); the HS items in four groups (school by
+sex).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from tests.engine.test_ordinal_invariance import compare_fit_measures, compare_p
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "lavaan_ordinal_invariance"
 REPO = FIXTURES.parents[2]
-CASES = ["hs4_ladder_delta", "hs4_ladder_theta", "survey_ladder_delta", "survey_ladder_theta"]
+CASES = sorted(p.stem for p in FIXTURES.glob("*_ladder_*.json"))
 SURVEY = REPO / "src/cbec_sem/datasets/data/example_survey.csv"
 TA = "TA =~ ta1 + ta2 + ta3 + ta4"
 
@@ -40,7 +41,7 @@ def ladder(request):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # negative latent-response variances, as lavaan warns
         res = cs.invariance(ref["model"], pd.read_csv(REPO / ref["data"]), ref["group"],
-                            ordered=ref["items"], **options)
+                            ordered=ref["items"], estimator=ref["estimator"], **options)
     return ref, res
 
 
@@ -101,7 +102,7 @@ def survey():
     (dict(levels=("configural", "residuals")), ("theta",)),
     (dict(partial=["TA =~ ta2"]), ("partial",)),
     (dict(std_lv=False), ("std_lv", "measEq.syntax")),
-    (dict(estimator="MLR"), ("'MLR'", "WLSMV")),
+    (dict(estimator="MLR"), ("'MLR'", "WLSMV", "ULSMV")),
 ])
 def test_unsupported_ladders_are_refused(survey, kwargs, fragments):
     with pytest.raises(SpecError) as info:
@@ -149,3 +150,17 @@ def test_group_estimates_show_equal_thresholds(survey):
     np.testing.assert_allclose(th[labels[0]], th[labels[1]])
     scale = wide[wide["op"] == "~*~"]
     assert (scale[labels[0]] == 1.0).all() and (scale[labels[1]] != 1.0).any()
+
+
+def test_report_runs_the_ordinal_ladder_of_a_wlsmv_fit(survey):
+    # res.report(..., invariance="channel") on a WLSMV fit fits the ordinal ladder (not the
+    # continuous one) and shows each level's scaled test beside the standard one
+    from cbec_sem.report.invariance_section import invariance_section, resolve_invariance
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = cs.fit(TA, survey, ordered=True)
+        inv = resolve_invariance(res, "channel", survey)
+    assert list(inv.table.index) == ["configural", "thresholds", "loadings", "intercepts"]
+    table = invariance_section(inv).tables[0]
+    np.testing.assert_allclose(table.frame["χ² (scaled)"], inv.table["chisq.scaled"])
+    assert "Wu & Estabrook" in table.notes[0]

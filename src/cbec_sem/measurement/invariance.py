@@ -430,7 +430,8 @@ def _ordinal_invariance(spec, data, group: str, levels, partial, estimator: str,
     if est not in LADDER_ESTIMATORS:
         raise SpecError(
             f"estimator={estimator!r} for the ordinal ladder: use 'WLSMV' (lavaan's default "
-            "for ordered items, with the scaled-shifted difference tests of lavTestLRT)")
+            "for ordered items) or 'ULSMV', whose scaled-shifted difference tests "
+            "lavTestLRT uses")
     options = dict(fit_kwargs.get("estimator_options") or {})
     parameterization = options.get("parameterization", "delta")
     if levels is None:
@@ -500,7 +501,7 @@ def invariance(
             ``{"scalar": [...]}`` frees the parameters from that level on, leaving the
             earlier levels fully constrained (the usual partial-scalar search).
         estimator: ``"ML"``, ``"MLM"``, ``"MLR"``; with ordered items ``"WLSMV"`` (which
-            ``"ML"`` then means, as in :func:`cbec_sem.fit`).
+            ``"ML"`` then means, as in :func:`cbec_sem.fit`) or ``"ULSMV"``.
         **fit_kwargs: passed to :func:`cbec_sem.fit` (``missing``, ``meanstructure``,
             ``fixed_x``, ``information``, ``max_iter``, ...).  ``ordered=[...]`` (or
             ``True``) runs the ordinal ladder of Wu & Estabrook (2016) as semTools builds it
@@ -516,7 +517,8 @@ def invariance(
     Raises:
         SpecError: unknown or out-of-order levels; a ``partial`` parameter the model does not
             have; ``group``/``group_equal``/``group_partial`` in ``fit_kwargs``; with
-            ordered items: ``partial``, ``std_lv=False``, an estimator other than WLSMV,
+            ordered items: ``partial``, ``std_lv=False``, an estimator other than WLSMV or
+            ULSMV,
             a model other than first-order factors of ordered items, the residuals level
             under the delta parameterization.
         DataError: the group column is absent, has missing values or a single value, or a

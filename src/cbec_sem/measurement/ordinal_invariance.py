@@ -164,7 +164,7 @@ def level_statements(
 
 
 #: The estimators the ordinal ladder runs (their difference test is lavTestLRT's default).
-LADDER_ESTIMATORS = ("WLSMV",)
+LADDER_ESTIMATORS = ("WLSMV", "ULSMV")
 
 #: Fit measures of each level, as the table shows them: CFI, TLI and RMSEA are the robust
 #: ones where lavaan has them at every level, else the scaled ones (see :func:`fit_index_kind`).
