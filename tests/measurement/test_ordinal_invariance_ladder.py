@@ -130,6 +130,11 @@ def test_single_category_in_a_group_is_named(survey):
     assert (survey["ta2"] != 4).any()  # the caller's frame is untouched
 
 
+def test_missing_item_column_is_named(survey):
+    with pytest.raises(DataError, match="'ta4'"):
+        cs.invariance(TA, survey.drop(columns="ta4"), "channel", ordered=True)
+
+
 def test_binary_items_are_refused(survey):
     data = survey.copy()
     for c in ("ta1", "ta2", "ta3", "ta4"):

@@ -100,6 +100,11 @@ def check_categories(data: pd.DataFrame, items, group: str) -> dict[str, int]:
     Raises:
         DataError: naming the item and the group.
     """
+    absent = [item for item in items if item not in data.columns]
+    if absent:
+        raise DataError(
+            f"the ordered item(s) {', '.join(map(repr, absent))} are not columns of the data; "
+            "check the spelling of the model's items")
     out = {}
     for item in items:
         col = pd.to_numeric(data[item], errors="coerce")

@@ -42,8 +42,8 @@ def resolve_invariance(res, invariance_arg, data) -> InvarianceResult | None:
         if data is None:
             raise ReportError(f"invariance={invariance_arg!r} names a group column: pass the "
                               "data too (data=df), or pass the result of cs.invariance(...)")
-        used = res.estimation.options
-        if used.ordered:  # the ordinal ladder of the fit's ordered items (WLSMV)
+        used = getattr(res.estimation, "options", None)  # PLS fits keep a dict
+        if getattr(used, "ordered", ()):  # the ordinal ladder of the fit's ordered items
             return invariance(res.model, data, group=invariance_arg, ordered=used.ordered,
                               estimator_options={"parameterization": used.extra.get(
                                   "parameterization", "delta")})
