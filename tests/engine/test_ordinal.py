@@ -256,8 +256,10 @@ def test_listwise_deletion_is_announced(bfi):
     (dict(ordered=ITEMS15, estimator="MLR"), SpecError, ("'MLR'", "WLSMV")),
     (dict(estimator="WLSMV"), SpecError, ("ordered",)),
     (dict(ordered=ITEMS15, missing="fiml"), SpecError, ("'fiml'", "pairwise")),
-    (dict(ordered=ITEMS15, group="gender", group_equal="loadings"), SpecError,
-     ("group_equal",)),
+    # equal thresholds are fitted (tests/engine/test_ordinal_invariance.py); without ordered
+    # items there are none to hold equal
+    (dict(group="gender", group_equal="thresholds"), SpecError,
+     ("group_equal='thresholds'", "ordered")),
 ])
 def test_unsupported_requests(bfi, kwargs, error, fragments):
     with pytest.raises(error) as info:

@@ -16,6 +16,7 @@ from ..errors import SpecError
 INFORMATION = ("expected", "observed")
 MISSING = ("listwise", "fiml", "pairwise", "mean")
 GROUP_EQUAL = (
+    "thresholds",
     "loadings",
     "intercepts",
     "means",

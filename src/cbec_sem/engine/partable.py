@@ -92,13 +92,18 @@ def variable_roles(
                 + ": fit it with estimator='ML' or 'MLR' (continuous items), or with "
                 "estimator='PLS', or write it as a reflective factor with '=~'"
             )
+        if s.op == "~*~" and not thresholds:
+            raise SpecError(
+                f"line {s.line}: {s.source or s.lhs + ' ~*~ ' + s.rhs!r}: scaling factors "
+                "('~*~') belong to ordered items (estimated by WLSMV); remove the statement"
+            )
         if s.op == "|" and not thresholds:
             raise SpecError(
                 f"line {s.line}: {s.source!r}: thresholds ('|') belong to ordered items: "
                 f"declare {s.lhs!r} ordered (cs.fit(..., ordered=[{s.lhs!r}, ...]), estimated "
                 "by WLSMV), or remove the line to treat the item as continuous"
             )
-    model = [s for s in model if s.op != "|"]
+    model = [s for s in model if s.op not in ("|", "~*~")]
     # lavaan 0.6-14 (lav_partable_vnames): the left side of '<~' is a latent variable, its
     # components count as predictors ('eqs.x'), but the composite is no 'eqs.y'.
     latent = _unique(s.lhs for s in model if s.op in ("=~", "<~"))
@@ -210,6 +215,7 @@ def build_partable(
     group_labels: tuple = (),
     thresholds: dict[str, int] | None = None,
     products: bool = False,
+    parameterization: str = "delta",
 ) -> ParTable:
     """Expand parsed statements into lavaan's full parameter table for ``sem()``.
 
@@ -220,6 +226,13 @@ def build_partable(
     ``auto.th``) unless the user wrote them; its residual variance is fixed (its value follows
     from the unit variance of the latent response, and the estimator fills it in), its
     intercept is fixed to 0, and its scaling factor ``item ~*~ item`` is fixed to 1.
+
+    With several groups and ``"thresholds"`` in ``group_equal`` the later groups' ordered
+    items get lavaan 0.6's identification (``lav_partable_flat``): their scaling factors
+    ``~*~`` (``parameterization="delta"``) or residual variances (``"theta"``, unless
+    ``"residuals"`` holds them at group 1's fixed 1) are free, and so are the latent means
+    (unless ``"means"``), as with ``"intercepts"`` (Millsap & Yun-Tein 2004; Wu & Estabrook
+    2016, *Psychometrika* 81, 1014–1045).
 
     ``products=True`` (LMS and QML) keeps product terms ``Y ~ X:Z`` as rows of their own: the
     product's coefficient, whose operands count as predictors of the model.
@@ -243,9 +256,17 @@ def build_partable(
         meanstructure = ngroups > 1 or any(s.op == "~1" for s in model)
     if ordinal:
         meanstructure = True
-        _check_threshold_statements(model, roles, thresholds)
+        _check_threshold_statements(model, roles, thresholds, parameterization)
+    elif "thresholds" in options.group_equal:
+        raise SpecError(
+            "group_equal='thresholds' needs ordered items (cs.fit(..., ordered=[...])); the "
+            "model has none, so there are no thresholds to hold equal"
+        )
     check_composite_model(model, roles, options.std_lv, options.group_equal)
     composites = set(roles.composites)
+    # lavaan (lav_partable_flat): equal thresholds free the later groups' scales
+    equal_th = ordinal and "thresholds" in options.group_equal
+    partial = {p.replace(" ", "") for p in options.group_partial}
 
     rows: list[dict] = []
 
@@ -296,8 +317,11 @@ def build_partable(
             for k in range(1, thresholds.get(v, 0) + 1):
                 add(v, "|", f"t{k}", free=True)
         for v in roles.observed:
-            if v in thresholds:  # delta parameterization: set by the estimator
-                add(v, "~~", v, free=False, ustart=1.0)
+            if v in thresholds:  # fixed (theta) or set by the estimator (delta)
+                free_res = (g > 0 and equal_th and parameterization == "theta"
+                            and ("residuals" not in options.group_equal
+                                 or f"{v}~~{v}" in partial))
+                add(v, "~~", v, free=free_res, ustart=None if free_res else 1.0)
                 continue
             add(v, "~~", v, free=v not in ov_x, exo=int(v in ov_x))
         # std.lv fixes latent variances to 1; with loadings equal across groups they are
@@ -323,7 +347,8 @@ def build_partable(
             add(a, "~~", b, free=True)
         for v in roles.observed:
             if v in thresholds:
-                add(v, "~*~", v, free=False, ustart=1.0)
+                free_scale = g > 0 and equal_th and parameterization == "delta"
+                add(v, "~*~", v, free=free_scale, ustart=None if free_scale else 1.0)
         if meanstructure:
             for v in roles.observed:
                 if v in thresholds:
@@ -331,7 +356,8 @@ def build_partable(
                     continue
                 add(v, "~1", "", free=v not in ov_x, exo=int(v in ov_x))
             free_means = (
-                g > 0 and "intercepts" in options.group_equal and "means" not in options.group_equal
+                g > 0 and ("intercepts" in options.group_equal or equal_th)
+                and "means" not in options.group_equal
             )
             for v in roles.latent:
                 add(v, "~1", "", free=free_means, ustart=None if free_means else 0.0)
@@ -373,10 +399,12 @@ def build_partable(
 
 
 def _check_threshold_statements(
-    model: list[Statement], roles: VariableRoles, thresholds: dict[str, int]
+    model: list[Statement], roles: VariableRoles, thresholds: dict[str, int],
+    parameterization: str = "delta",
 ) -> None:
     """The user's ``|`` rows name ordered items and existing thresholds; ordered items have no
-    residual variance of their own (delta parameterization)."""
+    residual variance of their own under the delta parameterization, and scaling factors
+    (``~*~``, written by code such as the invariance ladder) only under it."""
     for s in model:
         where = f"line {s.line}: {s.source or s.lhs + ' ' + s.op + ' ' + s.rhs!r}"
         if s.op == "|":
@@ -397,7 +425,14 @@ def _check_threshold_statements(
                     f"{where}: {s.lhs!r} has {thresholds[s.lhs] + 1} categories, so its "
                     f"thresholds are t1..t{thresholds[s.lhs]}, not {s.rhs!r}"
                 )
-        elif s.op == "~~" and s.lhs == s.rhs and s.lhs in thresholds:
+        elif s.op == "~*~" and (s.lhs != s.rhs or s.lhs not in thresholds
+                                or parameterization != "delta"):
+            raise SpecError(
+                f"{where}: a scaling factor belongs to an ordered item under the delta "
+                "parameterization ('item ~*~ item')"
+            )
+        elif (s.op == "~~" and s.lhs == s.rhs and s.lhs in thresholds
+              and parameterization == "delta"):
             raise SpecError(
                 f"{where}: the residual variance of the ordered item {s.lhs!r} is not a free "
                 "parameter: the latent response has unit variance (lavaan's delta "

@@ -66,6 +66,8 @@ from ..errors import CbecSemWarning, DataError, SpecError
 from ..modelfit import fit_model as fit
 from ..specification.model import as_model
 from ..specification.statements import Statement
+from .ordinal_invariance import (DEFAULT_LEVELS, INDEX_MEASURES, LADDER_ESTIMATORS,
+                                 ORDINAL_LEVELS, differences, fit_index_kind, fit_ladder)
 
 #: The ladder: each level's own constraints (``group_equal`` kinds), in ladder order.
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -196,7 +198,7 @@ class InvarianceResult(ResultProtocol):
 
     def summary(self) -> Summary:
         """The ladder: one row per level with its test and the changes in fit."""
-        cols = ["chisq", "df", "cfi", "rmsea", "srmr", "delta_chisq", "delta_df", "p_delta",
+        cols = ["chisq", "chisq.scaled", "df", "cfi", "rmsea", "srmr", "delta_chisq", "delta_df", "p_delta",
                 "delta_cfi", "delta_rmsea", "holds_chisq", "holds_cfi", "holds_rmsea"]
         table = self.table[[c for c in cols if c in self.table]].reset_index(names="level")
         labels = ", ".join(map(str, self.group_labels))
@@ -204,22 +206,23 @@ class InvarianceResult(ResultProtocol):
                        (Block("Levels", table),))
 
 
-def _levels(levels) -> tuple[str, ...]:
+def _levels(levels, ladder: Mapping[str, tuple[str, ...]] = LEVELS) -> tuple[str, ...]:
     if isinstance(levels, str):
         levels = (levels,)
     levels = tuple(levels)
     if not levels:
-        raise SpecError("levels is empty; give at least one of " + ", ".join(LEVELS))
-    unknown = [lv for lv in levels if lv not in LEVELS]
+        raise SpecError("levels is empty; give at least one of " + ", ".join(ladder))
+    unknown = [lv for lv in levels if lv not in ladder]
     if unknown:
+        which = "ordinal " if ladder is ORDINAL_LEVELS else ""
         raise SpecError(
-            f"unknown invariance level(s) {unknown}; choose from {list(LEVELS)}"
+            f"unknown {which}invariance level(s) {unknown}; choose from {list(ladder)}"
         )
-    rank = [list(LEVELS).index(lv) for lv in levels]
+    rank = [list(ladder).index(lv) for lv in levels]
     if rank != sorted(rank) or len(set(rank)) != len(rank):
         raise SpecError(
             f"levels {list(levels)} must be distinct and in ladder order "
-            f"({' → '.join(LEVELS)}): each level adds constraints to the one before"
+            f"({' → '.join(ladder)}): each level adds constraints to the one before"
         )
     return levels
 
@@ -381,12 +384,102 @@ def _table(fits: dict, ntotal: float, ngroups: int) -> pd.DataFrame:
     return table
 
 
+def _ordinal_table(fits: dict) -> tuple[pd.DataFrame, str]:
+    """The ordinal ladder's table: the scaled-shifted test of each level, CFI, TLI and
+    RMSEA of one kind at every level (:func:`.ordinal_invariance.fit_index_kind`), and the
+    scaled-shifted difference tests with the changes in fit."""
+    kind = fit_index_kind(fits)
+    rows = []
+    for (level, res), diff in zip(fits.items(), differences(fits)):
+        fm = res.fit_measures
+        row = {"level": level, "converged": bool(res.converged)}
+        for c in ("chisq", "df", "chisq.scaled", "pvalue.scaled", "chisq.scaling.factor",
+                  "srmr", "npar"):
+            row[c] = float(fm.get(c, np.nan))
+        row.update({m: float(fm.get(f"{m}.{kind}", np.nan)) for m in INDEX_MEASURES})
+        row.update(diff)
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("level")
+    for c in ("cfi", "rmsea", "srmr"):
+        table[f"delta_{c}"] = table[c].diff()
+    table["holds_chisq"] = [pd.NA if not np.isfinite(p) else bool(p >= ALPHA)
+                            for p in table["p_delta"]]
+    table["holds_cfi"] = [pd.NA if not np.isfinite(d) else bool(d >= DELTA_CFI)
+                          for d in table["delta_cfi"]]
+    table["holds_rmsea"] = [pd.NA if not np.isfinite(d) else bool(d <= DELTA_RMSEA)
+                            for d in table["delta_rmsea"]]
+    for col in ("holds_chisq", "holds_cfi", "holds_rmsea"):
+        table[col] = table[col].astype("boolean")
+    return table, kind
+
+
+def _ordinal_invariance(spec, data, group: str, levels, partial, estimator: str,
+                        fit_kwargs: dict) -> InvarianceResult:
+    """The ordinal ladder (Wu & Estabrook 2016; semTools' order and identification)."""
+    if partial is not None:
+        raise SpecError(
+            "partial= with ordered items is not available: the ordinal ladder fits the full "
+            "levels of Wu & Estabrook (2016); drop partial=")
+    if fit_kwargs.get("std_lv") is False:
+        raise SpecError(
+            "std_lv=False with ordered items: the ordinal ladder is identified as semTools' "
+            "measEq.syntax(ID.fac='std.lv') (latent variances 1 and means 0 in the first "
+            "group); its marker-variable version leaves the latent means unidentified, so "
+            "it is not offered; drop std_lv")
+    est = "WLSMV" if estimator == "ML" else estimator
+    if est not in LADDER_ESTIMATORS:
+        raise SpecError(
+            f"estimator={estimator!r} for the ordinal ladder: use 'WLSMV' (lavaan's default "
+            "for ordered items) or 'ULSMV', whose scaled-shifted difference tests "
+            "lavTestLRT uses")
+    options = dict(fit_kwargs.get("estimator_options") or {})
+    parameterization = options.get("parameterization", "delta")
+    if levels is None:
+        levels = DEFAULT_LEVELS.get(parameterization, DEFAULT_LEVELS["delta"])
+    levels = _levels(levels, ORDINAL_LEVELS)
+    frame = as_frame(data)
+    if group not in frame.columns:
+        raise DataError(
+            f"the group variable {group!r} is not a column of the data; columns are "
+            f"{list(frame.columns)[:20]}")
+    if frame[group].dropna().nunique() < 2:
+        raise DataError(
+            f"the group variable {group!r} has fewer than two values; invariance compares at "
+            "least two groups")
+    rest = {k: v for k, v in fit_kwargs.items() if k not in ("ordered", "std_lv")}
+    fits = fit_ladder(spec, frame, group, levels, fit_kwargs["ordered"], est,
+                      parameterization, rest)
+    table, kind = _ordinal_table(fits)
+    notes = [
+        f"ordered items ({est}, {parameterization} parameterization): levels identified as "
+        "Wu & Estabrook (2016) and semTools' measEq.syntax(ID.fac='std.lv', "
+        "ID.cat='Wu.Estabrook.2016'); delta_chisq is lavTestLRT's scaled-shifted difference "
+        "(Satorra 2000) of the standard statistics; chisq.scaled is each level's "
+        "scaled-shifted test",
+        f"cfi, tli and rmsea are the {kind} indices at every level"
+        + (" (lavaan 0.6-14 reports no robust CFI/RMSEA once thresholds are held equal)"
+           if kind == "scaled" else ""),
+    ]
+    bad = [lv for lv, res in fits.items() if not res.converged]
+    if bad:
+        notes.append(
+            f"level(s) {', '.join(bad)} did not converge or are inadmissible; their rows are "
+            "not trustworthy (see fits[level].converged)")
+    first = next(iter(fits.values()))
+    return InvarianceResult(
+        table=table, fits=fits, group=group,
+        group_labels=tuple(first.estimation.stats.group_labels),
+        group_equal={lv: ORDINAL_LEVELS[lv] for lv in levels},
+        partial={lv: () for lv in levels}, notes=tuple(notes),
+    )
+
+
 def invariance(
     model,
     data,
     group: str,
     *,
-    levels: Sequence[str] = ("configural", "metric", "scalar", "strict"),
+    levels: Sequence[str] | None = None,
     partial: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
     estimator: str = "ML",
     **fit_kwargs,
@@ -398,15 +491,24 @@ def invariance(
         data: a DataFrame or a :class:`~cbec_sem.survey.Survey`.
         group: the column whose values define the groups.
         levels: the levels to fit, in ladder order (see :data:`LEVELS`); each holds the
-            constraints of the levels before it.
+            constraints of the levels before it.  Default: configural, metric, scalar,
+            strict; with ordered items the ordinal ladder's configural, thresholds,
+            loadings, intercepts (and residuals under the theta parameterization; see
+            :data:`.ordinal_invariance.ORDINAL_LEVELS`).
         partial: parameters freed from the constraints (lavaan's ``group.partial``), written
             as in the parameter table (``"visual =~ x2"``, ``"x3 ~1"``).  A list applies at
             every level (a parameter is freed wherever its kind is constrained); a mapping
             ``{"scalar": [...]}`` frees the parameters from that level on, leaving the
             earlier levels fully constrained (the usual partial-scalar search).
-        estimator: ``"ML"``.
+        estimator: ``"ML"``, ``"MLM"``, ``"MLR"``; with ordered items ``"WLSMV"`` (which
+            ``"ML"`` then means, as in :func:`cbec_sem.fit`) or ``"ULSMV"``.
         **fit_kwargs: passed to :func:`cbec_sem.fit` (``missing``, ``meanstructure``,
-            ``fixed_x``, ``information``, ``max_iter``, ...).
+            ``fixed_x``, ``information``, ``max_iter``, ...).  ``ordered=[...]`` (or
+            ``True``) runs the ordinal ladder of Wu & Estabrook (2016) as semTools builds it
+            (:mod:`.ordinal_invariance`): WLSMV fits identified as
+            ``measEq.syntax(ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016")``, compared by
+            lavaan's ``lavTestLRT()`` scaled-shifted difference test (Satorra 2000);
+            ``estimator_options={"parameterization": "theta"}`` adds the residuals level.
 
     Returns:
         An :class:`InvarianceResult`: ``.table`` (one row per level), ``.fits`` and
@@ -414,11 +516,15 @@ def invariance(
 
     Raises:
         SpecError: unknown or out-of-order levels; a ``partial`` parameter the model does not
-            have; ``group``/``group_equal``/``group_partial`` in ``fit_kwargs``; ordered
-            items (the ordinal ladder of Wu & Estabrook 2016 is not available yet).
+            have; ``group``/``group_equal``/``group_partial`` in ``fit_kwargs``; with
+            ordered items: ``partial``, ``std_lv=False``, an estimator other than WLSMV or
+            ULSMV,
+            a model other than first-order factors of ordered items, the residuals level
+            under the delta parameterization.
         DataError: the group column is absent, has missing values or a single value, or a
             group has fewer complete observations than the model has free parameters per
-            group.
+            group; with ordered items, a binary item or an item with a single observed
+            category in a group (named with the group).
 
     With ``std_lv=True`` the latent variances are fixed to 1 in the first group and free in
     the others once loadings are equal (lavaan >= 0.6-4); the fit measures do not depend on
@@ -433,6 +539,18 @@ def invariance(
         metric      17.434   7.0  0.981  0.086
         scalar      19.246  10.0  0.983  0.068
         strict      25.857  14.0  0.979  0.065
+
+        The ordinal ladder of the same items, as ordered categories:
+
+        >>> inv = cs.invariance("TA =~ ta1 + ta2 + ta3 + ta4", cs.datasets.example_survey(),
+        ...                     "channel", ordered=True)
+        >>> inv.table[["chisq.scaled", "df", "cfi", "delta_chisq", "delta_df"]].round(3)
+                    chisq.scaled    df    cfi  delta_chisq  delta_df
+        level
+        configural         6.808   4.0  0.998          NaN       NaN
+        thresholds        23.033  20.0  0.998       16.581      16.0
+        loadings          37.689  23.0  0.990       10.797       3.0
+        intercepts        37.627  26.0  0.992        1.968       3.0
     """
     spec = as_model(model)
     if not isinstance(group, str) or not group:
@@ -447,14 +565,15 @@ def invariance(
             "constraints itself; choose them with levels= and partial="
         )
     if fit_kwargs.get("ordered"):
-        raise SpecError(
-            "invariance() with ordered items needs the ordinal ladder (thresholds, then "
-            "loadings, then intercepts, identified as Wu & Estabrook 2016, with the "
-            "scaled-shifted difference tests), which is not available yet; compare the "
-            "groups' configural WLSMV fit (cs.fit(model, data, ordered=..., group=...)), or "
-            "run the ladder with the items treated as continuous (estimator='MLR')"
-        )
-    levels = _levels(levels)
+        ordered = fit_kwargs["ordered"]
+        if ordered is True:
+            ordered = spec.observed_variables
+        elif isinstance(ordered, str):
+            ordered = (ordered,)
+        return _ordinal_invariance(spec, data, group, levels, partial, estimator,
+                                   {**fit_kwargs, "ordered": tuple(ordered)})
+    levels = _levels(("configural", "metric", "scalar", "strict") if levels is None
+                     else levels)
     group_equal = _group_equal(levels)
     partial_by_level = _partial(partial, levels)
     option_keys = ("information", "meanstructure", "fixed_x", "missing", "level", "max_iter",

@@ -4,7 +4,8 @@
 ``res.report(path, invariance=inv)`` takes an :class:`~cbec_sem.InvarianceResult` already
 fitted (``inv = cs.invariance(model, data, group="country")``), or
 ``invariance="country", data=df`` to fit the ladder of the report's model on ``df`` with the
-fit's estimator (ML, MLM or MLR; ML for any other).  Every number is a cell of
+fit's estimator (ML, MLM or MLR; ML for any other; the ordinal ladder of the fit's ordered
+items for a WLSMV fit).  Every number is a cell of
 ``InvarianceResult.table``; the decision rules are Chen's (2007) ΔCFI ≥ −.010 and
 ΔRMSEA ≤ .015 and the χ² difference test (Satorra–Bentler scaled under MLM/MLR).
 """
@@ -41,6 +42,11 @@ def resolve_invariance(res, invariance_arg, data) -> InvarianceResult | None:
         if data is None:
             raise ReportError(f"invariance={invariance_arg!r} names a group column: pass the "
                               "data too (data=df), or pass the result of cs.invariance(...)")
+        used = getattr(res.estimation, "options", None)  # PLS fits keep a dict
+        if getattr(used, "ordered", ()):  # the ordinal ladder of the fit's ordered items
+            return invariance(res.model, data, group=invariance_arg, ordered=used.ordered,
+                              estimator_options={"parameterization": used.extra.get(
+                                  "parameterization", "delta")})
         estimator = res.estimator if res.estimator in ("ML", "MLM", "MLR") else "ML"
         return invariance(res.model, data, group=invariance_arg, estimator=estimator)
     raise ReportError("invariance= takes the result of cs.invariance(model, data, group=...) "
@@ -61,7 +67,18 @@ def invariance_section(inv: InvarianceResult) -> Section:
              "one before (configural; metric: loadings; scalar: intercepts; strict: residual "
              "variances). Invariance holds at a level when ΔCFI ≥ −.010 and ΔRMSEA ≤ .015 "
              "(Chen, 2007); the χ² difference test is stricter in large samples."]
-    if "chisq.scaled" in table.columns:
+    ordinal = any("thresholds" in kinds for kinds in inv.group_equal.values())
+    if ordinal:
+        frame.insert(2 if "Converged" in frame else 1, "χ² (scaled)",
+                     table["chisq.scaled"].to_numpy())
+        fmts["χ² (scaled)"] = "num"
+        notes[0] = (f"Groups of {inv.group}: {groups}. Ordered items: each level adds "
+                    "equality constraints to the one before (configural; thresholds; "
+                    "loadings; intercepts; residual variances), identified as Wu & "
+                    "Estabrook (2016). Invariance holds at a level when ΔCFI ≥ −.010 and "
+                    "ΔRMSEA ≤ .015 (Chen, 2007); the χ² difference test is stricter in "
+                    "large samples.")
+    elif "chisq.scaled" in table.columns:
         notes.append("Robust estimator: Δχ² is the Satorra–Bentler (2001) scaled difference; "
                      "CFI and RMSEA are the robust indices.")
     notes += list(inv.notes)

@@ -97,6 +97,8 @@ def _check_model_names(stmt: Statement, at: str) -> None:
         if stmt.rhs != "":
             raise SpecError(f"{at}: an intercept ('~1') statement has rhs '', not {stmt.rhs!r}")
         return
+    if stmt.op == "~*~" and stmt.rhs != stmt.lhs:
+        raise SpecError(f"{at}: a scaling factor ('~*~') names one item on both sides")
     if stmt.op == "|":
         if not is_threshold(stmt.rhs):
             raise SpecError(f"{at}: {stmt.rhs!r} is not a threshold name (t1, t2, ...)")

@@ -16,6 +16,9 @@ Operators (lavaan's, see Rosseel 2012, *J. Stat. Softw.* 48(2), Table 1):
 ``~~``    (residual) (co)variance         variable / variable
 ``~1``    intercept or mean               variable / ``""``
 ``|``     threshold                       ordered item / ``t1``, ``t2``, ...
+``~*~``   scaling factor (delta)          ordered item / the same item (built in
+                                          code, e.g. by the ordinal invariance
+                                          ladder; the parser refuses it)
 ``:=``    defined parameter               new name / expression text
 ``==``    equality constraint             expression text / expression text
 ``<``     inequality constraint           expression text / expression text
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-MODEL_OPERATORS = ("=~", "<~", "~", "~~", "~1", "|")
+MODEL_OPERATORS = ("=~", "<~", "~", "~~", "~1", "|", "~*~")
 CONSTRAINT_OPERATORS = (":=", "==", "<", ">")
 
 

@@ -319,11 +319,12 @@ def _check_model(statements, options: FitOptions, frame: pd.DataFrame):
         )
     check_conditional(roles, ordered, options)
     check_latent_names(roles.latent, frame)
-    if options.group_equal:
+    if options.group_equal and continuous:
         raise SpecError(
-            f"group_equal={list(options.group_equal)} with ordered items needs the "
-            "thresholds and scaling factors of measurement invariance for ordered data, which "
-            "are not available yet; fit the configural model (no group_equal)"
+            f"group_equal={list(options.group_equal)} with continuous variables among the "
+            f"ordered items ({', '.join(map(repr, continuous))}) is not available (only "
+            "models whose observed variables are all ordered); fit the configural model, or "
+            "declare every item ordered"
         )
     return roles
 
@@ -382,6 +383,17 @@ def _standardize_thresholds(params: pd.DataFrame, frame: pd.DataFrame, names,
     std_all[:n_rows][is_scale] = 1.0
     params["std.lv"] = std_lv
     params["std.all"] = std_all
+
+
+def _univariate_tied(frame: pd.DataFrame) -> bool:
+    """Whether a threshold or intercept is held equal to another parameter (a shared label,
+    ``group_equal``): lavaan 0.6-14
+    then reports no ``.robust`` fit measures for ordered data (its catML refit drops the
+    threshold and intercept rows that the equality constraints name)."""
+    free = frame["free"].to_numpy()
+    uni = frame["op"].isin(("|", "~1")).to_numpy() & (free > 0)
+    counts = np.bincount(free[free > 0])
+    return bool(np.any(counts[free[uni]] > 1))
 
 
 def _orient(start: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
@@ -444,7 +456,8 @@ def estimate_ordinal(
         scale = np.sqrt(np.diag(st.cor))
         _check_positive_definite(st.cor / np.outer(scale, scale), od.names, where, smooth=False)
     nthr = {v: int(k) - 1 for v, k in zip(od.names, od.ncat) if k > 0}
-    partable = build_partable(statements, options, od.ngroups, od.group_labels, thresholds=nthr)
+    partable = build_partable(statements, options, od.ngroups, od.group_labels, thresholds=nthr,
+                              parameterization=parameterization)
     ram = RamModel(partable)
     space = ExpressionSpace(partable, ram)
     reparam = equality_reparametrization(space, partable.nfree)
@@ -497,6 +510,11 @@ def estimate_ordinal(
                              frame_t)
         for g, st in enumerate(groups):
             start_rows[function.th_rows[g]] = np.concatenate(st.th)
+            # free scaling factors (delta) and residual variances (theta) of equal
+            # thresholds start at the configural model's values
+            start_rows[scale_rows[g]] = 1.0
+            if parameterization == "theta":
+                start_rows[residual_rows[g]] = 1.0
         start_rows[np.isnan(start_rows)] = 0.0
         theta_start = theta_from_rows(ram, start_rows)
 
@@ -517,7 +535,8 @@ def estimate_ordinal(
         free_th = np.unique(ram.free_index[(ops == "|") & (ram.free_index >= 0)])
         measures, test, base_test = fit_measures(
             fmin=optim.value, npar=npar, groups=groups, implied=function.implied(theta),
-            deltas=deltas, scaled=robust, npar_thresholds=len(free_th))
+            deltas=deltas, scaled=robust, npar_thresholds=len(free_th),
+            catml=not _univariate_tied(frame_t))
     params = parameter_estimates(partable, ram, space, theta, vcov, options, optim.converged)
     _standardize_thresholds(params, frame_t, names, ram.row_values(theta),
                             None if conditional is None else total_scales(ram, theta))

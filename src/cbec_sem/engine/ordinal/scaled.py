@@ -298,12 +298,16 @@ def fit_measures(
     deltas: list[np.ndarray],
     scaled: bool,
     npar_thresholds: int = 0,
+    catml: bool = True,
 ) -> tuple[pd.Series, ScaledTest | None, ScaledTest | None]:
     """lavaan's ``fitMeasures()`` of a WLSMV/ULSMV (``scaled``) or DWLS/ULS fit.
 
     ``deltas``: the model Jacobians in the (reparametrised) free parameters;
     ``npar_thresholds``: how many of the free parameters are thresholds (for the correlation
-    structure's df of the robust measures).  Returns the measures and the model's and
+    structure's df of the robust measures); ``catml=False``: no ``.robust`` measures (NaN),
+    as lavaan 0.6-14 has none when thresholds or intercepts are held equal (its
+    ``lav_object_catml`` drops the rows its equality constraints name).  Returns the
+    measures and the model's and
     baseline's scaled tests (``None`` unless ``scaled``).
 
     N in RMSEA, CN and MFI is N − G, as lavaan has it for estimators other than ML.
@@ -353,7 +357,7 @@ def fit_measures(
     if scaled:
         pstar = sum(len(st.obs) - st.nth for st in groups)
         cat = catml_correction(groups, implied, deltas, fg, nobs,
-                               float(pstar - (npar - npar_thresholds)))
+                               float(pstar - (npar - npar_thresholds))) if catml else None
         if cat is not None:
             robust = _robust_incremental(cat.xx3, df, cat.xx3_null, base_df, cat.c_hat3,
                                          cat.c_hat3_null)

@@ -22,9 +22,16 @@ affect each other).  Derivatives follow by the implicit-function rule:
     ∂Σ*/∂θ = U Vᵀ + V Uᵀ + Σ_{o∈O} G_o G_oᵀ ∂s_o/∂θ,
 
 where U, V are the rank-2 factors of :meth:`RamModel.derivative_factors`.  The thresholds'
-rows of the Jacobian Δ are the identity in the threshold parameters and −∂μ*/∂θ elsewhere
-(the scaling factors ``~*~`` are fixed to 1).  Fisher scoring uses the Gauss–Newton matrix
-Σ_g (n_g/N)(n_g − 1)/n_g · Δ_gᵀ W_g Δ_g.
+rows of the Jacobian Δ are the identity in the threshold parameters and −∂μ*/∂θ elsewhere.
+Fisher scoring uses the Gauss–Newton matrix Σ_g (n_g/N)(n_g − 1)/n_g · Δ_gᵀ W_g Δ_g.
+
+Scaling factors (``~*~``, lavaan's Δ) of the delta parameterization are 1 unless thresholds
+are held equal across groups: then the later groups' are free (lavaan's
+``lav_partable_flat``; Millsap & Yun-Tein 2004, *Multivariate Behav. Res.* 39, 479–515), the
+latent responses have variance 1/Δ_o² (the residual variances solve
+M s_O = Δ_O⁻² − diag(G S₀ Gᵀ)_O) and the statistics are Δ(τ − μ*) and ΔΣ*Δ; a free Δ_o adds
+−2Δ_o⁻³ to the right-hand side of the implicit rule above and scales the statistics as the
+theta parameterization does (:meth:`DWLSFunction._scaled_columns`).
 
 Theta parameterization (lavaan's ``parameterization = "theta"``; Muthén & Asparouhov 2002):
 the ordered items' residual variances are fixed (to 1) and the latent responses' variances
@@ -140,6 +147,14 @@ class DWLSFunction:
         op = frame["op"].to_numpy()
         grp = frame["group"].to_numpy()
         names = ram.observed
+        #: per group: (column among the group's free rows, position in ``ordinal``) of each
+        #: free scaling factor (delta parameterization with equal thresholds)
+        self.scale_cols = []
+        for g, lay in enumerate(ram.layouts):
+            rows = [] if scale_rows is None or self.theta else list(scale_rows[g])
+            pos = {row: c for c, row in enumerate(lay.free_rows)}
+            self.scale_cols.append(np.array(
+                [(pos[r], k) for k, r in enumerate(rows) if r in pos], dtype=int).reshape(-1, 2))
         self.th_rows = []  # per group: the table row of each threshold statistic (t1, ...)
         self.th_stat = []  # per group: which of the first statistics are thresholds
         for g, st in enumerate(groups):
@@ -170,7 +185,7 @@ class DWLSFunction:
         S[O, O] = 0.0
         explained = np.einsum("ij,jk,ik->i", G[O], S, G[O])
         Mo = G[np.ix_(O, O)] ** 2
-        s_o = np.linalg.solve(Mo, 1.0 - explained)
+        s_o = np.linalg.solve(Mo, self._target(values, g) - explained)
         S[O, O] = s_o
         sigma = G @ S @ G.T
         sigma = 0.5 * (sigma + sigma.T)
@@ -187,12 +202,27 @@ class DWLSFunction:
                 values[self.residual_rows[g]] = mom.S[self.ordinal, self.ordinal]
         return values
 
-    def _scales(self, mom: GroupMoments) -> np.ndarray:
-        """Δ: 1/√σ*_oo for the ordered items (theta parameterization), 1 elsewhere."""
+    def _delta_scales(self, values: np.ndarray, g: int) -> np.ndarray:
+        """The ordered items' scaling factors Δ_O of group g (delta parameterization): the
+        ``~*~`` rows' values (1 unless freed by equal thresholds)."""
+        if self.scale_rows is None:
+            return np.ones(len(self.ordinal))
+        return values[self.scale_rows[g]]
+
+    def _target(self, values: np.ndarray, g: int) -> np.ndarray:
+        """diag(Σ*)_O under the delta parameterization: Δ_O⁻²."""
+        return 1.0 / self._delta_scales(values, g) ** 2
+
+    def _scales(self, mom: GroupMoments, values: np.ndarray | None = None,
+                g: int = 0) -> np.ndarray:
+        """Δ: 1/√σ*_oo for the ordered items (theta parameterization), their ``~*~`` values
+        (delta), 1 elsewhere."""
         d = np.ones(self.ram.p)
+        O = self.ordinal
         if self.theta:
-            O = self.ordinal
             d[O] = 1.0 / np.sqrt(mom.sigma[O, O])
+        elif values is not None:
+            d[O] = self._delta_scales(values, g)
         return d
 
     def implied(self, theta: np.ndarray) -> list[np.ndarray]:
@@ -208,8 +238,9 @@ class DWLSFunction:
         th = -mom.mu[st.th_var]  # −μ* (ordered: τ − μ*; continuous: −μ, lavaan's th)
         th[self.th_stat[g]] += values[self.th_rows[g]]
         sigma = mom.sigma
-        if self.theta:  # Δ(τ − μ*) and ΔΣ*Δ (Muthén & Asparouhov 2002)
-            d = self._scales(mom)
+        if self.theta or self.scale_rows is not None:
+            # Δ(τ − μ*) and ΔΣ*Δ (Muthén & Asparouhov 2002)
+            d = self._scales(mom, values, g)
             th = th * d[st.th_var]
             sigma = sigma * np.outer(d, d)
         return np.concatenate([th, sigma[st.var_idx, st.var_idx],
@@ -229,16 +260,46 @@ class DWLSFunction:
         ddiag = 2.0 * U[O] * V[O]
         if self.theta:
             return self._theta_jacobian(mom, g, st, values, U, V, D, dcor, dvar, ddiag)
-        if np.any(ddiag):
-            ds = -np.linalg.solve(Mo, ddiag)
+        rhs = -ddiag
+        sc = self.scale_cols[g]
+        dscale = self._delta_scales(values, g)
+        if len(sc):  # ∂(Δ_o⁻²)/∂Δ_o = −2 Δ_o⁻³
+            rhs[sc[:, 1], sc[:, 0]] += -2.0 / dscale[sc[:, 1]] ** 3
+        if np.any(rhs):
+            ds = np.linalg.solve(Mo, rhs)
             dcor = dcor + (G[pi][:, O] * G[pj][:, O]) @ ds
             dvar = dvar + (G[vi][:, O] ** 2) @ ds
         dth = -D[st.th_var]
         self._threshold_columns(g, dth)  # the threshold parameters themselves
+        if self.scale_rows is not None and (len(sc) or np.any(dscale != 1.0)):
+            dth, dcor = self._scaled_columns(mom, g, st, values, dth, dcor, sc)
         cols = np.vstack([dth, dvar, dcor])
         delta = np.zeros((cols.shape[0], ram.nfree))
         np.add.at(delta.T, lay.free_param, cols.T)
         return delta
+
+    def _scaled_columns(self, mom, g, st, values, dth, dcor, sc):
+        """The delta parameterization's statistics Δ(τ − μ*) and ΔΣ*Δ differentiated: the
+        unscaled derivatives times Δ, plus (τ − μ*) ∂Δ and σ*_ij(∂Δ_i Δ_j + Δ_i ∂Δ_j) in the
+        columns of the free scaling factors (∂Δ_o/∂Δ_o = 1)."""
+        d = self._scales(mom, values, g)
+        dd = np.zeros((self.ram.p, dth.shape[1]))
+        if len(sc):
+            dd[self.ordinal[sc[:, 1]], sc[:, 0]] = 1.0
+        return self._rescale(mom, g, st, values, d, dd, dth, dcor)
+
+    def _rescale(self, mom, g, st, values, d, dd, dth, dcor):
+        """Statistics d(τ − μ*), d_i d_j σ*_ij differentiated by the product rule, given the
+        unscaled derivatives (``dth``, ``dcor``), the scales d and their derivatives dd."""
+        pi, pj = st.pair_i, st.pair_j
+        sig = mom.sigma[pi, pj][:, None]
+        dcor = (d[pi] * d[pj])[:, None] * dcor + sig * (dd[pi] * d[pj][:, None]
+                                                       + d[pi][:, None] * dd[pj])
+        tv = st.th_var
+        raw = -mom.mu[tv]
+        raw[self.th_stat[g]] += values[self.th_rows[g]]
+        dth = d[tv][:, None] * dth + raw[:, None] * dd[tv]
+        return dth, dcor
 
     def _threshold_columns(self, g: int, dth: np.ndarray) -> None:
         """Add ∂τ/∂τ = 1 for the free threshold parameters (in place)."""
@@ -259,16 +320,9 @@ class DWLSFunction:
         d = self._scales(mom)
         dd = np.zeros_like(U)
         dd[O] = -0.5 * (d[O] ** 3)[:, None] * ddiag
-        pi, pj = st.pair_i, st.pair_j
-        sig = mom.sigma[pi, pj][:, None]
-        dcor = (d[pi] * d[pj])[:, None] * dcor + sig * (dd[pi] * d[pj][:, None]
-                                                       + d[pi][:, None] * dd[pj])
-        tv = st.th_var
-        dth = -D[tv]
+        dth = -D[st.th_var]
         self._threshold_columns(g, dth)
-        raw = -mom.mu[tv]
-        raw[self.th_stat[g]] += values[self.th_rows[g]]
-        dth = d[tv][:, None] * dth + raw[:, None] * dd[tv]
+        dth, dcor = self._rescale(mom, g, st, values, d, dd, dth, dcor)
         cols = np.vstack([dth, dvar, dcor])
         delta = np.zeros((cols.shape[0], ram.nfree))
         np.add.at(delta.T, lay.free_param, cols.T)
