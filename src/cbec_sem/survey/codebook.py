@@ -276,9 +276,12 @@ class Codebook(ResultProtocol):
         except ImportError as exc:  # pragma: no cover - pyyaml is a core dependency
             raise DataError('reading a YAML codebook needs PyYAML: pip install pyyaml') from exc
         try:
-            content = yaml.safe_load(path.read_text(encoding="utf-8"))
+            content = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise DataError(f"codebook file {str(path)!r} is not valid UTF-8 YAML: {exc}") from exc
+        except RecursionError:  # lists or mappings nested thousands deep
+            raise DataError(f"codebook file {str(path)!r} is nested too deeply to be a "
+                            "codebook") from None
         if content is None:
             content = {}
         return cls.from_dict(content)
