@@ -438,7 +438,7 @@ def validate(res, *, data=None, htmt_bootstrap: int = 0, seed=None) -> pd.DataFr
         1  standardized loading  TA =~ ta2  0.743   True
         2  standardized loading  TA =~ ta3  0.732   True
     """
-    check_fit(res, "validate()")
+    check_fit(res, "validate()", covariance=True)
     if isinstance(htmt_bootstrap, bool) or not isinstance(htmt_bootstrap, (int, np.integer)) \
             or htmt_bootstrap < 0:
         raise SpecError(f"htmt_bootstrap={htmt_bootstrap!r} must be a whole number ≥ 0")
