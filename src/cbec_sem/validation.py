@@ -31,6 +31,7 @@ __all__ = [
     "check_choice",
     "check_count",
     "check_fit_arguments",
+    "check_flag",
     "check_level",
     "check_permutations",
     "check_probability",
@@ -108,6 +109,14 @@ def check_probability(
         bounds = "between 0 and 1" if closed else "strictly between 0 and 1"
         raise SpecError(f"{name}={out!r} must lie {bounds} (e.g. 0.05)")
     return out
+
+
+def check_flag(value: object, name: str) -> bool:
+    """True or False (numpy's booleans too); ``"no"``, ``0`` or ``None`` are refused, since
+    Python would read the string ``"no"`` as true."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise SpecError(f"{name}={_shown(value)} must be True or False")
+    return bool(value)
 
 
 def check_level(value: object, name: str = "level") -> float:
