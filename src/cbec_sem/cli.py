@@ -44,6 +44,7 @@ from .errors import CbecSemError, CbecSemWarning
 from .report.tables import fit_table_text, hypothesis_table_text
 from .report.document import write_report
 from .protocol import Block, Summary
+from .validation import MAX_NESTING, nesting_depth
 from .power import power as run_power
 
 LAVAAN_SUFFIXES = (".lav", ".lavaan", ".txt", ".model")
@@ -207,6 +208,8 @@ def _parse_mapping(path: Path, text: str) -> Any:
     """The content of a YAML or TOML file; a syntax error becomes one readable line."""
     nested = CliError(f"model file {str(path)!r} is nested too deeply to be a model file "
                       "(lists or mappings inside each other hundreds of times)")
+    if nesting_depth(text) > MAX_NESTING:
+        raise nested
     if path.suffix.lower() == ".toml":
         try:
             return tomllib.loads(text)
