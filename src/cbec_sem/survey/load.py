@@ -377,17 +377,24 @@ def load_survey(
     as_given = np.column_stack([parsed[i].values for i in item_list]) if item_list else np.empty(
         (len(frame), 0)
     )
-    final: dict[str, np.ndarray] = {}
+    final_matrix = as_given.copy()
     non_numeric_counts: dict[str, int] = {}
     set_missing_counts: dict[str, int] = {}
     coded_counts: dict[str, int] = {}
+    reversed_items = set(to_reverse)
+    # a numeric column's "originals" are its float values: it has no non-numeric cell
+    textual = {i for i, p in parsed.items() if p.originals.dtype == object
+               and p.non_numeric.any()}
     for j, item in enumerate(item_list):
+        info = codebook_all.get(item)
+        if (not codes_for_all and info is None and scales[item] is None
+                and item not in reversed_items and item not in textual):
+            continue  # nothing to check or change (most columns of a very wide file)
         values = as_given[:, j].copy()
         finding = ck.check_non_numeric(item, parsed[item])
         if finding is not None:
             findings.append(finding)
             non_numeric_counts[item] = finding.count
-        info = codebook_all.get(item)
         missing = tuple(dict.fromkeys(
             ((info.missing or ()) if info is not None else ()) + codes_for_all))
         if missing:
@@ -430,12 +437,9 @@ def load_survey(
                     f"{item!r}: reverse-keyed as {low:g} + {high:g} - x ({n_reversed} answers)",
                 )
             )
-        final[item] = values
+        final_matrix[:, j] = values
 
     # -- per item and per respondent: final values ---------------------------------------------
-    final_matrix = (
-        np.column_stack([final[i] for i in item_list]) if item_list else np.empty((len(frame), 0))
-    )
     findings.extend(ck.check_items(item_list, final_matrix))
     for finding in (
         ck.check_straightlining(as_given, straightlining_min_items),
