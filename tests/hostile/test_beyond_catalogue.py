@@ -22,7 +22,7 @@ from cbec_sem.errors import DataError, SpecError
 from cbec_sem.survey import checks as ck
 from cbec_sem.survey.readers import read_source
 
-from .conftest import MODEL, assert_typed, survey_frame
+from .conftest import MODEL, assert_rescaled, assert_typed, survey_frame
 
 TWO = "A =~ a1 + a2 + a3\nB =~ b1 + b2 + b3\nB ~ A"
 
@@ -336,24 +336,14 @@ MISSING = UNITS.mask(np.random.default_rng(5).random(UNITS.shape) < 0.1)
 def test_observed_information_fits_in_any_units(kwargs, frame, scale):
     """MLR and FIML use the observed information, a numerical Hessian: with a step of at
     least 1e-5 in every unit, data ×10⁻³ were 'not identified'.  Flags, χ² and SEs follow
-    the closed forms of ML's scale invariance (Browne 1982), as in test_units.py."""
+    the closed forms of ML's scale invariance (Browne 1982; conftest.assert_rescaled)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", cs.errors.CbecSemWarning)
         ref = cs.fit(MODEL, frame, **kwargs)
         res = cs.fit(MODEL, frame * np.array([scale[i] for i in ITEMS]), **kwargs)
     assert (res.converged.optimizer_converged, res.converged.admissible) == (True, True)
     assert res.fit_measures["chisq"] == pytest.approx(ref.fit_measures["chisq"], rel=1e-6)
-    for row0, row1 in zip(ref.params.itertuples(), res.params.itertuples()):
-        if row0.op == "=~":
-            factor = scale[row0.rhs] / scale["q1"]
-        elif row0.op == "~~" and row0.lhs == "F":
-            factor = scale["q1"] ** 2
-        elif row0.op == "~~":
-            factor = scale[row0.lhs] * scale[row0.rhs]
-        else:
-            continue
-        assert row1.est == pytest.approx(row0.est * factor, rel=1e-5)
-        assert row1.se == pytest.approx(row0.se * factor, rel=1e-3)
+    assert_rescaled(ref.params, res.params, scale, se_rel=1e-3)
 
 
 # ---------------------------------------------------------------------------- the CLI
