@@ -225,16 +225,40 @@ def cases(tmp: Path) -> list[tuple[str, str, Callable[[], object]]]:
     add("nca: permutations = 10**9", "-",
         lambda: cs.nca(data, "q1", "q2", permutations=10**9, seed=1))
 
-    # -- found while sweeping, left over the bound (see docs/hostile_input.md) --------------
+    # -- found while sweeping (see docs/hostile_input.md) ----------------------------------
     rng = np.random.default_rng(0)
-    wide_csv = tmp / "wide.csv"
-    pd.DataFrame(rng.integers(1, 8, size=(5, 20_000)),
-                 columns=[f"c{i}" for i in range(20_000)]).to_csv(wide_csv, index=False)
-    add("load_survey: 20,000 columns x 5 rows", f"{wide_csv.stat().st_size // 1024} kB",
-        lambda: cs.load_survey(wide_csv))
+    for n_cols in (20_000, 60_000):  # 60,000 columns x 5 rows: a file of just under 1 MB
+        wide_csv = tmp / f"wide{n_cols}.csv"
+        pd.DataFrame(rng.integers(1, 8, size=(5, n_cols)),
+                     columns=[f"c{i}" for i in range(n_cols)]).to_csv(wide_csv, index=False)
+        add(f"load_survey: {n_cols:,} columns x 5 rows",
+            f"{wide_csv.stat().st_size // 1024} kB",
+            lambda wide_csv=wide_csv: cs.load_survey(wide_csv))
     long = pd.DataFrame(rng.integers(1, 8, size=(30_000, 2)), columns=["q1", "q2"])
     add("nca: 30,000 rows, default 10,000 permutations", "240 kB",
         lambda: cs.nca(long, "q1", "q2", seed=1))
+
+    # -- beyond the catalogue (tests/hostile/test_beyond_catalogue.py) -------------------
+    two = "A =~ q1 + q2\nB =~ q3 + q4\nB ~ A"
+    add("fit PLS: an infinite cell", "120 rows",
+        lambda: cs.fit(two, data.assign(q2=data["q2"].replace(data["q2"].iloc[0], np.inf)),
+                       estimator="PLS"))
+    add("fit PLS: a boolean column", "120 rows",
+        lambda: cs.fit(two, data.assign(q2=data["q2"] > 3), estimator="PLS"))
+    add("fit MLR + FIML: data x 0.001", "120 rows",
+        lambda: cs.fit(MODEL, data * 1e-3, estimator="MLR", missing="fiml"))
+    add("nca: data x 1e200", "120 rows", lambda: cs.nca(data * 1e200, "q1", "q2",
+                                                        permutations=0))
+    add("efa: an infinite cell", "120 rows",
+        lambda: cs.efa(data.assign(q2=np.inf), 1))
+    add("parallel_analysis: n_iter = 10**9", "-",
+        lambda: cs.parallel_analysis(data, n_iter=10**9))
+    add("bootstrap_pls: second_level = 10**9", "-",
+        lambda: cs.bootstrap_pls(cs.estimate_pls(two, data), 5, second_level=10**9))
+    nested = tmp / "nested.yaml"
+    nested.write_text("[" * 5000 + "]" * 5000, encoding="utf-8")
+    add("load_survey: a codebook of 5,000 nested brackets", "10 kB",
+        lambda: cs.load_survey(data, codebook=nested))
 
     # -- the command line ----------------------------------------------------------------
     csv = tmp / "data.csv"
@@ -252,6 +276,10 @@ def cases(tmp: Path) -> list[tuple[str, str, Callable[[], object]]]:
     paper_lav = tmp / "paper.lav"
     paper_lav.write_text(paper.to_lavaan(), encoding="utf-8")
     add("cli fit: paper model, one 99", "400 rows", cli("fit", csv99, "-m", paper_lav))
+    deep = tmp / "deep.yaml"
+    deep.write_text("[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    add("cli fit: a YAML model file of 5,000 nested brackets", "10 kB",
+        cli("fit", csv, "-m", deep))
     return out
 
 

@@ -44,6 +44,7 @@ from .errors import CbecSemError, CbecSemWarning
 from .report.tables import fit_table_text, hypothesis_table_text
 from .report.document import write_report
 from .protocol import Block, Summary
+from .validation import MAX_NESTING, nesting_depth
 from .power import power as run_power
 
 LAVAAN_SUFFIXES = (".lav", ".lavaan", ".txt", ".model")
@@ -124,8 +125,15 @@ def _fail(exc: Exception) -> None:
 
 
 def _read_text_file(path: Path) -> str:
-    """A text file as UTF-8, with or without a byte-order mark (Windows editors add one)."""
-    return path.read_text(encoding="utf-8-sig")
+    """A text file as UTF-8, with or without a byte-order mark (Windows editors add one), or
+    as BOM-marked UTF-16 (Notepad's "Unicode"); other bytes are one error naming the file."""
+    raw = path.read_bytes()
+    encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{str(path)!r} is not UTF-8 text (byte {exc.start}); save it as "
+                       "UTF-8") from None
 
 
 def _exit_status(res: cs.FitResult) -> None:
@@ -198,13 +206,21 @@ def _read_config(path: Path) -> tuple[cs.ModelSpec, Settings]:
 
 def _parse_mapping(path: Path, text: str) -> Any:
     """The content of a YAML or TOML file; a syntax error becomes one readable line."""
+    nested = CliError(f"model file {str(path)!r} is nested too deeply to be a model file "
+                      "(lists or mappings inside each other hundreds of times)")
+    if nesting_depth(text) > MAX_NESTING:
+        raise nested
     if path.suffix.lower() == ".toml":
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise CliError(f"model file {str(path)!r} is not valid TOML: {exc}") from None
+        except RecursionError:
+            raise nested from None
     try:
         return yaml.safe_load(text)
+    except RecursionError:
+        raise nested from None
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc)
         mark = getattr(exc, "problem_mark", None)

@@ -25,6 +25,7 @@ type (one readable line naming the key); the library checks their meaning when i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -61,7 +62,8 @@ def _ordered(key: str, value: Any, where: str) -> tuple[str, ...] | bool:
 
 def _scale(key: str, value: Any, where: str) -> tuple[float, float]:
     ok = (isinstance(value, list) and len(value) == 2
-          and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+          and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                  and math.isfinite(v) for v in value)
           and value[0] < value[1])
     if not ok:
         raise SpecError(f"{where}: 'scale' must be the lowest and highest answer, e.g. [1, 7], "

@@ -190,8 +190,11 @@ def fit_model(model: ModelSpec | str, data, **arguments) -> FittedModel:
             notes.append(boot.message())
         else:
             notes.append("no bootstrap: the model did not converge")
+    # the estimator that ran: "ML" given ordered items runs lavaan's WLSMV, and every later
+    # stage (hypothesis methods, report titles, semopy cross-checks) must say so
+    ran = getattr(getattr(est, "options", None), "estimator", None) or chosen.name
     return FittedModel(model=spec, estimation=est, converged=out.convergence,
-                       notes=tuple(notes), bootstrap=boot, seed=a.seed, estimator=chosen.name,
+                       notes=tuple(notes), bootstrap=boot, seed=a.seed, estimator=ran,
                        se="bootstrap" if (se == "bootstrap" and boot is not None) else "standard")
 
 

@@ -194,7 +194,7 @@ class FitResult(FittedModel):
         fit, estimates, hypotheses, notes); ``.as_html()``, ``.as_markdown()`` and
         ``.as_latex()`` give the same content as tables."""
         text = (render_summary(self) if self.is_covariance_fit
-                else self.estimation._text() + "\n".join(hypothesis_lines(self)))
+                else "\n".join([str(self.estimation.summary()), *hypothesis_lines(self)]))
         fm = self.estimation.fit_measures
         fm = fm[fm.index.isin(SUMMARY_MEASURES)].to_frame("value").reset_index(names="measure")
         blocks = [Block("Estimation", text=self.converged.describe()),

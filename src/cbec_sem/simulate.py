@@ -122,7 +122,7 @@ import pandas as pd
 from scipy.special import ndtri  # the normal quantile, without importing scipy.stats
 
 from cbec_sem.errors import SpecError
-from cbec_sem.validation import check_count, check_seed, check_size
+from cbec_sem.validation import check_count, check_flag, check_seed, check_size
 from cbec_sem.specification.statements import CONSTRAINT_OPERATORS, Statement
 from cbec_sem.specification import ModelSpec # late: cbec_sem.specification may import this module
 
@@ -775,6 +775,8 @@ def simulate(
     """
     n = check_count(n, "n", minimum=1)
     check_seed(seed)
+    standardized = check_flag(standardized, "standardized")
+    return_latent = check_flag(return_latent, "return_latent")
     pm = population_model(model, population=population, standardized=standardized)
     cuts = likert_thresholds(pm.observed, likert, thresholds, pm.thresholds)
     scores = pm.sample(n, seed=seed)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from numbers import Integral, Real
@@ -26,11 +27,13 @@ import numpy as np
 from .errors import CbecSemWarning, SpecError
 
 __all__ = [
+    "MAX_NESTING",
     "MAX_PERMUTATIONS",
     "WARN_PERMUTATIONS",
     "check_choice",
     "check_count",
     "check_fit_arguments",
+    "check_flag",
     "check_level",
     "check_permutations",
     "check_probability",
@@ -38,6 +41,7 @@ __all__ = [
     "check_size",
     "check_sizes",
     "memory_budget",
+    "nesting_depth",
     "suggest",
     "Suggester",
 ]
@@ -108,6 +112,14 @@ def check_probability(
         bounds = "between 0 and 1" if closed else "strictly between 0 and 1"
         raise SpecError(f"{name}={out!r} must lie {bounds} (e.g. 0.05)")
     return out
+
+
+def check_flag(value: object, name: str) -> bool:
+    """True or False (numpy's booleans too); ``"no"``, ``0`` or ``None`` are refused, since
+    Python would read the string ``"no"`` as true."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise SpecError(f"{name}={_shown(value)} must be True or False")
+    return bool(value)
 
 
 def check_level(value: object, name: str = "level") -> float:
@@ -195,6 +207,30 @@ def check_permutations(value: object, name: str = "permutations", *, minimum: in
             f"{name}={out:,} permutations will take long; {WARN_PERMUTATIONS:,} already give "
             "a p-value to within ±0.001", CbecSemWarning, stacklevel=3)
     return out
+
+
+# ------------------------------------------------------------------------------------ files
+
+#: YAML/TOML text whose brackets nest deeper than this is refused before it is parsed: no
+#: model file or codebook nests more than a few levels, and PyYAML takes seconds on a 10 kB
+#: file of 5,000 nested brackets before Python's recursion limit stops it (issue 14).
+MAX_NESTING = 100
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of ``[ ]`` and ``{ }`` in ``text`` (quotes are not skipped, so
+    this bounds YAML's and TOML's flow collections from above), in one linear pass."""
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(text):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 # ------------------------------------------------------------------------------------ names

@@ -66,3 +66,22 @@ def assert_typed(exc_info: pytest.ExceptionInfo, error: type, *culprits: str) ->
     message = str(exc_info.value)
     for culprit in culprits:
         assert culprit in message, (culprit, message)
+
+
+def assert_rescaled(reference: pd.DataFrame, params: pd.DataFrame, scale: dict,
+                    se_rel: float) -> None:
+    """Estimates and SEs of :data:`MODEL` fitted to data whose item j was multiplied by
+    ``scale[j]`` follow the closed forms of ML's scale invariance (Browne 1982; Bollen 1989,
+    §8.5): with the marker q1 fixing F's scale, a loading λ_j by c_j / c_1, F's variance by
+    c_1², an item (co)variance by c_i c_j."""
+    for row0, row1 in zip(reference.itertuples(), params.itertuples()):
+        if row0.op == "=~":
+            factor = scale[row0.rhs] / scale["q1"]
+        elif row0.op == "~~" and row0.lhs == row0.rhs == "F":
+            factor = scale["q1"] ** 2
+        elif row0.op == "~~":
+            factor = scale[row0.lhs] * scale[row0.rhs]
+        else:
+            continue
+        assert row1.est == pytest.approx(row0.est * factor, rel=1e-5)
+        assert row1.se == pytest.approx(row0.se * factor, rel=se_rel)

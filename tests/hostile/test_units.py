@@ -17,7 +17,7 @@ import pytest
 
 import cbec_sem as cs
 
-from .conftest import MODEL, survey_frame
+from .conftest import MODEL, assert_rescaled, survey_frame
 
 ITEMS = ["q1", "q2", "q3", "q4"]
 DATA = survey_frame(n=300, seed=3)
@@ -57,17 +57,7 @@ def test_flags_and_estimates_in_any_units(reference, name):
                                                       rel=1e-6, abs=1e-8)
     p0, p1 = reference.params, res.params
     np.testing.assert_allclose(p1["std.all"], p0["std.all"], rtol=1e-5, atol=1e-7)
-    for row0, row1 in zip(p0.itertuples(), p1.itertuples()):
-        if row0.op == "=~":
-            factor = c[row0.rhs] / c["q1"]
-        elif row0.op == "~~" and row0.lhs == row0.rhs == "F":
-            factor = c["q1"] ** 2
-        elif row0.op == "~~":
-            factor = c[row0.lhs] * c[row0.rhs]
-        else:
-            continue
-        assert row1.est == pytest.approx(row0.est * factor, rel=1e-5)
-        assert row1.se == pytest.approx(row0.se * factor, rel=1e-4)
+    assert_rescaled(p0, p1, c, se_rel=1e-4)
 
 
 @pytest.mark.parametrize("k", [1e-3, 1e4])

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
+from ..validation import check_count, check_probability
 from ..survey.descriptives import descriptives
 from ..survey.normality import item_matrix, mardia
 
@@ -84,6 +85,7 @@ def ordinal_items(
     Raises:
         DataError: unknown or non-numeric columns.
     """
+    max_categories = check_count(max_categories, "max_categories", minimum=2)
     x, items = item_matrix(data, items, "choose_estimator")
     declared, few = _ordinal(x, items, ordered, max_categories)
     return [item for item in items if item in declared or item in few]
@@ -120,6 +122,8 @@ def choose_estimator(
         >>> cs.choose_estimator(cs.datasets.example_survey(), ["ta1", "ta2", "ta3", "ta4"])
         ('ML', "continuous, complete and close enough to normal (Mardia's kurtosis p = 0.0959; every item |skewness| ≤ 2, |excess kurtosis| ≤ 7): ML")
     """
+    max_categories = check_count(max_categories, "max_categories", minimum=2)
+    alpha = check_probability(alpha, "alpha")
     x, items = item_matrix(data, items, "choose_estimator")
     declared, few = _ordinal(x, items, ordered, max_categories)
     missing = np.isnan(x)

@@ -19,7 +19,7 @@ from ..specification.statements import Statement
 from .constrained import constrained_optimum, local_reparametrization
 from .constraints import ExpressionSpace, Reparametrization, constraint_system
 from .fitmeasures import FitInputs, count_moments, fit_measures
-from .inference import covariance_of_theta, observed_information_x
+from .inference import covariance_of_theta, observed_information_x, parameter_scale
 from .fiml import FIMLFunction
 from .ml import MLFunction
 from .naming import free_parameter_names
@@ -300,7 +300,8 @@ def _estimate(
         )
     theta = reparam.theta(optim.x)
     if options.information == "observed":
-        info_x = observed_information_x(function.evaluate, reparam, optim.x)
+        info_x = observed_information_x(function.evaluate, reparam, optim.x,
+                                        parameter_scale(function.evaluate, reparam, optim.x))
     else:
         info_x = evaluate_x(optim.x, information=True).information
     vcov, ratio = covariance_of_theta(info_x, reparam, float(stats.ntotal))

@@ -67,7 +67,7 @@ from .fitmeasures import ScaledTest, scaled_fit_measures, free_covariates
 from .gamma import adf_gamma, casewise_scores, moment_jacobian, nt_weight, vech_indices
 from .fiml import fiml_corrected, h1_information, robust_fiml_measures
 from .estimates_table import parameter_estimates, row_standard_errors
-from .inference import observed_information_x
+from .inference import observed_information_x, parameter_scale
 from .patterns import pattern_stats
 
 #: What lavaan calls the standard-error and test methods of each robust estimator.
@@ -147,7 +147,8 @@ def _information_x(est, groups=None) -> np.ndarray:
     basis = reparam.basis
     x = reparam.x(est.theta)
     if est.options.information == "observed":
-        return observed_information_x(est.function.evaluate, reparam, x)
+        return observed_information_x(est.function.evaluate, reparam, x,
+                                      parameter_scale(est.function.evaluate, reparam, x))
     if groups is None:
         info = est.function.evaluate(est.theta, information=True).information
         return basis.T @ info @ basis

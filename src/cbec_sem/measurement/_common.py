@@ -72,13 +72,19 @@ class Block:
         return self.variables[self.p:]
 
 
-def check_fit(res, what: str) -> None:
-    """Only a FitResult whose optimiser converged can be validated."""
+def check_fit(res, what: str, *, covariance: bool = False) -> None:
+    """Only a FitResult whose optimiser converged can be validated; with ``covariance``, only
+    a CB-SEM fit (ML or WLS family: the function reads its model-implied moments)."""
     if not isinstance(res, FittedModel):
         raise SpecError(
             f"{what} needs a fitted model (the result of cs.fit(model, data)), not "
             f"{type(res).__name__}"
         )
+    if covariance and not res.is_covariance_fit:
+        raise SpecError(
+            f"{what} assesses a CB-SEM fit (estimator 'ML', 'MLR', 'WLSMV', ...); this is a "
+            f"{res.estimator} fit. A PLS-SEM fit is assessed with cs.reliability, cs.htmt, "
+            "cs.fornell_larcker, cs.cross_loadings, cs.vif, cs.f_squared and cs.pls_predict")
     if not res.converged.optimizer_converged:
         raise EstimationError(
             f"{what}: the model did not converge ({res.converged.message}), so its loadings "

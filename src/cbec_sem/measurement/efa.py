@@ -47,9 +47,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from ..engine.samplestats import numeric_block
 from ..errors import DataError, DataWarning, SpecError
 from ..protocol import Block, Summary
 from ..errors import warn
+from ..survey.fit_checks import checked_block
+from ..validation import check_permutations, check_seed
 
 METHODS = ("ml", "minres")
 ROTATIONS = ("oblimin", "geomin", "promax", "varimax", "none")
@@ -132,7 +135,8 @@ def _items(data, items) -> tuple[np.ndarray, list[str], int]:
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame of item answers, not "
                         f"{type(data).__name__}")
-    cols = list(data.columns) if items is None else list(items)
+    cols = (list(data.columns) if items is None
+            else [items] if isinstance(items, str) else list(items))
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise DataError(f"the data lack the column(s) {', '.join(map(repr, missing))}")
@@ -140,7 +144,15 @@ def _items(data, items) -> tuple[np.ndarray, list[str], int]:
     if bad:
         raise DataError(f"column(s) {', '.join(map(repr, bad))} are not numeric; pass the "
                         "item columns with items=[...]")
-    x = data[cols].to_numpy(dtype=float, na_value=np.nan)
+    # the checks every fit runs (boolean, complex, huge values, missing-value codes, a
+    # duplicate name), and the fit's reading, which names a column holding ±inf (issue 14)
+    checked_block(data, cols)
+    if not data.columns.is_unique:
+        twice = [c for c in cols if int((data.columns == c).sum()) > 1]
+        if twice:
+            raise DataError(f"the data have duplicate column names: {twice}; rename them so "
+                            "each column is one variable")
+    x = numeric_block(data, tuple(cols))
     keep = ~np.isnan(x).any(axis=1)
     dropped = int((~keep).sum())
     if dropped:
@@ -415,6 +427,8 @@ def efa(data: pd.DataFrame, n_factors: int, *, method: str = "ml",
             n_factors < 1):
         raise SpecError(f"n_factors={n_factors!r} must be a positive whole number")
     most = max_factors(p)
+    if most == 0:
+        raise SpecError(f"{p} item(s) identify no factor; an EFA needs at least 3 items")
     if n_factors > most:
         raise SpecError(
             f"{n_factors} factors are not identified from {p} items (df = "
@@ -470,9 +484,10 @@ def parallel_analysis(data: pd.DataFrame, *, n_iter: int = 100, seed: int | None
         3                1.37   1.13
         4                0.70   1.09
     """
+    n_iter = check_permutations(n_iter, "n_iter", minimum=1)
+    rng = np.random.default_rng(check_seed(seed))
     x, cols, _ = _items(data, items)
     n, p = x.shape
-    rng = np.random.default_rng(seed)
 
     def eig(R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # factors: R with the communalities of a one-factor minres solution on its diagonal

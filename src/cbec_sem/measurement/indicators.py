@@ -65,7 +65,7 @@ def indicator_diagnostics(res, *, level: float | None = None) -> pd.DataFrame:
         1        TA  ta2    0.743  0.553   ok
         2        TA  ta3    0.732  0.536   ok
     """
-    check_fit(res, "indicator_diagnostics()")
+    check_fit(res, "indicator_diagnostics()", covariance=True)
     est = res.estimation
     lev = est.options.level if level is None else float(level)
     if not 0.0 < lev < 1.0:
@@ -166,7 +166,7 @@ def full_collinearity_vif(res, *, constructs=None, threshold: float = 3.3) -> pd
         2        PC  0.278  1.384            False
         3       SCI  0.450  1.820            False
     """
-    check_fit(res, "full_collinearity_vif()")
+    check_fit(res, "full_collinearity_vif()", covariance=True)
     multi = multigroup(res)
     caution = inadmissible_note(res)
     out = []

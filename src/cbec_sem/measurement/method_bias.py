@@ -120,6 +120,7 @@ from ..validation import suggest
 from ..specification.model import ModelSpec
 from ..errors import warn
 from ..engine.samplestats import as_frame, sample_stats
+from ._common import check_fit
 
 __all__ = [
     "HARMAN_THRESHOLD",
@@ -595,6 +596,7 @@ def _prepare(model, data, marker):
 
     base_res = None
     if isinstance(model, FittedModel):
+        check_fit(model, "common_method_bias()", covariance=True)
         base_res = model
         spec = model.model
     else:

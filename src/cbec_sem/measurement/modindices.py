@@ -461,6 +461,9 @@ def modindices(
         1  SCI  =~  fa3  8.31
         2  ta2  ~~  fo2  7.50
     """
+    if getattr(res, "is_covariance_fit", True) is False:
+        raise SpecError(f"modindices() is a score test of a CB-SEM fit; this is a "
+                        f"{res.estimator} fit, which has no likelihood to test")
     est = getattr(res, "estimation", None)
     if est is None or not hasattr(est, "partable"):
         raise SpecError(

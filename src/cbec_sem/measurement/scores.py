@@ -58,7 +58,7 @@ def factor_scores(res, method: str = "regression", *, data=None) -> pd.DataFrame
         >>> scores.shape, list(scores.columns)
         ((400, 7), ['TA', 'FA', 'PC', 'VP', 'FO', 'IS', 'SCI'])
     """
-    check_fit(res, "factor_scores()")
+    check_fit(res, "factor_scores()", covariance=True)
     method = method.lower()
     if method not in ("regression", "bartlett"):
         raise SpecError(f"method={method!r}: use 'regression' or 'bartlett'")
@@ -118,7 +118,7 @@ def latent_posterior(res) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     this posterior).  After a FIML fit a row with missing items has a larger posterior
     variance than the one returned; plausible values drawn with it are then too narrow for
     those rows."""
-    check_fit(res, "latent_posterior()")
+    check_fit(res, "latent_posterior()", covariance=True)
     fiml = res.estimation.options.missing == "fiml"
     out = []
     for blk in blocks(res):

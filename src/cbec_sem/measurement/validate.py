@@ -66,6 +66,7 @@ import pandas as pd
 
 from ..engine.fitmeasures import shown_measure
 from ..errors import CbecSemError, SpecError
+from ..validation import check_seed
 from ._common import check_fit, inadmissible_note, multigroup
 from .discriminant import fornell_larcker, htmt
 from .indicators import full_collinearity_vif, indicator_diagnostics
@@ -438,10 +439,11 @@ def validate(res, *, data=None, htmt_bootstrap: int = 0, seed=None) -> pd.DataFr
         1  standardized loading  TA =~ ta2  0.743   True
         2  standardized loading  TA =~ ta3  0.732   True
     """
-    check_fit(res, "validate()")
+    check_fit(res, "validate()", covariance=True)
     if isinstance(htmt_bootstrap, bool) or not isinstance(htmt_bootstrap, (int, np.integer)) \
             or htmt_bootstrap < 0:
         raise SpecError(f"htmt_bootstrap={htmt_bootstrap!r} must be a whole number ≥ 0")
+    seed = check_seed(seed)  # here: a bad seed inside would only become a row's note
     rows: list[dict] = []
     rows += _loadings(res)
     rows += _reliability(res)

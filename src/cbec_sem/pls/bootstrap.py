@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import SpecError, ParameterNotFoundError
+from ..validation import MAX_PERMUTATIONS, check_count, check_level, check_seed, check_size
 from ..protocol import Block, Summary
 from .compute import Computed, compute
 from .effects import route_effects, specific_routes, total_effects
@@ -334,12 +335,20 @@ def bootstrap_pls(
           lhs op rhs    est  ci.lower  ci.upper
         8  FA  ~  TA  0.381     0.304     0.468
     """
+    draws = check_count(draws, "draws", minimum=1, maximum=MAX_PERMUTATIONS)
+    seed = check_seed(seed)
+    level = check_level(level)
+    if chunk is not None:
+        chunk = check_count(chunk, "chunk", minimum=1)
     if interval not in INTERVALS:
         raise SpecError(f"interval must be one of {INTERVALS}, not {interval!r}")
     if second_method not in SECOND_LEVEL:
         raise SpecError(f"second_method must be one of {SECOND_LEVEL}, not {second_method!r}")
     if not (isinstance(second_level, (int, np.integer)) and second_level >= 0):
         raise SpecError(f"second_level must be a non-negative integer, not {second_level!r}")
+    # every draw's second-level resamples are N row numbers each: refuse what cannot fit
+    check_size(second_level, "second_level", cells_per_unit=est.n, minimum=0,
+               what="resamples per draw")
     if interval == "studentized" and not second_level:
         raise SpecError("interval='studentized' needs second-level resamples: pass "
                         "second_level=R2 (e.g. 199, as cSEM's .R2)")

@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..engine.samplestats import numeric_block
 from ..errors import DataError, DataWarning, warn
+from ..survey.fit_checks import checked_block
 
 __all__ = ["prepare_items", "item_vifs", "warn_collinear_composite", "VIF_THRESHOLD"]
 
@@ -51,18 +53,26 @@ def prepare_items(data: pd.DataFrame, items: tuple[str, ...], missing: str = "me
         raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     if missing not in MISSING:
         raise DataError(f"missing must be 'mean' or 'listwise', not {missing!r}")
+    # the checks every fit runs (issue 14): boolean, complex, huge values, missing-value
+    # codes, MultiIndex columns; then the same reading as a CB-SEM fit (text that spells
+    # numbers is read, other text and dates refused, an infinite value named with its row)
+    checked_block(data, items)
     absent = [i for i in items if i not in data.columns]
     if absent:
         raise DataError(f"the data have no column(s) {absent}; the model's indicators must be "
                         "columns of the data")
+    twice = [i for i in items if int((data.columns == i).sum()) > 1]
+    if twice:
+        raise DataError(f"the data have duplicate column names: {twice}; rename them so each "
+                        "column is one variable")
     frame = data.loc[:, list(items)]
-    for c in items:
-        if not pd.api.types.is_numeric_dtype(frame[c]):
-            raise DataError(f"the indicator {c!r} is not numeric ({frame[c].dtype}); code it "
-                            "as numbers")
-    X = frame.to_numpy(dtype=float, copy=True)
+    X = np.array(numeric_block(frame, tuple(items)), dtype=float)  # our own copy
     notes: list[str] = []
     miss = np.isnan(X)
+    empty = [items[j] for j in np.flatnonzero(miss.all(axis=0))]
+    if empty:
+        raise DataError(f"the indicator(s) {empty} have no values at all (every cell "
+                        "missing); remove them from the model")
     rows = frame.index
     if miss.any():
         if missing == "mean":

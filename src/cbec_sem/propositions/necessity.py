@@ -257,7 +257,12 @@ def _numeric(frame: pd.DataFrame, name: str) -> np.ndarray:
         raise DataError(f"the data have {col.shape[1]} columns named {name!r}; rename them so "
                         "each column is one variable")
     if pd.api.types.is_bool_dtype(col):
-        col = col.astype(float)
+        col = col.astype(float)  # a dichotomous condition (present / absent) is NCA's own
+    if (pd.api.types.is_complex_dtype(col) or pd.api.types.is_datetime64_any_dtype(col)
+            or pd.api.types.is_timedelta64_dtype(col)):
+        raise DataError(f"column {name!r} holds {col.dtype} values (dates, durations or "
+                        "complex numbers), not numbers NCA can use; convert it to a number "
+                        "first")
     if not pd.api.types.is_numeric_dtype(col):
         coerced = pd.to_numeric(col, errors="coerce")
         bad = col.notna() & coerced.isna()
@@ -347,7 +352,24 @@ def construct_scores(res, names: list[str], scores: str) -> pd.DataFrame:
     return pd.concat(blocks, ignore_index=True)
 
 
+#: NCA measures areas in the data's units: the scope's width and height must lie in this
+#: range, or an area over- or underflows (d = NaN, or a division by zero) (issue 14).
+SCOPE_RANGE = (1e-100, 1e100)
+
+
 def _scope_for(cond: str, scope, x: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
+    vals = _given_scope(cond, scope, x, y)
+    lo, hi = SCOPE_RANGE
+    for axis, width in (("condition", vals[1] - vals[0]), ("outcome", vals[3] - vals[2])):
+        if not lo <= width <= hi:
+            raise DataError(
+                f"the scope of {cond!r} is {width:g} wide on the {axis} axis: NCA's areas "
+                f"cannot be computed in these units (widths from {lo:g} to {hi:g}); rescale "
+                "the variable (e.g. to its answer scale) or give a finite scope")
+    return vals
+
+
+def _given_scope(cond: str, scope, x: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
     empirical = (float(x.min()), float(x.max()), float(y.min()), float(y.max()))
     if scope is None:
         return empirical

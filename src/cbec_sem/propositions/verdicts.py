@@ -229,7 +229,14 @@ class FitEvidence:
         if r is None:
             raise _no_test(f"the model has no path {parameter_name(predictor, '→', outcome)}",
                            self.wald_method)
-        return {**params_row(params.loc[r]), "n": self.n(g)}, self.wald_method
+        row = {**params_row(params.loc[r]), "n": self.n(g)}
+        if not np.isfinite(row["p"]):  # "not tested" says why (issue 14: it said nothing)
+            row["note"] = (
+                "no standard error: a PLS fit has none without the bootstrap; fit with "
+                "se='bootstrap' (e.g. bootstrap=5000)" if self.res.estimator in ("PLS", "PLSc")
+                else f"the {self.res.estimator} fit gives this path no standard error "
+                     "(see res.converged)")
+        return row, self.wald_method
 
     def indirect(self, chain: tuple[str, ...], g: int) -> tuple[dict, str]:
         """Bootstrap percentile interval of the product of paths when the fit has draws, else

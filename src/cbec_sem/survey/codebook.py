@@ -36,6 +36,7 @@ import pandas as pd
 
 from ..protocol import Block, ResultProtocol, Summary
 from ..errors import DataError
+from ..validation import MAX_NESTING, nesting_depth
 from .numeric import NUMBER_PATTERN
 
 __all__ = ["ItemInfo", "Codebook", "normalize_scale"]
@@ -275,10 +276,17 @@ class Codebook(ResultProtocol):
             import yaml
         except ImportError as exc:  # pragma: no cover - pyyaml is a core dependency
             raise DataError('reading a YAML codebook needs PyYAML: pip install pyyaml') from exc
+        nested = DataError(f"codebook file {str(path)!r} is nested too deeply to be a "
+                           "codebook")
         try:
-            content = yaml.safe_load(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8-sig")
+            if nesting_depth(text) > MAX_NESTING:
+                raise nested
+            content = yaml.safe_load(text)
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise DataError(f"codebook file {str(path)!r} is not valid UTF-8 YAML: {exc}") from exc
+        except RecursionError:  # block mappings nested thousands deep
+            raise nested from None
         if content is None:
             content = {}
         return cls.from_dict(content)

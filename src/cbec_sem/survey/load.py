@@ -78,18 +78,23 @@ def _file_codebook(read: ReadResult) -> Codebook:
     return Codebook(entries)
 
 
+def _plain_numeric(dtype: object) -> bool:
+    """A NumPy float or integer dtype (whose columns need no cell-by-cell parsing)."""
+    return isinstance(dtype, np.dtype) and dtype.kind in "fiu"
+
+
 def _parse_items(frame: pd.DataFrame, names: list[str]) -> dict[str, ParsedColumn]:
     """:func:`.numeric.parse_column` of every item; the plain numeric columns in one block."""
-    plain = [n for n in names
-             if pd.api.types.is_float_dtype(frame[n].dtype)
-             or (pd.api.types.is_integer_dtype(frame[n].dtype)
-                 and not isinstance(frame[n].dtype, pd.CategoricalDtype))]
+    dtypes = dict(frame.dtypes.items())  # once: frame[n] per column costs pandas' overhead
+    plain = [n for n in names if _plain_numeric(dtypes[n])]
     out: dict[str, ParsedColumn] = {}
     if plain:
-        block = frame[plain].to_numpy(dtype="float64", na_value=np.nan)
+        # one row per column; each item's values are a view of it (no copy per column), and
+        # so are its "originals", which only messages about non-numeric cells quote
+        block = frame[plain].to_numpy(dtype="float64", na_value=np.nan).T.copy()
         none = np.zeros(len(frame), dtype=bool)
         for k, name in enumerate(plain):
-            out[name] = ParsedColumn(block[:, k].copy(), none, block[:, k].astype(object))
+            out[name] = ParsedColumn(block[k], none, block[k])
     for name in names:
         if name not in out:
             out[name] = parse_column(frame[name])
@@ -132,8 +137,11 @@ def _select_items(
         return named, parsed, findings
 
     chosen: list[str] = []
-    for column in frame.columns:
+    for column, dtype in frame.dtypes.items():
         if column == id_column:
+            continue
+        if _plain_numeric(dtype):
+            chosen.append(column)
             continue
         series = frame[column]
         if is_numeric_looking(series):
@@ -369,17 +377,24 @@ def load_survey(
     as_given = np.column_stack([parsed[i].values for i in item_list]) if item_list else np.empty(
         (len(frame), 0)
     )
-    final: dict[str, np.ndarray] = {}
+    final_matrix = as_given.copy()
     non_numeric_counts: dict[str, int] = {}
     set_missing_counts: dict[str, int] = {}
     coded_counts: dict[str, int] = {}
+    reversed_items = set(to_reverse)
+    # a numeric column's "originals" are its float values: it has no non-numeric cell
+    textual = {i for i, p in parsed.items() if p.originals.dtype == object
+               and p.non_numeric.any()}
     for j, item in enumerate(item_list):
+        info = codebook_all.get(item)
+        if (not codes_for_all and info is None and scales[item] is None
+                and item not in reversed_items and item not in textual):
+            continue  # nothing to check or change (most columns of a very wide file)
         values = as_given[:, j].copy()
         finding = ck.check_non_numeric(item, parsed[item])
         if finding is not None:
             findings.append(finding)
             non_numeric_counts[item] = finding.count
-        info = codebook_all.get(item)
         missing = tuple(dict.fromkeys(
             ((info.missing or ()) if info is not None else ()) + codes_for_all))
         if missing:
@@ -422,17 +437,10 @@ def load_survey(
                     f"{item!r}: reverse-keyed as {low:g} + {high:g} - x ({n_reversed} answers)",
                 )
             )
-        final[item] = values
+        final_matrix[:, j] = values
 
     # -- per item and per respondent: final values ---------------------------------------------
-    for item in item_list:
-        for check in (ck.check_variability, ck.check_missing):
-            finding = check(item, final[item])
-            if finding is not None:
-                findings.append(finding)
-    final_matrix = (
-        np.column_stack([final[i] for i in item_list]) if item_list else np.empty((len(frame), 0))
-    )
+    findings.extend(ck.check_items(item_list, final_matrix))
     for finding in (
         ck.check_straightlining(as_given, straightlining_min_items),
         ck.check_all_missing_rows(final_matrix),
@@ -446,15 +454,17 @@ def load_survey(
     # -- assemble ------------------------------------------------------------------------------
     # all item columns at once (one assignment per item split pandas' blocks every time:
     # minutes for a survey of 20,000 columns)
-    scored = pd.DataFrame({item: final[item] for item in item_list}, index=frame.index,
+    scored = pd.DataFrame(final_matrix, index=frame.index, columns=pd.Index(item_list),
                           dtype="float64")
     kept = frame.drop(columns=item_list)
     data = pd.concat([kept, scored], axis=1)[list(frame.columns)]
 
     item_entries = {}
     for item in item_list:
-        base = codebook_all.get(item) or ItemInfo(item)
-        item_entries[item] = replace(base, scale=scales[item], reverse=item in to_reverse)
+        base = codebook_all.get(item)
+        item_entries[item] = (
+            ItemInfo(item, scale=scales[item], reverse=item in to_reverse) if base is None
+            else replace(base, scale=scales[item], reverse=item in to_reverse))
     others = {
         name: info
         for name, info in codebook_all.items.items()

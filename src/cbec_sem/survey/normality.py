@@ -54,6 +54,11 @@ def item_matrix(data: Any, items: Sequence[str] | None, who: str) -> tuple[np.nd
             raise DataError(
                 f"{who}: column {item!r} holds {parsed.n_non_numeric} non-numeric cell(s); "
                 "load it with load_survey() first")
+        infinite = np.flatnonzero(np.isinf(parsed.values))
+        if infinite.size:  # (an eigen-decomposition of it failed untyped)
+            raise DataError(f"{who}: column {item!r} holds an infinite value in row "
+                            f"{data.index[infinite[0]]!r} ({infinite.size} in all); replace "
+                            "it by a valid answer or NaN")
         cols.append(parsed.values)
     x = np.column_stack(cols) if cols else np.empty((len(data), 0))
     return x, items

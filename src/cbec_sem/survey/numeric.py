@@ -37,7 +37,8 @@ class ParsedColumn:
     Attributes:
         values: float64 array, NaN where the cell was missing or non-numeric.
         non_numeric: boolean array, True where a present cell could not be read as a number.
-        originals: the original cells (object array), to quote offending values in messages.
+        originals: the original cells (an object array; a numeric column's own values), to
+            quote offending values in messages.
     """
 
     values: np.ndarray
