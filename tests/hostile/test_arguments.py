@@ -120,6 +120,15 @@ def test_htmt_refuses_bad_level(level):
     assert_typed(info, SpecError, "level=")
 
 
+@pytest.mark.parametrize("kwargs", [{"htmt2": "yes"}, {"htmt2": 1}, {"absolute": "no"},
+                                    {"absolute": None}], ids=repr)
+def test_htmt_refuses_flags_that_are_not_booleans(kwargs):
+    # "no" would read as true in Python: a flag must be True or False
+    with pytest.raises(SpecError) as info:
+        cs.htmt(PAPER, DATA, **kwargs)
+    assert_typed(info, SpecError, f"{next(iter(kwargs))}=")
+
+
 @pytest.mark.parametrize("kwargs, culprit", [
     ({"draws": 0}, "draws="), ({"draws": -5}, "draws="), ({"draws": 2.0}, "draws="),
     ({"draws": 10**9}, "draws="), ({"n_jobs": 0}, "n_jobs="), ({"n_jobs": "2"}, "n_jobs="),

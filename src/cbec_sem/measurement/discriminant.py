@@ -31,7 +31,7 @@ from ..modelfit import FittedModel
 from ..specification.model import as_model
 from ..errors import DataError, SpecError
 from ..specification.model import ModelSpec
-from ..validation import MAX_PERMUTATIONS, check_count, check_level, check_seed
+from ..validation import MAX_PERMUTATIONS, check_count, check_flag, check_level, check_seed
 from ._common import blocks, check_fit, inadmissible_note, multigroup
 from .reliability import reliability
 from ..engine.samplestats import sample_stats
@@ -482,7 +482,12 @@ def htmt(
         FO  0.195  0.373  0.197  0.595  1.000  NaN
         IS  0.129  0.365  0.226  0.562  0.539  1.0
     """
+    htmt2 = check_flag(htmt2, "htmt2")
+    absolute = check_flag(absolute, "absolute")
     if is_pls(model):  # the PLS battery's HTMT, on the PLS fit's items (seminr's)
+        if not absolute:
+            raise SpecError("absolute=False: the PLS battery's HTMT averages absolute "
+                            "correlations (seminr's convention); drop the argument")
         return pls_assessment.htmt(model.estimation, bootstrap=bootstrap, seed=seed,
                                    level=level, thresholds=tuple(thresholds))
     spec, fitted, data = _resolve(model, data)
