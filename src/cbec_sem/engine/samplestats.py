@@ -197,7 +197,7 @@ def group_codes(frame: pd.DataFrame, group: str | None, n: int) -> tuple[tuple, 
     if group is None:
         return (None,), np.zeros(n, dtype=int)
     gcol = frame[group]
-    labels = tuple(pd.unique(gcol.dropna()))
+    labels = tuple(pd.unique(gcol.dropna()).tolist())  # Python scalars: 5.0, not np.float64(5.0), in messages
     if len(labels) < 2:
         raise DataError(
             f"the group variable {group!r} has "
