@@ -68,6 +68,8 @@ from .gamma import adf_gamma, casewise_scores, moment_jacobian, nt_weight, vech_
 from .fiml import fiml_corrected, h1_information, robust_fiml_measures
 from .estimates_table import parameter_estimates, row_standard_errors
 from .inference import observed_information_x, parameter_scale
+from .ml import MLFunction
+from .observed_information import ram_observed_information
 from .patterns import pattern_stats
 
 #: What lavaan calls the standard-error and test methods of each robust estimator.
@@ -140,15 +142,22 @@ def _first_order(groups, deltas, sigmas, mus, meanstructure, exo) -> list[np.nda
 
 def _information_x(est, groups=None) -> np.ndarray:
     """The information matrix in x-space that ``options.information`` names: the Hessian of
-    the fit function (``"observed"``) or its expectation at the model-implied moments
+    the fit function (``"observed"``; for complete-data ML in closed form,
+    :mod:`.observed_information`, else by central differences of the analytic gradient) or its expectation at the model-implied moments
     (``"expected"``, Σ_g f_g Δ_gᵀ W_g Δ_g for complete data; the FIML function's own expected
     information under ``missing="fiml"``)."""
     reparam = est.reparam
     basis = reparam.basis
     x = reparam.x(est.theta)
     if est.options.information == "observed":
-        return observed_information_x(est.function.evaluate, reparam, x,
-                                      parameter_scale(est.function.evaluate, reparam, x))
+        f = est.function
+        if type(f) is MLFunction:  # complete data: the Hessian in closed form
+            H = ram_observed_information(f.ram, est.theta, f.covs, f.means, f.nobs,
+                                         f.meanstructure)
+            if H is not None:
+                return basis.T @ H @ basis
+        return observed_information_x(f.evaluate, reparam, x,
+                                      parameter_scale(f.evaluate, reparam, x))
     if groups is None:
         info = est.function.evaluate(est.theta, information=True).information
         return basis.T @ info @ basis
@@ -192,8 +201,8 @@ def _h1_trace(groups, est, exo) -> tuple[float, int]:
         a1 = nt_weight(est.stats.covs[g], est.meanstructure, exo)
         keep = np.diag(a1) != 0
         a1k = a1[np.ix_(keep, keep)]
-        b1 = a1k @ grp.gamma[np.ix_(keep, keep)] @ a1k
-        trace += float(np.sum(b1 * _pinv_sym(a1k).T))
+        # tr(B1 A1⁺) with B1 = A1 Γ A1 is tr(Γ A1 A1⁺ A1) = tr(Γ A1) (A A⁺ A = A): no inverse
+        trace += float(np.sum(grp.gamma[np.ix_(keep, keep)] * a1k.T))
         ndat += int(keep.sum())
     return trace, ndat
 

@@ -37,21 +37,19 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.linalg import lapack
 
-from ..engine.constraints import Reparametrization
 from ..engine.gamma import moment_jacobian
-from ..engine.inference import observed_information_x
-from ..engine.ml import Evaluation, MLFunction
+from ..engine.ml import MLFunction
 from ..engine.robust import first_order_information
-from ..errors import CbecSemError
 from ..parallel import blas_single_threaded
 from ..resampling.refit import (BAD_MOMENTS, INADMISSIBLE, NOT_CONVERGED, OK, Moments,
                                 RefitPlan, RefitStats)
 from ..propositions.evidence import NECESSITY_D, matched_draws
-from ..propositions.necessity import nca
-from ..propositions.necessity_null import necessity_verdict
+from ..propositions.necessity import condition_fit, permutation_test
+from ..propositions.necessity_null import matched_test
 from ..propositions.verdicts import (PROPOSITION_TESTS, decide, empty_row, product_of_paths,
                                      wald_row)
 from ..specification.hypotheses import Hypothesis
+from .observed import expected_information, first_order, observed_information
 from .population import Sampler
 
 
@@ -173,6 +171,9 @@ def refit(plan: RefitPlan, mom: Moments) -> tuple[int, np.ndarray, np.ndarray, n
 def information(plan: RefitPlan, theta: np.ndarray, mom: Moments) -> np.ndarray:
     """Expected information (per case, F scale, x-space) at θ: what :func:`cbec_sem.fit`
     inverts for its standard errors (lavaan's default for complete data)."""
+    info = expected_information(plan, theta, mom)  # closed form (.observed)
+    if info is not None:
+        return info
     ram = _replication_ram(plan, mom)
     stats = RefitStats(tuple(mom.nobs), tuple(mom.means), tuple(mom.covs))
     info = MLFunction(ram, stats, plan.meanstructure).evaluate(theta, information=True).information
@@ -193,28 +194,28 @@ def vcov_of(plan: RefitPlan, info_x: np.ndarray, needed: np.ndarray, n: float) -
 
 
 def robust_vcov_of(plan: RefitPlan, theta: np.ndarray, mom: Moments, data: np.ndarray,
-                   needed: np.ndarray) -> np.ndarray:
+                   ram_order: np.ndarray, needed: np.ndarray) -> np.ndarray:
     """MLR's covariance matrix of the free parameters ``needed`` (θ indices) for one
     complete-data group, as :func:`cbec_sem.engine.robust.robust_estimation` computes it:
-    A⁻¹ B A⁻¹ / n with A the observed information (the Hessian of F, by central differences
-    of the analytic gradient, lavaan's default for MLR) and B the first-order information
+    A⁻¹ B A⁻¹ / n with A the observed information (the Hessian of F, lavaan's default for
+    MLR; in closed form, :mod:`.observed`, equal to the engine's central differences of the
+    analytic gradient to their truncation error) and B the first-order information
     Δᵀ (SCᵀSC/n) Δ of the casewise scores SC at the model-implied moments (Huber 1967; White
-    1982; lavaan's ``se = "robust.huber.white"``).  ``data``: the replication's rows in the
-    compiled observed order."""
-    reparam = Reparametrization(plan.theta0, plan.basis, 0 if plan.identity else 1)
-
-    def evaluate(th: np.ndarray, gradient: bool = True) -> Evaluation:
-        # the plan's analytic gradient of the same F (the lean form of MLFunction's)
-        return Evaluation(*plan.evaluate(th, mom, gradient))
-
-    info_x = observed_information_x(evaluate, reparam, reparam.x(theta))
-    ram = _replication_ram(plan, mom)
-    moments = ram.moments(theta)
-    delta = moment_jacobian(ram, moments, plan.meanstructure)[0]
-    exo = tuple(ram.observed.index(v) for v in ram.partable.roles.ov_x)
-    mu = moments[0].mu if plan.meanstructure else data.mean(axis=0)
-    meat = first_order_information(data, delta, moments[0].sigma, mu, plan.meanstructure, exo)
-    meat_x = plan.basis.T @ meat @ plan.basis
+    1982; lavaan's ``se = "robust.huber.white"``; in closed form too, :func:`.observed.first_order`,
+    where the model allows).  ``data``: the replication's rows in the plan's variable order;
+    ``ram_order``: the plan's order → the compiled model's observed order."""
+    info_x = observed_information(plan, theta, mom)
+    meat_x = first_order(plan, theta, mom, data)
+    if meat_x is None:  # fixed covariates, several groups, Σ(θ) not positive definite
+        data = data[:, ram_order]
+        ram = _replication_ram(plan, mom)
+        moments = ram.moments(theta)
+        delta = moment_jacobian(ram, moments, plan.meanstructure)[0]
+        exo = tuple(ram.observed.index(v) for v in ram.partable.roles.ov_x)
+        mu = moments[0].mu if plan.meanstructure else data.mean(axis=0)
+        meat = first_order_information(data, delta, moments[0].sigma, mu, plan.meanstructure,
+                                       exo)
+        meat_x = plan.basis.T @ meat @ plan.basis
     Bk = plan.basis[needed]
     try:
         Y = np.linalg.solve(info_x, Bk.T)
@@ -344,7 +345,7 @@ def _replication(study: Study, n: int, r: int, i: int, out: dict) -> None:
         needed = study.needed[name]
         if status != NOT_CONVERGED and needed.size:
             if name == "interaction":
-                V = robust_vcov_of(model.plan, theta, mom, F[:, model.ram_order], needed)
+                V = robust_vcov_of(model.plan, theta, mom, F, model.ram_order, needed)
             else:
                 V = vcov_of(model.plan, information(model.plan, theta, mom), needed, float(n))
         fitted[name] = Fitted(status, theta, rows, std, mom, V, F)
@@ -481,11 +482,16 @@ def _necessity(study: Study, t: Test, theta, mom, F, rng) -> tuple[float, float,
             columns.append(mue[idx] + (X - mux) @ W[:, idx])
         else:
             columns.append(X[:, idx])
-    try:
-        res = nca(None, columns[0], columns[1], ceilings=("ce_fdh",),
-                  permutations=study.nca_permutations, seed=rng)
-        v = necessity_verdict(res, draws=matched_draws(study.nca_permutations), seed=rng,
-                              d_threshold=NECESSITY_D, alpha=study.alpha).iloc[0]
-    except CbecSemError:
+    x, y = columns
+    if (study.nca_permutations < 1 or not (np.isfinite(x).all() and np.isfinite(y).all())
+            or np.unique(x).size < 2 or np.unique(y).size < 2):  # no test (nca() refuses)
         return np.nan, np.nan, False
-    return float(v["d"]), float(max(v["p_value"], v["p_matched"])), bool(v["necessary"])
+    # nca() and necessity_verdict() on one condition, without their tables (the same draws
+    # from the same stream, so the same numbers: tests/test_power.py)
+    fit = condition_fit(x, y, ("ce_fdh",))
+    permutation_test(fit, ("ce_fdh",), study.nca_permutations, rng)
+    _, p_matched = matched_test(fit, "ce_fdh", matched_draws(study.nca_permutations), rng)
+    row = fit.rows["ce_fdh"]
+    d, p = float(row["d"]), float(row["p_value"])
+    necessary = d >= NECESSITY_D and p < study.alpha and p_matched < study.alpha
+    return d, float(max(p, p_matched)), bool(necessary)

@@ -67,10 +67,11 @@ import pandas as pd
 
 from ..protocol import Block, ResultProtocol, Summary
 from ..measurement.scores import factor_scores
-from ..errors import ConvergenceWarning, DataError, SpecError
+from ..errors import CbecSemWarning, ConvergenceWarning, DataError, SpecError
 from ..errors import warn
 from ..validation import check_permutations, check_seed, suggest
 from .necessity_plot import plot_nca
+from .necessity_records import ce_fdh_null
 from ..survey.fit_checks import as_frame
 
 __all__ = ["nca", "NCAResult", "CEILINGS"]
@@ -84,6 +85,11 @@ _BATCH_ELEMENTS = 1 << 18
 
 #: Permuted d within this of the observed d counts as "at least as large".
 TIE_TOL = 1e-10
+
+#: Above this many cases × permutations a CR-FDH permutation test (which shuffles every case in
+#: every permutation, tens of nanoseconds per element) warns before it starts (issue 14:
+#: about 2 s on a 2-core machine).
+SLOW_SHUFFLES = 25_000_000
 
 #: An observation counts as above a ceiling line when it exceeds it by more than this (NCA's
 #: absolute tolerance), and a required condition level this close to the minimum is NN.
@@ -184,7 +190,15 @@ def ceilings_batch(Ys: np.ndarray, lay: _XLayout, scope, want_cr: bool) -> dict:
 
 def _permutation_d(yt_sorted: np.ndarray, lay: _XLayout, scope, ceilings, permutations: int,
                    rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """d of every ceiling on ``permutations`` row-wise permutations of the outcome."""
+    """d of every ceiling on ``permutations`` row-wise permutations of the outcome.  CE-FDH
+    alone is drawn through each permutation's records
+    (:func:`~.necessity_records.ce_fdh_null`, O(log N) per permutation) when the shuffles
+    would not fit in one batch (N × permutations > 2¹⁸; below that one batch of shuffles
+    costs less than the records' vectorised steps); with CR-FDH, whose peers need every
+    group's maximum, the outcome is always shuffled per permutation."""
+    if tuple(ceilings) == ("ce_fdh",) and yt_sorted.size * permutations > _BATCH_ELEMENTS:
+        return {"ce_fdh": ce_fdh_null(np.sort(yt_sorted), lay.starts, lay.sizes, lay.ux, scope,
+                                      permutations, rng)}
     n = yt_sorted.size
     area = (scope[1] - scope[0]) * (scope[3] - scope[2])
     want_cr = "cr_fdh" in ceilings
@@ -414,6 +428,29 @@ class ConditionFit:
 
     def to_original(self, xt, yt):
         return self.sx * np.asarray(xt, dtype=float), self.sy * np.asarray(yt, dtype=float)
+
+
+def permutation_test(fit: ConditionFit, ceilings, permutations: int,
+                     rng: np.random.Generator) -> None:
+    """NCA's permutation test of one condition (Dul, van der Laan & Kuik 2020), in place:
+    the null distribution of d (``fit.null``) and each ceiling's ``p_value`` (k + 1)/(B + 1),
+    at least 1/B, with its accuracy z.975·√(p(1 − p)/B)."""
+    null = _permutation_d(fit.yt_sorted, fit.lay, fit.tscope, ceilings, permutations, rng)
+    fit.null.update(null)
+    for ceil in ceilings:
+        row = fit.rows[ceil]
+        k = int(np.sum(null[ceil] >= row["d"] - TIE_TOL))
+        p = max((k + 1) / (permutations + 1), 1 / permutations)
+        row.update(p_value=p, p_accuracy=Z975 * np.sqrt(p * (1 - p) / permutations),
+                   permutations=permutations)
+
+
+def condition_fit(x: np.ndarray, y: np.ndarray, ceilings=("ce_fdh",)) -> ConditionFit:
+    """The NCA of one condition on complete arrays, empirical scope, corner 1, without the
+    checks and tables of :func:`nca` (the power study's replications; callers make sure
+    both have two distinct values)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return _analyse("x", x, y, _scope_for("x", None, x, y), 1, tuple(ceilings))
 
 
 def _analyse(cond: str, x: np.ndarray, y: np.ndarray, scope, corner: int, ceilings) -> \
@@ -869,18 +906,14 @@ def nca(data, condition, outcome, *, ceilings=CEILINGS, permutations: int = 1000
 
     # ---- permutation test
     rng = np.random.default_rng(seed)
+    if permutations and "cr_fdh" in ceilings and n_used * permutations > SLOW_SHUFFLES:
+        warn(f"nca: the CR-FDH permutation test shuffles all {n_used:,} cases per permutation "
+             f"({permutations:,} permutations: several seconds or more); "
+             "ceilings='ce_fdh' alone draws its null in O(log N) per permutation, or pass "
+             "fewer permutations=", CbecSemWarning)
     if permutations:
         for c in conds:
-            fit = fits[c]
-            null = _permutation_d(fit.yt_sorted, fit.lay, fit.tscope, ceilings, permutations,
-                                  rng)
-            fit.null.update(null)
-            for ceil in ceilings:
-                row = fit.rows[ceil]
-                k = int(np.sum(null[ceil] >= row["d"] - TIE_TOL))
-                p = max((k + 1) / (permutations + 1), 1 / permutations)
-                row.update(p_value=p, p_accuracy=Z975 * np.sqrt(p * (1 - p) / permutations),
-                           permutations=permutations)
+            permutation_test(fits[c], ceilings, permutations, rng)
 
     effects = pd.DataFrame([fits[c].rows[ceil] for c in conds for ceil in ceilings],
                            columns=EFFECT_COLUMNS)

@@ -112,27 +112,36 @@ def normal_scores_correlation(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     x = np.atleast_2d(np.asarray(x, dtype=float))
     y = np.atleast_2d(np.asarray(y, dtype=float))
     n = x.shape[1]
-    sx = ndtri((rankdata(x, axis=1) - 0.5) / n)
-    sy = ndtri((rankdata(y, axis=1) - 0.5) / n)
-    sx -= sx.mean(axis=1, keepdims=True)
-    sy -= sy.mean(axis=1, keepdims=True)
-    den = np.sqrt((sx * sx).sum(axis=1) * (sy * sy).sum(axis=1))
-    r = np.where(den > 0, (sx * sy).sum(axis=1) / np.where(den > 0, den, 1.0), 0.0)
+    r = _scores_correlation(_normal_scores(rankdata(x, axis=1), n),
+                            _normal_scores(rankdata(y, axis=1), n))
     return r if r.size > 1 else r.reshape(())
+
+
+def _normal_scores(rank: np.ndarray, n: int) -> np.ndarray:
+    """Φ⁻¹((rank − ½)/N)."""
+    return ndtri((rank - 0.5) / n)
+
+
+def _scores_correlation(sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
+    """Row-wise Pearson correlation of normal scores (B × N; 0 for a constant row)."""
+    sx = sx - sx.mean(axis=1, keepdims=True)
+    sy = sy - sy.mean(axis=1, keepdims=True)
+    den = np.sqrt((sx * sx).sum(axis=1) * (sy * sy).sum(axis=1))
+    return np.where(den > 0, (sx * sy).sum(axis=1) / np.where(den > 0, den, 1.0), 0.0)
 
 
 def _copula_pairs(rho: np.ndarray, n: int, rng: np.random.Generator,
                   gamma: np.ndarray | None = None) -> np.ndarray:
-    """For each ρ (and scale slope γ) of the batch: the rank (0..n−1) of the latent Y paired
-    with the i-th smallest Gaussian X, i.e. a B × n array of indices into the sorted observed
-    outcome."""
+    """For each ρ (and scale slope γ) of the batch: the argsort of the latent Y paired with
+    the sorted Gaussian X (B × n; :func:`_placed` turns it into the sorted observed outcome
+    placed by the latent Y's ranks)."""
     zx = np.sort(rng.standard_normal((rho.size, n)), axis=1)
-    return _ranks_of_y(rho, zx, rng.standard_normal((rho.size, n)), gamma)
+    return _order_of_y(rho, zx, rng.standard_normal((rho.size, n)), gamma)
 
 
-def _ranks_of_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray,
+def _order_of_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray,
                 gamma: np.ndarray | None = None) -> np.ndarray:
-    """Ranks of Z_Y = ρ·Z_X + √(1 − ρ²)·exp(γ·Z_X − γ²)·e: a Gaussian copula for γ = 0, and
+    """The argsort (per row) of Z_Y = ρ·Z_X + √(1 − ρ²)·exp(γ·Z_X − γ²)·e: a Gaussian copula for γ = 0, and
     for γ ≠ 0 a conditional spread that grows (γ > 0) with Z_X; exp(γ·Z_X − γ²) has mean
     square 1, so Z_Y keeps variance 1 and correlation ρ with Z_X."""
     noise = np.sqrt(1.0 - rho[:, None] ** 2) * e
@@ -140,7 +149,16 @@ def _ranks_of_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray,
         g = gamma[:, None]
         noise = noise * np.exp(g * zx_sorted - g * g)
     zy = rho[:, None] * zx_sorted + noise
-    return np.argsort(np.argsort(zy, axis=1), axis=1)
+    return np.argsort(zy, axis=1)
+
+
+def _placed(values_sorted: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``values_sorted[ranks]`` for the ranks whose argsort is ``order`` (B × N): the k-th
+    smallest value goes where the k-th smallest latent Y is.  One argsort and a scatter,
+    the same array as indexing by the ranks (an argsort of the argsort)."""
+    out = np.empty(order.shape)
+    np.put_along_axis(out, order, np.broadcast_to(values_sorted, order.shape), axis=1)
+    return out
 
 
 def scale_slope(x: np.ndarray, y: np.ndarray, r: float) -> tuple[float, float]:
@@ -193,11 +211,11 @@ def _null_batch(fit: ConditionFit, ys_sorted: np.ndarray, rho: np.ndarray, ceili
     x0, x1, y0, y1 = fit.tscope
     area = (x1 - x0) * (y1 - y0)
     n = ys_sorted.size
-    idx = _copula_pairs(rho, n, rng, gamma)
+    order = _copula_pairs(rho, n, rng, gamma)
     # The condition's sorted values (fit.lay) are paired in order with the Gaussian X's order
     # statistics; within a group of tied X values the order is that of the Gaussian X's, which
     # is random, as ties in the observed data are.
-    ys = ys_sorted[idx]
+    ys = _placed(ys_sorted, order)
     res = ceilings_batch(ys, fit.lay, fit.tscope, "cr_fdh" in ceilings)
     return {c: res[c[:2] + "_zone"] / area for c in ceilings}
 
@@ -209,14 +227,17 @@ def _calibrate(fit: ConditionFit, ys_sorted: np.ndarray, r_obs: float,
     common random numbers.  Returns r_obs itself for margins without ties."""
     if not fit.lay.ties and np.unique(ys_sorted).size == ys_sorted.size:
         return r_obs
-    xs = np.broadcast_to(fit.lay.ux.repeat(fit.lay.sizes), (draws, ys_sorted.size))
     n = ys_sorted.size
+    # the scores of every null sample are those of the sorted margins, placed: ranked once
+    sx = np.broadcast_to(_normal_scores(rankdata(fit.lay.ux.repeat(fit.lay.sizes)), n),
+                         (draws, n))
+    sy_sorted = _normal_scores(rankdata(ys_sorted), n)
     zx = np.sort(rng.standard_normal((draws, n)), axis=1)
     e = rng.standard_normal((draws, n))
     rho = r_obs
     for _ in range(3):
-        idx = _ranks_of_y(np.full(draws, rho), zx, e)
-        r_sim = float(np.mean(normal_scores_correlation(xs, ys_sorted[idx])))
+        order = _order_of_y(np.full(draws, rho), zx, e)
+        r_sim = float(np.mean(_scores_correlation(sx, _placed(sy_sorted, order))))
         if abs(r_sim) < 1e-12:
             break
         rho = float(np.clip(rho * r_obs / r_sim, -0.999, 0.999))
@@ -239,8 +260,8 @@ def _calibrate_spread(fit: ConditionFit, ys_sorted: np.ndarray, rho: float, r_ob
     zx = np.sort(rng.standard_normal((draws, n)), axis=1)
     e = rng.standard_normal((draws, n))
     g_ref = max(abs(g_obs), 2.0 * g_se, 1e-3)
-    idx = _ranks_of_y(np.full(draws, rho), zx, e, np.full(draws, g_ref))
-    g_sim = float(np.mean(_slopes_from_ranks(rx, ry_sorted[idx], r_obs)[0]))
+    order = _order_of_y(np.full(draws, rho), zx, e, np.full(draws, g_ref))
+    g_sim = float(np.mean(_slopes_from_ranks(rx, _placed(ry_sorted, order), r_obs)[0]))
     a = float(np.clip(g_sim / g_ref, 0.2, 1.5))
     return float(np.clip(g_obs / a, -1.0, 1.0))
 
@@ -289,6 +310,16 @@ def correlation_matched_null(fit: ConditionFit, ceilings=("ce_fdh",), draws: int
             out[c][done:done + b] = part[c]
         done += b
     return {"r": r_obs, "rho": rho, "gamma": g_hat, "d": out}
+
+
+def matched_test(fit: ConditionFit, ceiling: str, draws: int, rng: np.random.Generator,
+                 spread: bool = True) -> tuple[dict, float]:
+    """The correlation-matched test of one condition: its null
+    (:func:`correlation_matched_null`) and p = (k + 1)/(B + 1), k the null d's ≥ the observed
+    d."""
+    null = correlation_matched_null(fit, (ceiling,), draws, rng, spread=spread)
+    k = int(np.sum(null["d"][ceiling] >= float(fit.rows[ceiling]["d"]) - TIE_TOL))
+    return null, (k + 1) / (draws + 1)
 
 
 def _size(d: float) -> str:
@@ -340,10 +371,8 @@ def necessity_verdict(result: NCAResult, *, draws: int = 2000, seed=None,
         fit = result._fits[cond]
         row = fit.rows[ceiling]
         d, p = float(row["d"]), float(row["p_value"])
-        null = correlation_matched_null(fit, (ceiling,), int(draws), rng, spread=spread)
+        null, pm = matched_test(fit, ceiling, int(draws), rng, spread)
         dn = null["d"][ceiling]
-        k = int(np.sum(dn >= d - TIE_TOL))
-        pm = (k + 1) / (draws + 1)
         base = {"condition": cond, "outcome": result.outcome, "ceiling": ceiling,
                 "n": int(row["n"]), "d": d, "size": _size(d), "p_value": p, "r": null["r"],
                 "d_null": float(dn.mean()), "d_null_se": float(dn.std(ddof=1) / np.sqrt(draws))

@@ -30,7 +30,6 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 from scipy import special
-from statsmodels.stats.multitest import multipletests
 
 from ..engine.naming import parameter_name
 from ..resampling.intervals import percentile_interval
@@ -167,6 +166,10 @@ def _correct(table: pd.DataFrame, method: str, alpha: float, hypotheses) -> pd.D
     tested = table["p"].notna().to_numpy()
     adjusted = np.full(len(table), np.nan)
     if tested.any():
+        # imported here: statsmodels' multitest imports scipy.stats (about a second), which a
+        # table without a correction never needs
+        from statsmodels.stats.multitest import multipletests
+
         adjusted[tested] = multipletests(table.loc[tested, "p"].to_numpy(float), alpha=alpha,
                                          method=method)[1]
     table.insert(table.columns.get_loc("p") + 1, "p.adjusted", adjusted)

@@ -1,0 +1,97 @@
+"""The MLR sandwich of a replication's refit, with its bread and meat in closed form.
+
+MLR's covariance is A⁻¹ B A⁻¹ / n with A the observed information (the Hessian of F) and B
+the first-order information of the casewise scores.  The engine computes A by central
+differences of the analytic gradient, two gradients per parameter
+(:func:`cbec_sem.engine.inference.observed_information_x`, as lavaan's
+``lav_model_hessian()``) and B through the n × p(p+1)/2 scores in (μ, vech Σ)
+(:func:`cbec_sem.engine.robust.first_order_information`): for the product-indicator model
+(about 90 parameters, 30 indicators) most of a replication's time.  Here both come from the
+closed forms of :mod:`cbec_sem.engine.observed_information` on the plan's matrices (equal to
+the engine's to its finite-difference error and to rounding).  Where Σ(θ) is not positive
+definite, or the model has fixed covariates, the engine's versions are used instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine.constraints import Reparametrization
+from ..engine.inference import observed_information_x
+from ..engine.ml import Evaluation
+from ..engine.observed_information import (ml_expected_information, ml_hessian, ml_scores,
+                                           rank_two_derivatives)
+from ..resampling.refit import Moments, RefitPlan
+
+
+def _scatter(plan: RefitPlan, grp) -> np.ndarray:
+    """Entries → free parameters (r × q; entries that share a label add up)."""
+    P = np.zeros((grp.params.size, plan.q))
+    P[np.arange(grp.params.size), grp.params] = 1.0
+    return P
+
+
+def observed_information(plan: RefitPlan, theta: np.ndarray, mom: Moments) -> np.ndarray:
+    """Hessian of F (per case, x-space) at θ on a replication's moments."""
+    H = _per_group(plan, theta, mom, lambda rt, g: ml_hessian(
+        rt, mom.covs[g], mom.means[g] if plan.meanstructure else None, *_entries(plan, g)))
+    return _numerical(plan, theta, mom) if H is None else H
+
+
+def expected_information(plan: RefitPlan, theta: np.ndarray, mom: Moments
+                         ) -> np.ndarray | None:
+    """The expected information (per case, x-space) at θ, what :class:`MLFunction` gives
+    with ``information=True``; ``None`` where Σ(θ) is not positive definite."""
+    return _per_group(plan, theta, mom,
+                      lambda rt, g: ml_expected_information(rt, plan.meanstructure))
+
+
+def _entries(plan: RefitPlan, g: int) -> tuple[np.ndarray, ...]:
+    grp = plan.groups[g]
+    return grp.ai, grp.aj, grp.si, grp.sj, grp.mi
+
+
+def _per_group(plan: RefitPlan, theta: np.ndarray, mom: Moments, matrix) -> np.ndarray | None:
+    """Σ_g (n_g/N) Pᵀ matrix_g P in x-space, ``matrix(rank-two derivatives, g)`` over the
+    free entries of group g (``None`` where some Σ_g(θ) is not positive definite)."""
+    H = np.zeros((plan.q, plan.q))
+    for g, grp in enumerate(plan.groups):
+        S, M, B = plan._matrices(grp, mom.fixed[g], theta)
+        rt = None if B is None else rank_two_derivatives(B, S, M, plan.obs_pos,
+                                                         *_entries(plan, g))
+        if rt is None:
+            return None
+        P = _scatter(plan, grp)
+        H += mom.weights[g] * (P.T @ matrix(rt, g) @ P)
+    return H if plan.identity else plan.basis.T @ H @ plan.basis
+
+
+def first_order(plan: RefitPlan, theta: np.ndarray, mom: Moments, data: np.ndarray
+                ) -> np.ndarray | None:
+    """The first-order information (x-space) of one group's rows ``data`` (plan variable
+    order) at θ: Σᵢ sᵢsᵢᵀ / n of the casewise scores, μ the model's with a mean structure,
+    else the sample mean (lavaan's convention, as the engine's).  ``None`` for a multi-group
+    plan, fixed covariates or a Σ(θ) that is not positive definite (the caller then uses the
+    engine's version)."""
+    grp = plan.groups[0]
+    if plan.ngroups != 1 or grp.fx_rows.size:
+        return None
+    S, M, B = plan._matrices(grp, mom.fixed[0], theta)
+    rt = None if B is None else rank_two_derivatives(B, S, M, plan.obs_pos, *_entries(plan, 0))
+    if rt is None:
+        return None
+    mu = rt.mu_full[plan.obs_pos] if plan.meanstructure else data.mean(axis=0)
+    sc = ml_scores(rt, data, mu, plan.meanstructure) @ _scatter(plan, grp)
+    if not plan.identity:
+        sc = sc @ plan.basis
+    return sc.T @ sc / data.shape[0]
+
+
+def _numerical(plan: RefitPlan, theta: np.ndarray, mom: Moments) -> np.ndarray:
+    reparam = Reparametrization(plan.theta0, plan.basis, 0 if plan.identity else 1)
+
+    def evaluate(th: np.ndarray, gradient: bool = True) -> Evaluation:
+        # the plan's analytic gradient of the same F (the lean form of MLFunction's)
+        return Evaluation(*plan.evaluate(th, mom, gradient))
+
+    return observed_information_x(evaluate, reparam, reparam.x(theta))
