@@ -26,6 +26,7 @@ from .naming import free_parameter_names
 from .optimizer import OptimResult, fisher_scoring
 from .options import FitOptions
 from .partable import ParTable, build_partable, variable_roles
+from .observed_information import ram_observed_information
 from .ram import RamModel
 from .samplestats import SampleStats, sample_stats
 from ..survey.fit_checks import as_frame
@@ -300,8 +301,7 @@ def _estimate(
         )
     theta = reparam.theta(optim.x)
     if options.information == "observed":
-        info_x = observed_information_x(function.evaluate, reparam, optim.x,
-                                        parameter_scale(function.evaluate, reparam, optim.x))
+        info_x = _observed_information(function, reparam, optim.x, theta)
     else:
         info_x = evaluate_x(optim.x, information=True).information
     vcov, ratio = covariance_of_theta(info_x, reparam, float(stats.ntotal))
@@ -339,3 +339,16 @@ def _estimate(
         optim=optim, information_ratio=ratio, stats=stats, ram=ram, reparam=reparam,
         space=space, options=options, meanstructure=partable.meanstructure, function=function,
     )
+
+
+def _observed_information(function, reparam, x: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """The observed information in x-space: for complete-data ML the Hessian of the fit
+    function in closed form (:mod:`.observed_information`), otherwise by central differences
+    of the analytic gradient with a step relative to each parameter's scale."""
+    if type(function) is MLFunction:
+        H = ram_observed_information(function.ram, theta, function.covs, function.means,
+                                     function.nobs, function.meanstructure)
+        if H is not None:
+            return reparam.basis.T @ H @ reparam.basis
+    return observed_information_x(function.evaluate, reparam, x,
+                                  parameter_scale(function.evaluate, reparam, x))
