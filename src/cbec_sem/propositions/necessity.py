@@ -71,7 +71,8 @@ from ..errors import CbecSemWarning, ConvergenceWarning, DataError, SpecError
 from ..errors import warn
 from ..validation import check_permutations, check_seed, suggest
 from .necessity_plot import plot_nca
-from .necessity_records import ce_fdh_null
+from .necessity_records import ce_fdh_null, cr_fdh_exact, records_null
+from .necessity_tables import group_maxima_batches, tables_worthwhile
 from ..survey.fit_checks import as_frame
 
 __all__ = ["nca", "NCAResult", "CEILINGS"]
@@ -86,9 +87,10 @@ _BATCH_ELEMENTS = 1 << 18
 #: Permuted d within this of the observed d counts as "at least as large".
 TIE_TOL = 1e-10
 
-#: Above this many cases × permutations a CR-FDH permutation test (which shuffles every case in
-#: every permutation, tens of nanoseconds per element) warns before it starts (issue 14:
-#: about 2 s on a 2-core machine).
+#: Above this many cases × permutations (about 2 s of shuffling on a 2-core machine, tens of
+#: nanoseconds per element) a CR-FDH permutation test draws its null through records or
+#: contingency tables (:func:`_permutation_d`), and warns before it starts when neither is
+#: exact and cheap (issue 14).
 SLOW_SHUFFLES = 25_000_000
 
 #: An observation counts as above a ceiling line when it exceeds it by more than this (NCA's
@@ -152,8 +154,6 @@ def ceilings_batch(Ys: np.ndarray, lay: _XLayout, scope, want_cr: bool) -> dict:
     zone, and for CR-FDH the zone, intercept and slope, each of length B, plus the group
     maxima ``m``, running maxima ``R``, peer mask and peer multiplicities (B × groups).
     """
-    x0, x1, y0, y1 = scope
-    ux = lay.ux
     if lay.ties:
         m = np.maximum.reduceat(Ys, lay.starts, axis=1)
         at_max = Ys == np.repeat(m, lay.sizes, axis=1)
@@ -161,6 +161,20 @@ def ceilings_batch(Ys: np.ndarray, lay: _XLayout, scope, want_cr: bool) -> dict:
     else:
         m = Ys
         counts = None
+    return zones_from_group_maxima(m, counts, lay.ux, scope, want_cr)
+
+
+def zones_from_group_maxima(m: np.ndarray, counts: np.ndarray | None, ux: np.ndarray, scope,
+                            want_cr: bool) -> dict:
+    """The ceilings of a batch of samples from each sample's group maxima ``m`` (B × groups,
+    groups of equal X in ascending order ``ux``) and the number of cases at each group's
+    maximum ``counts`` (None: one each).
+
+    CE-FDH: the step function of the running maxima R (Dul 2016, eq. for the FDH ceiling).
+    CR-FDH: the OLS line through the peers, the groups whose maximum exceeds every maximum to
+    their left, each counted as often as cases sit at it (NCA's ``p_peers`` keeps duplicate
+    peer points)."""
+    x0, x1, y0, y1 = scope
     R = np.maximum.accumulate(m, axis=1)
     widths = np.diff(np.r_[ux, x1])
     # Elementwise products and row sums, not BLAS: the same summation order whatever the
@@ -180,28 +194,57 @@ def ceilings_batch(Ys: np.ndarray, lay: _XLayout, scope, want_cr: bool) -> dict:
     wdx = w * dx
     sxx = (wdx * dx).sum(axis=1)
     sxy = (wdx * (m - my[:, None])).sum(axis=1)
-    # One distinct peer (the top observation is at the lowest X): a flat ceiling at its Y.
-    slope = np.where(sxx > 0, sxy / np.where(sxx > 0, sxx, 1.0), 0.0)
-    intercept = my - slope * mx
+    slope, intercept = _peer_line(sxx, sxy, mx, my)
     out.update(cr_zone=_line_zone(intercept, slope, scope), cr_intercept=intercept,
                cr_slope=slope, peer=peer)
     return out
 
 
+def _peer_line(sxx, sxy, mx, my) -> tuple[np.ndarray, np.ndarray]:
+    """Slope and intercept of the OLS line through the peers from their centred sums; one
+    distinct peer (the top observation is at the lowest X) gives a flat ceiling at its Y."""
+    slope = np.where(sxx > 0, sxy / np.where(sxx > 0, sxx, 1.0), 0.0)
+    return slope, my - slope * mx
+
+
 def _permutation_d(yt_sorted: np.ndarray, lay: _XLayout, scope, ceilings, permutations: int,
                    rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """d of every ceiling on ``permutations`` row-wise permutations of the outcome.  CE-FDH
-    alone is drawn through each permutation's records
-    (:func:`~.necessity_records.ce_fdh_null`, O(log N) per permutation) when the shuffles
-    would not fit in one batch (N × permutations > 2¹⁸; below that one batch of shuffles
-    costs less than the records' vectorised steps); with CR-FDH, whose peers need every
-    group's maximum, the outcome is always shuffled per permutation."""
-    if tuple(ceilings) == ("ce_fdh",) and yt_sorted.size * permutations > _BATCH_ELEMENTS:
-        return {"ce_fdh": ce_fdh_null(np.sort(yt_sorted), lay.starts, lay.sizes, lay.ux, scope,
-                                      permutations, rng)}
+    """d of every ceiling on ``permutations`` random permutations of the outcome, each drawn
+    the cheapest exact way:
+
+    - CE-FDH alone, more than one batch of shuffles (N × permutations > 2¹⁸): through each
+      permutation's records (:mod:`.necessity_records`, O(log N) per permutation);
+    - with CR-FDH, above :data:`SLOW_SHUFFLES` case-permutations: through the records when
+      the peers need no multiplicities (no ties in the condition or none in the outcome),
+      else as group × value contingency tables (:mod:`.necessity_tables`, O(G·K) per
+      permutation) when the data have few distinct values;
+    - otherwise by shuffling the outcome in every permutation.
+
+    Each has exactly the permutation distribution of d; only the random numbers that produce
+    the draws differ."""
     n = yt_sorted.size
     area = (scope[1] - scope[0]) * (scope[3] - scope[2])
     want_cr = "cr_fdh" in ceilings
+    if not want_cr and n * permutations > _BATCH_ELEMENTS:
+        return {"ce_fdh": ce_fdh_null(np.sort(yt_sorted), lay.starts, lay.sizes, lay.ux, scope,
+                                      permutations, rng)}
+    if want_cr and n * permutations > SLOW_SHUFFLES:
+        if cr_fdh_exact(lay.ties, yt_sorted):
+            walk = records_null(np.sort(yt_sorted), lay.starts, lay.sizes, lay.ux, scope,
+                                permutations, rng, want_cr=True)
+            slope, intercept = _peer_line(*walk["sums"])
+            both = {"ce_fdh": walk["ce_fdh"], "cr_fdh": _line_zone(intercept, slope, scope) / area}
+            return {c: both[c] for c in ceilings}
+        if tables_worthwhile(lay.ux.size, np.unique(yt_sorted).size, n):
+            out = {c: np.empty(permutations) for c in ceilings}
+            done = 0
+            for m, counts in group_maxima_batches(yt_sorted, lay.sizes, permutations, rng):
+                res = zones_from_group_maxima(m, counts, lay.ux, scope, want_cr)
+                b = m.shape[0]
+                for c in ceilings:
+                    out[c][done:done + b] = res[c[:2] + "_zone"] / area
+                done += b
+            return out
     out = {c: np.empty(permutations) for c in ceilings}
     batch = max(1, min(permutations, _BATCH_ELEMENTS // max(n, 1)))
     done = 0
@@ -216,6 +259,13 @@ def _permutation_d(yt_sorted: np.ndarray, lay: _XLayout, scope, ceilings, permut
             out[c][done:done + b] = res[c[:2] + "_zone"] / area
         done += b
     return out
+
+
+def _shuffles_cr_fdh(fit: ConditionFit) -> bool:
+    """Whether a CR-FDH permutation test of this condition falls back on shuffling every case
+    (condition and outcome both tied, with many distinct values)."""
+    return not cr_fdh_exact(fit.lay.ties, fit.yt_sorted) and not tables_worthwhile(
+        fit.lay.ux.size, np.unique(fit.yt_sorted).size, fit.yt_sorted.size)
 
 
 # ============================================================================ input handling
@@ -906,11 +956,12 @@ def nca(data, condition, outcome, *, ceilings=CEILINGS, permutations: int = 1000
 
     # ---- permutation test
     rng = np.random.default_rng(seed)
-    if permutations and "cr_fdh" in ceilings and n_used * permutations > SLOW_SHUFFLES:
+    if (permutations and "cr_fdh" in ceilings and n_used * permutations > SLOW_SHUFFLES
+            and any(_shuffles_cr_fdh(fits[c]) for c in conds)):
         warn(f"nca: the CR-FDH permutation test shuffles all {n_used:,} cases per permutation "
-             f"({permutations:,} permutations: several seconds or more); "
-             "ceilings='ce_fdh' alone draws its null in O(log N) per permutation, or pass "
-             "fewer permutations=", CbecSemWarning)
+             f"({permutations:,} permutations: several seconds or more; condition and outcome "
+             "both have ties and many distinct values); ceilings='ce_fdh' alone draws its null "
+             "in O(log N) per permutation, or pass fewer permutations=", CbecSemWarning)
     if permutations:
         for c in conds:
             permutation_test(fits[c], ceilings, permutations, rng)

@@ -65,6 +65,21 @@ def ce_fdh_null(y_ascending: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
     """CE-FDH effect sizes d of ``permutations`` random permutations of the outcome
     (``y_ascending``: the outcome's values, sorted) over cases in X order (groups of equal
     X: ``starts``, ``sizes``, values ``ux``), in the scope ``(x0, x1, y0, y1)``."""
+    return records_null(y_ascending, starts, sizes, ux, scope, permutations, rng)["ce_fdh"]
+
+
+def records_null(y_ascending: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
+                 ux: np.ndarray, scope, permutations: int, rng: np.random.Generator,
+                 want_cr: bool = False) -> dict[str, np.ndarray]:
+    """The records walk of :func:`ce_fdh_null`; with ``want_cr`` also the CR-FDH line of every
+    permutation (``cr_slope``, ``cr_intercept``), exact when the peers need no multiplicities:
+    the condition or the outcome has no ties (:func:`cr_fdh_exact`).
+
+    The peers are the groups whose maximum exceeds every value to their left.  A group's
+    maximum is its rightmost record; walking from the right, it is a peer when its value is
+    above the value of the first record found left of the group (the maximum of everything
+    before it), and the group at position 0 always is.  Drawing the peers costs no random
+    numbers, so a CE-FDH null is the same with or without them."""
     x0, x1, y0, y1 = scope
     n = y_ascending.size
     widths = np.diff(np.r_[ux, x1])
@@ -78,11 +93,48 @@ def ce_fdh_null(y_ascending: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
     L = np.full(permutations, n, dtype=np.int64)   # the record's position (right boundary)
     c = np.full(permutations, n, dtype=np.int64)   # ranks below the record's
     active = np.arange(permutations)
+    if want_cr:
+        group_of = np.repeat(np.arange(ux.size), sizes)
+        cand_group = np.full(permutations, -1, dtype=np.int64)  # the group being walked
+        cand_rank = np.zeros(permutations, dtype=np.int64)      # its rightmost record
+        peers: list[tuple[np.ndarray, np.ndarray]] = []         # (permutation, group, rank)
     while active.size:
         La, ca = L[active], c[active]
         t = _largest_rank(ca, La, 1.0 - rng.random(active.size), log_factorial)
         P = rng.integers(0, La)                # its position, uniform on [0, L − 1]
         zone[active] += (y1 - y_ascending[t]) * (cw[La] - cw[P])
+        if want_cr:
+            g_new = group_of[P]
+            g_old, r_old = cand_group[active], cand_rank[active]
+            left_group = g_new != g_old            # the walk has left the candidate's group
+            decided = left_group & (g_old >= 0)
+            is_peer = decided & (y_ascending[r_old] > y_ascending[t])
+            peers.append((active[is_peer], g_old[is_peer], r_old[is_peer]))
+            cand_group[active] = np.where(left_group, g_new, g_old)
+            cand_rank[active] = np.where(left_group, t, r_old)
         L[active], c[active] = P, t
-        active = active[P > 0]
-    return zone / ((x1 - x0) * (y1 - y0))
+        done = P == 0
+        if want_cr and done.any():             # the group at position 0 is always a peer
+            fin = active[done]
+            peers.append((fin, cand_group[fin], cand_rank[fin]))
+        active = active[~done]
+    out = {"ce_fdh": zone / ((x1 - x0) * (y1 - y0))}
+    if want_cr:
+        which = np.concatenate([p[0] for p in peers])
+        px = ux[np.concatenate([p[1] for p in peers])]
+        py = y_ascending[np.concatenate([p[2] for p in peers])]
+        sw = np.bincount(which, minlength=permutations).astype(float)
+        mx = np.bincount(which, px, permutations) / sw
+        my = np.bincount(which, py, permutations) / sw
+        dx = px - mx[which]
+        sxx = np.bincount(which, dx * dx, permutations)
+        sxy = np.bincount(which, dx * (py - my[which]), permutations)
+        out["sums"] = (sxx, sxy, mx, my)
+    return out
+
+
+def cr_fdh_exact(x_ties: bool, y_values: np.ndarray) -> bool:
+    """Whether :func:`records_null` draws the CR-FDH null exactly: every peer counts once
+    when the condition has no ties (each group is one case) or the outcome has none (a
+    group's maximum is one case)."""
+    return not x_ties or np.unique(y_values).size == y_values.size
