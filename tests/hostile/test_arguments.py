@@ -247,3 +247,24 @@ def test_further_hostile_arguments(call, error, culprit):
     with pytest.raises(error) as info:
         call()
     assert_typed(info, error, culprit)
+
+
+def test_unknown_report_option_is_a_typed_error(tmp_path):
+    """res.report(path, bogus=1) names the option and lists the valid ones (was a TypeError
+    from deep inside build_report)."""
+    import cbec_sem as cs
+    from cbec_sem.errors import ReportError
+
+    res = cs.fit("F =~ x1 + x2 + x3", cs.datasets.holzinger_swineford_1939())
+    with pytest.raises(ReportError, match=r"unknown report option\(s\) \['bogus'\].*htmt_bootstrap"):
+        res.report(tmp_path / "r.md", bogus=1)
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_power_refuses_bad_nca_permutations_even_without_necessity_hypotheses():
+    """An option that cannot be honoured is refused, never ignored (issue 14)."""
+    import cbec_sem as cs
+    from cbec_sem.errors import SpecError
+
+    with pytest.raises(SpecError, match="nca_permutations=-1"):
+        cs.power(cs.paper_model(), hypotheses=["H1"], n=[100], reps=2, nca_permutations=-1)

@@ -169,8 +169,8 @@ def power(
                         "centring)")
     tests_wanted = _select(spec, hypotheses)
     kinds = {h.kind for h in tests_wanted}
-    if "necessity" in kinds:
-        nca_permutations = check_permutations(nca_permutations, "nca_permutations", minimum=1)
+    # checked whether or not a necessity hypothesis is tested: a bad value is refused, not ignored
+    nca_permutations = check_permutations(nca_permutations, "nca_permutations", minimum=1)
     if not (isinstance(progress, bool) or callable(progress)):
         raise SpecError(f"progress={progress!r} must be True, False or a function(done, total)")
     ex = executor(n_jobs, client)  # validates n_jobs and the client before any work

@@ -18,6 +18,7 @@ diagnostics.  Bad paths and unknown formats are :class:`~cbec_sem.errors.ReportE
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +28,9 @@ from .content import Report, build_report
 from .render_html import render_html
 from .render_text import render_latex, render_markdown
 from .render_office import write_docx, write_xlsx
+
+#: The keyword options of :func:`~.content.build_report`.
+_BUILD_OPTIONS = frozenset(p for p in inspect.signature(build_report).parameters if p != "res")
 
 if TYPE_CHECKING:
     from ..results import FitResult
@@ -115,10 +119,14 @@ def write_report(res: FitResult | Report, path: str | os.PathLike, format: str |
         PosixPath('analysis.html')
     """
     path, fmt = _resolve(path, format)
-    report = res if isinstance(res, Report) else build_report(res, **options)
     if isinstance(res, Report) and options:
         raise ReportError(f"options {sorted(options)} apply when building a report; "
                           "pass them to build_report")
+    unknown = sorted(set(options) - _BUILD_OPTIONS)
+    if unknown:
+        raise ReportError(f"unknown report option(s) {unknown}; the options are "
+                          f"{sorted(_BUILD_OPTIONS)}")
+    report = res if isinstance(res, Report) else build_report(res, **options)
     diagram = next((s.diagram for s in report.sections
                     if s.diagram is not None and not isinstance(s.diagram, str)), None)
     try:
