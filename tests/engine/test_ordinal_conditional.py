@@ -227,9 +227,10 @@ def test_standard_errors_of_the_standardized_solution(case):
 
 
 def test_a_single_ordered_outcome_is_a_probit_regression():
-    # lavaan's sem("x1q ~ sex + ageyr", ordered = "x1q"): saturated (df = 0); estimates, SEs
-    # and the test; the scaled measures of a df = 0 fit (lavaan: 0 and 1, here NaN) are the
-    # saturated-model item of issue 12, not checked here
+    # lavaan's sem("x1q ~ sex + ageyr", ordered = "x1q"): saturated (df = 0); estimates, SEs,
+    # the test and every fit measure lavaan reports (the scaled ones: chisq.scaled = chisq,
+    # CFI/TLI 1, RMSEA 0, NFI NA), except Hoelter's critical N, which lavaan computes from its
+    # χ² of 2.8e-15 (0/2.8e-15 + 1 = 1) where ours is exactly 0 (0/0: NaN)
     fx = load("probit1")
     res = _fit(fx)
     j = _joined(res, fx)
@@ -241,6 +242,10 @@ def test_a_single_ordered_outcome_is_a_probit_regression():
                                j["se_lav"].to_numpy(float)[free], rtol=1e-3)
     assert res.fit_measures["df"] == 0 and res.fit_measures["npar"] == fx["npar"]
     assert res.fit_measures["chisq"] == pytest.approx(0.0, abs=1e-8)
+    ref = {k: np.nan if v is None else float(v) for k, v in fx["fit_measures"].items()
+           if k not in ("cn_05", "cn_01")}
+    ours = res.fit_measures.reindex(list(ref)).to_numpy(float)
+    np.testing.assert_allclose(ours, list(ref.values()), atol=1e-6, equal_nan=True)
 
 
 def test_reliability_of_a_conditional_fit_is_withheld_with_the_reason():

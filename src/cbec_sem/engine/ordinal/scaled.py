@@ -107,7 +107,9 @@ def scaled_shifted(stat: float, df: float, groups, deltas, fg) -> ScaledTest:
     ug = U @ gamma
     tr1 = float(np.sum(U * gamma))
     tr2 = float(np.sum(ug * ug.T))
-    if df <= 0 or tr2 <= 0:
+    if df <= 0:  # lavaan: a model without degrees of freedom keeps its (zero) statistic
+        return ScaledTest(stat, df, np.nan, np.nan, np.nan, tr1, tr2)
+    if tr2 <= 0:
         return ScaledTest(np.nan, df, np.nan, np.nan, np.nan, tr1, tr2)
     a = np.sqrt(df / tr2)
     shift = df - a * tr1
