@@ -252,3 +252,21 @@ def test_ordinal_items_picks_the_few_category_items():
     assert ordinal_items(data, ["a", "b", "c", "d"], ordered=["c"]) == ["a", "c", "d"]
     with pytest.raises(DataError, match="'z'"):
         ordinal_items(data, ["a", "b"], ordered=["z"])
+
+
+def test_tables_show_the_scaled_cfi_where_lavaan_has_no_robust_one():
+    """lavaan 0.6-14 reports cfi.robust/rmsea.robust as NA for WLSMV with continuous items
+    among the ordered ones; the short fit tables then show the indices of the scaled test
+    (cfi.scaled, rmsea.scaled: equal to lavaan's in the fixture), labelled "scaled", not the
+    naive ones."""
+    from cbec_sem.engine.fitmeasures import shown_measure
+
+    fx = load("mixed_bfi")
+    ref = fx["fit_measures"]
+    assert ref.get("cfi.robust") is None and ref.get("cfi.scaled") is not None
+    fm = _fit(fx).fit_measures
+    for name in ("cfi", "tli", "rmsea"):
+        key, kind = shown_measure(fm, name)
+        assert (key, kind) == (f"{name}.scaled", "scaled")
+        assert fm[key] == pytest.approx(ref[key], abs=1e-3)
+    assert shown_measure(fm, "chisq") == ("chisq.scaled", "scaled")

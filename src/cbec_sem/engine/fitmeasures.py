@@ -91,12 +91,17 @@ def shown_measure(measures: pd.Series, name: str) -> tuple[str, str]:
     Under a robust estimator (the fit has a scaled test, ``chisq.scaled``) the scaled
     statistic and the robust indices (Brosseau-Liard & Savalei 2014; Savalei 2018) replace
     the standard ones, qualifier ``"scaled"`` or ``"robust"``; where the robust version is
-    missing or NaN (or for a standard fit) the standard measure is shown, qualifier ``""``.
+    missing or NaN (lavaan's NA for WLSMV with continuous items or covariates among the
+    ordered ones), the index computed from the scaled statistics (``cfi.scaled``, qualifier
+    ``"scaled"``); for a standard fit, or where neither exists, the standard measure,
+    qualifier ``""``.
     """
     alt = ROBUST_COUNTERPART.get(name)
     scaled = np.isfinite(float(measures.get("chisq.scaled", np.nan)))
-    if scaled and alt is not None and np.isfinite(float(measures.get(alt, np.nan))):
-        return alt, alt.rsplit(".", 1)[1]
+    if scaled and alt is not None:
+        for key in dict.fromkeys((alt, alt.rsplit(".", 1)[0] + ".scaled")):
+            if np.isfinite(float(measures.get(key, np.nan))):
+                return key, key.rsplit(".", 1)[1]
     return name, ""
 
 
