@@ -39,6 +39,8 @@ def fit_case(fx: dict) -> cs.FitResult:
         kwargs["std_lv"] = True
     if "group.equal" in opts:
         kwargs["group_equal"] = tuple(np.atleast_1d(opts["group.equal"]))
+    if "group.partial" in opts:
+        kwargs["group_partial"] = tuple(np.atleast_1d(opts["group.partial"]))
     if "fixed.x" in opts:
         kwargs["fixed_x"] = bool(opts["fixed.x"])
     if "estimator" in opts:

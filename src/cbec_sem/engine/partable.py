@@ -325,8 +325,12 @@ def build_partable(
                 continue
             add(v, "~~", v, free=v not in ov_x, exo=int(v in ov_x))
         # std.lv fixes latent variances to 1; with loadings equal across groups they are
-        # free in groups 2+ (the equal loadings carry the scale there), as in lavaan >= 0.6-4.
-        fixed_variance = options.std_lv and not (g > 0 and "loadings" in options.group_equal)
+        # free in groups 2+ (the equal loadings carry the scale there), as in lavaan >= 0.6-4,
+        # unless the latent variances are equal too: then 1 in every group, as lavaan has it.
+        # (group_partial does not free them then: lavaan 0.6-14 keeps them at 1).
+        fixed_variance = options.std_lv and not (
+            g > 0 and "loadings" in options.group_equal
+            and "lv.variances" not in options.group_equal)
         for v in roles.latent:
             if v in composites:  # lavaan: a composite's variance is fixed to 0
                 add(v, "~~", v, free=False, ustart=0.0)
