@@ -35,7 +35,7 @@ from cbec_sem.resampling.bootstrap import _influence, _jackknife_influence
 from cbec_sem.resampling.intervals import acceleration_from_influence
 from cbec_sem.resampling.refit import RefitPlan
 
-from conftest import data_of, fit_of, lavaan_bootstrap, model_of, tiny_factor_data
+from shared_fits import data_of, fit_of, lavaan_bootstrap, model_of, tiny_factor_data
 
 R = 500  # draws in the reference comparisons (0.5 s each)
 

@@ -14,7 +14,7 @@ import cbec_sem as cs
 from cbec_sem.errors import SpecError
 from cbec_sem.resampling.intervals import percentile_interval
 
-from conftest import data_of, fit_of, model_of
+from shared_fits import data_of, fit_of, model_of
 
 
 @pytest.fixture(scope="module")

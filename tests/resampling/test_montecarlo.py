@@ -19,7 +19,7 @@ import cbec_sem as cs
 from cbec_sem.errors import EstimationError, SpecError
 from cbec_sem.resampling import monte_carlo_ci
 
-from conftest import data_of, fit_of, model_of
+from shared_fits import data_of, fit_of, model_of
 
 
 def test_product_matches_an_independent_huge_monte_carlo():

@@ -3,7 +3,7 @@
 Reference: :func:`cbec_sem.engine.inference.observed_information_x` (central differences of
 the analytic gradient, lavaan's ``lav_model_hessian()``), whose own truncation error is about
 1e-8 here.  The cases cover single- and multi-group models, mean structures, shared labels,
-``==`` constraints and fixed-x covariates (tests/resampling/conftest.py), at θ̂ and at points
+``==`` constraints and fixed-x covariates (tests/resampling/shared_fits.py), at θ̂ and at points
 away from it (where the data-dependent terms of the Hessian do not vanish).
 """
 
@@ -17,7 +17,7 @@ from cbec_sem.power.observed import (_numerical, expected_information, first_ord
                                      observed_information)
 from cbec_sem.resampling.refit import RefitPlan
 
-from conftest import CASES, fit_of
+from shared_fits import CASES, fit_of
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -23,7 +23,7 @@ from cbec_sem.engine.threads import single_threaded_blas
 from cbec_sem.resampling.batch import MomentStack, evaluate_batch, refit_batch
 from cbec_sem.resampling.refit import OK, RefitPlan, topological_order
 
-from conftest import CASES, data_of, fit_of, model_of
+from shared_fits import CASES, data_of, fit_of, model_of
 
 ALL = sorted(CASES)
 
