@@ -5,6 +5,7 @@ KeyError later, ``simulate(n=10**10)`` a MemoryError)."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -268,3 +269,19 @@ def test_power_refuses_bad_nca_permutations_even_without_necessity_hypotheses():
 
     with pytest.raises(SpecError, match="nca_permutations=-1"):
         cs.power(cs.paper_model(), hypotheses=["H1"], n=[100], reps=2, nca_permutations=-1)
+
+
+@pytest.mark.parametrize("kwargs, culprit", [
+    ({"items": "maybe"}, "items='maybe'"),
+    ({"max_items": -1}, "max_items=-1"),
+    ({"max_constructs": 0}, "max_constructs=0"),
+    ({"max_width": float("nan")}, "max_width=nan"),
+    ({"moderation": "no"}, "moderation='no'"),
+    ({"group": 3}, "group=3"),
+])
+def test_path_diagram_refuses_arguments_it_cannot_honour(kwargs, culprit):
+    """plot_path(items="maybe") drew the items (bool("maybe")), group=3 of a two-group fit
+    drew a diagram of NaNs: both refused now, naming the argument."""
+    res = cs.fit("F =~ x1 + x2 + x3", cs.datasets.holzinger_swineford_1939(), group="school")
+    with pytest.raises(SpecError, match=re.escape(culprit)):
+        res.plot_path(**kwargs)

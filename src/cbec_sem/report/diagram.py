@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import ReportError
+from ..errors import ReportError, SpecError
+from ..validation import check_count, check_flag, finite_number
 from ..apa import STAR_NOTE, fmt_num, stars
 from ..plotting import pyplot
 
@@ -293,9 +294,11 @@ def label_overlaps(diagram: Diagram) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- model reading
 def _estimates(res: FitResult, group: int) -> pd.DataFrame:
     p = res.params
-    if "group" in p.columns:
-        p = p[p["group"] == group]
-    return p
+    groups = sorted(int(g) for g in p["group"].unique()) if "group" in p.columns else [1]
+    if isinstance(group, (bool, np.bool_)) or group not in groups:
+        raise SpecError(f"group={group!r} is not a group of this fit; its groups are numbered "
+                        f"{', '.join(map(str, groups))} (1-based, as in params)")
+    return p[p["group"] == group] if "group" in p.columns else p
 
 
 def _index(p: pd.DataFrame) -> dict[tuple[str, str, str], tuple[float, float]]:
@@ -386,6 +389,13 @@ def path_diagram(res: FitResult, *, group: int = 1, items: bool | str = "auto",
         >>> d.svg.startswith("<svg")                                       # doctest: +SKIP
         True
     """
+    if not (isinstance(items, (bool, np.bool_)) or items == "auto"):
+        raise SpecError(f"items={items!r} must be True, False or 'auto'")
+    max_items = check_count(max_items, "max_items")
+    max_constructs = check_count(max_constructs, "max_constructs", minimum=1)
+    if not (finite_number(max_width, "max_width") > 0):
+        raise SpecError(f"max_width={max_width!r} must be a positive number of pixels")
+    moderation = check_flag(moderation, "moderation")
     model = res.model
     p = _estimates(res, group)
     table = _index(p)
