@@ -287,7 +287,7 @@ def _check_input(spec, data, group, options: FitOptions, partial: dict, group_eq
     gcol = frame[group]
     # Rows without a group value are left out of every fit, with a warning from each (as
     # lavaan's cfa(group = ...) does).
-    labels = pd.unique(gcol.dropna())
+    labels = pd.unique(gcol.dropna()).tolist()  # Python scalars: messages say 1, not np.int64(1)
     if len(labels) < 2:
         raise DataError(
             f"the group variable {group!r} has "
