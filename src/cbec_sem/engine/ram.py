@@ -48,6 +48,78 @@ class GroupLayout:
 
 
 @dataclass(frozen=True)
+class DerivativeIndex:
+    """Where the rank-2 factors of a group's free rows come from, computed once per model.
+
+    Every u_k, v_k is a column of G = F B or of Hᵀ = G S Bᵀ, scaled by a constant (½ for a
+    variance, 0 for an intercept, whose dΣ is 0).  With Z = (the distinct columns used, each
+    with its constant) (p × c, c ≤ 2n), u_k = Z[:, u[k]] and v_k = Z[:, v[k]], so every
+    product such as U_kᵀ K V_l is an entry of the small c × c matrix Zᵀ K Z: the information
+    matrix is gathered from it instead of formed by three q × p × q products.  The mean
+    derivatives are d_k = G[:, d[k]] · factor, the factor (B m)[j] for a path A[i, j], 1 for
+    an intercept and 0 for a (co)variance (``d_bm`` holds j, −1 where the factor is constant,
+    ``d_const`` the constant).
+    """
+
+    g_cols: np.ndarray  # columns of G in Z, ...
+    g_scale: np.ndarray  # ... and their constants
+    h_cols: np.ndarray  # columns of Hᵀ (rows of H) in Z, after the G columns (constant 1)
+    u: np.ndarray
+    v: np.ndarray
+    d_cols: np.ndarray  # the distinct columns of G the mean derivatives use, ...
+    d: np.ndarray  # ... and the position in d_cols of each free row's
+    d_bm: np.ndarray
+    d_const: np.ndarray
+    has_h: bool
+    has_d: bool
+
+
+def derivative_index(lay: GroupLayout) -> DerivativeIndex:
+    """The :class:`DerivativeIndex` of a group (see :meth:`RamModel.derivative_factors` for
+    the factors it encodes)."""
+    r = len(lay.free_rows)
+    kind, fi, fj = lay.free_kind, lay.free_i, lay.free_j
+    is_a, is_s, is_m = kind == 0, kind == 1, kind == 2
+    # source of u and v: (0, column of G, constant) or (1, row of H, 1)
+    u_key = np.full(r, -1, dtype=np.int64)  # encoded as a key into the distinct columns
+    v_key = np.full(r, -1, dtype=np.int64)
+    g_keys: dict[tuple[int, float], int] = {}
+    h_keys: dict[int, int] = {}
+
+    def g_col(i: int, c: float) -> int:
+        return g_keys.setdefault((int(i), float(c)), len(g_keys))
+
+    zero = None
+    for k in range(r):
+        if is_a[k]:
+            u_key[k] = g_col(fi[k], 1.0)
+            v_key[k] = -1 - h_keys.setdefault(int(fj[k]), len(h_keys))
+        elif is_s[k]:
+            u_key[k] = g_col(fi[k], 1.0)
+            v_key[k] = g_col(fj[k], 0.5 if fi[k] == fj[k] else 1.0)
+        else:  # an intercept: dΣ = 0
+            zero = g_col(0, 0.0) if zero is None else zero
+            u_key[k] = v_key[k] = zero
+    ng = len(g_keys)
+    g_cols = np.array([i for i, _ in g_keys], dtype=np.int64)
+    g_scale = np.array([c for _, c in g_keys], dtype=float)
+    h_cols = np.array(list(h_keys), dtype=np.int64)
+    u = np.where(u_key >= 0, u_key, ng - 1 - u_key)
+    v = np.where(v_key >= 0, v_key, ng - 1 - v_key)
+    d_bm = np.where(is_a, fj, -1).astype(np.int64)
+    d_const = np.where(is_m, 1.0, 0.0)
+    with_d = is_a | is_m
+    d_cols, d_pos = np.unique(fi[with_d].astype(np.int64), return_inverse=True)
+    d = np.zeros(r, dtype=np.int64)
+    d[with_d] = d_pos.ravel()
+    return DerivativeIndex(
+        g_cols=g_cols, g_scale=g_scale, h_cols=h_cols, u=u, v=v,
+        d_cols=d_cols, d=d, d_bm=d_bm, d_const=d_const,
+        has_h=bool(len(h_keys)), has_d=bool((is_a | is_m).any()),
+    )
+
+
+@dataclass(frozen=True)
 class GroupMoments:
     """The implied moments of one group and the pieces their derivatives are made from."""
 
@@ -105,6 +177,7 @@ class RamModel:
                 )
             )
         self._eye = np.eye(self.n)
+        self.derivative_index = [derivative_index(lay) for lay in self.layouts]
 
     # ------------------------------------------------------------------ values
     def row_values(self, theta: np.ndarray) -> np.ndarray:
@@ -148,6 +221,17 @@ class RamModel:
         return mom.B @ mom.M
 
     # ------------------------------------------------------------- derivatives
+    def derivative_columns(self, mom: GroupMoments, g: int) -> np.ndarray:
+        """Z (p × c) of :class:`DerivativeIndex`: the distinct columns the rank-2 factors of
+        group ``g`` are made of, u_k = Z[:, u[k]], v_k = Z[:, v[k]]."""
+        idx = self.derivative_index[g]
+        Z = mom.G[:, idx.g_cols] * idx.g_scale
+        if idx.has_h:
+            # rows of H = B S Gᵀ: only the rows asked for (Hᵀ[:, j] = G S B[j]ᵀ)
+            Ht = mom.G @ (mom.S @ mom.B[idx.h_cols].T)
+            Z = np.concatenate([Z, Ht], axis=1)
+        return Z
+
     def derivative_factors(
         self, mom: GroupMoments, g: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
