@@ -302,8 +302,11 @@ def _estimate(
     theta = reparam.theta(optim.x)
     if options.information == "observed":
         info_x = _observed_information(function, reparam, optim.x, theta)
+    elif general is None and optim.information is not None:
+        info_x = optim.information  # (formed at optim.x by the last scoring step)
     else:
         info_x = evaluate_x(optim.x, information=True).information
+    optim = replace(optim, information=None)  # (not kept in the result: q × q)
     vcov, ratio = covariance_of_theta(info_x, reparam, float(stats.ntotal))
     params = parameter_estimates(partable, ram, space, theta, vcov, options, optim.converged)
     frame = partable.frame.copy()

@@ -19,7 +19,7 @@ double precision is unit-free too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import optimize
@@ -46,6 +46,9 @@ class OptimResult:
     converged: bool
     iterations: int
     message: str
+    #: The information at ``x`` when the last evaluation there formed it (else None): the
+    #: standard errors need it, and re-forming it costs a q × q evaluation.
+    information: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def max_gradient(self) -> float:
@@ -199,7 +202,7 @@ def fisher_scoring(
         if ev.information is not None:
             unit = _gradient_scale(ev.information, len(x))
         if scaled_gradient_norm(g, unit) < tol:
-            return OptimResult(x, ev.value, g, True, iterations, "converged")
+            return OptimResult(x, ev.value, g, True, iterations, "converged", ev.information)
         iterations += 1
         step = H.solve(g)
         slope = float(g @ step)
@@ -235,7 +238,7 @@ def fisher_scoring(
         if scaled_gradient_norm(g, unit) < PRECISION_LIMIT:
             return OptimResult(
                 x, ev.value, g, True, iterations,
-                "converged (F cannot decrease further at double precision)",
+                "converged (F cannot decrease further at double precision)", ev.information,
             )
         if quasi_newton:
             # A stale secant approximation: go back to scoring from here.
@@ -274,4 +277,4 @@ def fisher_scoring(
         f"stopped after {iterations} iterations with max |gradient| = {max_g:.3g} in "
         f"standard-error units (tolerance {tol:g})"
     )
-    return OptimResult(x, ev.value, g, converged, iterations, message)
+    return OptimResult(x, ev.value, g, converged, iterations, message, ev.information)
