@@ -119,6 +119,34 @@ def derivative_index(lay: GroupLayout) -> DerivativeIndex:
     )
 
 
+def path_depth(n: int, i: np.ndarray, j: np.ndarray) -> int | None:
+    """The number of edges on the longest directed path of the graph with an edge j → i for
+    every entry A[i, j], or None when the graph has a cycle (a non-recursive model).
+
+    For an acyclic graph A is nilpotent, A^(d+1) = 0, so B = (I − A)⁻¹ is the finite sum
+    I + A + … + A^d (Bollen 1989, ch. 8: recursive models)."""
+    edges = {(int(a), int(b)) for a, b in zip(i, j) if a != b}
+    if any(a == b for a, b in zip(i, j)):
+        return None  # a self-loop A[i, i]
+    children: dict[int, list[int]] = {}
+    indegree = np.zeros(n, dtype=int)
+    for a, b in edges:
+        children.setdefault(b, []).append(a)
+        indegree[a] += 1
+    depth = np.zeros(n, dtype=int)
+    ready = [k for k in range(n) if indegree[k] == 0]
+    seen = 0
+    while ready:
+        k = ready.pop()
+        seen += 1
+        for c in children.get(k, ()):
+            depth[c] = max(depth[c], depth[k] + 1)
+            indegree[c] -= 1
+            if indegree[c] == 0:
+                ready.append(c)
+    return int(depth.max(initial=0)) if seen == n else None
+
+
 @dataclass(frozen=True)
 class GroupMoments:
     """The implied moments of one group and the pieces their derivatives are made from."""
@@ -178,6 +206,8 @@ class RamModel:
             )
         self._eye = np.eye(self.n)
         self.derivative_index = [derivative_index(lay) for lay in self.layouts]
+        #: longest path of each group's A (None: non-recursive), for B = (I − A)⁻¹
+        self.path_depth = [path_depth(self.n, lay.a_i, lay.a_j) for lay in self.layouts]
 
     # ------------------------------------------------------------------ values
     def row_values(self, theta: np.ndarray) -> np.ndarray:
@@ -199,13 +229,24 @@ class RamModel:
         M[lay.m_i] = values[lay.m_rows]
         return A, S, M
 
+    def inverse_i_minus_a(self, A: np.ndarray, g: int) -> np.ndarray:
+        """B = (I − A)⁻¹: for a recursive model the finite sum I + A(I + A(…)) of
+        :func:`path_depth` terms (for a CFA just I + A), else the general inverse."""
+        depth = self.path_depth[g]
+        if depth is None or depth > 4:
+            return np.linalg.inv(self._eye - A)
+        B = self._eye + A
+        for _ in range(depth - 1):
+            B = self._eye + A @ B
+        return B
+
     def moments(self, theta: np.ndarray) -> list[GroupMoments]:
         """Implied covariance matrix and mean vector of every group."""
         values = self.row_values(theta)
         out = []
         for g in range(self.ngroups):
             A, S, M = self.matrices(values, g)
-            B = np.linalg.inv(self._eye - A)
+            B = self.inverse_i_minus_a(A, g)
             G = B[: self.p]
             sigma = G @ S @ G.T
             sigma = 0.5 * (sigma + sigma.T)
