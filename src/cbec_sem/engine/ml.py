@@ -32,15 +32,16 @@ from .fitmeasures import free_covariates, free_x_baseline
 def inverse_logdet(sigma: np.ndarray) -> tuple[np.ndarray | None, float]:
     """Σ⁻¹ and log|Σ| from one Cholesky factorisation (LAPACK ``dpotrf``, ``dpotri``), or
     ``(None, nan)`` when Σ is not positive definite."""
-    chol, fail = _potrf(sigma, lower=1, clean=0)
+    chol, fail = _potrf(sigma, lower=1, clean=1)  # (clean: zeros above the diagonal)
     if fail:
         return None, np.nan
-    logdet = 2.0 * float(np.log(np.diagonal(chol)).sum())
-    inv, fail = _potri(chol, lower=1)
+    logdet = 2.0 * float(np.log(chol.diagonal()).sum())
+    low, fail = _potri(chol, lower=1, overwrite_c=1)
     if fail:
         return None, np.nan
-    low = np.tril(inv)
-    return low + np.tril(inv, -1).T, logdet
+    K = low + low.T
+    np.fill_diagonal(K, low.diagonal())
+    return K, logdet
 
 
 #: Rows of the information assembled at a time: the gathers' temporaries stay in cache and
