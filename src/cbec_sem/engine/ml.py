@@ -63,7 +63,7 @@ def information_rows(M: np.ndarray, idx: DerivativeIndex, Md: np.ndarray | None 
     out = np.empty((r, r))
     Mu, Mv = M[u], M[v]
     if Md is not None:
-        Mdd = Md[idx.d] * factor[:, None]
+        Mdd = Md[idx.d]
     width = min(_BLOCK, r) if r else 0
     t1 = np.empty((width, r))
     t2 = np.empty((width, r))
@@ -81,7 +81,8 @@ def information_rows(M: np.ndarray, idx: DerivativeIndex, Md: np.ndarray | None 
         blk += x1
         if Md is not None:
             np.take(Mdd[a:b], idx.d, axis=1, out=x1)
-            x1 *= factor
+            np.multiply(factor[a:b, None], factor, out=x2)  # (f_a f_b: exactly symmetric)
+            x1 *= x2
             blk += x1
     return out
 
