@@ -188,6 +188,8 @@ class RamModel:
         # "<~" rows (composite weights) are A[lhs, rhs], as "~" rows are.
         kind = np.select([np.isin(ops, ("=~", "~", "<~")), ops == "~~", ops == "~1"],
                          [0, 1, 2], -1)
+        #: per table row: 0 = A (paths, loadings, weights), 1 = S, 2 = m, -1 = other
+        self.row_kind = kind
         self.layouts: list[GroupLayout] = []
         for g in range(1, self.ngroups + 1):
             in_g = groups == g
