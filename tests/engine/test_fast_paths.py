@@ -146,3 +146,16 @@ def test_near_singular_large_information_takes_the_full_decomposition():
     _, ratio = covariance_of_theta(info, reparam, 100.0)
     assert ratio == scale_free_information_ratio(info)
     assert ratio < 1e4 * SINGULAR_INFORMATION
+
+
+def test_lanczos_failure_falls_back_to_the_full_decomposition(monkeypatch):
+    import cbec_sem.engine.inference as inference
+
+    monkeypatch.setattr(inference, "_largest_eigenvalue", lambda matrix: None)
+    q = LANCZOS_PARAMETERS + 5
+    info = _spd(q, 6)
+    reparam = Reparametrization(np.zeros(q), np.eye(q), 0)
+    vcov, ratio = covariance_of_theta(info, reparam, 100.0)
+    assert ratio == scale_free_information_ratio(info)
+    np.testing.assert_allclose(vcov, np.linalg.inv(100.0 * info), rtol=1e-9,
+                               atol=1e-12 * np.abs(np.linalg.inv(100.0 * info)).max())

@@ -123,16 +123,21 @@ LANCZOS_PARAMETERS = 300
 LANCZOS_TOL = 1e-8
 
 
-def _largest_eigenvalue(matrix: np.ndarray) -> float:
+def _largest_eigenvalue(matrix: np.ndarray) -> float | None:
     """The largest eigenvalue of a symmetric matrix by implicitly restarted Lanczos (ARPACK),
-    from a fixed start vector so that a fit gives the same number every time.  (The products
+    from a fixed start vector so that a fit gives the same number every time (None when
+    ARPACK fails or the value is not a positive number).  (The products
     are NumPy's general ones: BLAS ``dsymv`` would read half the memory, but multi-threaded
     OpenBLAS runs it up to 30× slower on a busy machine.)"""
-    from scipy.sparse.linalg import eigsh
+    from scipy.sparse.linalg import ArpackError, eigsh
 
     start = np.random.default_rng(20260101).standard_normal(matrix.shape[0])
-    return float(eigsh(matrix, k=1, which="LA", v0=start, tol=LANCZOS_TOL,
-                       return_eigenvectors=False)[0])
+    try:
+        value = float(eigsh(matrix, k=1, which="LA", v0=start, tol=LANCZOS_TOL,
+                            return_eigenvectors=False)[0])
+    except ArpackError:  # (no convergence included): the full decomposition decides
+        return None
+    return value if np.isfinite(value) and value > 0 else None
 
 
 def covariance_of_theta(
@@ -169,9 +174,10 @@ def covariance_of_theta(
             low, fail = _potri(chol, lower=1, overwrite_c=1)
             if not fail:
                 vx = low + low.T  # R⁻¹ (the upper triangle of low is zero: clean=1)
-                vx.flat[:: q + 1] *= 0.5
-                if large:
-                    ratio = 1.0 / (top * _largest_eigenvalue(vx))
+                np.fill_diagonal(vx, low.diagonal())
+                bottom = _largest_eigenvalue(vx) if top is not None else None
+                if bottom is not None:  # 1/λ_max(R⁻¹) = λ_min(R)
+                    ratio = 1.0 / (top * bottom)
                     if ratio < 1e4 * SINGULAR_INFORMATION:
                         ratio = None
                 vx *= scale[:, None]
