@@ -125,6 +125,9 @@ def path_depth(n: int, i: np.ndarray, j: np.ndarray) -> int | None:
 
     For an acyclic graph A is nilpotent, A^(d+1) = 0, so B = (I − A)⁻¹ is the finite sum
     I + A + … + A^d (Bollen 1989, ch. 8: recursive models)."""
+    if n == 0:
+        return 0
+    i, j = np.asarray(i, dtype=np.int64) % n, np.asarray(j, dtype=np.int64) % n  # (as A[i, j])
     edges = {(int(a), int(b)) for a, b in zip(i, j) if a != b}
     if any(a == b for a, b in zip(i, j)):
         return None  # a self-loop A[i, i]
