@@ -302,15 +302,21 @@ def _estimate(
     theta = reparam.theta(optim.x)
     if options.information == "observed":
         info_x = _observed_information(function, reparam, optim.x, theta)
+    elif general is None and optim.information is not None:
+        info_x = optim.information  # (formed at optim.x by the last scoring step)
     else:
         info_x = evaluate_x(optim.x, information=True).information
+    optim = replace(optim, information=None)  # (not kept in the result: q × q)
     vcov, ratio = covariance_of_theta(info_x, reparam, float(stats.ntotal))
     params = parameter_estimates(partable, ram, space, theta, vcov, options, optim.converged)
-    frame = partable.frame.copy()
-    frame["start"] = start_rows
     row_values = ram.row_values(theta)
-    frame["est"] = row_values
-    frame["se"] = row_standard_errors(ram, vcov) if optim.converged else np.nan
+    se = row_standard_errors(ram, vcov) if optim.converged else np.full(len(row_values), np.nan)
+    # one concat, not three column insertions (each re-built the string column index)
+    base = partable.frame
+    if base.columns.isin(["start", "est", "se"]).any():
+        base = base.drop(columns=["start", "est", "se"], errors="ignore")
+    frame = pd.concat([base, pd.DataFrame(
+        {"start": start_rows, "est": row_values, "se": se}, index=base.index)], axis=1)
     partable = replace(partable, frame=frame)
     moments_hat = ram.moments(theta)
     exo_index = tuple(stats.names.index(v) for v in partable.roles.ov_x)

@@ -16,7 +16,7 @@ from .inference import delta_method_jacobian, wald
 from .options import FitOptions
 from .partable import ParTable
 from .ram import RamModel
-from .standardize import standardized_rows
+from .standardize import standardized_solution
 
 
 def theta_from_rows(ram: RamModel, rows: np.ndarray) -> np.ndarray:
@@ -56,8 +56,7 @@ def parameter_estimates(
         w[k][~free] = np.nan
     w["ci.lower"][~free] = rows[~free]
     w["ci.upper"][~free] = rows[~free]
-    std_lv = standardized_rows(ram, rows, "std.lv")
-    std_all = standardized_rows(ram, rows, "std.all")
+    std_lv, std_all = standardized_solution(ram, rows)
     columns = {
         "lhs": frame["lhs"].to_numpy(),
         "op": frame["op"].to_numpy(),

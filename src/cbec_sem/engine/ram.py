@@ -48,6 +48,109 @@ class GroupLayout:
 
 
 @dataclass(frozen=True)
+class DerivativeIndex:
+    """Where the rank-2 factors of a group's free rows come from, computed once per model.
+
+    Every u_k, v_k is a column of G = F B or of Hᵀ = G S Bᵀ, scaled by a constant (½ for a
+    variance, 0 for an intercept, whose dΣ is 0).  With Z = (the distinct columns used, each
+    with its constant) (p × c, c ≤ 2n), u_k = Z[:, u[k]] and v_k = Z[:, v[k]], so every
+    product such as U_kᵀ K V_l is an entry of the small c × c matrix Zᵀ K Z: the information
+    matrix is gathered from it instead of formed by three q × p × q products.  The mean
+    derivatives are d_k = G[:, d[k]] · factor, the factor (B m)[j] for a path A[i, j], 1 for
+    an intercept and 0 for a (co)variance (``d_bm`` holds j, −1 where the factor is constant,
+    ``d_const`` the constant).
+    """
+
+    g_cols: np.ndarray  # columns of G in Z, ...
+    g_scale: np.ndarray  # ... and their constants
+    h_cols: np.ndarray  # columns of Hᵀ (rows of H) in Z, after the G columns (constant 1)
+    u: np.ndarray
+    v: np.ndarray
+    d_cols: np.ndarray  # the distinct columns of G the mean derivatives use, ...
+    d: np.ndarray  # ... and the position in d_cols of each free row's
+    d_bm: np.ndarray
+    d_const: np.ndarray
+    has_h: bool
+    has_d: bool
+
+
+def derivative_index(lay: GroupLayout) -> DerivativeIndex:
+    """The :class:`DerivativeIndex` of a group (see :meth:`RamModel.derivative_factors` for
+    the factors it encodes)."""
+    r = len(lay.free_rows)
+    kind, fi, fj = lay.free_kind, lay.free_i, lay.free_j
+    is_a, is_s, is_m = kind == 0, kind == 1, kind == 2
+    # source of u and v: (0, column of G, constant) or (1, row of H, 1)
+    u_key = np.full(r, -1, dtype=np.int64)  # encoded as a key into the distinct columns
+    v_key = np.full(r, -1, dtype=np.int64)
+    g_keys: dict[tuple[int, float], int] = {}
+    h_keys: dict[int, int] = {}
+
+    def g_col(i: int, c: float) -> int:
+        return g_keys.setdefault((int(i), float(c)), len(g_keys))
+
+    zero = None
+    for k in range(r):
+        if is_a[k]:
+            u_key[k] = g_col(fi[k], 1.0)
+            v_key[k] = -1 - h_keys.setdefault(int(fj[k]), len(h_keys))
+        elif is_s[k]:
+            u_key[k] = g_col(fi[k], 1.0)
+            v_key[k] = g_col(fj[k], 0.5 if fi[k] == fj[k] else 1.0)
+        else:  # an intercept: dΣ = 0
+            zero = g_col(0, 0.0) if zero is None else zero
+            u_key[k] = v_key[k] = zero
+    ng = len(g_keys)
+    g_cols = np.array([i for i, _ in g_keys], dtype=np.int64)
+    g_scale = np.array([c for _, c in g_keys], dtype=float)
+    h_cols = np.array(list(h_keys), dtype=np.int64)
+    u = np.where(u_key >= 0, u_key, ng - 1 - u_key)
+    v = np.where(v_key >= 0, v_key, ng - 1 - v_key)
+    d_bm = np.where(is_a, fj, -1).astype(np.int64)
+    d_const = np.where(is_m, 1.0, 0.0)
+    with_d = is_a | is_m
+    d_cols, d_pos = np.unique(fi[with_d].astype(np.int64), return_inverse=True)
+    d = np.zeros(r, dtype=np.int64)
+    d[with_d] = d_pos.ravel()
+    return DerivativeIndex(
+        g_cols=g_cols, g_scale=g_scale, h_cols=h_cols, u=u, v=v,
+        d_cols=d_cols, d=d, d_bm=d_bm, d_const=d_const,
+        has_h=bool(len(h_keys)), has_d=bool((is_a | is_m).any()),
+    )
+
+
+def path_depth(n: int, i: np.ndarray, j: np.ndarray) -> int | None:
+    """The number of edges on the longest directed path of the graph with an edge j → i for
+    every entry A[i, j], or None when the graph has a cycle (a non-recursive model).
+
+    For an acyclic graph A is nilpotent, A^(d+1) = 0, so B = (I − A)⁻¹ is the finite sum
+    I + A + … + A^d (Bollen 1989, ch. 8: recursive models)."""
+    if n == 0:
+        return 0
+    i, j = np.asarray(i, dtype=np.int64) % n, np.asarray(j, dtype=np.int64) % n  # (as A[i, j])
+    edges = {(int(a), int(b)) for a, b in zip(i, j) if a != b}
+    if any(a == b for a, b in zip(i, j)):
+        return None  # a self-loop A[i, i]
+    children: dict[int, list[int]] = {}
+    indegree = np.zeros(n, dtype=int)
+    for a, b in edges:
+        children.setdefault(b, []).append(a)
+        indegree[a] += 1
+    depth = np.zeros(n, dtype=int)
+    ready = [k for k in range(n) if indegree[k] == 0]
+    seen = 0
+    while ready:
+        k = ready.pop()
+        seen += 1
+        for c in children.get(k, ()):
+            depth[c] = max(depth[c], depth[k] + 1)
+            indegree[c] -= 1
+            if indegree[c] == 0:
+                ready.append(c)
+    return int(depth.max(initial=0)) if seen == n else None
+
+
+@dataclass(frozen=True)
 class GroupMoments:
     """The implied moments of one group and the pieces their derivatives are made from."""
 
@@ -88,6 +191,8 @@ class RamModel:
         # "<~" rows (composite weights) are A[lhs, rhs], as "~" rows are.
         kind = np.select([np.isin(ops, ("=~", "~", "<~")), ops == "~~", ops == "~1"],
                          [0, 1, 2], -1)
+        #: per table row: 0 = A (paths, loadings, weights), 1 = S, 2 = m, -1 = other
+        self.row_kind = kind
         self.layouts: list[GroupLayout] = []
         for g in range(1, self.ngroups + 1):
             in_g = groups == g
@@ -105,6 +210,9 @@ class RamModel:
                 )
             )
         self._eye = np.eye(self.n)
+        self.derivative_index = [derivative_index(lay) for lay in self.layouts]
+        #: longest path of each group's A (None: non-recursive), for B = (I − A)⁻¹
+        self.path_depth = [path_depth(self.n, lay.a_i, lay.a_j) for lay in self.layouts]
 
     # ------------------------------------------------------------------ values
     def row_values(self, theta: np.ndarray) -> np.ndarray:
@@ -126,13 +234,24 @@ class RamModel:
         M[lay.m_i] = values[lay.m_rows]
         return A, S, M
 
+    def inverse_i_minus_a(self, A: np.ndarray, g: int) -> np.ndarray:
+        """B = (I − A)⁻¹: for a recursive model the finite sum I + A(I + A(…)) of
+        :func:`path_depth` terms (for a CFA just I + A), else the general inverse."""
+        depth = self.path_depth[g]
+        if depth is None or depth > 4:
+            return np.linalg.inv(self._eye - A)
+        B = self._eye + A
+        for _ in range(depth - 1):
+            B = self._eye + A @ B
+        return B
+
     def moments(self, theta: np.ndarray) -> list[GroupMoments]:
         """Implied covariance matrix and mean vector of every group."""
         values = self.row_values(theta)
         out = []
         for g in range(self.ngroups):
             A, S, M = self.matrices(values, g)
-            B = np.linalg.inv(self._eye - A)
+            B = self.inverse_i_minus_a(A, g)
             G = B[: self.p]
             sigma = G @ S @ G.T
             sigma = 0.5 * (sigma + sigma.T)
@@ -148,6 +267,17 @@ class RamModel:
         return mom.B @ mom.M
 
     # ------------------------------------------------------------- derivatives
+    def derivative_columns(self, mom: GroupMoments, g: int) -> np.ndarray:
+        """Z (p × c) of :class:`DerivativeIndex`: the distinct columns the rank-2 factors of
+        group ``g`` are made of, u_k = Z[:, u[k]], v_k = Z[:, v[k]]."""
+        idx = self.derivative_index[g]
+        Z = mom.G[:, idx.g_cols] * idx.g_scale
+        if idx.has_h:
+            # rows of H = B S Gᵀ: only the rows asked for (Hᵀ[:, j] = G S B[j]ᵀ)
+            Ht = mom.G @ (mom.S @ mom.B[idx.h_cols].T)
+            Z = np.concatenate([Z, Ht], axis=1)
+        return Z
+
     def derivative_factors(
         self, mom: GroupMoments, g: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

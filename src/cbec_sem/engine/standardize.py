@@ -67,12 +67,21 @@ def standardized_rows(
     ram: RamModel, row_values: np.ndarray, kind: str
 ) -> np.ndarray:
     """Standardised values of every table row; ``kind`` is ``"std.lv"`` or ``"std.all"``."""
-    frame = ram.partable.frame
-    ops = frame["op"].to_numpy()
-    out = np.full(len(frame), np.nan)
+    return standardized_solution(ram, row_values, (kind,))[0]
+
+
+def standardized_solution(
+    ram: RamModel, row_values: np.ndarray, kinds: tuple[str, ...] = ("std.lv", "std.all")
+) -> list[np.ndarray]:
+    """:func:`standardized_rows` of several ``kinds`` from one C = B S Bᵀ per group."""
+    outs = [np.full(len(row_values), np.nan) for _ in kinds]
     for g, lay in enumerate(ram.layouts):
         A, S, M = ram.matrices(row_values, g)
-        B = np.linalg.solve(np.eye(ram.n) - A, np.eye(ram.n))
-        standardize_group(out, row_values, lay, S, B @ S @ B.T, kind, ram.p)
-    out[~np.isin(ops, ("=~", "<~", "~", "~~", "~1"))] = np.nan
-    return out
+        B = ram.inverse_i_minus_a(A, g)
+        C = B @ S @ B.T
+        for out, kind in zip(outs, kinds):
+            standardize_group(out, row_values, lay, S, C, kind, ram.p)
+    other = ram.row_kind < 0  # rows that are no model matrix entry (':=', '==', '|', ...)
+    for out in outs:
+        out[other] = np.nan
+    return outs
