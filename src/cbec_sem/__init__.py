@@ -19,6 +19,7 @@ import types
 from typing import TYPE_CHECKING
 
 from ._version import __version__
+from .arguments import typed_arguments
 
 #: public name → (module under ``cbec_sem``, attribute of it; ``None``: the module itself)
 _LAZY: dict[str, tuple[str, str | None]] = {
@@ -174,10 +175,20 @@ __all__ = [
 ]
 
 
+#: the public functions, each wrapped once so that a call that does not fit its signature
+#: is a SpecError (:func:`cbec_sem.arguments.typed_arguments`), not a TypeError
+_WRAPPED: dict[str, object] = {}
+
+
 def _load(name: str):
+    if name in _WRAPPED:
+        return _WRAPPED[name]
     module_name, attribute = _LAZY[name]
     module = importlib.import_module(f"{__name__}.{module_name}")
-    return module if attribute is None else getattr(module, attribute)
+    value = module if attribute is None else getattr(module, attribute)
+    if isinstance(value, types.FunctionType):
+        value = _WRAPPED[name] = typed_arguments(value, name)
+    return value
 
 
 def __getattr__(name: str):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from functools import cached_property
+from types import FunctionType
 
 import pandas as pd
 
@@ -23,7 +24,12 @@ from .protocol import Block, Summary
 from .report.diagram import path_diagram
 from .report.document import write_report
 from .report.summary import hypothesis_lines, render_summary
+from .arguments import typed_arguments
 
+
+# the methods below forward their keywords: a keyword the callee lacks is a SpecError
+(reliability, modindices, validate, path_diagram, write_report) = map(
+    typed_arguments, (reliability, modindices, validate, path_diagram, write_report))
 
 #: the fit measures a summary's table shows (those present in the fit)
 SUMMARY_MEASURES = ("npar", "ntotal", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled",
@@ -221,3 +227,9 @@ def _hypothesis_lines(res: FitResult) -> str:
     if not res.model.hypotheses:
         return ""
     return "\n" + "\n".join(hypothesis_lines(res))
+
+
+# res.summary(standardized=True) and the like: a SpecError naming the method's arguments
+for _name, _method in list(vars(FitResult).items()):
+    if not _name.startswith("_") and isinstance(_method, FunctionType):
+        setattr(FitResult, _name, typed_arguments(_method))

@@ -285,3 +285,40 @@ def test_path_diagram_refuses_arguments_it_cannot_honour(kwargs, culprit):
     res = cs.fit("F =~ x1 + x2 + x3", cs.datasets.holzinger_swineford_1939(), group="school")
     with pytest.raises(SpecError, match=re.escape(culprit)):
         res.plot_path(**kwargs)
+
+
+@pytest.mark.parametrize("call, culprit", [
+    (lambda res: cs.fit(), "fit(): missing a required argument: 'model'"),
+    (lambda res: cs.reliability(res, what="x"), "reliability(): got an unexpected keyword"),
+    (lambda res: res.validate(bogus=1), "validate(): got an unexpected keyword argument 'bogus'"),
+    (lambda res: res.summary(standardized=True), "summary(): got an unexpected keyword"),
+    (lambda res: cs.power(bogus=1), "power(): "),
+    (lambda res: cs.simulate(cs.paper_model(), n=10, bogus=1), "'bogus'"),
+])
+def test_a_call_that_does_not_fit_the_signature_is_a_typed_error(call, culprit):
+    """An unknown keyword, a missing or an extra argument at a public function or a result's
+    method is a SpecError that names the function and lists its arguments (was Python's
+    TypeError, an untyped exception to the CLI and to issue 14's catalogue)."""
+    res = cs.fit("F =~ x1 + x2 + x3", cs.datasets.holzinger_swineford_1939())
+    with pytest.raises(SpecError, match=re.escape(culprit)):
+        call(res)
+
+
+def test_public_functions_stay_themselves():
+    """The wrapped public functions keep their signature, docstring and identity, pickle by
+    their public name (Dask ships them), and a TypeError raised inside a call that fits the
+    signature is not relabelled."""
+    import inspect
+    import pickle
+
+    assert cs.power is cs.power and cs.fit is cs.fit
+    assert pickle.loads(pickle.dumps(cs.fit)) is cs.fit
+    assert "model" in inspect.signature(cs.fit).parameters
+    assert cs.fit.__doc__.startswith("Fit a structural equation model")
+    from cbec_sem.arguments import typed_arguments
+
+    def inner(x):
+        return len(x)  # TypeError for an int, from inside the call
+
+    with pytest.raises(TypeError, match="has no len"):
+        typed_arguments(inner)(3)
