@@ -26,7 +26,7 @@ from .naming import free_parameter_names
 from .optimizer import OptimResult, fisher_scoring
 from .options import FitOptions
 from .partable import ParTable, build_partable, variable_roles
-from .observed_information import ram_observed_information
+from .observed_information import closed_form_hessian
 from .ram import RamModel
 from .samplestats import SampleStats, sample_stats
 from ..survey.fit_checks import as_frame
@@ -348,13 +348,11 @@ def _estimate(
 
 
 def _observed_information(function, reparam, x: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """The observed information in x-space: for complete-data ML the Hessian of the fit
-    function in closed form (:mod:`.observed_information`), otherwise by central differences
+    """The observed information in x-space: for ML and FIML the Hessian of the fit function
+    in closed form (:mod:`.observed_information`), otherwise by central differences
     of the analytic gradient with a step relative to each parameter's scale."""
-    if type(function) is MLFunction:
-        H = ram_observed_information(function.ram, theta, function.covs, function.means,
-                                     function.nobs, function.meanstructure)
-        if H is not None:
-            return reparam.basis.T @ H @ reparam.basis
+    H = closed_form_hessian(function, theta)
+    if H is not None:
+        return reparam.basis.T @ H @ reparam.basis
     return observed_information_x(function.evaluate, reparam, x,
                                   parameter_scale(function.evaluate, reparam, x))

@@ -37,6 +37,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .fiml import FIMLFunction
+from .ml import MLFunction
+
 
 @dataclass(frozen=True)
 class RankTwoDerivatives:
@@ -182,3 +185,49 @@ def ram_observed_information(ram, theta: np.ndarray, covs, means, nobs,
         P[np.arange(params.size), params] = 1.0
         H += nobs[g] / nobs.sum() * (P.T @ Hg @ P)
     return H
+
+
+def ram_fiml_observed_information(ram, theta: np.ndarray, patterns, weights
+                                  ) -> np.ndarray | None:
+    """Hessian of the FIML fit function (θ-space, per case) of a
+    :class:`~cbec_sem.engine.ram.RamModel` at θ, in closed form.
+
+    FIML's −log L/N is Σ_g Σ_k (n_k/N) F_k, F_k the ML discrepancy above of pattern k's
+    observed variables (Σ and μ restricted to them) from the pattern's sample moments
+    (divisor n_k; Arbuckle 1996, eq. 5, up to constants), so its Hessian is the sum of the
+    patterns' :func:`ml_hessian`, each with G restricted to the pattern's rows.
+    ``patterns`` and ``weights`` are, per group, the :class:`~.samplestats.PatternStats` and
+    n_k/N of :class:`~.fiml.FIMLFunction`; ``None`` where some Σ_k(θ) is not positive
+    definite."""
+    H = np.zeros((ram.nfree, ram.nfree))
+    for lay, mom, ps, w in zip(ram.layouts, ram.moments(theta), patterns, weights):
+        kind = lay.free_kind
+        a, s, m = kind == 0, kind == 1, kind == 2
+        entries = (lay.free_i[a], lay.free_j[a], lay.free_i[s], lay.free_j[s], lay.free_i[m])
+        params = np.concatenate([lay.free_param[a], lay.free_param[s], lay.free_param[m]])
+        Hg = np.zeros((params.size, params.size))
+        for k, observed in enumerate(ps.observed):
+            obs = np.flatnonzero(observed)
+            rt = rank_two_derivatives(mom.B, mom.S, mom.M, obs, *entries)
+            if rt is None:
+                return None
+            Hg += w[k] * ml_hessian(rt, ps.covs[k][np.ix_(obs, obs)], ps.means[k][obs],
+                                    *entries)
+        np.add.at(H, np.ix_(params, params), Hg)
+    return H
+
+
+def closed_form_hessian(function, theta: np.ndarray) -> np.ndarray | None:
+    """The Hessian of an ML or FIML fit function at θ in closed form
+    (:func:`ram_observed_information`, :func:`ram_fiml_observed_information`); ``None`` for
+    other fit functions (their callers difference the gradient) or where Σ(θ) is not
+    positive definite."""
+    kind = type(function)
+    if kind is MLFunction:
+        return ram_observed_information(function.ram, theta, function.covs, function.means,
+                                        function.nobs, function.meanstructure)
+    if kind is FIMLFunction:
+        return ram_fiml_observed_information(function.ram, theta,
+                                             [g.ps for g in function.groups],
+                                             [g.weights for g in function.groups])
+    return None

@@ -68,8 +68,7 @@ from .gamma import adf_gamma, casewise_scores, moment_jacobian, nt_weight, vech_
 from .fiml import fiml_corrected, h1_information, robust_fiml_measures
 from .estimates_table import parameter_estimates, row_standard_errors
 from .inference import observed_information_x, parameter_scale
-from .ml import MLFunction
-from .observed_information import ram_observed_information
+from .observed_information import closed_form_hessian
 from .patterns import pattern_stats
 
 #: What lavaan calls the standard-error and test methods of each robust estimator.
@@ -151,11 +150,9 @@ def _information_x(est, groups=None) -> np.ndarray:
     x = reparam.x(est.theta)
     if est.options.information == "observed":
         f = est.function
-        if type(f) is MLFunction:  # complete data: the Hessian in closed form
-            H = ram_observed_information(f.ram, est.theta, f.covs, f.means, f.nobs,
-                                         f.meanstructure)
-            if H is not None:
-                return basis.T @ H @ basis
+        H = closed_form_hessian(f, est.theta)  # ML and FIML: the Hessian in closed form
+        if H is not None:
+            return basis.T @ H @ basis
         return observed_information_x(f.evaluate, reparam, x,
                                       parameter_scale(f.evaluate, reparam, x))
     if groups is None:
