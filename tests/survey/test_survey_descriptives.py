@@ -68,3 +68,16 @@ def test_errors(clean_frame):
         descriptives(clean_frame, ["country"])
     with pytest.raises(DataError, match="DataFrame or a Survey"):
         descriptives([1, 2, 3], ["a"])
+
+
+def test_huge_answers_scale_instead_of_overflowing():
+    """Answers near 1e200 (a unit slip, or a hostile file): the mean and sd scale with the
+    data and skewness/kurtosis do not (closed form), where the sd used to overflow to inf."""
+    base = np.array([1.0, -1.0, 3.0, 2.0, 2.5])
+    small = descriptives(pd.DataFrame({"a": base}))
+    big = descriptives(pd.DataFrame({"a": base * 1e200}))
+    for col in ("mean", "sd", "min", "max"):
+        assert big.loc["a", col] == pytest.approx(small.loc["a", col] * 1e200, rel=1e-12)
+    for col in ("skew", "kurtosis"):
+        assert big.loc["a", col] == pytest.approx(small.loc["a", col], rel=1e-12)
+    assert small.loc["a", "sd"] == pytest.approx(np.std(base, ddof=1), rel=1e-14)

@@ -34,12 +34,17 @@ def _describe(x: np.ndarray) -> dict[str, float]:
     out["n"] = n
     if n == 0:
         return out
-    mean = float(x.mean())
-    dev = x - mean
+    # moments of x / c, c = max |x|: no overflow for answers near 1e200 (sd was inf), and the
+    # same numbers otherwise (mean and sd scale with c, skewness and kurtosis do not)
+    c = float(np.max(np.abs(x)))
+    c = c if np.isfinite(c) and c > 0 else 1.0
+    x_c = x / c
+    mean_c = float(x_c.mean())
+    dev = x_c - mean_c
     m2 = float(np.mean(dev**2))
-    out.update(mean=mean, min=float(x.min()), max=float(x.max()))
+    out.update(mean=c * mean_c, min=float(x.min()), max=float(x.max()))
     if n >= 2:
-        out["sd"] = float(np.sqrt(m2 * n / (n - 1)))
+        out["sd"] = c * float(np.sqrt(m2 * n / (n - 1)))
     if x.min() == x.max():  # constant: m2 is 0 up to rounding, skew and kurtosis undefined
         return out
     m3 = float(np.mean(dev**3))
