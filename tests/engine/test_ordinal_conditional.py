@@ -24,7 +24,6 @@ their NACOV 1e-6 relative to its largest element (we agree to ~3e-8).
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +31,7 @@ import pandas as pd
 import pytest
 
 import cbec_sem as cs
+from ordinal_cases import fit_ordinal_case as _fit, quiet
 from cbec_sem.engine.ordinal.conditional import conditional_statistics
 from cbec_sem.errors import DataError, DataWarning, SpecError
 from cbec_sem.measurement._delta import standardized_vcov
@@ -46,19 +46,6 @@ CHI2 = ("chisq", "chisq.scaled", "baseline.chisq", "baseline.chisq.scaled")
 
 def load(name: str) -> dict:
     return json.loads((DIR / f"{name}.json").read_text())
-
-
-def quiet(func, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)
-        return func(*args, **kwargs)
-
-
-def _fit(fx):
-    opts = fx["options"]
-    return quiet(cs.fit, fx["model"], pd.read_csv(REPO / fx["data"]), ordered=fx["ordered"],
-                 estimator=opts["estimator"], group=opts["group"],
-                 estimator_options={"parameterization": opts["parameterization"]})
 
 
 @pytest.fixture(scope="module", params=CASES)

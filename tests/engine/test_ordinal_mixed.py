@@ -20,7 +20,6 @@ checked at 1e-3 relative to their SE, its fit statistics at the usual tolerance.
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +27,7 @@ import pandas as pd
 import pytest
 
 import cbec_sem as cs
+from ordinal_cases import fit_ordinal_case as _fit, quiet
 from cbec_sem.engine.choose import ordinal_items
 from cbec_sem.errors import DataError, DataWarning, SpecError
 
@@ -43,19 +43,6 @@ ORDERED = [f"{t}{k}" for t in "AN" for k in range(1, 6)]
 
 def load(name: str) -> dict:
     return json.loads((FIXTURES / "lavaan_ordinal_mixed" / f"{name}.json").read_text())
-
-
-def quiet(func, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)
-        return func(*args, **kwargs)
-
-
-def _fit(fx):
-    opts = fx["options"]
-    return quiet(cs.fit, fx["model"], pd.read_csv(REPO / fx["data"]), ordered=fx["ordered"],
-                 estimator=opts["estimator"], group=opts["group"],
-                 estimator_options={"parameterization": opts["parameterization"]})
 
 
 @pytest.fixture(scope="module", params=CASES)
