@@ -393,4 +393,3 @@ def as_sequence(value: object, name: str) -> Sequence[Any]:
         return list(value)  # type: ignore[call-overload]
     except TypeError:
         raise SpecError(f"{name}={_shown(value)} must be a name or a list of names") from None
-

@@ -19,14 +19,14 @@ from ..specification.statements import Statement
 from .constrained import constrained_optimum, local_reparametrization
 from .constraints import ExpressionSpace, Reparametrization, constraint_system
 from .fitmeasures import FitInputs, count_moments, fit_measures
-from .inference import covariance_of_theta, observed_information_x, parameter_scale
+from .inference import covariance_of_theta
 from .fiml import FIMLFunction
 from .ml import MLFunction
 from .naming import free_parameter_names
 from .optimizer import OptimResult, fisher_scoring
 from .options import FitOptions
 from .partable import ParTable, build_partable, variable_roles
-from .observed_information import closed_form_hessian
+from .observed_information import observed_information_in_x
 from .ram import RamModel
 from .samplestats import SampleStats, sample_stats
 from ..survey.fit_checks import as_frame
@@ -301,7 +301,7 @@ def _estimate(
         )
     theta = reparam.theta(optim.x)
     if options.information == "observed":
-        info_x = _observed_information(function, reparam, optim.x, theta)
+        info_x = observed_information_in_x(function, reparam, optim.x)
     elif general is None and optim.information is not None:
         info_x = optim.information  # (formed at optim.x by the last scoring step)
     else:
@@ -346,13 +346,3 @@ def _estimate(
         space=space, options=options, meanstructure=partable.meanstructure, function=function,
     )
 
-
-def _observed_information(function, reparam, x: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """The observed information in x-space: for ML and FIML the Hessian of the fit function
-    in closed form (:mod:`.observed_information`), otherwise by central differences
-    of the analytic gradient with a step relative to each parameter's scale."""
-    H = closed_form_hessian(function, theta)
-    if H is not None:
-        return reparam.basis.T @ H @ reparam.basis
-    return observed_information_x(function.evaluate, reparam, x,
-                                  parameter_scale(function.evaluate, reparam, x))

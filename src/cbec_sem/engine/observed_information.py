@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fiml import FIMLFunction
+from .inference import observed_information_x, parameter_scale
 from .ml import MLFunction
 
 
@@ -164,27 +165,44 @@ def ml_scores(rt: RankTwoDerivatives, y: np.ndarray, mu: np.ndarray, meanstructu
     return sc
 
 
+def _free_entries(lay) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """A group layout's free entries in the order [A, S, M] (their positions, as
+    :func:`rank_two_derivatives` takes them) and the free parameter of each."""
+    kind = lay.free_kind
+    a, s, m = kind == 0, kind == 1, kind == 2
+    entries = (lay.free_i[a], lay.free_j[a], lay.free_i[s], lay.free_j[s], lay.free_i[m])
+    params = np.concatenate([lay.free_param[a], lay.free_param[s], lay.free_param[m]])
+    return entries, params
+
+
+def _summed_hessian(ram, theta: np.ndarray, parts) -> np.ndarray | None:
+    """Σ over groups and over each group's ``parts`` — (observed positions, sample
+    covariance and mean over them (mean ``None`` without a mean structure), weight) — of
+    weight × :func:`ml_hessian`, scattered to the free parameters (θ-space); ``None`` where
+    some Σ(θ) is not positive definite."""
+    H = np.zeros((ram.nfree, ram.nfree))
+    for lay, mom, group_parts in zip(ram.layouts, ram.moments(theta), parts):
+        entries, params = _free_entries(lay)
+        Hg = np.zeros((params.size, params.size))
+        for obs, cov, mean, weight in group_parts:
+            rt = rank_two_derivatives(mom.B, mom.S, mom.M, obs, *entries)
+            if rt is None:
+                return None
+            Hg += weight * ml_hessian(rt, cov, mean, *entries)
+        np.add.at(H, np.ix_(params, params), Hg)  # entries that share a label add up
+    return H
+
+
 def ram_observed_information(ram, theta: np.ndarray, covs, means, nobs,
                              meanstructure: bool) -> np.ndarray | None:
     """Hessian of the complete-data ML fit function Σ_g (n_g/N) F_g (θ-space, per case) of a
     :class:`~cbec_sem.engine.ram.RamModel` at θ, from the groups' sample moments (divisor
     n_g); ``None`` where some Σ_g(θ) is not positive definite."""
     nobs = np.asarray(nobs, dtype=float)
-    H = np.zeros((ram.nfree, ram.nfree))
     obs = np.arange(ram.p)
-    for g, (lay, mom) in enumerate(zip(ram.layouts, ram.moments(theta))):
-        kind = lay.free_kind
-        a, s, m = kind == 0, kind == 1, kind == 2
-        entries = (lay.free_i[a], lay.free_j[a], lay.free_i[s], lay.free_j[s], lay.free_i[m])
-        rt = rank_two_derivatives(mom.B, mom.S, mom.M, obs, *entries)
-        if rt is None:
-            return None
-        Hg = ml_hessian(rt, covs[g], means[g] if meanstructure else None, *entries)
-        params = np.concatenate([lay.free_param[a], lay.free_param[s], lay.free_param[m]])
-        P = np.zeros((params.size, ram.nfree))
-        P[np.arange(params.size), params] = 1.0
-        H += nobs[g] / nobs.sum() * (P.T @ Hg @ P)
-    return H
+    return _summed_hessian(ram, theta, [
+        [(obs, covs[g], means[g] if meanstructure else None, nobs[g] / nobs.sum())]
+        for g in range(len(ram.layouts))])
 
 
 def ram_fiml_observed_information(ram, theta: np.ndarray, patterns, weights
@@ -199,22 +217,14 @@ def ram_fiml_observed_information(ram, theta: np.ndarray, patterns, weights
     ``patterns`` and ``weights`` are, per group, the :class:`~.samplestats.PatternStats` and
     n_k/N of :class:`~.fiml.FIMLFunction`; ``None`` where some Σ_k(θ) is not positive
     definite."""
-    H = np.zeros((ram.nfree, ram.nfree))
-    for lay, mom, ps, w in zip(ram.layouts, ram.moments(theta), patterns, weights):
-        kind = lay.free_kind
-        a, s, m = kind == 0, kind == 1, kind == 2
-        entries = (lay.free_i[a], lay.free_j[a], lay.free_i[s], lay.free_j[s], lay.free_i[m])
-        params = np.concatenate([lay.free_param[a], lay.free_param[s], lay.free_param[m]])
-        Hg = np.zeros((params.size, params.size))
+    parts = []
+    for ps, w in zip(patterns, weights):
+        group_parts = []
         for k, observed in enumerate(ps.observed):
             obs = np.flatnonzero(observed)
-            rt = rank_two_derivatives(mom.B, mom.S, mom.M, obs, *entries)
-            if rt is None:
-                return None
-            Hg += w[k] * ml_hessian(rt, ps.covs[k][np.ix_(obs, obs)], ps.means[k][obs],
-                                    *entries)
-        np.add.at(H, np.ix_(params, params), Hg)
-    return H
+            group_parts.append((obs, ps.covs[k][np.ix_(obs, obs)], ps.means[k][obs], w[k]))
+        parts.append(group_parts)
+    return _summed_hessian(ram, theta, parts)
 
 
 def closed_form_hessian(function, theta: np.ndarray) -> np.ndarray | None:
@@ -231,3 +241,15 @@ def closed_form_hessian(function, theta: np.ndarray) -> np.ndarray | None:
                                              [g.ps for g in function.groups],
                                              [g.weights for g in function.groups])
     return None
+
+
+def observed_information_in_x(function, reparam, x: np.ndarray) -> np.ndarray:
+    """The observed information (the Hessian of the fit function, per case) in x-space: in
+    closed form for ML and FIML (:func:`closed_form_hessian`), otherwise by central
+    differences of the analytic gradient with a step relative to each parameter's scale
+    (:func:`.inference.observed_information_x`, as lavaan's ``lav_model_hessian()``)."""
+    H = closed_form_hessian(function, reparam.theta(x))
+    if H is not None:
+        return reparam.basis.T @ H @ reparam.basis
+    return observed_information_x(function.evaluate, reparam, x,
+                                  parameter_scale(function.evaluate, reparam, x))

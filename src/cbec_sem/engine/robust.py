@@ -67,8 +67,7 @@ from .fitmeasures import ScaledTest, scaled_fit_measures, free_covariates
 from .gamma import adf_gamma, casewise_scores, moment_jacobian, nt_weight, vech_indices
 from .fiml import fiml_corrected, h1_information, robust_fiml_measures
 from .estimates_table import parameter_estimates, row_standard_errors
-from .inference import observed_information_x, parameter_scale
-from .observed_information import closed_form_hessian
+from .observed_information import observed_information_in_x
 from .patterns import pattern_stats
 
 #: What lavaan calls the standard-error and test methods of each robust estimator.
@@ -141,20 +140,15 @@ def _first_order(groups, deltas, sigmas, mus, meanstructure, exo) -> list[np.nda
 
 def _information_x(est, groups=None) -> np.ndarray:
     """The information matrix in x-space that ``options.information`` names: the Hessian of
-    the fit function (``"observed"``; for complete-data ML in closed form,
-    :mod:`.observed_information`, else by central differences of the analytic gradient) or its expectation at the model-implied moments
+    the fit function (``"observed"``: :func:`.observed_information.observed_information_in_x`)
+    or its expectation at the model-implied moments
     (``"expected"``, Σ_g f_g Δ_gᵀ W_g Δ_g for complete data; the FIML function's own expected
     information under ``missing="fiml"``)."""
     reparam = est.reparam
     basis = reparam.basis
     x = reparam.x(est.theta)
     if est.options.information == "observed":
-        f = est.function
-        H = closed_form_hessian(f, est.theta)  # ML and FIML: the Hessian in closed form
-        if H is not None:
-            return basis.T @ H @ basis
-        return observed_information_x(f.evaluate, reparam, x,
-                                      parameter_scale(f.evaluate, reparam, x))
+        return observed_information_in_x(est.function, reparam, x)
     if groups is None:
         info = est.function.evaluate(est.theta, information=True).information
         return basis.T @ info @ basis

@@ -170,7 +170,7 @@ def zones_from_group_maxima(m: np.ndarray, counts: np.ndarray | None, ux: np.nda
     groups of equal X in ascending order ``ux``) and the number of cases at each group's
     maximum ``counts`` (None: one each).
 
-    CE-FDH: the step function of the running maxima R (Dul 2016, eq. for the FDH ceiling).
+    CE-FDH: the step function of the running maxima R (Dul 2016, the CE-FDH technique).
     CR-FDH: the OLS line through the peers, the groups whose maximum exceeds every maximum to
     their left, each counted as often as cases sit at it (NCA's ``p_peers`` keeps duplicate
     peer points)."""
@@ -207,6 +207,15 @@ def _peer_line(sxx, sxy, mx, my) -> tuple[np.ndarray, np.ndarray]:
     return slope, my - slope * mx
 
 
+def _cr_fdh_null_method(lay: _XLayout, y: np.ndarray) -> str:
+    """How a CR-FDH permutation null too large to shuffle is drawn: ``"records"`` when the
+    peers need no multiplicities (no ties in the condition or none in the outcome),
+    ``"tables"`` when both are tied with few distinct values, else ``"shuffle"``."""
+    if cr_fdh_exact(lay.ties, y):
+        return "records"
+    return "tables" if tables_worthwhile(lay.ux.size, np.unique(y).size, y.size) else "shuffle"
+
+
 def _permutation_d(yt_sorted: np.ndarray, lay: _XLayout, scope, ceilings, permutations: int,
                    rng: np.random.Generator) -> dict[str, np.ndarray]:
     """d of every ceiling on ``permutations`` random permutations of the outcome, each drawn
@@ -214,10 +223,9 @@ def _permutation_d(yt_sorted: np.ndarray, lay: _XLayout, scope, ceilings, permut
 
     - CE-FDH alone, more than one batch of shuffles (N × permutations > 2¹⁸): through each
       permutation's records (:mod:`.necessity_records`, O(log N) per permutation);
-    - with CR-FDH, above :data:`SLOW_SHUFFLES` case-permutations: through the records when
-      the peers need no multiplicities (no ties in the condition or none in the outcome),
-      else as group × value contingency tables (:mod:`.necessity_tables`, O(G·K) per
-      permutation) when the data have few distinct values;
+    - with CR-FDH, above :data:`SLOW_SHUFFLES` case-permutations, as
+      :func:`_cr_fdh_null_method` says: through the records, or as group × value
+      contingency tables (:mod:`.necessity_tables`, O(G·K) per permutation);
     - otherwise by shuffling the outcome in every permutation.
 
     Each has exactly the permutation distribution of d; only the random numbers that produce
@@ -228,44 +236,45 @@ def _permutation_d(yt_sorted: np.ndarray, lay: _XLayout, scope, ceilings, permut
     if not want_cr and n * permutations > _BATCH_ELEMENTS:
         return {"ce_fdh": ce_fdh_null(np.sort(yt_sorted), lay.starts, lay.sizes, lay.ux, scope,
                                       permutations, rng)}
-    if want_cr and n * permutations > SLOW_SHUFFLES:
-        if cr_fdh_exact(lay.ties, yt_sorted):
-            walk = records_null(np.sort(yt_sorted), lay.starts, lay.sizes, lay.ux, scope,
-                                permutations, rng, want_cr=True)
-            slope, intercept = _peer_line(*walk["sums"])
-            both = {"ce_fdh": walk["ce_fdh"], "cr_fdh": _line_zone(intercept, slope, scope) / area}
-            return {c: both[c] for c in ceilings}
-        if tables_worthwhile(lay.ux.size, np.unique(yt_sorted).size, n):
-            out = {c: np.empty(permutations) for c in ceilings}
-            done = 0
-            for m, counts in group_maxima_batches(yt_sorted, lay.sizes, permutations, rng):
-                res = zones_from_group_maxima(m, counts, lay.ux, scope, want_cr)
-                b = m.shape[0]
-                for c in ceilings:
-                    out[c][done:done + b] = res[c[:2] + "_zone"] / area
-                done += b
-            return out
+    method = (_cr_fdh_null_method(lay, yt_sorted)
+              if want_cr and n * permutations > SLOW_SHUFFLES else "shuffle")
+    if method == "records":
+        walk = records_null(np.sort(yt_sorted), lay.starts, lay.sizes, lay.ux, scope,
+                            permutations, rng, want_cr=True)
+        slope, intercept = _peer_line(*walk["sums"])
+        d = {"ce_fdh": walk["ce_fdh"], "cr_fdh": _line_zone(intercept, slope, scope) / area}
+        return {c: d[c] for c in ceilings}
+    if method == "tables":
+        batches = (zones_from_group_maxima(m, counts, lay.ux, scope, want_cr)
+                   for m, counts in group_maxima_batches(yt_sorted, lay.sizes, permutations,
+                                                         rng))
+    else:
+        batches = _shuffled_batches(yt_sorted, lay, scope, want_cr, permutations, rng)
     out = {c: np.empty(permutations) for c in ceilings}
-    batch = max(1, min(permutations, _BATCH_ELEMENTS // max(n, 1)))
     done = 0
-    buf = np.empty((batch, n))
-    while done < permutations:
-        b = min(batch, permutations - done)
-        Ys = buf[:b]
-        Ys[:] = yt_sorted
-        rng.permuted(Ys, axis=1, out=Ys)
-        res = ceilings_batch(Ys, lay, scope, want_cr)
+    for res in batches:
+        b = res["ce_zone"].size
         for c in ceilings:
             out[c][done:done + b] = res[c[:2] + "_zone"] / area
         done += b
     return out
 
 
-def _shuffles_cr_fdh(fit: ConditionFit) -> bool:
-    """Whether a CR-FDH permutation test of this condition falls back on shuffling every case
-    (condition and outcome both tied, with many distinct values)."""
-    return not cr_fdh_exact(fit.lay.ties, fit.yt_sorted) and not tables_worthwhile(
-        fit.lay.ux.size, np.unique(fit.yt_sorted).size, fit.yt_sorted.size)
+def _shuffled_batches(yt_sorted: np.ndarray, lay: _XLayout, scope, want_cr: bool,
+                      permutations: int, rng: np.random.Generator):
+    """:func:`ceilings_batch` of the outcome shuffled row by row, in batches of at most
+    2¹⁸ values."""
+    n = yt_sorted.size
+    batch = max(1, min(permutations, _BATCH_ELEMENTS // max(n, 1)))
+    buf = np.empty((batch, n))
+    done = 0
+    while done < permutations:
+        b = min(batch, permutations - done)
+        Ys = buf[:b]
+        Ys[:] = yt_sorted
+        rng.permuted(Ys, axis=1, out=Ys)
+        yield ceilings_batch(Ys, lay, scope, want_cr)
+        done += b
 
 
 # ============================================================================ input handling
@@ -957,7 +966,8 @@ def nca(data, condition, outcome, *, ceilings=CEILINGS, permutations: int = 1000
     # ---- permutation test
     rng = np.random.default_rng(seed)
     if (permutations and "cr_fdh" in ceilings and n_used * permutations > SLOW_SHUFFLES
-            and any(_shuffles_cr_fdh(fits[c]) for c in conds)):
+            and any(_cr_fdh_null_method(fits[c].lay, fits[c].yt_sorted) == "shuffle"
+                    for c in conds)):
         warn(f"nca: the CR-FDH permutation test shuffles all {n_used:,} cases per permutation "
              f"({permutations:,} permutations: several seconds or more; condition and outcome "
              "both have ties and many distinct values); ceilings='ce_fdh' alone draws its null "
