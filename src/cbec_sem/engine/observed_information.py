@@ -60,31 +60,38 @@ class RankTwoDerivatives:
     ns: int
 
 
+def _t(x: np.ndarray) -> np.ndarray:
+    """The transpose of the last two axes (of one matrix or of a stack of them)."""
+    return np.swapaxes(x, -1, -2)
+
+
 def rank_two_derivatives(B: np.ndarray, S: np.ndarray, M: np.ndarray, obs: np.ndarray,
                          ai: np.ndarray, aj: np.ndarray, si: np.ndarray, sj: np.ndarray,
                          mi: np.ndarray) -> RankTwoDerivatives | None:
     """The pieces above from B = (I − A)⁻¹, S, m at θ and the free entries' positions
-    (``None`` when Σ(θ) is not positive definite)."""
-    G = B[obs]
-    sigma = G @ S @ G.T
+    (``None`` when Σ(θ) is not positive definite).  B, S and M may be stacks (k × n × n,
+    k × n) of k models: every piece then has the same leading axis (``None`` when some Σ is
+    not positive definite)."""
+    G = B[..., obs, :]
+    sigma = G @ S @ _t(G)
     try:
         L = np.linalg.cholesky(sigma)
     except np.linalg.LinAlgError:
         return None
     Li = np.linalg.inv(L)
-    K = Li.T @ Li
-    p = sigma.shape[0]
+    K = _t(Li) @ Li
+    p = sigma.shape[-1]
     na, ns, nm = ai.size, si.size, mi.size
-    C = G @ S @ B.T
-    mu_full = B @ M
-    a = np.zeros((na + ns + nm, p))
+    C = G @ S @ _t(B)
+    mu_full = (B @ M[..., None])[..., 0]
+    a = np.zeros(sigma.shape[:-2] + (na + ns + nm, p))
     b = np.zeros_like(a)
     m = np.zeros_like(a)
-    a[:na], b[:na] = G[:, ai].T, C[:, aj].T
-    a[na:na + ns] = G[:, si].T
-    b[na:na + ns] = G[:, sj].T * np.where(si == sj, 0.5, 1.0)[:, None]
-    m[:na] = a[:na] * mu_full[aj][:, None]
-    m[na + ns:] = G[:, mi].T
+    a[..., :na, :], b[..., :na, :] = _t(G[..., :, ai]), _t(C[..., :, aj])
+    a[..., na:na + ns, :] = _t(G[..., :, si])
+    b[..., na:na + ns, :] = _t(G[..., :, sj]) * np.where(si == sj, 0.5, 1.0)[:, None]
+    m[..., :na, :] = a[..., :na, :] * mu_full[..., aj, None]
+    m[..., na + ns:, :] = _t(G[..., :, mi])
     return RankTwoDerivatives(B, S, G, K, mu_full, obs, a, b, m, na, ns)
 
 
@@ -142,14 +149,15 @@ def ml_hessian(rt: RankTwoDerivatives, cov: np.ndarray, mean: np.ndarray | None,
 
 def ml_expected_information(rt: RankTwoDerivatives, meanstructure: bool) -> np.ndarray:
     """The expected (Fisher) information per case of one group's free entries: the Hessian
-    above at exact fit (T = Σ, d = 0), ½ tr(K Σₖ K Σₗ) + μₖᵀ K μₗ."""
+    above at exact fit (T = Σ, d = 0), ½ tr(K Σₖ K Σₗ) + μₖᵀ K μₗ (a stack of them for
+    stacked derivatives)."""
     K, a, b = rt.K, rt.a, rt.b
     aK, bK = a @ K, b @ K
-    KAA, KAB, KBB = aK @ a.T, aK @ b.T, bK @ b.T
-    info = KAB.T * KAB + KBB * KAA               # ½ tr(K Σₖ K Σₗ)
+    KAA, KAB, KBB = aK @ _t(a), aK @ _t(b), bK @ _t(b)
+    info = _t(KAB) * KAB + KBB * KAA             # ½ tr(K Σₖ K Σₗ)
     if meanstructure:
-        info += rt.m @ K @ rt.m.T
-    return 0.5 * (info + info.T)
+        info += rt.m @ K @ _t(rt.m)
+    return 0.5 * (info + _t(info))
 
 
 def ml_scores(rt: RankTwoDerivatives, y: np.ndarray, mu: np.ndarray, meanstructure: bool

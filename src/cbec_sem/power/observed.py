@@ -21,6 +21,7 @@ from ..engine.inference import observed_information_x
 from ..engine.ml import Evaluation
 from ..engine.observed_information import (ml_expected_information, ml_hessian, ml_scores,
                                            rank_two_derivatives)
+from ..resampling.batch import stacked_matrices
 from ..resampling.refit import Moments, RefitPlan
 
 
@@ -44,6 +45,33 @@ def expected_information(plan: RefitPlan, theta: np.ndarray, mom: Moments
     with ``information=True``; ``None`` where Σ(θ) is not positive definite."""
     return _per_group(plan, theta, mom,
                       lambda rt, g: ml_expected_information(rt, plan.meanstructure))
+
+
+def expected_informations(plan: RefitPlan, thetas: list[np.ndarray], moms: list[Moments]
+                          ) -> list[np.ndarray | None]:
+    """:func:`expected_information` of many refits of a one-group plan at once (their
+    rank-two derivatives and traces as stacks); refit by refit where the plan has fixed
+    covariates or several groups, or some Σ(θ) is not positive definite."""
+    def one_by_one():
+        return [expected_information(plan, t, m) for t, m in zip(thetas, moms)]
+
+    if not thetas or plan.ngroups != 1 or plan.groups[0].fx_rows.size:
+        return one_by_one()
+    grp = plan.groups[0]
+    S, M, B, ok = stacked_matrices(plan, 0, np.asarray(thetas), moms[0].fixed[0])
+    rt = rank_two_derivatives(B, S, M, plan.obs_pos, *_entries(plan, 0)) if ok.all() else None
+    if rt is None:
+        return one_by_one()
+    info = ml_expected_information(rt, plan.meanstructure)            # k × r × r
+    if plan.simple_scatter:  # every entry its own parameter: a permutation
+        H = np.zeros((len(thetas), plan.q, plan.q))
+        H[:, grp.params[:, None], grp.params[None, :]] = info
+    else:
+        P = _scatter(plan, grp)
+        H = P.T @ info @ P
+    if not plan.identity:
+        H = plan.basis.T @ H @ plan.basis
+    return list(H)
 
 
 def _entries(plan: RefitPlan, g: int) -> tuple[np.ndarray, ...]:

@@ -41,6 +41,7 @@ from ..engine.gamma import moment_jacobian
 from ..engine.ml import MLFunction
 from ..engine.robust import first_order_information
 from ..parallel import blas_single_threaded
+from ..resampling.batch import refit_moments
 from ..resampling.refit import (BAD_MOMENTS, INADMISSIBLE, NOT_CONVERGED, OK, Moments,
                                 RefitPlan, RefitStats)
 from ..propositions.evidence import NECESSITY_D, matched_draws
@@ -49,7 +50,8 @@ from ..propositions.necessity_null import matched_test
 from ..propositions.verdicts import (PROPOSITION_TESTS, decide, empty_row, product_of_paths,
                                      wald_row)
 from ..specification.hypotheses import Hypothesis
-from .observed import expected_information, first_order, observed_information
+from .observed import (expected_information, expected_informations, first_order,
+                       observed_information)
 from .population import Sampler
 
 
@@ -180,6 +182,13 @@ def information(plan: RefitPlan, theta: np.ndarray, mom: Moments) -> np.ndarray:
     if not plan.identity:
         info = plan.basis.T @ info @ plan.basis
     return info
+
+
+def information_many(plan: RefitPlan, thetas: list[np.ndarray], moms: list[Moments]
+                     ) -> list[np.ndarray]:
+    """:func:`information` of many refits (stacked where the closed form allows)."""
+    return [information(plan, theta, mom) if info is None else info
+            for theta, mom, info in zip(thetas, moms, expected_informations(plan, thetas, moms))]
 
 
 def vcov_of(plan: RefitPlan, info_x: np.ndarray, needed: np.ndarray, n: float) -> np.ndarray:
@@ -322,33 +331,47 @@ def run_chunk(study: Study, chunk: tuple[int, int, int]) -> dict[str, np.ndarray
     # threads of the user's process.  BLAS is limited by a reference-counted context that
     # threads can share (see cbec_sem.parallel.blas_single_threaded).
     with blas_single_threaded(), np.errstate(all="ignore"):
-        for i, r in enumerate(range(start, stop)):
-            _replication(study, n, r, i, out)
+        reps = range(start, stop)
+        draws = [study.sampler.draw(n, np.random.default_rng(
+            np.random.SeedSequence(study.entropy, spawn_key=(n, r, 0)))) for r in reps]
+        fits = {name: _refit_all(study, name, draws, n) for name in ("main", "interaction")
+                if getattr(study, name) is not None}
+        for i, r in enumerate(reps):
+            _replication(study, n, r, i, {name: f[i] for name, f in fits.items()}, out)
     return out
 
 
-def _replication(study: Study, n: int, r: int, i: int, out: dict) -> None:
-    data_rng = np.random.default_rng(np.random.SeedSequence(study.entropy, spawn_key=(n, r, 0)))
-    X = study.sampler.draw(n, data_rng)
-    fitted = {}
-    for name in ("main", "interaction"):
-        model = getattr(study, name)
-        if model is None:
-            continue
-        F = model.columns(X)
-        mom = model.moments(F)
-        if mom is None:
-            fitted[name] = Fitted(BAD_MOMENTS)
-            continue
-        status, _, theta, rows, std = refit(model.plan, mom)
-        V = None
-        needed = study.needed[name]
-        if status != NOT_CONVERGED and needed.size:
-            if name == "interaction":
-                V = robust_vcov_of(model.plan, theta, mom, F, model.ram_order, needed)
-            else:
-                V = vcov_of(model.plan, information(model.plan, theta, mom), needed, float(n))
-        fitted[name] = Fitted(status, theta, rows, std, mom, V, F)
+def _refit_all(study: Study, name: str, draws: list[np.ndarray], n: int) -> list[Fitted]:
+    """One analysis model refitted to every replication of a chunk: the quasi-Newton
+    iterations of all of them batched (:func:`~cbec_sem.resampling.batch.refit_moments`; a
+    replication's numbers do not depend on its batch), then each one's covariance matrix of
+    the needed parameters."""
+    model = getattr(study, name)
+    columns = [model.columns(X) for X in draws]
+    moms = [model.moments(F) for F in columns]
+    needed = study.needed[name]
+    plan = model.plan
+    results = refit_moments(plan, moms)
+    thetas = [None if res.x is None else plan.theta_of(res.x) for res in results]
+    tested = [t for t, res in enumerate(results)
+              if needed.size and res.status not in (NOT_CONVERGED, BAD_MOMENTS)]
+    V = {}
+    if name == "interaction":
+        for t in tested:
+            V[t] = robust_vcov_of(plan, thetas[t], moms[t], columns[t], model.ram_order, needed)
+    elif tested:
+        infos = information_many(plan, [thetas[t] for t in tested], [moms[t] for t in tested])
+        for t, info in zip(tested, infos):
+            V[t] = vcov_of(plan, info, needed, float(n))
+    return [Fitted(BAD_MOMENTS) if mom is None else
+            Fitted(res.status, thetas[t], res.rows, res.std, mom, V.get(t), columns[t])
+            for t, (mom, res) in enumerate(zip(moms, results))]
+
+
+def _replication(study: Study, n: int, r: int, i: int, fitted: dict[str, Fitted],
+                 out: dict) -> None:
+    """Tests every hypothesis of replication ``r`` (row ``i`` of the chunk's output) on its
+    refitted analysis models."""
     evidence = ReplicationEvidence(study, fitted, n, r)
     for j, t in enumerate(study.tests):
         status = fitted[t.model].status

@@ -106,38 +106,49 @@ def path_depth(plan: RefitPlan) -> int | None:
     return depth
 
 
+def stacked_matrices(plan: RefitPlan, g: int, theta: np.ndarray, fixed: tuple
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """S, m and B = (I − A)⁻¹ of group g for k parameter vectors (k × q), stacked, and the
+    mask of those whose I − A is invertible; ``fixed``: the group's (I − A, S, m) with only
+    the fixed entries (stacked where fixed-x values differ per draw)."""
+    grp = plan.groups[g]
+    IA0, S0, M0 = fixed
+    k, n = theta.shape[0], plan.n
+    vals = theta[:, grp.params]                                       # k × r
+    na, ns = grp.ai.size, grp.si.size
+    IA = np.broadcast_to(IA0, (k, n, n)).copy()
+    IA[:, grp.ai, grp.aj] = -vals[:, :na]
+    S = np.broadcast_to(S0, (k, n, n)).copy()
+    S[:, grp.si2, grp.sj2] = vals[:, grp.s_take]
+    M = np.broadcast_to(M0, (k, n)).copy()
+    if grp.mi.size:
+        M[:, grp.mi] = vals[:, na + ns:]
+    depth = path_depth(plan)
+    if depth is not None:
+        # I − A is unipotent (recursive model): B = I + A + … + A^depth, exactly, since
+        # A^(depth+1) = 0 — a few stacked products instead of a general inverse each
+        A = -IA
+        A[:, np.arange(n), np.arange(n)] = 0.0
+        B = np.eye(n) + A
+        for _ in range(depth - 1):
+            B = np.eye(n) + A @ B
+        return S, M, B, np.ones(k, dtype=bool)
+    B, ok = _stacked(np.linalg.inv, IA)
+    return S, M, B, ok
+
+
 def evaluate_batch(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gradient: bool = True,
                    scatter: list[np.ndarray] | None = None):
     """F and its gradient (θ-space) for k parameter vectors (k × q) on k resamples' moments;
     ``inf`` where Σ(θ) is not positive definite (the gradient row is then meaningless)."""
     k = theta.shape[0]
-    p, n = plan.p, plan.n
-    depth = path_depth(plan)
+    p = plan.p
     total = np.zeros(k)
     good = np.ones(k, dtype=bool)
     grad = np.zeros((k, plan.q)) if gradient else None
     for g, grp in enumerate(plan.groups):
-        IA0, S0, M0 = stack.fixed[g]
-        vals = theta[:, grp.params]                                   # k × r
+        S, M, B, ok = stacked_matrices(plan, g, theta, stack.fixed[g])
         na, ns = grp.ai.size, grp.si.size
-        IA = np.broadcast_to(IA0, (k, n, n)).copy()
-        IA[:, grp.ai, grp.aj] = -vals[:, :na]
-        S = np.broadcast_to(S0, (k, n, n)).copy()
-        S[:, grp.si2, grp.sj2] = vals[:, grp.s_take]
-        M = np.broadcast_to(M0, (k, n)).copy()
-        if grp.mi.size:
-            M[:, grp.mi] = vals[:, na + ns:]
-        if depth is not None:
-            # I − A is unipotent (recursive model): B = I + A + … + A^depth, exactly, since
-            # A^(depth+1) = 0 — a few stacked products instead of a general inverse each
-            A = -IA
-            A[:, np.arange(n), np.arange(n)] = 0.0
-            B = np.eye(n) + A
-            for _ in range(depth - 1):
-                B = np.eye(n) + A @ B
-            ok = np.ones(k, dtype=bool)
-        else:
-            B, ok = _stacked(np.linalg.inv, IA)
         G = B[:, plan.obs_pos]                                        # k × p × n
         GS = G @ S
         sigma = GS @ G.transpose(0, 2, 1)
@@ -291,7 +302,13 @@ def quasi_newton_batch(plan: RefitPlan, stack: MomentStack):
 
 def refit_batch(plan: RefitPlan, counts: list[list[np.ndarray]]) -> list[DrawResult]:
     """:meth:`RefitPlan.refit` of many resamples (row counts per group), batched."""
-    moms = [plan.moments(c) for c in counts]
+    return refit_moments(plan, [plan.moments(c) for c in counts])
+
+
+def refit_moments(plan: RefitPlan, moms: list[Moments | None]) -> list[DrawResult]:
+    """Refits to many sets of sample moments at once (``None``: moments that are not positive
+    definite, reported as :data:`~.refit.BAD_MOMENTS`); the power study's replications and
+    the bootstrap's draws both come here."""
     results: list[DrawResult | None] = [None] * len(moms)
     usable = [t for t, m in enumerate(moms) if m is not None]
     for t, m in enumerate(moms):
@@ -305,7 +322,8 @@ def refit_batch(plan: RefitPlan, counts: list[list[np.ndarray]]) -> list[DrawRes
         for j, t in enumerate(usable):
             xt, conv, its = x[j], bool(converged[j]), int(iterations[j])
             if not conv:
-                xt, conv, more = plan._fallback(moms[t])
+                with np.errstate(all="ignore"):
+                    xt, conv, more = plan._fallback(moms[t])
                 its += more
             theta = plan.theta_of(xt)
             rows, std, admissible = plan.describe(theta, moms[t])
