@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -20,7 +21,7 @@ import pytest
 import cbec_sem as cs
 from cbec_sem.engine.standardize import standardized_rows
 from cbec_sem.engine.threads import single_threaded_blas
-from cbec_sem.resampling.batch import MomentStack, evaluate_batch, refit_batch
+from cbec_sem.resampling.batch import MomentStack, block_form, evaluate_batch, refit_batch
 from cbec_sem.resampling.refit import OK, RefitPlan, topological_order
 
 from shared_fits import CASES, data_of, fit_of, model_of
@@ -188,6 +189,33 @@ def test_batched_function_matches_engine_and_flags_non_positive_definite_draws()
         value, grad = evaluate_batch(plan, theta, stack)
     assert np.isinf(value[1]) and np.isfinite(value[[0, 2]]).all()
     for t in (0, 2):
+        ev = est.function.evaluate(theta[t], gradient=True)
+        assert value[t] == pytest.approx(ev.value, rel=1e-12, abs=1e-12)
+        np.testing.assert_allclose(grad[t], ev.gradient, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", ALL)
+def test_block_form_gives_the_general_form_s_function_and_gradient(case):
+    """For models in LISREL block form (no observed predictor, no observed-latent covariance)
+    evaluate_batch works on Λ, Β, Θ, Ψ; its F and gradient equal the general n × n form's and
+    the engine's (MLFunction) to rounding.  hs_mimic (observed predictors) has no block form."""
+    est = fit_of(case).estimation
+    plan = RefitPlan(est)
+    blocks = block_form(plan)
+    assert (blocks is None) == (case == "hs_mimic")
+    if blocks is None:
+        return
+    mom = plan.full_sample_moments()
+    stack = MomentStack(plan, [mom] * 3)
+    theta = est.theta + 0.02 * np.random.default_rng(5).standard_normal((3, est.theta.size))
+    with single_threaded_blas():
+        value, grad = evaluate_batch(plan, theta, stack)
+        general = copy.copy(plan)
+        general._block_form = None
+        value_g, grad_g = evaluate_batch(general, theta, stack)
+    np.testing.assert_allclose(value, value_g, rtol=1e-12)
+    np.testing.assert_allclose(grad, grad_g, rtol=1e-9, atol=1e-12)
+    for t in range(3):
         ev = est.function.evaluate(theta[t], gradient=True)
         assert value[t] == pytest.approx(ev.value, rel=1e-12, abs=1e-12)
         np.testing.assert_allclose(grad[t], ev.gradient, rtol=1e-9, atol=1e-12)

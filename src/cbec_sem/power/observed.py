@@ -109,10 +109,10 @@ def first_order(plan: RefitPlan, theta: np.ndarray, mom: Moments, data: np.ndarr
     if rt is None:
         return None
     mu = rt.mu_full[plan.obs_pos] if plan.meanstructure else data.mean(axis=0)
-    sc = ml_scores(rt, data, mu, plan.meanstructure) @ _scatter(plan, grp)
-    if not plan.identity:
-        sc = sc @ plan.basis
-    return sc.T @ sc / data.shape[0]
+    sc = ml_scores(rt, data, mu, plan.meanstructure)                 # n × entries
+    P = _scatter(plan, grp)
+    meat = P.T @ (sc.T @ sc / data.shape[0]) @ P                     # entries → parameters
+    return meat if plan.identity else plan.basis.T @ meat @ plan.basis
 
 
 def _numerical(plan: RefitPlan, theta: np.ndarray, mom: Moments) -> np.ndarray:

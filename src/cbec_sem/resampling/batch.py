@@ -20,6 +20,8 @@ engine's optimiser (:meth:`.refit.RefitPlan.refit`'s fallback), exactly as befor
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..engine.optimizer import PRECISION_LIMIT
@@ -137,10 +139,202 @@ def stacked_matrices(plan: RefitPlan, g: int, theta: np.ndarray, fixed: tuple
     return S, M, B, ok
 
 
+@dataclass(frozen=True)
+class _Blocks:
+    """One group's free and fixed entries in block form (see :func:`block_form`)."""
+
+    lam: tuple[np.ndarray, np.ndarray, np.ndarray]   # (free-entry index, row, col) in Λ
+    beta: tuple[np.ndarray, np.ndarray, np.ndarray]  # ... in Β
+    theta: tuple[np.ndarray, np.ndarray, np.ndarray] # ... in Θ (both triangles)
+    psi: tuple[np.ndarray, np.ndarray, np.ndarray]   # ... in Ψ (both triangles)
+    mo: tuple[np.ndarray, np.ndarray]                # (free-entry index, row) in m_o
+    ml: tuple[np.ndarray, np.ndarray]                # ... in m_l
+    lam0: np.ndarray                                 # fixed parts: Λ, Β, Θ, Ψ, m_o, m_l
+    beta0: np.ndarray
+    theta0: np.ndarray
+    psi0: np.ndarray
+    mo0: np.ndarray
+    ml0: np.ndarray
+    depth: int                                       # longest chain among the latents
+
+
+def block_form(plan: RefitPlan) -> list[_Blocks] | None:
+    """The model in LISREL's block form, when it has one, per group; cached on the plan.
+
+    When no observed variable is a predictor (A has no column of an observed variable) and S
+    has no entry between an observed and a latent variable — a measurement model with latent
+    regressions, the form of the paper model and of its product-indicator model — the RAM
+    matrices split into loadings Λ (observed × latent), latent regressions Β, residual
+    covariances Θ of the items, latent (residual) covariances Ψ and the intercepts m_o, m_l,
+    and with Bₗ = (I − Β)⁻¹ and L = Λ Bₗ (Jöreskog 1973; Bollen 1989, ch. 8):
+
+        G = J (I − A)⁻¹ = [I  L],   Σ = L Ψ Lᵀ + Θ,   μ = m_o + L m_l.
+
+    Every product of :func:`evaluate_batch`'s gradient is then a product of p × m and m × m
+    matrices instead of n × n ones (n = p + m).  ``None`` when the model is not of this form
+    (an observed predictor, an observed–latent covariance, fixed covariates) or not recursive
+    among the latents."""
+    cached = getattr(plan, "_block_form", False)
+    if cached is not False:
+        return cached
+    plan._block_form = None
+    if path_depth(plan) is None:
+        return None
+    o_of = np.full(plan.n, -1)
+    o_of[plan.obs_pos] = np.arange(plan.p)
+    l_of = np.full(plan.n, -1)
+    l_of[plan.lat_pos] = np.arange(plan.n - plan.p)
+    m = plan.n - plan.p
+    if m == 0:
+        return None
+    out = []
+    for grp in plan.groups:
+        if grp.fx_rows.size:
+            return None
+        IA = grp.IA_fix
+        fi, fj = np.nonzero(IA - np.diag(np.diag(IA)))
+        ai = np.concatenate([grp.ai, fi])
+        aj = np.concatenate([grp.aj, fj])
+        si = np.concatenate([grp.si, np.nonzero(grp.S_fix)[0]])
+        sj = np.concatenate([grp.sj, np.nonzero(grp.S_fix)[1]])
+        if (o_of[aj] >= 0).any() or ((o_of[si] >= 0) != (o_of[sj] >= 0)).any():
+            return None
+        na, ns = grp.ai.size, grp.si.size
+        k_a, k_s = np.arange(na), np.arange(na, na + ns)
+        on_obs = o_of[grp.ai] >= 0
+        s_obs = o_of[grp.si] >= 0
+        # both triangles of the symmetric entries, as RefitPlan._matrices scatters them
+        t_i, t_j = np.concatenate([grp.si[s_obs], grp.sj[s_obs]]), np.concatenate(
+            [grp.sj[s_obs], grp.si[s_obs]])
+        p_i, p_j = np.concatenate([grp.si[~s_obs], grp.sj[~s_obs]]), np.concatenate(
+            [grp.sj[~s_obs], grp.si[~s_obs]])
+        m_obs = o_of[grp.mi] >= 0
+        k_m = np.arange(na + ns, na + ns + grp.mi.size)
+        lat = plan.lat_pos
+        obs = plan.obs_pos
+        Bfix = -(IA - np.eye(plan.n))
+        out.append(_Blocks(
+            lam=(k_a[on_obs], o_of[grp.ai[on_obs]], l_of[grp.aj[on_obs]]),
+            beta=(k_a[~on_obs], l_of[grp.ai[~on_obs]], l_of[grp.aj[~on_obs]]),
+            theta=(np.tile(k_s[s_obs], 2), o_of[t_i], o_of[t_j]),
+            psi=(np.tile(k_s[~s_obs], 2), l_of[p_i], l_of[p_j]),
+            mo=(k_m[m_obs], o_of[grp.mi[m_obs]]),
+            ml=(k_m[~m_obs], l_of[grp.mi[~m_obs]]),
+            lam0=Bfix[np.ix_(obs, lat)], beta0=Bfix[np.ix_(lat, lat)],
+            theta0=grp.S_fix[np.ix_(obs, obs)], psi0=grp.S_fix[np.ix_(lat, lat)],
+            mo0=grp.M_fix[obs], ml0=grp.M_fix[lat],
+            depth=max(1, path_depth(plan)),
+        ))
+    plan._block_form = out
+    return out
+
+
+def _evaluate_blocks(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gradient: bool,
+                     scatter: list[np.ndarray] | None):
+    """:func:`evaluate_batch` for a model in block form (:func:`block_form`): the same F and
+    gradient, from Λ, Β, Θ, Ψ and the intercepts.  With W₂ = K − K (S + d dᵀ) K, the n × n
+    products of the general form reduce to (Bₗ = (I − Β)⁻¹, L = Λ Bₗ, R = Ψ Bₗᵀ):
+
+        ∂F/∂Λ = W₂ L R − (K d)(Bₗ m_l)ᵀ,        ∂F/∂Β = Lᵀ W₂ L R − (Lᵀ K d)(Bₗ m_l)ᵀ,
+        ∂F/∂Θ = W₂,   ∂F/∂Ψ = Lᵀ W₂ L   (halved on the diagonal),
+        ∂F/∂m_o = −K d,   ∂F/∂m_l = −Lᵀ K d."""
+    k, p = theta.shape[0], plan.p
+    m = plan.n - plan.p
+    total = np.zeros(k)
+    good = np.ones(k, dtype=bool)
+    grad = np.zeros((k, plan.q)) if gradient else None
+    for g, (grp, blk) in enumerate(zip(plan.groups, block_form(plan))):
+        vals = theta[:, grp.params]                                   # k × r
+        Lam = np.broadcast_to(blk.lam0, (k, p, m)).copy()
+        Lam[:, blk.lam[1], blk.lam[2]] = vals[:, blk.lam[0]]
+        Th = np.broadcast_to(blk.theta0, (k, p, p)).copy()
+        Th[:, blk.theta[1], blk.theta[2]] = vals[:, blk.theta[0]]
+        Psi = np.broadcast_to(blk.psi0, (k, m, m)).copy()
+        Psi[:, blk.psi[1], blk.psi[2]] = vals[:, blk.psi[0]]
+        if blk.beta[0].size or blk.beta0.any():
+            Beta = np.broadcast_to(blk.beta0, (k, m, m)).copy()
+            Beta[:, blk.beta[1], blk.beta[2]] = vals[:, blk.beta[0]]
+            Bl = np.eye(m) + Beta  # Β nilpotent (recursive): (I − Β)⁻¹ = I + Β + … + Β^depth
+            for _ in range(blk.depth - 1):
+                Bl = np.eye(m) + Beta @ Bl
+            L = Lam @ Bl
+        else:
+            Bl = None
+            L = Lam
+        R = Psi if Bl is None else Psi @ Bl.transpose(0, 2, 1)        # Ψ Bₗᵀ
+        LPsi = L @ Psi
+        sigma = LPsi @ L.transpose(0, 2, 1) + Th
+        Lc, ok = _stacked(np.linalg.cholesky, sigma)
+        K = np.linalg.inv(np.where(ok[:, None, None], sigma, np.eye(p)))
+        Sobs = stack.covs[g]
+        logdet = 2.0 * np.log(np.ascontiguousarray(np.diagonal(Lc, axis1=1, axis2=2))).sum(1)
+        value = logdet + (Sobs * K).reshape(k, p * p).sum(1) - stack.logdet[g] - p
+        kd = None
+        if plan.meanstructure:
+            Ml = np.broadcast_to(blk.ml0, (k, m)).copy()
+            Ml[:, blk.ml[1]] = vals[:, blk.ml[0]]
+            Mo = np.broadcast_to(blk.mo0, (k, p)).copy()
+            Mo[:, blk.mo[1]] = vals[:, blk.mo[0]]
+            BMl = Ml if Bl is None else (Bl @ Ml[:, :, None])[:, :, 0]   # Bₗ m_l
+            d = stack.means[g] - Mo - (Lam @ BMl[:, :, None])[:, :, 0]
+            kd = (K @ d[:, :, None])[:, :, 0]
+            value = value + (d * kd).sum(1)
+        w = stack.weights[:, g]
+        total += w * 0.5 * value
+        good &= ok
+        if not gradient:
+            continue
+        # W₂ = K − K S K − (Kd)(Kd)ᵀ is needed only times L and at Θ's entries: one p × p × p
+        # product (K S) instead of two
+        KS = K @ Sobs
+        KL = K @ L
+        W2L = KL - KS @ KL                                            # k × p × m
+        if kd is not None:
+            W2L -= kd[:, :, None] * (kd[:, None, :] @ L)
+        LtW2L = L.transpose(0, 2, 1) @ W2L                            # k × m × m
+        vals_g = np.empty((k, grp.params.size))
+        i, r, c = blk.lam
+        if i.size:
+            vals_g[:, i] = (W2L @ R)[:, r, c]
+        i, r, c = blk.beta
+        if i.size:
+            vals_g[:, i] = (LtW2L @ R)[:, r, c]
+        i, r, c = blk.theta
+        if i.size:
+            w2 = K[:, r, c] - np.einsum("kej,kej->ke", KS[:, r, :], K[:, c, :])
+            if kd is not None:
+                w2 -= kd[:, r] * kd[:, c]
+            vals_g[:, i] = w2 * np.where(r == c, 0.5, 1.0)
+        i, r, c = blk.psi
+        if i.size:
+            vals_g[:, i] = LtW2L[:, r, c] * np.where(r == c, 0.5, 1.0)
+        if kd is not None:
+            Ltkd = (L.transpose(0, 2, 1) @ kd[:, :, None])[:, :, 0]
+            i, r, c = blk.lam
+            if i.size:
+                vals_g[:, i] -= kd[:, r] * BMl[:, c]
+            i, r, c = blk.beta
+            if i.size:
+                vals_g[:, i] -= Ltkd[:, r] * BMl[:, c]
+            i, r = blk.mo
+            vals_g[:, i] = -kd[:, r]
+            i, r = blk.ml
+            vals_g[:, i] = -Ltkd[:, r]
+        if plan.simple_scatter:
+            grad[:, grp.params] = vals_g
+        else:
+            P = scatter[g] if scatter is not None else _scatter(plan)[g]
+            grad += (w[:, None] * vals_g) @ P
+    total[~good | ~np.isfinite(total)] = np.inf
+    return total, grad
+
+
 def evaluate_batch(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gradient: bool = True,
                    scatter: list[np.ndarray] | None = None):
     """F and its gradient (θ-space) for k parameter vectors (k × q) on k resamples' moments;
     ``inf`` where Σ(θ) is not positive definite (the gradient row is then meaningless)."""
+    if block_form(plan) is not None:
+        return _evaluate_blocks(plan, theta, stack, gradient, scatter)
     k = theta.shape[0]
     p = plan.p
     total = np.zeros(k)
@@ -208,96 +402,112 @@ def _evaluate_x(plan, x, stack, gradient, scatter):
 
 def quasi_newton_batch(plan: RefitPlan, stack: MomentStack):
     """BFGS from θ̂ for every draw of the stack (see the module docstring).  Returns the
-    points (k × dim x), a converged mask and the iteration counts."""
+    points (k × dim x), a converged mask and the iteration counts.
+
+    The running draws' state (point, value, gradient, inverse Hessian, moments) is kept in
+    compact arrays: a draw that stops is written out and dropped, so the stacked products
+    never gather or scatter the others."""
     scatter = None if plan.simple_scatter else _scatter(plan)
     k = len(stack.weights)
-    x = np.broadcast_to(plan.x_hat, (k, plan.x_hat.size)).copy()
-    value, grad = _evaluate_x(plan, x, stack, True, scatter)
+    x_out = np.broadcast_to(plan.x_hat, (k, plan.x_hat.size)).copy()
     converged = np.zeros(k, dtype=bool)
     iterations = np.zeros(k, dtype=int)
-    active = np.isfinite(value)
-    hinv = np.broadcast_to(plan.hess_inv0, (k,) + plan.hess_inv0.shape).copy()
-    fresh = np.ones(k, dtype=bool)
+    value, grad = _evaluate_x(plan, x_out.copy(), stack, True, scatter)
+    ids = np.flatnonzero(np.isfinite(value))
+    X, V, Gr = x_out[ids], value[ids], grad[ids]
+    sub = stack if ids.size == k else stack.take(ids)
+    H = np.broadcast_to(plan.hess_inv0, (ids.size,) + plan.hess_inv0.shape).copy()
+    fresh = np.ones(ids.size, dtype=bool)
+    gone = np.zeros(ids.size, dtype=bool)  # stopped in the line search of the last iteration
     for it in range(LEAN_MAX_ITER):
-        gmax = np.abs(grad).max(axis=1) if grad.shape[1] else np.zeros(k)
-        done = active & (gmax < plan.tol)
-        converged |= done
-        iterations[done] = it
-        active &= ~done
-        if not active.any():
+        gmax = np.abs(Gr).max(axis=1) if Gr.shape[1] else np.zeros(ids.size)
+        done = ~gone & (gmax < plan.tol)
+        converged[ids[done]] = True
+        iterations[ids[done]] = it
+        step = (H @ Gr[:, :, None])[:, :, 0]
+        slope = (Gr * step).sum(1)
+        bad = ~done & ~gone & ~(slope > 0)
+        # a fresh approximation that does not descend: the draw has failed; a stale one goes
+        # back to the first (the draw waits one iteration)
+        failed = bad & fresh
+        iterations[ids[failed]] = it
+        wait = bad & ~fresh
+        H[wait] = plan.hess_inv0
+        fresh[wait] = True
+        leave = done | failed | gone
+        if leave.any():
+            x_out[ids[leave]] = X[leave]
+            keep = np.flatnonzero(~leave)
+            ids, X, V, Gr, H, fresh = ids[keep], X[keep], V[keep], Gr[keep], H[keep], fresh[keep]
+            step, slope, wait, gmax = step[keep], slope[keep], wait[keep], gmax[keep]
+            sub = sub.take(keep)
+        gone = np.zeros(ids.size, dtype=bool)
+        if not ids.size:
             break
-        idx = np.flatnonzero(active)
-        step = ((hinv if idx.size == k else hinv[idx]) @ grad[idx, :, None])[:, :, 0]
-        slope = (grad[idx] * step).sum(1)
-        bad = ~(slope > 0)
-        if bad.any():
-            # a fresh approximation that does not descend: the draw has failed; a stale
-            # one goes back to the first (the draw waits one iteration)
-            stop = idx[bad & fresh[idx]]
-            active[stop] = False
-            iterations[stop] = it
-            reset = idx[bad & ~fresh[idx]]
-            hinv[reset] = plan.hess_inv0
-            fresh[reset] = True
-            idx, step, slope = idx[~bad], step[~bad], slope[~bad]
-            if not idx.size:
-                continue
-        full = idx.size == k  # every draw still running: views, not copies
-        sub = stack if full else stack.take(idx)
-        trial = x[idx] - step
-        v_trial, g_trial = _evaluate_x(plan, trial, sub, True, scatter)
-        has_grad = np.ones(idx.size, dtype=bool)
-        alpha = np.ones(idx.size)
-        need = ~(v_trial <= value[idx] - 1e-4 * alpha * slope)  # also catches inf, nan
+        mv = np.flatnonzero(~wait)
+        if not mv.size:
+            continue
+        every = mv.size == ids.size  # no draw waits: views, not copies
+        sub_mv = sub if every else sub.take(mv)
+        step_mv, slope_mv = (step, slope) if every else (step[mv], slope[mv])
+        x_mv, v_mv = (X, V) if every else (X[mv], V[mv])
+        trial = x_mv - step_mv
+        v_trial, g_trial = _evaluate_x(plan, trial, sub_mv, True, scatter)
+        has_grad = np.ones(mv.size, dtype=bool)
+        alpha = np.ones(mv.size)
+        need = ~(v_trial <= v_mv - 1e-4 * alpha * slope_mv)  # also catches inf, nan
+        stopped = np.zeros(mv.size, dtype=bool)
         while need.any():
             alpha[need] *= 0.5
             tiny = need & (alpha < 1e-10)
             if tiny.any():
                 # F no longer resolves progress (rounding): accept the point when its
                 # gradient meets the engine's precision limit
-                stop = idx[tiny]
-                converged[stop] = gmax[stop] < PRECISION_LIMIT
-                iterations[stop] = it
-                active[stop] = False
+                t = ids[mv[tiny]]
+                converged[t] = gmax[mv[tiny]] < PRECISION_LIMIT
+                iterations[t] = it
+                stopped |= tiny
                 need &= ~tiny
-                alpha[tiny] = np.nan  # (left out below)
             if not need.any():
                 break
             w = np.flatnonzero(need)
-            trial[w] = x[idx[w]] - alpha[w, None] * step[w]
-            v_trial[w], _ = _evaluate_x(plan, trial[w], sub.take(w), False, scatter)
+            trial[w] = x_mv[w] - alpha[w, None] * step_mv[w]
+            v_trial[w], _ = _evaluate_x(plan, trial[w], sub_mv.take(w), False, scatter)
             has_grad[w] = False
-            need[w] = ~(v_trial[w] <= value[idx[w]] - 1e-4 * alpha[w] * slope[w])
-        keep = ~np.isnan(alpha)
-        idx, trial, v_trial, g_trial = idx[keep], trial[keep], v_trial[keep], g_trial[keep]
-        has_grad, sub_keep = has_grad[keep], np.flatnonzero(keep)
-        if not idx.size:
-            continue
+            need[w] = ~(v_trial[w] <= v_mv[w] - 1e-4 * alpha[w] * slope_mv[w])
+        if stopped.any():
+            gone[mv[stopped]] = True  # written out (at its current point) next iteration
         if not has_grad.all():
-            w = np.flatnonzero(~has_grad)
-            _, g_trial[w] = _evaluate_x(plan, trial[w], sub.take(sub_keep[w]), True, scatter)
-        s = trial - x[idx]
-        y = g_trial - grad[idx]
+            w = np.flatnonzero(~has_grad & ~stopped)
+            if w.size:
+                _, g_trial[w] = _evaluate_x(plan, trial[w], sub_mv.take(w), True, scatter)
+        ok = ~stopped
+        s = trial - x_mv
+        y = g_trial - Gr[mv]
         sy = (s * y).sum(1)
-        upd = sy > 1e-12 * np.sqrt((s * s).sum(1) * (y * y).sum(1))
+        upd = ok & (sy > 1e-12 * np.sqrt((s * s).sum(1) * (y * y).sum(1)))
         if upd.any():
-            u = idx[upd]
+            u = mv[upd]
             su, yu, syu = s[upd], y[upd], sy[upd]
-            inplace = u.size == k
-            H = hinv if inplace else hinv[u]
-            hy = (H @ yu[:, :, None])[:, :, 0]
+            inplace = u.size == ids.size
+            Hu = H if inplace else H[u]
+            hy = (Hu @ yu[:, :, None])[:, :, 0]
             yhy = (yu * hy).sum(1)
             # H ← H + (1 + yᵀHy/sᵀy) ssᵀ/sᵀy − (H y sᵀ + s yᵀH)/sᵀy (Nocedal & Wright, 6.17)
             a = ((syu + yhy) / syu**2)[:, None] * su - hy / syu[:, None]
-            H += su[:, :, None] * a[:, None, :]
-            H -= (hy / syu[:, None])[:, :, None] * su[:, None, :]
+            Hu += su[:, :, None] * a[:, None, :]
+            Hu -= (hy / syu[:, None])[:, :, None] * su[:, None, :]
             if not inplace:
-                hinv[u] = H
+                H[u] = Hu
             fresh[u] = False
-        x[idx], value[idx], grad[idx] = trial, v_trial, g_trial
+        moved = mv[ok]
+        X[moved], V[moved], Gr[moved] = trial[ok], v_trial[ok], g_trial[ok]
     else:
-        iterations[active] = LEAN_MAX_ITER
-    return x, converged, iterations
+        x_out[ids] = X
+        iterations[ids[~gone]] = LEAN_MAX_ITER
+        if gone.any():
+            x_out[ids[gone]] = X[gone]
+    return x_out, converged, iterations
 
 
 def refit_batch(plan: RefitPlan, counts: list[list[np.ndarray]]) -> list[DrawResult]:
