@@ -512,7 +512,41 @@ def quasi_newton_batch(plan: RefitPlan, stack: MomentStack):
 
 def refit_batch(plan: RefitPlan, counts: list[list[np.ndarray]]) -> list[DrawResult]:
     """:meth:`RefitPlan.refit` of many resamples (row counts per group), batched."""
-    return refit_moments(plan, [plan.moments(c) for c in counts])
+    return refit_moments(plan, resample_moments(plan, counts))
+
+
+def resample_moments(plan: RefitPlan, counts: list[list[np.ndarray]]) -> list[Moments | None]:
+    """:meth:`RefitPlan.moments` of many resamples, each group's k covariance matrices as one
+    stacked product (Xᶜᵀ diag(c) Xᶜ per draw) and their Cholesky factors as one call."""
+    k = len(counts)
+    per_group = []
+    bad = np.zeros(k, dtype=bool)
+    for g, grp in enumerate(plan.groups):
+        C = np.array([c[g] for c in counts], dtype=float)               # k × n_g
+        n = C.sum(axis=1)
+        # stacked products, one per draw, so a draw's moments do not depend on its batch
+        weighted = grp.Xc.T[None] * C[:, None, :]                       # k × p × n_g
+        shift = (C[:, None, :] @ grp.Xc)[:, 0, :] / n[:, None]
+        cov = weighted @ grp.Xc / n[:, None, None]
+        cov -= shift[:, :, None] * shift[:, None, :]
+        chol, ok = _stacked(np.linalg.cholesky, cov)
+        diag = np.diagonal(chol, axis1=1, axis2=2)
+        scale = np.sqrt(np.diagonal(cov, axis1=1, axis2=2).max(axis=1))
+        bad |= ~ok | ~(diag.min(axis=1) > 1e-7 * scale)
+        logdet = 2.0 * np.log(np.where(diag > 0, diag, 1.0)).sum(axis=1)
+        per_group.append((cov, grp.center + shift, logdet, n))
+    out: list[Moments | None] = []
+    for t in range(k):
+        if bad[t]:
+            out.append(None)
+            continue
+        covs = [pg[0][t] for pg in per_group]
+        means = [pg[1][t] for pg in per_group]
+        nobs = np.array([pg[3][t] for pg in per_group])
+        out.append(Moments(covs, means, [float(pg[2][t]) for pg in per_group],
+                           nobs / nobs.sum(), nobs,
+                           [plan._fixed(g, c, m) for g, (c, m) in enumerate(zip(covs, means))]))
+    return out
 
 
 def refit_moments(plan: RefitPlan, moms: list[Moments | None]) -> list[DrawResult]:
