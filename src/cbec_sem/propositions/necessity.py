@@ -328,6 +328,8 @@ def sequential_count(batches, observed: float, draws: int, alpha: float, p_of,
     301–304.
     """
     h = exceedance_limit(draws, alpha, p_of)
+    if stop and h == 0:  # p ≥ α even with no exceedance (too few draws for α)
+        return False, p_of(0, draws), 0
     k = used = 0
     for null in batches:
         hits = null >= observed - TIE_TOL
