@@ -35,6 +35,7 @@ from __future__ import annotations
 import copy
 import zlib
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from scipy.linalg import lapack
@@ -443,8 +444,8 @@ class ReplicationEvidence:
         t = self.study.conditions[(condition, outcome)]
         fit = self.fitted["main"]
         d, p, necessary = _necessity(self.study, t, fit.theta, fit.mom, fit.F,
-                                     necessity_streams(self.study.entropy, self.n_cases, self.r,
-                                                       t.id))
+                                     partial(necessity_stream, self.study.entropy,
+                                             self.n_cases, self.r, t.id))
         if not np.isfinite(d):
             raise LookupError("necessary condition analysis failed")
         return ({"estimate": d, "p": p, "verdict": "supported" if necessary
@@ -453,19 +454,18 @@ class ReplicationEvidence:
                                             d=matched_draws(self.study.nca_permutations)))
 
 
-def necessity_streams(entropy: int, n: int, r: int, test_id: str
-                      ) -> tuple[np.random.Generator, np.random.Generator]:
-    """The random streams of a necessity test in replication r at size n: one for the
-    correlation-matched null, one for NCA's permutations,
-    ``SeedSequence(entropy, spawn_key=(n, r, 1, crc32(id), 0 or 1))``.  Each test of each
+def necessity_stream(entropy: int, n: int, r: int, test_id: str, which: int
+                     ) -> np.random.Generator:
+    """A random stream of a necessity claim in replication r at size n: ``which`` = 0 for the
+    correlation-matched null, 1 for NCA's permutations;
+    ``SeedSequence(entropy, spawn_key=(n, r, 1, crc32(id), which))``.  Each test of each
     hypothesis has its own, so the draws of one do not depend on how many draws another used
     (which an early stop changes) nor on which other hypotheses the study tests."""
-    key = (n, r, 1, zlib.crc32(test_id.encode()))
-    return tuple(np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=key + (j,)))
-                 for j in (0, 1))
+    key = (n, r, 1, zlib.crc32(test_id.encode()), which)
+    return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=key))
 
 
-def _necessity(study: Study, t: Test, theta, mom, F, streams, stop: bool = True
+def _necessity(study: Study, t: Test, theta, mom, F, stream, stop: bool = True
                ) -> tuple[float, float, bool]:
     """NCA (CE-FDH) of condition → outcome on the regression factor scores of the main model
     (observed variables as they are) with the verdict ``res.hypotheses`` uses
@@ -485,7 +485,8 @@ def _necessity(study: Study, t: Test, theta, mom, F, streams, stop: bool = True
     full tests on the same random numbers (exact); the p returned is that of the test that
     decided: NaN when d < 0.1 decided, the larger p when both tests ran, and for a test that
     stopped early its sequential p (≥ α; see
-    :func:`~cbec_sem.propositions.necessity.sequential_count`)."""
+    :func:`~cbec_sem.propositions.necessity.sequential_count`).  ``stream(which)``: the
+    test's random stream (:func:`necessity_stream`), made only when the test runs."""
 
     model = study.main
     plan = model.plan
@@ -517,11 +518,10 @@ def _necessity(study: Study, t: Test, theta, mom, F, streams, stop: bool = True
     d = float(fit.rows["ce_fdh"]["d"])
     if not d >= NECESSITY_D:
         return d, np.nan, False
-    matched_rng, permutation_rng = streams
     ok, p_matched, _ = matched_decision(fit, "ce_fdh", matched_draws(study.nca_permutations),
-                                        matched_rng, study.alpha, stop=stop)
+                                        stream(0), study.alpha, stop=stop)
     if not ok:
         return d, float(p_matched), False
-    ok, p, _ = permutation_decision(fit, "ce_fdh", study.nca_permutations, permutation_rng,
+    ok, p, _ = permutation_decision(fit, "ce_fdh", study.nca_permutations, stream(1),
                                     study.alpha, stop=stop)
     return d, float(max(p, p_matched)), bool(ok)
