@@ -283,14 +283,16 @@ def _even_batches(total: int, batch: int) -> list[int]:
 
 
 def growing_batches(total: int, first: int, cap: int) -> list[int]:
-    """``total`` draws in batches that start at ``first`` and double up to ``cap``: a
-    sequential test (:func:`sequential_count`) checks its count after each, so a decided test
-    stops early, and a test that runs to the end pays a few batch overheads more."""
+    """``total`` draws in batches of ``first``, ``first``, then doubling up to ``cap``
+    (20, 20, 40, 80, …): a sequential test (:func:`sequential_count`) checks its count after
+    each, so a decided test stops early, and a test that runs to the end pays a few batch
+    overheads more."""
     sizes, done, b = [], 0, max(1, first)
     while done < total:
         sizes.append(min(b, cap, total - done))
         done += sizes[-1]
-        b *= 2
+        if len(sizes) > 1:
+            b *= 2
     return sizes
 
 

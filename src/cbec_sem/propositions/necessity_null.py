@@ -400,7 +400,7 @@ def matched_decision(fit: ConditionFit, ceiling: str, draws: int, rng: np.random
     decided (:func:`~cbec_sem.propositions.necessity.sequential_count`; the power study,
     which needs only the verdict): (p < α, p, null samples drawn).
 
-    The null samples are drawn in batches growing from ``first`` (20, 40, 80, …), and the
+    The null samples are drawn in batches growing from ``first`` (20, 20, 40, 80, …), and the
     count of null d ≥ the observed d is checked after each: once it reaches the h at which
     (h + 1)/(B + 1) ≥ α the test cannot reject, whatever the remaining draws, and stops.
     ``stop=False`` draws all B on the same random numbers: the same verdict always (the
