@@ -128,8 +128,12 @@ class _XLayout:
 def _layout(x: np.ndarray) -> _XLayout:
     order = np.argsort(x, kind="stable")
     xs = x[order]
-    starts = np.flatnonzero(np.r_[True, xs[1:] > xs[:-1]])
-    sizes = np.diff(np.r_[starts, xs.size])
+    # np.concatenate, not np.r_ (whose indexing machinery costs more than the work here)
+    new = np.empty(xs.size, dtype=bool)
+    new[:1] = True
+    np.greater(xs[1:], xs[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    sizes = np.diff(np.concatenate([starts, [xs.size]]))
     return _XLayout(order=order, ux=xs[starts], starts=starts, sizes=sizes)
 
 
@@ -176,7 +180,7 @@ def zones_from_group_maxima(m: np.ndarray, counts: np.ndarray | None, ux: np.nda
     peer points)."""
     x0, x1, y0, y1 = scope
     R = np.maximum.accumulate(m, axis=1)
-    widths = np.diff(np.r_[ux, x1])
+    widths = np.diff(np.concatenate([ux, [x1]]))
     # Elementwise products and row sums, not BLAS: the same summation order whatever the
     # batch size, so an observed d and an identical permuted d agree to the last bit.
     ce_zone = (ux[0] - x0) * (y1 - y0) + ((y1 - R) * widths).sum(axis=1)

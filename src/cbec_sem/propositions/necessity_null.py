@@ -137,8 +137,11 @@ def _sorted_ranks(s: np.ndarray) -> np.ndarray:
     n = s.size
     if n == 0:
         return np.empty(0)
-    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    ends = np.r_[starts[1:], n]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(s[1:], s[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    ends = np.concatenate([starts[1:], [n]])
     return np.repeat(0.5 * (starts + ends + 1), ends - starts)
 
 
@@ -262,7 +265,7 @@ def _calibrate(fit: ConditionFit, ys_sorted: np.ndarray, r_obs: float,
     """The copula correlation whose null samples have, on average, the observed normal-scores
     correlation (ties in the margins attenuate it): three fixed-point steps ρ ← ρ·r/r̄(ρ) on
     common random numbers.  Returns r_obs itself for margins without ties."""
-    if not fit.lay.ties and np.unique(ys_sorted).size == ys_sorted.size:
+    if not fit.lay.ties and not np.any(ys_sorted[1:] == ys_sorted[:-1]):  # sorted: no ties
         return r_obs
     n = ys_sorted.size
     # the scores of every null sample are those of the sorted margins, placed: ranked once
