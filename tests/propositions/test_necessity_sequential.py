@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 import cbec_sem as cs
-from cbec_sem.propositions.necessity import (condition_fit, exceedance_limit,
-                                             permutation_decision, permutation_p,
-                                             permutation_test, sequential_count)
+from cbec_sem.propositions.necessity import (condition_fit, effect_size_fit,
+                                             exceedance_limit, permutation_decision,
+                                             permutation_p, permutation_test,
+                                             sequential_count)
 from cbec_sem.propositions.necessity_null import matched_decision, matched_test
 from cbec_sem.propositions.necessity_sim import bivariate_normal, ceiling_uniform, likert_means
 
@@ -122,3 +123,13 @@ def test_power_verdicts_do_not_depend_on_the_early_stop(monkeypatch):
     kept = ~fast["supported"].to_numpy()
     p = fast["p"].to_numpy()[kept]
     assert np.all(np.isnan(p) | (p >= 0.05))
+
+
+def test_effect_size_fit_is_condition_fit_for_the_tests():
+    """The power study's lean fit: condition_fit's d, and the same decisions from it."""
+    for i, (x, y) in enumerate(_data_sets()[::5]):
+        full, lean = condition_fit(x, y, ("ce_fdh",)), effect_size_fit(x, y)
+        assert lean.rows["ce_fdh"]["d"] == full.rows["ce_fdh"]["d"]
+        for decide in (matched_decision, permutation_decision):
+            assert (decide(lean, "ce_fdh", 99, np.random.default_rng(i), 0.05)
+                    == decide(full, "ce_fdh", 99, np.random.default_rng(i), 0.05))

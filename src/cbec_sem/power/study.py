@@ -47,7 +47,7 @@ from ..parallel import blas_single_threaded
 from ..resampling.refit import (BAD_MOMENTS, INADMISSIBLE, NOT_CONVERGED, OK, Moments,
                                 RefitPlan, RefitStats)
 from ..propositions.evidence import NECESSITY_D, matched_draws
-from ..propositions.necessity import condition_fit, permutation_decision
+from ..propositions.necessity import effect_size_fit, permutation_decision
 from ..propositions.necessity_null import matched_decision
 from ..propositions.verdicts import (PROPOSITION_TESTS, decide, empty_row, product_of_paths,
                                      wald_row)
@@ -514,7 +514,7 @@ def _necessity(study: Study, t: Test, theta, mom, F, stream, stop: bool = True
             or np.all(x == x[0]) or np.all(y == y[0])):  # no test (nca() refuses)
         return np.nan, np.nan, False
     # the cores of nca() and necessity_verdict() on one condition, without their tables
-    fit = condition_fit(x, y, ("ce_fdh",))
+    fit = effect_size_fit(x, y)
     d = float(fit.rows["ce_fdh"]["d"])
     if not d >= NECESSITY_D:
         return d, np.nan, False

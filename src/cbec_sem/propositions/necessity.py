@@ -612,6 +612,22 @@ def condition_fit(x: np.ndarray, y: np.ndarray, ceilings=("ce_fdh",)) -> Conditi
     return _analyse("x", x, y, _scope_for("x", None, x, y), 1, tuple(ceilings))
 
 
+def effect_size_fit(x: np.ndarray, y: np.ndarray) -> ConditionFit:
+    """What a power replication needs of :func:`condition_fit` (corner 1, empirical scope):
+    the CE-FDH effect size d (``rows["ce_fdh"]["d"]``, the same number) and the layout and
+    sorted outcome that :func:`permutation_decision` and the correlation-matched test draw
+    from, without the ceilings' other columns (``ce`` and ``cr`` are empty; a fourth of the
+    cost)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    scope = _scope_for("x", None, x, y)
+    lay = _layout(x)
+    yt_sorted = y[lay.order]
+    zone = float(ceilings_batch(yt_sorted[None, :], lay, scope, want_cr=False)["ce_zone"][0])
+    d = zone / ((scope[1] - scope[0]) * (scope[3] - scope[2]))
+    return ConditionFit(condition="x", x=x, y=y, scope=scope, sx=1.0, sy=1.0, tscope=scope,
+                        lay=lay, yt_sorted=yt_sorted, ce={}, cr={}, rows={"ce_fdh": {"d": d}})
+
+
 def _analyse(cond: str, x: np.ndarray, y: np.ndarray, scope, corner: int, ceilings) -> \
         ConditionFit:
     sx = -1.0 if corner in (2, 4) else 1.0
