@@ -23,7 +23,7 @@ A replication at sample size n, index r:
    and for a product-indicator interaction, the delta-method (Sobel) z for an indirect effect,
    and NCA (CE-FDH, permutation test and correlation-matched test) on the regression factor
    scores of the main model for a necessity claim: each of its two tests has its own stream
-   (:func:`necessity_streams`) and stops as soon as the claim's verdict is decided
+   (:func:`necessity_stream`) and stops as soon as the claim's verdict is decided
    (:func:`_necessity`).
 
 Nothing here depends on which process runs it, so results are identical for any ``n_jobs`` and
