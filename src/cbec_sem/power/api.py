@@ -114,8 +114,9 @@ def power(
             the model's hypotheses.  Leave out interaction and necessity hypotheses for a fast
             study.
         seed: the study's seed (an integer ≥ 0).  Replication r at sample size n draws its
-            data from ``SeedSequence(seed, spawn_key=(n, r, 0))`` (and its NCA permutations
-            from ``(n, r, 1)``), so the result is identical for any ``n_jobs``, on a Dask
+            data from ``SeedSequence(seed, spawn_key=(n, r, 0))`` (and a necessity claim's
+            two NCA tests from ``(n, r, 1, crc32(id), 0 or 1)``), so the result is
+            identical for any ``n_jobs``, on a Dask
             cluster, and for a sample size whatever other sizes are in ``n``.  ``None``: fresh
             entropy, recorded in ``PowerResult.seed``.
         n_jobs: local worker processes (joblib; ``-1`` all cores).

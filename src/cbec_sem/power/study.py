@@ -21,9 +21,10 @@ A replication at sample size n, index r:
    (:data:`cbec_sem.propositions.verdicts.PROPOSITION_TESTS`, the tests ``res.hypotheses``
    runs), reading the replication's evidence (:class:`ReplicationEvidence`): Wald z for a path
    and for a product-indicator interaction, the delta-method (Sobel) z for an indirect effect,
-   and NCA (CE-FDH, permutation test and correlation-matched test with their own stream
-   ``spawn_key=(n, r, 1)``) on the regression factor scores of the main model for a necessity
-   claim.
+   and NCA (CE-FDH, permutation test and correlation-matched test) on the regression factor
+   scores of the main model for a necessity claim: each of its two tests has its own stream
+   (:func:`necessity_stream`) and stops as soon as the claim's verdict is decided
+   (:func:`_necessity`).
 
 Nothing here depends on which process runs it, so results are identical for any ``n_jobs`` and
 on a Dask cluster.
@@ -32,7 +33,9 @@ on a Dask cluster.
 from __future__ import annotations
 
 import copy
+import zlib
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from scipy.linalg import lapack
@@ -45,8 +48,8 @@ from ..resampling.batch import refit_moments
 from ..resampling.refit import (BAD_MOMENTS, INADMISSIBLE, NOT_CONVERGED, OK, Moments,
                                 RefitPlan, RefitStats)
 from ..propositions.evidence import NECESSITY_D, matched_draws
-from ..propositions.necessity import condition_fit, permutation_test
-from ..propositions.necessity_null import matched_test
+from ..propositions.necessity import effect_size_fit, permutation_decision
+from ..propositions.necessity_null import matched_decision
 from ..propositions.verdicts import (PROPOSITION_TESTS, decide, empty_row, product_of_paths,
                                      wald_row)
 from ..specification.hypotheses import Hypothesis
@@ -414,7 +417,6 @@ class ReplicationEvidence:
     def __init__(self, study: Study, fitted: dict[str, Fitted], n: int, r: int) -> None:
         self.study, self.fitted, self.n_cases, self.r = study, fitted, n, r
         self.level = study.level
-        self._nca_rng = None
 
     def n(self, g: int) -> int:
         return self.n_cases
@@ -463,11 +465,10 @@ class ReplicationEvidence:
 
     def necessity(self, condition: str, outcome: str) -> tuple[dict, str]:
         t = self.study.conditions[(condition, outcome)]
-        if self._nca_rng is None:
-            self._nca_rng = np.random.default_rng(
-                np.random.SeedSequence(self.study.entropy, spawn_key=(self.n_cases, self.r, 1)))
         fit = self.fitted["main"]
-        d, p, necessary = _necessity(self.study, t, fit.theta, fit.mom, fit.F, self._nca_rng)
+        d, p, necessary = _necessity(self.study, t, fit.theta, fit.mom, fit.F,
+                                     partial(necessity_stream, self.study.entropy,
+                                             self.n_cases, self.r, t.id))
         if not np.isfinite(d):
             raise LookupError("necessary condition analysis failed")
         return ({"estimate": d, "p": p, "verdict": "supported" if necessary
@@ -476,13 +477,39 @@ class ReplicationEvidence:
                                             d=matched_draws(self.study.nca_permutations)))
 
 
-def _necessity(study: Study, t: Test, theta, mom, F, rng) -> tuple[float, float, bool]:
+def necessity_stream(entropy: int, n: int, r: int, test_id: str, which: int
+                     ) -> np.random.Generator:
+    """A random stream of a necessity claim in replication r at size n: ``which`` = 0 for the
+    correlation-matched null, 1 for NCA's permutations;
+    ``SeedSequence(entropy, spawn_key=(n, r, 1, crc32(id), which))``.  Each test of each
+    hypothesis has its own, so the draws of one do not depend on how many draws another used
+    (which an early stop changes) nor on which other hypotheses the study tests."""
+    key = (n, r, 1, zlib.crc32(test_id.encode()), which)
+    return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=key))
+
+
+def _necessity(study: Study, t: Test, theta, mom, F, stream, stop: bool = True
+               ) -> tuple[float, float, bool]:
     """NCA (CE-FDH) of condition → outcome on the regression factor scores of the main model
     (observed variables as they are) with the verdict ``res.hypotheses`` uses
-    (:func:`~cbec_sem.propositions.necessity_null.necessity_verdict`: NCA's permutation test
-    with ``nca_permutations`` draws and the correlation-matched test with
-    :func:`~cbec_sem.propositions.evidence.matched_draws` draws, as ``res.hypotheses``): d, the deciding
-    p (the larger of the two) and whether it is called necessary."""
+    (:func:`~cbec_sem.propositions.necessity_null.necessity_verdict`: d ≥ 0.1, NCA's
+    permutation test with ``nca_permutations`` draws and the correlation-matched test with
+    :func:`~cbec_sem.propositions.evidence.matched_draws` draws, both p < α): d, the deciding
+    p and whether it is called necessary.
+
+    A replication needs the verdict only, so the three conditions are checked in the order
+    that decides soonest, and each stops once the verdict is known (``stop``; ``False`` runs
+    both tests in full on the same draws, for the test that the verdicts agree): d first (no
+    draws); then the correlation-matched test, which decides most claims where NCA's own test
+    rejects (correlated constructs without a ceiling), sequentially
+    (:func:`~cbec_sem.propositions.necessity_null.matched_decision`: stopped once enough null
+    d reach the observed d that p ≥ α is certain, Besag & Clifford 1991); then the
+    permutation test, likewise, only if the matched test rejected.  The verdict is that of the
+    full tests on the same random numbers (exact); the p returned is that of the test that
+    decided: NaN when d < 0.1 decided, the larger p when both tests ran, and for a test that
+    stopped early its sequential p (≥ α; see
+    :func:`~cbec_sem.propositions.necessity.sequential_count`).  ``stream(which)``: the
+    test's random stream (:func:`necessity_stream`), made only when the test runs."""
 
     model = study.main
     plan = model.plan
@@ -507,14 +534,17 @@ def _necessity(study: Study, t: Test, theta, mom, F, rng) -> tuple[float, float,
             columns.append(X[:, idx])
     x, y = columns
     if (study.nca_permutations < 1 or not (np.isfinite(x).all() and np.isfinite(y).all())
-            or np.unique(x).size < 2 or np.unique(y).size < 2):  # no test (nca() refuses)
+            or np.all(x == x[0]) or np.all(y == y[0])):  # no test (nca() refuses)
         return np.nan, np.nan, False
-    # nca() and necessity_verdict() on one condition, without their tables (the same draws
-    # from the same stream, so the same numbers: tests/test_power.py)
-    fit = condition_fit(x, y, ("ce_fdh",))
-    permutation_test(fit, ("ce_fdh",), study.nca_permutations, rng)
-    _, p_matched = matched_test(fit, "ce_fdh", matched_draws(study.nca_permutations), rng)
-    row = fit.rows["ce_fdh"]
-    d, p = float(row["d"]), float(row["p_value"])
-    necessary = d >= NECESSITY_D and p < study.alpha and p_matched < study.alpha
-    return d, float(max(p, p_matched)), bool(necessary)
+    # the cores of nca() and necessity_verdict() on one condition, without their tables
+    fit = effect_size_fit(x, y)
+    d = float(fit.rows["ce_fdh"]["d"])
+    if not d >= NECESSITY_D:
+        return d, np.nan, False
+    ok, p_matched, _ = matched_decision(fit, "ce_fdh", matched_draws(study.nca_permutations),
+                                        stream(0), study.alpha, stop=stop)
+    if not ok:
+        return d, float(p_matched), False
+    ok, p, _ = permutation_decision(fit, "ce_fdh", study.nca_permutations, stream(1),
+                                    study.alpha, stop=stop)
+    return d, float(max(p, p_matched)), bool(ok)

@@ -128,8 +128,12 @@ class _XLayout:
 def _layout(x: np.ndarray) -> _XLayout:
     order = np.argsort(x, kind="stable")
     xs = x[order]
-    starts = np.flatnonzero(np.r_[True, xs[1:] > xs[:-1]])
-    sizes = np.diff(np.r_[starts, xs.size])
+    # np.concatenate, not np.r_ (whose indexing machinery costs more than the work here)
+    new = np.empty(xs.size, dtype=bool)
+    new[:1] = True
+    np.greater(xs[1:], xs[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    sizes = np.diff(np.concatenate([starts, [xs.size]]))
     return _XLayout(order=order, ux=xs[starts], starts=starts, sizes=sizes)
 
 
@@ -176,7 +180,7 @@ def zones_from_group_maxima(m: np.ndarray, counts: np.ndarray | None, ux: np.nda
     peer points)."""
     x0, x1, y0, y1 = scope
     R = np.maximum.accumulate(m, axis=1)
-    widths = np.diff(np.r_[ux, x1])
+    widths = np.diff(np.concatenate([ux, [x1]]))
     # Elementwise products and row sums, not BLAS: the same summation order whatever the
     # batch size, so an observed d and an identical permuted d agree to the last bit.
     ce_zone = (ux[0] - x0) * (y1 - y0) + ((y1 - R) * widths).sum(axis=1)
@@ -261,20 +265,88 @@ def _permutation_d(yt_sorted: np.ndarray, lay: _XLayout, scope, ceilings, permut
 
 
 def _shuffled_batches(yt_sorted: np.ndarray, lay: _XLayout, scope, want_cr: bool,
-                      permutations: int, rng: np.random.Generator):
+                      permutations: int, rng: np.random.Generator, sizes=None):
     """:func:`ceilings_batch` of the outcome shuffled row by row, in batches of at most
-    2¹⁸ values."""
+    2¹⁸ values (or of the given ``sizes``: the rows are shuffled one after the other, so
+    the draws do not depend on how they are batched)."""
     n = yt_sorted.size
     batch = max(1, min(permutations, _BATCH_ELEMENTS // max(n, 1)))
-    buf = np.empty((batch, n))
-    done = 0
-    while done < permutations:
-        b = min(batch, permutations - done)
+    if sizes is None:
+        sizes = _even_batches(permutations, batch)
+    buf = np.empty((max(sizes, default=0), n))
+    for b in sizes:
         Ys = buf[:b]
         Ys[:] = yt_sorted
         rng.permuted(Ys, axis=1, out=Ys)
         yield ceilings_batch(Ys, lay, scope, want_cr)
-        done += b
+
+
+def _even_batches(total: int, batch: int) -> list[int]:
+    """``total`` split into batches of ``batch`` (the last one smaller)."""
+    return [min(batch, total - done) for done in range(0, total, batch)]
+
+
+def growing_batches(total: int, first: int, cap: int) -> list[int]:
+    """``total`` draws in batches of ``first``, ``first``, then doubling up to ``cap``
+    (20, 20, 40, 80, …): a sequential test (:func:`sequential_count`) checks its count after
+    each, so a decided test stops early, and a test that runs to the end pays a few batch
+    overheads more."""
+    sizes, done, b = [], 0, max(1, first)
+    while done < total:
+        sizes.append(min(b, cap, total - done))
+        done += sizes[-1]
+        if len(sizes) > 1:
+            b *= 2
+    return sizes
+
+
+def permutation_p(k: int, permutations: int) -> float:
+    """The permutation test's p for k permuted d ≥ the observed d: NCA's
+    max((k + 1)/(B + 1), 1/B)."""
+    return max((k + 1) / (permutations + 1), 1 / permutations)
+
+
+def exceedance_limit(draws: int, alpha: float, p_of) -> int:
+    """The fewest null draws at or above the observed statistic (out of ``draws``) for which
+    ``p_of(k, draws)`` ≥ α: once a test has counted that many, its p is ≥ α whatever the
+    remaining draws give, so its verdict ("not significant") is decided (Besag & Clifford
+    1991).  ``draws + 1`` when even k = draws gives p < α (never decided early)."""
+    for k in range(draws + 1):
+        if not p_of(k, draws) < alpha:
+            return k
+    return draws + 1
+
+
+def sequential_count(batches, observed: float, draws: int, alpha: float, p_of,
+                     stop: bool = True) -> tuple[bool, float, int]:
+    """A Monte Carlo test counted batch by batch, stopped as soon as its verdict is decided.
+
+    ``batches`` yields arrays of null statistics (``draws`` in all); k counts those ≥
+    ``observed`` − :data:`TIE_TOL`; the test's p is ``p_of(k, draws)``, significant when
+    < α.  With ``stop`` the count stops after the batch in which k reaches
+    :func:`exceedance_limit` h: p ≥ α is then certain, so the verdict is the one the full run
+    on the same draws gives (exact, not an approximation).  Returns (significant, p, draws
+    used); a stopped test's p is Besag & Clifford's (1991) sequential p-value h/l (l: the draw
+    that brought the h-th exceedance), but at least p_of(h), the smallest p the full run
+    could have given (both ≥ α); a completed test's p is ``p_of(k, draws)``.
+
+    Besag, J., & Clifford, P. (1991). Sequential Monte Carlo p-values. *Biometrika*, 78(2),
+    301–304.
+    """
+    h = exceedance_limit(draws, alpha, p_of)
+    if stop and h == 0:  # p ≥ α even with no exceedance (too few draws for α)
+        return False, p_of(0, draws), 0
+    k = used = 0
+    for null in batches:
+        hits = null >= observed - TIE_TOL
+        before, k = k, k + int(hits.sum())
+        used += null.size
+        if stop and k >= h and used < draws:
+            # l: the draw at which the h-th exceedance came
+            l = used - null.size + int(np.flatnonzero(hits)[h - before - 1]) + 1
+            return False, max(h / l, p_of(h, draws)), used
+    p = p_of(k, draws)
+    return bool(p < alpha), p, used
 
 
 # ============================================================================ input handling
@@ -499,9 +571,37 @@ def permutation_test(fit: ConditionFit, ceilings, permutations: int,
     for ceil in ceilings:
         row = fit.rows[ceil]
         k = int(np.sum(null[ceil] >= row["d"] - TIE_TOL))
-        p = max((k + 1) / (permutations + 1), 1 / permutations)
+        p = permutation_p(k, permutations)
         row.update(p_value=p, p_accuracy=Z975 * np.sqrt(p * (1 - p) / permutations),
                    permutations=permutations)
+
+
+def permutation_decision(fit: ConditionFit, ceiling: str, permutations: int,
+                         rng: np.random.Generator, alpha: float, stop: bool = True,
+                         first: int = 20) -> tuple[bool, float, int]:
+    """NCA's permutation test of one ceiling as a decision, stopped once it is decided
+    (:func:`sequential_count`; the power study, which needs only the verdict): (p < α,
+    p, permutations drawn).  The outcome is shuffled in batches growing from ``first``
+    (:func:`growing_batches`); the rows are shuffled one after the other, so the draws are
+    those of :func:`permutation_test` (same ``rng``), and ``stop=False`` gives its p.  Where
+    :func:`permutation_test` draws through records or tables (many cases × permutations:
+    every permutation at once), this does too and does not stop."""
+    observed = float(fit.rows[ceiling]["d"])
+    n = fit.yt_sorted.size
+    area = (fit.tscope[1] - fit.tscope[0]) * (fit.tscope[3] - fit.tscope[2])
+    want_cr = ceiling == "cr_fdh"
+    shuffle = (n * permutations <= _BATCH_ELEMENTS if not want_cr
+               else n * permutations <= SLOW_SHUFFLES)
+    if shuffle:
+        cap = max(1, _BATCH_ELEMENTS // max(n, 1))
+        sizes = growing_batches(permutations, first, cap)
+        batches = (res[ceiling[:2] + "_zone"] / area
+                   for res in _shuffled_batches(fit.yt_sorted, fit.lay, fit.tscope, want_cr,
+                                                permutations, rng, sizes))
+    else:
+        batches = iter([_permutation_d(fit.yt_sorted, fit.lay, fit.tscope, (ceiling,),
+                                       permutations, rng)[ceiling]])
+    return sequential_count(batches, observed, permutations, alpha, permutation_p, stop)
 
 
 def condition_fit(x: np.ndarray, y: np.ndarray, ceilings=("ce_fdh",)) -> ConditionFit:
@@ -510,6 +610,22 @@ def condition_fit(x: np.ndarray, y: np.ndarray, ceilings=("ce_fdh",)) -> Conditi
     both have two distinct values)."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     return _analyse("x", x, y, _scope_for("x", None, x, y), 1, tuple(ceilings))
+
+
+def effect_size_fit(x: np.ndarray, y: np.ndarray) -> ConditionFit:
+    """What a power replication needs of :func:`condition_fit` (corner 1, empirical scope):
+    the CE-FDH effect size d (``rows["ce_fdh"]["d"]``, the same number) and the layout and
+    sorted outcome that :func:`permutation_decision` and the correlation-matched test draw
+    from, without the ceilings' other columns (``ce`` and ``cr`` are empty; a fourth of the
+    cost)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    scope = _scope_for("x", None, x, y)
+    lay = _layout(x)
+    yt_sorted = y[lay.order]
+    zone = float(ceilings_batch(yt_sorted[None, :], lay, scope, want_cr=False)["ce_zone"][0])
+    d = zone / ((scope[1] - scope[0]) * (scope[3] - scope[2]))
+    return ConditionFit(condition="x", x=x, y=y, scope=scope, sx=1.0, sy=1.0, tscope=scope,
+                        lay=lay, yt_sorted=yt_sorted, ce={}, cr={}, rows={"ce_fdh": {"d": d}})
 
 
 def _analyse(cond: str, x: np.ndarray, y: np.ndarray, scope, corner: int, ceilings) -> \
