@@ -383,3 +383,21 @@ def test_deeply_nested_codebook_is_a_data_error(tmp_path):
     with pytest.raises(DataError) as info:
         cs.load_survey(survey_frame(), codebook=path)
     assert_typed(info, DataError, "codebook.yaml", "nested too deeply")
+
+
+@pytest.mark.parametrize("items", [5, {"ta1": 1}, object()])
+def test_choose_estimator_items_that_are_not_names_are_a_spec_error(items):
+    """A number, a dict or any object as ``items`` used to fail with numpy's TypeError."""
+    with pytest.raises(SpecError) as info:
+        cs.choose_estimator(cs.datasets.example_survey(), items)
+    assert_typed(info, SpecError, "items must be a list of column names")
+
+
+def test_choose_estimator_takes_the_model_for_its_items():
+    """The model's observed variables are the items; ones missing from the data are named."""
+    survey = cs.datasets.example_survey()
+    names = list(cs.paper_model().observed_variables)
+    assert cs.choose_estimator(survey, cs.paper_model()) == cs.choose_estimator(survey, names)
+    with pytest.raises(DataError) as info:
+        cs.choose_estimator(survey.drop(columns=["ta1"]), cs.paper_model())
+    assert_typed(info, DataError, "'ta1'")

@@ -103,8 +103,8 @@ def choose_estimator(
 
     Args:
         data: a DataFrame, or a ``Survey`` from ``cs.load_survey``.
-        items: the model's observed variables; default the survey's items, or every numeric
-            column.
+        items: the model's observed variables (names, or the model itself); default the
+            survey's items, or every numeric column.
         ordered: items declared ordinal (``True``: all of them); others are still checked for
             few categories.
         max_categories: the largest number of distinct answers an item may have and still

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ..errors import DataError
+from ..errors import DataError, SpecError
 from .numeric import parse_column
 
 __all__ = ["mardia", "MARDIA_COLUMNS"]
@@ -43,6 +43,11 @@ def item_matrix(data: Any, items: Sequence[str] | None, who: str) -> tuple[np.nd
                  and not pd.api.types.is_bool_dtype(data[c].dtype)]
     if isinstance(items, str):
         items = [items]
+    if hasattr(items, "observed_variables"):  # a ModelSpec: its observed variables
+        items = list(items.observed_variables)
+    if not isinstance(items, (list, tuple, pd.Index, np.ndarray)):
+        raise SpecError(f"{who}: items must be a list of column names (or a model), not "
+                        f"{type(items).__name__}")
     items = list(items)
     unknown = [c for c in items if c not in data.columns]
     if unknown:
