@@ -142,10 +142,11 @@ def product_of_paths(values: np.ndarray, free: np.ndarray, vcov: np.ndarray
     """The product of a chain of path coefficients and its delta-method SE (Sobel 1982,
     eq. 14): ``free`` gives each path's index in ``vcov`` (−1 for a fixed path)."""
     grad = np.zeros(vcov.shape[0])
+    values = [float(v) for v in values]
     for k, idx in enumerate(free):
         if idx >= 0:
-            grad[idx] += float(np.prod(np.delete(values, k)))
-    return float(np.prod(values)), float(np.sqrt(max(grad @ vcov @ grad, 0.0)))
+            grad[idx] += math.prod(values[:k]) * math.prod(values[k + 1:])
+    return math.prod(values), float(np.sqrt(max(grad @ vcov @ grad, 0.0)))
 
 
 def _fill_from(row: dict, provider: Callable, *args: str) -> None:
