@@ -148,6 +148,19 @@ def cases(tmp: Path) -> list[tuple[str, str, Callable[[], object]]]:
     m44, d44 = many_constructs(44, 3, 2000)
     add("fit: 44 constructs x 3 items, N = 2000 (legitimate, 1,210 parameters)",
         f"{len(d44.to_csv(index=False)) // 1024} kB", lambda: cs.fit(m44, d44))
+    add("fit MLR: 44 constructs x 3 items, N = 2000 (robust, p* = 8,910 moments)",
+        f"{len(d44.to_csv(index=False)) // 1024} kB",
+        lambda: cs.fit(m44, d44, estimator="MLR"))
+    add("fit MLM: 44 constructs x 3 items, N = 2000 (robust, p* = 8,910 moments)",
+        f"{len(d44.to_csv(index=False)) // 1024} kB",
+        lambda: cs.fit(m44, d44, estimator="MLM"))
+    d44m = d44.astype(float).mask(np.random.default_rng(5).random(d44.shape) < 0.05)
+    add("fit FIML: 44 constructs x 3 items, N = 2000, 5% missing (~2,000 patterns)",
+        f"{len(d44m.to_csv(index=False)) // 1024} kB",
+        lambda: cs.fit(m44, d44m, missing="fiml"))
+    add("fit MLR + FIML: 44 constructs x 3 items, N = 2000, 5% missing",
+        f"{len(d44m.to_csv(index=False)) // 1024} kB",
+        lambda: cs.fit(m44, d44m, estimator="MLR", missing="fiml"))
     items20k = {"TA": [f"t{i}" for i in range(20_000)]}
     add("paper_model: 20,000 items", "20,000 names", lambda: cs.paper_model(items=items20k))
     text_lines = model_text_lines(1_000_000)

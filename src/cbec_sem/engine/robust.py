@@ -64,11 +64,15 @@ import numpy as np
 
 from ..errors import EstimationError, SpecError
 from .fitmeasures import ScaledTest, scaled_fit_measures, free_covariates
-from .gamma import adf_gamma, casewise_scores, moment_jacobian, nt_weight, vech_indices
+from .gamma import (adf_gamma, casewise_scores, moment_jacobian, moment_mask, nt_weight,
+                    vech_indices)
 from .fiml import fiml_corrected, h1_information, robust_fiml_measures
 from .estimates_table import parameter_estimates, row_standard_errors
 from .observed_information import observed_information_in_x
 from .patterns import pattern_stats
+from .robust_casewise import (_inverse, casewise_rows, model_scores, model_weighted_moments,
+                              selected_scores, selected_weight, selected_weighted_moments,
+                              trace_weight_gamma)
 
 #: What lavaan calls the standard-error and test methods of each robust estimator.
 METHODS = {
@@ -154,6 +158,17 @@ def _information_x(est, groups=None) -> np.ndarray:
         return basis.T @ info @ basis
     return sum(grp.weight * (grp.delta @ basis).T @ grp.w @ (grp.delta @ basis)
                for grp in groups)
+
+
+def _ml_bread_inverse(est) -> np.ndarray:
+    """N (Nᵀ I N)⁻¹ Nᵀ for the information ``options.information`` names: the ML estimation's
+    own covariance matrix times N, which ``estimate.py`` formed from that same information
+    (:func:`.inference.covariance_of_theta`); formed here only when it is missing."""
+    vcov = est.vcov
+    q = est.ram.nfree
+    if vcov is not None and vcov.shape == (q, q) and np.all(np.isfinite(vcov)):
+        return float(est.stats.ntotal) * vcov
+    return _bread_inverse(_information_x(est), est.reparam.basis)
 
 
 def _observed_h1_weights(est, groups: list[_Group], exo: tuple[int, ...]) -> list[_Group]:
@@ -306,6 +321,119 @@ def robust_estimation(est):
         return replace(est, options=new_options)
     if opts.missing == "fiml":
         return _robust_fiml(est, new_options)
+    if estimator == "MLM" and opts.information == "observed":
+        return _robust_full_moments(est, new_options)
+    return _robust_casewise(est, new_options)
+
+
+def _robust_casewise(est, options):
+    """MLM and MLR on complete data from casewise terms (``engine/robust_casewise.py``):
+    every matrix is n × p, n × q or q × q, none p* × p* (issue 14: 132 items, p* = 8,910)."""
+    st = est.stats
+    ms = est.meanstructure
+    ram = est.ram
+    exo = _exo_index(est)
+    basis = est.reparam.basis
+    N = float(st.ntotal)
+    p = len(st.names)
+    moments = ram.moments(est.theta)
+    rows = [casewise_rows(y, exo) for y in st.data]
+    weights = [n / N for n in st.nobs]
+    e_inv = _ml_bread_inverse(est)
+    if options.estimator == "MLM":
+        # W at Σ̂: the meat ΔᵀWΓWΔ and tr(UΓ) = Σ_g tr(WΓ) − f_g tr(E⁻¹ ΔᵀWΓWΔ), E the
+        # expected information (the bread's)
+        meat, trace = 0.0, 0.0
+        for g, mom in enumerate(moments):
+            K = _inverse(mom.sigma)
+            t = model_weighted_moments(ram, mom, g, K, rows[g], ms)
+            wgw = t.T @ t / t.shape[0]
+            meat = meat + weights[g] * wgw
+            trace += trace_weight_gamma(K, rows[g], ms) - weights[g] * float(
+                np.sum(wgw * e_inv.T))
+        h1_trace, h1, h0 = 0.0, None, None
+    else:
+        b0 = []
+        for g, mom in enumerate(moments):
+            sc = model_scores(ram, mom, g, st.data[g], mom.mu if ms else st.means[g], ms)
+            b0.append(sc.T @ sc / sc.shape[0])
+        meat = sum(w * b for w, b in zip(weights, b0))
+        # Σ_g tr(B1_g A1_g⁻¹) = Σ_g tr(Γ_g A1_g) (A1 = W at S; A A⁺ A = A), over the
+        # moments that are not the fixed covariates'
+        h1_trace = sum(trace_weight_gamma(_inverse(S), r, ms) for S, r in zip(st.covs, rows))
+        ndat = st.ngroups * int(moment_mask(p, exo, ms).sum())
+        h0_trace = sum(w * float(np.sum(b * e_inv.T)) for w, b in zip(weights, b0))
+        trace = h1_trace - h0_trace
+        nx_free = int((ram.free_index >= 0).sum())
+        h1 = h1_trace / ndat
+        h0 = h0_trace / nx_free
+    vcov = e_inv @ meat @ e_inv / N
+    fm = est.fit_measures
+    test = ScaledTest.from_trace(float(fm["chisq"]), int(fm["df"]), trace)
+    base_trace = _baseline_casewise(est, rows, exo, options.estimator, h1_trace)
+    baseline = ScaledTest.from_trace(float(fm["baseline.chisq"]), int(fm["baseline.df"]),
+                                     base_trace)
+    measures = scaled_fit_measures(fm, test, baseline, ntotal=N, ngroups=st.ngroups,
+                                   scaling_h1=h1, scaling_h0=h0)
+    return _finish(est, vcov, measures, options)
+
+
+def _baseline_parts(est, exo):
+    """The independence model's moments: (covariance pairs, means) it frees, in the order of
+    its parameters, and each group's Σ_b (see :func:`_baseline`)."""
+    st = est.stats
+    p = len(st.names)
+    endo = [k for k in range(p) if k not in exo]
+    free_x = free_covariates(est.function)
+    pairs = [(a, b) for i, a in enumerate(free_x) for b in free_x[i + 1:]]
+    pairs += [(k, k) for k in endo]
+    sigmas = []
+    for S in st.covs:
+        sigma = np.diag(np.diag(S))
+        if exo or free_x:
+            xi = list(exo or free_x)
+            sigma[np.ix_(xi, xi)] = S[np.ix_(xi, xi)]
+        sigmas.append(sigma)
+    return pairs, (endo if est.meanstructure else []), sigmas
+
+
+def _baseline_casewise(est, rows, exo, estimator: str, h1_trace: float) -> float:
+    """tr(UΓ) (MLM) or the Yuan–Bentler trace (MLR) of the independence model, as
+    :func:`_baseline` but from casewise terms: its parameters are single moments, so Δ_b
+    selects rows and columns of W_b and entries of the casewise vectors."""
+    st = est.stats
+    ms = est.meanstructure
+    N = float(st.ntotal)
+    pairs, means, sigmas = _baseline_parts(est, exo)
+    blocks, middles, tr_wg = [], [], 0.0
+    for g, sigma in enumerate(sigmas):
+        f = st.nobs[g] / N
+        K = _inverse(sigma)
+        blocks.append(f * selected_weight(K, pairs, means))
+        if estimator == "MLM":
+            t = selected_weighted_moments(K, rows[g], pairs, means, ms)
+            tr_wg += trace_weight_gamma(K, rows[g], ms)
+        else:
+            t = selected_scores(K, st.data[g] - st.means[g], pairs, means)
+        middles.append(f * (t.T @ t) / t.shape[0])
+    # group-specific parameters: the information is block-diagonal over groups
+    sizes = [b.shape[0] for b in blocks]
+    offsets = np.cumsum([0] + sizes)
+    e = np.zeros((offsets[-1], offsets[-1]))
+    for g, block in enumerate(blocks):
+        e[offsets[g]:offsets[g + 1], offsets[g]:offsets[g + 1]] = block
+    e_inv = _pinv_sym(e)
+    inner = sum(float(np.sum(m * e_inv[offsets[g]:offsets[g + 1],
+                                       offsets[g]:offsets[g + 1]].T))
+                for g, m in enumerate(middles))
+    return tr_wg - inner if estimator == "MLM" else h1_trace - inner
+
+
+def _robust_full_moments(est, new_options):
+    """MLM with ``information="observed"``: W is the saturated model's observed information
+    at the model-implied moments, formed in full (p* × p*) with Γ and Δ."""
+    opts = est.options
+    estimator = opts.estimator
     exo = _exo_index(est)
     groups = _groups(est, exo)
     reparam = est.reparam
