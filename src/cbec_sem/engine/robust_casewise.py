@@ -187,3 +187,146 @@ def selected_weighted_moments(K: np.ndarray, rows: CasewiseRows, pairs: list[tup
     if meanstructure:
         t = np.hstack([t, (rows.e @ K)[:, means]])
     return t - t.mean(axis=0)
+
+
+# ----------------------------------------------------------------------------- observed weight
+#
+# MLM with information = "observed" weights by the saturated model's observed information at
+# the model-implied moments given the sample moments (lavaan's h1.information = "structured";
+# :func:`.fiml.h1_information` with one pattern): with K = Σ̂⁻¹, a = K(x̄ − μ̂),
+# T = S + (x̄ − μ̂)(x̄ − μ̂)ᵀ and M = K(2T − Σ̂)K, its bilinear form on moment vectors
+# (m₁, vech X₁), (m₂, vech X₂) is
+#
+#     m₁ᵀKm₂ + aᵀX₁Km₂ + aᵀX₂Km₁ + ½ tr(M X₁ K X₂)
+#
+# (the normal-theory weight when M = K and a = 0); the functions below are the ones above
+# with this form in place of ½ tr(K X₁ K X₂) + m₁ᵀKm₂.
+
+
+@dataclass(frozen=True)
+class ObservedWeight:
+    """K, M and a of the observed weight (above); ``a`` is zero without a mean structure."""
+
+    K: np.ndarray
+    M: np.ndarray
+    a: np.ndarray
+
+
+def observed_weight(sigma: np.ndarray, mu: np.ndarray, mean: np.ndarray, cov: np.ndarray
+                    ) -> ObservedWeight:
+    """The observed weight at Σ̂ = ``sigma``, μ̂ = ``mu`` for sample moments ``mean``, ``cov``
+    (pass ``mu = mean`` without a mean structure)."""
+    K = _inverse(sigma)
+    dbar = mean - mu
+    T = cov + np.outer(dbar, dbar)
+    M = K @ (2.0 * T - sigma) @ K
+    return ObservedWeight(K, 0.5 * (M + M.T), K @ dbar)
+
+
+def observed_trace_weight_gamma(w: ObservedWeight, rows: CasewiseRows, meanstructure: bool
+                                ) -> float:
+    """tr(W Γ) for the observed weight ``w``: the mean of the form at (eᵢ, Lᵢ − C)."""
+    K, M, a = w.K, w.M, w.a
+    d, h, e = rows.d, rows.h, rows.e
+    n = d.shape[0]
+    dK, dM = d @ K, d @ M
+    quartic = np.einsum("ij,ij->i", dK, d) * np.einsum("ij,ij->i", dM, d)
+    C = d.T @ d / n
+    if h is not None:
+        hK, hM = h @ K, h @ M
+        quartic = (quartic - 2.0 * np.einsum("ij,ij->i", dK, h) * np.einsum("ij,ij->i", dM, h)
+                   + np.einsum("ij,ij->i", hK, h) * np.einsum("ij,ij->i", hM, h))
+        C = C - h.T @ h / n
+    total = 0.5 * (float(np.mean(quartic)) - float(np.sum((M @ C) * (K @ C).T)))
+    if meanstructure:
+        eK = e @ K
+        cross = (d @ a) * np.einsum("ij,ij->i", dK, e)
+        if h is not None:
+            cross -= (h @ a) * np.einsum("ij,ij->i", h @ K, e)
+        total += float(np.einsum("ij,ij->", eK, e)) / n + 2.0 * float(np.mean(cross))
+    return float(total)
+
+
+def observed_model_weighted_moments(ram, mom, g: int, w: ObservedWeight, rows: CasewiseRows,
+                                    meanstructure: bool) -> np.ndarray:
+    """The centred rows of z̃ᵢᵀ W Δ (n × q) for the observed weight ``w``."""
+    U, V, D = ram.derivative_factors(mom, g)
+    K, M, a = w.K, w.M, w.a
+
+    def quad(r: np.ndarray) -> np.ndarray:  # ½ tr(M Σₖ K r rᵀ)
+        rK, rM = r @ K, r @ M
+        return 0.5 * ((rK @ V) * (rM @ U) + (rK @ U) * (rM @ V))
+
+    t = quad(rows.d)
+    if rows.h is not None:
+        t -= quad(rows.h)
+    if meanstructure:
+        eK = rows.e @ K
+        t += eK @ D + (U.T @ a) * (eK @ V) + (V.T @ a) * (eK @ U)
+        t += (rows.d @ a)[:, None] * (rows.d @ K @ D)
+        if rows.h is not None:
+            t -= (rows.h @ a)[:, None] * (rows.h @ K @ D)
+    t -= t.mean(axis=0)
+    return _scatter(t, ram.layouts[g].free_param, ram.nfree)
+
+
+def observed_model_information(ram, mom, g: int, w: ObservedWeight, meanstructure: bool
+                               ) -> np.ndarray:
+    """Δᵀ W Δ (q × q) for the observed weight ``w``."""
+    U, V, D = ram.derivative_factors(mom, g)
+    K, M, a = w.K, w.M, w.a
+    KU, KV = K @ U, K @ V
+    uKu, uKv, vKv = U.T @ KU, U.T @ KV, V.T @ KV
+    MU, MV = M @ U, M @ V
+    uMu, uMv, vMv = U.T @ MU, U.T @ MV, V.T @ MV
+    # ½[(vₐKu_b)(v_bMuₐ) + (vₐKv_b)(u_bMuₐ) + (uₐKu_b)(v_bMvₐ) + (uₐKv_b)(u_bMvₐ)]
+    info = 0.5 * (uKv.T * uMv + vKv * uMu + uKu * vMv + uKv * uMv.T)
+    if meanstructure:
+        KD = K @ D
+        cross = (U.T @ a)[:, None] * (V.T @ KD) + (V.T @ a)[:, None] * (U.T @ KD)
+        info += D.T @ KD + cross + cross.T
+    info = 0.5 * (info + info.T)
+    params = ram.layouts[g].free_param
+    out = np.zeros((ram.nfree, ram.nfree))
+    np.add.at(out, np.ix_(params, params), info)
+    return out
+
+
+def observed_selected_weight(w: ObservedWeight, pairs: list[tuple[int, int]],
+                             means: list[int]) -> np.ndarray:
+    """Rows and columns of the observed weight with a = 0 (the baseline at x̄) for the
+    covariance moments ``pairs`` and the mean moments ``means``."""
+    K, M = w.K, w.M
+    a = np.array([i for i, _ in pairs], dtype=int)
+    b = np.array([j for _, j in pairs], dtype=int)
+    half = np.where(a == b, 0.5, 1.0)
+    k = len(pairs)
+    out = np.zeros((k + len(means), k + len(means)))
+    out[:k, :k] = 0.5 * np.outer(half, half) * (
+        K[np.ix_(b, b)] * M[np.ix_(a, a)] + K[np.ix_(b, a)] * M[np.ix_(a, b)]
+        + K[np.ix_(a, b)] * M[np.ix_(b, a)] + K[np.ix_(a, a)] * M[np.ix_(b, b)])
+    idx = np.array(means, dtype=int)
+    out[k:, k:] = K[np.ix_(idx, idx)]
+    return out
+
+
+def observed_selected_weighted_moments(w: ObservedWeight, rows: CasewiseRows,
+                                       pairs: list[tuple[int, int]], means: list[int],
+                                       meanstructure: bool) -> np.ndarray:
+    """The centred rows of z̃ᵢᵀ W S for the observed weight with a = 0:
+    ½ wₐᵦ (M Lᵢ K + K Lᵢ M)ₐᵦ (w = ½ on the diagonal) and (K eᵢ)_k."""
+    K, M = w.K, w.M
+    a = np.array([i for i, _ in pairs], dtype=int)
+    b = np.array([j for _, j in pairs], dtype=int)
+
+    def part(r):
+        rK, rM = r @ K, r @ M
+        return 0.5 * (rM[:, a] * rK[:, b] + rK[:, a] * rM[:, b])
+
+    t = part(rows.d)
+    if rows.h is not None:
+        t -= part(rows.h)
+    t[:, a == b] *= 0.5
+    if meanstructure:
+        t = np.hstack([t, (rows.e @ K)[:, means]])
+    return t - t.mean(axis=0)
