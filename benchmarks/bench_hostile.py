@@ -168,7 +168,7 @@ def cases(tmp: Path) -> list[tuple[str, str, Callable[[], object]]]:
     add("fit FIML: 44 constructs x 3 items, N = 2000, 5% missing (~2,000 patterns)",
         f"{len(d44m.to_csv(index=False)) // 1024} kB",
         lambda: cs.fit(m44, d44m, missing="fiml"))
-    add("fit MLR + FIML: 44 constructs x 3 items, N = 2000, 5% missing",
+    add("fit MLR + FIML: 44 constructs x 3 items, N = 2000, 5% missing (~2,000 patterns)",
         f"{len(d44m.to_csv(index=False)) // 1024} kB",
         lambda: cs.fit(m44, d44m, estimator="MLR", missing="fiml"))
     items20k = {"TA": [f"t{i}" for i in range(20_000)]}
