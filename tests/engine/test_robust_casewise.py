@@ -107,3 +107,40 @@ def test_model_terms_are_the_full_products(mimic):
     sc = model_scores(ram, mom, 0, y, mom.mu, True)
     assert np.allclose(sc, casewise_scores(y, mom.sigma, mom.mu, True, exo) @ delta,
                        rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("meanstructure", [False, True])
+def test_observed_weight_terms_are_the_full_products(mimic, meanstructure):
+    """MLM with information='observed': the saturated model's observed information at the
+    model-implied moments (:func:`cbec_sem.engine.fiml.h1_information`, one pattern) as W."""
+    from cbec_sem.engine.fiml import h1_information
+    from cbec_sem.engine.patterns import pattern_stats
+    from cbec_sem.engine.robust_casewise import (observed_model_information,
+                                                 observed_model_weighted_moments,
+                                                 observed_trace_weight_gamma, observed_weight)
+
+    est = mimic
+    ram = est.ram
+    exo = tuple(est.stats.names.index(v) for v in est.partable.roles.ov_x)
+    y = est.stats.data[0]
+    p = y.shape[1]
+    mom = ram.moments(est.theta)[0]
+    mean = y.mean(axis=0)
+    cov = np.cov(y.T, bias=True)
+    # a model-implied mean away from the sample mean, so that the cross terms count
+    mu = mom.mu + 0.05 if meanstructure else mean
+    W = h1_information(pattern_stats(y, est.stats.names), mu, mom.sigma, "observed", exo)
+    if not meanstructure:
+        W = W[p:, p:]
+    delta = moment_jacobian(ram, [mom], meanstructure)[0]
+    G = adf_gamma(y, meanstructure, exo)
+    w = observed_weight(mom.sigma, mu, mean, cov)
+    rows = casewise_rows(y, exo)
+    assert observed_trace_weight_gamma(w, rows, meanstructure) == pytest.approx(
+        float(np.sum(W * G.T)), rel=1e-11)
+    full = delta.T @ W @ G @ W @ delta
+    t = observed_model_weighted_moments(ram, mom, 0, w, rows, meanstructure)
+    assert np.allclose(t.T @ t / len(y), full, rtol=1e-9, atol=1e-13 * np.abs(full).max())
+    info = delta.T @ W @ delta
+    assert np.allclose(observed_model_information(ram, mom, 0, w, meanstructure), info,
+                       rtol=1e-10, atol=1e-13 * np.abs(info).max())
