@@ -156,6 +156,9 @@ def cases(tmp: Path) -> list[tuple[str, str, Callable[[], object]]]:
         f"{len(d44.to_csv(index=False)) // 1024} kB",
         lambda: cs.fit(m44, d44, estimator="MLM"))
     d44m = d44.astype(float).mask(np.random.default_rng(5).random(d44.shape) < 0.05)
+    add("fit MLM, information='observed': 44 constructs x 3 items, N = 2000",
+        f"{len(d44.to_csv(index=False)) // 1024} kB",
+        lambda: cs.fit(m44, d44, estimator="MLM", information="observed"))
     d44p = d44.astype(float)  # three patterns: construct 0's or 1's items skipped by 10%
     d44p.iloc[:200, :3] = np.nan
     d44p.iloc[200:400, 3:6] = np.nan

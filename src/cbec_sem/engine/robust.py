@@ -133,8 +133,11 @@ def _ml_bread_inverse(est) -> np.ndarray:
 
 
 def _bread_inverse(info_x: np.ndarray, basis: np.ndarray) -> np.ndarray:
-    """N (Nᵀ I N)⁻¹ Nᵀ from the information in x-space."""
-    return basis @ _pinv_sym(info_x) @ basis.T
+    """N (Nᵀ I N)⁻¹ Nᵀ from the information in x-space (no products when N = I)."""
+    inv = _pinv_sym(info_x)
+    if basis.shape[0] == basis.shape[1]:  # no equality constraints: N is the identity
+        return inv
+    return basis @ inv @ basis.T
 
 
 def robust_estimation(est):
@@ -200,7 +203,9 @@ def _robust_casewise(est, options):
             meat = meat + weights[g] * wgws[-1]
             trs.append(observed_trace_weight_gamma(w, rows[g], ms))
             test_info = test_info + weights[g] * observed_model_information(ram, mom, g, w, ms)
-        e_test = _bread_inverse(basis.T @ test_info @ basis, basis)
+        if not est.reparam.identity:
+            test_info = basis.T @ test_info @ basis
+        e_test = _bread_inverse(test_info, basis)
         trace = sum(tr - f * float(np.sum(wgw * e_test.T))
                     for tr, f, wgw in zip(trs, weights, wgws))
         h1_trace, h1, h0 = 0.0, None, None
