@@ -47,6 +47,7 @@ expected information of the saturated model).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -54,11 +55,11 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ..errors import SpecError
+from ..errors import CbecSemWarning, SpecError
 from .em import LOG_2PI, em_saturated, independence_loglik
 from .fitmeasures import (free_covariates, incremental_indices, lav_cfi, lav_rni, lav_tli,
                           rmsea_interval)
-from .ml import Evaluation
+from .ml import Evaluation, information_rows
 from .patterns import InversePlan, PatternStats, inverse_plan, pattern_stats, sub_inverses
 from .ram import GroupMoments, RamModel
 from .samplestats import SampleStats
@@ -68,6 +69,8 @@ __all__ = [
     "FimlCorrected",
     "fiml_corrected",
     "fiml_fit_measures",
+    "fiml_moments",
+    "FIML_MOMENT_LIMIT",
     "h1_information",
     "moment_jacobian",
     "pairwise_moments",
@@ -257,8 +260,48 @@ class FIMLFunction:
                 row_grad = 2.0 * np.einsum("pr,pr->r", U, W @ V) - D.T @ (w @ Kd)
                 np.add.at(grad, params, row_grad)
             if information:
-                np.add.at(info, np.ix_(params, params), _expected_rows(K, w, U, V, D))
+                if self.p > KRONECKER_MAX_P:
+                    rows = self._gathered_information(mom, g, K, w)
+                else:
+                    rows = _expected_rows(K, w, U, V, D)
+                if np.array_equal(params, np.arange(q)):
+                    info += rows
+                else:
+                    np.add.at(info, np.ix_(params, params), rows)
         return Evaluation(total, grad, info)
+
+    def _gathered_information(self, mom: GroupMoments, g: int, K: np.ndarray,
+                              w: np.ndarray) -> np.ndarray:
+        """Σ_k w_k × the complete-data expected information of pattern k's K_k, each gathered
+        from the c × c matrix Zᵀ K_k Z (c ≤ 2n distinct derivative columns,
+        :func:`.ml.information_rows`) instead of formed from r × p × r products: 3 patterns
+        of 132 items with 1,342 free rows took 1.2 s per evaluation by the products, 0.1 s
+        gathered (issue 14)."""
+        idx = self.ram.derivative_index[g]
+        Z = self.ram.derivative_columns(mom, g)
+        means = idx.has_d
+        Gd = factor = None
+        if means:  # d_k = G[:, d_cols[d[k]]] · factor_k, as MLFunction
+            Gd = mom.G[:, idx.d_cols]
+            factor = idx.d_const.copy()
+            on_path = idx.d_bm >= 0
+            if on_path.any():
+                factor[on_path] = mom.B[idx.d_bm[on_path]] @ mom.M
+        out = None
+        for Kk, wk in zip(K, w):
+            M = Z.T @ (Kk @ Z)
+            M = 0.5 * (M + M.T)
+            Md = None
+            if means:
+                Md = Gd.T @ (Kk @ Gd)
+                Md = 0.5 * (Md + Md.T)
+            rows = information_rows(M, idx, Md, factor)
+            rows *= wk
+            if out is None:
+                out = rows
+            else:
+                out += rows
+        return out
 
     def value(self, theta: np.ndarray) -> float:
         return self.evaluate(theta).value
@@ -425,6 +468,22 @@ def pairwise_moments(ps: PatternStats) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --------------------------------------------------------------------------- FIML-corrected
+
+#: Largest number of sample moments, Σ_g (p + p(p+1)/2), for which the computations that
+#: invert the saturated missing-data model's moments × moments information run: the
+#: FIML-corrected ``.robust`` indices (:func:`fiml_corrected`) and MLR's scaled test under
+#: FIML (``engine/robust.py``).  Their cost grows with the cube of that number: about 1 s of
+#: CPU at 1,080 moments (45 items), 5 s at 1,890 (60 items), minutes at 8,910 (132 items)
+#: (``benchmarks/bench_hostile.py``; issue 14's bound is 2 s).  Above it the ``.robust``
+#: indices are NaN with a warning and MLR with FIML is refused; raise it to have them anyway.
+FIML_MOMENT_LIMIT = 1200
+
+
+def fiml_moments(function: "FIMLFunction") -> int:
+    """The number of sample moments (means, variances, covariances) over all groups."""
+    p = function.p
+    return len(function.groups) * (p + p * (p + 1) // 2)
+
 
 
 @dataclass(frozen=True)
@@ -629,10 +688,20 @@ def fiml_fit_measures(
     out["gfi"] = gfi
     out["agfi"] = 1.0 - (nel / df) * (1.0 - gfi) if df > 0 else 1.0
     out["pgfi"] = (df / nel) * gfi
-    try:
-        fc = fiml_corrected(function, theta, reparam, df, bdf, "V6", information)
-    except (np.linalg.LinAlgError, ValueError):  # lavaan: "computation of robust CFI failed"
+    nmom = fiml_moments(function)
+    if nmom > FIML_MOMENT_LIMIT:
+        warnings.warn(CbecSemWarning(
+            f"the FIML-corrected robust fit indices (cfi.robust, tli.robust, rmsea.robust; "
+            f"Zhang & Savalei 2023) are not computed: they invert a {nmom:,} x {nmom:,} "
+            f"moment matrix ({function.p} variables), more than "
+            f"cbec_sem.engine.fiml.FIML_MOMENT_LIMIT = {FIML_MOMENT_LIMIT:,} (minutes of "
+            "work); raise that limit to have them"), stacklevel=2)
         fc = FimlCorrected(np.nan, df, np.nan, np.nan, np.nan, bdf, np.nan)
+    else:
+        try:
+            fc = fiml_corrected(function, theta, reparam, df, bdf, "V6", information)
+        except (np.linalg.LinAlgError, ValueError):  # lavaan: "computation of robust CFI failed"
+            fc = FimlCorrected(np.nan, df, np.nan, np.nan, np.nan, bdf, np.nan)
     robust = robust_fiml_measures(fc, N, G)
     return _insert_robust(out, robust)
 

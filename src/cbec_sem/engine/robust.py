@@ -47,6 +47,10 @@ conditional on them.  Equality constraints enter through the reparametrisation
 θ = θ₀ + N x: every inverse information is N (Nᵀ I N)⁻¹ Nᵀ, which equals lavaan's bordered
 (augmented) inverse.
 
+None of these p* × p* matrices (p* = p + p(p+1)/2 moments: 8,910 for 132 items) is formed
+for complete data: every trace and q × q product above is computed from n × p and n × q
+casewise terms (``engine/robust_casewise.py``; issue 14).
+
 ``options.information`` is honoured as lavaan honours it (defaults: expected for MLM, observed
 for MLR).  The bread of the sandwich is the information it names (for MLR with FIML also the
 saturated model's A1 in the test).  MLM with ``information = "observed"``: the weight W in
@@ -58,36 +62,28 @@ treated the same way at its own moments.  Checked against lavaan 0.6-14 in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
 from ..errors import EstimationError, SpecError
 from .fitmeasures import ScaledTest, scaled_fit_measures, free_covariates
-from .gamma import adf_gamma, casewise_scores, moment_jacobian, nt_weight, vech_indices
-from .fiml import fiml_corrected, h1_information, robust_fiml_measures
+from .gamma import casewise_scores, moment_mask
+from . import fiml as _fiml
+from .fiml import fiml_corrected, fiml_moments, h1_information, robust_fiml_measures
 from .estimates_table import parameter_estimates, row_standard_errors
 from .observed_information import observed_information_in_x
-from .patterns import pattern_stats
+from .robust_casewise import (_inverse, casewise_rows, model_scores, model_weighted_moments,
+                              observed_model_information, observed_model_weighted_moments,
+                              observed_selected_weight, observed_selected_weighted_moments,
+                              observed_trace_weight_gamma, observed_weight, selected_scores,
+                              selected_weight, selected_weighted_moments, trace_weight_gamma)
 
 #: What lavaan calls the standard-error and test methods of each robust estimator.
 METHODS = {
     "MLM": {"se": "robust.sem", "test": "satorra.bentler", "information": "expected"},
     "MLR": {"se": "robust.huber.white", "test": "yuan.bentler.mplus", "information": "observed"},
 }
-
-
-@dataclass(frozen=True)
-class _Group:
-    """One group's data and moment-level matrices."""
-
-    y: np.ndarray
-    weight: float  # n_g / N
-    delta: np.ndarray  # ∂m/∂θ at θ̂
-    w: np.ndarray  # normal-theory weight at Σ̂
-    gamma: np.ndarray  # distribution-free Γ of the sample moments
-    sigma: np.ndarray
-    mu: np.ndarray  # implied mean (mean structure) or the sample mean
 
 
 def _pinv_sym(a: np.ndarray) -> np.ndarray:
@@ -102,26 +98,6 @@ def _exo_index(est) -> tuple[int, ...]:
     return tuple(names.index(v) for v in est.partable.roles.ov_x)
 
 
-def _groups(est, exo: tuple[int, ...]) -> list[_Group]:
-    st = est.stats
-    ms = est.meanstructure
-    moments = est.ram.moments(est.theta)
-    deltas = moment_jacobian(est.ram, moments, ms)
-    out = []
-    for g, mom in enumerate(moments):
-        y = st.data[g]
-        out.append(_Group(
-            y=y,
-            weight=st.nobs[g] / st.ntotal,
-            delta=deltas[g],
-            w=nt_weight(mom.sigma, ms, exo),
-            gamma=adf_gamma(y, ms, exo),
-            sigma=mom.sigma,
-            mu=mom.mu if ms else st.means[g],
-        ))
-    return out
-
-
 def first_order_information(y: np.ndarray, delta: np.ndarray, sigma: np.ndarray,
                             mu: np.ndarray, meanstructure: bool, exo: tuple[int, ...] = ()
                             ) -> np.ndarray:
@@ -132,144 +108,36 @@ def first_order_information(y: np.ndarray, delta: np.ndarray, sigma: np.ndarray,
     return sc.T @ sc / y.shape[0]
 
 
-def _first_order(groups, deltas, sigmas, mus, meanstructure, exo) -> list[np.ndarray]:
-    """:func:`first_order_information` of each group."""
-    return [first_order_information(grp.y, delta, sigma, mu, meanstructure, exo)
-            for grp, delta, sigma, mu in zip(groups, deltas, sigmas, mus)]
-
-
-def _information_x(est, groups=None) -> np.ndarray:
+def _information_x(est) -> np.ndarray:
     """The information matrix in x-space that ``options.information`` names: the Hessian of
     the fit function (``"observed"``: :func:`.observed_information.observed_information_in_x`)
-    or its expectation at the model-implied moments
-    (``"expected"``, Σ_g f_g Δ_gᵀ W_g Δ_g for complete data; the FIML function's own expected
-    information under ``missing="fiml"``)."""
+    or its expectation at the model-implied moments (``"expected"``: the fit function's own
+    expected information, Σ_g f_g Δ_gᵀ W_g Δ_g for complete data)."""
     reparam = est.reparam
-    basis = reparam.basis
     x = reparam.x(est.theta)
     if est.options.information == "observed":
         return observed_information_in_x(est.function, reparam, x)
-    if groups is None:
-        info = est.function.evaluate(est.theta, information=True).information
-        return basis.T @ info @ basis
-    return sum(grp.weight * (grp.delta @ basis).T @ grp.w @ (grp.delta @ basis)
-               for grp in groups)
+    info = est.function.evaluate(est.theta, information=True).information
+    return info if reparam.identity else reparam.basis.T @ info @ reparam.basis
 
 
-def _observed_h1_weights(est, groups: list[_Group], exo: tuple[int, ...]) -> list[_Group]:
-    """The groups with W replaced by the observed information of the saturated model at the
-    model-implied moments (−(1/n) ∂² log L at Σ̂, μ̂ given the sample moments; the
-    complete-data case of :func:`cbec_sem.engine.fiml.h1_information`)."""
-
-    p = len(est.stats.names)
-    out = []
-    for grp in groups:
-        a1 = h1_information(pattern_stats(grp.y, est.stats.names), grp.mu, grp.sigma,
-                            "observed", exo)
-        out.append(replace(grp, w=a1 if est.meanstructure else a1[p:, p:]))
-    return out
+def _ml_bread_inverse(est) -> np.ndarray:
+    """N (Nᵀ I N)⁻¹ Nᵀ for the information ``options.information`` names: the ML estimation's
+    own covariance matrix times N, which ``estimate.py`` formed from that same information
+    (:func:`.inference.covariance_of_theta`); formed here only when it is missing."""
+    vcov = est.vcov
+    q = est.ram.nfree
+    if vcov is not None and vcov.shape == (q, q) and np.all(np.isfinite(vcov)):
+        return float(est.stats.ntotal) * vcov
+    return _bread_inverse(_information_x(est), est.reparam.basis)
 
 
 def _bread_inverse(info_x: np.ndarray, basis: np.ndarray) -> np.ndarray:
-    """N (Nᵀ I N)⁻¹ Nᵀ from the information in x-space."""
-    return basis @ _pinv_sym(info_x) @ basis.T
-
-
-def _satorra_bentler_trace(groups, deltas, weights, e_inv) -> float:
-    """tr(UΓ) summed over groups, U = f_g W − f_g² W Δ E⁻¹ Δᵀ W, Γ/f_g (lavaan's scaling)."""
-    total = 0.0
-    for grp, delta, w in zip(groups, deltas, weights):
-        wg = w @ grp.gamma
-        wd = w @ delta
-        total += np.trace(wg) - grp.weight * np.sum((wd @ e_inv @ wd.T) * grp.gamma.T)
-    return float(total)
-
-
-def _h1_trace(groups, est, exo) -> tuple[float, int]:
-    """Σ_g tr(B1_g A1_g⁻¹) of the saturated model at the sample moments, and its size."""
-    trace, ndat = 0.0, 0
-    for g, grp in enumerate(groups):
-        a1 = nt_weight(est.stats.covs[g], est.meanstructure, exo)
-        keep = np.diag(a1) != 0
-        a1k = a1[np.ix_(keep, keep)]
-        # tr(B1 A1⁺) with B1 = A1 Γ A1 is tr(Γ A1 A1⁺ A1) = tr(Γ A1) (A A⁺ A = A): no inverse
-        trace += float(np.sum(grp.gamma[np.ix_(keep, keep)] * a1k.T))
-        ndat += int(keep.sum())
-    return trace, ndat
-
-
-def _baseline(est, groups, exo, estimator: str, h1_trace: float) -> float:
-    """tr(UΓ) of the independence model under the same estimator.
-
-    The baseline has one variance (and, with a mean structure, one mean) per non-covariate
-    variable and group, at Σ_b = diag(S) (the covariates' block kept at its sample values) and
-    μ_b = x̄; with free covariates (``fixed_x=False``) their covariances are parameters too.
-    At that optimum its observed information equals the expected one, so one information
-    matrix serves both estimators.
-    """
-
-    st = est.stats
-    ms = est.meanstructure
-    p = len(st.names)
-    r, c = vech_indices(p)
-    endo = [k for k in range(p) if k not in exo]
-    # fixed_x=False: the baseline's covariances among the covariates are free parameters
-    free_x = free_covariates(est.function)
-    pairs = [(a, b) for i, a in enumerate(free_x) for b in free_x[i + 1:]]
-    deltas, sigmas, mus, weights = [], [], [], []
-    info_blocks = []
-    for g, grp in enumerate(groups):
-        S = st.covs[g]
-        sigma = np.diag(np.diag(S))
-        if exo or free_x:
-            xi = list(exo or free_x)
-            sigma[np.ix_(xi, xi)] = S[np.ix_(xi, xi)]
-        nmom = (p if ms else 0) + len(r)
-        cols = []
-        for a, b in pairs:  # covariance of a and b
-            col = np.zeros(nmom)
-            col[(p if ms else 0) + int(np.flatnonzero(((r == a) & (c == b)) |
-                                                      ((r == b) & (c == a)))[0])] = 1.0
-            cols.append(col)
-        for k in endo:  # variance of k
-            col = np.zeros(nmom)
-            col[(p if ms else 0) + int(np.flatnonzero((r == k) & (c == k))[0])] = 1.0
-            cols.append(col)
-        if ms:
-            for k in endo:
-                col = np.zeros(nmom)
-                col[k] = 1.0
-                cols.append(col)
-        delta = np.column_stack(cols)
-        w = nt_weight(sigma, ms, exo)
-        if estimator == "MLM" and est.options.information == "observed":
-            w = _observed_h1_weights(est, [replace(grp, sigma=sigma, mu=st.means[g])],
-                                     exo)[0].w
-        deltas.append(delta)
-        sigmas.append(sigma)
-        mus.append(st.means[g])
-        weights.append(w)
-        info_blocks.append(grp.weight * delta.T @ w @ delta)
-    # Group-specific parameters: the information is block-diagonal over groups.
-    sizes = [b.shape[0] for b in info_blocks]
-    q = sum(sizes)
-    offsets = np.cumsum([0] + sizes)
-    full_deltas = []
-    e = np.zeros((q, q))
-    for g, (delta, block) in enumerate(zip(deltas, info_blocks)):
-        sl = slice(offsets[g], offsets[g + 1])
-        e[sl, sl] = block
-        fd = np.zeros((delta.shape[0], q))
-        fd[:, sl] = delta
-        full_deltas.append(fd)
-    e_inv = _pinv_sym(e)
-    if estimator == "MLM":
-        trace = _satorra_bentler_trace(groups, full_deltas, weights, e_inv)
-    else:
-        b0 = _first_order(groups, full_deltas, sigmas, mus, ms, exo)
-        h0 = sum(grp.weight * float(np.sum(b * e_inv.T)) for grp, b in zip(groups, b0))
-        trace = h1_trace - h0
-    return trace
+    """N (Nᵀ I N)⁻¹ Nᵀ from the information in x-space (no products when N = I)."""
+    inv = _pinv_sym(info_x)
+    if basis.shape[0] == basis.shape[1]:  # no equality constraints: N is the identity
+        return inv
+    return basis @ inv @ basis.T
 
 
 def robust_estimation(est):
@@ -306,55 +174,135 @@ def robust_estimation(est):
         return replace(est, options=new_options)
     if opts.missing == "fiml":
         return _robust_fiml(est, new_options)
-    exo = _exo_index(est)
-    groups = _groups(est, exo)
-    reparam = est.reparam
-    basis = reparam.basis
-    N = float(est.stats.ntotal)
-    deltas = [grp.delta for grp in groups]
-    weights = [grp.w for grp in groups]
+    return _robust_casewise(est, new_options)
 
-    info_x = _information_x(est, groups)
-    e_inv = _bread_inverse(info_x, basis)
-    if estimator == "MLM":
-        if opts.information == "observed":
-            # lavaan: the weight is the saturated model's observed information at the
-            # model-implied moments (h1.information = "structured"), in the meat and in U
-            groups = _observed_h1_weights(est, groups, exo)
-            weights = [grp.w for grp in groups]
-        meat = sum(grp.weight * (grp.w @ grp.delta).T @ grp.gamma @ (grp.w @ grp.delta)
-                   for grp in groups)
-        # U = W − WΔE⁻¹ΔᵀW with E = Σ_g f_g ΔᵀWΔ from the same weight (the expected
-        # information unless information = "observed")
-        test_info = sum(grp.weight * (grp.delta @ basis).T @ grp.w @ (grp.delta @ basis)
-                        for grp in groups)
-        trace = _satorra_bentler_trace(groups, deltas, weights,
-                                       _bread_inverse(test_info, basis))
+
+def _robust_casewise(est, options):
+    """MLM and MLR on complete data from casewise terms (``engine/robust_casewise.py``):
+    every matrix is n × p, n × q or q × q, none p* × p* (issue 14: 132 items, p* = 8,910)."""
+    st = est.stats
+    ms = est.meanstructure
+    ram = est.ram
+    exo = _exo_index(est)
+    basis = est.reparam.basis
+    N = float(st.ntotal)
+    p = len(st.names)
+    moments = ram.moments(est.theta)
+    rows = [casewise_rows(y, exo) for y in st.data]
+    weights = [n / N for n in st.nobs]
+    e_inv = _ml_bread_inverse(est)
+    if options.estimator == "MLM" and options.information == "observed":
+        # lavaan: W is the saturated model's observed information at the model-implied
+        # moments (h1.information = "structured"), in the meat and in U, whose E is ΔᵀWΔ
+        meat, wgws, trs, test_info = 0.0, [], [], 0.0
+        for g, mom in enumerate(moments):
+            w = observed_weight(mom.sigma, mom.mu if ms else st.means[g], st.means[g],
+                                st.covs[g])
+            t = observed_model_weighted_moments(ram, mom, g, w, rows[g], ms)
+            wgws.append(t.T @ t / t.shape[0])
+            meat = meat + weights[g] * wgws[-1]
+            trs.append(observed_trace_weight_gamma(w, rows[g], ms))
+            test_info = test_info + weights[g] * observed_model_information(ram, mom, g, w, ms)
+        if not est.reparam.identity:
+            test_info = basis.T @ test_info @ basis
+        e_test = _bread_inverse(test_info, basis)
+        trace = sum(tr - f * float(np.sum(wgw * e_test.T))
+                    for tr, f, wgw in zip(trs, weights, wgws))
+        h1_trace, h1, h0 = 0.0, None, None
+    elif options.estimator == "MLM":
+        # W at Σ̂: the meat ΔᵀWΓWΔ and tr(UΓ) = Σ_g tr(WΓ) − f_g tr(E⁻¹ ΔᵀWΓWΔ), E the
+        # expected information (the bread's)
+        meat, trace = 0.0, 0.0
+        for g, mom in enumerate(moments):
+            K = _inverse(mom.sigma)
+            t = model_weighted_moments(ram, mom, g, K, rows[g], ms)
+            wgw = t.T @ t / t.shape[0]
+            meat = meat + weights[g] * wgw
+            trace += trace_weight_gamma(K, rows[g], ms) - weights[g] * float(
+                np.sum(wgw * e_inv.T))
         h1_trace, h1, h0 = 0.0, None, None
     else:
-        b0 = _first_order(groups, deltas, [g.sigma for g in groups], [g.mu for g in groups],
-                          est.meanstructure, exo)
-        meat = sum(grp.weight * b for grp, b in zip(groups, b0))
-        h1_trace, ndat = _h1_trace(groups, est, exo)
-        h0_trace = sum(grp.weight * float(np.sum(b * e_inv.T)) for grp, b in zip(groups, b0))
+        b0 = []
+        for g, mom in enumerate(moments):
+            sc = model_scores(ram, mom, g, st.data[g], mom.mu if ms else st.means[g], ms)
+            b0.append(sc.T @ sc / sc.shape[0])
+        meat = sum(w * b for w, b in zip(weights, b0))
+        # Σ_g tr(B1_g A1_g⁻¹) = Σ_g tr(Γ_g A1_g) (A1 = W at S; A A⁺ A = A), over the
+        # moments that are not the fixed covariates'
+        h1_trace = sum(trace_weight_gamma(_inverse(S), r, ms) for S, r in zip(st.covs, rows))
+        ndat = st.ngroups * int(moment_mask(p, exo, ms).sum())
+        h0_trace = sum(w * float(np.sum(b * e_inv.T)) for w, b in zip(weights, b0))
         trace = h1_trace - h0_trace
-        nx_free = int((est.ram.free_index >= 0).sum())
+        nx_free = int((ram.free_index >= 0).sum())
         h1 = h1_trace / ndat
         h0 = h0_trace / nx_free
     vcov = e_inv @ meat @ e_inv / N
-
     fm = est.fit_measures
-    df = int(fm["df"])
-    chisq = float(fm["chisq"])
-    test = ScaledTest.from_trace(chisq, df, trace)
-    base_trace = _baseline(est, groups, exo, estimator, h1_trace)
+    test = ScaledTest.from_trace(float(fm["chisq"]), int(fm["df"]), trace)
+    base_trace = _baseline_casewise(est, rows, exo, options.estimator, h1_trace)
     baseline = ScaledTest.from_trace(float(fm["baseline.chisq"]), int(fm["baseline.df"]),
                                      base_trace)
-    measures = scaled_fit_measures(
-        fm, test, baseline, ntotal=N, ngroups=est.stats.ngroups,
-        scaling_h1=h1, scaling_h0=h0)
+    measures = scaled_fit_measures(fm, test, baseline, ntotal=N, ngroups=st.ngroups,
+                                   scaling_h1=h1, scaling_h0=h0)
+    return _finish(est, vcov, measures, options)
 
-    return _finish(est, vcov, measures, new_options)
+
+def _baseline_parts(est, exo):
+    """The independence model's moments: (covariance pairs, means) it frees, in the order of
+    its parameters, and each group's Σ_b (see :func:`_baseline`)."""
+    st = est.stats
+    p = len(st.names)
+    endo = [k for k in range(p) if k not in exo]
+    free_x = free_covariates(est.function)
+    pairs = [(a, b) for i, a in enumerate(free_x) for b in free_x[i + 1:]]
+    pairs += [(k, k) for k in endo]
+    sigmas = []
+    for S in st.covs:
+        sigma = np.diag(np.diag(S))
+        if exo or free_x:
+            xi = list(exo or free_x)
+            sigma[np.ix_(xi, xi)] = S[np.ix_(xi, xi)]
+        sigmas.append(sigma)
+    return pairs, (endo if est.meanstructure else []), sigmas
+
+
+def _baseline_casewise(est, rows, exo, estimator: str, h1_trace: float) -> float:
+    """tr(UΓ) (MLM) or the Yuan–Bentler trace (MLR) of the independence model, as
+    :func:`_baseline` but from casewise terms: its parameters are single moments, so Δ_b
+    selects rows and columns of W_b and entries of the casewise vectors."""
+    st = est.stats
+    ms = est.meanstructure
+    N = float(st.ntotal)
+    pairs, means, sigmas = _baseline_parts(est, exo)
+    blocks, middles, tr_wg = [], [], 0.0
+    for g, sigma in enumerate(sigmas):
+        f = st.nobs[g] / N
+        K = _inverse(sigma)
+        if estimator == "MLM" and est.options.information == "observed":
+            w = observed_weight(sigma, st.means[g], st.means[g], st.covs[g])
+            blocks.append(f * observed_selected_weight(w, pairs, means))
+            t = observed_selected_weighted_moments(w, rows[g], pairs, means, ms)
+            tr_wg += observed_trace_weight_gamma(w, rows[g], ms)
+            middles.append(f * (t.T @ t) / t.shape[0])
+            continue
+        blocks.append(f * selected_weight(K, pairs, means))
+        if estimator == "MLM":
+            t = selected_weighted_moments(K, rows[g], pairs, means, ms)
+            tr_wg += trace_weight_gamma(K, rows[g], ms)
+        else:
+            t = selected_scores(K, st.data[g] - st.means[g], pairs, means)
+        middles.append(f * (t.T @ t) / t.shape[0])
+    # group-specific parameters: the information is block-diagonal over groups
+    sizes = [b.shape[0] for b in blocks]
+    offsets = np.cumsum([0] + sizes)
+    e = np.zeros((offsets[-1], offsets[-1]))
+    for g, block in enumerate(blocks):
+        e[offsets[g]:offsets[g + 1], offsets[g]:offsets[g + 1]] = block
+    e_inv = _pinv_sym(e)
+    inner = sum(float(np.sum(m * e_inv[offsets[g]:offsets[g + 1],
+                                       offsets[g]:offsets[g + 1]].T))
+                for g, m in enumerate(middles))
+    return tr_wg - inner if estimator == "MLM" else h1_trace - inner
 
 
 def _finish(est, vcov: np.ndarray, measures, options):
@@ -397,6 +345,15 @@ def _robust_fiml(est, options):
             f"estimator='MLR' with missing='fiml' and fixed_x=False (free covariates {names}) "
             "is not available: its scaled baseline test is not computed; use fixed_x=True "
             "(lavaan's default), or estimator='ML' with missing='fiml'")
+    nmom = fiml_moments(function)
+    if nmom > _fiml.FIML_MOMENT_LIMIT:
+        raise EstimationError(
+            f"estimator='MLR' with missing='fiml' is not computed for {function.p} variables: "
+            f"its scaled test inverts the saturated model's {nmom:,} x {nmom:,} moment "
+            f"information, more than cbec_sem.engine.fiml.FIML_MOMENT_LIMIT = "
+            f"{_fiml.FIML_MOMENT_LIMIT:,} (minutes of work); use estimator='ML' with "
+            "missing='fiml', or estimator='MLR' with missing='listwise' (seconds), or raise "
+            "that limit")
     st = est.stats
     exo = _exo_index(est)
     reparam = est.reparam
