@@ -351,7 +351,8 @@ def _robust_fiml(est, options):
             f"estimator='MLR' with missing='fiml' is not computed for {function.p} variables: "
             f"its scaled test inverts the saturated model's {nmom:,} x {nmom:,} moment "
             f"information, more than cbec_sem.engine.fiml.FIML_MOMENT_LIMIT = "
-            f"{_fiml.FIML_MOMENT_LIMIT:,} (minutes of work); use estimator='ML' with "
+            f"{_fiml.FIML_MOMENT_LIMIT:,} (work growing with its cube: minutes beyond about "
+            "100 variables); use estimator='ML' with "
             "missing='fiml', or estimator='MLR' with missing='listwise' (seconds), or raise "
             "that limit")
     st = est.stats
