@@ -258,6 +258,6 @@ def observed_information_in_x(function, reparam, x: np.ndarray) -> np.ndarray:
     (:func:`.inference.observed_information_x`, as lavaan's ``lav_model_hessian()``)."""
     H = closed_form_hessian(function, reparam.theta(x))
     if H is not None:
-        return reparam.basis.T @ H @ reparam.basis
+        return H if reparam.identity else reparam.basis.T @ H @ reparam.basis
     return observed_information_x(function.evaluate, reparam, x,
                                   parameter_scale(function.evaluate, reparam, x))
