@@ -65,6 +65,13 @@ def example_fit() -> cs.FitResult:
     return cs.fit(model, survey, seed=EXAMPLE_SEED)
 
 
+@pytest.fixture(scope="module")
+def example_run():
+    """``cbec-sem example``, invoked once for the tests that read what it printed (each
+    invocation fits the paper model again)."""
+    return invoke("example")
+
+
 @pytest.fixture()
 def renamed_csv(tmp_path: Path) -> Path:
     """The example survey with its items renamed q1..q20, as a CSV file."""
@@ -112,8 +119,9 @@ def test_help_lists_the_commands() -> None:
 # ------------------------------------------------------------------------------ example
 
 
-def test_example_prints_fit_measures_and_hypotheses(example_fit: cs.FitResult) -> None:
-    result = invoke("example")
+def test_example_prints_fit_measures_and_hypotheses(example_fit: cs.FitResult,
+                                                   example_run) -> None:
+    result = example_run
     assert result.exit_code == 0, result.output
     out = result.stdout
     fm = example_fit.fit_measures
@@ -127,9 +135,10 @@ def test_example_prints_fit_measures_and_hypotheses(example_fit: cs.FitResult) -
         line_of(out, hid)
 
 
-def test_example_says_h1_is_not_supported(example_fit: cs.FitResult) -> None:
+def test_example_says_h1_is_not_supported(example_fit: cs.FitResult, example_run) -> None:
     """In the example's population the direct path TA -> SCI is zero."""
-    out = invoke("example").stdout
+    assert example_run.exit_code == 0, example_run.output
+    out = example_run.stdout
     h = example_fit.hypotheses.set_index("id")
     assert h.loc["H1", "verdict"] == "not supported"
     h1 = line_of(out, "H1")
@@ -140,8 +149,10 @@ def test_example_says_h1_is_not_supported(example_fit: cs.FitResult) -> None:
         assert line_of(out, hid).rstrip().endswith(" supported")
 
 
-def test_example_gives_every_hypothesis_a_verdict(example_fit: cs.FitResult) -> None:
-    out = invoke("example").stdout
+def test_example_gives_every_hypothesis_a_verdict(example_fit: cs.FitResult,
+                                                  example_run) -> None:
+    assert example_run.exit_code == 0, example_run.output
+    out = example_run.stdout
     h = example_fit.hypotheses.set_index("id")
     assert (h["verdict"] != "not tested").all()
     for hid, row in h.iterrows():

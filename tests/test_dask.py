@@ -8,13 +8,17 @@ dask.distributed is not installed (``pip install cbec-sem[dask]``).
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-distributed = pytest.importorskip("dask.distributed")
+# dask.distributed is imported where a cluster is made: importing it here cost every xdist
+# worker ~1 s of CPU at collection, most of them never running these tests
+if importlib.util.find_spec("distributed") is None:
+    pytest.skip("dask.distributed is not installed", allow_module_level=True)
 
 import cbec_sem as cs  # noqa: E402
 from cbec_sem.errors import CbecSemWarning, EstimationError, SpecError  # noqa: E402
@@ -25,14 +29,23 @@ from cbec_sem.resampling import bootstrap  # noqa: E402
 HYPOTHESES = ["H1", "H2", "H4", "H7"]
 
 
-def local_cluster(processes: bool = False):
-    return distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=processes,
-                                    dashboard_address=":0", silence_logs=50)
+def local_cluster(processes: bool = False, n_workers: int = 2):
+    from dask import distributed
+
+    return distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
+                                    processes=processes, dashboard_address=":0",
+                                    silence_logs=50)
+
+
+def dask_client(cluster):
+    from dask import distributed
+
+    return distributed.Client(cluster)
 
 
 @pytest.fixture(scope="module")
 def client():
-    with local_cluster() as cluster, distributed.Client(cluster) as c:
+    with local_cluster() as cluster, dask_client(cluster) as c:
         yield c
 
 
@@ -60,8 +73,11 @@ def test_power_on_dask_equals_local(client, local_study):
 
 
 def test_power_on_dask_processes_equals_local(local_study):
-    """Worker processes: the study is pickled and shipped; still the same numbers."""
-    with local_cluster(processes=True) as cluster, distributed.Client(cluster) as c:
+    """Worker processes: the study is pickled and shipped; still the same numbers.  One worker
+    process is enough for that (a second one cost ~5 s of CPU to start, importing dask, NumPy,
+    SciPy, pandas and cbec_sem again); two workers sharing the chunks are
+    test_power_on_dask_equals_local's."""
+    with local_cluster(processes=True, n_workers=1) as cluster, dask_client(cluster) as c:
         res = power(cs.paper_model(), [120], reps=25, hypotheses=HYPOTHESES, seed=5,
                     nca_permutations=30, client=c)
     local = local_study.replications
@@ -78,7 +94,7 @@ def test_bootstrap_on_dask_equals_local(client, example_fit):
 
 
 def test_lost_cluster_keeps_completed_replications():
-    with local_cluster() as cluster, distributed.Client(cluster) as c:
+    with local_cluster() as cluster, dask_client(cluster) as c:
         def lose_cluster(done, total):
             if done >= 20:  # after the first chunk of 20 replications has come back
                 c.close()
@@ -111,14 +127,14 @@ def test_lost_cluster_fails_bootstrap_cleanly(example_fit, monkeypatch):
     bootstrap_module = importlib.import_module("cbec_sem.resampling.bootstrap")
 
     monkeypatch.setattr(bootstrap_module, "DaskExecutor", LosesItsCluster)
-    with local_cluster() as cluster, distributed.Client(cluster) as c:
+    with local_cluster() as cluster, dask_client(cluster) as c:
         with pytest.raises(EstimationError, match=r"interrupted.*draws had completed"):
             bootstrap(example_fit, 40, seed=1, ci=("percentile",), client=c)
 
 
 def test_closed_client_is_refused():
     with local_cluster() as cluster:
-        c = distributed.Client(cluster)
+        c = dask_client(cluster)
         c.close()
         with pytest.raises(SpecError, match="not connected"):
             power(cs.paper_model(), [120], reps=5, hypotheses=["H2"], client=c)

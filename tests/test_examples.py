@@ -16,15 +16,31 @@ def run(script: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=300)
 
 
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: pytest.TempPathFactory):
+    """``ran(script)``: the finished process of ``python script``, run once per module (each
+    run is a fresh interpreter fitting the paper model, ~4 s of CPU; the tests below read the
+    same run)."""
+    done: dict[Path, subprocess.CompletedProcess[str]] = {}
+
+    def get(script: Path) -> subprocess.CompletedProcess[str]:
+        if script not in done:
+            # not from the repository root: no reliance on cwd
+            done[script] = run(script, cwd=tmp_path_factory.mktemp(script.stem))
+        return done[script]
+
+    return get
+
+
 @pytest.mark.parametrize("script", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.name)
-def test_example_script_runs(script: Path, tmp_path: Path) -> None:
-    proc = run(script, cwd=tmp_path)  # not from the repository root: no reliance on cwd
+def test_example_script_runs(script: Path, ran) -> None:
+    proc = ran(script)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
 
 
-def test_fit_paper_model_reports_the_hypotheses(tmp_path: Path) -> None:
-    proc = run(EXAMPLES / "fit_paper_model.py", cwd=tmp_path)
+def test_fit_paper_model_reports_the_hypotheses(ran) -> None:
+    proc = ran(EXAMPLES / "fit_paper_model.py")
     assert proc.returncode == 0, proc.stderr
     assert "H1" in proc.stdout
     h1_rows = [ln for ln in proc.stdout.splitlines() if ln.split()[:2] == ["H1", "path"]]
