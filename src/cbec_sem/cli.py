@@ -42,10 +42,8 @@ from .cli_config import Settings, settings_from_mapping
 from .cli_progress import busy, progress_callback
 from .errors import CbecSemError, CbecSemWarning
 from .report.tables import fit_table_text, hypothesis_table_text
-from .report.document import write_report
 from .protocol import Block, Summary
 from .validation import MAX_NESTING, nesting_depth
-from .power import power as run_power
 
 LAVAAN_SUFFIXES = (".lav", ".lavaan", ".txt", ".model")
 MAPPING_SUFFIXES = (".yaml", ".yml", ".toml")
@@ -569,6 +567,8 @@ def power_command(
 
         try:
             with progress_callback("power", "rep", quiet) as bar:
+                from .power import power as run_power  # (imported when used)
+
                 res = run_power(spec, sizes, reps=reps, population=pop, likert=likert,
                                 alpha=alpha, target=target, hypotheses=ids, seed=seed,
                                 n_jobs=n_jobs, client=client,
@@ -660,6 +660,8 @@ def report_command(
                 if value is not None:
                     parts += [flag, str(value)]
             call = " ".join(shlex.quote(p) for p in parts)
+            from .report.document import write_report  # (1.5 s of imports)
+
             write_report(res, out, title=title, call=call, invariance=invariance,
                          data=survey if invariance else None)
         typer.echo(f"wrote {out}", err=True)
