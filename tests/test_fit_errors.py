@@ -91,6 +91,11 @@ def fit_warns(model, data, expected: tuple[type[Warning], ...], **kwargs):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = cs.fit(model, data, **kwargs)
+    # A deprecation notice that another package prints while cs.fit imports it lazily (the
+    # first fit in a test worker) is not cs.fit's warning; the suite saw one such flake.
+    caught = [w for w in caught if not (
+        issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning, ImportWarning))
+        and "cbec_sem" not in str(w.filename))]
     categories = {w.category for w in caught}
     assert categories == set(expected), [f"{w.category.__name__}: {w.message}" for w in caught]
     _assert_untouched(before, data)
