@@ -73,6 +73,20 @@ def nt_weight(sigma: np.ndarray, meanstructure: bool, exo: tuple[int, ...] = ())
     return W
 
 
+def covariate_fit(y: np.ndarray, exo: tuple[int, ...]) -> np.ndarray:
+    """``y`` with its non-covariate columns replaced by their least-squares fit (with an
+    intercept) on the fixed covariates ``exo``: what Γ conditional on x (lavaan's
+    ``fixed.x``) subtracts."""
+    n, p = y.shape
+    x_idx = list(exo)
+    y_idx = [k for k in range(p) if k not in exo]
+    design = np.column_stack([np.ones(n), y[:, x_idx]])
+    coef, *_ = np.linalg.lstsq(design, y[:, y_idx], rcond=None)
+    yhat = y.copy()
+    yhat[:, y_idx] = design @ coef
+    return yhat
+
+
 def adf_gamma(y: np.ndarray, meanstructure: bool, exo: tuple[int, ...] = ()) -> np.ndarray:
     """The distribution-free Γ of one group's moments (divisor N)."""
     n, p = y.shape
@@ -85,13 +99,7 @@ def adf_gamma(y: np.ndarray, meanstructure: bool, exo: tuple[int, ...] = ()) -> 
 
     z = casewise(y)
     if exo:
-        x_idx = list(exo)
-        y_idx = [k for k in range(p) if k not in exo]
-        design = np.column_stack([np.ones(n), y[:, x_idx]])
-        coef, *_ = np.linalg.lstsq(design, y[:, y_idx], rcond=None)
-        yhat = y.copy()
-        yhat[:, y_idx] = design @ coef
-        z = z - casewise(yhat)
+        z = z - casewise(covariate_fit(y, exo))
     zc = z - z.mean(axis=0)
     return zc.T @ zc / n
 

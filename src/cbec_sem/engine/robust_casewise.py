@@ -41,6 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .gamma import covariate_fit
+
 
 @dataclass(frozen=True)
 class CasewiseRows:
@@ -55,16 +57,10 @@ class CasewiseRows:
 
 def casewise_rows(y: np.ndarray, exo: tuple[int, ...] = ()) -> CasewiseRows:
     """The rows Γ is the covariance of (as :func:`.gamma.adf_gamma`, which forms Γ itself)."""
-    n, p = y.shape
     d = y - y.mean(axis=0)
     if not exo:
         return CasewiseRows(d, None, d)
-    x_idx = list(exo)
-    y_idx = [k for k in range(p) if k not in exo]
-    design = np.column_stack([np.ones(n), y[:, x_idx]])
-    coef, *_ = np.linalg.lstsq(design, y[:, y_idx], rcond=None)
-    yhat = y.copy()
-    yhat[:, y_idx] = design @ coef
+    yhat = covariate_fit(y, exo)
     h = yhat - yhat.mean(axis=0)
     e = y - yhat
     return CasewiseRows(d, h, e - e.mean(axis=0))

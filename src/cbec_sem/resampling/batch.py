@@ -229,6 +229,23 @@ def block_form(plan: RefitPlan) -> list[_Blocks] | None:
     return out
 
 
+def _stacked_f(sigma: np.ndarray, cov: np.ndarray, logdet_s: np.ndarray, d: np.ndarray | None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """2F of one group for k draws — log|Σ| + tr(S Σ⁻¹) − log|S| − p (+ dᵀΣ⁻¹d with the mean
+    residual d) — with K = Σ⁻¹, K d and the mask of the draws whose Σ is positive definite
+    (the others get an identity in its place and are set to ∞ by the caller)."""
+    k, p = sigma.shape[0], sigma.shape[1]
+    L, ok = _stacked(np.linalg.cholesky, sigma)
+    K = np.linalg.inv(np.where(ok[:, None, None], sigma, np.eye(p)))
+    logdet = 2.0 * np.log(np.ascontiguousarray(np.diagonal(L, axis1=1, axis2=2))).sum(1)
+    value = logdet + (cov * K).reshape(k, p * p).sum(1) - logdet_s - p
+    kd = None
+    if d is not None:
+        kd = (K @ d[:, :, None])[:, :, 0]
+        value = value + (d * kd).sum(1)
+    return value, K, kd, ok
+
+
 def _evaluate_blocks(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gradient: bool,
                      scatter: list[np.ndarray] | None):
     """:func:`evaluate_batch` for a model in block form (:func:`block_form`): the same F and
@@ -264,12 +281,7 @@ def _evaluate_blocks(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gra
         R = Psi if Bl is None else Psi @ Bl.transpose(0, 2, 1)        # Ψ Bₗᵀ
         LPsi = L @ Psi
         sigma = LPsi @ L.transpose(0, 2, 1) + Th
-        Lc, ok = _stacked(np.linalg.cholesky, sigma)
-        K = np.linalg.inv(np.where(ok[:, None, None], sigma, np.eye(p)))
-        Sobs = stack.covs[g]
-        logdet = 2.0 * np.log(np.ascontiguousarray(np.diagonal(Lc, axis1=1, axis2=2))).sum(1)
-        value = logdet + (Sobs * K).reshape(k, p * p).sum(1) - stack.logdet[g] - p
-        kd = None
+        d = None
         if plan.meanstructure:
             Ml = np.broadcast_to(blk.ml0, (k, m)).copy()
             Ml[:, blk.ml[1]] = vals[:, blk.ml[0]]
@@ -277,8 +289,8 @@ def _evaluate_blocks(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gra
             Mo[:, blk.mo[1]] = vals[:, blk.mo[0]]
             BMl = Ml if Bl is None else (Bl @ Ml[:, :, None])[:, :, 0]   # Bₗ m_l
             d = stack.means[g] - Mo - (Lam @ BMl[:, :, None])[:, :, 0]
-            kd = (K @ d[:, :, None])[:, :, 0]
-            value = value + (d * kd).sum(1)
+        Sobs = stack.covs[g]
+        value, K, kd, ok = _stacked_f(sigma, Sobs, stack.logdet[g], d)
         w = stack.weights[:, g]
         total += w * 0.5 * value
         good &= ok
@@ -346,17 +358,10 @@ def evaluate_batch(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gradi
         G = B[:, plan.obs_pos]                                        # k × p × n
         GS = G @ S
         sigma = GS @ G.transpose(0, 2, 1)
-        L, pd_ok = _stacked(np.linalg.cholesky, sigma)
-        ok &= pd_ok
-        K = np.linalg.inv(np.where(pd_ok[:, None, None], sigma, np.eye(p)))
+        d = stack.means[g] - (G @ M[:, :, None])[:, :, 0] if plan.meanstructure else None
         Sobs = stack.covs[g]
-        logdet = 2.0 * np.log(np.ascontiguousarray(np.diagonal(L, axis1=1, axis2=2))).sum(1)
-        value = logdet + (Sobs * K).reshape(k, p * p).sum(1) - stack.logdet[g] - p
-        kd = None
-        if plan.meanstructure:
-            d = stack.means[g] - (G @ M[:, :, None])[:, :, 0]
-            kd = (K @ d[:, :, None])[:, :, 0]
-            value = value + (d * kd).sum(1)
+        value, K, kd, pd_ok = _stacked_f(sigma, Sobs, stack.logdet[g], d)
+        ok &= pd_ok
         w = stack.weights[:, g]
         total += w * 0.5 * value
         good &= ok
