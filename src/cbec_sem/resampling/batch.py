@@ -348,7 +348,6 @@ def evaluate_batch(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gradi
     if block_form(plan) is not None:
         return _evaluate_blocks(plan, theta, stack, gradient, scatter)
     k = theta.shape[0]
-    p = plan.p
     total = np.zeros(k)
     good = np.ones(k, dtype=bool)
     grad = np.zeros((k, plan.q)) if gradient else None
