@@ -60,3 +60,33 @@ def test_mlr_with_fiml_beyond_the_moment_limit_is_refused(hs_mcar, monkeypatch):
         warnings.simplefilter("ignore", CbecSemWarning)
         with pytest.raises(EstimationError, match="missing='listwise'"):
             cs.fit(HS_MODEL, data, estimator="MLR", missing="fiml")
+
+
+def test_fiml_beyond_the_pattern_work_limit_is_refused_before_em(hs_mcar, monkeypatch):
+    """Σₖ pₖ³ over hs_mcar's patterns (9 items) is at most (#patterns) × 729; a limit below it
+    refuses the fit with a DataError that names the patterns, the limit and the
+    alternatives, before the EM runs (which would otherwise be minutes for 132 items in
+    ~2,000 patterns: benchmarks/bench_hostile.py)."""
+    from cbec_sem.engine import patterns
+
+    data, res = hs_mcar
+    work = patterns.pattern_work(res.estimation.stats.patterns[0])
+    assert 729 < work <= len(res.estimation.stats.patterns[0].counts) * 729
+    monkeypatch.setattr(patterns, "FIML_WORK_LIMIT", work - 1)
+
+    def no_em(*args, **kwargs):
+        raise AssertionError("the EM ran")
+
+    monkeypatch.setattr("cbec_sem.engine.samplestats.em_saturated", no_em)
+    with pytest.raises(cs.errors.DataError) as info:
+        cs.fit(HS_MODEL, data, missing="fiml")
+    message = str(info.value)
+    for part in ("missing-data patterns over 9 variables", "FIML_WORK_LIMIT",
+                 "missing='listwise'"):
+        assert part in message
+    # at the limit itself the fit runs (the module fixture is that fit, with the default)
+    monkeypatch.undo()
+    monkeypatch.setattr(patterns, "FIML_WORK_LIMIT", work)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert cs.fit(HS_MODEL, data, missing="fiml").converged

@@ -23,8 +23,9 @@ from ..errors import DataError, DataWarning
 from ..errors import warn
 from ..survey.fit_checks import as_frame, checked_block
 from ..validation import Suggester, suggest
+from . import patterns as _patterns
 from .em import em_saturated
-from .patterns import pattern_stats
+from .patterns import pattern_stats, pattern_work
 
 
 @dataclass(frozen=True)
@@ -404,6 +405,16 @@ def _fiml_stats(
                 f"rows (lowest coverage {cover[np.tril_indices(len(names), -1)].min():.3f}); "
                 "their covariances rest on few answers (see res.estimation.stats.patterns)",
                 DataWarning,
+            )
+        work = pattern_work(ps)
+        if work > _patterns.FIML_WORK_LIMIT:
+            raise DataError(
+                f"missing='fiml' is not run on these data: {len(ps.counts):,} distinct "
+                f"missing-data patterns over {len(names)} variables{where} make each pass of "
+                f"its EM and likelihood about {work:.1e} operations, more than "
+                f"cbec_sem.engine.patterns.FIML_WORK_LIMIT = {_patterns.FIML_WORK_LIMIT:.1e} "
+                "(minutes of work); use missing='listwise' (the complete rows), fewer items, "
+                "or raise that limit to run it anyway"
             )
         em = em_saturated(ps)
         if not em.converged:
