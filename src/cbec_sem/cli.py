@@ -567,13 +567,12 @@ def power_command(
 
         try:
             with progress_callback("power", "rep", quiet) as bar:
-                from .power import power as run_power  # (imported when used)
-
-                res = run_power(spec, sizes, reps=reps, population=pop, likert=likert,
-                                alpha=alpha, target=target, hypotheses=ids, seed=seed,
-                                n_jobs=n_jobs, client=client,
-                                nca_permutations=nca_permutations,
-                                progress=bar if bar is not None else False)
+                # (cs.power and cs.write_report load their modules when first used)
+                res = cs.power(spec, sizes, reps=reps, population=pop, likert=likert,
+                               alpha=alpha, target=target, hypotheses=ids, seed=seed,
+                               n_jobs=n_jobs, client=client,
+                               nca_permutations=nca_permutations,
+                               progress=bar if bar is not None else False)
         finally:
             if client is not None:
                 client.close()
@@ -660,10 +659,8 @@ def report_command(
                 if value is not None:
                     parts += [flag, str(value)]
             call = " ".join(shlex.quote(p) for p in parts)
-            from .report.document import write_report  # (1.5 s of imports)
-
-            write_report(res, out, title=title, call=call, invariance=invariance,
-                         data=survey if invariance else None)
+            cs.write_report(res, out, title=title, call=call, invariance=invariance,
+                            data=survey if invariance else None)
         typer.echo(f"wrote {out}", err=True)
     if not res.converged:
         typer.echo("error: the fit did not converge or is inadmissible; the report says so at "
