@@ -520,18 +520,19 @@ def refit_batch(plan: RefitPlan, counts: list[list[np.ndarray]]) -> list[DrawRes
 
 
 def resample_moments(plan: RefitPlan, counts: list[list[np.ndarray]]) -> list[Moments | None]:
-    """:meth:`RefitPlan.moments` of many resamples, each group's k covariance matrices as one
-    stacked product (Xᶜᵀ diag(c) Xᶜ per draw) and their Cholesky factors as one call."""
+    """:meth:`RefitPlan.moments` of many resamples: each group's k covariance matrices
+    Xᶜᵀ diag(c) Xᶜ (one product per draw) and their Cholesky checks as one batched call."""
     k = len(counts)
     per_group = []
     bad = np.zeros(k, dtype=bool)
     for g, grp in enumerate(plan.groups):
         C = np.array([c[g] for c in counts], dtype=float)               # k × n_g
         n = C.sum(axis=1)
-        # stacked products, one per draw, so a draw's moments do not depend on its batch
-        weighted = grp.Xc.T[None] * C[:, None, :]                       # k × p × n_g
-        shift = (C[:, None, :] @ grp.Xc)[:, 0, :] / n[:, None]
-        cov = weighted @ grp.Xc / n[:, None, None]
+        # one product per draw, as RefitPlan.moments: a stacked product may be folded into
+        # one large matrix product (whose blocking, and BLAS threads, depend on the batch),
+        # and a draw's moments must not depend on its batch (Dask equals local, bit for bit)
+        shift = np.stack([c @ grp.Xc for c in C]) / n[:, None]
+        cov = np.stack([(grp.Xc.T * c) @ grp.Xc for c in C]) / n[:, None, None]
         cov -= shift[:, :, None] * shift[:, None, :]
         chol, ok = _stacked(np.linalg.cholesky, cov)
         diag = np.diagonal(chol, axis1=1, axis2=2)
