@@ -177,7 +177,15 @@ def block_form(plan: RefitPlan) -> list[_Blocks] | None:
     cached = getattr(plan, "_block_form", False)
     if cached is not False:
         return cached
-    plan._block_form = None
+    # computed, then stored once: Dask may run chunks of one plan in several threads, and a
+    # thread must never read a half-made answer (a placeholder None sent one thread down the
+    # general path, a last-digit difference from the block form)
+    plan._block_form = _block_form(plan)
+    return plan._block_form
+
+
+def _block_form(plan: RefitPlan) -> list[_Blocks] | None:
+    """:func:`block_form`, uncached."""
     if path_depth(plan) is None:
         return None
     o_of = np.full(plan.n, -1)
@@ -225,7 +233,6 @@ def block_form(plan: RefitPlan) -> list[_Blocks] | None:
             mo0=grp.M_fix[obs], ml0=grp.M_fix[lat],
             depth=max(1, path_depth(plan)),
         ))
-    plan._block_form = out
     return out
 
 
@@ -528,9 +535,8 @@ def resample_moments(plan: RefitPlan, counts: list[list[np.ndarray]]) -> list[Mo
     for g, grp in enumerate(plan.groups):
         C = np.array([c[g] for c in counts], dtype=float)               # k × n_g
         n = C.sum(axis=1)
-        # one product per draw, as RefitPlan.moments: a stacked product may be folded into
-        # one large matrix product (whose blocking, and BLAS threads, depend on the batch),
-        # and a draw's moments must not depend on its batch (Dask equals local, bit for bit)
+        # one product per draw, as RefitPlan.moments, so that a draw's moments are those of
+        # RefitPlan.moments bit for bit, whatever its batch
         shift = np.stack([c @ grp.Xc for c in C]) / n[:, None]
         cov = np.stack([(grp.Xc.T * c) @ grp.Xc for c in C]) / n[:, None, None]
         cov -= shift[:, :, None] * shift[:, None, :]
