@@ -253,6 +253,18 @@ def _stacked_f(sigma: np.ndarray, cov: np.ndarray, logdet_s: np.ndarray, d: np.n
     return value, K, kd, ok
 
 
+def _add_to_gradient(plan: RefitPlan, grad: np.ndarray, g: int, w: np.ndarray,
+                     vals_g: np.ndarray, scatter: list[np.ndarray] | None) -> None:
+    """Adds group g's gradient in its free entries (k × entries, weight w = n_g/N per draw) to
+    the parameters' gradient: a plain scatter when every entry is its own parameter of the
+    only group, else the sum over shared labels and groups."""
+    if plan.simple_scatter:
+        grad[:, plan.groups[g].params] = vals_g
+    else:
+        P = scatter[g] if scatter is not None else _scatter(plan)[g]
+        grad += (w[:, None] * vals_g) @ P
+
+
 def _evaluate_blocks(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gradient: bool,
                      scatter: list[np.ndarray] | None):
     """:func:`evaluate_batch` for a model in block form (:func:`block_form`): the same F and
@@ -339,11 +351,7 @@ def _evaluate_blocks(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gra
             vals_g[:, i] = -kd[:, r]
             i, r = blk.ml
             vals_g[:, i] = -Ltkd[:, r]
-        if plan.simple_scatter:
-            grad[:, grp.params] = vals_g
-        else:
-            P = scatter[g] if scatter is not None else _scatter(plan)[g]
-            grad += (w[:, None] * vals_g) @ P
+        _add_to_gradient(plan, grad, g, w, vals_g, scatter)
     total[~good | ~np.isfinite(total)] = np.inf
     return total, grad
 
@@ -391,11 +399,7 @@ def evaluate_batch(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gradi
         if grp.mi.size:
             pieces.append(-(Gt @ kd[:, :, None])[:, grp.mi, 0])
         vals_g = np.concatenate(pieces, axis=1) if len(pieces) > 1 else pieces[0]
-        if plan.simple_scatter:
-            grad[:, grp.params] = vals_g
-        else:
-            P = scatter[g] if scatter is not None else _scatter(plan)[g]
-            grad += (w[:, None] * vals_g) @ P
+        _add_to_gradient(plan, grad, g, w, vals_g, scatter)
     total[~good | ~np.isfinite(total)] = np.inf
     return total, grad
 
