@@ -54,8 +54,15 @@ def test_robust_indices_beyond_the_moment_limit_are_nan_with_a_warning(hs_mcar, 
 
 
 def test_mlr_with_fiml_beyond_the_moment_limit_is_refused(hs_mcar, monkeypatch):
+    """Refused before the fit (the 132-item case of bench_hostile paid 2 s of ML fit first):
+    the optimiser must not run."""
     data, _ = hs_mcar
     monkeypatch.setattr(fiml, "FIML_MOMENT_LIMIT", 53)
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the optimiser ran")
+
+    monkeypatch.setattr("cbec_sem.engine.estimate.fisher_scoring", no_fit)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CbecSemWarning)
         with pytest.raises(EstimationError, match="missing='listwise'"):

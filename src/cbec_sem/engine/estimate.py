@@ -20,7 +20,7 @@ from .constrained import constrained_optimum, local_reparametrization
 from .constraints import ExpressionSpace, Reparametrization, constraint_system
 from .fitmeasures import FitInputs, count_moments, fit_measures
 from .inference import covariance_of_theta
-from .fiml import FIMLFunction
+from .fiml import FIMLFunction, check_mlr_fiml_size
 from .ml import MLFunction
 from .naming import free_parameter_names
 from .optimizer import OptimResult, fisher_scoring
@@ -254,6 +254,8 @@ def _estimate(
     group: str | None,
 ) -> Estimation:
     partable, stats = prepare(statements, data, options, group)
+    if options.estimator == "MLR" and options.missing == "fiml":  # refused before the fit
+        check_mlr_fiml_size(len(stats.names), stats.ngroups)
     moments = stats.ngroups * count_moments(
         len(stats.names), partable.meanstructure, len(partable.roles.ov_x)
     )

@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ..errors import CbecSemWarning, SpecError
+from ..errors import CbecSemWarning, EstimationError, SpecError
 from .em import LOG_2PI, em_saturated, independence_loglik
 from .fitmeasures import (free_covariates, incremental_indices, lav_cfi, lav_rni, lav_tli,
                           rmsea_interval)
@@ -483,8 +483,31 @@ FIML_MOMENT_LIMIT = 2000
 
 def fiml_moments(function: "FIMLFunction") -> int:
     """The number of sample moments (means, variances, covariances) over all groups."""
-    p = function.p
-    return len(function.groups) * (p + p * (p + 1) // 2)
+    return moment_count(function.p, len(function.groups))
+
+
+def moment_count(p: int, ngroups: int) -> int:
+    """Means, variances and covariances of p variables in ngroups groups."""
+    return ngroups * (p + p * (p + 1) // 2)
+
+
+def check_mlr_fiml_size(p: int, ngroups: int) -> None:
+    """Refuses MLR with FIML above :data:`FIML_MOMENT_LIMIT` moments: its scaled test inverts
+    the saturated model's moments × moments information.  Called before the fit (so the
+    refusal costs no optimisation) and by :func:`cbec_sem.engine.robust.robust_estimation`.
+
+    Raises:
+        EstimationError: naming the variables, the limit and the alternatives.
+    """
+    nmom = moment_count(p, ngroups)
+    if nmom > FIML_MOMENT_LIMIT:
+        raise EstimationError(
+            f"estimator='MLR' with missing='fiml' is not computed for {p} variables: its "
+            f"scaled test inverts the saturated model's {nmom:,} x {nmom:,} moment "
+            f"information, more than cbec_sem.engine.fiml.FIML_MOMENT_LIMIT = "
+            f"{FIML_MOMENT_LIMIT:,} (work growing with its cube: minutes beyond about 100 "
+            "variables); use estimator='ML' with missing='fiml', or estimator='MLR' with "
+            "missing='listwise' (seconds), or raise that limit")
 
 
 

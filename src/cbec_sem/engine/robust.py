@@ -70,7 +70,7 @@ from ..errors import EstimationError, SpecError
 from .fitmeasures import ScaledTest, scaled_fit_measures, free_covariates
 from .gamma import casewise_scores, moment_mask
 from . import fiml as _fiml
-from .fiml import fiml_corrected, fiml_moments, h1_information, robust_fiml_measures
+from .fiml import fiml_corrected, h1_information, robust_fiml_measures
 from .estimates_table import parameter_estimates, row_standard_errors
 from .observed_information import observed_information_in_x
 from .robust_casewise import (_inverse, casewise_rows, model_scores, model_weighted_moments,
@@ -345,16 +345,7 @@ def _robust_fiml(est, options):
             f"estimator='MLR' with missing='fiml' and fixed_x=False (free covariates {names}) "
             "is not available: its scaled baseline test is not computed; use fixed_x=True "
             "(lavaan's default), or estimator='ML' with missing='fiml'")
-    nmom = fiml_moments(function)
-    if nmom > _fiml.FIML_MOMENT_LIMIT:
-        raise EstimationError(
-            f"estimator='MLR' with missing='fiml' is not computed for {function.p} variables: "
-            f"its scaled test inverts the saturated model's {nmom:,} x {nmom:,} moment "
-            f"information, more than cbec_sem.engine.fiml.FIML_MOMENT_LIMIT = "
-            f"{_fiml.FIML_MOMENT_LIMIT:,} (work growing with its cube: minutes beyond about "
-            "100 variables); use estimator='ML' with "
-            "missing='fiml', or estimator='MLR' with missing='listwise' (seconds), or raise "
-            "that limit")
+    _fiml.check_mlr_fiml_size(function.p, len(function.groups))
     st = est.stats
     exo = _exo_index(est)
     reparam = est.reparam
