@@ -73,11 +73,12 @@ from . import fiml as _fiml
 from .fiml import fiml_corrected, h1_information, robust_fiml_measures
 from .estimates_table import parameter_estimates, row_standard_errors
 from .observed_information import observed_information_in_x
-from .robust_casewise import (_inverse, casewise_rows, model_scores, model_weighted_moments,
+from .robust_casewise import (casewise_rows, model_scores, model_weighted_moments,
                               observed_model_information, observed_model_weighted_moments,
                               observed_selected_weight, observed_selected_weighted_moments,
                               observed_trace_weight_gamma, observed_weight, selected_scores,
-                              selected_weight, selected_weighted_moments, trace_weight_gamma)
+                              selected_weight, selected_weighted_moments,
+                              symmetric_inverse, trace_weight_gamma)
 
 #: What lavaan calls the standard-error and test methods of each robust estimator.
 METHODS = {
@@ -214,7 +215,7 @@ def _robust_casewise(est, options):
         # expected information (the bread's)
         meat, trace = 0.0, 0.0
         for g, mom in enumerate(moments):
-            K = _inverse(mom.sigma)
+            K = symmetric_inverse(mom.sigma)
             t = model_weighted_moments(ram, mom, g, K, rows[g], ms)
             wgw = t.T @ t / t.shape[0]
             meat = meat + weights[g] * wgw
@@ -229,7 +230,8 @@ def _robust_casewise(est, options):
         meat = sum(w * b for w, b in zip(weights, b0))
         # Σ_g tr(B1_g A1_g⁻¹) = Σ_g tr(Γ_g A1_g) (A1 = W at S; A A⁺ A = A), over the
         # moments that are not the fixed covariates'
-        h1_trace = sum(trace_weight_gamma(_inverse(S), r, ms) for S, r in zip(st.covs, rows))
+        h1_trace = sum(trace_weight_gamma(symmetric_inverse(S), r, ms)
+                       for S, r in zip(st.covs, rows))
         ndat = st.ngroups * int(moment_mask(p, exo, ms).sum())
         h0_trace = sum(w * float(np.sum(b * e_inv.T)) for w, b in zip(weights, b0))
         trace = h1_trace - h0_trace
@@ -277,7 +279,7 @@ def _baseline_casewise(est, rows, exo, estimator: str, h1_trace: float) -> float
     blocks, middles, tr_wg = [], [], 0.0
     for g, sigma in enumerate(sigmas):
         f = st.nobs[g] / N
-        K = _inverse(sigma)
+        K = symmetric_inverse(sigma)
         if estimator == "MLM" and est.options.information == "observed":
             w = observed_weight(sigma, st.means[g], st.means[g], st.covs[g])
             blocks.append(f * observed_selected_weight(w, pairs, means))

@@ -126,14 +126,15 @@ def model_scores(ram, mom, g: int, y: np.ndarray, mu: np.ndarray, meanstructure:
     of fixed covariates' moments do not exist (their Δ rows are zero), so no column needs the
     zeroing :func:`.gamma.casewise_scores` applies."""
     U, V, D = ram.derivative_factors(mom, g)
-    K = _inverse(mom.sigma)
+    K = symmetric_inverse(mom.sigma)
     t = _rank_two(K, U, V, y - mu) - np.einsum("pk,pq,qk->k", U, K, V)
     if meanstructure:
         t += (y - mu) @ K @ D
     return _scatter(t, ram.layouts[g].free_param, ram.nfree)
 
 
-def _inverse(sigma: np.ndarray) -> np.ndarray:
+def symmetric_inverse(sigma: np.ndarray) -> np.ndarray:
+    """Σ⁻¹, symmetrised (the K of the traces above)."""
     K = np.linalg.inv(sigma)
     return 0.5 * (K + K.T)
 
@@ -212,7 +213,7 @@ def observed_weight(sigma: np.ndarray, mu: np.ndarray, mean: np.ndarray, cov: np
                     ) -> ObservedWeight:
     """The observed weight at Σ̂ = ``sigma``, μ̂ = ``mu`` for sample moments ``mean``, ``cov``
     (pass ``mu = mean`` without a mean structure)."""
-    K = _inverse(sigma)
+    K = symmetric_inverse(sigma)
     dbar = mean - mu
     T = cov + np.outer(dbar, dbar)
     M = K @ (2.0 * T - sigma) @ K

@@ -220,6 +220,13 @@ def _cr_fdh_null_method(lay: _XLayout, y: np.ndarray) -> str:
     return "tables" if tables_worthwhile(lay.ux.size, np.unique(y).size, y.size) else "shuffle"
 
 
+def by_shuffling(n: int, permutations: int, want_cr: bool) -> bool:
+    """Whether a permutation null of n cases is drawn by shuffling the outcome: up to one
+    batch (2¹⁸ case-permutations) for CE-FDH alone, up to :data:`SLOW_SHUFFLES` with CR-FDH;
+    beyond, :func:`_permutation_d` draws through records or tables."""
+    return n * permutations <= (SLOW_SHUFFLES if want_cr else _BATCH_ELEMENTS)
+
+
 def _permutation_d(yt_sorted: np.ndarray, lay: _XLayout, scope, ceilings, permutations: int,
                    rng: np.random.Generator) -> dict[str, np.ndarray]:
     """d of every ceiling on ``permutations`` random permutations of the outcome, each drawn
@@ -237,11 +244,11 @@ def _permutation_d(yt_sorted: np.ndarray, lay: _XLayout, scope, ceilings, permut
     n = yt_sorted.size
     area = (scope[1] - scope[0]) * (scope[3] - scope[2])
     want_cr = "cr_fdh" in ceilings
-    if not want_cr and n * permutations > _BATCH_ELEMENTS:
+    shuffle = by_shuffling(n, permutations, want_cr)
+    if not want_cr and not shuffle:
         return {"ce_fdh": ce_fdh_null(np.sort(yt_sorted), lay.starts, lay.sizes, lay.ux, scope,
                                       permutations, rng)}
-    method = (_cr_fdh_null_method(lay, yt_sorted)
-              if want_cr and n * permutations > SLOW_SHUFFLES else "shuffle")
+    method = "shuffle" if shuffle else _cr_fdh_null_method(lay, yt_sorted)
     if method == "records":
         walk = records_null(np.sort(yt_sorted), lay.starts, lay.sizes, lay.ux, scope,
                             permutations, rng, want_cr=True)
@@ -272,7 +279,7 @@ def _shuffled_batches(yt_sorted: np.ndarray, lay: _XLayout, scope, want_cr: bool
     n = yt_sorted.size
     batch = max(1, min(permutations, _BATCH_ELEMENTS // max(n, 1)))
     if sizes is None:
-        sizes = _even_batches(permutations, batch)
+        sizes = even_batches(permutations, batch)
     buf = np.empty((max(sizes, default=0), n))
     for b in sizes:
         Ys = buf[:b]
@@ -281,7 +288,7 @@ def _shuffled_batches(yt_sorted: np.ndarray, lay: _XLayout, scope, want_cr: bool
         yield ceilings_batch(Ys, lay, scope, want_cr)
 
 
-def _even_batches(total: int, batch: int) -> list[int]:
+def even_batches(total: int, batch: int) -> list[int]:
     """``total`` split into batches of ``batch`` (the last one smaller)."""
     return [min(batch, total - done) for done in range(0, total, batch)]
 
@@ -590,9 +597,7 @@ def permutation_decision(fit: ConditionFit, ceiling: str, permutations: int,
     n = fit.yt_sorted.size
     area = (fit.tscope[1] - fit.tscope[0]) * (fit.tscope[3] - fit.tscope[2])
     want_cr = ceiling == "cr_fdh"
-    shuffle = (n * permutations <= _BATCH_ELEMENTS if not want_cr
-               else n * permutations <= SLOW_SHUFFLES)
-    if shuffle:
+    if by_shuffling(n, permutations, want_cr):
         cap = max(1, _BATCH_ELEMENTS // max(n, 1))
         sizes = growing_batches(permutations, first, cap)
         batches = (res[ceiling[:2] + "_zone"] / area
@@ -1081,7 +1086,7 @@ def nca(data, condition, outcome, *, ceilings=CEILINGS, permutations: int = 1000
 
     # ---- permutation test
     rng = np.random.default_rng(seed)
-    if (permutations and "cr_fdh" in ceilings and n_used * permutations > SLOW_SHUFFLES
+    if (permutations and "cr_fdh" in ceilings and not by_shuffling(n_used, permutations, True)
             and any(_cr_fdh_null_method(fits[c].lay, fits[c].yt_sorted) == "shuffle"
                     for c in conds)):
         warn(f"nca: the CR-FDH permutation test shuffles all {n_used:,} cases per permutation "

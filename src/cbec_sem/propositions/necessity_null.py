@@ -81,7 +81,8 @@ from scipy.stats import rankdata
 from ..errors import CbecSemError, SpecError
 from ..measurement.scores import latent_posterior
 from .necessity import (TIE_TOL, Z975, ConditionFit, NCAResult, ceilings_batch,
-                        construct_scores, growing_batches, nca, sequential_count)
+                        construct_scores, even_batches, growing_batches, nca,
+                        sequential_count)
 
 __all__ = [
     "SCORE_COLUMNS",
@@ -335,8 +336,7 @@ def correlation_matched_null(fit: ConditionFit, ceilings=("ce_fdh",), draws: int
 
 def _default_batches(draws: int, n: int) -> list[int]:
     """Batches of at most 2¹⁸ values (B × N) each."""
-    batch = max(1, min(draws, _BATCH_ELEMENTS // max(n, 1)))
-    return [min(batch, draws - done) for done in range(0, draws, batch)]
+    return even_batches(draws, max(1, min(draws, _BATCH_ELEMENTS // max(n, 1))))
 
 
 def _matched_setup(fit: ConditionFit, draws: int, rng: np.random.Generator,
