@@ -9,7 +9,9 @@ first-order information B (the outer products of the casewise scores).  For
 entries are entries of A, of the symmetric S_θ and of M_θ), every first derivative of Σ is of
 rank two: for an entry aᵢⱼ of A, ∂Σ = gᵢcⱼᵀ + cⱼgᵢᵀ with gᵢ = G eᵢ and cⱼ = G S Bᵀeⱼ; for an
 entry sᵤᵥ of S, ∂Σ = gᵤgᵥᵀ + gᵥgᵤᵀ (gᵤgᵤᵀ on the diagonal).  Written ∂Σₖ = aₖbₖᵀ + bₖaₖᵀ,
-every trace the two matrices need is a product of r × p and p × p matrices:
+every trace the two matrices need is a product aₖᵀXbₗ with X a p × p matrix.  As every aₖ,
+bₖ is a scaled column of U = [G, C] (p × 2n), all r² of them are gathered from UᵀXU
+(:meth:`RankTwoDerivatives.pairs`: (2n)²p work, not r²p):
 
 * the Hessian (Magnus & Neudecker 1999, ch. 9–10, for the matrix differentials),
 
@@ -45,7 +47,13 @@ from .ml import MLFunction
 @dataclass(frozen=True)
 class RankTwoDerivatives:
     """One group's model at θ and its first derivatives ∂Σₖ = aₖbₖᵀ + bₖaₖᵀ, ∂μₖ = mₖ, in the
-    entry order [A entries, S entries, M entries]."""
+    entry order [A entries, S entries, M entries].
+
+    Every aₖ, bₖ and mₖ is a scaled column of U = [G, C] (p × 2n): aₖ = sa[k] U[:, ia[k]],
+    bₖ = sb[k] U[:, ib[k]], mₖ = sm[k] U[:, im[k]] (scale 0 where an entry has no such
+    part).  So a product aXbᵀ over all entries is a gather from the 2n × 2n matrix UᵀXU
+    (:meth:`pairs`), which costs (2n)²p instead of r²p for r entries: a 1,210-parameter CFA
+    has r = 1,210 entries but 2n = 352 columns."""
 
     B: np.ndarray
     S: np.ndarray
@@ -53,11 +61,38 @@ class RankTwoDerivatives:
     K: np.ndarray          # Σ⁻¹
     mu_full: np.ndarray    # B m
     obs: np.ndarray        # positions of the observed variables
-    a: np.ndarray          # r × p
-    b: np.ndarray          # r × p
-    m: np.ndarray          # r × p
+    U: np.ndarray          # p × 2n: [G, C]
+    ia: np.ndarray
+    ib: np.ndarray
+    im: np.ndarray
+    sa: np.ndarray         # r
+    sb: np.ndarray         # r
+    sm: np.ndarray         # r (… × r for stacked models: it holds μ)
     na: int
     ns: int
+
+    def side(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The U columns and scales of a (``"a"``), b or m."""
+        return {"a": (self.ia, self.sa), "b": (self.ib, self.sb),
+                "m": (self.im, self.sm)}[name]
+
+    def pairs(self, V: np.ndarray, left: str, right: str, out: np.ndarray | None = None,
+              row_scale: np.ndarray | None = None) -> np.ndarray:
+        """left X rightᵀ over all entries (r × r, or a stack) from V = UᵀXU, its rows
+        times ``row_scale`` if given; into ``out`` if given (a 2-D one: gathering into a
+        reused buffer spares the page faults of a fresh r × r array)."""
+        (i, si), (j, sj) = self.side(left), self.side(right)
+        if row_scale is not None:
+            si = si * row_scale
+        rows = V.take(i, axis=-2) * si[..., :, None]
+        gathered = rows.take(j, axis=-1, out=out)
+        gathered *= sj[..., None, :]
+        return gathered
+
+    def vector(self, v: np.ndarray, name: str) -> np.ndarray:
+        """side · x over all entries from v = Uᵀx (or rows of them: n × 2n → n × r)."""
+        i, s = self.side(name)
+        return v[..., i] * s
 
 
 def _t(x: np.ndarray) -> np.ndarray:
@@ -80,19 +115,22 @@ def rank_two_derivatives(B: np.ndarray, S: np.ndarray, M: np.ndarray, obs: np.nd
         return None
     Li = np.linalg.inv(L)
     K = _t(Li) @ Li
-    p = sigma.shape[-1]
-    na, ns, nm = ai.size, si.size, mi.size
+    n = B.shape[-1]
     C = G @ S @ _t(B)
     mu_full = (B @ M[..., None])[..., 0]
-    a = np.zeros(sigma.shape[:-2] + (na + ns + nm, p))
-    b = np.zeros_like(a)
-    m = np.zeros_like(a)
-    a[..., :na, :], b[..., :na, :] = _t(G[..., :, ai]), _t(C[..., :, aj])
-    a[..., na:na + ns, :] = _t(G[..., :, si])
-    b[..., na:na + ns, :] = _t(G[..., :, sj]) * np.where(si == sj, 0.5, 1.0)[:, None]
-    m[..., :na, :] = a[..., :na, :] * mu_full[..., aj, None]
-    m[..., na + ns:, :] = _t(G[..., :, mi])
-    return RankTwoDerivatives(B, S, G, K, mu_full, obs, a, b, m, na, ns)
+    ns, nm = si.size, mi.size
+    unused = np.zeros(nm, dtype=np.intp)
+    ia = np.concatenate([ai, si, unused])
+    ib = np.concatenate([aj + n, sj, unused])
+    im = np.concatenate([ai, np.zeros(ns, dtype=np.intp), mi])
+    sa = np.concatenate([np.ones(ai.size + ns), np.zeros(nm)])
+    sb = np.concatenate([np.ones(ai.size), np.where(si == sj, 0.5, 1.0), np.zeros(nm)])
+    lead = mu_full.shape[:-1]
+    sm = np.concatenate([mu_full[..., aj], np.zeros(lead + (ns,)), np.ones(lead + (nm,))],
+                        axis=-1)
+    U = np.concatenate([G, C], axis=-1)
+    return RankTwoDerivatives(B, S, G, K, mu_full, obs, U, ia, ib, im, sa, sb, sm,
+                              ai.size, ns)
 
 
 def ml_hessian(rt: RankTwoDerivatives, cov: np.ndarray, mean: np.ndarray | None,
@@ -100,30 +138,39 @@ def ml_hessian(rt: RankTwoDerivatives, cov: np.ndarray, mean: np.ndarray | None,
                mi: np.ndarray) -> np.ndarray:
     """Hessian of one group's F (above) with respect to its free entries, from the sample
     moments ``cov`` (divisor N) and ``mean`` (``None`` without a mean structure)."""
-    G, K, B, a, b = rt.G, rt.K, rt.B, rt.a, rt.b
-    Q = K @ cov @ K                              # K T K, without the mean part yet
+    G, K, B, U = rt.G, rt.K, rt.B, rt.U
+    KU = K @ U
+    VK = U.T @ KU                                # Uᵀ K U
+    VQ = KU.T @ cov @ KU                         # Uᵀ K T K U, without the mean part yet
     kd = None
     if mean is not None:
         kd = K @ (mean - rt.mu_full[rt.obs])
-        Q = Q + np.outer(kd, kd)
-    W = K - Q
-    aK, bK = a @ K, b @ K
-    KAA, KAB, KBB = aK @ a.T, aK @ b.T, bK @ b.T
-    aQ, bQ = a @ Q, b @ Q
-    QAA, QAB, QBB = aQ @ a.T, aQ @ b.T, bQ @ b.T
-    KBA = KAB.T
-    # tr(K Σₖ K Σₗ) and tr(K T K Σₖ K Σₗ) for Σₖ = aₖbₖᵀ + bₖaₖᵀ
-    t1 = 2.0 * (KBA * KBA.T + KBB * KAA)
-    t2 = KBA * QAB + KBB * QAA + KAA * QBB + KAB * QAB.T
-    H = -t1 + t2 + t2.T                         # (t2 is symmetric)
-    na, ns = rt.na, rt.ns
+        ukd = U.T @ kd
+        VQ = VQ + np.outer(ukd, ukd)
+    # tr(K Σₖ K Σₗ) and tr(K T K Σₖ K Σₗ) for Σₖ = aₖbₖᵀ + bₖaₖᵀ, written with
+    # XAB = a X bᵀ gathered from UᵀXU; up to the symmetrisation at the end they sum to
+    # 2 [KBB∘(QAA − KAA) + KAA∘QBB + KBA∘(2 QAB − KAB)]
+    r = rt.ia.size
+    H, buf = np.empty((r, r)), np.empty((r, r))
+    rt.pairs(VK, "b", "b", out=H)
+    H *= rt.pairs(VQ - VK, "a", "a", out=buf)
+    rt.pairs(VK, "a", "a", out=buf)
+    buf *= rt.pairs(VQ, "b", "b")
+    H += buf
+    rt.pairs(VK, "b", "a", out=buf)
+    buf *= rt.pairs(2.0 * VQ - VK, "a", "b")
+    H += buf
     if kd is not None:
-        m = rt.m
-        Km = m @ K
-        cross = (a @ kd)[:, None] * (b @ Km.T) + (b @ kd)[:, None] * (a @ Km.T)
-        H += 2.0 * (m @ Km.T) + 2.0 * (cross + cross.T)
-    # second derivatives of the model moments, traced against W (and −2 dᵀK for μ)
-    Z = G.T @ W @ G
+        # 2 μₖᵀKμₗ + 2 dᵀK Σₖ K μₗ + 2 dᵀK Σₗ K μₖ, the last two equal up to symmetrisation
+        H += rt.pairs(VK, "m", "m", out=buf)
+        H += rt.pairs(VK, "b", "m", out=buf, row_scale=2.0 * rt.vector(ukd, "a"))
+        H += rt.pairs(VK, "a", "m", out=buf, row_scale=2.0 * rt.vector(ukd, "b"))
+    H *= 2.0
+    na, ns = rt.na, rt.ns
+    # second derivatives of the model moments, traced against W = K − K T K (and −2 dᵀK
+    # for μ): Z = GᵀWG is the G-block of Uᵀ W U = VK − VQ
+    n = B.shape[-1]
+    Z = VK[:n, :n] - VQ[:n, :n]
     Y = B @ rt.S @ Z
     sigma_full = B @ rt.S @ B.T
     AA = np.ix_(np.arange(na), np.arange(na))
@@ -151,12 +198,12 @@ def ml_expected_information(rt: RankTwoDerivatives, meanstructure: bool) -> np.n
     """The expected (Fisher) information per case of one group's free entries: the Hessian
     above at exact fit (T = Σ, d = 0), ½ tr(K Σₖ K Σₗ) + μₖᵀ K μₗ (a stack of them for
     stacked derivatives)."""
-    K, a, b = rt.K, rt.a, rt.b
-    aK, bK = a @ K, b @ K
-    KAA, KAB, KBB = aK @ _t(a), aK @ _t(b), bK @ _t(b)
-    info = _t(KAB) * KAB + KBB * KAA             # ½ tr(K Σₖ K Σₗ)
+    U = rt.U
+    VK = _t(U) @ rt.K @ U                        # Uᵀ K U
+    KAB = rt.pairs(VK, "a", "b")
+    info = _t(KAB) * KAB + rt.pairs(VK, "b", "b") * rt.pairs(VK, "a", "a")  # ½ tr(K Σₖ K Σₗ)
     if meanstructure:
-        info += rt.m @ K @ _t(rt.m)
+        info += rt.pairs(VK, "m", "m")
     return 0.5 * (info + _t(info))
 
 
@@ -165,11 +212,12 @@ def ml_scores(rt: RankTwoDerivatives, y: np.ndarray, mu: np.ndarray, meanstructu
     """Casewise scores of the normal log-likelihood with respect to the free entries
     (n × r; the sign of −∂ℓᵢ, which the outer products do not see) at the model-implied Σ and
     the given μ (the model's with a mean structure, else the sample mean, as lavaan)."""
-    K = rt.K
-    z = (y - mu) @ K
-    sc = (z @ rt.a.T) * (z @ rt.b.T) - np.einsum("kp,pq,kq->k", rt.a, K, rt.b)
+    KU = rt.K @ rt.U
+    zU = (y - mu) @ KU                           # zᵢᵀ U
+    aKb = rt.sa * rt.sb * (rt.U.T @ KU)[rt.ia, rt.ib]
+    sc = rt.vector(zU, "a") * rt.vector(zU, "b") - aKb
     if meanstructure:
-        sc += z @ rt.m.T
+        sc += rt.vector(zU, "m")
     return sc
 
 
