@@ -174,6 +174,20 @@ def cases(tmp: Path) -> list[tuple[str, str, Callable[[], object]]]:
     add("fit MLR + FIML: 44 constructs x 3 items, N = 2000, 5% missing (~2,000 patterns)",
         f"{len(d44m.to_csv(index=False)) // 1024} kB",
         lambda: cs.fit(m44, d44m, estimator="MLR", missing="fiml"))
+    m20, d20 = many_constructs(20, 3, 4000)  # a 1 MB file: 60 items, 5% of answers missing
+    d20m = d20.astype(float).mask(np.random.default_rng(6).random(d20.shape) < 0.05)
+    add("fit FIML: 60 items, N = 4000, 5% missing (~3,400 patterns)",
+        f"{len(d20m.to_csv(index=False)) // 1024} kB",
+        lambda: cs.fit(m20, d20m, missing="fiml"))
+    d20s = d20m.iloc[:1000]
+    add("fit FIML: 60 items, N = 1000, 5% missing (~860 patterns)",
+        f"{len(d20s.to_csv(index=False)) // 1024} kB",
+        lambda: cs.fit(m20, d20s, missing="fiml"))
+    m12, d12 = many_constructs(12, 3, 1000)
+    d12m = d12.astype(float).mask(np.random.default_rng(7).random(d12.shape) < 0.02)
+    add("fit FIML: 36 items, N = 1000, 2% missing (~500 patterns)",
+        f"{len(d12m.to_csv(index=False)) // 1024} kB",
+        lambda: cs.fit(m12, d12m, missing="fiml"))
     items20k = {"TA": [f"t{i}" for i in range(20_000)]}
     add("paper_model: 20,000 items", "20,000 names", lambda: cs.paper_model(items=items20k))
     text_lines = model_text_lines(1_000_000)

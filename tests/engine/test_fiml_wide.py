@@ -1,7 +1,8 @@
 """FIML's work bounds for many items (issue 14): the gathered expected information above
 ``KRONECKER_MAX_P`` variables is the same matrix as the Kronecker and product forms, and the
-computations that invert a moments × moments matrix stop at ``FIML_MOMENT_LIMIT`` with a
-warning (the FIML-corrected ``.robust`` indices) or a typed refusal (MLR with FIML).
+FIML fit's work is bounded (``engine/fiml_work.py``: refused before or during the EM, before the
+fit, or the ``.robust`` indices left out with a warning) and MLR with FIML stops at
+``FIML_MOMENT_LIMIT`` with a typed refusal.
 
 Data: ``tests/fixtures/data/hs_mcar.csv`` (Holzinger–Swineford with MCAR holes, the FIML
 fixtures' data); the reference for the information is the module's own Kronecker form."""
@@ -40,17 +41,107 @@ def test_gathered_information_is_the_kronecker_form(hs_mcar, monkeypatch):
     assert np.allclose(gathered, kron, rtol=1e-12, atol=1e-14 * np.abs(kron).max())
 
 
-def test_robust_indices_beyond_the_moment_limit_are_nan_with_a_warning(hs_mcar, monkeypatch):
-    data, res = hs_mcar
-    assert np.isfinite(res.fit_measures["cfi.robust"])
-    monkeypatch.setattr(fiml, "FIML_MOMENT_LIMIT", 53)  # 9 items: 9 + 45 = 54 moments
-    with pytest.warns(CbecSemWarning, match="FIML_MOMENT_LIMIT"):
+def _fit_with_limit(data, limit):
+    with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*missing on every model variable")
-        small = cs.fit(HS_MODEL, data, missing="fiml")
+        return cs.fit(HS_MODEL, data, missing="fiml",
+                      estimator_options={"fiml_work_limit": limit})
+
+
+def _work(res):
+    """The fit's work units (engine/fiml_work.py), counted by hand: the EM's iterations
+    × 0.2 Σₖ pₖ³, 15 · P · r² for the fit and (P · p⁴ + p*³)/50 for the robust indices."""
+    est = res.estimation
+    ps, h1 = est.stats.patterns[0], est.stats.h1[0]
+    pk = ps.observed.sum(axis=1).astype(float)
+    P, p = ps.observed.shape
+    r = est.function.ram.layouts[0].free_param.size
+    em = h1.iterations * 0.2 * float(np.sum(pk ** 3))
+    fit = 15.0 * P * r ** 2
+    robust = (P * p ** 4 + (p + p * (p + 1) / 2) ** 3) / 50.0
+    return em, fit, robust
+
+
+def test_work_is_counted_as_documented(hs_mcar):
+    _, res = hs_mcar
+    em, fit, _ = _work(res)
+    assert res.estimation.function.work_done == pytest.approx(em + fit, rel=1e-12)
+
+
+def test_robust_indices_beyond_the_work_limit_are_nan_with_a_warning(hs_mcar):
+    data, res = hs_mcar
+    em, fit, robust = _work(res)
+    assert np.isfinite(res.fit_measures["cfi.robust"])
+    at_limit = _fit_with_limit(data, em + fit + robust)
+    assert at_limit.fit_measures["cfi.robust"] == pytest.approx(
+        res.fit_measures["cfi.robust"], rel=1e-12)
+    with pytest.warns(CbecSemWarning, match="fiml_work_limit"):
+        small = _fit_with_limit(data, em + fit + robust - 1)
     fm = small.fit_measures
     assert np.isnan(fm["cfi.robust"]) and np.isnan(fm["rmsea.robust"])
     for name in ("chisq", "cfi", "rmsea", "srmr"):  # the rest is unchanged
         assert fm[name] == pytest.approx(res.fit_measures[name], rel=1e-12)
+
+
+def test_fiml_beyond_the_work_limit_is_refused_before_the_fit(hs_mcar, monkeypatch):
+    """Above the EM's and the fit's work the optimiser must not run; the message names the
+    patterns, the variables and the option that allows it."""
+    data, res = hs_mcar
+    em, fit, _ = _work(res)
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the optimiser ran")
+
+    monkeypatch.setattr("cbec_sem.engine.estimate.fisher_scoring", no_fit)
+    with pytest.raises(EstimationError) as info:
+        _fit_with_limit(data, em + fit - 1)
+    for part in ("missing-data patterns of 9 variables", "fiml_work_limit': None",
+                 "missing='listwise'"):
+        assert part in str(info.value)
+
+
+def test_fiml_beyond_the_work_limit_is_refused_before_or_during_the_em(hs_mcar, monkeypatch):
+    """A limit below EM_ITERATIONS iterations refuses before the EM runs; one between them
+    and the iterations the EM needs stops it there.  Both are DataErrors naming the option
+    (without the limit the EM of 132 items in ~2,000 patterns took minutes:
+    benchmarks/bench_hostile.py)."""
+    from cbec_sem.engine import fiml_work
+
+    data, res = hs_mcar
+    ps, h1 = res.estimation.stats.patterns[0], res.estimation.stats.h1[0]
+    per_iteration = fiml_work.em_work(ps.observed)
+    assert h1.iterations > fiml_work.EM_ITERATIONS + 1
+    with pytest.raises(cs.errors.DataError, match="had not converged after"):
+        _fit_with_limit(data, (h1.iterations - 1) * per_iteration)
+
+    def no_em(*args, **kwargs):
+        raise AssertionError("the EM ran")
+
+    monkeypatch.setattr("cbec_sem.engine.samplestats.em_saturated", no_em)
+    with pytest.raises(cs.errors.DataError) as info:
+        _fit_with_limit(data, fiml_work.EM_ITERATIONS * per_iteration - 1)
+    for part in ("missing-data patterns of 9 variables", "fiml_work_limit",
+                 "missing='listwise'"):
+        assert part in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["x", -1, 0, True, float("nan")])
+def test_the_work_limit_option_is_checked(hs_mcar, value):
+    data, _ = hs_mcar
+    with pytest.raises(cs.errors.SpecError, match="fiml_work_limit"):
+        _fit_with_limit(data, value)
+
+
+def test_the_work_limit_option_is_refused_without_fiml(hs_mcar):
+    data, _ = hs_mcar
+    with pytest.raises(cs.errors.SpecError, match="missing='fiml'"):
+        cs.fit(HS_MODEL, data.dropna(), estimator_options={"fiml_work_limit": 1e9})
+
+
+def test_no_limit_is_none(hs_mcar):
+    data, res = hs_mcar
+    assert _fit_with_limit(data, None).fit_measures["chisq"] == pytest.approx(
+        res.fit_measures["chisq"], rel=1e-12)
 
 
 def test_mlr_with_fiml_beyond_the_moment_limit_is_refused(hs_mcar, monkeypatch):
@@ -67,33 +158,3 @@ def test_mlr_with_fiml_beyond_the_moment_limit_is_refused(hs_mcar, monkeypatch):
         warnings.simplefilter("ignore", CbecSemWarning)
         with pytest.raises(EstimationError, match="missing='listwise'"):
             cs.fit(HS_MODEL, data, estimator="MLR", missing="fiml")
-
-
-def test_fiml_beyond_the_pattern_work_limit_is_refused_before_em(hs_mcar, monkeypatch):
-    """Σₖ pₖ³ over hs_mcar's patterns (9 items) is at most (#patterns) × 729; a limit below it
-    refuses the fit with a DataError that names the patterns, the limit and the
-    alternatives, before the EM runs (which would otherwise be minutes for 132 items in
-    ~2,000 patterns: benchmarks/bench_hostile.py)."""
-    from cbec_sem.engine import patterns
-
-    data, res = hs_mcar
-    work = patterns.pattern_work(res.estimation.stats.patterns[0])
-    assert 729 < work <= len(res.estimation.stats.patterns[0].counts) * 729
-    monkeypatch.setattr(patterns, "FIML_WORK_LIMIT", work - 1)
-
-    def no_em(*args, **kwargs):
-        raise AssertionError("the EM ran")
-
-    monkeypatch.setattr("cbec_sem.engine.samplestats.em_saturated", no_em)
-    with pytest.raises(cs.errors.DataError) as info:
-        cs.fit(HS_MODEL, data, missing="fiml")
-    message = str(info.value)
-    for part in ("missing-data patterns over 9 variables", "FIML_WORK_LIMIT",
-                 "missing='listwise'"):
-        assert part in message
-    # at the limit itself the fit runs (the module fixture is that fit, with the default)
-    monkeypatch.undo()
-    monkeypatch.setattr(patterns, "FIML_WORK_LIMIT", work)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        assert cs.fit(HS_MODEL, data, missing="fiml").converged

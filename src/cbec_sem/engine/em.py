@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DataError
+from .fiml_work import em_work, too_much
 from .patterns import PatternStats, inverse_plan, sub_inverses
 from .patterns import pattern_stats
 
@@ -95,11 +96,16 @@ def _start(ps: PatternStats) -> tuple[np.ndarray, np.ndarray]:
     return mu, np.diag(var)  # pragma: no cover - the diagonal is positive definite
 
 
-def em_saturated(ps: PatternStats, tol: float = 1e-10, max_iter: int = 10000) -> EMResult:
+def em_saturated(ps: PatternStats, tol: float = 1e-10, max_iter: int = 10000,
+                 work_limit: float = np.inf) -> EMResult:
     """EM estimates of the means and covariances of the variables in ``ps`` (see the module
-    docstring).  Complete data: the sample moments (divisor N), no iterations.
+    docstring).  Complete data: the sample moments (divisor N), no iterations.  An iteration
+    that would take the work done above ``work_limit`` units (:mod:`.fiml_work`) is not
+    started.
 
     Raises:
+        DataError: the iterations needed exceed ``work_limit`` (naming the option that allows
+            them).
         DataError: the covariance matrix becomes singular (e.g. a pair of variables is never
             observed together, or an item is a linear combination of others).
     """
@@ -114,7 +120,15 @@ def em_saturated(ps: PatternStats, tol: float = 1e-10, max_iter: int = 10000) ->
     converged = False
     it = 0
     plan = inverse_plan(ps.observed)
+    per_iteration = em_work(ps.observed)
     for it in range(1, max_iter + 1):
+        if it * per_iteration > work_limit:
+            raise DataError(
+                f"missing='fiml' is not run on these data: the EM of the saturated model over "
+                f"{len(ps.counts):,} distinct missing-data patterns of {ps.observed.shape[1]} "
+                f"variables had not converged after {it - 1} iterations; "
+                + too_much(it * per_iteration, work_limit, "one more")
+                + "; or use missing='listwise' (the complete rows) or fewer items")
         try:
             K, _ = sub_inverses(sigma, ps.observed, plan)
         except np.linalg.LinAlgError:

@@ -20,7 +20,8 @@ from .constrained import constrained_optimum, local_reparametrization
 from .constraints import ExpressionSpace, Reparametrization, constraint_system
 from .fitmeasures import FitInputs, count_moments, fit_measures
 from .inference import covariance_of_theta
-from .fiml import FIMLFunction, check_mlr_fiml_size
+from .fiml import FIMLFunction, check_fiml_work, check_mlr_fiml_size
+from .fiml_work import work_limit
 from .ml import MLFunction
 from .naming import free_parameter_names
 from .optimizer import OptimResult, fisher_scoring
@@ -139,7 +140,7 @@ def prepare(
     frame = as_frame(data)
     check_latent_names(roles.latent, frame)
     stats = sample_stats(frame, roles.observed, group=group, missing=options.missing,
-                         exogenous=roles.ov_x)
+                         exogenous=roles.ov_x, fiml_work_limit=work_limit(options))
     return compiled_table(statements, options, stats.ngroups, stats.group_labels), stats
 
 
@@ -200,10 +201,11 @@ def compiled_model(
     return partable, fresh
 
 
-def _objective(ram: RamModel, stats: SampleStats, partable: ParTable, options: FitOptions):
+def _objective(ram: RamModel, stats: SampleStats, partable: ParTable, options: FitOptions,
+               work_done: float = 0.0):
     """The fit function: complete-data ML, or casewise ML for missing data (``engine/fiml.py``)."""
     if options.missing == "fiml":
-        return FIMLFunction(ram, stats, partable.meanstructure)
+        return FIMLFunction(ram, stats, partable.meanstructure, work_limit(options), work_done)
     if options.missing != "listwise":
         raise SpecError(f"missing={options.missing!r} needs an ordinal estimator (WLSMV)")
     return MLFunction(ram, stats, partable.meanstructure)
@@ -265,6 +267,8 @@ def _estimate(
     n_eq = sum(s.op == "==" for s in partable.constraints)
     _check_size(partable.nfree - n_eq, moments, stats.ntotal, exact=not n_eq)
     partable, ram = compiled_model(statements, options, stats.ngroups, stats.group_labels)
+    work_done = check_fiml_work(stats, ram, work_limit(options)) if options.missing == "fiml" \
+        else 0.0
     space = ExpressionSpace(partable, ram)
     system = constraint_system(space, partable.nfree)
     reparam = system.reparam
@@ -275,7 +279,7 @@ def _estimate(
     ram.base_values[:] = fixed_rows
     start_rows = start_values(partable, stats, ustart=fixed_rows)
     theta_start = theta_from_rows(ram, start_rows)
-    function = _objective(ram, stats, partable, options)
+    function = _objective(ram, stats, partable, options, work_done)
 
     evaluate_x = reparam.in_x(function.evaluate)
     if general is None:

@@ -57,6 +57,7 @@ from scipy import special
 
 from ..errors import CbecSemWarning, EstimationError, SpecError
 from .em import LOG_2PI, em_saturated, independence_loglik
+from .fiml_work import FIML_WORK_LIMIT, em_work, fit_work, robust_work, too_much
 from .fitmeasures import (free_covariates, incremental_indices, lav_cfi, lav_rni, lav_tli,
                           rmsea_interval)
 from .ml import Evaluation, information_rows
@@ -69,7 +70,6 @@ __all__ = [
     "FimlCorrected",
     "fiml_corrected",
     "fiml_fit_measures",
-    "fiml_moments",
     "FIML_MOMENT_LIMIT",
     "h1_information",
     "moment_jacobian",
@@ -228,7 +228,8 @@ class FIMLFunction:
     casewise log-likelihoods and scores.
     """
 
-    def __init__(self, ram: RamModel, stats: SampleStats, meanstructure: bool) -> None:
+    def __init__(self, ram: RamModel, stats: SampleStats, meanstructure: bool,
+                 work_limit: float = FIML_WORK_LIMIT, work_done: float = 0.0) -> None:
         if not meanstructure:
             raise SpecError("missing='fiml' models the means: the fit needs meanstructure=True")
         if not stats.patterns or not stats.h1:
@@ -236,6 +237,10 @@ class FIMLFunction:
         self.ram = ram
         self.stats = stats
         self.meanstructure = True
+        #: the fit's limit of work (:mod:`.fiml_work`) and the work its EM and fit take: the
+        #: robust fit indices are computed only within the rest
+        self.work_limit = work_limit
+        self.work_done = work_done
         self.nobs = np.asarray(stats.nobs, dtype=float)
         self.ntotal = float(self.nobs.sum())
         self.weights = self.nobs / self.ntotal
@@ -496,26 +501,41 @@ def pairwise_moments(ps: PatternStats) -> tuple[np.ndarray, np.ndarray]:
 
 # --------------------------------------------------------------------------- FIML-corrected
 
-#: Largest number of sample moments, Σ_g (p + p(p+1)/2), for which the computations that
-#: invert the saturated missing-data model's moments × moments information run: the
-#: FIML-corrected ``.robust`` indices (:func:`fiml_corrected`) and MLR's scaled test under
-#: FIML (``engine/robust.py``).  Their cost grows with the cube of that number: about 1 s of
-#: CPU at 1,080 moments (45 items), 5 s at 1,890 (60 items), minutes at 8,910 (132 items)
-#: (``benchmarks/bench_hostile.py``).  The limit lets a 60-item questionnaire (the largest
-#: this field commonly fields) have them and keeps a 132-item file from working for minutes
-#: (issue 14); above it the ``.robust`` indices are NaN with a warning and MLR with FIML is
-#: refused, naming the alternatives; raise it to have them anyway.
+#: Largest number of sample moments, Σ_g (p + p(p+1)/2), for which MLR's scaled test under
+#: FIML (``engine/robust.py``) runs: it inverts and multiplies the saturated missing-data
+#: model's moments × moments matrices, work that grows with the cube of that number (about 1 s
+#: of CPU at 1,080 moments (45 items), 5 s at 1,890 (60 items), minutes at 8,910 (132 items);
+#: ``benchmarks/bench_hostile.py``).  Above it MLR with FIML is refused before the fit, naming
+#: the alternatives (issue 14).  (The FIML-corrected ``.robust`` indices of an ML fit are
+#: bounded by the work limit of :mod:`.fiml_work` instead.)
 FIML_MOMENT_LIMIT = 2000
-
-
-def fiml_moments(function: "FIMLFunction") -> int:
-    """The number of sample moments (means, variances, covariances) over all groups."""
-    return moment_count(function.p, len(function.groups))
 
 
 def moment_count(p: int, ngroups: int) -> int:
     """Means, variances and covariances of p variables in ngroups groups."""
     return ngroups * (p + p * (p + 1) // 2)
+
+
+def check_fiml_work(stats: SampleStats, ram: RamModel, limit: float) -> float:
+    """The work of a FIML fit (:mod:`.fiml_work`: the EM's iterations done and P · r² per
+    group), refused above ``limit`` units before the model is fitted.
+
+    Raises:
+        EstimationError: naming the patterns, the variables, the free entries and the option
+            that allows it.
+    """
+    work = sum(h1.iterations * em_work(ps.observed) + fit_work(ps.observed, lay.free_param.size)
+               for ps, h1, lay in zip(stats.patterns, stats.h1, ram.layouts))
+    if work > limit:
+        npat = sum(len(ps.counts) for ps in stats.patterns)
+        entries = sum(lay.free_param.size for lay in ram.layouts)
+        raise EstimationError(
+            f"missing='fiml' is not run on these data: the fit over {npat:,} distinct "
+            f"missing-data patterns of {ram.p} variables, with {entries:,} free entries in "
+            "the model's matrices, " + too_much(work, limit, "")[1:]
+            + "; or use missing='listwise' (the complete rows), fewer items, or a model with "
+            "fewer free parameters")
+    return work
 
 
 def check_mlr_fiml_size(p: int, ngroups: int) -> None:
@@ -757,15 +777,14 @@ def fiml_fit_measures(
     out["gfi"] = gfi
     out["agfi"] = 1.0 - (nel / df) * (1.0 - gfi) if df > 0 else 1.0
     out["pgfi"] = (df / nel) * gfi
-    nmom = fiml_moments(function)
-    if nmom > FIML_MOMENT_LIMIT:
+    work = sum(robust_work(ps.observed) for ps in stats.patterns)
+    if function.work_done + work > function.work_limit:
         warnings.warn(CbecSemWarning(
-            f"the FIML-corrected robust fit indices (cfi.robust, tli.robust, rmsea.robust; "
-            f"Zhang & Savalei 2023) are not computed: they invert a {nmom:,} x {nmom:,} "
-            f"moment matrix ({function.p} variables), more than "
-            f"cbec_sem.engine.fiml.FIML_MOMENT_LIMIT = {FIML_MOMENT_LIMIT:,} (the work grows "
-            "with the cube of that number: minutes beyond about 100 variables); raise that "
-            "limit to have them"), stacklevel=2)
+            "the FIML-corrected robust fit indices (cfi.robust, tli.robust, rmsea.robust; "
+            f"Zhang & Savalei 2023) are not computed: their work over {function.p} variables "
+            f"and {sum(len(ps.counts) for ps in stats.patterns):,} missing-data patterns "
+            + too_much(function.work_done + work, function.work_limit, " with the fit")[1:]),
+            stacklevel=2)
         fc = FimlCorrected(np.nan, df, np.nan, np.nan, np.nan, bdf, np.nan)
     else:
         try:

@@ -41,21 +41,6 @@ __all__ = [
 ]
 
 
-#: Largest work per pass over the missing-data patterns, Σₖ pₖ³ over the patterns k of a group
-#: (pₖ variables observed), that a FIML fit takes on.  Each EM iteration of the saturated model,
-#: each evaluation of the FIML likelihood and each information matrix costs about that many
-#: floating-point operations times a small factor: 132 items in ~2,000 distinct patterns
-#: (3.9e9) needed 52 s for the EM alone, while 60 items in 2,000 patterns (4.3e8) or 100 items
-#: in 1,000 patterns (1e9) stay within seconds to tens of seconds.  Above it the fit is refused
-#: before any work, naming the alternatives (issue 14); raise it to run such a fit anyway.
-FIML_WORK_LIMIT = 2.0e9
-
-
-def pattern_work(ps: "PatternStats") -> float:
-    """Σₖ pₖ³ over the patterns of one group (see :data:`FIML_WORK_LIMIT`)."""
-    return float((ps.observed.sum(axis=1).astype(float) ** 3).sum())
-
-
 @dataclass(frozen=True, eq=False)
 class PatternStats:
     """One group's data split by missingness pattern, with each pattern's sufficient statistics.

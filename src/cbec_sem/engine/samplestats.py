@@ -23,9 +23,9 @@ from ..errors import DataError, DataWarning
 from ..errors import warn
 from ..survey.fit_checks import as_frame, checked_block
 from ..validation import Suggester, suggest
-from . import patterns as _patterns
 from .em import em_saturated
-from .patterns import pattern_stats, pattern_work
+from .fiml_work import EM_ITERATIONS, FIML_WORK_LIMIT, em_work, too_much
+from .patterns import pattern_stats
 
 
 @dataclass(frozen=True)
@@ -232,6 +232,7 @@ def sample_stats(
     group: str | None = None,
     missing: str = "listwise",
     exogenous: tuple[str, ...] = (),
+    fiml_work_limit: float = FIML_WORK_LIMIT,
 ) -> SampleStats:
     """Validate ``data`` and compute the sample moments of ``names`` (per group).
 
@@ -257,7 +258,8 @@ def sample_stats(
     labels, codes = group_codes(frame, group, rows_total)
     no_group = rows_without_group(frame, group)
     if missing == "fiml":
-        stats = _fiml_stats(frame, x, tuple(names), labels, codes, group, tuple(exogenous))
+        stats = _fiml_stats(frame, x, tuple(names), labels, codes, group, tuple(exogenous),
+                             fiml_work_limit)
         return replace(stats, rows_dropped=stats.rows_dropped - no_group,
                        rows_no_group=no_group)
     dropped = int((~keep & (codes >= 0)).sum())
@@ -331,8 +333,10 @@ def _fiml_stats(
     codes: np.ndarray,
     group: str | None,
     exogenous: tuple[str, ...],
+    fiml_work_limit: float,
 ) -> SampleStats:
-    """Sample statistics for FIML: missingness patterns and the EM saturated model per group."""
+    """Sample statistics for FIML: missingness patterns and the EM saturated model per group
+    (refused before the EM above ``fiml_work_limit`` units, :mod:`.fiml_work`)."""
 
     rows_total = x.shape[0]
     keep = codes >= 0  # rows without a group value belong to no group
@@ -406,17 +410,16 @@ def _fiml_stats(
                 "their covariances rest on few answers (see res.estimation.stats.patterns)",
                 DataWarning,
             )
-        work = pattern_work(ps)
-        if work > _patterns.FIML_WORK_LIMIT:
+        work = EM_ITERATIONS * em_work(ps.observed)
+        if work > fiml_work_limit:
             raise DataError(
-                f"missing='fiml' is not run on these data: {len(ps.counts):,} distinct "
-                f"missing-data patterns over {len(names)} variables{where} make each pass of "
-                f"its EM and likelihood about {work:.1e} operations, more than "
-                f"cbec_sem.engine.patterns.FIML_WORK_LIMIT = {_patterns.FIML_WORK_LIMIT:.1e} "
-                "(minutes of work); use missing='listwise' (the complete rows), fewer items, "
-                "or raise that limit to run it anyway"
+                f"missing='fiml' is not run on these data: the EM of the saturated model over "
+                f"{len(ps.counts):,} distinct missing-data patterns of {len(names)} "
+                f"variables{where} "
+                + too_much(work, fiml_work_limit, f"at {EM_ITERATIONS} iterations")
+                + "; or use missing='listwise' (the complete rows) or fewer items"
             )
-        em = em_saturated(ps)
+        em = em_saturated(ps, work_limit=fiml_work_limit)
         if not em.converged:
             warn(
                 f"the EM estimates of the saturated model{where} did not converge in "

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ...errors import SpecError
 from ..estimate import estimate_ml
+from ..fiml_work import OPTION as FIML_WORK_OPTION
 from ..robust import robust_estimation
 from .base import Capabilities, Estimator, EstimatorOutput, FitRequest
 from .covariance import covariance_convergence
@@ -27,11 +29,21 @@ class MLEstimator(Estimator):
         self.name = name
         self.description = description
         self.robust = robust
-        self.capabilities = Capabilities(missing=missing)
+        self.capabilities = Capabilities(
+            missing=missing, options=(FIML_WORK_OPTION,) if "fiml" in missing else ())
         if "fiml" not in missing:
             self.alternatives = {**self.alternatives, "missing": (
                 f"{name} needs complete data: use missing='listwise', or estimator='MLR' with "
                 "missing='fiml' for robust ML with missing answers")}
+
+    def check(self, request: FitRequest, *, se: str = "standard") -> None:
+        super().check(request, se=se)
+        given = request.options.extra.get("estimator_options") or {}
+        if FIML_WORK_OPTION in given and request.options.missing != "fiml":
+            raise SpecError(
+                f"estimator_options={{{FIML_WORK_OPTION!r}: ...}} bounds the work of "
+                f"missing='fiml'; this fit uses missing={request.options.missing!r}: drop the "
+                "option, or use missing='fiml'")
 
     def estimate(self, request: FitRequest) -> EstimatorOutput:
         est = estimate_ml(request.statements, request.data, request.options, request.group)

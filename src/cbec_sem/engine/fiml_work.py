@@ -1,0 +1,93 @@
+"""How much work a FIML fit is, and the limit above which it is refused (issue 14).
+
+The cost of full-information ML grows with the number of distinct missing-data patterns P, and
+nothing in a small data file bounds P: a 1 MB CSV of 60 items with 5% of the answers missing
+has a few thousand patterns, and its fit would run for minutes.  So the work is estimated from
+the patterns before it is done, in *units* of about 10 ns of one core (the machine the
+constants were measured on, a shared 2-core VM; ``python benchmarks/bench_hostile.py --case
+FIML``), and the fit is refused above :data:`FIML_WORK_LIMIT` units (about 2 s) with a message
+that says how to run it anyway: ``cs.fit(..., estimator_options={"fiml_work_limit": x})``
+(``None`` for no limit).
+
+Per group, with pₖ the variables observed in pattern k, r the free entries of the model's
+matrices and p the variables:
+
+* the saturated model's EM (:func:`.em.em_saturated`): 0.2 · Σₖ pₖ³ per iteration
+  (:func:`em_work`; 1.2–2.2e-9 s per Σₖ pₖ³ and iteration measured with 36–60 items, less
+  with 132).  The EM is refused before it starts when :data:`EM_ITERATIONS` iterations would
+  exceed the limit, and stops with the refusal when the iterations it needs do;
+* the fit, refused before it starts when the EM's work and its own exceed the limit: every
+  Fisher-scoring step sums P patterns' r × r expected information, and the
+  standard errors P patterns' r × r Hessians (:mod:`.observed_information`):
+  15 · P · r² units (:func:`fit_work`; 36 items in 538 patterns with r = 174 measured
+  2.7 s, 60 items in 195 patterns with r = 370 6.6 s);
+* the FIML-corrected robust fit indices (:func:`.fiml.fiml_corrected`): the pattern sum of
+  p⁴ Kronecker terms and the inverse of the p* × p* saturated information,
+  (P · p⁴ + p*³) / 50 units (:func:`robust_work`).  Where they would take the total above
+  the limit they are left out (NaN, with a warning) rather than the fit refused.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import SpecError
+
+#: Units of work (about 10 ns each on one core) a FIML fit may take before it is refused: about
+#: 2 s.  ``cs.fit(..., estimator_options={"fiml_work_limit": x})`` sets another limit for one fit
+#: (``None``: no limit).
+FIML_WORK_LIMIT = 2.0e8
+
+#: The estimator option that sets the limit.
+OPTION = "fiml_work_limit"
+
+
+def work_limit(options) -> float:
+    """The limit of one fit: ``estimator_options["fiml_work_limit"]`` of its
+    :class:`~.options.FitOptions` if given (``None``: no limit), else :data:`FIML_WORK_LIMIT`.
+
+    Raises:
+        SpecError: the option is not a positive number or ``None``.
+    """
+    given = dict(options.extra.get("estimator_options") or {})
+    if OPTION not in given:
+        return FIML_WORK_LIMIT
+    value = given[OPTION]
+    if value is None:
+        return np.inf
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not value > 0:
+        raise SpecError(f"estimator_options={{{OPTION!r}: {value!r}}}: give a positive number "
+                        f"of work units (the default is {FIML_WORK_LIMIT:.0e}, about 2 s), or "
+                        "None for no limit")
+    return float(value)
+
+
+#: The EM iterations a refusal before the EM assumes (the 36–132-item cases above needed 9–17).
+EM_ITERATIONS = 8
+
+
+def em_work(observed: np.ndarray) -> float:
+    """0.2 · Σₖ pₖ³, one EM iteration over the patterns (rows of the P × p boolean
+    ``observed``) of one group."""
+    return 0.2 * float((observed.sum(axis=1).astype(float) ** 3).sum())
+
+
+def fit_work(observed: np.ndarray, entries: int) -> float:
+    """15 · P · r² for one group's P patterns and r free matrix entries."""
+    return 15.0 * observed.shape[0] * float(entries) ** 2
+
+
+def robust_work(observed: np.ndarray) -> float:
+    """(P · p⁴ + p*³) / 50 for one group's P patterns over p variables (p* = p + p(p+1)/2)."""
+    P, p = observed.shape
+    pstar = p + p * (p + 1) / 2
+    return (P * float(p) ** 4 + pstar ** 3) / 50.0
+
+
+def too_much(work: float, limit: float, what: str) -> str:
+    """The part of a refusal or warning that states the work and how to allow it."""
+    return (f"{what} is about {work:.1e} units of work (~{work * 1e-8:,.0f} s on one core), "
+            f"more than the limit of {limit:.1e} (about 2 s; cbec_sem.engine.fiml_work); "
+            f"allow it with estimator_options={{{OPTION!r}: None}} (no limit) or a larger "
+            "limit")
