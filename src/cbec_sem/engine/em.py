@@ -97,11 +97,11 @@ def _start(ps: PatternStats) -> tuple[np.ndarray, np.ndarray]:
 
 
 def em_saturated(ps: PatternStats, tol: float = 1e-10, max_iter: int = 10000,
-                 work_limit: float = np.inf) -> EMResult:
+                 work_limit: float = np.inf, work_before: float = 0.0) -> EMResult:
     """EM estimates of the means and covariances of the variables in ``ps`` (see the module
     docstring).  Complete data: the sample moments (divisor N), no iterations.  An iteration
-    that would take the work done above ``work_limit`` units (:mod:`.fiml_work`) is not
-    started.
+    that would take the work done (``work_before`` units spent before, e.g. by the EM of other
+    groups, plus this EM's) above ``work_limit`` units (:mod:`.fiml_work`) is not started.
 
     Raises:
         DataError: the iterations needed exceed ``work_limit`` (naming the option that allows
@@ -122,12 +122,13 @@ def em_saturated(ps: PatternStats, tol: float = 1e-10, max_iter: int = 10000,
     plan = inverse_plan(ps.observed)
     per_iteration = em_work(ps.observed)
     for it in range(1, max_iter + 1):
-        if it * per_iteration > work_limit:
+        if work_before + it * per_iteration > work_limit:
             raise DataError(
                 f"missing='fiml' is not run on these data: the EM of the saturated model over "
                 f"{len(ps.counts):,} distinct missing-data patterns of {ps.observed.shape[1]} "
                 f"variables had not converged after {it - 1} iterations; "
-                + too_much(it * per_iteration, work_limit, "one more")
+                + too_much(work_before + it * per_iteration, work_limit,
+                           "the EM work with one more")
                 + "; or use missing='listwise' (the complete rows) or fewer items")
         try:
             K, _ = sub_inverses(sigma, ps.observed, plan)

@@ -364,6 +364,7 @@ def _fiml_stats(
             DataWarning,
         )
     means, covs, blocks, nobs, patterns, h1 = [], [], [], [], [], []
+    spent = 0.0  # the EM work of the groups before (one limit for all of them)
     for g, label in enumerate(labels):
         where = f" in group {label!r}" if group is not None else ""
         in_g = np.flatnonzero(keep & (codes == g))
@@ -410,7 +411,7 @@ def _fiml_stats(
                 "their covariances rest on few answers (see res.estimation.stats.patterns)",
                 DataWarning,
             )
-        work = EM_ITERATIONS * em_work(ps.observed)
+        work = spent + EM_ITERATIONS * em_work(ps.observed)
         if work > fiml_work_limit:
             raise DataError(
                 f"missing='fiml' is not run on these data: the EM of the saturated model over "
@@ -419,7 +420,8 @@ def _fiml_stats(
                 + too_much(work, fiml_work_limit, f"at {EM_ITERATIONS} iterations")
                 + "; or use missing='listwise' (the complete rows) or fewer items"
             )
-        em = em_saturated(ps, work_limit=fiml_work_limit)
+        em = em_saturated(ps, work_limit=fiml_work_limit, work_before=spent)
+        spent += em.iterations * em_work(ps.observed)
         if not em.converged:
             warn(
                 f"the EM estimates of the saturated model{where} did not converge in "
