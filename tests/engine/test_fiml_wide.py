@@ -158,3 +158,24 @@ def test_mlr_with_fiml_beyond_the_moment_limit_is_refused(hs_mcar, monkeypatch):
         warnings.simplefilter("ignore", CbecSemWarning)
         with pytest.raises(EstimationError, match="missing='listwise'"):
             cs.fit(HS_MODEL, data, estimator="MLR", missing="fiml")
+
+
+def test_one_work_limit_for_all_groups_ems(hs_mcar):
+    """The groups' EMs share the limit: with room for the first group's EM and less than
+    EM_ITERATIONS iterations of the second's, the fit is refused at the second group (a
+    limit per group let each of G groups spend all of it)."""
+    from cbec_sem.engine import fiml_work
+
+    data, _ = hs_mcar
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = cs.fit(HS_MODEL, data, missing="fiml", group="school")
+    stats = res.estimation.stats
+    first = stats.h1[0].iterations * fiml_work.em_work(stats.patterns[0].observed)
+    second = fiml_work.EM_ITERATIONS * fiml_work.em_work(stats.patterns[1].observed)
+    assert max(first, second) < first + second - 1  # each group alone would be let through
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(cs.errors.DataError, match=f"in group {stats.group_labels[1]!r}"):
+            cs.fit(HS_MODEL, data, missing="fiml", group="school",
+                   estimator_options={"fiml_work_limit": first + second - 1})
