@@ -188,6 +188,15 @@ def cases(tmp: Path) -> list[tuple[str, str, Callable[[], object]]]:
     add("fit FIML: 36 items, N = 1000, 2% missing (~500 patterns)",
         f"{len(d12m.to_csv(index=False)) // 1024} kB",
         lambda: cs.fit(m12, d12m, missing="fiml"))
+    rng_l = np.random.default_rng(1)
+    lat = rng_l.normal(size=(500, 7))
+    d_lms = pd.DataFrame({f"y{k}_{j}": lat[:, k] + 0.5 * rng_l.normal(size=500)
+                          for k in range(7) for j in range(3)})
+    m_lms = "\n".join(f"F{k} =~ y{k}_0 + y{k}_1 + y{k}_2" for k in range(7))
+    m_lms += "\nF6 ~ F0:F1 + F2:F3 + F4:F5 + F0 + F1 + F2 + F3 + F4 + F5"
+    add("fit LMS: three products of six latents, N = 500 (24^3 nodes)",
+        f"{len(d_lms.to_csv(index=False)) // 1024} kB",
+        lambda: cs.fit(m_lms, d_lms, estimator="LMS"))
     items20k = {"TA": [f"t{i}" for i in range(20_000)]}
     add("paper_model: 20,000 items", "20,000 names", lambda: cs.paper_model(items=items20k))
     text_lines = model_text_lines(1_000_000)

@@ -355,3 +355,34 @@ def test_no_numpy_warnings(oneint):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fit_lms(ONEINT, oneint.head(500), se="none")
+
+
+def test_lms_grid_beyond_the_node_case_limit_is_refused_before_the_fit(monkeypatch):
+    """Three latent variables in product terms at N = 500: 24³ · 500 = 6.9e6 node-case
+    evaluations per pass (minutes of work), above MAX_NODE_CASES: refused before the grid is
+    built, naming the dimensions and QML (issue 14)."""
+    import numpy as np
+    import pandas as pd
+
+    import cbec_sem as cs
+    from cbec_sem.engine.latent import lms
+
+    rng = np.random.default_rng(1)
+    lat = rng.normal(size=(500, 7))
+    data = pd.DataFrame({f"y{k}_{j}": lat[:, k] + 0.5 * rng.normal(size=500)
+                         for k in range(7) for j in range(3)})
+    model = "\n".join(f"F{k} =~ y{k}_0 + y{k}_1 + y{k}_2" for k in range(7))
+    model += "\nF6 ~ F0:F1 + F2:F3 + F4:F5 + F0 + F1 + F2 + F3 + F4 + F5"
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the LMS fit ran")
+
+    monkeypatch.setattr(lms, "_fit", no_fit)
+    with pytest.raises(cs.errors.EstimationError) as info:
+        cs.fit(model, data, estimator="LMS")
+    for part in ("3 latent variable(s)", "24^3 = 13,824", "estimator='QML'"):
+        assert part in str(info.value)
+    # under the limit the fit goes ahead (here: to the patched fit)
+    monkeypatch.setattr(lms, "MAX_NODE_CASES", 24.0 ** 3 * 500)
+    with pytest.raises(AssertionError, match="the LMS fit ran"):
+        cs.fit(model, data, estimator="LMS")

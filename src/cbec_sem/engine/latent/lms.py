@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..threads import single_threaded_blas
-from ...errors import CbecSemWarning, SpecError
+from ...errors import CbecSemWarning, EstimationError, SpecError
 from ...errors import warn
 from . import quadrature as qd
 from ._estimation import (
@@ -489,6 +489,7 @@ def fit_lms(
     model = as_interaction_model(model)
     _check_options(nodes, se, level)
     X, dropped, total = prepare_data(model, data)
+    check_grid_size(model, nodes, X.shape[0])
     with single_threaded_blas():
         out = _fit(model, X, nodes=nodes, adaptive=adaptive, em_max=em_max, em_tol=em_tol,
                    tol=tol, max_iter=max_iter, se=se, start=start)
@@ -502,6 +503,34 @@ def fit_lms(
         optim=optim, em_iterations=em_iters, level=level, se=se, quadrature=quad_report,
         notes=notes, options=options, seconds=time.perf_counter() - t0, null_fitter=fit_lms,
     )
+
+
+#: Most node × case evaluations of the LMS mixture (nodes per dimension to the power of the
+#: dimensions, times the cases) a fit takes on.  The grid grows exponentially with the number
+#: of latent variables LMS integrates over: the paper model (k = 2, 24² nodes) at N = 3000
+#: needs 1.7e6 per pass (several seconds a fit: LMS is expensive estimation, not bounded at
+#: issue 14's 2 s); three dimensions at N = 500 need 6.9e6 and ran for minutes; six would not
+#: fit in memory.  Above it LMS is refused before the grid is built, pointing to QML.
+MAX_NODE_CASES = 5e6
+
+
+def check_grid_size(model: LatentInteractionModel, nodes: int, ncases: int) -> None:
+    """Refuses an LMS fit whose quadrature grid times the cases exceeds
+    :data:`MAX_NODE_CASES`.
+
+    Raises:
+        EstimationError: naming the dimensions, the grid and the alternatives.
+    """
+    cells = float(nodes) ** model.k * ncases
+    if cells > MAX_NODE_CASES:
+        dims = ", ".join(model._source_name(k) for k in model._nonlinear_idx)
+        raise EstimationError(
+            f"LMS integrates over the {model.k} latent variable(s) in product terms ({dims}): "
+            f"{nodes}^{model.k} = {float(nodes) ** model.k:,.0f} quadrature nodes for each of "
+            f"{ncases:,} cases ({cells:.1e} evaluations per pass), more than "
+            f"cbec_sem.engine.latent.lms.MAX_NODE_CASES = {MAX_NODE_CASES:.0e}; use "
+            "estimator='QML', which needs no integration, or fewer latent variables in "
+            "product terms")
 
 
 def _check_options(nodes: int, se: str, level: float) -> None:
