@@ -494,11 +494,10 @@ def _conditional_nacov(fits, codes, X, rho, I, J) -> np.ndarray:
         H21[k, lay.var_col[num]] = rho[k] / (2 * sd)
         H22[k] = sd
     scores = np.hstack([_univariate_scores(fits, lay, n), sc_cor])
-    inner = scores.T @ scores
     blocks = [np.concatenate([lay.th_cols[i], lay.sl_cols[i]]
                              + ([[lay.var_col[i]]] if i in lay.var_col else []))
               for i in range(p)]
-    w = sandwich(inner, blocks, a21, np.sum(sc_cor * sc_cor, axis=0))
+    w = sandwich(scores, blocks, a21, np.sum(sc_cor * sc_cor, axis=0))
     if lay.var_col:
         H = np.eye(nuni + P)
         H[nuni:, :nuni] = H21

@@ -322,14 +322,13 @@ def _nacov(x, is_ordered, ordered, numeric, codes, th_ord, th_of, rho, mean, var
             H21[q, var_col[num]] = rho[q] / (2 * sd[k])
             H22[q] = sd[k]
     scores = np.hstack([uni, sc_cor])
-    inner = scores.T @ scores
     blocks = []
     for v in range(p):
         idx = list(th_cols[v])
         if not is_ordered[v]:
             idx.append(var_col[v])
         blocks.append(np.array(idx, dtype=int))
-    w = sandwich(inner, blocks, a21, np.sum(sc_cor * sc_cor, axis=0))
+    w = sandwich(scores, blocks, a21, np.sum(sc_cor * sc_cor, axis=0))
     H = np.eye(nuni + P)
     H[nuni:, :nuni] = H21
     H[nuni:, nuni:] = np.diag(H22)
