@@ -188,6 +188,19 @@ def cases(tmp: Path) -> list[tuple[str, str, Callable[[], object]]]:
     add("fit FIML: 36 items, N = 1000, 2% missing (~500 patterns)",
         f"{len(d12m.to_csv(index=False)) // 1024} kB",
         lambda: cs.fit(m12, d12m, missing="fiml"))
+    def five_categories(frame):
+        return frame.apply(lambda c: pd.cut(c, 5, labels=False)).astype(int)
+
+    m14, d14 = many_constructs(14, 3, 2000)
+    o14 = five_categories(d14)
+    add("fit WLSMV: 42 ordered items, N = 2000 (under the limit)",
+        f"{len(o14.to_csv(index=False)) // 1024} kB", lambda: cs.fit(m14, o14, ordered=True))
+    m44o, d44o = many_constructs(44, 3, 2000)
+    o44 = five_categories(d44o)
+    add("fit WLSMV: 132 ordered items, N = 2000 (8,646 polychorics)",
+        f"{len(o44.to_csv(index=False)) // 1024} kB", lambda: cs.fit(m44o, o44, ordered=True))
+    add("polychoric: 132 ordered items, N = 2000",
+        f"{len(o44.to_csv(index=False)) // 1024} kB", lambda: cs.polychoric(o44))
     rng_l = np.random.default_rng(1)
     lat = rng_l.normal(size=(500, 7))
     d_lms = pd.DataFrame({f"y{k}_{j}": lat[:, k] + 0.5 * rng_l.normal(size=500)

@@ -1,6 +1,6 @@
 """FIML's work bounds for many items (issue 14): the gathered expected information above
 ``KRONECKER_MAX_P`` variables is the same matrix as the Kronecker and product forms, and the
-FIML fit's work is bounded (``engine/fiml_work.py``: refused before or during the EM, before the
+FIML fit's work is bounded (``engine/work_limits.py``: refused before or during the EM, before the
 fit, or the ``.robust`` indices left out with a warning) and MLR with FIML stops at
 ``FIML_MOMENT_LIMIT`` with a typed refusal.
 
@@ -49,7 +49,7 @@ def _fit_with_limit(data, limit):
 
 
 def _work(res):
-    """The fit's work units (engine/fiml_work.py), counted by hand: the EM's iterations
+    """The fit's work units (engine/work_limits.py), counted by hand: the EM's iterations
     × 0.2 Σₖ pₖ³, 15 · P · r² for the fit and (P · p⁴ + p*³)/50 for the robust indices."""
     est = res.estimation
     ps, h1 = est.stats.patterns[0], est.stats.h1[0]
@@ -105,7 +105,7 @@ def test_fiml_beyond_the_work_limit_is_refused_before_or_during_the_em(hs_mcar, 
     and the iterations the EM needs stops it there.  Both are DataErrors naming the option
     (without the limit the EM of 132 items in ~2,000 patterns took minutes:
     benchmarks/bench_hostile.py)."""
-    from cbec_sem.engine import fiml_work
+    from cbec_sem.engine import work_limits as fiml_work
 
     data, res = hs_mcar
     ps, h1 = res.estimation.stats.patterns[0], res.estimation.stats.h1[0]
@@ -164,7 +164,7 @@ def test_one_work_limit_for_all_groups_ems(hs_mcar):
     """The groups' EMs share the limit: with room for the first group's EM and less than
     EM_ITERATIONS iterations of the second's, the fit is refused at the second group (a
     limit per group let each of G groups spend all of it)."""
-    from cbec_sem.engine import fiml_work
+    from cbec_sem.engine import work_limits as fiml_work
 
     data, _ = hs_mcar
     with warnings.catch_warnings():

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DataError
-from .fiml_work import em_work, too_much
+from .work_limits import em_work, too_much
 from .patterns import PatternStats, inverse_plan, sub_inverses
 from .patterns import pattern_stats
 
@@ -101,7 +101,7 @@ def em_saturated(ps: PatternStats, tol: float = 1e-10, max_iter: int = 10000,
     """EM estimates of the means and covariances of the variables in ``ps`` (see the module
     docstring).  Complete data: the sample moments (divisor N), no iterations.  An iteration
     that would take the work done (``work_before`` units spent before, e.g. by the EM of other
-    groups, plus this EM's) above ``work_limit`` units (:mod:`.fiml_work`) is not started.
+    groups, plus this EM's) above ``work_limit`` units (:mod:`.work_limits`) is not started.
 
     Raises:
         DataError: the iterations needed exceed ``work_limit`` (naming the option that allows

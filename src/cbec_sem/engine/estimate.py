@@ -21,7 +21,7 @@ from .constraints import ExpressionSpace, Reparametrization, constraint_system
 from .fitmeasures import FitInputs, count_moments, fit_measures
 from .inference import covariance_of_theta
 from .fiml import FIMLFunction, check_fiml_work, check_mlr_fiml_size
-from .fiml_work import work_limit
+from .work_limits import work_limit
 from .ml import MLFunction
 from .naming import free_parameter_names
 from .optimizer import OptimResult, fisher_scoring

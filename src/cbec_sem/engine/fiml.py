@@ -57,7 +57,7 @@ from scipy import special
 
 from ..errors import CbecSemWarning, EstimationError, SpecError
 from .em import LOG_2PI, em_saturated, independence_loglik
-from .fiml_work import FIML_WORK_LIMIT, em_work, fit_work, robust_work, too_much
+from .work_limits import FIML_WORK_LIMIT, em_work, fit_work, robust_work, too_much
 from .fitmeasures import (free_covariates, incremental_indices, lav_cfi, lav_rni, lav_tli,
                           rmsea_interval)
 from .ml import Evaluation, information_rows
@@ -237,7 +237,7 @@ class FIMLFunction:
         self.ram = ram
         self.stats = stats
         self.meanstructure = True
-        #: the fit's limit of work (:mod:`.fiml_work`) and the work its EM and fit take: the
+        #: the fit's limit of work (:mod:`.work_limits`) and the work its EM and fit take: the
         #: robust fit indices are computed only within the rest
         self.work_limit = work_limit
         self.work_done = work_done
@@ -507,7 +507,7 @@ def pairwise_moments(ps: PatternStats) -> tuple[np.ndarray, np.ndarray]:
 #: of CPU at 1,080 moments (45 items), 5 s at 1,890 (60 items), minutes at 8,910 (132 items);
 #: ``benchmarks/bench_hostile.py``).  Above it MLR with FIML is refused before the fit, naming
 #: the alternatives (issue 14).  (The FIML-corrected ``.robust`` indices of an ML fit are
-#: bounded by the work limit of :mod:`.fiml_work` instead.)
+#: bounded by the work limit of :mod:`.work_limits` instead.)
 FIML_MOMENT_LIMIT = 2000
 
 
@@ -517,7 +517,7 @@ def moment_count(p: int, ngroups: int) -> int:
 
 
 def check_fiml_work(stats: SampleStats, ram: RamModel, limit: float) -> float:
-    """The work of a FIML fit (:mod:`.fiml_work`: the EM's iterations done and P · r² per
+    """The work of a FIML fit (:mod:`.work_limits`: the EM's iterations done and P · r² per
     group), refused above ``limit`` units before the model is fitted.
 
     Raises:

@@ -24,7 +24,7 @@ from ..errors import warn
 from ..survey.fit_checks import as_frame, checked_block
 from ..validation import Suggester, suggest
 from .em import em_saturated
-from .fiml_work import EM_ITERATIONS, FIML_WORK_LIMIT, em_work, too_much
+from .work_limits import EM_ITERATIONS, FIML_WORK_LIMIT, em_work, too_much
 from .patterns import pattern_stats
 
 
@@ -336,7 +336,7 @@ def _fiml_stats(
     fiml_work_limit: float,
 ) -> SampleStats:
     """Sample statistics for FIML: missingness patterns and the EM saturated model per group
-    (refused before the EM above ``fiml_work_limit`` units, :mod:`.fiml_work`)."""
+    (refused before the EM above ``fiml_work_limit`` units, :mod:`.work_limits`)."""
 
     rows_total = x.shape[0]
     keep = codes >= 0  # rows without a group value belong to no group

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from ...errors import SpecError
 from ..estimate import estimate_ml
-from ..fiml_work import OPTION as FIML_WORK_OPTION
+from ..work_limits import OPTION as FIML_WORK_OPTION
 from ..robust import robust_estimation
 from .base import Capabilities, Estimator, EstimatorOutput, FitRequest
 from .covariance import covariance_convergence

@@ -5,6 +5,7 @@ and the mean-and-variance adjusted (scaled-shifted) test, as lavaan."""
 from __future__ import annotations
 
 from ..ordinal import estimate_ordinal
+from ..work_limits import ORDINAL_OPTION
 from .base import Capabilities, Estimator, EstimatorOutput, FitRequest
 from .covariance import covariance_convergence
 
@@ -19,7 +20,7 @@ class WLSEstimator(Estimator):
         self.description = description
         self.capabilities = Capabilities(ordered=True, continuous=True,
                                          missing=("listwise", "pairwise"),
-                                         options=("parameterization",))
+                                         options=("parameterization", ORDINAL_OPTION))
 
     def estimate(self, request: FitRequest) -> EstimatorOutput:
         est = estimate_ordinal(request.statements, request.data, request.options, request.group)

@@ -39,6 +39,7 @@ from ...specification.statements import Statement
 from ...errors import warn
 from ..constraints import ExpressionSpace, equality_reparametrization
 from ..estimate import Estimation, check_latent_names
+from ..work_limits import check_ordinal_work
 from ..estimates_table import parameter_estimates, row_standard_errors, theta_from_rows
 from ..inference import scale_free_information_ratio
 from ..optimizer import fisher_scoring
@@ -432,6 +433,7 @@ def estimate_ordinal(
         )
     frame = as_frame(data)
     roles = _check_model(statements, options, frame)
+    check_ordinal_work(len(roles.observed), len(frame), options)
     ordered = [v for v in roles.observed if v in set(options.ordered)]
     conditional = None
     if roles.ov_x:  # lavaan's conditional.x: statistics given the covariates (as numbers)

@@ -1,4 +1,10 @@
-"""How much work a FIML fit is, and the limit above which it is refused (issue 14).
+"""How much work an estimation is, and the limits above which it is refused (issue 14).
+
+Two estimators have work that a small file can make grow without bound: FIML (below) and the
+ordinal estimators' asymptotic covariance (:data:`ORDINAL_WORK_LIMIT`).  Each limit is an
+estimator option of ``cs.fit`` (:func:`option_limit`).
+
+FIML.
 
 The cost of full-information ML grows with the number of distinct missing-data patterns P, and
 nothing in a small data file bounds P: a 1 MB CSV of 60 items with 5% of the answers missing
@@ -33,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import SpecError
+from ..errors import EstimationError, SpecError
 
 #: Units of work (about 10 ns each on one core) a FIML fit may take before it is refused: 1.5 s
 #: counted, about 2 s in all.  ``cs.fit(..., estimator_options={"fiml_work_limit": x})`` sets another limit for one fit
@@ -44,25 +50,31 @@ FIML_WORK_LIMIT = 1.5e8
 OPTION = "fiml_work_limit"
 
 
-def work_limit(options) -> float:
-    """The limit of one fit: ``estimator_options["fiml_work_limit"]`` of its
-    :class:`~.options.FitOptions` if given (``None``: no limit), else :data:`FIML_WORK_LIMIT`.
+def option_limit(options, name: str, default: float) -> float:
+    """The limit ``estimator_options[name]`` of a fit's :class:`~.options.FitOptions` if
+    given (``None``: no limit), else ``default``.
 
     Raises:
         SpecError: the option is not a positive number or ``None``.
     """
     given = dict(options.extra.get("estimator_options") or {})
-    if OPTION not in given:
-        return FIML_WORK_LIMIT
-    value = given[OPTION]
+    if name not in given:
+        return default
+    value = given[name]
     if value is None:
         return np.inf
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not value > 0:
-        raise SpecError(f"estimator_options={{{OPTION!r}: {value!r}}}: give a positive number "
-                        f"of work units (the default is {FIML_WORK_LIMIT:.1e}, about 2 s), or "
+        raise SpecError(f"estimator_options={{{name!r}: {value!r}}}: give a positive number "
+                        f"of work units (the default is {default:.1e}, about 2 s), or "
                         "None for no limit")
     return float(value)
+
+
+def work_limit(options) -> float:
+    """A FIML fit's limit: ``estimator_options["fiml_work_limit"]``, else
+    :data:`FIML_WORK_LIMIT`."""
+    return option_limit(options, OPTION, FIML_WORK_LIMIT)
 
 
 #: The EM iterations a refusal before the EM assumes (the 36–132-item cases above needed 9–17).
@@ -87,9 +99,47 @@ def robust_work(observed: np.ndarray) -> float:
     return (P * float(p) ** 4 + pstar ** 3) / 50.0
 
 
-def too_much(work: float, limit: float, what: str) -> str:
+def too_much(work: float, limit: float, what: str, option: str = OPTION) -> str:
     """The part of a refusal or warning that states the work and how to allow it."""
     return (f"{what} is about {work:.1e} units of work (~{work * 1e-8:,.0f} s on one core), "
-            f"more than the limit of {limit:.1e} (about 2 s; cbec_sem.engine.fiml_work); "
-            f"allow it with estimator_options={{{OPTION!r}: None}} (no limit) or a larger "
+            f"more than the limit of {limit:.1e} (about 2 s; cbec_sem.engine.work_limits); "
+            f"allow it with estimator_options={{{option!r}: None}} (no limit) or a larger "
             "limit")
+
+
+# --------------------------------------------------------------------------- ordinal
+
+#: Units (about 10 ns each) an ordinal fit (WLSMV, ULSMV, DWLS, ULS) may take: about 2 s.
+#: Its cost grows with the square of k = p(p−1)/2 + p (the polychoric correlations and,
+#: roughly, the thresholds): the asymptotic covariance Γ (n × k scores, then k × k), the
+#: scaled test's traces and the catML correction (k² · q).  Measured on one core under load
+#: (``benchmarks/bench_hostile.py --case WLSMV``): 42 items 0.7 s, 60 items
+#: 2.4 s at N = 2000, 2.4 s at N = 1000; 132 items ran for minutes.  Work:
+#: k² · (50 + n/100) units, checked before the polychorics are estimated.
+ORDINAL_WORK_LIMIT = 2.0e8
+
+#: The estimator option that sets it.
+ORDINAL_OPTION = "ordinal_work_limit"
+
+
+def ordinal_work(p: int, n: int) -> float:
+    """k² · (50 + n/100) units for p items and n rows, k = p(p−1)/2 + p."""
+    k = p * (p - 1) / 2 + p
+    return k * k * (50.0 + n / 100.0)
+
+
+def check_ordinal_work(p: int, n: int, options) -> None:
+    """Refuses an ordinal fit whose statistics' work exceeds its limit
+    (``estimator_options["ordinal_work_limit"]``, else :data:`ORDINAL_WORK_LIMIT`).
+
+    Raises:
+        EstimationError: naming the items, the rows and the option that allows it.
+    """
+    limit = option_limit(options, ORDINAL_OPTION, ORDINAL_WORK_LIMIT)
+    work = ordinal_work(p, n)
+    if work > limit:
+        raise EstimationError(
+            f"this ordinal fit is not run: its {p * (p - 1) // 2:,} polychoric correlations "
+            f"of {p} items over {n:,} rows, with their asymptotic covariance, "
+            + too_much(work, limit, "", ORDINAL_OPTION)[1:]
+            + "; or fit fewer items, or treat the items as continuous (estimator='MLR')")
