@@ -55,6 +55,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+from scipy import linalg
 
 from ..engine.partable import PARAMETER_OPS, ParTable, variable_roles
 from ..engine.ram import RamModel
@@ -209,30 +210,40 @@ def _score_and_information(
         row_grad = 2.0 * np.einsum("pr,pr->r", U, W @ V)
         if meanstructure:
             row_grad -= D.T @ kd
-        pairs = [(U, V)]
+        # u_k = Z[:, u[k]], v_k = Z[:, v[k]] (engine/ram.DerivativeIndex); the fixed-x pair
+        # is (−E_x u, E_x v), E_x the covariates' rows: every product below is an entry of
+        # M_ab = Zᵀ E_a K E_b Z, gathered (c ≤ 2n columns) instead of formed as q × p × φ
+        idx = ram.derivative_index[g]
+        Z = ram.derivative_columns(mom, g)
+        sides = [(Z, 1.0)]
         if x_index.size:
-            Ux = np.zeros_like(U)
-            Vx = np.zeros_like(V)
-            Ux[x_index] = -U[x_index]
-            Vx[x_index] = V[x_index]
-            pairs.append((Ux, Vx))
+            Zx = np.zeros_like(Z)
+            Zx[x_index] = Z[x_index]
+            sides.append((Zx, -1.0))
             D = D.copy()
             D[x_index] = 0.0
         free = params < q
         t, c = np.flatnonzero(free), np.flatnonzero(~free)
+        ut, vt, uc, vc = idx.u[t], idx.v[t], idx.u[c], idx.v[c]
         rows_tt = np.zeros((t.size, t.size))
         rows_tc = np.zeros((t.size, c.size))
         diag_c = np.zeros(c.size)
-        for Ua, Va in pairs:
-            for Ub, Vb in pairs:
-                KUb, KVb = K @ Ub, K @ Vb
-                for rows, cols, out in ((t, t, rows_tt), (t, c, rows_tc)):
-                    out += ((Va[:, rows].T @ KUb[:, cols]) * (Ua[:, rows].T @ KVb[:, cols])
-                            + (Ua[:, rows].T @ KUb[:, cols]) * (Va[:, rows].T @ KVb[:, cols]))
-                diag_c += (np.einsum("pc,pc->c", Va[:, c], KUb[:, c])
-                           * np.einsum("pc,pc->c", Ua[:, c], KVb[:, c])
-                           + np.einsum("pc,pc->c", Ua[:, c], KUb[:, c])
-                           * np.einsum("pc,pc->c", Va[:, c], KVb[:, c]))
+        for Za, sa in sides:
+            for Zb, sb in sides:
+                M = Za.T @ K @ Zb
+                sign = sa * sb
+                for rows_u, rows_v, cols_u, cols_v, out in ((ut, vt, ut, vt, rows_tt),
+                                                            (ut, vt, uc, vc, rows_tc)):
+                    Mu, Mv = M.take(rows_u, axis=0), M.take(rows_v, axis=0)
+                    term = Mv.take(cols_u, axis=1)
+                    term *= Mu.take(cols_v, axis=1)
+                    other = Mu.take(cols_u, axis=1)
+                    other *= Mv.take(cols_v, axis=1)
+                    term += other
+                    if sign < 0:
+                        term *= -1.0
+                    out += term
+                diag_c += sign * (M[vc, uc] * M[uc, vc] + M[uc, uc] * M[vc, vc])
         if meanstructure:
             KD = K @ D
             rows_tt += D[:, t].T @ KD[:, t]
@@ -240,7 +251,10 @@ def _score_and_information(
             diag_c += np.einsum("pc,pc->c", D[:, c], KD[:, c])
         np.add.at(grad, params, weights[g] * row_grad)
         np.add.at(i_qq, np.ix_(params[t], params[t]), weights[g] * rows_tt)
-        np.add.at(i_qc, np.ix_(params[t], params[c] - q), weights[g] * rows_tc)
+        if np.unique(params[t]).size == t.size:  # no shared labels: a plain scatter
+            i_qc[np.ix_(params[t], params[c] - q)] += weights[g] * rows_tc
+        else:
+            np.add.at(i_qc, np.ix_(params[t], params[c] - q), weights[g] * rows_tc)
         # each candidate is one entry of one group (its own parameter), so the diagonal of
         # its block is its entry's
         np.add.at(d_cc, params[c] - q, weights[g] * diag_c)
@@ -551,17 +565,27 @@ def modindices(
     grad, i_qq, i_qc, d_cc = _score_and_information(ram, theta_ext, est, x_index, q)
 
     cand = np.arange(q, ram.nfree)
-    basis = est.reparam.basis
-    i22 = basis.T @ i_qq @ basis
-    i21 = basis.T @ i_qc
+    if est.reparam.identity:  # no constraints: x is θ (q² × candidates work spared)
+        i22, i21 = i_qq, i_qc
+    else:
+        basis = est.reparam.basis
+        i22 = basis.T @ i_qq @ basis
+        i21 = basis.T @ i_qc
+    # v = I_φφ − I_φθ I_θθ⁻¹ I_θφ, the quadratic form through the Cholesky factor (one
+    # triangular solve, half an LU solve's work), a general solve if I_θθ is not definite
     try:
-        x = np.linalg.solve(i22, i21)
-    except np.linalg.LinAlgError as exc:
-        raise EstimationError(
-            "could not compute modification indices: the information matrix of the fitted "
-            "model is singular (is the model identified?)"
-        ) from exc
-    v = d_cc - np.einsum("ij,ij->j", i21, x)
+        y = linalg.solve_triangular(np.linalg.cholesky(i22), i21, lower=True,
+                                    check_finite=False)
+        quad = np.einsum("ij,ij->j", y, y)
+    except np.linalg.LinAlgError:
+        try:
+            quad = np.einsum("ij,ij->j", i21, np.linalg.solve(i22, i21))
+        except np.linalg.LinAlgError as exc:
+            raise EstimationError(
+                "could not compute modification indices: the information matrix of the "
+                "fitted model is singular (is the model identified?)"
+            ) from exc
+    v = d_cc - quad
     g = grad[cand]
     ntotal = float(est.stats.ntotal)
     with np.errstate(divide="ignore", invalid="ignore"):
