@@ -484,6 +484,7 @@ def fit_product_indicators(
     match: bool = False,
     residual_covariances: str = "simple",
     warm_start: bool = True,
+    main_fit=None,
     **fit_kwargs,
 ) -> ProductIndicatorFit:
     """Fit a model with latent interactions (``Y ~ X + Z + X:Z``) by product indicators and ML.
@@ -526,7 +527,8 @@ def fit_product_indicators(
     spec = _as_model(model)
     expanded, augmented, terms = expand_product_indicators(
         spec, data, method=method, match=match, residual_covariances=residual_covariances)
-    started = _warm_start(spec, expanded, terms, augmented, fit_kwargs) if warm_start else None
+    started = (_warm_start(spec, expanded, terms, augmented, fit_kwargs, main_fit)
+               if warm_start else None)
     result = None
     if started is not None:
         try:
@@ -568,9 +570,10 @@ def _key(lhs: str, op: str, rhs: str) -> tuple[str, str, str]:
 
 
 def _warm_start(spec: ModelSpec, expanded: ModelSpec, terms: tuple[ProductTerm, ...],
-                data: pd.DataFrame, fit_kwargs: dict) -> ModelSpec | None:
-    """The expanded model with starting values from a fit of the main-effects model, or None
-    when that model cannot be fitted (then the engine's default starts are used)."""
+                data: pd.DataFrame, fit_kwargs: dict, main=None) -> ModelSpec | None:
+    """The expanded model with starting values from a fit of the main-effects model (``main``
+    when given, else fitted here), or None when that model cannot be fitted (then the
+    engine's default starts are used)."""
 
     main_statements = tuple(s for s in spec.statements if not (s.op == "~" and ":" in s.rhs))
     # only the point estimates are needed: no resampling for the starting values
@@ -578,12 +581,13 @@ def _warm_start(spec: ModelSpec, expanded: ModelSpec, terms: tuple[ProductTerm, 
     if main_kwargs.get("estimator") in ("MLM", "MLR"):
         # the same point estimates as ML: the robust SEs and tests would be thrown away
         main_kwargs["estimator"] = "ML"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            main = _fit(ModelSpec(main_statements), data, **main_kwargs)
-    except (CbecSemError, np.linalg.LinAlgError):
-        return None
+    if main is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                main = _fit(ModelSpec(main_statements), data, **main_kwargs)
+        except (CbecSemError, np.linalg.LinAlgError):
+            return None
     if not main.converged.optimizer_converged:
         return None
     est = main.estimation
