@@ -847,26 +847,27 @@ class ProductIndicatorFit:
             the metric of ``cs.simulate``'s standardised population values).
         """
         t = self.term(term)
-        p = self.fit.params
-        hit = p[(p["lhs"] == outcome) & (p["op"] == "~") & (p["rhs"] == t.name)
-                & (p["group"] == group)]
-        if hit.empty:
+        est = self.fit.estimation
+        p = est.params  # read only (FittedModel.params would copy it)
+        # numpy comparisons: a third of the time of the string columns' own
+        hit = np.flatnonzero((p["lhs"].to_numpy() == outcome) & (p["op"].to_numpy() == "~")
+                             & (p["rhs"].to_numpy() == t.name)
+                             & (p["group"].to_numpy() == group))
+        if not hit.size:
             outcomes = sorted({s.lhs for s in self.spec.statements
                                if s.op == "~" and s.rhs == t.name})
             raise SpecError(
                 f"{outcome!r} is not regressed on {t.term!r} in this model; "
                 f"{t.term} predicts: {', '.join(outcomes) or 'nothing'}"
             )
-        row = hit.iloc[0]
-        _, cov = self.implied_moments(group)
-        sd = np.sqrt(np.clip(np.diag(cov.to_numpy()), 0.0, None))
-        sd = dict(zip(cov.index, sd))
+        row = {c: p[c].iat[hit[0]] for c in ("est", "se", "z", "pvalue", "ci.lower",
+                                             "ci.upper", "std.all")}
+        # the implied variances of implied_moments(group), without its frames
+        cov = est.ram.total_covariance(est.ram.moments(est.theta)[group - 1])
+        sd = dict(zip(est.ram.variables, np.sqrt(np.clip(np.diag(cov), 0.0, None))))
         std = row["est"] * np.prod([sd[c] for c in t.components]) / sd[outcome]
-        out = pd.Series({
-            "est": row["est"], "se": row["se"], "z": row["z"], "pvalue": row["pvalue"],
-            "ci.lower": row["ci.lower"], "ci.upper": row["ci.upper"],
-            "std.all": row["std.all"], "std": std,
-        }, name=f"{outcome} ~ {self.term_as_written(outcome, t.name)}", dtype=float)
+        out = pd.Series({**row, "std": std},
+                        name=f"{outcome} ~ {self.term_as_written(outcome, t.name)}", dtype=float)
         return out
 
     def interactions(self) -> pd.DataFrame:
