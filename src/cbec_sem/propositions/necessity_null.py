@@ -257,13 +257,21 @@ def _order_of_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray,
     for γ ≠ 0 a conditional spread that grows (γ > 0) with Z_X; exp(γ·Z_X − γ²) has mean
     square 1, so Z_Y keeps variance 1 and correlation ρ with Z_X."""
     noise = np.sqrt(1.0 - rho[:, None] ** 2) * e
+    scale = None
     if gamma is not None:  # the same operations as noise·exp(g·Z_X − g²), in place
-        g = gamma[:, None]
-        scale = g * zx_sorted
-        scale -= g * g
-        noise *= np.exp(scale, out=scale)
-    else:
-        scale = np.empty_like(noise)
+        # exp(g·Z_X − g²) is exactly 1 where g = 0, so those rows are left as they are (the
+        # draws of γ are cut at 0: most of them are 0 when γ̂ is not above 0)
+        spread = np.flatnonzero(gamma != 0)
+        if spread.size == gamma.size:
+            g = gamma[:, None]
+            scale = g * zx_sorted
+            scale -= g * g
+            noise *= np.exp(scale, out=scale)
+        elif spread.size:
+            g = gamma[spread, None]
+            part = g * zx_sorted[spread]
+            part -= g * g
+            noise[spread] *= np.exp(part, out=part)
     # Z_Y = ρ·Z_X + noise, added into the noise (addition commutes, to the last bit): fresh
     # B × N arrays cost page faults comparable to the arithmetic
     noise += np.multiply(rho[:, None], zx_sorted, out=scale)
