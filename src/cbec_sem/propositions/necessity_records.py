@@ -146,10 +146,11 @@ def _walk_steps(n: int, permutations: int, rng: np.random.Generator
     same walk.  The last walk is kept, so a test seeded like the one before on as many cases
     (H7 and H8 of a hypothesis table: the same seed, other outcomes) takes it instead of
     drawing it again, and leaves the generator in the state the draws would have left it."""
-    state = rng.bit_generator.state
-    key = (repr(state), n, permutations)
+    # a PCG64 state (np.random.default_rng's) is a few integers, and its repr says all of it
+    key = ((repr(rng.bit_generator.state), n, permutations)
+           if type(rng.bit_generator) is np.random.PCG64 else None)
     with _WALK_LOCK:
-        last = _LAST_WALK.get(key)
+        last = _LAST_WALK.get(key) if key is not None else None
     if last is not None:
         steps, after = last
         rng.bit_generator.state = after
@@ -168,9 +169,10 @@ def _walk_steps(n: int, permutations: int, rng: np.random.Generator
         steps.append((t, P))
         L[active], c[active] = P, t
         active = active[P != 0]
-    with _WALK_LOCK:
-        _LAST_WALK.clear()
-        _LAST_WALK[key] = (steps, rng.bit_generator.state)
+    if key is not None:
+        with _WALK_LOCK:
+            _LAST_WALK.clear()
+            _LAST_WALK[key] = (steps, rng.bit_generator.state)
     return steps
 
 
