@@ -200,3 +200,28 @@ def test_provider_for_the_hypothesis_table(example_fit):
     assert "correlation-matched" in text and "regression scores" in text
     with pytest.raises(LookupError, match="failed"):
         provide("TA", "nonexistent")
+
+
+def test_shared_draws_change_no_number():
+    """Nulls seeded alike share their normal draws through ``shared_draws`` (H7 and H8 of a
+    hypothesis table): every verdict equals, to the last bit, the one computed alone, also
+    when the sequences of draws differ (ties in the margins add the calibration draws; a
+    different N other shapes) and the later null carries on from the logged state."""
+    rng = np.random.default_rng(21)
+    x, y = bivariate_normal(0.4, 300, 1, rng)           # no ties: no calibration draws
+    lx, ly = likert_means(0.4, 300, 1, rng)             # ties: calibration draws first
+    sx, sy = bivariate_normal(0.4, 120, 1, rng)         # another N
+    results = [nca(None, a[0], b[0], ceilings=("ce_fdh",), permutations=99, seed=1)
+               for a, b in ((x, y), (lx, ly), (sx, sy), (y, x))]
+    alone = [necessity_verdict(r, draws=150, seed=7) for r in results]
+    for order in ([0, 3, 1, 2], [1, 0, 3, 2], [2, 2, 0, 3]):
+        shared: dict = {}
+        for k in order:
+            got = necessity_verdict(results[k], draws=150, seed=7, shared_draws=shared)
+            assert got.equals(alone[k])
+    # a different seed is not shared
+    shared = {}
+    necessity_verdict(results[0], draws=150, seed=7, shared_draws=shared)
+    assert necessity_verdict(results[3], draws=150, seed=8, shared_draws=shared).equals(
+        necessity_verdict(results[3], draws=150, seed=8))
+    assert sorted(shared) == [7, 8]

@@ -142,3 +142,35 @@ def test_long_cr_fdh_tests_agree_with_shuffling(monkeypatch):
             assert fast.loc[c, "d"] == slow.loc[c, "d"]
             acc = fast.loc[c, "p_accuracy"] + slow.loc[c, "p_accuracy"]
             assert abs(fast.loc[c, "p_value"] - slow.loc[c, "p_value"]) <= acc + 2e-3
+
+
+def test_a_walk_reused_changes_no_number():
+    """A null from the same generator state on as many cases reuses the last walk
+    (necessity_records._walk_steps; H7 and H8 of a hypothesis table): the same d, to the last
+    bit, as the walk drawn afresh, and the generator left in the same state."""
+    from cbec_sem.propositions import necessity_records
+
+    rng = np.random.default_rng(8)
+    x1, x2 = rng.normal(size=200), np.round(rng.normal(size=200), 1)  # the second with ties
+    y1, y2 = rng.normal(size=200), np.round(rng.normal(size=200), 1)
+    fresh = []
+    for x, y in ((x1, y1), (x2, y2)):
+        necessity_records._LAST_WALK.clear()
+        lay = _layout(x)
+        scope = (x.min(), x.max(), y.min(), y.max())
+        g = np.random.default_rng(5)
+        walk = necessity_records.records_null(np.sort(y), lay.starts, lay.sizes, lay.ux, scope,
+                                              3000, g, want_cr=True)
+        fresh.append((walk, g.random()))
+    necessity_records._LAST_WALK.clear()
+    for (x, y), (want, after) in zip(((x1, y1), (x2, y2)), fresh):
+        lay = _layout(x)
+        scope = (x.min(), x.max(), y.min(), y.max())
+        g = np.random.default_rng(5)
+        got = necessity_records.records_null(np.sort(y), lay.starts, lay.sizes, lay.ux, scope,
+                                             3000, g, want_cr=True)
+        assert np.array_equal(got["ce_fdh"], want["ce_fdh"])
+        for a, b in zip(got["sums"], want["sums"]):
+            assert np.array_equal(a, b, equal_nan=True)
+        assert g.random() == after
+    assert len(necessity_records._LAST_WALK) == 1

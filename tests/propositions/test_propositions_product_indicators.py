@@ -91,6 +91,24 @@ def test_the_warm_start_changes_nothing_but_the_path(dblcent, oneint):
     assert dblcent.fit.model == dblcent.spec
 
 
+def test_the_warm_start_from_a_given_main_fit_is_the_same_fit(oneint):
+    """``main_fit=`` (res.hypotheses passes the fit being tested) replaces the warm start's own
+    ML fit of the main-effects model: the same estimates to the last bit when it is that fit,
+    and the refit behind res.hypotheses is used only when it is (evidence._is_warm_start_fit)."""
+    from cbec_sem.propositions.evidence import _is_warm_start_fit
+
+    main_model = "X =~ x1 + x2 + x3\nZ =~ z1 + z2 + z3\nY =~ y1 + y2 + y3\nY ~ X + Z"
+    main = cs.fit(main_model, oneint)
+    own = fit_product_indicators(ONEINT_MODEL, oneint, estimator="MLR")
+    given = fit_product_indicators(ONEINT_MODEL, oneint, estimator="MLR", main_fit=main)
+    assert given.fit.params.equals(own.fit.params)
+    assert given.fit.fit_measures.equals(own.fit.fit_measures)
+    spec = cs.ModelSpec.from_lavaan(ONEINT_MODEL)
+    assert _is_warm_start_fit(main, spec)
+    assert not _is_warm_start_fit(cs.fit(main_model, oneint, std_lv=True), spec)
+    assert not _is_warm_start_fit(cs.fit(main_model, oneint, estimator="MLR"), spec)
+
+
 def test_interaction_row(dblcent):
     row = dblcent.interaction("Y", "Z:X")  # any order of the components
     assert list(row.index) == ["est", "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all",

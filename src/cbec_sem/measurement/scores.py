@@ -62,6 +62,20 @@ def factor_scores(res, method: str = "regression", *, data=None) -> pd.DataFrame
     method = method.lower()
     if method not in ("regression", "bartlett"):
         raise SpecError(f"method={method!r}: use 'regression' or 'bartlett'")
+    if data is None:
+        # the fit's own rows are scored once per fit (a fit is immutable; ``res.hypotheses``
+        # scores it for every necessity hypothesis): kept on the fit as cached_property
+        # keeps its values, and a copy returned, so a caller may change its frame
+        cache = getattr(res, "__dict__", None)
+        key = f"_factor_scores_{method}"
+        if cache is not None and key not in cache:
+            cache[key] = _factor_scores(res, method, None)
+        return (cache[key] if cache is not None else _factor_scores(res, method, None)).copy()
+    return _factor_scores(res, method, data)
+
+
+def _factor_scores(res, method: str, data) -> pd.DataFrame:
+    """:func:`factor_scores` after its checks."""
     multi = multigroup(res)
     if data is not None and multi:
         raise SpecError("scoring new data is available for single-group fits only; score "

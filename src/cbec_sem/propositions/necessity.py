@@ -183,7 +183,9 @@ def zones_from_group_maxima(m: np.ndarray, counts: np.ndarray | None, ux: np.nda
     widths = np.diff(np.concatenate([ux, [x1]]))
     # Elementwise products and row sums, not BLAS: the same summation order whatever the
     # batch size, so an observed d and an identical permuted d agree to the last bit.
-    ce_zone = (ux[0] - x0) * (y1 - y0) + ((y1 - R) * widths).sum(axis=1)
+    gap = np.subtract(y1, R)
+    gap *= widths  # (y1 − R)·widths, in place
+    ce_zone = (ux[0] - x0) * (y1 - y0) + gap.sum(axis=1)
     out = {"ce_zone": ce_zone, "m": m, "R": R, "counts": counts}
     if not want_cr:
         return out

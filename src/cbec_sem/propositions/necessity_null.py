@@ -159,13 +159,96 @@ def _scores_correlation(sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
     return np.where(den > 0, (sx * sy).sum(axis=1) / np.where(den > 0, den, 1.0), 0.0)
 
 
-def _copula_pairs(rho: np.ndarray, n: int, rng: np.random.Generator,
+class _DrawLog:
+    """The normal draws a seeded null made, in order, with the generator's state before each
+    (and after the last): what a later null seeded alike reuses (:class:`_Draws`)."""
+
+    def __init__(self, state: dict):
+        self.keys: list[tuple] = []
+        self.values: list[np.ndarray] = []
+        self.states: list[dict] = [state]
+
+
+class _Draws:
+    """The normal draws of correlation-matched nulls, from ``rng``.
+
+    With a ``log`` (:class:`_DrawLog`, shared by nulls whose generators start from the same
+    seed, e.g. H7 and H8 of one hypothesis table: different data, the same seed) a draw the
+    log already holds at this point of the sequence, with the same shape, is taken from it
+    instead of being drawn again: a generator started from the same state makes the same
+    numbers, so they are the numbers this null would draw, to the last bit (the sorted draws
+    are sorted once).  At the first call that differs from the log's, or past its end, the
+    draws carry on from the generator state the log recorded before that call (and extend
+    the log at its end).  The nulls' draws are the same arrays shared, so they are read-only.
+    """
+
+    def __init__(self, rng: np.random.Generator, log: _DrawLog | None = None):
+        self.rng = rng
+        self.log = log
+        self.i = 0  # calls made
+        self.synced = True  # the generator is in the state after those calls
+
+    def normal(self, shape) -> np.ndarray:
+        """``rng.standard_normal(shape)``."""
+        return self._draw(shape, False)
+
+    def sorted_normal(self, shape) -> np.ndarray:
+        """``np.sort(rng.standard_normal(shape), axis=1)``."""
+        return self._draw(shape, True)
+
+    def _fresh(self, shape, sort: bool) -> np.ndarray:
+        out = self.rng.standard_normal(shape)
+        return np.sort(out, axis=1) if sort else out
+
+    def _draw(self, shape, sort: bool) -> np.ndarray:
+        log = self.log
+        if log is None:
+            return self._fresh(shape, sort)
+        key = (shape if isinstance(shape, tuple) else (shape,), sort)
+        i = self.i
+        if i < len(log.keys) and log.keys[i] == key:
+            self.i += 1
+            self.synced = False
+            return log.values[i]
+        if not self.synced:
+            self.rng.bit_generator.state = log.states[i]
+            self.synced = True
+        if i < len(log.keys):  # another sequence from here on: carry on alone
+            self.log = None
+            return self._fresh(shape, sort)
+        out = self._fresh(shape, sort)
+        out.flags.writeable = False
+        log.keys.append(key)
+        log.values.append(out)
+        log.states.append(self.rng.bit_generator.state)
+        self.i += 1
+        return out
+
+
+def _as_draws(rng) -> _Draws:
+    return rng if isinstance(rng, _Draws) else _Draws(rng)
+
+
+def _seeded_draws(seed, shared: dict | None) -> _Draws:
+    """The draws of ``np.random.default_rng(seed)``; with ``shared`` (a dict the caller keeps
+    across nulls) and an integer seed, logged in it under the seed, so that a later null
+    seeded alike reuses them (:class:`_Draws`)."""
+    rng = np.random.default_rng(seed)
+    if shared is None or isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        return _Draws(rng)
+    log = shared.get(int(seed))
+    if log is None:
+        log = shared[int(seed)] = _DrawLog(rng.bit_generator.state)
+    return _Draws(rng, log)
+
+
+def _copula_pairs(rho: np.ndarray, n: int, rng: _Draws,
                   gamma: np.ndarray | None = None) -> np.ndarray:
     """For each ρ (and scale slope γ) of the batch: the argsort of the latent Y paired with
     the sorted Gaussian X (B × n; :func:`_placed` turns it into the sorted observed outcome
     placed by the latent Y's ranks)."""
-    zx = np.sort(rng.standard_normal((rho.size, n)), axis=1)
-    return _order_of_y(rho, zx, rng.standard_normal((rho.size, n)), gamma)
+    zx = rng.sorted_normal((rho.size, n))
+    return _order_of_y(rho, zx, rng.normal((rho.size, n)), gamma)
 
 
 def _order_of_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray,
@@ -174,25 +257,35 @@ def _order_of_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray,
     for γ ≠ 0 a conditional spread that grows (γ > 0) with Z_X; exp(γ·Z_X − γ²) has mean
     square 1, so Z_Y keeps variance 1 and correlation ρ with Z_X."""
     noise = np.sqrt(1.0 - rho[:, None] ** 2) * e
+    scale = None
     if gamma is not None:  # the same operations as noise·exp(g·Z_X − g²), in place
-        g = gamma[:, None]
-        scale = g * zx_sorted
-        scale -= g * g
-        noise *= np.exp(scale, out=scale)
-    zy = rho[:, None] * zx_sorted
-    zy += noise
-    return np.argsort(zy, axis=1)
+        # exp(g·Z_X − g²) is exactly 1 where g = 0, so those rows are left as they are (the
+        # draws of γ are cut at 0: most of them are 0 when γ̂ is not above 0)
+        spread = np.flatnonzero(gamma != 0)
+        if spread.size == gamma.size:
+            g = gamma[:, None]
+            scale = g * zx_sorted
+            scale -= g * g
+            noise *= np.exp(scale, out=scale)
+        elif spread.size:
+            g = gamma[spread, None]
+            part = g * zx_sorted[spread]
+            part -= g * g
+            noise[spread] *= np.exp(part, out=part)
+    # Z_Y = ρ·Z_X + noise, added into the noise (addition commutes, to the last bit): fresh
+    # B × N arrays cost page faults comparable to the arithmetic
+    noise += np.multiply(rho[:, None], zx_sorted, out=scale)
+    return np.argsort(noise, axis=1)
 
 
 def _placed(values_sorted: np.ndarray, order: np.ndarray) -> np.ndarray:
     """``values_sorted[ranks]`` for the ranks whose argsort is ``order`` (B × N): the k-th
     smallest value goes where the k-th smallest latent Y is.  One argsort and a scatter,
     the same array as indexing by the ranks (an argsort of the argsort)."""
-    b, n = order.shape
-    out = np.empty((b, n))
-    # a scatter through flat indices: put_along_axis's index grids cost more than the scatter
-    out.ravel()[order + np.arange(0, b * n, n)[:, None]] = np.broadcast_to(values_sorted,
-                                                                          order.shape)
+    out = np.empty(order.shape)
+    # a scatter along the rows (numpy 2.4: half the time of one through flat indices, which
+    # builds a B × N index array first)
+    np.put_along_axis(out, order, np.broadcast_to(values_sorted, order.shape), axis=1)
     return out
 
 
@@ -246,7 +339,7 @@ def _slopes_from_scores(nx: np.ndarray, ny: np.ndarray, r) -> tuple[np.ndarray, 
 
 
 def _null_batch(fit: ConditionFit, ys_sorted: np.ndarray, rho: np.ndarray, ceilings,
-                rng: np.random.Generator, gamma: np.ndarray | None = None
+                rng: _Draws, gamma: np.ndarray | None = None
                 ) -> dict[str, np.ndarray]:
     """d of each ceiling for one batch of copula samples with correlations ``rho``."""
     x0, x1, y0, y1 = fit.tscope
@@ -262,7 +355,7 @@ def _null_batch(fit: ConditionFit, ys_sorted: np.ndarray, rho: np.ndarray, ceili
 
 
 def _calibrate(fit: ConditionFit, ys_sorted: np.ndarray, r_obs: float,
-               rng: np.random.Generator, draws: int = 200) -> float:
+               rng: _Draws, draws: int = 200) -> float:
     """The copula correlation whose null samples have, on average, the observed normal-scores
     correlation (ties in the margins attenuate it): three fixed-point steps ρ ← ρ·r/r̄(ρ) on
     common random numbers.  Returns r_obs itself for margins without ties."""
@@ -273,8 +366,8 @@ def _calibrate(fit: ConditionFit, ys_sorted: np.ndarray, r_obs: float,
     sx = np.broadcast_to(_normal_scores(_sorted_ranks(fit.lay.ux.repeat(fit.lay.sizes)), n),
                          (draws, n))
     sy_sorted = _normal_scores(_sorted_ranks(ys_sorted), n)
-    zx = np.sort(rng.standard_normal((draws, n)), axis=1)
-    e = rng.standard_normal((draws, n))
+    zx = rng.sorted_normal((draws, n))
+    e = rng.normal((draws, n))
     rho = r_obs
     for _ in range(3):
         order = _order_of_y(np.full(draws, rho), zx, e)
@@ -286,7 +379,7 @@ def _calibrate(fit: ConditionFit, ys_sorted: np.ndarray, r_obs: float,
 
 
 def _calibrate_spread(fit: ConditionFit, ys_sorted: np.ndarray, rho: float, r_obs: float,
-                      g_obs: float, g_se: float, rng: np.random.Generator,
+                      g_obs: float, g_se: float, rng: _Draws,
                       draws: int = 50) -> float:
     """The spread slope γ whose null samples have, on average, the observed
     :func:`scale_slope`: the normal scores of a heteroscedastic Z_Y are not Z_Y, which
@@ -300,8 +393,8 @@ def _calibrate_spread(fit: ConditionFit, ys_sorted: np.ndarray, rho: float, r_ob
     # of draws × N)
     nx = _normal_scores(_sorted_ranks(fit.lay.ux.repeat(fit.lay.sizes)), n)[None, :]
     ny_sorted = _normal_scores(_sorted_ranks(ys_sorted), n)
-    zx = np.sort(rng.standard_normal((draws, n)), axis=1)
-    e = rng.standard_normal((draws, n))
+    zx = rng.sorted_normal((draws, n))
+    e = rng.normal((draws, n))
     g_ref = max(abs(g_obs), 2.0 * g_se, 1e-3)
     order = _order_of_y(np.full(draws, rho), zx, e, np.full(draws, g_ref))
     g_sim = float(np.mean(_slopes_from_scores(nx, _placed(ny_sorted, order), r_obs)[0]))
@@ -322,7 +415,7 @@ def correlation_matched_null(fit: ConditionFit, ceilings=("ce_fdh",), draws: int
     calibrated copula correlation, "gamma": the estimated spread slope (0 when
     ``spread=False``), "d": {ceiling: array of B null d}}``.
     """
-    rng = np.random.default_rng() if rng is None else rng
+    rng = _as_draws(np.random.default_rng() if rng is None else rng)
     setup = _matched_setup(fit, draws, rng, resample_r, spread)
     n = fit.x.size
     out = {c: np.empty(draws) for c in ceilings}
@@ -339,7 +432,7 @@ def _default_batches(draws: int, n: int) -> list[int]:
     return even_batches(draws, max(1, min(draws, _BATCH_ELEMENTS // max(n, 1))))
 
 
-def _matched_setup(fit: ConditionFit, draws: int, rng: np.random.Generator,
+def _matched_setup(fit: ConditionFit, draws: int, rng: _Draws,
                    resample_r: bool = True, spread: bool = True) -> dict:
     """Everything the null samples of :func:`correlation_matched_null` need before they are
     drawn: the observed r, the calibrated ρ and γ̂ and each draw's ρ* and γ* (these random
@@ -354,7 +447,7 @@ def _matched_setup(fit: ConditionFit, draws: int, rng: np.random.Generator,
     rho = _calibrate(fit, ys_sorted, r_obs, rng)
     z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
     sd = 1.0 / np.sqrt(max(n - 3, 1))
-    rhos = np.tanh(z + sd * rng.standard_normal(draws)) if resample_r else np.full(draws, rho)
+    rhos = np.tanh(z + sd * rng.normal(draws)) if resample_r else np.full(draws, rho)
     gammas = None
     g_hat = 0.0
     if spread:
@@ -364,13 +457,13 @@ def _matched_setup(fit: ConditionFit, draws: int, rng: np.random.Generator,
         # a spread that shrinks as X grows (γ < 0) fills the upper-left corner; the null's
         # least favourable case there is γ = 0, so the draws are cut at 0 (a noisy negative γ̂
         # would otherwise make the null's corner too full and the test liberal)
-        gammas = np.maximum(0.0, g_hat + g_se * rng.standard_normal(draws) if resample_r
+        gammas = np.maximum(0.0, g_hat + g_se * rng.normal(draws) if resample_r
                             else np.full(draws, g_hat))
     return {"r": r_obs, "rho": rho, "gamma": g_hat, "ys_sorted": ys_sorted, "rhos": rhos,
             "gammas": gammas}
 
 
-def _matched_batches(fit: ConditionFit, setup: dict, ceilings, rng: np.random.Generator,
+def _matched_batches(fit: ConditionFit, setup: dict, ceilings, rng: _Draws,
                      sizes):
     """(size, {ceiling: null d}) of each batch of null samples, in the given sizes."""
     rhos, gammas = setup["rhos"], setup["gammas"]
@@ -409,6 +502,7 @@ def matched_decision(fit: ConditionFit, ceiling: str, draws: int, rng: np.random
     ``stop=False`` draws all B on the same random numbers: the same verdict always (the
     early stop is exact, not an approximation), and the p of :func:`matched_test`, whose
     draws differ only in their batching (it draws 2¹⁸ values per batch)."""
+    rng = _as_draws(rng)
     setup = _matched_setup(fit, draws, rng, True, spread)
     n = fit.x.size
     cap = max(1, _BATCH_ELEMENTS // max(n, 1))
@@ -424,7 +518,8 @@ def _size(d: float) -> str:
 
 def necessity_verdict(result: NCAResult, *, draws: int = 2000, seed=None,
                       d_threshold: float = 0.1, alpha: float = 0.05,
-                      ceiling: str | None = None, spread: bool = True) -> pd.DataFrame:
+                      ceiling: str | None = None, spread: bool = True,
+                      shared_draws: dict | None = None) -> pd.DataFrame:
     """Verdicts on necessity claims that separate necessity from correlation.
 
     A condition is called *necessary* when all three hold:
@@ -445,6 +540,11 @@ def necessity_verdict(result: NCAResult, *, draws: int = 2000, seed=None,
         spread: let the null's conditional spread change with the condition (the default;
             see the module docstring); ``False`` is the plain Gaussian-copula null, which
             calls a spread that grows with X necessity.
+        shared_draws: a dict the caller keeps across calls (e.g. one per hypothesis table):
+            with an integer ``seed``, the null's normal draws are kept in it under the seed,
+            and a later call with the same seed takes them from it instead of drawing them
+            again (the same numbers: the verdicts are the same with or without it; it holds
+            about 2 × draws × N floats per seed).
 
     Returns: one row per condition with :data:`VERDICT_COLUMNS`: NCA's ``d``, ``size`` and
     permutation ``p_value``; the normal-scores correlation ``r``; ``d_null`` (E₀[d], the
@@ -461,7 +561,7 @@ def necessity_verdict(result: NCAResult, *, draws: int = 2000, seed=None,
     if ceiling is None:
         ceiling = "ce_fdh" if "ce_fdh" in result.ceilings else result.ceilings[0]
     result._check_ceiling(ceiling)
-    rng = np.random.default_rng(seed)
+    rng = _seeded_draws(seed, shared_draws)
     rows = []
     for cond in result.conditions:
         fit = result._fits[cond]
@@ -498,7 +598,8 @@ SCORE_COLUMNS = ["scores", "plausible_values", "d_pv_lower", "d_pv_upper"]
 def necessity_verdict_scores(res, condition: str, outcome: str, *, plausible_values: int = 20,
                              permutations: int = 999, draws: int = 999, seed=None,
                              d_threshold: float = 0.1, alpha: float = 0.05,
-                             ceiling: str = "ce_fdh") -> pd.DataFrame:
+                             ceiling: str = "ce_fdh", shared_draws: dict | None = None
+                             ) -> pd.DataFrame:
     """The necessity verdict of :func:`necessity_verdict` on the latent variables of a fitted
     model, carrying the uncertainty of the latent scores.
 
@@ -514,7 +615,10 @@ def necessity_verdict_scores(res, condition: str, outcome: str, *, plausible_val
     by the shrinkage, and measurement error spreads the cases as it does in the population.
 
     With ``plausible_values=0`` the regression (Thurstone) scores are used once, as
-    :func:`~cbec_sem.propositions.necessity.nca` does for a fitted model.
+    :func:`~cbec_sem.propositions.necessity.nca` does for a fitted model; then
+    ``shared_draws`` is passed on to :func:`necessity_verdict` (calls with the same ``seed``
+    draw the correlation-matched null's normals once; with plausible values it is not used,
+    as every set has its own seed and keeping all their draws would cost memory).
 
     Raises:
         SpecError: a bad count; DataError: an unknown construct (from the scoring).
@@ -528,7 +632,7 @@ def necessity_verdict_scores(res, condition: str, outcome: str, *, plausible_val
         r = nca(frame, condition, outcome, ceilings=(ceiling,), permutations=permutations,
                 seed=rng.integers(2**63))
         v = necessity_verdict(r, draws=draws, seed=rng.integers(2**63), ceiling=ceiling,
-                              d_threshold=d_threshold, alpha=alpha)
+                              d_threshold=d_threshold, alpha=alpha, shared_draws=shared_draws)
         return v.assign(scores="regression (Thurstone) scores of the fit", plausible_values=0,
                         d_pv_lower=np.nan, d_pv_upper=np.nan)
     latent = list(res.estimation.ram.latent)
@@ -585,8 +689,11 @@ def necessity_provider(res, permutations: int, seed, alpha: float, *, draws: int
     The verdict is :func:`necessity_verdict_scores`: "supported" only when d ≥ ``d_threshold``,
     NCA's permutation p < α *and* the correlation-matched p < α.  ``estimate`` is NCA's d and
     ``p`` the larger of the two p-values (the one that decides); the note gives both, the d
-    expected from the dependence alone, and which scores were used.
+    expected from the dependence alone, and which scores were used.  The tests share one seed,
+    so their correlation-matched nulls draw their normals once (``shared_draws``).
     """
+    shared: dict = {}
+
     def provide(condition: str, outcome: str) -> tuple[dict, str]:
         if not res.converged.optimizer_converged:
             raise LookupError("the model did not converge, so there are no latent scores")
@@ -594,7 +701,7 @@ def necessity_provider(res, permutations: int, seed, alpha: float, *, draws: int
             v = necessity_verdict_scores(
                 res, condition, outcome, plausible_values=plausible_values,
                 permutations=permutations, draws=draws, seed=seed, d_threshold=d_threshold,
-                alpha=alpha).iloc[0]
+                alpha=alpha, shared_draws=shared).iloc[0]
         except CbecSemError as err:
             raise LookupError(f"necessary condition analysis failed: {err}") from None
         if not res.is_covariance_fit:  # a PLS fit's scores are its composites

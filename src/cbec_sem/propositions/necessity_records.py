@@ -38,8 +38,16 @@ scientifiques de l'Université de Clermont*, 8, 7–13.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from scipy.special import gammaln
+
+#: The last walk drawn: (generator state before it, N, permutations) → the ranks and
+#: positions of its records, step by step, and the generator state after it
+#: (:func:`_walk_steps`).
+_LAST_WALK: dict = {}
+_WALK_LOCK = threading.Lock()
 
 
 def _largest_rank(c: np.ndarray, L: np.ndarray, u: np.ndarray, log_factorial: np.ndarray
@@ -88,20 +96,16 @@ def records_null(y_ascending: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
     cw = np.zeros(n + 1)
     np.add.at(cw, ends, widths)
     cw = np.cumsum(cw)
-    log_factorial = gammaln(np.arange(n + 2, dtype=float) + 1.0)
     zone = np.full(permutations, (ux[0] - x0) * (y1 - y0))
     L = np.full(permutations, n, dtype=np.int64)   # the record's position (right boundary)
-    c = np.full(permutations, n, dtype=np.int64)   # ranks below the record's
     active = np.arange(permutations)
     if want_cr:
         group_of = np.repeat(np.arange(ux.size), sizes)
         cand_group = np.full(permutations, -1, dtype=np.int64)  # the group being walked
         cand_rank = np.zeros(permutations, dtype=np.int64)      # its rightmost record
         peers: list[tuple[np.ndarray, np.ndarray]] = []         # (permutation, group, rank)
-    while active.size:
-        La, ca = L[active], c[active]
-        t = _largest_rank(ca, La, 1.0 - rng.random(active.size), log_factorial)
-        P = rng.integers(0, La)                # its position, uniform on [0, L − 1]
+    for t, P in _walk_steps(n, permutations, rng):
+        La = L[active]
         zone[active] += (y1 - y_ascending[t]) * (cw[La] - cw[P])
         if want_cr:
             g_new = group_of[P]
@@ -112,7 +116,7 @@ def records_null(y_ascending: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
             peers.append((active[is_peer], g_old[is_peer], r_old[is_peer]))
             cand_group[active] = np.where(left_group, g_new, g_old)
             cand_rank[active] = np.where(left_group, t, r_old)
-        L[active], c[active] = P, t
+        L[active] = P
         done = P == 0
         if want_cr and done.any():             # the group at position 0 is always a peer
             fin = active[done]
@@ -131,6 +135,45 @@ def records_null(y_ascending: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
         sxy = np.bincount(which, dx * (py - my[which]), permutations)
         out["sums"] = (sxx, sxy, mx, my)
     return out
+
+
+def _walk_steps(n: int, permutations: int, rng: np.random.Generator
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The random part of the records walk of :func:`records_null`: for each step, the rank t
+    and position P of the next record of every permutation still walking (those whose last
+    record was not at position 0, in order).  It depends on N, the number of permutations and
+    the generator only, not on the data: two walks from the same generator state are the
+    same walk.  The last walk is kept, so a test seeded like the one before on as many cases
+    (H7 and H8 of a hypothesis table: the same seed, other outcomes) takes it instead of
+    drawing it again, and leaves the generator in the state the draws would have left it."""
+    # a PCG64 state (np.random.default_rng's) is a few integers, and its repr says all of it
+    key = ((repr(rng.bit_generator.state), n, permutations)
+           if type(rng.bit_generator) is np.random.PCG64 else None)
+    with _WALK_LOCK:
+        last = _LAST_WALK.get(key) if key is not None else None
+    if last is not None:
+        steps, after = last
+        rng.bit_generator.state = after
+        return steps
+    log_factorial = gammaln(np.arange(n + 2, dtype=float) + 1.0)
+    L = np.full(permutations, n, dtype=np.int64)   # the record's position (right boundary)
+    c = np.full(permutations, n, dtype=np.int64)   # ranks below the record's
+    active = np.arange(permutations)
+    steps = []
+    while active.size:
+        La, ca = L[active], c[active]
+        t = _largest_rank(ca, La, 1.0 - rng.random(active.size), log_factorial)
+        P = rng.integers(0, La)                # its position, uniform on [0, L − 1]
+        t.flags.writeable = False
+        P.flags.writeable = False
+        steps.append((t, P))
+        L[active], c[active] = P, t
+        active = active[P != 0]
+    if key is not None:
+        with _WALK_LOCK:
+            _LAST_WALK.clear()
+            _LAST_WALK[key] = (steps, rng.bit_generator.state)
+    return steps
 
 
 def cr_fdh_exact(x_ties: bool, y_values: np.ndarray) -> bool:
