@@ -60,7 +60,7 @@ from .em import LOG_2PI, em_saturated, independence_loglik
 from .work_limits import FIML_WORK_LIMIT, em_work, fit_work, robust_work, too_much
 from .fitmeasures import (free_covariates, incremental_indices, lav_cfi, lav_rni, lav_tli,
                           rmsea_interval)
-from .ml import Evaluation, information_rows
+from .ml import Evaluation, add_to_parameters, information_rows
 from .patterns import InversePlan, PatternStats, inverse_plan, pattern_stats, sub_inverses
 from .ram import GroupMoments, RamModel
 from .samplestats import SampleStats
@@ -299,7 +299,7 @@ class FIMLFunction:
                 if np.array_equal(params, np.arange(q)):
                     info += rows
                 else:
-                    np.add.at(info, np.ix_(params, params), rows)
+                    add_to_parameters(info, params, rows)
         return Evaluation(total, grad, info)
 
     def _gathered_information(self, mom: GroupMoments, g: int, K: np.ndarray,

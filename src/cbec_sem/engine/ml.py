@@ -87,6 +87,17 @@ def information_rows(M: np.ndarray, idx: DerivativeIndex, Md: np.ndarray | None 
     return out
 
 
+def add_to_parameters(out: np.ndarray, params: np.ndarray, rows: np.ndarray) -> None:
+    """out[params[a], params[b]] += rows[a, b] for a matrix over free entries (rows) and the
+    parameter of each entry, entries that share a parameter (equal labels) adding up:
+    ``np.add.at(out, np.ix_(params, params), rows)``'s result by one bincount (np.add.at's
+    per-element dispatch took 40 ms a call for the 1,300 entries of a 44-construct model
+    with equal loadings)."""
+    q = out.shape[0]
+    flat = (params[:, None] * q + params[None, :]).ravel()
+    out += np.bincount(flat, weights=rows.ravel(), minlength=q * q).reshape(q, q)
+
+
 @dataclass
 class Evaluation:
     """What one evaluation of the fit function returns (``None`` where not asked for)."""
@@ -201,7 +212,7 @@ class MLFunction:
                 elif self._unique[g]:  # (np.add.at only where labels share a parameter)
                     info[np.ix_(params, params)] += rows
                 else:
-                    np.add.at(info, np.ix_(params, params), rows)
+                    add_to_parameters(info, params, rows)
         if information and info is None:
             info = np.zeros((q, q))
         return Evaluation(total, grad, info)

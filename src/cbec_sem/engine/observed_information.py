@@ -41,7 +41,7 @@ import numpy as np
 
 from .fiml import FIMLFunction
 from .inference import observed_information_x, parameter_scale
-from .ml import MLFunction
+from .ml import MLFunction, add_to_parameters
 
 
 @dataclass(frozen=True)
@@ -245,7 +245,7 @@ def _summed_hessian(ram, theta: np.ndarray, parts) -> np.ndarray | None:
             if rt is None:
                 return None
             Hg += weight * ml_hessian(rt, cov, mean, *entries)
-        np.add.at(H, np.ix_(params, params), Hg)  # entries that share a label add up
+        add_to_parameters(H, params, Hg)  # entries that share a label add up
     return H
 
 
