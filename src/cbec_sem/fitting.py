@@ -82,7 +82,11 @@ def fit(
         estimator_options: options of the chosen estimator that ``cs.fit`` has no argument
             for, e.g. PLS's ``{"scheme": "factorial", "hoc": "repeated_indicators"}`` (see
             the estimator's module in :mod:`cbec_sem.engine.estimators`); a key the
-            estimator does not take is refused.
+            estimator does not take is refused.  The ML family with ``missing="fiml"``
+            takes ``{"fiml_work_limit": x}`` and the ordinal estimators
+            ``{"ordinal_work_limit": x}``: the work (about 10 ns units, default about 2 s)
+            above which such a fit is refused before it starts, ``None`` for no limit
+            (:mod:`cbec_sem.engine.work_limits`).
         interaction_method: how ``res.hypotheses`` tests interaction and moderation
             hypotheses when the fit itself has no product terms: ``"dblcent"``
             (double-mean-centred product indicators, Lin et al. 2010; default), ``"rca"``
