@@ -71,7 +71,8 @@ import cbec_sem as cs
 from cbec_sem.datasets.make_example_survey import LIKERT, POPULATION
 from cbec_sem.propositions.evidence import NECESSITY_D, matched_draws, necessity_provider
 from cbec_sem.propositions.necessity import construct_scores, nca
-from cbec_sem.propositions.necessity_null import necessity_verdict, necessity_verdict_scores
+from cbec_sem.propositions.necessity_null import (necessity_verdict, necessity_verdict_scores,
+                                                  normal_scores_correlation, scale_slope)
 from cbec_sem.simulate import _cut, default_thresholds, population_model
 
 PERMUTATIONS = 10000  # res.hypotheses' default (cs.fit(nca_permutations=10000))
@@ -226,6 +227,26 @@ def propagation(ceilings, n: int = 400, samples: int = 300, seed: int = 5,
     return pd.DataFrame(rows)
 
 
+def spread_slopes(ceilings, n: int = 400, samples: int = 200, seed: int = 3,
+                  kind: str = "cap") -> pd.DataFrame:
+    """The spread null's γ̂ (:func:`~cbec_sem.propositions.necessity_null.scale_slope`, measured
+    below the line) on latent TA → FA* samples: a ceiling that binds narrows the scatter below
+    the line at low TA, which γ̂ reads as spread growing with TA."""
+    rows = []
+    for label, a, b in ceilings:
+        g = Generator("example", a, b, kind=kind)
+        v = g.sample(n * samples, np.random.default_rng(seed))
+        rs, gs = [], []
+        for i in range(samples):
+            x, y = v[i * n:(i + 1) * n, g.ita], v[i * n:(i + 1) * n, g.ifa]
+            r = float(normal_scores_correlation(x, y))
+            rs.append(r)
+            gs.append(scale_slope(x, y, r)[0])
+        rows.append({"ceiling": label, f"mean r (N={n})": float(np.mean(rs)),
+                     "mean γ̂": float(np.mean(gs)), "SD γ̂": float(np.std(gs))})
+    return pd.DataFrame(rows)
+
+
 def markdown(t: pd.DataFrame) -> str:
     """A Markdown table (floats to 3 decimals), without the optional ``tabulate``."""
     cell = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
@@ -318,7 +339,8 @@ def main(argv=None):
     ap.add_argument("--previous", action="store_true",
                     help="also the previous attempt's ceiling, min(FA, 2 + 1.5·TA) (d_true .28)")
     ap.add_argument("--propagation", action="store_true",
-                    help="only the check whether the cap on FA gives SCI a ceiling (latent)")
+                    help="only the check whether the cap on FA gives SCI a ceiling, and the "
+                         "spread null's slope on TA → FA* (latent values)")
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args(argv)
     if args.quick:
@@ -332,6 +354,8 @@ def main(argv=None):
                 for d in (float(v) for v in args.d.split(",") if v)]
         cs_.append(("previous: min(FA, 2 + 1.5·TA), d_true .28", 2.0, 1.5))
         print(markdown(propagation(cs_, kind=args.kind)))
+        print()
+        print(markdown(spread_slopes(cs_, kind=args.kind)))
         print(f"\n{time.process_time() - t0:.0f} s CPU")
         return
     ds = [float(v) for v in args.d.split(",") if v]
