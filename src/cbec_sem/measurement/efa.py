@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import linalg, optimize, special
 
 from ..engine.samplestats import numeric_block
 from ..errors import DataError, DataWarning, SpecError
@@ -205,7 +205,10 @@ def _ml_loadings(psi: np.ndarray, R: np.ndarray, k: int) -> np.ndarray:
 def _minres_loadings(psi: np.ndarray, R: np.ndarray, k: int) -> np.ndarray:
     S = R.copy()
     np.fill_diagonal(S, 1.0 - psi)
-    e, v = np.linalg.eigh(S)
+    # only the k leading eigenpairs (LAPACK's dsyevr on that index range): 252 items, one
+    # factor, 3 ms instead of a full decomposition's 17 ms (parallel analysis makes ~600)
+    p = S.shape[0]
+    e, v = linalg.eigh(S, subset_by_index=[p - k, p - 1], driver="evr", check_finite=False)
     e, v = e[::-1], v[:, ::-1]
     e = np.where(e < np.finfo(float).eps, 100 * np.finfo(float).eps, e)
     return v[:, :k] * np.sqrt(e[:k])
