@@ -210,6 +210,20 @@ def cases(tmp: Path) -> list[tuple[str, str, Callable[[], object]]]:
     add("fit LMS: three products of six latents, N = 500 (24^3 nodes)",
         f"{len(d_lms.to_csv(index=False)) // 1024} kB",
         lambda: cs.fit(m_lms, d_lms, estimator="LMS"))
+    add("fit QML: three products of six latents, N = 500 (known exception: estimation)",
+        f"{len(d_lms.to_csv(index=False)) // 1024} kB",
+        lambda: cs.fit(m_lms, d_lms, estimator="QML"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit44 = cs.fit(m44, d44)  # the fit is not the call timed (about 1 s, untimed)
+    add("modindices: 44 constructs x 3 items (15,000 candidates; known exception)",
+        f"{len(d44.to_csv(index=False)) // 1024} kB", lambda: cs.modindices(fit44))
+    m84, d84 = many_constructs(84, 3, 2000)
+    add("parallel_analysis: 252 items, N = 2000, default n_iter (known exception)",
+        f"{len(d84.to_csv(index=False)) // 1024} kB",
+        lambda: cs.parallel_analysis(d84, seed=1))
+    add("common_method_bias: 44 constructs x 3 items (known exception)",
+        f"{len(d44.to_csv(index=False)) // 1024} kB", lambda: cs.common_method_bias(m44, d44))
     items20k = {"TA": [f"t{i}" for i in range(20_000)]}
     add("paper_model: 20,000 items", "20,000 names", lambda: cs.paper_model(items=items20k))
     text_lines = model_text_lines(1_000_000)
