@@ -42,12 +42,12 @@ import numpy as np
 from ..errors import EstimationError, SpecError
 
 #: Units of work (about 10 ns each on one core) a FIML fit may take before it is refused: 1.5 s
-#: counted, about 2 s in all.  ``cs.fit(..., estimator_options={"fiml_work_limit": x})`` sets another limit for one fit
-#: (``None``: no limit).
+#: counted, about 2 s in all.  ``cs.fit(..., estimator_options={"fiml_work_limit": x})`` sets
+#: another limit for one fit (``None``: no limit).
 FIML_WORK_LIMIT = 1.5e8
 
-#: The estimator option that sets the limit.
-OPTION = "fiml_work_limit"
+#: The estimator option that sets it.
+FIML_OPTION = "fiml_work_limit"
 
 
 def option_limit(options, name: str, default: float) -> float:
@@ -74,7 +74,7 @@ def option_limit(options, name: str, default: float) -> float:
 def work_limit(options) -> float:
     """A FIML fit's limit: ``estimator_options["fiml_work_limit"]``, else
     :data:`FIML_WORK_LIMIT`."""
-    return option_limit(options, OPTION, FIML_WORK_LIMIT)
+    return option_limit(options, FIML_OPTION, FIML_WORK_LIMIT)
 
 
 #: The EM iterations a refusal before the EM assumes (the 36–132-item cases above needed 9–17).
@@ -99,7 +99,7 @@ def robust_work(observed: np.ndarray) -> float:
     return (P * float(p) ** 4 + pstar ** 3) / 50.0
 
 
-def too_much(work: float, limit: float, what: str, option: str = OPTION) -> str:
+def too_much(work: float, limit: float, what: str, option: str = FIML_OPTION) -> str:
     """The part of a refusal or warning that states the work and how to allow it."""
     return (f"{what} is about {work:.1e} units of work (~{work * 1e-8:,.0f} s on one core), "
             f"more than the limit of {limit:.1e} (about 2 s; cbec_sem.engine.work_limits); "

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from ...errors import SpecError
 from ..estimate import estimate_ml
-from ..work_limits import OPTION as FIML_WORK_OPTION
+from ..work_limits import FIML_OPTION
 from ..robust import robust_estimation
 from .base import Capabilities, Estimator, EstimatorOutput, FitRequest
 from .covariance import covariance_convergence
@@ -30,7 +30,7 @@ class MLEstimator(Estimator):
         self.description = description
         self.robust = robust
         self.capabilities = Capabilities(
-            missing=missing, options=(FIML_WORK_OPTION,) if "fiml" in missing else ())
+            missing=missing, options=(FIML_OPTION,) if "fiml" in missing else ())
         if "fiml" not in missing:
             self.alternatives = {**self.alternatives, "missing": (
                 f"{name} needs complete data: use missing='listwise', or estimator='MLR' with "
@@ -39,9 +39,9 @@ class MLEstimator(Estimator):
     def check(self, request: FitRequest, *, se: str = "standard") -> None:
         super().check(request, se=se)
         given = request.options.extra.get("estimator_options") or {}
-        if FIML_WORK_OPTION in given and request.options.missing != "fiml":
+        if FIML_OPTION in given and request.options.missing != "fiml":
             raise SpecError(
-                f"estimator_options={{{FIML_WORK_OPTION!r}: ...}} bounds the work of "
+                f"estimator_options={{{FIML_OPTION!r}: ...}} bounds the work of "
                 f"missing='fiml'; this fit uses missing={request.options.missing!r}: drop the "
                 "option, or use missing='fiml'")
 
