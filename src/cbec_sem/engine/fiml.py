@@ -532,7 +532,7 @@ def check_fiml_work(stats: SampleStats, ram: RamModel, limit: float) -> float:
         raise EstimationError(
             f"missing='fiml' is not run on these data: the fit over {npat:,} distinct "
             f"missing-data patterns of {ram.p} variables, with {entries:,} free entries in "
-            "the model's matrices, " + too_much(work, limit, "")[1:]
+            "the model's matrices, " + too_much(work, limit, "")
             + "; or use missing='listwise' (the complete rows), fewer items, or a model with "
             "fewer free parameters")
     return work
@@ -783,7 +783,7 @@ def fiml_fit_measures(
             "the FIML-corrected robust fit indices (cfi.robust, tli.robust, rmsea.robust; "
             f"Zhang & Savalei 2023) are not computed: their work over {function.p} variables "
             f"and {sum(len(ps.counts) for ps in stats.patterns):,} missing-data patterns "
-            + too_much(function.work_done + work, function.work_limit, " with the fit")[1:]),
+            + too_much(function.work_done + work, function.work_limit, "with the fit")),
             stacklevel=2)
         fc = FimlCorrected(np.nan, df, np.nan, np.nan, np.nan, bdf, np.nan)
     else:

@@ -101,8 +101,9 @@ def robust_work(observed: np.ndarray) -> float:
 
 def too_much(work: float, limit: float, what: str, option: str = FIML_OPTION) -> str:
     """The part of a refusal or warning that states the work and how to allow it."""
-    return (f"{what} is about {work:.1e} units of work (~{work * 1e-8:,.0f} s on one core), "
-            f"more than the limit of {limit:.1e} (about 2 s; cbec_sem.engine.work_limits); "
+    return (f"{what + ' ' if what else ''}is about {work:.1e} units of work (~{work * 1e-8:,.1f} s on one core), "
+            f"more than the limit of {limit:.1e} (~{limit * 1e-8:,.1f} s; "
+            "cbec_sem.engine.work_limits); "
             f"allow it with estimator_options={{{option!r}: None}} (no limit) or a larger "
             "limit")
 
@@ -141,5 +142,5 @@ def check_ordinal_work(p: int, n: int, options) -> None:
         raise EstimationError(
             f"this ordinal fit is not run: its {p * (p - 1) // 2:,} polychoric correlations "
             f"of {p} items over {n:,} rows, with their asymptotic covariance, "
-            + too_much(work, limit, "", ORDINAL_OPTION)[1:]
+            + too_much(work, limit, "", ORDINAL_OPTION)
             + "; or fit fewer items, or treat the items as continuous (estimator='MLR')")
