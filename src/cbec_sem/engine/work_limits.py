@@ -101,8 +101,9 @@ def robust_work(observed: np.ndarray) -> float:
 
 def too_much(work: float, limit: float, what: str, option: str = FIML_OPTION) -> str:
     """The part of a refusal or warning that states the work and how to allow it."""
-    return (f"{what + ' ' if what else ''}is about {work:.1e} units of work (~{work * 1e-8:,.1f} s on one core), "
-            f"more than the limit of {limit:.1e} (~{limit * 1e-8:,.1f} s; "
+    subject = f"{what} " if what else ""
+    return (f"{subject}is about {work:.1e} units of work (~{work * 1e-8:,.1f} s on one "
+            f"core), more than the limit of {limit:.1e} (~{limit * 1e-8:,.1f} s; "
             "cbec_sem.engine.work_limits); "
             f"allow it with estimator_options={{{option!r}: None}} (no limit) or a larger "
             "limit")
