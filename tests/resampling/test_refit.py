@@ -219,3 +219,27 @@ def test_block_form_gives_the_general_form_s_function_and_gradient(case):
         ev = est.function.evaluate(theta[t], gradient=True)
         assert value[t] == pytest.approx(ev.value, rel=1e-12, abs=1e-12)
         np.testing.assert_allclose(grad[t], ev.gradient, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", ALL)
+def test_batched_description_equals_one_at_a_time(case):
+    """batch.describe_batch (k draws' rows, std.all and admissibility from stacked matrices)
+    gives RefitPlan.describe's numbers draw by draw: rows exactly, std.all to rounding (the
+    stacked (I − A)⁻¹ is a sum of powers of A, the single one a triangular inverse)."""
+    from cbec_sem.resampling.batch import describe_batch
+
+    est = fit_of(case).estimation
+    plan = RefitPlan(est)
+    rng = np.random.default_rng(11)
+    counts = [_counts(plan, rng) for _ in range(5)]
+    with single_threaded_blas():
+        draws = refit_batch(plan, counts)
+        moms = [plan.moments(c) for c in counts]
+        thetas = [plan.theta_of(d.x) for d in draws]
+        batched = describe_batch(plan, thetas, moms)
+    for theta, mom, (rows, std, admissible) in zip(thetas, moms, batched):
+        rows1, std1, admissible1 = plan.describe(theta, mom)
+        np.testing.assert_array_equal(rows, rows1)
+        np.testing.assert_array_equal(np.isnan(std), np.isnan(std1))
+        np.testing.assert_allclose(std, std1, rtol=1e-12, atol=1e-14)
+        assert admissible == admissible1

@@ -31,26 +31,27 @@ def standardize_group(out: np.ndarray, row_values: np.ndarray, lay, S: np.ndarra
     :class:`~cbec_sem.engine.ram.GroupLayout`, or the refit plan's group in its own variable
     order); ``S`` is the group's (co)variance matrix of the RAM form and ``C = B S Bᵀ`` the
     implied covariance of all variables.  ``p``: the number of observed variables, which keep
-    their raw scale under ``std.lv`` (the first ``p`` positions).  The one home of the formulas
+    their raw scale under ``std.lv`` (the first ``p`` positions).  ``out``, ``row_values``,
+    ``S`` and ``C`` may carry a leading axis of k draws (the bootstrap's batches).  The one home of the formulas
     of the module docstring, for the full fit and for every bootstrap or power refit.
     """
-    sd = np.sqrt(np.clip(np.diag(C), 0.0, None))
+    sd = np.sqrt(np.clip(np.diagonal(C, axis1=-2, axis2=-1), 0.0, None))
     if kind == "std.lv":
         sd = sd.copy()
-        sd[:p] = 1.0
+        sd[..., :p] = 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         # paths: A[i, j] * sd_j / sd_i
-        out[lay.a_rows] = row_values[lay.a_rows] * sd[lay.a_j] / sd[lay.a_i]
+        out[..., lay.a_rows] = row_values[..., lay.a_rows] * sd[..., lay.a_j] / sd[..., lay.a_i]
         # (co)variances: s_ii/sd_i² on the diagonal, residual correlations off it
         i, j = lay.s_i, lay.s_j
-        vals = row_values[lay.s_rows]
+        vals = row_values[..., lay.s_rows]
         diag = i == j
         std = np.empty_like(vals)
-        std[diag] = vals[diag] / sd[i[diag]] ** 2
+        std[..., diag] = vals[..., diag] / sd[..., i[diag]] ** 2
         off = ~diag
-        si, sj = S[i[off], i[off]], S[j[off], j[off]]
+        si, sj = S[..., i[off], i[off]], S[..., j[off], j[off]]
         if kind == "std.all":
-            std[off] = vals[off] / np.sqrt(si * sj)
+            std[..., off] = vals[..., off] / np.sqrt(si * sj)
         else:
             # std.lv: residual correlations among latent variables; observed residual
             # covariances stay in their raw metric (sd = 1 for observed variables),
@@ -58,9 +59,9 @@ def standardize_group(out: np.ndarray, row_values: np.ndarray, lay, S: np.ndarra
             lat_i = i[off] >= p
             lat_j = j[off] >= p
             den = np.where(lat_i, np.sqrt(si), 1.0) * np.where(lat_j, np.sqrt(sj), 1.0)
-            std[off] = vals[off] / den
-        out[lay.s_rows] = std
-        out[lay.m_rows] = row_values[lay.m_rows] / sd[lay.m_i]
+            std[..., off] = vals[..., off] / den
+        out[..., lay.s_rows] = std
+        out[..., lay.m_rows] = row_values[..., lay.m_rows] / sd[..., lay.m_i]
 
 
 def standardized_rows(
