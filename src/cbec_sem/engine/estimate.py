@@ -202,10 +202,10 @@ def compiled_model(
 
 
 def _objective(ram: RamModel, stats: SampleStats, partable: ParTable, options: FitOptions,
-               work_done: float = 0.0):
+               fiml_limit: float, work_done: float):
     """The fit function: complete-data ML, or casewise ML for missing data (``engine/fiml.py``)."""
     if options.missing == "fiml":
-        return FIMLFunction(ram, stats, partable.meanstructure, work_limit(options), work_done)
+        return FIMLFunction(ram, stats, partable.meanstructure, fiml_limit, work_done)
     if options.missing != "listwise":
         raise SpecError(f"missing={options.missing!r} needs an ordinal estimator (WLSMV)")
     return MLFunction(ram, stats, partable.meanstructure)
@@ -267,8 +267,8 @@ def _estimate(
     n_eq = sum(s.op == "==" for s in partable.constraints)
     _check_size(partable.nfree - n_eq, moments, stats.ntotal, exact=not n_eq)
     partable, ram = compiled_model(statements, options, stats.ngroups, stats.group_labels)
-    work_done = check_fiml_work(stats, ram, work_limit(options)) if options.missing == "fiml" \
-        else 0.0
+    limit = work_limit(options)
+    work_done = check_fiml_work(stats, ram, limit) if options.missing == "fiml" else 0.0
     space = ExpressionSpace(partable, ram)
     system = constraint_system(space, partable.nfree)
     reparam = system.reparam
@@ -279,7 +279,7 @@ def _estimate(
     ram.base_values[:] = fixed_rows
     start_rows = start_values(partable, stats, ustart=fixed_rows)
     theta_start = theta_from_rows(ram, start_rows)
-    function = _objective(ram, stats, partable, options, work_done)
+    function = _objective(ram, stats, partable, options, limit, work_done)
 
     evaluate_x = reparam.in_x(function.evaluate)
     if general is None:

@@ -25,12 +25,12 @@ bₖ is a scaled column of U = [G, C] (p × 2n), all r² of them are gathered fr
   (+ zᵢᵀμₖ with a mean structure), which is the engine's score in (μ, vech Σ)
   (:func:`.gamma.casewise_scores`) times the moment Jacobian Δ, without forming either.
 
-The engine computes A by central differences of the analytic gradient
+The engine uses these closed forms for ML and FIML fits (:func:`observed_information_in_x`)
+and the power study's refits; other fit functions difference the analytic gradient
 (:func:`.inference.observed_information_x`, as lavaan's ``lav_model_hessian()``, 2q
-gradients) and B through the n × p(p+1)/2 score matrix; for the 90-parameter
-product-indicator model of the power study these closed forms take a few milliseconds instead
-of about a hundred.  Agreement with both is checked in
-``tests/resampling/test_observed_information.py``.
+gradients), and B can also come from the n × p(p+1)/2 score matrix.  For the 90-parameter
+product-indicator model the closed forms take a few milliseconds instead of about a hundred.
+Agreement with both is checked in ``tests/resampling/test_observed_information.py``.
 """
 
 from __future__ import annotations

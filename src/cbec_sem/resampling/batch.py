@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine.admissibility import beyond_unit, negative_variances, positive_definite
 from ..engine.optimizer import PRECISION_LIMIT
 from ..engine.standardize import standardize_group
 from .refit import (BAD_MOMENTS, INADMISSIBLE, LEAN_MAX_ITER, NOT_CONVERGED, OK, DrawResult,
@@ -609,7 +608,7 @@ def describe_batch(plan: RefitPlan, thetas: list[np.ndarray], moms: list[Moments
     grp = plan.groups[0]
     T = np.asarray(thetas)
     k = T.shape[0]
-    S, M, B, ok = stacked_matrices(plan, 0, T, moms[0].fixed[0])
+    S, _, B, ok = stacked_matrices(plan, 0, T, moms[0].fixed[0])
     rows = np.broadcast_to(plan.base_values, (k, plan.nrows)).copy()
     rows[:, plan.free_rows] = T[:, plan.free_of_rows]
     std = np.full((k, plan.nrows), np.nan)
@@ -622,8 +621,6 @@ def describe_batch(plan: RefitPlan, thetas: list[np.ndarray], moms: list[Moments
         if not ok[t]:
             out.append(plan.describe(thetas[t], moms[t]))
             continue
-        admissible = ((plan.lat_block is None or positive_definite(C[t].take(plan.lat_block)))
-                      and not negative_variances(rows[t], plan.var_rows).size
-                      and not beyond_unit(std[t], plan.bounded_rows).size)
+        admissible = plan.latent_block_definite(C[t]) and plan.within_bounds(rows[t], std[t])
         out.append((rows[t], std[t], admissible))
     return out

@@ -543,13 +543,20 @@ class RefitPlan:
                     continue
                 C = B @ S @ B.T
                 standardize_group(std, rows, grp, S, C)
-                if self.lat_block is not None and not positive_definite(C.take(self.lat_block)):
-                    admissible = False
+                admissible = admissible and self.latent_block_definite(C)
         std[self.not_std] = np.nan
-        if admissible and (negative_variances(rows, self.var_rows).size
-                           or beyond_unit(std, self.bounded_rows).size):
-            admissible = False
-        return rows, std, admissible
+        return rows, std, admissible and self.within_bounds(rows, std)
+
+    def latent_block_definite(self, C: np.ndarray) -> bool:
+        """Whether the latent variables' block of one group's implied covariance C (all
+        variables) is positive definite (lavaan's check after a fit)."""
+        return self.lat_block is None or positive_definite(C.take(self.lat_block))
+
+    def within_bounds(self, rows: np.ndarray, std: np.ndarray) -> bool:
+        """No negative free variance (Heywood case) and no standardised loading or
+        correlation beyond ±1 among a draw's row values and std.all values."""
+        return not (negative_variances(rows, self.var_rows).size
+                    or beyond_unit(std, self.bounded_rows).size)
 
 
 @dataclass(frozen=True)
