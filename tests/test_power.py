@@ -206,6 +206,14 @@ def test_likert_items_are_categories():
     sampler = Sampler(pm, item_thresholds(pm, 5))
     X = sampler.draw(500, np.random.default_rng(2))
     assert set(np.unique(X)) <= {1.0, 2.0, 3.0, 4.0, 5.0}
+    # the category of a value is 1 + its position among the thresholds (np.searchsorted),
+    # whatever the vectorised cut does
+    sampler_raw = Sampler(pm, {})
+    Y = sampler_raw.draw(500, np.random.default_rng(2))
+    thresholds = item_thresholds(pm, 5)
+    for k, v in enumerate(pm.observed):
+        expected = np.searchsorted(np.asarray(thresholds[v]), Y[:, k], side="left") + 1.0
+        np.testing.assert_array_equal(X[:, k], expected)
     res = power(cs.paper_model(), [200], reps=10, hypotheses=["H2"], likert=5, seed=1)
     row = res.table.iloc[0]
     assert row["completed"] == 10 and row["converged"] == 10

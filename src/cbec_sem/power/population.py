@@ -84,9 +84,16 @@ class Sampler:
             self.pairs = np.array([[where[a], where[b]] for a, b in products], dtype=int)
             self.product_mean = np.asarray(pm._product_mean, dtype=float)
             self.C = (T @ pm._gamma)[obs]  # observed × products
-        self.cut_cols = [k for k, v in enumerate(self.observed) if v in thresholds]
-        self.cut_thresholds = [np.asarray(thresholds[self.observed[k]], dtype=float)
-                               for k in self.cut_cols]
+        self.cut_cols = np.array([k for k, v in enumerate(self.observed) if v in thresholds],
+                                 dtype=int)
+        # the cut columns' thresholds as one table, padded with +inf (never below a value), so
+        # that every column is cut by one comparison: category = 1 + #{τ < x}, which is
+        # np.searchsorted(τ, x, side="left") + 1 for sorted τ
+        width = max((len(thresholds[self.observed[k]]) for k in self.cut_cols), default=0)
+        self.cut_table = np.full((self.cut_cols.size, width), np.inf)
+        for row, k in enumerate(self.cut_cols):
+            t = np.asarray(thresholds[self.observed[k]], dtype=float)
+            self.cut_table[row, :t.size] = t
 
     def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """One replication: an (n × observed) array."""
@@ -99,8 +106,9 @@ class Sampler:
         else:
             X = Y
         X += self.mean
-        for k, t in zip(self.cut_cols, self.cut_thresholds):
-            X[:, k] = np.searchsorted(t, X[:, k], side="left") + 1.0
+        if self.cut_cols.size:
+            below = self.cut_table[None, :, :] < X[:, self.cut_cols, None]
+            X[:, self.cut_cols] = below.sum(axis=2) + 1.0
         return X
 
 
