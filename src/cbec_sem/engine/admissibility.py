@@ -47,16 +47,13 @@ def _where(group: int, ngroups: int, labels: tuple) -> str:
 def admissibility_problems(est: Estimation) -> list[str]:
     """Plain-language descriptions of everything that makes the solution inadmissible."""
     problems: list[str] = []
-    frame = est.partable.frame
-    G, labels = est.partable.ngroups, est.partable.group_labels
-    lhs = frame["lhs"].to_numpy()
-    op = frame["op"].to_numpy()
-    rhs = frame["rhs"].to_numpy()
-    group = frame["group"].to_numpy()
-    value = frame["est"].to_numpy(dtype=float)
-    std = est.params["std.all"].to_numpy(dtype=float)[: len(frame)]
+    table = est.partable
+    G, labels = table.ngroups, table.group_labels
+    lhs, op, rhs, group = (table.column(c) for c in ("lhs", "op", "rhs", "group"))
+    value = np.asarray(table.column("est"), dtype=float)
+    std = est.params["std.all"].to_numpy(dtype=float)[: len(lhs)]
     is_var = (op == "~~") & (lhs == rhs)
-    for r in negative_variances(value, np.flatnonzero(is_var & (frame["free"].to_numpy() > 0))):
+    for r in negative_variances(value, np.flatnonzero(is_var & (table.column("free") > 0))):
         problems.append(
             f"negative variance{_where(group[r], G, labels)}: {lhs[r]} ~~ {lhs[r]} = "
             f"{value[r]:.4g} (a Heywood case)"

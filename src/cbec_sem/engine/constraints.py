@@ -39,9 +39,9 @@ from .ram import RamModel
 
 def _label_rows(partable: ParTable) -> dict[str, int]:
     """Map every label and plabel to one row of the table (the first row that carries it)."""
-    frame = partable.frame
     out: dict[str, int] = {}
-    for pos, (label, plabel) in enumerate(zip(frame["label"], frame["plabel"])):
+    for pos, (label, plabel) in enumerate(zip(partable.column("label"),
+                                              partable.column("plabel"))):
         if label and label not in out:
             out[label] = pos
         out[plabel] = pos

@@ -317,13 +317,7 @@ def _estimate(
     params = parameter_estimates(partable, ram, space, theta, vcov, options, optim.converged)
     row_values = ram.row_values(theta)
     se = row_standard_errors(ram, vcov) if optim.converged else np.full(len(row_values), np.nan)
-    # one concat, not three column insertions (each re-built the string column index)
-    base = partable.frame
-    if base.columns.isin(["start", "est", "se"]).any():
-        base = base.drop(columns=["start", "est", "se"], errors="ignore")
-    frame = pd.concat([base, pd.DataFrame(
-        {"start": start_rows, "est": row_values, "se": se}, index=base.index)], axis=1)
-    partable = replace(partable, frame=frame)
+    partable = partable.with_estimates(start_rows, row_values, se)
     moments_hat = ram.moments(theta)
     exo_index = tuple(stats.names.index(v) for v in partable.roles.ov_x)
     exo_loglik = function.exogenous_loglik(exo_index)

@@ -46,7 +46,6 @@ def parameter_estimates(
     converged: bool,
 ) -> pd.DataFrame:
     """lavaan's ``parameterEstimates(standardized = TRUE)``: model rows, then ``:=`` rows."""
-    frame = partable.frame
     rows = ram.row_values(theta)
     se = row_standard_errors(ram, vcov)
     free = ram.free_index >= 0
@@ -58,11 +57,11 @@ def parameter_estimates(
     w["ci.upper"][~free] = rows[~free]
     std_lv, std_all = standardized_solution(ram, rows)
     columns = {
-        "lhs": frame["lhs"].to_numpy(),
-        "op": frame["op"].to_numpy(),
-        "rhs": frame["rhs"].to_numpy(),
-        "group": frame["group"].to_numpy(),
-        "label": frame["label"].to_numpy(),
+        "lhs": partable.column("lhs"),
+        "op": partable.column("op"),
+        "rhs": partable.column("rhs"),
+        "group": partable.column("group"),
+        "label": partable.column("label"),
         "est": rows,
         "se": se,
         **w,

@@ -17,7 +17,7 @@ optimiser sees (lavaan ≥ 0.6 does the same for simple equality constraints, ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 import numpy as np
@@ -188,10 +188,39 @@ class ParTable:
     nfree: int
     constraints: tuple[Statement, ...]
     defined: tuple[Statement, ...]
+    #: columns already converted by :meth:`column` (the table is never written in place)
+    _columns: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def column(self, name: str) -> np.ndarray:
+        """One column of the table as a read-only NumPy array, converted once per table: the
+        engine reads ``lhs``/``op``/``rhs``/``free``… many times per fit, and a pandas column
+        access (an Arrow-backed string column made an object array) costs each time."""
+        values = self._columns.get(name)
+        if values is None:
+            values = self.frame[name].to_numpy()
+            if values.dtype == object or values.base is not None:
+                values = values.copy()
+            values.flags.writeable = False
+            self._columns[name] = values
+        return values
+
+    def with_estimates(self, start: np.ndarray, est: np.ndarray, se: np.ndarray) -> ParTable:
+        """This table with the columns ``start``, ``est`` and ``se`` (replaced if present), the
+        columns already converted kept: one concat, not three column insertions (each
+        re-built the string column index)."""
+        base = self.frame
+        if base.columns.isin(["start", "est", "se"]).any():
+            base = base.drop(columns=["start", "est", "se"], errors="ignore")
+        frame = pd.concat([base, pd.DataFrame(
+            {"start": start, "est": est, "se": se}, index=base.index)], axis=1)
+        out = replace(self, frame=frame)
+        out._columns.update((k, v) for k, v in self._columns.items()
+                            if k not in ("start", "est", "se"))
+        return out
 
     def free_rows(self) -> np.ndarray:
         """Positions of the rows holding free parameters."""
-        return np.flatnonzero(self.frame["free"].to_numpy() > 0)
+        return np.flatnonzero(self.column("free") > 0)
 
 
 def group_equal_kind(op: str, lhs: str, rhs: str, latent: set[str]) -> str:

@@ -38,11 +38,10 @@ def _higher_order_starts(partable, cov, names, g, values, free, loading, lv_vari
     variance of 0.05 (lavaan's simple start) can send scoring into a degenerate region where
     a first-order variance grows without bound while the second-order one turns negative.
     """
-    frame = partable.frame
-    ops = frame["op"].to_numpy()
-    lhs = frame["lhs"].to_numpy()
-    rhs = frame["rhs"].to_numpy()
-    group = frame["group"].to_numpy() - 1
+    ops = partable.column("op")
+    lhs = partable.column("lhs")
+    rhs = partable.column("rhs")
+    group = partable.column("group") - 1
     for lv, items in partable.roles.indicators.items():
         if not items or not all((g, f) in lv_variance for f in items):
             continue
@@ -79,17 +78,15 @@ def start_values(partable: ParTable, stats: SampleStats,
                  ustart: np.ndarray | None = None) -> np.ndarray:
     """A starting value for every row of the table (fixed rows keep their fixed value);
     ``ustart`` replaces the table's ``ustart`` column (e.g. with fixed-x values filled in)."""
-    frame = partable.frame
     names = {v: k for k, v in enumerate(stats.names)}
     latent = set(partable.roles.latent)
-    values = (frame["ustart"].to_numpy(dtype=float, na_value=np.nan) if ustart is None
-              else np.asarray(ustart, dtype=float)).copy()
+    values = np.array(partable.column("ustart") if ustart is None else ustart, dtype=float)
     user_start = ~np.isnan(values)
-    ops = frame["op"].to_numpy()
-    lhs = frame["lhs"].to_numpy()
-    rhs = frame["rhs"].to_numpy()
-    group = frame["group"].to_numpy() - 1
-    free = frame["free"].to_numpy() > 0
+    ops = partable.column("op")
+    lhs = partable.column("lhs")
+    rhs = partable.column("rhs")
+    group = partable.column("group") - 1
+    free = partable.column("free") > 0
     lv_variance: dict[tuple[int, str], float] = {}
     loading: dict[tuple[int, str, str], float] = {}
     for g in range(partable.ngroups):
@@ -113,10 +110,10 @@ def start_values(partable: ParTable, stats: SampleStats,
             lv_variance[(g, lv)] = scale**2
         _higher_order_starts(partable, cov, names, g, values, free, loading, lv_variance)
     composite_scale = {
-        (group[r], lhs[r]): values[r] for r in range(len(frame))
+        (group[r], lhs[r]): values[r] for r in range(len(values))
         if ops[r] == "<~" and not free[r] and np.isfinite(values[r]) and values[r] != 0
     }
-    for r in range(len(frame)):
+    for r in range(len(values)):
         if not free[r] or user_start[r]:
             continue
         g = group[r]
@@ -144,13 +141,13 @@ def start_values(partable: ParTable, stats: SampleStats,
 def fixed_x_values(partable: ParTable, stats: SampleStats) -> np.ndarray:
     """The table's ``ustart`` with exogenous covariates' (co)variances and means set to the
     sample values (lavaan's ``fixed.x = TRUE``)."""
-    frame = partable.frame
-    values = frame["ustart"].to_numpy(dtype=float, na_value=np.nan).copy()
+    values = np.array(partable.column("ustart"), dtype=float)
     names = {v: k for k, v in enumerate(stats.names)}
-    exo = np.flatnonzero(frame["exo"].to_numpy() == 1)
+    exo = np.flatnonzero(partable.column("exo") == 1)
+    group, lhs, ops, rhs = (partable.column(c) for c in ("group", "lhs", "op", "rhs"))
     for r in exo:
-        g = frame["group"].iat[r] - 1
-        a, op, b = frame["lhs"].iat[r], frame["op"].iat[r], frame["rhs"].iat[r]
+        g = group[r] - 1
+        a, op, b = lhs[r], ops[r], rhs[r]
         if op == "~~":
             values[r] = stats.covs[g][names[a], names[b]]
         elif op == "~1":

@@ -54,9 +54,16 @@ def _frame_and_scales(data: object) -> tuple[pd.DataFrame | None, dict[str, tupl
     return None, {}  # the estimator's own reader refuses other types
 
 
+def _plain_number(dtype) -> bool:
+    """A NumPy integer or float dtype: a column that needs no further look."""
+    return isinstance(dtype, np.dtype) and dtype.kind in "iuf"
+
+
 def _column_kind_problem(name: str, dtype, column) -> str | None:
     """What is wrong with a column of this dtype, or None; ``column()`` gives its values
     (read only for object columns, the one dtype that needs them)."""
+    if _plain_number(dtype):
+        return None
     if pd.api.types.is_complex_dtype(dtype):
         return (f"column {name!r} holds complex numbers; answers are real numbers: keep the "
                 "real part explicitly (df[col] = df[col].real) if that is what you mean")
@@ -88,7 +95,8 @@ def _group_problem(group: str, col: pd.Series) -> str | None:
 
 
 def _is_number(dtype) -> bool:
-    return pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype)
+    return (_plain_number(dtype) or pd.api.types.is_integer_dtype(dtype)
+            or pd.api.types.is_float_dtype(dtype))
 
 
 def _numeric(col: pd.Series) -> np.ndarray | None:
@@ -184,8 +192,10 @@ def checked_block(data: object, names: Sequence[str], *,
     present = [n for n in names if n in frame.columns]
     if not frame.columns.is_unique:  # a duplicate name: column by column (the reader names it)
         return _check_columns_one_by_one(frame, present, scales, group), None
-    pos = frame.columns.get_indexer(present)
-    dtypes = frame.dtypes.to_numpy()[pos]
+    where = {c: i for i, c in enumerate(frame.columns)}  # (an Index of the names costs more)
+    pos = np.array([where[n] for n in present], dtype=np.intp)
+    all_dtypes = frame.dtypes.to_numpy()
+    dtypes = all_dtypes[pos]
     for name, dtype, p in zip(present, dtypes, pos):
         problem = _column_kind_problem(name, dtype, lambda p=p: frame.iloc[:, p])
         if problem is not None:
@@ -197,7 +207,7 @@ def checked_block(data: object, names: Sequence[str], *,
     numeric = [k for k, dtype in enumerate(dtypes) if _is_number(dtype)]
     if not numeric:
         return [], None
-    block = frame.take(pos[numeric], axis=1).to_numpy(dtype=float, na_value=np.nan)
+    block = _float_block(frame, pos[numeric], all_dtypes)
     with np.errstate(invalid="ignore"):
         huge = (np.isfinite(block) & (np.abs(block) > MAX_MAGNITUDE)).any(axis=0)
     coded = np.isin(block, _CODES).any(axis=0)
@@ -208,6 +218,18 @@ def checked_block(data: object, names: Sequence[str], *,
             _check_values(name, block[:, j], scales.get(name), messages)
     whole = len(numeric) == len(present) == len(names)
     return messages, (block if whole else None)
+
+
+def _float_block(frame: pd.DataFrame, pos: np.ndarray, dtypes: np.ndarray) -> np.ndarray:
+    """The columns at ``pos`` as one float array (rows × columns; missing values NaN).
+
+    A frame of plain NumPy numbers that holds little else is converted whole and then
+    indexed (a fifth of the cost of ``take`` for a 20-item questionnaire); any other frame
+    gives up its columns by ``take``.  ``dtypes``: the frame's column dtypes."""
+    if frame.shape[1] <= 2 * len(pos) and all(_plain_number(d) for d in dtypes):
+        whole = frame.to_numpy(dtype=float, copy=True)  # never a view of the caller's data
+        return whole if np.array_equal(pos, np.arange(frame.shape[1])) else whole[:, pos]
+    return frame.take(pos, axis=1).to_numpy(dtype=float, na_value=np.nan)
 
 
 def _check_columns_one_by_one(frame: pd.DataFrame, present: list[str], scales: dict,
