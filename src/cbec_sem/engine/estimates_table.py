@@ -56,37 +56,18 @@ def parameter_estimates(
     w["ci.lower"][~free] = rows[~free]
     w["ci.upper"][~free] = rows[~free]
     std_lv, std_all = standardized_solution(ram, rows)
-    columns = {
-        "lhs": partable.column("lhs"),
-        "op": partable.column("op"),
-        "rhs": partable.column("rhs"),
-        "group": partable.column("group"),
-        "label": partable.column("label"),
-        "est": rows,
-        "se": se,
-        **w,
-        "std.lv": std_lv,
-        "std.all": std_all,
-    }
+    numbers = {"est": rows, "se": se, **w, "std.lv": std_lv, "std.all": std_all}
     if space.defined:
-        names = space.defined_names()
         est, dse = defined_with_se(space, ram, theta, vcov)
-        dw = wald(est, dse, options.level)
-        extra = {
-            "lhs": names,
-            "op": [":="] * len(names),
-            "rhs": [s.rhs for s in space.defined],
-            "group": [0] * len(names),
-            "label": names,
-            "est": est,
-            "se": dse,
-            **dw,
-            "std.lv": space.defined_values(std_lv),
-            "std.all": space.defined_values(std_all),
-        }
-        columns = {k: np.concatenate([np.asarray(v, dtype=object if k in ("lhs", "op", "rhs",
-                   "label") else None), np.asarray(extra[k])]) for k, v in columns.items()}
-    table = pd.DataFrame(columns)
+        extra = {"est": est, "se": dse, **wald(est, dse, options.level),
+                 "std.lv": space.defined_values(std_lv),
+                 "std.all": space.defined_values(std_all)}
+        numbers = {k: np.concatenate([v, np.asarray(extra[k], dtype=float)])
+                   for k, v in numbers.items()}
+    keys = partable.estimate_keys()  # lhs, op, rhs, group, label: the := rows included
+    order = ("lhs", "op", "rhs", "group", "label")
+    table = pd.DataFrame({**{k: keys[k] for k in order}, **numbers},
+                         index=pd.RangeIndex(len(rows) + len(space.defined)), copy=False)
     if not converged:
         table[["se", "z", "pvalue", "ci.lower", "ci.upper"]] = np.nan
     return table

@@ -314,7 +314,25 @@ def fit_measures(inp: FitInputs) -> pd.Series:
         "mfi": np.exp(-0.5 * (chisq - df) / N),
         "ecvi": chisq / N + 2.0 * k / N,
     }
-    return pd.Series(out, dtype=float, name="fit measures")
+    return measures_series(out)
+
+
+#: The index of every key sequence :func:`measures_series` has seen (a handful: the fit
+#: measures of each estimator); an Index of strings costs more to build than the Series.
+_INDEXES: dict[tuple[str, ...], pd.Index] = {}
+
+
+def measures_series(values: dict[str, float]) -> pd.Series:
+    """``pd.Series(values, dtype=float, name="fit measures")``, its index built once per
+    sequence of names (an Index is immutable, so the Series can share it)."""
+    keys = tuple(values)
+    index = _INDEXES.get(keys)
+    if index is None:
+        index = pd.Index(keys)
+        if len(_INDEXES) < 64:
+            _INDEXES[keys] = index
+    data = np.fromiter(values.values(), dtype=float, count=len(keys))
+    return pd.Series(data, index=index, name="fit measures", copy=False)
 
 
 # ------------------------------------------------------------------------------------------

@@ -204,6 +204,26 @@ class ParTable:
             self._columns[name] = values
         return values
 
+    def estimate_keys(self) -> dict[str, object]:
+        """The identifying columns of lavaan's ``parameterEstimates()`` — ``lhs``, ``op``,
+        ``rhs``, ``group``, ``label`` — for the table's rows, then one row per ``:=``
+        statement (group 0, label and lhs its name).  The string columns are pandas string
+        arrays made once per table, so that the estimates frame of every fit need not infer
+        them again (a third of its cost); ``group`` is a fresh copy each call."""
+        keys = self._columns.get("__estimate_keys__")
+        if keys is None:
+            names = [s.lhs for s in self.defined]
+            text = {c: list(self.column(c)) for c in ("lhs", "op", "rhs", "label")}
+            text["lhs"] += names
+            text["op"] += [":="] * len(names)
+            text["rhs"] += [s.rhs for s in self.defined]
+            text["label"] += names
+            keys = {c: pd.array(v, dtype="str") for c, v in text.items()}
+            keys["group"] = np.concatenate([self.column("group"),
+                                            np.zeros(len(names), dtype=np.int64)])
+            self._columns["__estimate_keys__"] = keys
+        return {**keys, "group": keys["group"].copy()}
+
     def with_estimates(self, start: np.ndarray, est: np.ndarray, se: np.ndarray) -> ParTable:
         """This table with the columns ``start``, ``est`` and ``se`` (replaced if present), the
         columns already converted kept: one concat, not three column insertions (each
