@@ -151,9 +151,11 @@ def _line_search(evaluate, x, value, step, slope, derivatives):
 
     The full step is evaluated with its derivatives (``derivatives`` gives the keyword
     arguments), since it is usually accepted and they are needed next; shorter steps are
-    evaluated for F alone.  Returns the accepted point and its evaluation, or ``None``.
+    evaluated for F alone.  Returns the accepted point and its evaluation (``None`` for a
+    shorter step), or ``None`` and the full step's evaluation when no step is accepted.
     """
     alpha = 1.0
+    full = None
     # F is known to about ROUNDING·|F|: once the decrease the step predicts (alpha · slope) is
     # below that, no shorter step can show a real decrease, and halving further only spends
     # evaluations (near the optimum it spent ~40 of them per call).
@@ -163,12 +165,14 @@ def _line_search(evaluate, x, value, step, slope, derivatives):
             break
         trial = x - alpha * step
         ev = evaluate(trial, **derivatives) if alpha == 1.0 else evaluate(trial)
+        if alpha == 1.0:
+            full = ev
         # Strictly lower as well: at F's rounding level the Armijo margin vanishes and an
         # unchanged F must not count as progress.
         if np.isfinite(ev.value) and ev.value <= value - 1e-4 * alpha * slope and ev.value < value:
             return trial, (ev if alpha == 1.0 else None)
         alpha *= 0.5
-    return None
+    return None, full
 
 
 def fisher_scoring(
@@ -210,9 +214,8 @@ def fisher_scoring(
             step, slope = g, float(g @ g)
         quasi_newton = quasi_newton or scaled_gradient_norm(g, unit) < switch
         derivatives = {"gradient": True, "information": not quasi_newton}
-        found = _line_search(evaluate, x, ev.value, step, slope, derivatives)
-        if found is not None:
-            trial, new = found
+        trial, new = _line_search(evaluate, x, ev.value, step, slope, derivatives)
+        if trial is not None:
             if new is None:
                 new = evaluate(trial, **derivatives)
             if quasi_newton:
@@ -223,17 +226,25 @@ def fisher_scoring(
             continue
         # No sufficient decrease.  Near the optimum F changes by less than its rounding
         # error (|F| · 1e-16), so Armijo cannot see progress: take the full step if F does
-        # not rise beyond rounding and the gradient shrinks.
+        # not rise beyond rounding and the gradient shrinks.  The line search evaluated it
+        # already (with the derivatives the iteration asked for): a quasi-Newton iteration
+        # keeps its secant approximation, updated by the step, and needs no information.
         full = x - step
-        f_full = evaluate(full, gradient=True, information=True)
+        f_full = new
+        if f_full is None or f_full.gradient is None or (
+                not quasi_newton and f_full.information is None):
+            f_full = evaluate(full, gradient=True, information=True)
         if (
             np.isfinite(f_full.value)
             and f_full.value <= ev.value + 1e-14 * max(1.0, abs(ev.value))
             and scaled_gradient_norm(f_full.gradient, unit) < scaled_gradient_norm(g, unit)
         ):
+            if quasi_newton and f_full.information is None:
+                H.update(full - x, f_full.gradient - g)
+            else:
+                H = _Curvature(f_full.information)
+                quasi_newton = False
             x, ev = full, f_full
-            H = _Curvature(ev.information)
-            quasi_newton = False
             continue
         if scaled_gradient_norm(g, unit) < PRECISION_LIMIT:
             return OptimResult(
