@@ -96,7 +96,7 @@ def test_bootstrap_on_dask_equals_local(client, example_fit):
 def test_lost_cluster_keeps_completed_replications():
     with local_cluster() as cluster, dask_client(cluster) as c:
         def lose_cluster(done, total):
-            if done >= 20:  # after the first chunk of 20 replications has come back
+            if done >= 20:  # after the first chunk (one per size: 40 replications) is back
                 c.close()
 
         with pytest.warns(CbecSemWarning, match=r"interrupted.*of 80 replications completed"):

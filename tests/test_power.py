@@ -157,7 +157,8 @@ def test_same_seed_same_numbers_and_sizes_independent(paper_study):
 
 
 def test_identical_across_n_jobs():
-    # 20 replications per size are one chunk (CHUNK_SIZE) each: two chunks, one per process
+    # 20 replications per size are one chunk each (CHUNK_SIZE is larger): two chunks, one per
+    # process
     kwargs = dict(reps=20, hypotheses=["H2", "H4"], seed=5)
     one = power(cs.paper_model(), [120, 200], n_jobs=1, **kwargs)
     two = power(cs.paper_model(), [120, 200], n_jobs=2, **kwargs)
