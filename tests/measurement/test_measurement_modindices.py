@@ -236,7 +236,9 @@ def test_saturating_candidates_in_one_df_model():
     assert res.fit_measures["df"] == 1
     mi = modindices(res)
     assert len(mi) == 4
-    np.testing.assert_allclose(mi["mi"], mi["mi"].iloc[0], rtol=1e-8)
+    # equal up to the fit's convergence: a gradient at the criterion (1e-9 in SE units)
+    # moves these MIs by about 1e-7
+    np.testing.assert_allclose(mi["mi"], mi["mi"].iloc[0], rtol=1e-6)
     assert mi["mi"].iloc[0] == pytest.approx(res.fit_measures["chisq"], rel=0.02)
     freed = _fit(model + "\n x1 ~~ x4", HS)
     assert freed.converged and freed.fit_measures["chisq"] == pytest.approx(0, abs=1e-6)

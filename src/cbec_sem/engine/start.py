@@ -7,7 +7,13 @@ measured by observed items, the loadings and the factor variance start from the 
 component of the items' covariance matrix (the classic one-factor approximation, e.g. Harman
 1976, *Modern Factor Analysis*, ch. 8), rescaled so the marker loading keeps its fixed value.
 Latent variables measured by other latent variables (higher-order factors) start with unit
-loadings and variance 0.05, as lavaan does.  Composite weights (``F <~ x``) start as a sum
+loadings and variance 0.05, as lavaan does.  An item that indicates one factor of three or
+more items starts its residual variance between two classic one-factor approximations of its
+unique variance, the mean of var − λ²ψ from that principal component (too small: the component
+absorbs unique variance) and 1/[S⁻¹]ⱼⱼ from the squared multiple correlation with the other
+items (too large: it misses the communality the other items cannot predict; Guttman 1956,
+*Psychometrika* 21:273), at least a tenth of its variance; over the 55 lavaan fixtures this
+cut the fits' function evaluations from 1,139 to 1,045, most in constrained models.  Composite weights (``F <~ x``) start as a sum
 score, every free weight at the value of the composite's fixed weight (the unit weights PLS
 starts from; lavaan starts them at 0).  A user's ``start()`` value always wins.
 """
@@ -25,6 +31,18 @@ def _factor_start(cov: np.ndarray) -> np.ndarray:
     val, vec = np.linalg.eigh(cov)
     load = vec[:, -1] * np.sqrt(max(val[-1], 1e-8))
     return load if load.sum() >= 0 else -load
+
+
+def _unique_variance_start(block: np.ndarray, pc: np.ndarray) -> np.ndarray:
+    """Residual-variance starts of one factor's items (module docstring): the mean of
+    var − pc² and 1/[S⁻¹]ⱼⱼ, at least a tenth of each variance."""
+    var = np.diag(block)
+    try:
+        smc_unique = 1.0 / np.diag(np.linalg.inv(block))
+    except np.linalg.LinAlgError:
+        smc_unique = 0.5 * var
+    start = 0.5 * (var - pc**2 + smc_unique)
+    return np.where(np.isfinite(start), np.maximum(start, 0.1 * var), 0.5 * var)
 
 
 def _higher_order_starts(partable, cov, names, g, values, free, loading, lv_variance) -> None:
@@ -89,6 +107,7 @@ def start_values(partable: ParTable, stats: SampleStats,
     free = partable.column("free") > 0
     lv_variance: dict[tuple[int, str], float] = {}
     loading: dict[tuple[int, str, str], float] = {}
+    unique: dict[tuple[int, str], list[float]] = {}  # residual-variance starts of an item
     for g in range(partable.ngroups):
         cov = stats.covs[g]
         for lv, items in partable.roles.indicators.items():
@@ -96,7 +115,11 @@ def start_values(partable: ParTable, stats: SampleStats,
             if len(observed) != len(items) or not observed:
                 continue
             idx = [names[x] for x in observed]
-            pc = _factor_start(cov[np.ix_(idx, idx)])
+            block = cov[np.ix_(idx, idx)]
+            pc = _factor_start(block)
+            if len(idx) >= 3:
+                for x, u in zip(observed, _unique_variance_start(block, pc)):
+                    unique.setdefault((g, x), []).append(u)
             rows = np.flatnonzero((group == g) & (ops == "=~") & (lhs == lv))
             fixed = [r for r in rows if not free[r] and not np.isnan(values[r]) and values[r] != 0]
             scale = 1.0
@@ -134,7 +157,9 @@ def start_values(partable: ParTable, stats: SampleStats,
             elif a in latent:
                 values[r] = lv_variance.get((g, a), 0.05)
             else:
-                values[r] = 0.5 * cov[names[a], names[a]]
+                u = unique.get((g, a), ())
+                # an item of several factors: lavaan's half of its variance
+                values[r] = u[0] if len(u) == 1 else 0.5 * cov[names[a], names[a]]
     return values
 
 
