@@ -180,7 +180,7 @@ def fisher_scoring(
     x0: np.ndarray,
     tol: float = 1e-9,
     max_iter: int = 500,
-    switch: float = 1e-3,
+    switch: float = 1e-2,
 ) -> OptimResult:
     """Minimise F; ``evaluate(x, gradient=, information=)`` gives F and its derivatives.
 
@@ -188,7 +188,10 @@ def fisher_scoring(
     convergent when the model misfits (expected ≠ observed information).  Once
     max |∇F| < ``switch`` the Hessian approximation is the last Fisher information, updated
     by BFGS secant steps (Nocedal & Wright 2006, eq. 6.19), which converges superlinearly and
-    needs no further information matrices.
+    needs no further information matrices.  ``switch`` is in standard-error units (the
+    scale-free norm of the convergence test); 1e-2 rather than 1e-3 saves the fixtures of
+    ``benchmarks/evaluations.py`` 47 of 1,045 evaluations (a CFA 18 → 15), with the same
+    optima.
     """
     x = np.asarray(x0, dtype=float).copy()
     ev = evaluate(x, gradient=True, information=True)
