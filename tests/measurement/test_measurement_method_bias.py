@@ -345,6 +345,35 @@ def test_method_factor_at_its_bound_matches_lavaan_without_fitting_the_ulmc(monk
     assert u.p_value == pytest.approx(1.0)
 
 
+def test_boundary_test_at_the_substantive_fit_equals_the_one_at_a_std_lv_fit(monkeypatch):
+    # the score test uses the substantive fit itself where fixing latent variances instead of
+    # first loadings is the same model (_scale_free), else a std_lv fit: same answer
+    from cbec_sem.measurement import method_bias
+
+    model, data = _ten_constructs(n=600, seed=4)
+    reused = common_method_bias(model, data).ulmc
+    monkeypatch.setattr(method_bias, "_scale_free", lambda spec: False)
+    refitted = common_method_bias(model, data).ulmc
+    assert "bound 0" in reused.reason and reused.reason == refitted.reason
+    pd.testing.assert_series_equal(reused.fit, refitted.fit, rtol=1e-6)
+    pd.testing.assert_frame_equal(reused.items, refitted.items, rtol=1e-6)
+
+
+@pytest.mark.parametrize("text, same", [
+    ("F =~ x1 + x2 + x3\nG =~ x4 + x5 + x6\nG ~ F", True),
+    ("F =~ x1 + a*x2 + a*x3\nG =~ x4 + x5 + x6", False),
+    ("F =~ x1 + 0.8*x2 + x3\nG =~ x4 + x5 + x6", False),
+    ("F =~ NA*x1 + x2 + x3\nF ~~ 1*F", False),
+    ("F =~ x1 + x2 + x3\nG =~ x4 + x5 + x6\nG ~ 0.5*F", False),
+    ("F =~ x1 + x2 + x3\nx1 ~~ 0.2*x1", True),
+    ("F =~ x1 + b*x2 + c*x3\nb == c", False),
+])
+def test_scale_free_models(text, same):
+    from cbec_sem.measurement import method_bias
+
+    assert method_bias._scale_free(cs.ModelSpec.from_lavaan(text)) is same
+
+
 def test_method_variance_slope_is_the_derivative_of_the_fit_function():
     # closed form: F(s) = log|Sigma + s 11'| + tr(S (Sigma + s 11')^-1) - log|S| - p, its
     # forward difference at s = 0 against the score of _method_variance_slope
