@@ -129,6 +129,7 @@ from ..errors import CbecSemError, CbecSemWarning, DataError, SpecError
 from ..validation import suggest
 from ..specification.model import ModelSpec
 from ..errors import warn
+from ..engine.fitmeasures import _lav_rmsea, incremental_indices
 from ..engine.samplestats import as_frame, sample_stats
 from ._common import check_fit
 
@@ -886,8 +887,6 @@ def _at_zero(spec, items, frame, sub_res=None):
 def _boundary_fit(res, sub_res) -> pd.Series:
     """The ULMC model's fit measures at its solution on the boundary: the model without the
     method factor's χ² and SRMR, with one degree of freedom less (the method loading is free)."""
-    from ..engine.fitmeasures import _lav_rmsea, incremental_indices
-
     fm = res.fit_measures
     out = _fit_measures(res)
     chisq, df = float(out["chisq"]), float(out["df"]) - 1.0
