@@ -2,7 +2,9 @@
 
 Two estimators have work that a small file can make grow without bound: FIML (below) and the
 ordinal estimators' asymptotic covariance (:data:`ORDINAL_WORK_LIMIT`).  Each limit is an
-estimator option of ``cs.fit`` (:func:`option_limit`).
+estimator option of ``cs.fit`` (:func:`option_limit`).  One analysis that is not a fit has
+its limit here too, as its own ``work_limit=`` argument (:func:`limit_value`): the simulated
+samples of :func:`cbec_sem.parallel_analysis` (:data:`PARALLEL_WORK_LIMIT`).
 
 FIML.
 
