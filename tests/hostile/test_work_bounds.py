@@ -8,6 +8,8 @@ or the slower algorithm gives.
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,7 +21,8 @@ from cbec_sem.engine import estimate as ml_estimate
 from cbec_sem.engine.constraints import Reparametrization
 from cbec_sem.engine.inference import observed_information_x
 from cbec_sem.engine.ml import Evaluation
-from cbec_sem.errors import DataError, SpecError
+from cbec_sem.engine import work_limits
+from cbec_sem.errors import DataError, EstimationError, SpecError
 from cbec_sem.measurement import discriminant
 from cbec_sem.specification import source, syntax, terms
 from cbec_sem.specification.checks import MAX_STATEMENTS, MAX_TOKENS, count_tokens
@@ -349,3 +352,53 @@ def test_observed_information_at_the_edge_of_the_admissible_region(wall, expect_
         np.testing.assert_allclose(hess[1:, 1:], a[1:, 1:], rtol=1e-9)
     else:  # the step beyond the wall is replaced by a one-sided difference
         np.testing.assert_allclose(hess, a, rtol=1e-9)
+
+
+# -- parallel analysis: n_iter samples of the data's size -------------------------------------
+
+
+HS_ITEMS = [f"x{i}" for i in range(1, 10)]
+
+
+def test_parallel_work_is_counted_as_documented():
+    # engine/work_limits.parallel_work: 1.8 n p + 0.0055 n p^2 + 0.26 p^3 + 6e5 per sample
+    assert work_limits.parallel_work(9, 301) == pytest.approx(
+        1.8 * 301 * 9 + 0.0055 * 301 * 81 + 0.26 * 729 + 6e5, rel=1e-12)
+    # a questionnaire (60 items, N = 2000) passes with the default 100 samples; 252 items
+    # (the benchmark's 985 kB file, 5.7 s) do not
+    work_limits.check_parallel_work(60, 2000, 100, work_limits.PARALLEL_WORK_LIMIT)
+    with pytest.raises(EstimationError) as info:
+        work_limits.check_parallel_work(252, 2000, 100, work_limits.PARALLEL_WORK_LIMIT)
+    assert_typed(info, EstimationError, "100 simulated samples", "252 items",
+                 "work_limit=None", "n_iter=23")
+
+
+def test_parallel_analysis_beyond_its_limit_is_refused_before_any_sample(monkeypatch):
+    hs = cs.datasets.holzinger_swineford_1939()[HS_ITEMS]
+
+    def no_extraction(*args, **kwargs):
+        raise AssertionError("a minres solution was computed")
+
+    # the module, not the function cs.measurement.efa its name is shadowed by
+    monkeypatch.setattr(importlib.import_module("cbec_sem.measurement.efa"), "_extract",
+                        no_extraction)
+    per = work_limits.parallel_work(9, len(hs))
+    with pytest.raises(EstimationError) as info:
+        cs.parallel_analysis(hs, n_iter=100, seed=1, work_limit=10.5 * per)
+    assert_typed(info, EstimationError, "100 simulated samples", "301 rows", "9 items",
+                 "work_limit=None", "n_iter=10")
+
+
+def test_parallel_analysis_without_a_limit_gives_the_limited_answer():
+    hs = cs.datasets.holzinger_swineford_1939()[HS_ITEMS]
+    limited = cs.parallel_analysis(hs, n_iter=5, seed=1)
+    unlimited = cs.parallel_analysis(hs, n_iter=5, seed=1, work_limit=None)
+    pd.testing.assert_frame_equal(limited, unlimited)
+
+
+@pytest.mark.parametrize("limit", [0, -1.0, "big", True])
+def test_parallel_analysis_work_limit_must_be_a_positive_number(limit):
+    hs = cs.datasets.holzinger_swineford_1939()[HS_ITEMS]
+    with pytest.raises(SpecError) as info:
+        cs.parallel_analysis(hs, n_iter=2, seed=1, work_limit=limit)
+    assert_typed(info, SpecError, f"work_limit={limit!r}", "None for no limit")

@@ -299,6 +299,104 @@ def test_ulmc_without_method_variance_finds_little():
     assert u.p_value > 0.05
 
 
+def _ten_constructs(n: int = 2000, seed: int = 1) -> tuple[str, pd.DataFrame]:
+    """Ten correlated constructs (a general factor of loading 0.5) of three 1-7 items each,
+    no method factor: ``benchmarks/bench_hostile.py``'s ``many_constructs(10, 3, 2000)``."""
+    rng = np.random.default_rng(seed)
+    cols, lines = {}, []
+    g = rng.standard_normal(n)
+    for c in range(10):
+        f = 0.5 * g + 0.87 * rng.standard_normal(n)
+        items = [f"x{c}_{j}" for j in range(3)]
+        lines.append(f"F{c} =~ " + " + ".join(items))
+        for it in items:
+            x = 0.7 * f + 0.7 * rng.standard_normal(n)
+            cols[it] = np.clip(np.round(4 + 1.3 * x), 1, 7).astype(int)
+    return "\n".join(lines), pd.DataFrame(cols)
+
+
+def test_method_factor_at_its_bound_matches_lavaan_without_fitting_the_ulmc(monkeypatch):
+    # lavaan 0.6-14, cfa(ulmc_syntax(model), data, std.lv = TRUE) on these data (written to
+    # CSV): converged, cmv_m = 1.1e-05 (std.all 0.000009), chisq 362.995167, df 359,
+    # pvalue 0.431165, cfi 0.999719, tli 0.999660, rmsea 0.002359, srmr 0.014790; std.all of
+    # F0 =~ x0_0, x0_1, x0_2: 0.655791, 0.680361, 0.726935.  Fisher scoring cannot stop at
+    # m = 0 (the loading's information vanishes there) and ran to BFGS: 2.8 s, unconverged.
+    model, data = _ten_constructs()
+    from cbec_sem.measurement import method_bias
+
+    quiet = method_bias._quiet_fit
+
+    def no_ulmc_fit(what, *args, **kwargs):
+        assert what != "ULMC model", "the ULMC model was fitted"
+        return quiet(what, *args, **kwargs)
+
+    monkeypatch.setattr(method_bias, "_quiet_fit", no_ulmc_fit)
+    u = common_method_bias(model, data).ulmc
+    assert u.fitted and u.trustworthy and "bound 0" in u.reason
+    want = dict(chisq=362.995167, df=359, pvalue=0.431165, cfi=0.999719, tli=0.999660,
+                rmsea=0.002359, srmr=0.014790)
+    for key, value in want.items():
+        assert u.fit[key] == pytest.approx(value, abs=1e-5), key
+    items = u.items.set_index("item")
+    for item, value in (("x0_0", 0.655791), ("x0_1", 0.680361), ("x0_2", 0.726935)):
+        assert items.loc[item, "substantive_loading"] == pytest.approx(value, abs=1e-5)
+    assert u.method_loading == 0.0 and u.avg_method_variance == 0.0
+    assert u.df_diff == 1 and u.chisq_diff == pytest.approx(0.0, abs=1e-6)
+    assert u.p_value == pytest.approx(1.0)
+
+
+def test_boundary_test_at_the_substantive_fit_equals_the_one_at_a_std_lv_fit(monkeypatch):
+    # the score test uses the substantive fit itself where fixing latent variances instead of
+    # first loadings is the same model (_scale_free), else a std_lv fit: same answer
+    from cbec_sem.measurement import method_bias
+
+    model, data = _ten_constructs(n=600, seed=4)
+    reused = common_method_bias(model, data).ulmc
+    monkeypatch.setattr(method_bias, "_scale_free", lambda spec: False)
+    refitted = common_method_bias(model, data).ulmc
+    assert "bound 0" in reused.reason and reused.reason == refitted.reason
+    pd.testing.assert_series_equal(reused.fit, refitted.fit, rtol=1e-6)
+    pd.testing.assert_frame_equal(reused.items, refitted.items, rtol=1e-6)
+
+
+@pytest.mark.parametrize("text, same", [
+    ("F =~ x1 + x2 + x3\nG =~ x4 + x5 + x6\nG ~ F", True),
+    ("F =~ x1 + a*x2 + a*x3\nG =~ x4 + x5 + x6", False),
+    ("F =~ x1 + 0.8*x2 + x3\nG =~ x4 + x5 + x6", False),
+    ("F =~ NA*x1 + x2 + x3\nF ~~ 1*F", False),
+    ("F =~ x1 + x2 + x3\nG =~ x4 + x5 + x6\nG ~ 0.5*F", False),
+    ("F =~ x1 + x2 + x3\nx1 ~~ 0.2*x1", True),
+    ("F =~ x1 + b*x2 + c*x3\nb == c", False),
+])
+def test_scale_free_models(text, same):
+    from cbec_sem.measurement import method_bias
+
+    assert method_bias._scale_free(cs.ModelSpec.from_lavaan(text)) is same
+
+
+def test_method_variance_slope_is_the_derivative_of_the_fit_function():
+    # closed form: F(s) = log|Sigma + s 11'| + tr(S (Sigma + s 11')^-1) - log|S| - p, its
+    # forward difference at s = 0 against the score of _method_variance_slope
+    from cbec_sem.measurement import method_bias
+
+    model, data = _ten_constructs(n=500, seed=3)
+    res = cs.fit(model, data, std_lv=True)
+    est = res.estimation
+    S = est.stats.covs[0]
+    sigma = est.ram.moments(est.theta)[0].sigma
+    one = np.ones(len(est.stats.names))
+
+    def F(s):
+        implied = sigma + s * np.outer(one, one)
+        return (np.linalg.slogdet(implied)[1] + np.trace(S @ np.linalg.inv(implied))
+                - np.linalg.slogdet(S)[1] - len(one))
+
+    h = 1e-7
+    scale = one @ np.linalg.solve(sigma, one)
+    got = method_bias._method_variance_slope(res, model_items(cs.ModelSpec.from_lavaan(model)))
+    assert got * scale == pytest.approx((F(h) - F(0.0)) / h, rel=1e-4)
+
+
 # ---------------------------------------------------------------------------------------------
 # the paper model (higher order) and the bundled example
 # ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ References:
 
 from __future__ import annotations
 
+import importlib
 import json
 import warnings
 from pathlib import Path
@@ -355,3 +356,17 @@ def test_warns_when_not_converged():
     assert not res.converged
     with pytest.warns(ConvergenceWarning):
         modindices(res)
+
+
+@pytest.mark.parametrize("case", ["hs_scalar", "mimic", "hs_eq"])
+def test_candidates_in_small_blocks_give_the_whole_answer(case, monkeypatch):
+    # I_θφ is formed and solved CANDIDATE_BLOCK candidates at a time (issue 14: the whole
+    # 1,210 × 15,000 block of 44 constructs took seconds); blocks of 7 cut through groups,
+    # the fixed-x pair and the reparametrised free block, and give the same table
+    res = _reference_fit(case)
+    whole = cs.modindices(res, sort=False, ops=None)
+    # the module (its name is shadowed by the function in cbec_sem.measurement)
+    module = importlib.import_module("cbec_sem.measurement.modindices")
+    monkeypatch.setattr(module, "CANDIDATE_BLOCK", 7)
+    pd.testing.assert_frame_equal(cs.modindices(res, sort=False, ops=None), whole,
+                                  check_exact=False, rtol=1e-12, atol=1e-12)

@@ -2,7 +2,9 @@
 
 Two estimators have work that a small file can make grow without bound: FIML (below) and the
 ordinal estimators' asymptotic covariance (:data:`ORDINAL_WORK_LIMIT`).  Each limit is an
-estimator option of ``cs.fit`` (:func:`option_limit`).
+estimator option of ``cs.fit`` (:func:`option_limit`).  One analysis that is not a fit has
+its limit here too, as its own ``work_limit=`` argument (:func:`limit_value`): the simulated
+samples of :func:`cbec_sem.parallel_analysis` (:data:`PARALLEL_WORK_LIMIT`).
 
 FIML.
 
@@ -60,14 +62,25 @@ def option_limit(options, name: str, default: float) -> float:
     given = dict(options.extra.get("estimator_options") or {})
     if name not in given:
         return default
-    value = given[name]
+    return limit_value(given[name], f"estimator_options={{{name!r}: {given[name]!r}}}",
+                       default)
+
+
+def limit_value(value, shown: str, default: float) -> float:
+    """A work limit as given (a keyword argument such as ``work_limit=`` of a function that
+    is not a fit, or an estimator option): a positive number of units, or ``None`` for no
+    limit (``inf``).  ``shown`` is how the argument reads in the error message.
+
+    Raises:
+        SpecError: the value is not a positive number or ``None``.
+    """
     if value is None:
         return np.inf
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not value > 0:
-        raise SpecError(f"estimator_options={{{name!r}: {value!r}}}: give a positive number "
-                        f"of work units (the default is {default:.1e}, about 2 s), or "
-                        "None for no limit")
+        raise SpecError(f"{shown}: give a positive number "
+                        f"of work units (the default is {default:.1e}, about "
+                        f"{default * 1e-8:.1f} s), or None for no limit")
     return float(value)
 
 
@@ -99,13 +112,17 @@ def robust_work(observed: np.ndarray) -> float:
     return (P * float(p) ** 4 + pstar ** 3) / 50.0
 
 
-def too_much(work: float, limit: float, what: str, option: str = FIML_OPTION) -> str:
-    """The part of a refusal or warning that states the work and how to allow it."""
+def too_much(work: float, limit: float, what: str, option: str = FIML_OPTION,
+             keyword: bool = False) -> str:
+    """The part of a refusal or warning that states the work and how to allow it: through
+    ``estimator_options`` of a fit, or (``keyword``) the function's own ``option=`` argument."""
     subject = f"{what} " if what else ""
+    allow = (f"{option}=None" if keyword
+             else f"estimator_options={{{option!r}: None}}")
     return (f"{subject}is about {work:.1e} units of work (~{work * 1e-8:,.1f} s on one "
             f"core), more than the limit of {limit:.1e} (~{limit * 1e-8:,.1f} s; "
             "cbec_sem.engine.work_limits); "
-            f"allow it with estimator_options={{{option!r}: None}} (no limit) or a larger "
+            f"allow it with {allow} (no limit) or a larger "
             "limit")
 
 
@@ -145,3 +162,49 @@ def check_ordinal_work(p: int, n: int, options) -> None:
             f"of {p} items over {n:,} rows, with their asymptotic covariance, "
             + too_much(work, limit, "", ORDINAL_OPTION)
             + "; or fit fewer items, or treat the items as continuous (estimator='MLR')")
+
+
+# ------------------------------------------------------------------ parallel analysis
+
+#: Units (about 10 ns each) a :func:`cbec_sem.parallel_analysis` may take: 1.5 s counted, as a
+#: FIML fit.  Its cost is ``n_iter`` simulated samples of the data's size, each
+#: :func:`parallel_work`; ``parallel_analysis(..., work_limit=x)`` sets another limit
+#: (``None``: no limit).  60 items at N = 2000 with the default 100 samples are about 0.9e8
+#: units; 252 items at N = 2000 are 6.4e8 (5.7 s measured, ``benchmarks/bench_hostile.py
+#: --case parallel_analysis``), refused with the ``n_iter`` that fits.
+PARALLEL_WORK_LIMIT = 1.5e8
+
+#: The keyword argument of :func:`cbec_sem.parallel_analysis` that sets it.
+PARALLEL_OPTION = "work_limit"
+
+
+def parallel_work(p: int, n: int) -> float:
+    """Units of one simulated sample of a parallel analysis of ``p`` items and ``n`` rows:
+    1.8 · n · p (the normal draws), 0.0055 · n · p² (their correlation matrix), 0.26 · p³
+    (two full eigendecompositions, the squared multiple correlations' inverse and the ~6
+    leading-eigenpair steps of the one-factor minres fit) and 6e5 (the fit's optimiser
+    calls).  Measured on one core: 252 items at N = 2000 about 57 ms, 60 items about 9 ms."""
+    return 1.8 * n * p + 0.0055 * n * p * p + 0.26 * float(p) ** 3 + 6.0e5
+
+
+def check_parallel_work(p: int, n: int, n_iter: int, limit) -> None:
+    """Refuses a parallel analysis whose ``n_iter`` simulated samples exceed ``limit`` units
+    (the ``work_limit`` argument: a number, or ``None`` for no limit).
+
+    Raises:
+        SpecError: ``limit`` is not a positive number or ``None``.
+        EstimationError: naming the samples, the data's size, the work and how to proceed
+            (``work_limit=None``, or the largest ``n_iter`` within the limit).
+    """
+    limit = limit_value(limit, f"work_limit={limit!r}", PARALLEL_WORK_LIMIT)
+    per = parallel_work(p, n)
+    work = n_iter * per
+    if work > limit:
+        fits = int(limit // per)
+        fewer = (f"; or n_iter={fits} (at most {fits} samples fit the limit)" if fits >= 1
+                 else "; or fewer items")
+        raise EstimationError(
+            f"this parallel analysis is not run: {n_iter:,} simulated samples of {n:,} rows "
+            f"x {p} items (each: normal draws, a {p} x {p} correlation matrix, its "
+            "eigenvalues and a one-factor minres fit) "
+            + too_much(work, limit, "", PARALLEL_OPTION, keyword=True) + fewer)

@@ -48,6 +48,7 @@ import pandas as pd
 from scipy import linalg, optimize, special
 
 from ..engine.samplestats import numeric_block
+from ..engine.work_limits import PARALLEL_WORK_LIMIT, check_parallel_work
 from ..errors import DataError, DataWarning, SpecError
 from ..protocol import Block, Summary
 from ..errors import warn
@@ -465,7 +466,8 @@ def efa(data: pd.DataFrame, n_factors: int, *, method: str = "ml",
 
 
 def parallel_analysis(data: pd.DataFrame, *, n_iter: int = 100, seed: int | None = None,
-                      items=None) -> pd.DataFrame:
+                      items=None, work_limit: float | None = PARALLEL_WORK_LIMIT
+                      ) -> pd.DataFrame:
     """Horn's (1965) parallel analysis as psych's ``fa.parallel`` does it with normal data.
 
     Returns one row per eigenvalue position with the observed eigenvalues of R
@@ -475,6 +477,11 @@ def parallel_analysis(data: pd.DataFrame, *, n_iter: int = 100, seed: int | None
     (``pc_mean``, ``pc_95``, ``fa_mean``, ``fa_95``); ``.attrs["n_components"]`` and
     ``.attrs["n_factors"]`` are psych's suggestions (leading observed eigenvalues above the
     simulated means).  Random: give ``seed`` for the same numbers every time.
+
+    The work is ``n_iter`` samples of the data's size; above ``work_limit`` units (about 10 ns
+    each, :data:`~cbec_sem.engine.work_limits.PARALLEL_WORK_LIMIT`, about 1.5 s: 60 items at
+    N = 2000 take under 1 s, 252 items about 6 s) the analysis is refused before it starts
+    with the ``n_iter`` that fits; ``work_limit=None`` lifts the limit.
 
     Examples:
         >>> hs = cs.datasets.holzinger_swineford_1939()
@@ -491,6 +498,7 @@ def parallel_analysis(data: pd.DataFrame, *, n_iter: int = 100, seed: int | None
     rng = np.random.default_rng(check_seed(seed))
     x, cols, _ = _items(data, items)
     n, p = x.shape
+    check_parallel_work(p, n, int(n_iter), work_limit)
 
     def eig(R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # factors: R with the communalities of a one-factor minres solution on its diagonal

@@ -170,12 +170,17 @@ def _extended_table(est, ov_x_all: Sequence[str]) -> tuple[ParTable, np.ndarray,
 
 # ------------------------------------------------------------------- score and information
 
-def _score_and_information(
-    ram: RamModel, theta: np.ndarray, est, x_index: np.ndarray, q: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+#: Candidates whose I_θφ columns are formed (and solved against I_θθ) at a time: the
+#: q × candidates block of 44 constructs of 3 items (1,210 × 15,000, 145 MB) was formed whole,
+#: with four gathered temporaries as large; 256 columns keep every temporary in cache.
+CANDIDATE_BLOCK = 256
+
+
+class _Information:
     """Gradient of F (every parameter) and the blocks of the expected information (per
     observation, group-weighted) of the extended model at ``theta`` that the score tests
-    read: I_θθ (the q free parameters), I_θφ (q × candidates) and the diagonal of I_φφ.
+    read: I_θθ (the q free parameters), the diagonal of I_φφ, and I_θφ (q × candidates) in
+    blocks of candidates (:meth:`block`).
 
     Derivatives are rank-2 (dΣ = u vᵀ + v uᵀ, see :mod:`cbec_sem.engine.ram`); with fixed-x
     covariates the covariate block of each dΣ is removed, which keeps the form: dΣ' =
@@ -184,81 +189,136 @@ def _score_and_information(
     Only the diagonal of the candidates' block is formed: 44 constructs of 3 items have
     about 15,000 candidates, whose full block (1.8 GB) took 30 s.
     """
-    stats = est.stats
-    weights = np.asarray(stats.nobs, dtype=float) / float(stats.ntotal)
-    nfree = ram.nfree
-    grad = np.zeros(nfree)
-    i_qq = np.zeros((q, q))
-    i_qc = np.zeros((q, nfree - q))
-    d_cc = np.zeros(nfree - q)
-    meanstructure = est.meanstructure
-    for g, mom in enumerate(ram.moments(theta)):
-        try:
-            K = np.linalg.inv(mom.sigma)
-        except np.linalg.LinAlgError as exc:  # pragma: no cover - the fit was PD
-            raise EstimationError(
-                "the model-implied covariance matrix is singular at the solution, so "
-                "modification indices cannot be computed"
-            ) from exc
-        K = 0.5 * (K + K.T)
-        S = stats.covs[g]
-        d = stats.means[g] - mom.mu if meanstructure else np.zeros(ram.p)
-        kd = K @ d
-        U, V, D = ram.derivative_factors(mom, g)
-        params = ram.layouts[g].free_param
-        W = 0.5 * (K - K @ (S + np.outer(d, d)) @ K)
-        row_grad = 2.0 * np.einsum("pr,pr->r", U, W @ V)
-        if meanstructure:
-            row_grad -= D.T @ kd
-        # u_k = Z[:, u[k]], v_k = Z[:, v[k]] (engine/ram.DerivativeIndex); the fixed-x pair
-        # is (−E_x u, E_x v), E_x the covariates' rows: every product below is an entry of
-        # M_ab = Zᵀ E_a K E_b Z, gathered (c ≤ 2n columns) instead of formed as q × p × φ
-        idx = ram.derivative_index[g]
-        Z = ram.derivative_columns(mom, g)
-        sides = [(Z, 1.0)]
-        if x_index.size:
-            Zx = np.zeros_like(Z)
-            Zx[x_index] = Z[x_index]
-            sides.append((Zx, -1.0))
-            D = D.copy()
-            D[x_index] = 0.0
-        free = params < q
-        t, c = np.flatnonzero(free), np.flatnonzero(~free)
-        ut, vt, uc, vc = idx.u[t], idx.v[t], idx.u[c], idx.v[c]
-        rows_tt = np.zeros((t.size, t.size))
-        rows_tc = np.zeros((t.size, c.size))
-        diag_c = np.zeros(c.size)
-        for Za, sa in sides:
-            for Zb, sb in sides:
-                M = Za.T @ K @ Zb
-                sign = sa * sb
-                for rows_u, rows_v, cols_u, cols_v, out in ((ut, vt, ut, vt, rows_tt),
-                                                            (ut, vt, uc, vc, rows_tc)):
-                    Mu, Mv = M.take(rows_u, axis=0), M.take(rows_v, axis=0)
-                    term = Mv.take(cols_u, axis=1)
-                    term *= Mu.take(cols_v, axis=1)
-                    other = Mu.take(cols_u, axis=1)
-                    other *= Mv.take(cols_v, axis=1)
-                    term += other
-                    if sign < 0:
-                        term *= -1.0
-                    out += term
-                diag_c += sign * (M[vc, uc] * M[uc, vc] + M[uc, uc] * M[vc, vc])
-        if meanstructure:
-            KD = K @ D
-            rows_tt += D[:, t].T @ KD[:, t]
-            rows_tc += D[:, t].T @ KD[:, c]
-            diag_c += np.einsum("pc,pc->c", D[:, c], KD[:, c])
-        np.add.at(grad, params, weights[g] * row_grad)
-        np.add.at(i_qq, np.ix_(params[t], params[t]), weights[g] * rows_tt)
-        if np.unique(params[t]).size == t.size:  # no shared labels: a plain scatter
-            i_qc[np.ix_(params[t], params[c] - q)] += weights[g] * rows_tc
-        else:
-            np.add.at(i_qc, np.ix_(params[t], params[c] - q), weights[g] * rows_tc)
-        # each candidate is one entry of one group (its own parameter), so the diagonal of
-        # its block is its entry's
-        np.add.at(d_cc, params[c] - q, weights[g] * diag_c)
-    return grad, 0.5 * (i_qq + i_qq.T), i_qc, d_cc
+
+    def __init__(self, ram: RamModel, theta: np.ndarray, est, x_index: np.ndarray, q: int):
+        stats = est.stats
+        weights = np.asarray(stats.nobs, dtype=float) / float(stats.ntotal)
+        nfree = ram.nfree
+        self.q, self.ncand = q, nfree - q
+        grad = np.zeros(nfree)
+        i_qq = np.zeros((q, q))
+        d_cc = np.zeros(nfree - q)
+        meanstructure = est.meanstructure
+        self._groups = []
+        for g, mom in enumerate(ram.moments(theta)):
+            try:
+                K = np.linalg.inv(mom.sigma)
+            except np.linalg.LinAlgError as exc:  # pragma: no cover - the fit was PD
+                raise EstimationError(
+                    "the model-implied covariance matrix is singular at the solution, so "
+                    "modification indices cannot be computed"
+                ) from exc
+            K = 0.5 * (K + K.T)
+            S = stats.covs[g]
+            d = stats.means[g] - mom.mu if meanstructure else np.zeros(ram.p)
+            kd = K @ d
+            U, V, D = ram.derivative_factors(mom, g)
+            params = ram.layouts[g].free_param
+            W = 0.5 * (K - K @ (S + np.outer(d, d)) @ K)
+            row_grad = 2.0 * np.einsum("pr,pr->r", U, W @ V)
+            if meanstructure:
+                row_grad -= D.T @ kd
+            # u_k = Z[:, u[k]], v_k = Z[:, v[k]] (engine/ram.DerivativeIndex); the fixed-x
+            # pair is (−E_x u, E_x v), E_x the covariates' rows: every product below is an
+            # entry of M_ab = Zᵀ E_a K E_b Z, gathered (c ≤ 2n columns) instead of formed as
+            # q × p × φ
+            idx = ram.derivative_index[g]
+            Z = ram.derivative_columns(mom, g)
+            sides = [(Z, 1.0)]
+            if x_index.size:
+                Zx = np.zeros_like(Z)
+                Zx[x_index] = Z[x_index]
+                sides.append((Zx, -1.0))
+                D = D.copy()
+                D[x_index] = 0.0
+            free = params < q
+            t, c = np.flatnonzero(free), np.flatnonzero(~free)
+            t = t[np.argsort(params[t], kind="stable")]  # rows of I_θφ in parameter order
+            ut, vt, uc, vc = idx.u[t], idx.v[t], idx.u[c], idx.v[c]
+            rows_tt = np.zeros((t.size, t.size))
+            diag_c = np.zeros(c.size)
+            products = []
+            for Za, sa in sides:
+                for Zb, sb in sides:
+                    M = Za.T @ K @ Zb
+                    sign = sa * sb
+                    Mu, Mv = M.take(ut, axis=0), M.take(vt, axis=0)
+                    rows_tt += _pair_products(Mu, Mv, ut, vt, sign)
+                    products.append((Mu, Mv, sign))
+                    diag_c += sign * (M[vc, uc] * M[uc, vc] + M[uc, uc] * M[vc, vc])
+            KD = None
+            if meanstructure:
+                KD = K @ D
+                rows_tt += D[:, t].T @ KD[:, t]
+                diag_c += np.einsum("pc,pc->c", D[:, c], KD[:, c])
+            np.add.at(grad, params, weights[g] * row_grad)
+            np.add.at(i_qq, np.ix_(params[t], params[t]), weights[g] * rows_tt)
+            # each candidate is one entry of one group (its own parameter), so the diagonal
+            # of its block is its entry's
+            cand = params[c] - q
+            np.add.at(d_cc, cand, weights[g] * diag_c)
+            order = np.argsort(cand, kind="stable")
+            rows = params[t]
+            self._groups.append(dict(
+                weight=weights[g], products=products, uc=uc, vc=vc, c=c, cand=cand,
+                order=order, sorted=cand[order], rows=rows,
+                unique=np.unique(rows).size == t.size,
+                every_row=rows.size == q and bool(np.all(rows == np.arange(q))),
+                Dt=D[:, t] if meanstructure else None, KD=KD))
+        self.grad = grad
+        self.i_qq = 0.5 * (i_qq + i_qq.T)
+        self.d_cc = d_cc
+
+    def block(self, lo: int, hi: int) -> np.ndarray:
+        """I_θφ for the candidates ``lo`` … ``hi − 1`` (numbered from 0 after the q free
+        parameters): q × (hi − lo)."""
+        out = np.zeros((self.q, hi - lo))
+        for grp in self._groups:
+            a, b = np.searchsorted(grp["sorted"], [lo, hi])
+            sel = grp["order"][a:b]
+            if not sel.size:
+                continue
+            uc, vc = grp["uc"][sel], grp["vc"][sel]
+            rows_tc = None
+            for Mu, Mv, sign in grp["products"]:
+                term = _pair_products(Mu, Mv, uc, vc, sign)
+                rows_tc = term if rows_tc is None else rows_tc + term
+            if grp["KD"] is not None:
+                rows_tc += grp["Dt"].T @ grp["KD"][:, grp["c"][sel]]
+            rows_tc *= grp["weight"]
+            cols = grp["cand"][sel] - lo
+            if grp["every_row"] and sel.size == hi - lo:
+                # one entry per parameter and per candidate of the block, both in order
+                # (sel is sorted by candidate): the block itself, no scatter
+                out += rows_tc
+            elif grp["unique"]:  # no shared labels: a plain scatter
+                out[np.ix_(grp["rows"], cols)] += rows_tc
+            else:
+                np.add.at(out, np.ix_(grp["rows"], cols), rows_tc)
+        return out
+
+
+def _pair_products(Mu: np.ndarray, Mv: np.ndarray, cols_u: np.ndarray, cols_v: np.ndarray,
+                   sign: float) -> np.ndarray:
+    """sign · (M[v_s, u_t] M[u_s, v_t] + M[u_s, u_t] M[v_s, v_t]) for the rows s gathered in
+    ``Mu`` = M[u_s, :], ``Mv`` = M[v_s, :] and the columns t given by ``cols_u``, ``cols_v``."""
+    term = Mv.take(cols_u, axis=1)
+    term *= Mu.take(cols_v, axis=1)
+    other = Mu.take(cols_u, axis=1)
+    other *= Mv.take(cols_v, axis=1)
+    term += other
+    if sign < 0:
+        term *= -1.0
+    return term
+
+
+def _score_and_information(
+    ram: RamModel, theta: np.ndarray, est, x_index: np.ndarray, q: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Gradient of F, I_θθ, the whole I_θφ (q × candidates) and the diagonal of I_φφ
+    (:class:`_Information`, its blocks put together)."""
+    info = _Information(ram, theta, est, x_index, q)
+    return info.grad, info.i_qq, info.block(0, info.ncand), info.d_cc
 
 
 # --------------------------------------------------------------------------- standardising
@@ -562,24 +622,36 @@ def modindices(
     theta_ext = np.concatenate([est.theta, cand_val])
     names = list(est.stats.names)
     x_index = np.array([names.index(v) for v in est.partable.roles.ov_x], dtype=int)
-    grad, i_qq, i_qc, d_cc = _score_and_information(ram, theta_ext, est, x_index, q)
+    info = _Information(ram, theta_ext, est, x_index, q)
+    grad, i_qq, d_cc = info.grad, info.i_qq, info.d_cc
 
     cand = np.arange(q, ram.nfree)
-    if est.reparam.identity:  # no constraints: x is θ (q² × candidates work spared)
-        i22, i21 = i_qq, i_qc
-    else:
-        basis = est.reparam.basis
-        i22 = basis.T @ i_qq @ basis
-        i21 = basis.T @ i_qc
+    basis = None if est.reparam.identity else est.reparam.basis
+    # no constraints: x is θ (q² × candidates work spared)
+    i22 = i_qq if basis is None else basis.T @ i_qq @ basis
+
+    def i21(lo: int, hi: int) -> np.ndarray:
+        block = info.block(lo, hi)
+        return block if basis is None else basis.T @ block
+
     # v = I_φφ − I_φθ I_θθ⁻¹ I_θφ, the quadratic form through the Cholesky factor (one
-    # triangular solve, half an LU solve's work), a general solve if I_θθ is not definite
+    # triangular solve, half an LU solve's work) block by block of candidates, a general
+    # solve if I_θθ is not definite
+    ncand = info.ncand
+    quad = np.empty(ncand)
     try:
-        y = linalg.solve_triangular(np.linalg.cholesky(i22), i21, lower=True,
-                                    check_finite=False)
-        quad = np.einsum("ij,ij->j", y, y)
+        chol = np.linalg.cholesky(i22)
     except np.linalg.LinAlgError:
+        chol = None
+    if chol is not None:
+        for lo in range(0, ncand, CANDIDATE_BLOCK):
+            hi = min(lo + CANDIDATE_BLOCK, ncand)
+            y = linalg.solve_triangular(chol, i21(lo, hi), lower=True, check_finite=False)
+            quad[lo:hi] = np.einsum("ij,ij->j", y, y)
+    else:
+        whole = i21(0, ncand)
         try:
-            quad = np.einsum("ij,ij->j", i21, np.linalg.solve(i22, i21))
+            quad = np.einsum("ij,ij->j", whole, np.linalg.solve(i22, whole))
         except np.linalg.LinAlgError as exc:
             raise EstimationError(
                 "could not compute modification indices: the information matrix of the "

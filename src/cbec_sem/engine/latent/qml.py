@@ -159,22 +159,37 @@ class QMLObjective:
               + O1b.transpose(0, 2, 1)[..., None] * CaVHt[:, None])  # (b, px, R, py)
         U = np.concatenate([U0[:, None], U1], axis=1)
         # J V Jᵀ blocks: J_r V J_sᵀ for rows J_r = c_r·C_b + d_r·C_a with per-feature (c, d)
-        # coefficients; in terms of W: c_r c_s Wbb + c_r d_s Wba + d_r c_s Wab + d_r d_s Waa.
-        def jvj(c1, d1, c2, d2):
-            return (c1[..., :, None] * c2[..., None, :] * Wbb[:, None]
-                    + c1[..., :, None] * d2[..., None, :] * Wba[:, None]
-                    + d1[..., :, None] * c2[..., None, :] * Wab[:, None]
-                    + d1[..., :, None] * d2[..., None, :] * Waa[:, None])
+        # coefficients; in terms of W: c_r c_s Wbb + c_r d_s Wba + d_r c_s Wab + d_r d_s Waa
+        # = c_s P_rs + d_s Q_rs with P_rs = c_r Wbb + d_r Wab, Q_rs = c_r Wba + d_r Waa formed
+        # once per feature of the first factor.  The arrays are (features, R, R, b): features
+        # are gathered as whole blocks and the loops run along b.  In the (b, features, R, R)
+        # order numpy's loops ran over R = 3 elements at a time, and the four products per
+        # entry of the quadratic features' block were half of the QML gradient's time (issue
+        # 14: three products of six latents, 2.6 s).
+        R = Wbb.shape[1]
+        Wt = [w.transpose(1, 2, 0) for w in (Wbb, Wba, Wab, Waa)]  # (R, R, b)
+
+        def first(c1, d1):
+            # c1, d1: (features, R, b) -> P, Q: (features, R, R, b)
+            c1, d1 = c1[:, :, None], d1[:, :, None]
+            return c1 * Wt[0] + d1 * Wt[2], c1 * Wt[1] + d1 * Wt[3]
 
         Q2 = Waa * Wbb + Wab * Wba  # Isserlis: W_ac W_bd + W_ad W_bc
-        c0, d0 = o0a[:, None], o0b[:, None]  # J0 = o0a·C_b + o0b·C_a
-        T0 = jvj(c0, d0, c0, d0)[:, 0] + Q2
-        c1, d1 = O1a.transpose(0, 2, 1), O1b.transpose(0, 2, 1)  # (b, px, R)
-        T1 = jvj(c1, d1, np.broadcast_to(c0, c1.shape), np.broadcast_to(d0, d1.shape))
-        T1 = T1 + np.swapaxes(T1, -1, -2)
-        T2 = jvj(c1[:, k], d1[:, k], c1[:, l], d1[:, l])  # (b, npk, R, R)
-        T2 = np.where(off[:, None, None], T2 + np.swapaxes(T2, -1, -2), T2)
-        T = np.concatenate([T0[:, None], T1, T2], axis=1)
+        c0, d0 = o0a.T[None], o0b.T[None]  # J0 = o0a·C_b + o0b·C_a: (1, R, b)
+        P0, Q0 = first(c0, d0)
+        T0 = (c0[:, None] * P0 + d0[:, None] * Q0)[0].transpose(2, 0, 1) + Q2  # (b, R, R)
+        c1 = np.ascontiguousarray(O1a.transpose(2, 1, 0))  # (px, R, b)
+        d1 = np.ascontiguousarray(O1b.transpose(2, 1, 0))
+        P1, Q1 = first(c1, d1)
+        T1 = c0[:, None] * P1 + d0[:, None] * Q1  # (px, R, R, b)
+        T1 = T1 + T1.transpose(0, 2, 1, 3)
+        T2 = c1[l][:, None] * P1[k] + d1[l][:, None] * Q1[k]  # (npk, R, R, b)
+        T2 = np.where(off[:, None, None, None], T2 + T2.transpose(0, 2, 1, 3), T2)
+        px = T1.shape[0]
+        T = np.empty((T0.shape[0], 1 + px + T2.shape[0], R, R), dtype=T0.dtype)
+        T[:, 0] = T0
+        T[:, 1:1 + px] = T1.transpose(3, 0, 1, 2)
+        T[:, 1 + px:] = T2.transpose(3, 0, 1, 2)
         return mu_x, Sxx, (Cm, S0, E, U, T)
 
     # ------------------------------------------------------------------ data stage
