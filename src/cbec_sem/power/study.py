@@ -53,8 +53,7 @@ from ..propositions.necessity_null import matched_decision
 from ..propositions.verdicts import (PROPOSITION_TESTS, decide, empty_row, product_of_paths,
                                      wald_row)
 from ..specification.hypotheses import Hypothesis
-from .observed import (expected_information, expected_informations, first_order,
-                       observed_information)
+from .observed import expected_information, expected_informations, sandwich
 from .population import Sampler
 
 
@@ -218,8 +217,7 @@ def robust_vcov_of(plan: RefitPlan, theta: np.ndarray, mom: Moments, data: np.nd
     1982; lavaan's ``se = "robust.huber.white"``; in closed form too, :func:`.observed.first_order`,
     where the model allows).  ``data``: the replication's rows in the plan's variable order;
     ``ram_order``: the plan's order → the compiled model's observed order."""
-    info_x = observed_information(plan, theta, mom)
-    meat_x = first_order(plan, theta, mom, data)
+    info_x, meat_x = sandwich(plan, theta, mom, data)
     if meat_x is None:  # fixed covariates, several groups, Σ(θ) not positive definite
         data = data[:, ram_order]
         ram = _replication_ram(plan, mom)
