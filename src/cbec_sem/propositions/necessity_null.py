@@ -73,6 +73,8 @@ samples. *Psychometrika*, 56(2), 177–196.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 from scipy.special import ndtri
@@ -149,6 +151,25 @@ def _sorted_ranks(s: np.ndarray) -> np.ndarray:
 def _normal_scores(rank: np.ndarray, n: int) -> np.ndarray:
     """Φ⁻¹((rank − ½)/N)."""
     return ndtri((rank - 0.5) / n)
+
+
+@lru_cache(maxsize=8)
+def _untied_scores(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The normal scores of the ranks 1..N (the sorted scores of any margin without ties)
+    and the same row standardised (:func:`_standardized`), read-only: what every null of N
+    untied cases computes for its sorted margins, computed once per N (the same numbers:
+    ``_sorted_ranks`` of N distinct sorted values is 1..N exactly)."""
+    scores = _normal_scores(np.arange(1, n + 1, dtype=float), n)[None, :]
+    std = _standardized(scores)
+    scores.flags.writeable = std.flags.writeable = False
+    return scores, std
+
+
+def _sorted_scores(values_sorted: np.ndarray, n: int) -> np.ndarray:
+    """Φ⁻¹((rank − ½)/N) of an ascending margin, in its order (1 × N)."""
+    if values_sorted.size == n and np.all(values_sorted[1:] != values_sorted[:-1]):
+        return _untied_scores(n)[0]
+    return _normal_scores(_sorted_ranks(values_sorted), n)[None, :]
 
 
 def _scores_correlation(sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
@@ -298,7 +319,7 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray) -> np.ndarray:
     bits = (n - 1).bit_length()
     low = (1 << bits) - 1
     keys = np.bitwise_and(z.view(np.int64), ~low)
-    keys |= np.arange(n, dtype=np.int64)
+    keys |= _indices(n)
     sorted_keys = keys.view(np.float64)
     sorted_keys.sort(axis=1)
     # adjacent keys whose bits above the low b agree: XOR of them below 2^b
@@ -317,9 +338,20 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=64)
 def _row_offsets(B: int, n: int) -> np.ndarray:
-    """The flat index of each row's first element (B × 1)."""
-    return (np.arange(B, dtype=np.int64) * n)[:, None]
+    """The flat index of each row's first element (B × 1, read-only)."""
+    out = (np.arange(B, dtype=np.int64) * n)[:, None]
+    out.flags.writeable = False
+    return out
+
+
+@lru_cache(maxsize=8)
+def _indices(n: int) -> np.ndarray:
+    """0..N − 1 (int64, read-only)."""
+    out = np.arange(n, dtype=np.int64)
+    out.flags.writeable = False
+    return out
 
 
 def scale_slope(x: np.ndarray, y: np.ndarray, r: float) -> tuple[float, float]:
@@ -348,10 +380,14 @@ def _slopes_from_ranks(rx: np.ndarray, ry: np.ndarray, r) -> tuple[np.ndarray, n
     return _slopes_from_scores(_normal_scores(rx, n), _normal_scores(ry, n), r)
 
 
-def _slopes_from_scores(nx: np.ndarray, ny: np.ndarray, r) -> tuple[np.ndarray, np.ndarray]:
+def _slopes_from_scores(nx: np.ndarray, ny: np.ndarray, r, sx: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_slopes_from_ranks` from the normal scores Φ⁻¹((rank − ½)/N) of the ranks
-    (B × N; ``nx`` may be a single row).  ``ny`` is left as it is."""
-    sx, sy = _standardized(nx), _standardized(ny)
+    (B × N; ``nx`` may be a single row, ``sx`` its :func:`_standardized` if known).  ``ny``
+    is left as it is."""
+    if sx is None:
+        sx = _standardized(nx)
+    sy = _standardized(ny)
     # the operations of u = sy − r·sx, w = [u < 0], Σw, Σw·sx, (sx − mx)·w, Σ(...)², and
     # Σ sxc·log max(u², 1e-12), with fewer temporaries (the same numbers)
     u = np.subtract(sy, np.reshape(r, (-1, 1)) * sx, out=sy)
@@ -440,13 +476,18 @@ def _calibrate_spread(fit: ConditionFit, ys_sorted: np.ndarray, rho: float, r_ob
     # the average ranks of the sorted margins, taken in that order (and their normal scores
     # are those of the sorted ranks, placed: the same numbers, N evaluations of Φ⁻¹ instead
     # of draws × N)
-    nx = _normal_scores(_sorted_ranks(fit.lay.ux.repeat(fit.lay.sizes)), n)[None, :]
-    ny_sorted = _normal_scores(_sorted_ranks(ys_sorted), n)
+    # (for margins without ties both are the scores of 1..N, and X's standardised, kept)
+    if fit.lay.ties:
+        nx = _normal_scores(_sorted_ranks(fit.lay.ux.repeat(fit.lay.sizes)), n)[None, :]
+        sx = None
+    else:
+        nx, sx = _untied_scores(n)
+    ny_sorted = _sorted_scores(ys_sorted, n)[0]
     zx = rng.sorted_normal((draws, n))
     e = rng.normal((draws, n))
     g_ref = max(abs(g_obs), 2.0 * g_se, 1e-3)
     z = _latent_y(np.full(draws, rho), zx, e, np.full(draws, g_ref))
-    g_sim = float(np.mean(_slopes_from_scores(nx, _placed(ny_sorted, z), r_obs)[0]))
+    g_sim = float(np.mean(_slopes_from_scores(nx, _placed(ny_sorted, z), r_obs, sx)[0]))
     a = float(np.clip(g_sim / g_ref, 0.2, 1.5))
     return float(np.clip(g_obs / a, -1.0, 1.0))
 
@@ -491,7 +532,8 @@ def _matched_setup(fit: ConditionFit, draws: int, rng: _Draws,
     n = xt.size
     # the ranks of the observed pairs, once for r and for the spread slope
     rx, ry = _average_ranks(xt)[None, :], _average_ranks(yt)[None, :]
-    r_obs = float(_scores_correlation(_normal_scores(rx, n), _normal_scores(ry, n))[0])
+    nrx, nry = _normal_scores(rx, n), _normal_scores(ry, n)
+    r_obs = float(_scores_correlation(nrx, nry)[0])
     ys_sorted = np.sort(yt)
     rho = _calibrate(fit, ys_sorted, r_obs, rng)
     z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
@@ -500,7 +542,7 @@ def _matched_setup(fit: ConditionFit, draws: int, rng: _Draws,
     gammas = None
     g_hat = 0.0
     if spread:
-        g, se = _slopes_from_ranks(rx, ry, r_obs)
+        g, se = _slopes_from_scores(nrx, nry, r_obs)  # _slopes_from_ranks(rx, ry, r_obs)
         g_obs, g_se = float(g[0]), float(se[0])
         g_hat = _calibrate_spread(fit, ys_sorted, rho, r_obs, g_obs, g_se, rng)
         # a spread that shrinks as X grows (γ < 0) fills the upper-left corner; the null's
