@@ -285,13 +285,14 @@ def _latent_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray,
     if gamma is not None:  # the same operations as noise·exp(g·Z_X − g²), in place
         # exp(g·Z_X − g²) is exactly 1 where g = 0, so those rows are left as they are (the
         # draws of γ are cut at 0: most of them are 0 when γ̂ is not above 0)
-        spread = np.flatnonzero(gamma != 0)
-        if spread.size == gamma.size:
+        nonzero = gamma != 0
+        if nonzero.all():
             g = gamma[:, None]
             scale = g * zx_sorted
             scale -= g * g
             noise *= np.exp(scale, out=scale)
-        elif spread.size:
+        elif nonzero.any():
+            spread = nonzero.nonzero()[0]
             g = gamma[spread, None]
             part = g * zx_sorted[spread]
             part -= g * g
@@ -327,14 +328,15 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray) -> np.ndarray:
     tied = (near.view(np.uint64) <= low).any(axis=1)
     # a z that is not finite (inf becomes NaN with index bits, NaNs sort last): as before
     tied |= np.isnan(sorted_keys[:, -1])
-    tied = np.flatnonzero(tied)
     keys &= low
-    for i in tied:
-        keys[i] = np.argsort(z[i])
+    if tied.any():
+        for i in tied.nonzero()[0]:
+            keys[i] = np.argsort(z[i])
     keys += _row_offsets(B, n)
     out = np.empty((B, n))
-    # a scatter through flat indices (numpy 2.4: half the time of put_along_axis)
-    out.reshape(-1)[keys] = np.broadcast_to(values_sorted, (B, n))
+    # a scatter through flat indices (numpy 2.4: half the time of put_along_axis); the
+    # values broadcast along the rows
+    out.reshape(-1)[keys] = values_sorted
     return out
 
 
