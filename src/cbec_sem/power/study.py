@@ -417,7 +417,9 @@ class ReplicationEvidence:
     def __init__(self, study: Study, fitted: dict[str, Fitted], n: int, r: int) -> None:
         self.study, self.fitted, self.n_cases, self.r = study, fitted, n, r
         self.level = study.level
-        self._scores: dict = {}  # the main model's scoring weights, shared by its claims
+        # what the replication's tests share: the main model's scoring weights (necessity
+        # claims) and the product-indicator model's implied covariance matrix (interactions)
+        self._shared: dict = {}
 
     def n(self, g: int) -> int:
         return self.n_cases
@@ -458,7 +460,9 @@ class ReplicationEvidence:
         row, f = t.rows[0], t.free[0]
         est = float(fit.rows[row])
         se = self._se("interaction", f)
-        C, _ = implied_cov(model.plan, fit.theta, fit.mom)
+        if "implied" not in self._shared:  # one Σ(θ) for the replication's interactions
+            self._shared["implied"] = implied_cov(model.plan, fit.theta, fit.mom)[0]
+        C = self._shared["implied"]
         x, z, y = t.latent
         std = est * np.sqrt(C[x, x] * C[z, z] / C[y, y]) if C is not None else np.nan
         return (wald_row(est, se, float(std), self.level),
@@ -470,7 +474,7 @@ class ReplicationEvidence:
         d, p, necessary = _necessity(self.study, t, fit.theta, fit.mom, fit.F,
                                      partial(necessity_stream, self.study.entropy,
                                              self.n_cases, self.r, t.id),
-                                     scores=self._scores)
+                                     scores=self._shared)
         if not np.isfinite(d):
             raise LookupError("necessary condition analysis failed")
         return ({"estimate": d, "p": p, "verdict": "supported" if necessary
