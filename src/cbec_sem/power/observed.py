@@ -34,13 +34,20 @@ def _scatter(plan: RefitPlan, grp) -> np.ndarray:
 
 def _to_parameters(plan: RefitPlan, grp, X: np.ndarray) -> np.ndarray:
     """Pᵀ X P (entries → free parameters, q × q) of one group's entry matrix X.  Where every
-    entry is its own parameter (``plan.simple_scatter``) P is a permutation of columns, and
-    the product is X scattered to the parameters' rows and columns: the same numbers (each
-    sum of Pᵀ X P has one term that is not an exact zero) without the two q × r × r
-    products."""
+    entry is its own parameter (``plan.simple_scatter``) each entry of Pᵀ X P is one entry of
+    X plus exact zeros, so it is X scattered to the parameters' rows and columns (X itself,
+    or X permuted, when the entries are all the parameters): the same numbers without the
+    two q × r × r products."""
     if plan.simple_scatter:
+        params = grp.params
+        if params.size == plan.q:  # every parameter one entry: X with rows and columns permuted
+            if np.array_equal(params, np.arange(plan.q)):
+                return X
+            inv = np.empty(plan.q, dtype=np.intp)
+            inv[params] = np.arange(plan.q)
+            return X.take(inv, axis=0).take(inv, axis=1)
         H = np.zeros((plan.q, plan.q))
-        H[grp.params[:, None], grp.params[None, :]] = X
+        H[params[:, None], params[None, :]] = X
         return H
     P = _scatter(plan, grp)
     return P.T @ X @ P
