@@ -61,11 +61,11 @@ def sandwich(plan: RefitPlan, theta: np.ndarray, mom: Moments, data: np.ndarray
     grp = plan.groups[0]
     if plan.ngroups != 1 or grp.fx_rows.size:
         return observed_information(plan, theta, mom), first_order(plan, theta, mom, data)
+    entries = _entries(plan, 0)
     S, M, B = plan._matrices(grp, mom.fixed[0], theta)
-    rt = None if B is None else rank_two_derivatives(B, S, M, plan.obs_pos, *_entries(plan, 0))
+    rt = None if B is None else rank_two_derivatives(B, S, M, plan.obs_pos, *entries)
     if rt is None:  # Σ(θ) not positive definite
         return _numerical(plan, theta, mom), None
-    entries = _entries(plan, 0)
     Hg = ml_hessian(rt, mom.covs[0], mom.means[0] if plan.meanstructure else None, *entries)
     H = np.zeros((plan.q, plan.q))  # as _per_group sums its groups
     H += mom.weights[0] * _to_parameters(plan, grp, Hg)

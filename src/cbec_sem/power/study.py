@@ -474,7 +474,7 @@ class ReplicationEvidence:
         d, p, necessary = _necessity(self.study, t, fit.theta, fit.mom, fit.F,
                                      partial(necessity_stream, self.study.entropy,
                                              self.n_cases, self.r, t.id),
-                                     scores=self._shared)
+                                     shared=self._shared)
         if not np.isfinite(d):
             raise LookupError("necessary condition analysis failed")
         return ({"estimate": d, "p": p, "verdict": "supported" if necessary
@@ -495,7 +495,7 @@ def necessity_stream(entropy: int, n: int, r: int, test_id: str, which: int
 
 
 def _necessity(study: Study, t: Test, theta, mom, F, stream, stop: bool = True,
-               scores: dict | None = None) -> tuple[float, float, bool]:
+               shared: dict | None = None) -> tuple[float, float, bool]:
     """NCA (CE-FDH) of condition → outcome on the regression factor scores of the main model
     (observed variables as they are) with the verdict ``res.hypotheses`` uses
     (:func:`~cbec_sem.propositions.necessity_null.necessity_verdict`: d ≥ 0.1, NCA's
@@ -516,15 +516,15 @@ def _necessity(study: Study, t: Test, theta, mom, F, stream, stop: bool = True,
     stopped early its sequential p (≥ α; see
     :func:`~cbec_sem.propositions.necessity.sequential_count`).  ``stream(which)``: the
     test's random stream (:func:`necessity_stream`), made only when the test runs.
-    ``scores``: a dict kept across the claims of one replication (the same fit), which then
+    ``shared``: a dict kept across the claims of one replication (the same fit), which then
     compute the scoring weights once."""
 
-    if scores is None or "weights" not in scores:
+    if shared is None or "weights" not in shared:
         weights = _scoring_weights(study.main, theta, mom, F)
-        if scores is not None:
-            scores["weights"] = weights
+        if shared is not None:
+            shared["weights"] = weights
     else:
-        weights = scores["weights"]
+        weights = shared["weights"]
     if weights is None:
         return np.nan, np.nan, False
     X, Xc, W, mue = weights

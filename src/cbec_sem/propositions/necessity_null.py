@@ -313,7 +313,8 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray) -> np.ndarray:
     z's themselves wherever the z's still differ with those bits cleared (clearing low bits
     moves every float towards 0, which keeps their order, ties allowed); the sorted keys'
     low bits are then the argsort.  A row in which two z's agree but for their low b bits
-    (about 10⁻¹³ relative for N = 300: practically never) is argsorted as before."""
+    (about 10⁻¹³ relative for N = 300: practically never), or with a z that is not finite,
+    is argsorted as before.  ``z`` is not changed."""
     B, n = z.shape
     if n < 2:
         return np.broadcast_to(values_sorted, (B, n)).copy()
