@@ -225,3 +225,78 @@ def test_shared_draws_change_no_number():
     assert necessity_verdict(results[3], draws=150, seed=8, shared_draws=shared).equals(
         necessity_verdict(results[3], draws=150, seed=8))
     assert sorted(shared) == [7, 8]
+
+
+def _placed_by_argsort(values_sorted, z):
+    """The reference: values scattered by each row's argsort (what _placed computed before
+    its packed-key sort)."""
+    order = np.argsort(z, axis=1)
+    out = np.empty(z.shape)
+    np.put_along_axis(out, order, np.broadcast_to(values_sorted, z.shape), axis=1)
+    return out
+
+
+@pytest.mark.parametrize("n", [2, 3, 17, 300, 513])
+def test_placed_is_the_argsort_scatter(n):
+    """The packed-key ranking of the null samples gives exactly the array of the argsort
+    scatter: on normal rows, on rows with values that agree but for their last bits (which
+    fall back to the argsort), with exact ties against distinct values, and with ±inf or NaN
+    (also the argsort's)."""
+    from cbec_sem.propositions.necessity_null import _placed
+
+    rng = np.random.default_rng(n)
+    values = np.sort(rng.standard_normal(n))
+    z = rng.standard_normal((40, n))
+    z[1, 1] = np.nextafter(z[1, 0], np.inf)                 # one ulp apart
+    z[2, -1] = z[2, 0] * (1 + 2.0 ** -45)                    # within the index bits
+    z[3, :] = -np.abs(z[3, :])                               # all negative
+    z[4, 0] = 0.0                                           # exact zero
+    z[5, 0], z[5, -1] = np.inf, -np.inf
+    z[6, n // 2] = np.nan
+    z[7, :] = np.round(z[7, :], 1)                           # exact ties
+    tied_values = np.round(values, 0)                       # ties among the values too
+    for v in (values, tied_values):
+        ref = _placed_by_argsort(v, z)
+        got = _placed(v, z.copy())
+        assert np.array_equal(got, ref, equal_nan=True)
+        assert np.array_equal(_placed(v, z), ref, equal_nan=True)  # z is not changed
+    # many draws: each row a permutation of the values, in the argsort's order
+    big = rng.standard_normal((500, n)) * rng.uniform(0.1, 10, (500, 1))
+    assert np.array_equal(_placed(values, big.copy()), _placed_by_argsort(values, big))
+
+
+def test_slopes_from_scores_are_the_plain_formula():
+    """The in-place arithmetic of the spread slopes gives the numbers of the formula written
+    plainly (scale_slope's docstring), to the last bit."""
+    from cbec_sem.propositions.necessity_null import _slopes_from_scores
+
+    def plain(nx, ny, r):
+        def scores(s):
+            s = s - s.mean(axis=1, keepdims=True)
+            sd = s.std(axis=1, keepdims=True)
+            return s / np.where(sd > 0, sd, 1.0)
+
+        sx, sy = scores(nx), scores(ny)
+        u = sy - np.reshape(r, (-1, 1)) * sx
+        w = (u < 0).astype(float)
+        m = w.sum(axis=1)
+        mx = (w * sx).sum(axis=1) / np.maximum(m, 1)
+        sxc = (sx - mx[:, None]) * w
+        sxx = (sxc * sxc).sum(axis=1)
+        ok = (m >= 3) & (sxx > 0)
+        slope = (sxc * np.log(np.maximum(u * u, 1e-12))).sum(axis=1) / np.where(ok, sxx, 1.0)
+        return (np.where(ok, 0.5 * slope, 0.0),
+                np.where(ok, 0.5 * np.sqrt(np.pi ** 2 / 2 / np.where(ok, sxx, 1.0)), 0.0))
+
+    rng = np.random.default_rng(11)
+    for trial in range(60):
+        B, n = int(rng.integers(1, 30)), int(rng.integers(2, 200))
+        nx = rng.standard_normal((1 if trial % 2 else B, n))
+        ny = rng.standard_normal((B, n))
+        if trial % 5 == 0:
+            ny[0] = 0.7                                      # a constant row
+        r = rng.uniform(-1, 1) if trial % 3 else rng.uniform(-1, 1, B)
+        kept = ny.copy()
+        for got, want in zip(_slopes_from_scores(nx, ny, r), plain(nx, ny, r)):
+            assert np.array_equal(got, want)
+        assert np.array_equal(ny, kept)

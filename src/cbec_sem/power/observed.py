@@ -32,6 +32,47 @@ def _scatter(plan: RefitPlan, grp) -> np.ndarray:
     return P
 
 
+def _to_parameters(plan: RefitPlan, grp, X: np.ndarray) -> np.ndarray:
+    """Pᵀ X P (entries → free parameters, q × q) of one group's entry matrix X.  Where every
+    entry is its own parameter (``plan.simple_scatter``) each entry of Pᵀ X P is one entry of
+    X plus exact zeros, so it is X scattered to the parameters' rows and columns (X itself,
+    or X permuted, when the entries are all the parameters): the same numbers without the
+    two q × r × r products."""
+    if plan.simple_scatter:
+        params = grp.params
+        if params.size == plan.q:  # every parameter one entry: X with rows and columns permuted
+            if np.array_equal(params, np.arange(plan.q)):
+                return X
+            inv = np.empty(plan.q, dtype=np.intp)
+            inv[params] = np.arange(plan.q)
+            return X.take(inv, axis=0).take(inv, axis=1)
+        H = np.zeros((plan.q, plan.q))
+        H[params[:, None], params[None, :]] = X
+        return H
+    P = _scatter(plan, grp)
+    return P.T @ X @ P
+
+
+def sandwich(plan: RefitPlan, theta: np.ndarray, mom: Moments, data: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`observed_information` and :func:`first_order` of one replication (the bread
+    and the meat of MLR's sandwich) from one set of rank-two derivatives: the numbers of the
+    two calls, which compute the same derivatives each."""
+    grp = plan.groups[0]
+    if plan.ngroups != 1 or grp.fx_rows.size:
+        return observed_information(plan, theta, mom), first_order(plan, theta, mom, data)
+    entries = _entries(plan, 0)
+    S, M, B = plan._matrices(grp, mom.fixed[0], theta)
+    rt = None if B is None else rank_two_derivatives(B, S, M, plan.obs_pos, *entries)
+    if rt is None:  # Σ(θ) not positive definite
+        return _numerical(plan, theta, mom), None
+    Hg = ml_hessian(rt, mom.covs[0], mom.means[0] if plan.meanstructure else None, *entries)
+    H = np.zeros((plan.q, plan.q))  # as _per_group sums its groups
+    H += mom.weights[0] * _to_parameters(plan, grp, Hg)
+    info = H if plan.identity else plan.basis.T @ H @ plan.basis
+    return info, _meat(plan, grp, rt, data)
+
+
 def observed_information(plan: RefitPlan, theta: np.ndarray, mom: Moments) -> np.ndarray:
     """Hessian of F (per case, x-space) at θ on a replication's moments."""
     H = _per_group(plan, theta, mom, lambda rt, g: ml_hessian(
@@ -89,8 +130,7 @@ def _per_group(plan: RefitPlan, theta: np.ndarray, mom: Moments, matrix) -> np.n
                                                          *_entries(plan, g))
         if rt is None:
             return None
-        P = _scatter(plan, grp)
-        H += mom.weights[g] * (P.T @ matrix(rt, g) @ P)
+        H += mom.weights[g] * _to_parameters(plan, grp, matrix(rt, g))
     return H if plan.identity else plan.basis.T @ H @ plan.basis
 
 
@@ -108,10 +148,14 @@ def first_order(plan: RefitPlan, theta: np.ndarray, mom: Moments, data: np.ndarr
     rt = None if B is None else rank_two_derivatives(B, S, M, plan.obs_pos, *_entries(plan, 0))
     if rt is None:
         return None
+    return _meat(plan, grp, rt, data)
+
+
+def _meat(plan: RefitPlan, grp, rt, data: np.ndarray) -> np.ndarray:
+    """:func:`first_order` from the group's rank-two derivatives."""
     mu = rt.mu_full[plan.obs_pos] if plan.meanstructure else data.mean(axis=0)
     sc = ml_scores(rt, data, mu, plan.meanstructure)                 # n × entries
-    P = _scatter(plan, grp)
-    meat = P.T @ (sc.T @ sc / data.shape[0]) @ P                     # entries → parameters
+    meat = _to_parameters(plan, grp, sc.T @ sc / data.shape[0])      # entries → parameters
     return meat if plan.identity else plan.basis.T @ meat @ plan.basis
 
 

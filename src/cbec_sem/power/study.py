@@ -53,8 +53,7 @@ from ..propositions.necessity_null import matched_decision
 from ..propositions.verdicts import (PROPOSITION_TESTS, decide, empty_row, product_of_paths,
                                      wald_row)
 from ..specification.hypotheses import Hypothesis
-from .observed import (expected_information, expected_informations, first_order,
-                       observed_information)
+from .observed import expected_information, expected_informations, sandwich
 from .population import Sampler
 
 
@@ -218,8 +217,7 @@ def robust_vcov_of(plan: RefitPlan, theta: np.ndarray, mom: Moments, data: np.nd
     1982; lavaan's ``se = "robust.huber.white"``; in closed form too, :func:`.observed.first_order`,
     where the model allows).  ``data``: the replication's rows in the plan's variable order;
     ``ram_order``: the plan's order → the compiled model's observed order."""
-    info_x = observed_information(plan, theta, mom)
-    meat_x = first_order(plan, theta, mom, data)
+    info_x, meat_x = sandwich(plan, theta, mom, data)
     if meat_x is None:  # fixed covariates, several groups, Σ(θ) not positive definite
         data = data[:, ram_order]
         ram = _replication_ram(plan, mom)
@@ -419,6 +417,9 @@ class ReplicationEvidence:
     def __init__(self, study: Study, fitted: dict[str, Fitted], n: int, r: int) -> None:
         self.study, self.fitted, self.n_cases, self.r = study, fitted, n, r
         self.level = study.level
+        # what the replication's tests share: the main model's scoring weights (necessity
+        # claims) and the product-indicator model's implied covariance matrix (interactions)
+        self._shared: dict = {}
 
     def n(self, g: int) -> int:
         return self.n_cases
@@ -459,7 +460,9 @@ class ReplicationEvidence:
         row, f = t.rows[0], t.free[0]
         est = float(fit.rows[row])
         se = self._se("interaction", f)
-        C, _ = implied_cov(model.plan, fit.theta, fit.mom)
+        if "implied" not in self._shared:  # one Σ(θ) for the replication's interactions
+            self._shared["implied"] = implied_cov(model.plan, fit.theta, fit.mom)[0]
+        C = self._shared["implied"]
         x, z, y = t.latent
         std = est * np.sqrt(C[x, x] * C[z, z] / C[y, y]) if C is not None else np.nan
         return (wald_row(est, se, float(std), self.level),
@@ -470,7 +473,8 @@ class ReplicationEvidence:
         fit = self.fitted["main"]
         d, p, necessary = _necessity(self.study, t, fit.theta, fit.mom, fit.F,
                                      partial(necessity_stream, self.study.entropy,
-                                             self.n_cases, self.r, t.id))
+                                             self.n_cases, self.r, t.id),
+                                     shared=self._shared)
         if not np.isfinite(d):
             raise LookupError("necessary condition analysis failed")
         return ({"estimate": d, "p": p, "verdict": "supported" if necessary
@@ -490,8 +494,8 @@ def necessity_stream(entropy: int, n: int, r: int, test_id: str, which: int
     return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=key))
 
 
-def _necessity(study: Study, t: Test, theta, mom, F, stream, stop: bool = True
-               ) -> tuple[float, float, bool]:
+def _necessity(study: Study, t: Test, theta, mom, F, stream, stop: bool = True,
+               shared: dict | None = None) -> tuple[float, float, bool]:
     """NCA (CE-FDH) of condition → outcome on the regression factor scores of the main model
     (observed variables as they are) with the verdict ``res.hypotheses`` uses
     (:func:`~cbec_sem.propositions.necessity_null.necessity_verdict`: d ≥ 0.1, NCA's
@@ -511,27 +515,23 @@ def _necessity(study: Study, t: Test, theta, mom, F, stream, stop: bool = True
     decided: NaN when d < 0.1 decided, the larger p when both tests ran, and for a test that
     stopped early its sequential p (≥ α; see
     :func:`~cbec_sem.propositions.necessity.sequential_count`).  ``stream(which)``: the
-    test's random stream (:func:`necessity_stream`), made only when the test runs."""
+    test's random stream (:func:`necessity_stream`), made only when the test runs.
+    ``shared``: a dict kept across the claims of one replication (the same fit), which then
+    compute the scoring weights once."""
 
-    model = study.main
-    plan = model.plan
-    C, bm = implied_cov(plan, theta, mom)
-    if C is None:
-        return np.nan, np.nan, False
-    X = F[:, model.ram_order]  # the compiled observed order
-    obs, lat = plan.obs_pos, plan.lat_pos
-    try:
-        W = np.linalg.solve(C[np.ix_(obs, obs)], C[np.ix_(obs, lat)])
-    except np.linalg.LinAlgError:
-        return np.nan, np.nan, False
-    if plan.meanstructure:
-        mux, mue = bm[obs], bm[lat]
+    if shared is None or "weights" not in shared:
+        weights = _scoring_weights(study.main, theta, mom, F)
+        if shared is not None:
+            shared["weights"] = weights
     else:
-        mux, mue = X.mean(axis=0), np.zeros(lat.size)
+        weights = shared["weights"]
+    if weights is None:
+        return np.nan, np.nan, False
+    X, Xc, W, mue = weights
     columns = []
     for name, is_latent, idx in t.latent:
         if is_latent:
-            columns.append(mue[idx] + (X - mux) @ W[:, idx])
+            columns.append(mue[idx] + Xc @ W[:, idx])
         else:
             columns.append(X[:, idx])
     x, y = columns
@@ -550,3 +550,24 @@ def _necessity(study: Study, t: Test, theta, mom, F, stream, stop: bool = True
     ok, p, _ = permutation_decision(fit, "ce_fdh", study.nca_permutations, stream(1),
                                     study.alpha, stop=stop)
     return d, float(max(p, p_matched)), bool(ok)
+
+
+def _scoring_weights(model: CompiledModel, theta, mom, F):
+    """The main model's regression (Thurstone) scoring of a replication: its observed
+    columns X (compiled order), X − μ_x, the weights W = Σ_xx⁻¹ Σ_xη and μ_η (``None`` where
+    Σ(θ) or Σ_xx cannot be formed); a latent score is μ_η + (X − μ_x) W."""
+    plan = model.plan
+    C, bm = implied_cov(plan, theta, mom)
+    if C is None:
+        return None
+    X = F[:, model.ram_order]  # the compiled observed order
+    obs, lat = plan.obs_pos, plan.lat_pos
+    try:
+        W = np.linalg.solve(C[np.ix_(obs, obs)], C[np.ix_(obs, lat)])
+    except np.linalg.LinAlgError:
+        return None
+    if plan.meanstructure:
+        mux, mue = bm[obs], bm[lat]
+    else:
+        mux, mue = X.mean(axis=0), np.zeros(lat.size)
+    return X, X - mux, W, mue
