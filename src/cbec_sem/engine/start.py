@@ -27,22 +27,44 @@ from .samplestats import SampleStats
 
 
 def _factor_start(cov: np.ndarray) -> np.ndarray:
-    """Loadings of the first principal component scaled as a one-factor solution."""
+    """Loadings of the first principal component scaled as a one-factor solution (of each
+    matrix of a stack, the last axes)."""
     val, vec = np.linalg.eigh(cov)
-    load = vec[:, -1] * np.sqrt(max(val[-1], 1e-8))
-    return load if load.sum() >= 0 else -load
+    load = vec[..., -1] * np.sqrt(np.maximum(val[..., -1:], 1e-8))
+    return np.where(load.sum(axis=-1, keepdims=True) >= 0, load, -load)
 
 
 def _unique_variance_start(block: np.ndarray, pc: np.ndarray) -> np.ndarray:
     """Residual-variance starts of one factor's items (module docstring): the mean of
-    var − pc² and 1/[S⁻¹]ⱼⱼ, at least a tenth of each variance."""
-    var = np.diag(block)
+    var − pc² and 1/[S⁻¹]ⱼⱼ, at least a tenth of each variance (of each matrix of a
+    stack)."""
+    var = np.diagonal(block, axis1=-2, axis2=-1)
     try:
-        smc_unique = 1.0 / np.diag(np.linalg.inv(block))
+        smc_unique = 1.0 / np.diagonal(np.linalg.inv(block), axis1=-2, axis2=-1)
     except np.linalg.LinAlgError:
         smc_unique = 0.5 * var
     start = 0.5 * (var - pc**2 + smc_unique)
     return np.where(np.isfinite(start), np.maximum(start, 0.1 * var), 0.5 * var)
+
+
+def _one_factor_starts(cov: np.ndarray, item_sets: list[list[int]]
+                       ) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """For each set of items (positions in ``cov``): its :func:`_factor_start` loadings and,
+    with three or more items, its :func:`_unique_variance_start`; the sets of one size as
+    one stacked eigendecomposition and inverse (LAPACK runs per matrix, so the numbers are
+    those of one call per set)."""
+    out: list = [None] * len(item_sets)
+    by_size: dict[int, list[int]] = {}
+    for s, items in enumerate(item_sets):
+        by_size.setdefault(len(items), []).append(s)
+    for k, sets in by_size.items():
+        idx = np.array([item_sets[s] for s in sets])              # m × k
+        blocks = cov[idx[:, :, None], idx[:, None, :]]              # m × k × k
+        pcs = _factor_start(blocks)
+        uniques = _unique_variance_start(blocks, pcs) if k >= 3 else [None] * len(sets)
+        for s, pc, u in zip(sets, pcs, uniques):
+            out[s] = (pc, u)
+    return out
 
 
 def _higher_order_starts(partable, cov, names, g, values, free, loading, lv_variance) -> None:
@@ -108,19 +130,19 @@ def start_values(partable: ParTable, stats: SampleStats,
     lv_variance: dict[tuple[int, str], float] = {}
     loading: dict[tuple[int, str, str], float] = {}
     unique: dict[tuple[int, str], list[float]] = {}  # residual-variance starts of an item
+    loading_rows: dict[tuple[int, str], list[int]] = {}  # (group, factor) → its =~ rows
+    for r in np.flatnonzero(ops == "=~"):
+        loading_rows.setdefault((group[r], lhs[r]), []).append(r)
+    measured = [(lv, items) for lv, items in partable.roles.indicators.items()
+                if items and all(x in names for x in items)]
     for g in range(partable.ngroups):
         cov = stats.covs[g]
-        for lv, items in partable.roles.indicators.items():
-            observed = [x for x in items if x in names]
-            if len(observed) != len(items) or not observed:
-                continue
-            idx = [names[x] for x in observed]
-            block = cov[np.ix_(idx, idx)]
-            pc = _factor_start(block)
-            if len(idx) >= 3:
-                for x, u in zip(observed, _unique_variance_start(block, pc)):
+        starts = _one_factor_starts(cov, [[names[x] for x in items] for _, items in measured])
+        for (lv, observed), (pc, uniques) in zip(measured, starts):
+            if uniques is not None:
+                for x, u in zip(observed, uniques):
                     unique.setdefault((g, x), []).append(u)
-            rows = np.flatnonzero((group == g) & (ops == "=~") & (lhs == lv))
+            rows = loading_rows.get((g, lv), ())
             fixed = [r for r in rows if not free[r] and not np.isnan(values[r]) and values[r] != 0]
             scale = 1.0
             if fixed:
