@@ -30,6 +30,10 @@ from .options import FitOptions
 
 PARAMETER_OPS = ("=~", "~", "~~", "~1")
 
+#: The columns a fit adds to the table (:meth:`ParTable.with_estimates`).
+_ESTIMATE_COLUMNS = ("start", "est", "se")
+_ESTIMATE_INDEX = pd.Index(_ESTIMATE_COLUMNS)
+
 
 @dataclass(frozen=True)
 class VariableRoles:
@@ -229,10 +233,12 @@ class ParTable:
         columns already converted kept: one concat, not three column insertions (each
         re-built the string column index)."""
         base = self.frame
-        if base.columns.isin(["start", "est", "se"]).any():
-            base = base.drop(columns=["start", "est", "se"], errors="ignore")
-        frame = pd.concat([base, pd.DataFrame(
-            {"start": start, "est": est, "se": se}, index=base.index)], axis=1)
+        if any(c in base.columns for c in _ESTIMATE_COLUMNS):
+            base = base.drop(columns=list(_ESTIMATE_COLUMNS), errors="ignore")
+        values = np.column_stack([start, est, se]).astype(float, copy=False)
+        # one float block under a prebuilt column index: no dict of columns to infer
+        frame = pd.concat([base, pd.DataFrame(values, columns=_ESTIMATE_INDEX,
+                                              index=base.index)], axis=1)
         out = replace(self, frame=frame)
         out._columns.update((k, v) for k, v in self._columns.items()
                             if k not in ("start", "est", "se"))
