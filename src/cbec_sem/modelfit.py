@@ -82,19 +82,21 @@ class FittedModel:
     def params(self) -> pd.DataFrame:
         """lavaan's ``parameterEstimates(standardized = TRUE)``: ``lhs, op, rhs, group, label,
         est, se, z, pvalue, ci.lower, ci.upper, std.lv, std.all``, then ``:=`` rows (LMS/QML:
-        ``std.all`` as modsem's ``standardized_estimates``)."""
-        return self.estimation.params.copy()
+        ``std.all`` as modsem's ``standardized_estimates``).
+
+        A new frame each time (:func:`_handed_out`)."""
+        return _handed_out(self.estimation.params)
 
     @property
     def fit_measures(self) -> pd.Series:
         """Fit measures keyed by lavaan's ``fitMeasures()`` names (LMS/QML: logl, aic, bic,
         the likelihood-ratio test of the product terms, R² and ΔR²)."""
-        return self.estimation.fit_measures.copy()
+        return _handed_out(self.estimation.fit_measures)
 
     @property
     def partable(self) -> pd.DataFrame:
         """The full parameter table (lavaan's ``parTable()`` columns)."""
-        return self.estimation.partable_frame.copy()
+        return _handed_out(self.estimation.partable_frame)
 
     @property
     def vcov(self) -> pd.DataFrame:
@@ -147,6 +149,18 @@ class FitArguments:
     level: float = 0.95
     max_iter: int = 500
     estimator_options: dict | None = None
+
+
+#: pandas ≥ 3 always copies on write; pandas 2 only with the option set.
+_COPY_ON_WRITE = (int(pd.__version__.split(".")[0]) >= 3
+                  or bool(getattr(getattr(pd.options, "mode", None), "copy_on_write", False)))
+
+
+def _handed_out(frame):
+    """A frame or Series of the result for the caller to keep: writing to it must never
+    change the result.  Under copy-on-write a shallow copy is enough (a write copies the
+    data first) at a quarter of a deep copy's cost; otherwise a deep copy."""
+    return frame.copy(deep=not _COPY_ON_WRITE)
 
 
 def fit_model(model: ModelSpec | str, data, **arguments) -> FittedModel:
