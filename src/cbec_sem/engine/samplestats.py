@@ -83,7 +83,9 @@ class SampleStats:
 
 
 def check_columns(frame: pd.DataFrame, names: tuple[str, ...], group: str | None) -> None:
-    columns = [str(c) for c in frame.columns]
+    names_in_frame = frame.columns.tolist()  # (probing the Index name by name converts each)
+    columns = [str(c) for c in names_in_frame]
+    present = set(names_in_frame)
     wanted_set = set(names)
     # duplicates matter only among the columns the fit reads; counting them once keeps this
     # linear on a frame of 50,000 columns (list.count per column was quadratic)
@@ -103,7 +105,7 @@ def check_columns(frame: pd.DataFrame, names: tuple[str, ...], group: str | None
             f"({', '.join(str(counts[c]) for c in dupes)} columns); rename them so "
             "each column is one variable"
         )
-    missing = [n for n in wanted if n not in frame.columns]
+    missing = [n for n in wanted if n not in present]
     if missing:
         hints = []
         closest = Suggester(columns)

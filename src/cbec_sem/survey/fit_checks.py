@@ -189,10 +189,12 @@ def checked_block(data: object, names: Sequence[str], *,
             f"the data have hierarchical (MultiIndex) columns, e.g. {example!r}; flatten them "
             "first, e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]"
         )
-    present = [n for n in names if n in frame.columns]
-    if not frame.columns.is_unique:  # a duplicate name: column by column (the reader names it)
+    # the column names as Python objects at once: iterating or probing a pandas string
+    # Index name by name converts each element again (~40 µs for 20 columns)
+    where = {c: i for i, c in enumerate(frame.columns.tolist())}
+    present = [n for n in names if n in where]
+    if len(where) != frame.shape[1]:  # a duplicate name: column by column (the reader names it)
         return _check_columns_one_by_one(frame, present, scales, group), None
-    where = {c: i for i, c in enumerate(frame.columns)}  # (an Index of the names costs more)
     pos = np.array([where[n] for n in present], dtype=np.intp)
     all_dtypes = frame.dtypes.to_numpy()
     dtypes = all_dtypes[pos]
