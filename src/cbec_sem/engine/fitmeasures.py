@@ -25,6 +25,7 @@ Sources, by measure:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -363,11 +364,23 @@ class ScaledTest:
         return cls(chisq, df, trace, scaled, c, float(special.chdtrc(df, scaled)))
 
 
+def _any_nan(*values) -> bool:
+    """Whether any of these scalars is NaN (``np.isnan([...]).any()`` without building an
+    array: these formulas run on every fit)."""
+    return any(math.isnan(v) for v in values)
+
+
+def _near_zero(x) -> bool:
+    """|x| ≤ 1.5e-8, lavaan's ``sqrt(.Machine$double.eps)`` zero test
+    (``np.isclose(x, 0, rtol=0, atol=1.5e-8)``; False for NaN)."""
+    return abs(x) <= 1.5e-8
+
+
 def lav_cfi(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
     """CFI (Bentler 1990), and with scaling factors ``c``, ``c_null`` the robust CFI
     (Brosseau-Liard & Savalei 2014), as lavaan's ``lav_fit_cfi``: the one home of this
     formula (ML, FIML and the WLS family call it)."""
-    if np.isnan([x2, df, x2_null, df_null, c, c_null]).any():
+    if _any_nan(x2, df, x2_null, df_null, c, c_null):
         return np.nan
     if df > 0 and c != 1 and c_null != 1:  # the robust CFI (Brosseau-Liard & Savalei 2014)
         t1 = max(x2 - c * df, 0.0)
@@ -375,14 +388,14 @@ def lav_cfi(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
     else:
         t1 = max(x2 - df, 0.0)
         t2 = max(x2 - df, x2_null - df_null, 0.0)
-    if np.isclose(t1, 0.0, rtol=0, atol=1.5e-8) and np.isclose(t2, 0.0, rtol=0, atol=1.5e-8):
+    if _near_zero(t1) and _near_zero(t2):
         return 1.0
     return 1.0 - t1 / t2
 
 
 def lav_tli(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
     """TLI = NNFI (Tucker & Lewis 1973), robust with ``c``, ``c_null``; lavaan's."""
-    if np.isnan([x2, df, x2_null, df_null, c, c_null]).any():
+    if _any_nan(x2, df, x2_null, df_null, c, c_null):
         return np.nan
     if df > 0 and c != 1 and c_null != 1:
         t1 = (x2 - c * df) * df_null
@@ -399,13 +412,13 @@ def lav_tli(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
 
 def lav_rni(x2, df, x2_null, df_null, c=1.0, c_null=1.0) -> float:
     """RNI (McDonald & Marsh 1990), robust with ``c``, ``c_null``; lavaan's."""
-    if np.isnan([x2, df, x2_null, df_null, c, c_null]).any():
+    if _any_nan(x2, df, x2_null, df_null, c, c_null):
         return np.nan
     if df > 0 and c != 1 and c_null != 1:
         t1, t2 = x2 - c * df, x2_null - c_null * df_null
     else:
         t1, t2 = x2 - df, x2_null - df_null
-    if np.isclose(t2, 0.0, rtol=0, atol=1.5e-8) or not (np.isfinite(t1) and np.isfinite(t2)):
+    if _near_zero(t2) or not (np.isfinite(t1) and np.isfinite(t2)):
         return np.nan
     return 1.0 - t1 / t2
 
@@ -423,7 +436,7 @@ def lav_cn(x2, df, n, alpha) -> float:
 
 
 def _lav_rfi(x2, df, x2_null, df_null) -> float:
-    if np.isnan([x2, df, x2_null, df_null]).any():
+    if _any_nan(x2, df, x2_null, df_null):
         return np.nan
     if df > df_null:
         return np.nan
@@ -437,15 +450,15 @@ def _lav_rfi(x2, df, x2_null, df_null) -> float:
 
 
 def _lav_nfi(x2, df, x2_null, df_null) -> float:
-    if np.isnan([x2, df, x2_null, df_null]).any():
+    if _any_nan(x2, df, x2_null, df_null):
         return np.nan
-    if df > df_null or np.isclose(x2_null, 0.0, rtol=0, atol=1.5e-8):
+    if df > df_null or _near_zero(x2_null):
         return np.nan
     return (x2_null - x2) / x2_null if df > 0 else 1.0
 
 
 def _lav_pnfi(x2, df, x2_null, df_null) -> float:
-    if np.isnan([x2, df, x2_null, df_null]).any():
+    if _any_nan(x2, df, x2_null, df_null):
         return np.nan
     if df_null > 0 and x2_null > 0:
         return (df / df_null) * (x2_null - x2) / x2_null
@@ -453,14 +466,14 @@ def _lav_pnfi(x2, df, x2_null, df_null) -> float:
 
 
 def _lav_ifi(x2, df, x2_null, df_null) -> float:
-    if np.isnan([x2, df, x2_null, df_null]).any():
+    if _any_nan(x2, df, x2_null, df_null):
         return np.nan
     t1, t2 = x2_null - x2, x2_null - df
     if not (np.isfinite(t1) and np.isfinite(t2)):
         return np.nan
     if t2 < 0:
         return 1.0
-    if np.isclose(t2, 0.0, rtol=0, atol=1.5e-8):
+    if _near_zero(t2):
         return np.nan
     return t1 / t2
 
