@@ -120,7 +120,7 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # chdtrc, stdtr: χ² and t tails (scipy.stats' formulas, same numbers)
 
 from ..protocol import Block, ResultProtocol, Summary
 from ..modelfit import FittedModel, fit_model
@@ -486,7 +486,7 @@ def _t_test(r: np.ndarray, df: float) -> tuple[np.ndarray, np.ndarray]:
     r = np.asarray(r, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = r * np.sqrt(df) / np.sqrt(1.0 - r**2)
-    p = 2.0 * stats.t.sf(np.abs(t), df)
+    p = 2.0 * special.stdtr(df, -np.abs(t))
     return t, p
 
 
@@ -744,7 +744,7 @@ def harman_test(spec, items, names, frame, sub_res) -> HarmanResult:
                 chisq_diff = float(sf_fit["chisq"] - sub_fit["chisq"])
                 df_diff = float(sf_fit["df"] - sub_fit["df"])
                 if df_diff > 0:
-                    p_value = float(stats.chi2.sf(max(chisq_diff, 0.0), df_diff))
+                    p_value = float(special.chdtrc(df_diff, max(chisq_diff, 0.0)))
     flagged = bool(pca_share > HARMAN_THRESHOLD or (np.isfinite(factor_share)
                                                     and factor_share > HARMAN_THRESHOLD))
     return HarmanResult(
@@ -891,7 +891,7 @@ def _boundary_fit(res, sub_res) -> pd.Series:
     out = _fit_measures(res)
     chisq, df = float(out["chisq"]), float(out["df"]) - 1.0
     out["df"] = df
-    out["pvalue"] = float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan
+    out["pvalue"] = float(special.chdtrc(df, chisq)) if df > 0 else np.nan
     inc = incremental_indices(chisq, df, float(fm["baseline.chisq"]), float(fm["baseline.df"]))
     out["cfi"], out["tli"] = inc["cfi"], inc["tli"]
     est = res.estimation
@@ -992,7 +992,7 @@ def _ulmc(spec, items, frame, sub_res, sub_is_clean: bool = False) -> ULMCResult
         chisq_diff = float(sub_fit["chisq"] - fit_["chisq"])
         df_diff = float(sub_fit["df"] - fit_["df"])
         if df_diff > 0 and np.isfinite(chisq_diff):
-            p_value = float(stats.chi2.sf(max(chisq_diff, 0.0), df_diff))
+            p_value = float(special.chdtrc(df_diff, max(chisq_diff, 0.0)))
     if boundary:
         mload = 0.0
     else:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # ndtr/ndtri: the normal cdf and quantile (scipy.stats.norm's)
 
 from ..errors import SpecError, ParameterNotFoundError
 from ..validation import MAX_PERMUTATIONS, check_count, check_level, check_seed, check_size
@@ -215,12 +215,12 @@ def _bca(draws: np.ndarray, est: np.ndarray, jack: np.ndarray, level: float
     alpha = (1 - level) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
         prop = (draws < est).mean(axis=0)
-        z0 = stats.norm.ppf(prop)
+        z0 = special.ndtri(prop)
         d = jack.mean(axis=0) - jack
         acc = (d**3).sum(axis=0) / (6 * ((d**2).sum(axis=0)) ** 1.5)
         out = []
-        for za in (stats.norm.ppf(alpha), stats.norm.ppf(1 - alpha)):
-            q = stats.norm.cdf(z0 + (z0 + za) / (1 - acc * (z0 + za)))
+        for za in (special.ndtri(alpha), special.ndtri(1 - alpha)):
+            q = special.ndtr(z0 + (z0 + za) / (1 - acc * (z0 + za)))
             lim = np.array([np.quantile(draws[:, j], q[j]) if np.isfinite(q[j]) else np.nan
                             for j in range(draws.shape[1])])
             out.append(lim)
@@ -396,7 +396,7 @@ def bootstrap_pls(
     table["boot.mean"] = good.mean(axis=0) if len(good) else np.nan
     table["se"] = se
     table["z"] = z
-    table["pvalue"] = 2 * stats.norm.sf(np.abs(z))
+    table["pvalue"] = 2 * special.ndtr(-np.abs(z))
     table["ci.lower"], table["ci.upper"] = lo, hi
     table["bca.lower"], table["bca.upper"] = bca_lo, bca_hi
     if draw_se is not None:

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.multitest import multipletests
+from scipy import special  # stdtr: Student's t tail (scipy.stats.t.sf's formula, same numbers)
 
 from ..errors import DataError, SpecError
 from ..protocol import Block, Summary
@@ -70,7 +69,10 @@ def _split(est: PLSEstimation, groups) -> tuple[np.ndarray, np.ndarray, list]:
 
 def holm(p: np.ndarray) -> np.ndarray:
     """Holm (1979) step-down adjusted p-values (statsmodels ``multipletests``, the home the
-    hypothesis table's family-wise correction uses too)."""
+    hypothesis table's family-wise correction uses too; imported here, as there, because
+    statsmodels costs ~1.5 s to import and a fit must not pay for it)."""
+    from statsmodels.stats.multitest import multipletests
+
     return multipletests(np.asarray(p, dtype=float), method="holm")[1]
 
 
@@ -140,7 +142,7 @@ def _mga_pair(est, first, second, draws, rng, permutations, indices) -> pd.DataF
         pooled = np.sqrt(((n1 - 1) ** 2 * s1**2 + (n2 - 1) ** 2 * s2**2) / (n1 + n2 - 2)
                          * (1 / n1 + 1 / n2))
         t_par = (e1 - e2) / pooled
-        p_par = 2 * stats.t.sf(abs(t_par), n1 + n2 - 2)
+        p_par = 2 * special.stdtr(n1 + n2 - 2, -abs(t_par))
         welch_se = np.sqrt((n1 - 1) / n1 * s1**2 + (n2 - 1) / n2 * s2**2)
         df = ((n1 - 1) / n1 * s1**2 + (n2 - 1) / n2 * s2**2) ** 2 / (
             (n1 - 1) / n1**2 * s1**4 + (n2 - 1) / n2**2 * s2**4)
@@ -148,7 +150,7 @@ def _mga_pair(est, first, second, draws, rng, permutations, indices) -> pd.DataF
         out.append(dict(lhs=lhs, rhs=rhs, group1=labels[0], group2=labels[1], est1=e1,
                         est2=e2, diff=e1 - e2, boot_mean1=d1.mean(), boot_mean2=d2.mean(),
                         se1=s1, se2=s2, p_henseler=p_h, p_parametric=p_par,
-                        p_welch=2 * stats.t.sf(abs(t_w), df), failed1=b1.failed,
+                        p_welch=2 * special.stdtr(df, -abs(t_w)), failed1=b1.failed,
                         failed2=b2.failed))
     table = pd.DataFrame(out)
     if permutations:

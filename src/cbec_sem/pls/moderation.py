@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special  # special.ndtr: the normal cdf (scipy.stats.norm's)
 
 from ..errors import SpecError
 from ..protocol import Block, Summary
@@ -132,7 +132,7 @@ def pls_simple_slopes(fit, focal: str, moderator: str, outcome: str,
     with np.errstate(invalid="ignore", divide="ignore"):
         z = slope / se
     return pd.DataFrame({"at": w, "moderator": w, "slope": slope, "se": se, "z": z,
-                         "pvalue": 2 * stats.norm.sf(np.abs(z)), "ci.lower": lo,
+                         "pvalue": 2 * special.ndtr(-np.abs(z)), "ci.lower": lo,
                          "ci.upper": hi, "std": slope, "draws": len(d)})
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+from scipy import special  # chdtrc: χ² upper tail without importing scipy.stats
 
 from ...protocol import Block, ResultProtocol, Summary
 from ..inference import (SINGULAR_INFORMATION, delta_method_jacobian,
@@ -298,7 +298,7 @@ class InteractionFit(ResultProtocol):
             "loglik_null": null.loglik,
             "lr": lr,
             "df": df,
-            "pvalue": float(sps.chi2.sf(max(lr, 0.0), df)) if df > 0 else np.nan,
+            "pvalue": float(special.chdtrc(df, max(lr, 0.0))) if df > 0 else np.nan,
             "null_converged": bool(null.converged),
         })
 
