@@ -234,6 +234,10 @@ def cases(tmp: Path) -> list[tuple[str, str, Callable[[], object]]]:
         fit44 = cs.fit(m44, d44)  # the fit is not the call timed (about 1 s, untimed)
     add("modindices: 44 constructs x 3 items (15,000 candidates)",
         f"{len(d44.to_csv(index=False)) // 1024} kB", lambda: cs.modindices(fit44))
+    m50, d50 = many_constructs(50, 3, 2000)
+    fit50 = cs.fit(m50, d50)
+    add("modindices: 50 constructs x 3 items (19,000 candidates; refused by the work limit)",
+        f"{len(d50.to_csv(index=False)) // 1024} kB", lambda: cs.modindices(fit50))
     m84, d84 = many_constructs(84, 3, 2000)
     add("parallel_analysis: 252 items, N = 2000, default n_iter (over the work limit)",
         f"{len(d84.to_csv(index=False)) // 1024} kB",

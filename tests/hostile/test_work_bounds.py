@@ -402,3 +402,43 @@ def test_parallel_analysis_work_limit_must_be_a_positive_number(limit):
     with pytest.raises(SpecError) as info:
         cs.parallel_analysis(hs, n_iter=2, seed=1, work_limit=limit)
     assert_typed(info, SpecError, f"work_limit={limit!r}", "None for no limit")
+
+
+# ---------------------------------------------------------------------- modindices
+
+
+def test_modindices_of_50_constructs_are_refused_and_44_pass():
+    # 44 constructs of 3 items: q = 1,210 free parameters, ~15,000 candidates (1.56 s
+    # measured, benchmarks/bench_hostile.py); 50 constructs (q = 1,575, ~19,000): ~3 s
+    limit = work_limits.MODINDICES_WORK_LIMIT
+    assert work_limits.modindices_work(1210, 15_000) < limit
+    with pytest.raises(EstimationError) as info:
+        work_limits.check_modindices_work(1575, 19_000, limit)
+    assert_typed(info, EstimationError, "19,000 candidate", "1,575 free parameters",
+                 "work_limit=None")
+
+
+def test_modindices_beyond_their_limit_are_refused_before_any_information(monkeypatch):
+    res = cs.fit(cs.paper_model(), cs.datasets.example_survey())
+
+    def no_information(*args, **kwargs):
+        raise AssertionError("the information was formed")
+
+    monkeypatch.setattr(importlib.import_module("cbec_sem.measurement.modindices"),
+                        "_Information", no_information)
+    with pytest.raises(EstimationError) as info:
+        cs.modindices(res, work_limit=100.0)
+    assert_typed(info, EstimationError, "candidate parameters", "work_limit=None")
+
+
+def test_modindices_without_a_limit_give_the_limited_answer():
+    res = cs.fit(cs.paper_model(), cs.datasets.example_survey())
+    pd.testing.assert_frame_equal(cs.modindices(res), cs.modindices(res, work_limit=None))
+
+
+@pytest.mark.parametrize("limit", [0, -1.0, "big", True])
+def test_modindices_work_limit_must_be_a_positive_number(limit):
+    res = cs.fit(cs.paper_model(), cs.datasets.example_survey())
+    with pytest.raises(SpecError) as info:
+        cs.modindices(res, work_limit=limit)
+    assert_typed(info, SpecError, f"work_limit={limit!r}", "None for no limit")

@@ -2,9 +2,10 @@
 
 Two estimators have work that a small file can make grow without bound: FIML (below) and the
 ordinal estimators' asymptotic covariance (:data:`ORDINAL_WORK_LIMIT`).  Each limit is an
-estimator option of ``cs.fit`` (:func:`option_limit`).  One analysis that is not a fit has
-its limit here too, as its own ``work_limit=`` argument (:func:`limit_value`): the simulated
-samples of :func:`cbec_sem.parallel_analysis` (:data:`PARALLEL_WORK_LIMIT`).
+estimator option of ``cs.fit`` (:func:`option_limit`).  Two analyses that are not fits have
+their limits here too, each as its own ``work_limit=`` argument (:func:`limit_value`): the
+simulated samples of :func:`cbec_sem.parallel_analysis` (:data:`PARALLEL_WORK_LIMIT`) and the
+score tests of :func:`cbec_sem.modindices` (:data:`MODINDICES_WORK_LIMIT`).
 
 FIML.
 
@@ -208,3 +209,41 @@ def check_parallel_work(p: int, n: int, n_iter: int, limit) -> None:
             f"x {p} items (each: normal draws, a {p} x {p} correlation matrix, its "
             "eigenvalues and a one-factor minres fit) "
             + too_much(work, limit, "", PARALLEL_OPTION, keyword=True) + fewer)
+
+
+# ----------------------------------------------------------------------- modindices
+
+#: Units (about 10 ns each) the score tests of :func:`cbec_sem.modindices` may take: about
+#: 1.8 s.  Their cost is the cross-information I_θφ (q × candidates) and its triangular solve
+#: against I_θθ's Cholesky factor, q² · candidates multiply-adds: 44 constructs of 3 items
+#: (q = 1,210, ~15,000 candidates) 1.56 s measured (``benchmarks/bench_hostile.py --case
+#: modindices``), 1.6e8 units; 50 constructs would take ~3 s.  ``modindices(...,
+#: work_limit=x)`` sets another limit (``None``: no limit).
+MODINDICES_WORK_LIMIT = 1.8e8
+
+#: The keyword argument of :func:`cbec_sem.modindices` that sets it.
+MODINDICES_OPTION = "work_limit"
+
+
+def modindices_work(q: int, candidates: int) -> float:
+    """Units of the score tests of ``candidates`` parameters of a model of ``q`` free
+    parameters: q² · candidates / 140 (calibrated on the 44-construct case above)."""
+    return float(q) ** 2 * float(candidates) / 140.0
+
+
+def check_modindices_work(q: int, candidates: int, limit) -> None:
+    """Refuses modification indices whose work exceeds ``limit`` units (the ``work_limit``
+    argument: a number, or ``None`` for no limit), before any information is formed.
+
+    Raises:
+        SpecError: ``limit`` is not a positive number or ``None``.
+        EstimationError: naming the parameters, the candidates, the work and how to proceed.
+    """
+    limit = limit_value(limit, f"work_limit={limit!r}", MODINDICES_WORK_LIMIT)
+    work = modindices_work(q, candidates)
+    if work > limit:
+        raise EstimationError(
+            f"these modification indices are not computed: {candidates:,} candidate "
+            f"parameters of a model with {q:,} free parameters (each candidate's score test "
+            "solves against the q x q information) "
+            + too_much(work, limit, "", MODINDICES_OPTION, keyword=True))

@@ -59,6 +59,7 @@ from scipy import linalg
 
 from ..engine.partable import PARAMETER_OPS, ParTable, variable_roles
 from ..engine.ram import RamModel
+from ..engine.work_limits import MODINDICES_WORK_LIMIT, check_modindices_work
 from ..errors import ConvergenceWarning, EstimationError, SpecError
 
 #: lavaan's threshold below which the Schur complement counts as zero (candidate not
@@ -522,6 +523,7 @@ def modindices(
     maximum_number: int | None = None,
     ops: Sequence[str] | None = ("=~", "~", "~~"),
     admissible: str | Callable[[str, str, str], bool] | None = None,
+    work_limit: float | None = MODINDICES_WORK_LIMIT,
 ) -> pd.DataFrame:
     """Modification indices of a fitted model, as lavaan's ``modindices()``.
 
@@ -539,6 +541,10 @@ def modindices(
             dropped.  ``"theory"``: the same rule, and inadmissible rows are dropped.  A
             callable ``f(lhs, op, rhs) -> bool``: fills the column and drops the rows it
             rejects.  See :func:`theory_admissible` for the rule.
+        work_limit: the most work (units of about 10 ns) the score tests may take, checked
+            before any is done: q² · candidates / 140 for q free parameters
+            (:data:`~cbec_sem.engine.work_limits.MODINDICES_WORK_LIMIT`, about 1.8 s: 44
+            constructs of 3 items pass); ``None`` lifts the limit.
 
     Returns:
         One row per candidate (per group): ``lhs, op, rhs, group, mi, epc, sepc.lv,
@@ -548,7 +554,8 @@ def modindices(
 
     Raises:
         SpecError: ``res`` is not a fit result, or ``admissible`` / ``ops`` are not valid.
-        EstimationError: the information matrix of the fitted model is singular.
+        EstimationError: the information matrix of the fitted model is singular, or the
+            work exceeds ``work_limit``.
 
     Examples:
         >>> res = cs.fit(cs.paper_model(), cs.datasets.example_survey(), seed=1)
@@ -617,6 +624,7 @@ def modindices(
         ov_x_all = est.partable.roles.ov_x
     ext, cand_pos, cand_val = _extended_table(est, ov_x_all)
     q = est.partable.nfree
+    check_modindices_work(q, ext.nfree - q, work_limit)
     ram = RamModel(ext)
     ram.base_values[: len(est.ram.base_values)] = est.ram.base_values
     theta_ext = np.concatenate([est.theta, cand_val])
