@@ -255,6 +255,10 @@ def cases(tmp: Path) -> list[tuple[str, str, Callable[[], object]]]:
     add("common_method_bias: 44 constructs x 3 items with method variance (ULMC fitted)",
         f"{len(d44c.to_csv(index=False)) // 1024} kB",
         lambda: cs.common_method_bias(m44c, d44c))
+    m50c, d50c = with_method_factor(50, 3, 2000)
+    add("common_method_bias: 50 constructs x 3 items (refused by the work limit)",
+        f"{len(d50c.to_csv(index=False)) // 1024} kB",
+        lambda: cs.common_method_bias(m50c, d50c))
     items20k = {"TA": [f"t{i}" for i in range(20_000)]}
     add("paper_model: 20,000 items", "20,000 names", lambda: cs.paper_model(items=items20k))
     text_lines = model_text_lines(1_000_000)

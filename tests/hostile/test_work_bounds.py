@@ -442,3 +442,44 @@ def test_modindices_work_limit_must_be_a_positive_number(limit):
     with pytest.raises(SpecError) as info:
         cs.modindices(res, work_limit=limit)
     assert_typed(info, SpecError, f"work_limit={limit!r}", "None for no limit")
+
+
+# -------------------------------------------------------------------- method bias
+
+
+def test_method_bias_of_50_constructs_is_refused_and_44_pass():
+    # with method variance, 44 constructs of 3 items took 1.66 s, 50 constructs 2.34 s
+    # (benchmarks/bench_hostile.py)
+    limit = work_limits.METHOD_BIAS_WORK_LIMIT
+    assert work_limits.method_bias_work(132, 44) < limit
+    with pytest.raises(EstimationError) as info:
+        work_limits.check_method_bias_work(150, 50, limit)
+    assert_typed(info, EstimationError, "150 items", "50 constructs", "work_limit=None",
+                 "ulmc=False")
+
+
+def test_method_bias_beyond_its_limit_is_refused_before_any_fit(monkeypatch):
+    module = importlib.import_module("cbec_sem.measurement.method_bias")
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a model was fitted")
+
+    monkeypatch.setattr(module, "_quiet_fit", no_fit)
+    monkeypatch.setattr(module, "fit_model", no_fit)
+    with pytest.raises(EstimationError) as info:
+        cs.common_method_bias(cs.paper_model(), cs.datasets.example_survey(),
+                              work_limit=100.0)
+    assert_typed(info, EstimationError, "20 items", "7 constructs", "work_limit=None")
+
+
+def test_method_bias_without_ulmc_is_not_limited():
+    res = cs.common_method_bias(cs.paper_model(), cs.datasets.example_survey(), ulmc=False,
+                                work_limit=100.0)
+    assert res.ulmc is None
+
+
+def test_method_bias_without_a_limit_gives_the_limited_answer():
+    data = cs.datasets.example_survey()
+    a = cs.common_method_bias(cs.paper_model(), data).to_frame()
+    b = cs.common_method_bias(cs.paper_model(), data, work_limit=None).to_frame()
+    pd.testing.assert_frame_equal(a, b)

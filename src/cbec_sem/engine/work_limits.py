@@ -5,7 +5,8 @@ ordinal estimators' asymptotic covariance (:data:`ORDINAL_WORK_LIMIT`).  Each li
 estimator option of ``cs.fit`` (:func:`option_limit`).  Two analyses that are not fits have
 their limits here too, each as its own ``work_limit=`` argument (:func:`limit_value`): the
 simulated samples of :func:`cbec_sem.parallel_analysis` (:data:`PARALLEL_WORK_LIMIT`) and the
-score tests of :func:`cbec_sem.modindices` (:data:`MODINDICES_WORK_LIMIT`).
+score tests of :func:`cbec_sem.modindices` (:data:`MODINDICES_WORK_LIMIT`); and the ULMC
+step of :func:`cbec_sem.common_method_bias` (:data:`METHOD_BIAS_WORK_LIMIT`).
 
 FIML.
 
@@ -247,3 +248,45 @@ def check_modindices_work(q: int, candidates: int, limit) -> None:
             f"parameters of a model with {q:,} free parameters (each candidate's score test "
             "solves against the q x q information) "
             + too_much(work, limit, "", MODINDICES_OPTION, keyword=True))
+
+
+# -------------------------------------------------------------------- method bias
+
+#: Units (about 10 ns each) :func:`cbec_sem.common_method_bias` may take with its ULMC step:
+#: about 1.9 s.  The battery fits the substantive model, Harman's one-factor model and the
+#: ULMC model (every item also on a method factor), whose q ≈ 3p + k(k + 1)/2 free
+#: parameters for p items of k correlated constructs set the cost: 44 constructs of 3 items
+#: (q ≈ 1,386) 1.66 s, 50 constructs (q ≈ 1,725) 2.34 s measured with method variance
+#: (``benchmarks/bench_hostile.py --case common_method_bias``).  Work: 86 · q² units,
+#: checked before any fit.  ``common_method_bias(..., work_limit=x)`` sets another limit
+#: (``None``: no limit); ``ulmc=False`` runs the other checks without it.
+METHOD_BIAS_WORK_LIMIT = 1.9e8
+
+#: The keyword argument of :func:`cbec_sem.common_method_bias` that sets it.
+METHOD_BIAS_OPTION = "work_limit"
+
+
+def method_bias_work(p: int, k: int) -> float:
+    """Units of the method-bias battery with its ULMC model for ``p`` items of ``k``
+    constructs: 86 · q² with q = 3p + k(k + 1)/2 (calibrated on the cases above)."""
+    q = 3.0 * p + k * (k + 1) / 2.0
+    return 86.0 * q * q
+
+
+def check_method_bias_work(p: int, k: int, limit) -> None:
+    """Refuses the ULMC step of the method-bias battery above ``limit`` units (the
+    ``work_limit`` argument: a number, or ``None`` for no limit), before any fit.
+
+    Raises:
+        SpecError: ``limit`` is not a positive number or ``None``.
+        EstimationError: naming the items, the constructs, the work and how to proceed.
+    """
+    limit = limit_value(limit, f"work_limit={limit!r}", METHOD_BIAS_WORK_LIMIT)
+    work = method_bias_work(p, k)
+    if work > limit:
+        raise EstimationError(
+            f"this method-bias battery is not run: its ULMC model puts all {p:,} items of "
+            f"{k:,} constructs on a method factor as well (three CFA fits of about "
+            f"{int(3 * p + k * (k + 1) / 2):,} parameters): "
+            + too_much(work, limit, "the battery", METHOD_BIAS_OPTION, keyword=True)
+            + "; or ulmc=False (Harman's test and the marker analysis only)")

@@ -130,6 +130,7 @@ from ..validation import suggest
 from ..specification.model import ModelSpec
 from ..errors import warn
 from ..engine.fitmeasures import _lav_rmsea, incremental_indices
+from ..engine.work_limits import METHOD_BIAS_WORK_LIMIT, check_method_bias_work
 from ..engine.samplestats import as_frame, sample_stats
 from ._common import check_fit
 
@@ -1013,6 +1014,7 @@ def common_method_bias(
     ulmc: bool = True,
     r_m="smallest",
     alpha: float = 0.05,
+    work_limit: float | None = METHOD_BIAS_WORK_LIMIT,
 ) -> MethodBiasResult:
     """The post hoc common-method-bias battery: Harman, marker variable, ULMC.
 
@@ -1032,6 +1034,10 @@ def common_method_bias(
             ``"second"`` smallest (Lindell & Whitney's conservative variant), or a number in
             [0, 1).
         alpha: significance level of the marker-adjusted correlation tests.
+        work_limit: the most work (units of about 10 ns) the battery may take with its ULMC
+            model, checked before any fit: 86 · q² for q = 3p + k(k + 1)/2 (p items, k
+            constructs; :data:`~cbec_sem.engine.work_limits.METHOD_BIAS_WORK_LIMIT`, about
+            1.9 s: 44 constructs of 3 items pass); ``None`` lifts the limit.
 
     Returns:
         A :class:`MethodBiasResult`; ``.table`` lists the checks, ``.summary()`` prints them.
@@ -1040,6 +1046,7 @@ def common_method_bias(
         DataError: the marker is not a column of the data, not numeric or has zero variance;
             the data lack a model column.
         SpecError: the marker is an item (or another variable) of the model; a bad ``r_m``.
+        EstimationError: the ULMC step's work exceeds ``work_limit``.
 
     Examples:
         >>> cmb = cs.common_method_bias(cs.paper_model(), cs.datasets.example_survey())
@@ -1057,6 +1064,8 @@ def common_method_bias(
     if marker is not None and not (isinstance(r_m, str) or isinstance(r_m, Real)):
         raise SpecError(f"r_m={r_m!r}: use 'smallest', 'second' or a number in [0, 1)")
     spec, items, names, frame, sub_res, notes = _prepare(model, data, marker)
+    if ulmc:
+        check_method_bias_work(len(items), len(spec.latent_variables), work_limit)
     sub_is_clean = False  # fitted here, ML with the defaults, without a warning
     if sub_res is None:
         sub_res, messages = _quiet_fit("substantive model", spec, frame[list(names)])
