@@ -222,9 +222,6 @@ def check_parallel_work(p: int, n: int, n_iter: int, limit) -> None:
 #: work_limit=x)`` sets another limit (``None``: no limit).
 MODINDICES_WORK_LIMIT = 1.8e8
 
-#: The keyword argument of :func:`cbec_sem.modindices` that sets it.
-MODINDICES_OPTION = "work_limit"
-
 
 def modindices_work(q: int, candidates: int) -> float:
     """Units of the score tests of ``candidates`` parameters of a model of ``q`` free
@@ -240,14 +237,30 @@ def check_modindices_work(q: int, candidates: int, limit) -> None:
         SpecError: ``limit`` is not a positive number or ``None``.
         EstimationError: naming the parameters, the candidates, the work and how to proceed.
     """
-    limit = limit_value(limit, f"work_limit={limit!r}", MODINDICES_WORK_LIMIT)
-    work = modindices_work(q, candidates)
+    refuse_above(modindices_work(q, candidates), limit, MODINDICES_WORK_LIMIT,
+                 f"these modification indices are not computed: {candidates:,} candidate "
+                 f"parameters of a model with {q:,} free parameters (each candidate's score "
+                 "test solves against the q x q information) ")
+
+
+#: The keyword argument that sets the limit of a function that is not a fit.
+WORK_LIMIT_KEYWORD = "work_limit"
+
+
+def refuse_above(work: float, limit, default: float, refusal: str, what: str = "",
+                 alternative: str = "") -> None:
+    """The check of a function's ``work_limit=`` argument (:func:`limit_value`): an
+    EstimationError of ``refusal`` + the work and how to allow it (:func:`too_much`, the
+    ``what`` it is about) + ``alternative`` when ``work`` exceeds the limit.
+
+    Raises:
+        SpecError: ``limit`` is not a positive number or ``None``.
+        EstimationError: the work exceeds the limit.
+    """
+    limit = limit_value(limit, f"work_limit={limit!r}", default)
     if work > limit:
-        raise EstimationError(
-            f"these modification indices are not computed: {candidates:,} candidate "
-            f"parameters of a model with {q:,} free parameters (each candidate's score test "
-            "solves against the q x q information) "
-            + too_much(work, limit, "", MODINDICES_OPTION, keyword=True))
+        raise EstimationError(refusal + too_much(work, limit, what, WORK_LIMIT_KEYWORD,
+                                                 keyword=True) + alternative)
 
 
 # -------------------------------------------------------------------- method bias
@@ -261,9 +274,6 @@ def check_modindices_work(q: int, candidates: int, limit) -> None:
 #: checked before any fit.  ``common_method_bias(..., work_limit=x)`` sets another limit
 #: (``None``: no limit); ``ulmc=False`` runs the other checks without it.
 METHOD_BIAS_WORK_LIMIT = 1.9e8
-
-#: The keyword argument of :func:`cbec_sem.common_method_bias` that sets it.
-METHOD_BIAS_OPTION = "work_limit"
 
 
 def method_bias_work(p: int, k: int) -> float:
@@ -281,12 +291,8 @@ def check_method_bias_work(p: int, k: int, limit) -> None:
         SpecError: ``limit`` is not a positive number or ``None``.
         EstimationError: naming the items, the constructs, the work and how to proceed.
     """
-    limit = limit_value(limit, f"work_limit={limit!r}", METHOD_BIAS_WORK_LIMIT)
-    work = method_bias_work(p, k)
-    if work > limit:
-        raise EstimationError(
-            f"this method-bias battery is not run: its ULMC model puts all {p:,} items of "
-            f"{k:,} constructs on a method factor as well (three CFA fits of about "
-            f"{int(3 * p + k * (k + 1) / 2):,} parameters): "
-            + too_much(work, limit, "the battery", METHOD_BIAS_OPTION, keyword=True)
-            + "; or ulmc=False (Harman's test and the marker analysis only)")
+    refuse_above(method_bias_work(p, k), limit, METHOD_BIAS_WORK_LIMIT,
+                 f"this method-bias battery is not run: its ULMC model puts all {p:,} items "
+                 f"of {k:,} constructs on a method factor as well (three CFA fits of about "
+                 f"{int(3 * p + k * (k + 1) / 2):,} parameters): ", "the battery",
+                 "; or ulmc=False (Harman's test and the marker analysis only)")
