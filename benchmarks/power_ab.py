@@ -29,7 +29,8 @@ import tempfile
 _CHILD = r"""
 import pickle, sys, time
 import cbec_sem as cs
-mode, reps, seed, sizes, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+mode, reps, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sizes, out = sys.argv[4], sys.argv[5]
 n = [int(v) for v in sizes.split(",")]
 m = cs.paper_model()
 if mode == "time":

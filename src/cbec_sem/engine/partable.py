@@ -192,7 +192,8 @@ class ParTable:
     nfree: int
     constraints: tuple[Statement, ...]
     defined: tuple[Statement, ...]
-    #: columns already converted by :meth:`column` (the table is never written in place)
+    #: columns already converted by :meth:`column`, and :meth:`estimate_keys` (the table is
+    #: never written in place)
     _columns: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def column(self, name: str) -> np.ndarray:
@@ -241,7 +242,7 @@ class ParTable:
                                               index=base.index)], axis=1)
         out = replace(self, frame=frame)
         out._columns.update((k, v) for k, v in self._columns.items()
-                            if k not in ("start", "est", "se"))
+                            if k not in _ESTIMATE_COLUMNS)
         return out
 
     def free_rows(self) -> np.ndarray:

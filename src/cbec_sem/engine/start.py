@@ -13,9 +13,10 @@ unique variance, the mean of var − λ²ψ from that principal component (too s
 absorbs unique variance) and 1/[S⁻¹]ⱼⱼ from the squared multiple correlation with the other
 items (too large: it misses the communality the other items cannot predict; Guttman 1956,
 *Psychometrika* 21:273), at least a tenth of its variance; over the 55 lavaan fixtures this
-cut the fits' function evaluations from 1,139 to 1,045, most in constrained models.  Composite weights (``F <~ x``) start as a sum
-score, every free weight at the value of the composite's fixed weight (the unit weights PLS
-starts from; lavaan starts them at 0).  A user's ``start()`` value always wins.
+cut the fits' function evaluations from 1,139 to 1,045, most in constrained models
+(``benchmarks/evaluations.py``).  Composite weights (``F <~ x``) start as a sum score,
+every free weight at the value of the composite's fixed weight (the unit weights PLS starts
+from; lavaan starts them at 0).  A user's ``start()`` value always wins.
 """
 
 from __future__ import annotations

@@ -166,6 +166,28 @@ def check_ordinal_work(p: int, n: int, options) -> None:
             + "; or fit fewer items, or treat the items as continuous (estimator='MLR')")
 
 
+# ------------------------------------------------ limits of functions that are not fits
+
+#: The keyword argument that sets the limit of a function that is not a fit.
+WORK_LIMIT_KEYWORD = "work_limit"
+
+
+def refuse_above(work: float, limit, default: float, refusal: str, what: str = "",
+                 alternative: str = "") -> None:
+    """The check of a function's ``work_limit=`` argument (:func:`limit_value`): an
+    EstimationError of ``refusal`` + the work and how to allow it (:func:`too_much`, the
+    ``what`` it is about) + ``alternative`` when ``work`` exceeds the limit.
+
+    Raises:
+        SpecError: ``limit`` is not a positive number or ``None``.
+        EstimationError: the work exceeds the limit.
+    """
+    limit = limit_value(limit, f"work_limit={limit!r}", default)
+    if work > limit:
+        raise EstimationError(refusal + too_much(work, limit, what, WORK_LIMIT_KEYWORD,
+                                                 keyword=True) + alternative)
+
+
 # ------------------------------------------------------------------ parallel analysis
 
 #: Units (about 10 ns each) a :func:`cbec_sem.parallel_analysis` may take: 1.5 s counted, as a
@@ -175,9 +197,6 @@ def check_ordinal_work(p: int, n: int, options) -> None:
 #: units; 252 items at N = 2000 are 6.4e8 (5.7 s measured, ``benchmarks/bench_hostile.py
 #: --case parallel_analysis``), refused with the ``n_iter`` that fits.
 PARALLEL_WORK_LIMIT = 1.5e8
-
-#: The keyword argument of :func:`cbec_sem.parallel_analysis` that sets it.
-PARALLEL_OPTION = "work_limit"
 
 
 def parallel_work(p: int, n: int) -> float:
@@ -209,7 +228,7 @@ def check_parallel_work(p: int, n: int, n_iter: int, limit) -> None:
             f"this parallel analysis is not run: {n_iter:,} simulated samples of {n:,} rows "
             f"x {p} items (each: normal draws, a {p} x {p} correlation matrix, its "
             "eigenvalues and a one-factor minres fit) "
-            + too_much(work, limit, "", PARALLEL_OPTION, keyword=True) + fewer)
+            + too_much(work, limit, "", WORK_LIMIT_KEYWORD, keyword=True) + fewer)
 
 
 # ----------------------------------------------------------------------- modindices
@@ -243,26 +262,6 @@ def check_modindices_work(q: int, candidates: int, limit) -> None:
                  "test solves against the q x q information) ")
 
 
-#: The keyword argument that sets the limit of a function that is not a fit.
-WORK_LIMIT_KEYWORD = "work_limit"
-
-
-def refuse_above(work: float, limit, default: float, refusal: str, what: str = "",
-                 alternative: str = "") -> None:
-    """The check of a function's ``work_limit=`` argument (:func:`limit_value`): an
-    EstimationError of ``refusal`` + the work and how to allow it (:func:`too_much`, the
-    ``what`` it is about) + ``alternative`` when ``work`` exceeds the limit.
-
-    Raises:
-        SpecError: ``limit`` is not a positive number or ``None``.
-        EstimationError: the work exceeds the limit.
-    """
-    limit = limit_value(limit, f"work_limit={limit!r}", default)
-    if work > limit:
-        raise EstimationError(refusal + too_much(work, limit, what, WORK_LIMIT_KEYWORD,
-                                                 keyword=True) + alternative)
-
-
 # -------------------------------------------------------------------- method bias
 
 #: Units (about 10 ns each) :func:`cbec_sem.common_method_bias` may take with its ULMC step:
@@ -276,11 +275,17 @@ def refuse_above(work: float, limit, default: float, refusal: str, what: str = "
 METHOD_BIAS_WORK_LIMIT = 1.9e8
 
 
+def ulmc_parameters(p: int, k: int) -> int:
+    """About how many free parameters the ULMC model of ``p`` items of ``k`` correlated
+    constructs has: 3p + k(k + 1)/2 (loadings, method loadings and residual variances of the
+    items; the constructs' variances and covariances)."""
+    return 3 * p + k * (k + 1) // 2
+
+
 def method_bias_work(p: int, k: int) -> float:
     """Units of the method-bias battery with its ULMC model for ``p`` items of ``k``
-    constructs: 86 · q² with q = 3p + k(k + 1)/2 (calibrated on the cases above)."""
-    q = 3.0 * p + k * (k + 1) / 2.0
-    return 86.0 * q * q
+    constructs: 86 · q² with q = :func:`ulmc_parameters` (calibrated on the cases above)."""
+    return 86.0 * float(ulmc_parameters(p, k)) ** 2
 
 
 def check_method_bias_work(p: int, k: int, limit) -> None:
@@ -294,5 +299,5 @@ def check_method_bias_work(p: int, k: int, limit) -> None:
     refuse_above(method_bias_work(p, k), limit, METHOD_BIAS_WORK_LIMIT,
                  f"this method-bias battery is not run: its ULMC model puts all {p:,} items "
                  f"of {k:,} constructs on a method factor as well (three CFA fits of about "
-                 f"{int(3 * p + k * (k + 1) / 2):,} parameters): ", "the battery",
+                 f"{ulmc_parameters(p, k):,} parameters): ", "the battery",
                  "; or ulmc=False (Harman's test and the marker analysis only)")
