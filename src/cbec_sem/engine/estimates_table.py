@@ -13,10 +13,15 @@ import pandas as pd
 
 from .constraints import ExpressionSpace
 from .inference import delta_method_jacobian, wald
+from .labels import shared_index
 from .options import FitOptions
 from .partable import ParTable
 from .ram import RamModel
 from .standardize import standardized_solution
+
+
+#: The identifying columns of lavaan's ``parameterEstimates()``, first.
+_KEY_COLUMNS = ("lhs", "op", "rhs", "group", "label")
 
 
 def theta_from_rows(ram: RamModel, rows: np.ndarray) -> np.ndarray:
@@ -65,9 +70,9 @@ def parameter_estimates(
         numbers = {k: np.concatenate([v, np.asarray(extra[k], dtype=float)])
                    for k, v in numbers.items()}
     keys = partable.estimate_keys()  # lhs, op, rhs, group, label: the := rows included
-    order = ("lhs", "op", "rhs", "group", "label")
-    table = pd.DataFrame({**{k: keys[k] for k in order}, **numbers},
+    table = pd.DataFrame({**{k: keys[k] for k in _KEY_COLUMNS}, **numbers},
                          index=pd.RangeIndex(len(rows) + len(space.defined)), copy=False)
+    table.columns = shared_index((*_KEY_COLUMNS, *numbers))
     if not converged:
         table[["se", "z", "pvalue", "ci.lower", "ci.upper"]] = np.nan
     return table

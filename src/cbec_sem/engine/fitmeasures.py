@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from .labels import shared_index
 from .samplestats import SampleStats
 
 RMSEA_CI_LEVEL = 0.90
@@ -318,20 +319,11 @@ def fit_measures(inp: FitInputs) -> pd.Series:
     return measures_series(out)
 
 
-#: The index of every key sequence :func:`measures_series` has seen (a handful: the fit
-#: measures of each estimator); an Index of strings costs more to build than the Series.
-_INDEXES: dict[tuple[str, ...], pd.Index] = {}
-
-
 def measures_series(values: dict[str, float]) -> pd.Series:
     """``pd.Series(values, dtype=float, name="fit measures")``, its index built once per
-    sequence of names (an Index is immutable, so the Series can share it)."""
+    sequence of names (:func:`~.labels.shared_index`)."""
     keys = tuple(values)
-    index = _INDEXES.get(keys)
-    if index is None:
-        index = pd.Index(keys)
-        if len(_INDEXES) < 64:
-            _INDEXES[keys] = index
+    index = shared_index(keys)
     data = np.fromiter(values.values(), dtype=float, count=len(keys))
     return pd.Series(data, index=index, name="fit measures", copy=False)
 

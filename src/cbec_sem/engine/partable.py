@@ -26,6 +26,7 @@ import pandas as pd
 from ..errors import IdentificationError, SpecError
 from ..specification.statements import Statement
 from .composites import check_composite_model, check_composite_rows
+from .labels import shared_index
 from .options import FitOptions
 
 PARAMETER_OPS = ("=~", "~", "~~", "~1")
@@ -240,9 +241,17 @@ class ParTable:
         # one float block under a prebuilt column index: no dict of columns to infer
         frame = pd.concat([base, pd.DataFrame(values, columns=_ESTIMATE_INDEX,
                                               index=base.index)], axis=1)
+        columns = self._columns.get("__estimated_columns__")
+        if columns is None:  # the same labels for every fit of the model: one Index
+            columns = self._columns["__estimated_columns__"] = shared_index(
+                (*base.columns, *_ESTIMATE_COLUMNS))
+        frame.columns = columns
         out = replace(self, frame=frame)
         out._columns.update((k, v) for k, v in self._columns.items()
                             if k not in _ESTIMATE_COLUMNS)
+        for k, column in zip(_ESTIMATE_COLUMNS, values.T.copy()):  # (what column() returns)
+            column.flags.writeable = False
+            out._columns[k] = column
         return out
 
     def free_rows(self) -> np.ndarray:
