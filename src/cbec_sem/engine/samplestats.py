@@ -82,15 +82,19 @@ class SampleStats:
         return len(self.nobs)
 
 
-def check_columns(frame: pd.DataFrame, names: tuple[str, ...], group: str | None) -> None:
-    names_in_frame = frame.columns.tolist()  # (probing the Index name by name converts each)
+def check_columns(frame: pd.DataFrame, names: tuple[str, ...], group: str | None,
+                  listed: list | None = None) -> None:
+    """Refuse a missing group column, duplicate columns among ``names`` and names the data
+    lack.  ``listed``: ``frame.columns.tolist()``, when the caller has it."""
+    # (probing the Index name by name converts each label again)
+    names_in_frame = frame.columns.tolist() if listed is None else listed
     columns = [str(c) for c in names_in_frame]
     present = set(names_in_frame)
     wanted_set = set(names)
     # duplicates matter only among the columns the fit reads; counting them once keeps this
     # linear on a frame of 50,000 columns (list.count per column was quadratic)
     counts = Counter(c for c in columns if c in wanted_set)
-    if group is not None and group not in frame.columns:
+    if group is not None and group not in present:
         close = suggest(group, frame.columns)
         raise DataError(
             f"the group variable {group!r} is not a column of the data"
@@ -250,8 +254,9 @@ def sample_stats(
     frame = as_frame(data)
     # complex, boolean and MultiIndex columns, group labels 1 vs "1", missing-value codes or
     # answers outside a Survey's scale: refused or warned about, never fitted silently
-    _, block = checked_block(frame, names, group=group)
-    check_columns(frame, names, group)
+    listed = frame.columns.tolist()  # the labels as Python objects, once for both checks
+    _, block = checked_block(frame, names, group=group, listed=listed)
+    check_columns(frame, names, group, listed)
     # the checked block is the data when every column is numeric and finite
     x = block if block is not None and not np.isinf(block).any() else numeric_block(frame,
                                                                                     names)

@@ -173,11 +173,12 @@ def check_fit_data(data: object, names: Sequence[str], *, group: str | None = No
     return checked_block(data, names, group=group)[0]
 
 
-def checked_block(data: object, names: Sequence[str], *,
-                  group: str | None = None) -> tuple[list[str], np.ndarray | None]:
+def checked_block(data: object, names: Sequence[str], *, group: str | None = None,
+                  listed: list | None = None) -> tuple[list[str], np.ndarray | None]:
     """:func:`check_fit_data`, and the values it checked: the rows × ``names`` float block
     when every name is a distinct numeric column (``None`` otherwise), so that the fit reads
-    the data once (issue 15)."""
+    the data once (issue 15).  ``listed``: the frame's column labels as a list, when the
+    caller has them already (``frame.columns.tolist()``)."""
     if group is not None and not isinstance(group, Hashable):
         raise DataError(f"group={group!r} must be one column name")
     frame, scales = _frame_and_scales(data)
@@ -191,7 +192,7 @@ def checked_block(data: object, names: Sequence[str], *,
         )
     # the column names as Python objects at once: iterating or probing a pandas string
     # Index name by name converts each element again (~40 µs for 20 columns)
-    where = {c: i for i, c in enumerate(frame.columns.tolist())}
+    where = {c: i for i, c in enumerate(frame.columns.tolist() if listed is None else listed)}
     present = [n for n in names if n in where]
     if len(where) != frame.shape[1]:  # a duplicate name: column by column (the reader names it)
         return _check_columns_one_by_one(frame, present, scales, group), None
@@ -210,16 +211,34 @@ def checked_block(data: object, names: Sequence[str], *,
     if not numeric:
         return [], None
     block = _float_block(frame, pos[numeric], all_dtypes)
-    with np.errstate(invalid="ignore"):
-        huge = (np.isfinite(block) & (np.abs(block) > MAX_MAGNITUDE)).any(axis=0)
-    coded = np.isin(block, _CODES).any(axis=0)
+    looked_at = _with_codes_or_huge_values(block)
     messages: list[str] = []
     for j, k in enumerate(numeric):
         name = present[k]
-        if huge[j] or coded[j] or name in scales:
+        if looked_at[j] or name in scales:
             _check_values(name, block[:, j], scales.get(name), messages)
     whole = len(numeric) == len(present) == len(names)
     return messages, (block if whole else None)
+
+
+#: No missing-value code or huge value is smaller in magnitude than this.
+_SMALLEST_FLAGGED = min(min(abs(c) for c in MISSING_CODES), MAX_MAGNITUDE)
+
+
+def _with_codes_or_huge_values(block: np.ndarray) -> np.ndarray:
+    """Which columns of ``block`` hold a missing-value code (:data:`MISSING_CODES`) or a finite
+    value beyond :data:`MAX_MAGNITUDE`.  Rating-scale answers are far below the smallest
+    such magnitude, so one comparison clears the columns of a questionnaire and only the
+    others are searched."""
+    with np.errstate(invalid="ignore"):
+        candidates = (np.abs(block) >= _SMALLEST_FLAGGED).any(axis=0)
+    out = np.zeros(block.shape[1], dtype=bool)
+    if candidates.any():
+        part = block[:, candidates]
+        with np.errstate(invalid="ignore"):
+            huge = (np.isfinite(part) & (np.abs(part) > MAX_MAGNITUDE)).any(axis=0)
+        out[candidates] = huge | np.isin(part, _CODES).any(axis=0)
+    return out
 
 
 def _float_block(frame: pd.DataFrame, pos: np.ndarray, dtypes: np.ndarray) -> np.ndarray:
