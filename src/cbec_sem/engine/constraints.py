@@ -119,6 +119,16 @@ class ExpressionSpace:
         ns = self.namespace(row_values, self._needed)
         return np.array([float(ns[name]) for name, _ in self._defined_exprs])
 
+    def defined_values_of_rows(self, values: np.ndarray) -> np.ndarray:
+        """The defined parameters of every row of a k × table-rows matrix (k draws or
+        points), evaluated once on arrays: k × defined."""
+        if not self.defined:
+            return np.empty((values.shape[0], 0))
+        ns = self.namespace(values.T, self._needed)
+        return np.column_stack([np.broadcast_to(np.asarray(ns[name], dtype=float),
+                                                (values.shape[0],))
+                                for name, _ in self._defined_exprs])
+
     @property
     def needed(self) -> frozenset[str]:
         """Labels that the defined parameters use."""

@@ -15,13 +15,9 @@ from .constraints import ExpressionSpace
 from .inference import delta_method_jacobian, wald
 from .labels import shared_index
 from .options import FitOptions
-from .partable import ParTable
+from .partable import ESTIMATE_KEYS, ParTable
 from .ram import RamModel
 from .standardize import standardized_solution
-
-
-#: The identifying columns of lavaan's ``parameterEstimates()``, first.
-_KEY_COLUMNS = ("lhs", "op", "rhs", "group", "label")
 
 
 def theta_from_rows(ram: RamModel, rows: np.ndarray) -> np.ndarray:
@@ -70,9 +66,12 @@ def parameter_estimates(
         numbers = {k: np.concatenate([v, np.asarray(extra[k], dtype=float)])
                    for k, v in numbers.items()}
     keys = partable.estimate_keys()  # lhs, op, rhs, group, label: the := rows included
-    table = pd.DataFrame({**{k: keys[k] for k in _KEY_COLUMNS}, **numbers},
-                         index=pd.RangeIndex(len(rows) + len(space.defined)), copy=False)
-    table.columns = shared_index((*_KEY_COLUMNS, *numbers))
+    # the numbers as one float block beside the table's cached key columns: no dict of
+    # columns for pandas to infer and consolidate
+    block = pd.DataFrame(np.column_stack(list(numbers.values())), index=keys.index,
+                         columns=shared_index(tuple(numbers)), copy=False)
+    table = pd.concat([keys, block], axis=1)
+    table.columns = shared_index((*ESTIMATE_KEYS, *numbers))
     if not converged:
         table[["se", "z", "pvalue", "ci.lower", "ci.upper"]] = np.nan
     return table
@@ -86,15 +85,15 @@ def defined_with_se(
         [ram.free_index[space.rows[n]] for n in space.needed if ram.free_index[space.rows[n]] >= 0]
     ).astype(int)
 
-    def defined_at(sub: np.ndarray) -> np.ndarray:
-        t = theta.copy()
-        t[used] = sub
-        return space.defined_values(ram.row_values(t))
+    def defined_at(sub: np.ndarray) -> np.ndarray:  # points × used → points × defined
+        t = np.tile(theta, (sub.shape[0], 1))
+        t[:, used] = sub
+        return space.defined_values_of_rows(ram.row_values(t))
 
     est = space.defined_values(ram.row_values(theta))
     if used.size == 0:
         return est, np.zeros_like(est)
-    jac = delta_method_jacobian(defined_at, theta[used])
+    jac = delta_method_jacobian(defined_at, theta[used], vectorized=True)
     sub_vcov = vcov[np.ix_(used, used)]
     var = np.einsum("ij,jk,ik->i", jac, sub_vcov, jac)
     # A function held constant by the constraints (d := p2 - p1 with p2 > p1 active) has

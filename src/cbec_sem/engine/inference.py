@@ -210,9 +210,21 @@ def wald(est: np.ndarray, se: np.ndarray, level: float) -> dict[str, np.ndarray]
 
 
 def delta_method_jacobian(
-    func: Callable[[np.ndarray], np.ndarray], theta: np.ndarray
+    func: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, *, vectorized: bool = False
 ) -> np.ndarray:
-    """∂func/∂θ by central differences (step 1e-6·max(1, |θ_k|))."""
+    """∂func/∂θ by central differences (step 1e-6·max(1, |θ_k|)).
+
+    ``vectorized=True``: ``func`` takes the 2q points θ ± h_k e_k at once, as the rows of a
+    2q × q matrix, and returns one row of values per point (the same numbers in one call)."""
+    if vectorized:
+        q = theta.size
+        steps = 1e-6 * np.maximum(1.0, np.abs(theta))
+        points = np.tile(theta, (2 * q, 1))
+        k = np.arange(q)
+        points[k, k] += steps
+        points[q + k, k] -= steps
+        values = np.asarray(func(points), dtype=float).reshape(2 * q, -1)
+        return ((values[:q] - values[q:]) / (2 * steps)[:, None]).T
     f0 = np.atleast_1d(func(theta))
     jac = np.empty((f0.size, theta.size))
     for k in range(theta.size):

@@ -33,6 +33,8 @@ PARAMETER_OPS = ("=~", "~", "~~", "~1")
 
 #: The columns a fit adds to the table (:meth:`ParTable.with_estimates`).
 _ESTIMATE_COLUMNS = ("start", "est", "se")
+#: The identifying columns of lavaan's ``parameterEstimates()`` (:meth:`ParTable.estimate_keys`).
+ESTIMATE_KEYS = ("lhs", "op", "rhs", "group", "label")
 _ESTIMATE_INDEX = pd.Index(_ESTIMATE_COLUMNS)
 
 
@@ -62,9 +64,35 @@ def _unique(seq) -> list[str]:
     return list(seen)
 
 
+#: The roles of recent models: (statements, fixed_x, thresholds, products) → roles.  A fit
+#: reads them before its data are checked (the parameter table has them too, but is built
+#: only after); every fit of the same model shares one :class:`VariableRoles` (never
+#: written to).  Small and bounded: the oldest entry goes first.
+_ROLES: dict = {}
+_ROLES_MAX = 64
+
+
 def variable_roles(
     statements: tuple[Statement, ...], fixed_x: bool = True, thresholds: bool = False,
     products: bool = False,
+) -> VariableRoles:
+    """Classify the variables of a model the way lavaan does (:func:`_variable_roles`),
+    once per model."""
+    key = (statements, fixed_x, thresholds, products)
+    try:
+        roles = _ROLES.get(key)
+    except TypeError:  # statements that cannot be hashed are simply not cached
+        return _variable_roles(statements, fixed_x, thresholds, products)
+    if roles is None:
+        roles = _variable_roles(statements, fixed_x, thresholds, products)
+        if len(_ROLES) >= _ROLES_MAX:
+            _ROLES.pop(next(iter(_ROLES)))
+        _ROLES[key] = roles
+    return roles
+
+
+def _variable_roles(
+    statements: tuple[Statement, ...], fixed_x: bool, thresholds: bool, products: bool
 ) -> VariableRoles:
     """Classify the variables of a model the way lavaan does.
 
@@ -210,12 +238,12 @@ class ParTable:
             self._columns[name] = values
         return values
 
-    def estimate_keys(self) -> dict[str, object]:
+    def estimate_keys(self) -> pd.DataFrame:
         """The identifying columns of lavaan's ``parameterEstimates()`` — ``lhs``, ``op``,
         ``rhs``, ``group``, ``label`` — for the table's rows, then one row per ``:=``
-        statement (group 0, label and lhs its name).  The string columns are pandas string
-        arrays made once per table, so that the estimates frame of every fit need not infer
-        them again (a third of its cost); ``group`` is a fresh copy each call."""
+        statement (group 0, label and lhs its name): a frame made once per table and shared
+        by the estimates frame of every fit (never written in place; pandas copies on
+        write).  Building the string columns again for each fit was a third of its cost."""
         keys = self._columns.get("__estimate_keys__")
         if keys is None:
             names = [s.lhs for s in self.defined]
@@ -224,11 +252,14 @@ class ParTable:
             text["op"] += [":="] * len(names)
             text["rhs"] += [s.rhs for s in self.defined]
             text["label"] += names
-            keys = {c: pd.array(v, dtype="str") for c, v in text.items()}
-            keys["group"] = np.concatenate([self.column("group"),
-                                            np.zeros(len(names), dtype=np.int64)])
+            columns = {c: pd.array(v, dtype="str") for c, v in text.items()}
+            columns["group"] = np.concatenate([self.column("group"),
+                                               np.zeros(len(names), dtype=np.int64)])
+            keys = pd.DataFrame({c: columns[c] for c in ESTIMATE_KEYS},
+                                index=pd.RangeIndex(len(names) + len(self.frame)))
+            keys.columns = shared_index(ESTIMATE_KEYS)
             self._columns["__estimate_keys__"] = keys
-        return {**keys, "group": keys["group"].copy()}
+        return keys
 
     def with_estimates(self, start: np.ndarray, est: np.ndarray, se: np.ndarray) -> ParTable:
         """This table with the columns ``start``, ``est`` and ``se`` (replaced if present), the

@@ -216,10 +216,15 @@ class RamModel:
 
     # ------------------------------------------------------------------ values
     def row_values(self, theta: np.ndarray) -> np.ndarray:
-        """The value of every table row: fixed rows their fixed value, free rows from theta."""
-        values = self.base_values.copy()
+        """The value of every table row: fixed rows their fixed value, free rows from theta.
+        ``theta`` may carry leading axes (k × q: a k × rows matrix)."""
         free = self.free_index >= 0
-        values[free] = theta[self.free_index[free]]
+        if theta.ndim == 1:
+            values = self.base_values.copy()
+        else:
+            values = np.broadcast_to(self.base_values, (*theta.shape[:-1],
+                                                        self.base_values.size)).copy()
+        values[..., free] = theta[..., self.free_index[free]]
         return values
 
     def matrices(self, values: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

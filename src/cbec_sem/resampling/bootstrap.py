@@ -296,12 +296,7 @@ def _progress_bar(progress: bool, total: int, desc: str):
 # ------------------------------------------------------------------ the statistics
 def _defined(space, values: np.ndarray) -> np.ndarray:
     """Defined parameters of every row of a draws × table-rows matrix (vectorised)."""
-    if not space.defined:
-        return np.empty((values.shape[0], 0))
-    ns = space.namespace(values.T, space.needed)
-    return np.column_stack([np.broadcast_to(np.asarray(ns[name], dtype=float),
-                                            (values.shape[0],))
-                            for name in space.defined_names()])
+    return space.defined_values_of_rows(values)
 
 
 def _with_defined(space, rows: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
