@@ -210,6 +210,16 @@ class RamModel:
                 )
             )
         self._eye = np.eye(self.n)
+        #: the free rows and their θ positions, and each group's targets in the flattened
+        #: A, S (both triangles) and m with the rows that fill them: the model matrices of an
+        #: evaluation by one gather and scatter each
+        self._free_rows = np.flatnonzero(self.free_index >= 0)
+        self._free_params = self.free_index[self._free_rows]
+        self._targets = [
+            (lay.a_i * self.n + lay.a_j, lay.a_rows,
+             np.concatenate([lay.s_i * self.n + lay.s_j, lay.s_j * self.n + lay.s_i]),
+             np.concatenate([lay.s_rows, lay.s_rows]))
+            for lay in self.layouts]
         self.derivative_index = [derivative_index(lay) for lay in self.layouts]
         #: longest path of each group's A (None: non-recursive), for B = (I − A)⁻¹
         self.path_depth = [path_depth(self.n, lay.a_i, lay.a_j) for lay in self.layouts]
@@ -218,26 +228,26 @@ class RamModel:
     def row_values(self, theta: np.ndarray) -> np.ndarray:
         """The value of every table row: fixed rows their fixed value, free rows from theta.
         ``theta`` may carry leading axes (k × q: a k × rows matrix)."""
-        free = self.free_index >= 0
         if theta.ndim == 1:
             values = self.base_values.copy()
         else:
             values = np.broadcast_to(self.base_values, (*theta.shape[:-1],
                                                         self.base_values.size)).copy()
-        values[..., free] = theta[..., self.free_index[free]]
+        values[..., self._free_rows] = theta[..., self._free_params]
         return values
 
     def matrices(self, values: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A, S and m of group ``g`` (0-based) from row values."""
         lay = self.layouts[g]
-        A = np.zeros((self.n, self.n))
-        A[lay.a_i, lay.a_j] = values[lay.a_rows]
-        S = np.zeros((self.n, self.n))
-        S[lay.s_i, lay.s_j] = values[lay.s_rows]
-        S[lay.s_j, lay.s_i] = values[lay.s_rows]
-        M = np.zeros(self.n)
+        a_at, a_rows, s_at, s_rows = self._targets[g]
+        n = self.n
+        A = np.zeros(n * n)
+        A[a_at] = values[a_rows]
+        S = np.zeros(n * n)
+        S[s_at] = values[s_rows]  # (a diagonal entry twice, with the same value)
+        M = np.zeros(n)
         M[lay.m_i] = values[lay.m_rows]
-        return A, S, M
+        return A.reshape(n, n), S.reshape(n, n), M
 
     def inverse_i_minus_a(self, A: np.ndarray, g: int) -> np.ndarray:
         """B = (I − A)⁻¹: for a recursive model the finite sum I + A(I + A(…)) of
@@ -247,7 +257,8 @@ class RamModel:
             return np.linalg.inv(self._eye - A)
         B = self._eye + A
         for _ in range(depth - 1):
-            B = self._eye + A @ B
+            B = A @ B
+            B += self._eye
         return B
 
     def moments(self, theta: np.ndarray) -> list[GroupMoments]:
