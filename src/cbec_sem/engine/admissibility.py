@@ -51,7 +51,8 @@ def admissibility_problems(est: Estimation) -> list[str]:
     G, labels = table.ngroups, table.group_labels
     lhs, op, rhs, group = (table.column(c) for c in ("lhs", "op", "rhs", "group"))
     value = np.asarray(table.column("est"), dtype=float)
-    std = est.params["std.all"].to_numpy(dtype=float)[: len(lhs)]
+    std = (est.params["std.all"].to_numpy(dtype=float)[: len(lhs)] if est.row_std_all is None
+           else est.row_std_all)
     is_var = (op == "~~") & (lhs == rhs)
     for r in negative_variances(value, np.flatnonzero(is_var & (table.column("free") > 0))):
         problems.append(
@@ -66,7 +67,8 @@ def admissibility_problems(est: Estimation) -> list[str]:
         )
     p = est.ram.p
     if est.ram.latent:
-        for g, mom in enumerate(est.ram.moments(est.theta)):
+        moments = est.ram.moments(est.theta) if est.moments is None else est.moments
+        for g, mom in enumerate(moments):
             C = est.ram.total_covariance(mom)[p:, p:]
             if not positive_definite(0.5 * (C + C.T)):
                 problems.append(

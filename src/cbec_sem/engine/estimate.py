@@ -28,7 +28,8 @@ from .optimizer import OptimResult, fisher_scoring
 from .options import FitOptions
 from .partable import ParTable, build_partable, variable_roles
 from .observed_information import observed_information_in_x
-from .ram import RamModel
+from .ram import GroupMoments, RamModel
+from .standardize import standardized_solution
 from .samplestats import SampleStats, sample_stats
 from ..survey.fit_checks import as_frame
 from .estimates_table import parameter_estimates, row_standard_errors, theta_from_rows
@@ -72,6 +73,10 @@ class Estimation:
     options: FitOptions
     meanstructure: bool
     function: MLFunction
+    #: the implied moments at θ̂ per group, and each table row's ``std.all`` (the ``:=`` rows
+    #: not included), when the estimation kept them (the admissibility checks read them)
+    moments: tuple[GroupMoments, ...] | None = None
+    row_std_all: np.ndarray | None = None
 
     @property
     def npar(self) -> int:
@@ -314,8 +319,10 @@ def _estimate(
         info_x = evaluate_x(optim.x, information=True).information
     optim = replace(optim, information=None)  # (not kept in the result: q × q)
     vcov, ratio = covariance_of_theta(info_x, reparam, float(stats.ntotal))
-    params = parameter_estimates(partable, ram, space, theta, vcov, options, optim.converged)
     row_values = ram.row_values(theta)
+    standardized = standardized_solution(ram, row_values)
+    params = parameter_estimates(partable, ram, space, theta, vcov, options, optim.converged,
+                                 standardized)
     se = row_standard_errors(ram, vcov) if optim.converged else np.full(len(row_values), np.nan)
     partable = partable.with_estimates(start_rows, row_values, se)
     moments_hat = ram.moments(theta)
@@ -344,5 +351,6 @@ def _estimate(
         partable=partable, params=params, fit_measures=measures, theta=theta, vcov=vcov,
         optim=optim, information_ratio=ratio, stats=stats, ram=ram, reparam=reparam,
         space=space, options=options, meanstructure=partable.meanstructure, function=function,
+        moments=tuple(moments_hat), row_std_all=standardized[1],
     )
 

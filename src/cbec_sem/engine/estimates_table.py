@@ -45,8 +45,11 @@ def parameter_estimates(
     vcov: np.ndarray,
     options: FitOptions,
     converged: bool,
+    standardized: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """lavaan's ``parameterEstimates(standardized = TRUE)``: model rows, then ``:=`` rows."""
+    """lavaan's ``parameterEstimates(standardized = TRUE)``: model rows, then ``:=`` rows.
+    ``standardized``: the rows' ``std.lv`` and ``std.all`` when the caller has them
+    (:func:`~.standardize.standardized_solution` of the same θ)."""
     rows = ram.row_values(theta)
     se = row_standard_errors(ram, vcov)
     free = ram.free_index >= 0
@@ -56,7 +59,7 @@ def parameter_estimates(
         w[k][~free] = np.nan
     w["ci.lower"][~free] = rows[~free]
     w["ci.upper"][~free] = rows[~free]
-    std_lv, std_all = standardized_solution(ram, rows)
+    std_lv, std_all = standardized_solution(ram, rows) if standardized is None else standardized
     numbers = {"est": rows, "se": se, **w, "std.lv": std_lv, "std.all": std_all}
     if space.defined:
         est, dse = defined_with_se(space, ram, theta, vcov)

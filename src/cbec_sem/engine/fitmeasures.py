@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -68,12 +69,12 @@ def baseline_chisq(stats: SampleStats, exo_index: tuple[int, ...]) -> float:
     per group (the exogenous covariates keep their sample covariance block)."""
     total = 0.0
     exo = list(exo_index)
-    for n, cov in zip(stats.nobs, stats.covs):
+    for n, cov, logdet in zip(stats.nobs, stats.covs, stats.logdet_covs):
         endo = [k for k in range(cov.shape[0]) if k not in exo]
         logdet_b = float(np.sum(np.log(np.diag(cov)[endo])))
         if exo:
             logdet_b += np.linalg.slogdet(cov[np.ix_(exo, exo)])[1]
-        total += n * (logdet_b - np.linalg.slogdet(cov)[1])
+        total += n * (logdet_b - logdet)
     return float(total)
 
 
@@ -164,6 +165,16 @@ def free_x_baseline(measures: pd.Series, stats: SampleStats, covariates: tuple[i
     return out
 
 
+@lru_cache(maxsize=32)
+def _triangles(p: int) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """The lower triangle of a p × p matrix with and without the diagonal
+    (``np.tril_indices``), made once per p."""
+    low, off = np.tril_indices(p), np.tril_indices(p, -1)
+    for index in (*low, *off):
+        index.flags.writeable = False
+    return low, off
+
+
 def _residual_measures(inp: FitInputs) -> dict[str, float]:
     """RMR, SRMR (Bentler, Mplus), CRMR per group, then n_g/N-weighted."""
     st = inp.stats
@@ -174,8 +185,7 @@ def _residual_measures(inp: FitInputs) -> dict[str, float]:
         S, m = st.covs[g], st.means[g]
         sigma, mu = inp.sigma[g], inp.mu[g] if inp.meanstructure else st.means[g]
         p = S.shape[0]
-        low = np.tril_indices(p)
-        off = np.tril_indices(p, -1)
+        low, off = _triangles(p)
         pstar = p * (p + 1) / 2
         ms = inp.meanstructure
         raw = S - sigma

@@ -119,7 +119,7 @@ class MLFunction:
         self.weights = self.nobs / self.ntotal
         self.covs = stats.covs
         self.means = stats.means
-        self.logdet_s = [np.linalg.slogdet(s)[1] for s in stats.covs]
+        self.logdet_s = stats.logdet_covs
         self.p = ram.p
         self._unique = [np.unique(lay.free_param).size == lay.free_param.size
                         for lay in ram.layouts]

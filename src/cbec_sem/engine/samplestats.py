@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,11 @@ from ..validation import Suggester, suggest
 from .em import em_saturated
 from .work_limits import EM_ITERATIONS, FIML_WORK_LIMIT, em_work, too_much
 from .patterns import pattern_stats
+
+
+def covariance_logdets(covs) -> tuple[float, ...]:
+    """log|S| of each covariance matrix (``numpy.linalg.slogdet``)."""
+    return tuple(float(np.linalg.slogdet(s)[1]) for s in covs)
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,12 @@ class SampleStats:
     @property
     def ntotal(self) -> int:
         return int(sum(self.nobs))
+
+    @cached_property
+    def logdet_covs(self) -> tuple[float, ...]:
+        """log|S_g| of each group's covariance matrix, computed once (the fit function and
+        the baseline model's χ² both need it)."""
+        return covariance_logdets(self.covs)
 
     @property
     def ngroups(self) -> int:

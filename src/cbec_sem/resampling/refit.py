@@ -55,6 +55,7 @@ from ..engine.admissibility import beyond_unit, negative_variances, positive_def
 from ..engine.estimate import Estimation
 from ..errors import SpecError
 from ..engine.ml import MLFunction
+from ..engine.samplestats import covariance_logdets
 from ..engine.optimizer import PRECISION_LIMIT, fisher_scoring
 from ..engine.standardize import standardize_group
 
@@ -566,3 +567,7 @@ class RefitStats:
     nobs: tuple
     means: tuple
     covs: tuple
+
+    @property
+    def logdet_covs(self) -> tuple[float, ...]:
+        return covariance_logdets(self.covs)
