@@ -125,7 +125,8 @@ class Estimation:
 def check_latent_names(latent, frame: pd.DataFrame) -> None:
     """A latent variable may not share a data column's name: it would mean two variables
     (lavaan stops too)."""
-    clash = [lv for lv in latent if lv in frame.columns]
+    columns = set(frame.columns.tolist())  # (probing a string Index label by label costs)
+    clash = [lv for lv in latent if lv in columns]
     if clash:
         raise SpecError(
             f"the latent variable(s) {', '.join(map(repr, clash))} have the name of a column "

@@ -266,16 +266,19 @@ class ParTable:
         columns already converted kept: one concat, not three column insertions (each
         re-built the string column index)."""
         base = self.frame
-        if any(c in base.columns for c in _ESTIMATE_COLUMNS):
+        # the labels of the result, the same for every fit of the model: one Index (and the
+        # check for estimate columns to replace, by label, once)
+        columns = self._columns.get("__estimated_columns__")
+        if columns is None:
+            labels = [c for c in base.columns.tolist() if c not in _ESTIMATE_COLUMNS]
+            columns = self._columns["__estimated_columns__"] = shared_index(
+                (*labels, *_ESTIMATE_COLUMNS))
+        if len(columns) != base.shape[1] + len(_ESTIMATE_COLUMNS):  # estimates to replace
             base = base.drop(columns=list(_ESTIMATE_COLUMNS), errors="ignore")
         values = np.column_stack([start, est, se]).astype(float, copy=False)
         # one float block under a prebuilt column index: no dict of columns to infer
         frame = pd.concat([base, pd.DataFrame(values, columns=_ESTIMATE_INDEX,
                                               index=base.index)], axis=1)
-        columns = self._columns.get("__estimated_columns__")
-        if columns is None:  # the same labels for every fit of the model: one Index
-            columns = self._columns["__estimated_columns__"] = shared_index(
-                (*base.columns, *_ESTIMATE_COLUMNS))
         frame.columns = columns
         out = replace(self, frame=frame)
         out._columns.update((k, v) for k, v in self._columns.items()
