@@ -23,6 +23,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "cbec_sem"
 #: lowest first; a module belongs to the longest prefix listed
 LAYERS: list[tuple[str, ...]] = [
     ("cbec_sem._version", "cbec_sem.errors", "cbec_sem.protocol", "cbec_sem.plotting", "cbec_sem.apa",
+     "cbec_sem.caching",
      "cbec_sem.validation", "cbec_sem.arguments"),
     ("cbec_sem.specification",),
     ("cbec_sem.survey", "cbec_sem.simulate", "cbec_sem.datasets"),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from ..caching import BoundedCache
 from ..errors import DataError, EstimationError, IdentificationError, SpecError
 from ..specification.statements import Statement
 from .constrained import constrained_optimum, local_reparametrization
@@ -154,8 +155,7 @@ def prepare(
 #: (parameter table, RAM model).  Fitting the same model again (a second data set, the
 #: bootstrap's full-sample fit, a notebook re-run) skips building both (issue 15).  Small and
 #: bounded: the oldest entry goes first.
-_COMPILED: dict = {}
-_COMPILED_MAX = 32
+_COMPILED: BoundedCache[list] = BoundedCache(32)
 
 
 def _compiled_entry(statements, options: FitOptions, ngroups: int, group_labels: tuple):
@@ -165,15 +165,11 @@ def _compiled_entry(statements, options: FitOptions, ngroups: int, group_labels:
            options.std_lv, options.auto_cov_y, options.group_equal, options.group_partial,
            ngroups, tuple(group_labels))
     try:
-        hit = _COMPILED.get(key)
+        hash(key)
     except TypeError:  # an unhashable group label or statement value
         return None
-    if hit is None:
-        hit = [build_partable(statements, options, ngroups, group_labels), None]
-        if len(_COMPILED) >= _COMPILED_MAX:
-            _COMPILED.pop(next(iter(_COMPILED)))
-        _COMPILED[key] = hit
-    return hit
+    return _COMPILED.get(key, lambda: [build_partable(statements, options, ngroups,
+                                                      group_labels), None])
 
 
 def compiled_table(

@@ -13,18 +13,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-#: The Index of every label sequence :func:`shared_index` has made (a handful per estimator);
+from ..caching import BoundedCache
+
+#: The Index of each label sequence :func:`shared_index` has made (a handful per estimator);
 #: bounded so that tables of unusual shapes cannot grow it without end.
-_INDEXES: dict[tuple[str, ...], pd.Index] = {}
-_MAX_INDEXES = 256
+_INDEXES: BoundedCache[pd.Index] = BoundedCache(256)
 
 
 def shared_index(labels) -> pd.Index:
     """``pd.Index(labels)``, made once per sequence of labels and shared (read-only)."""
     key = tuple(labels)
-    index = _INDEXES.get(key)
-    if index is None:
-        index = pd.Index(key)
-        if len(_INDEXES) < _MAX_INDEXES:
-            _INDEXES[key] = index
-    return index
+    return _INDEXES.get(key, lambda: pd.Index(key))

@@ -23,6 +23,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from ..caching import BoundedCache
 from ..errors import IdentificationError, SpecError
 from ..specification.statements import Statement
 from .composites import check_composite_model, check_composite_rows
@@ -68,8 +69,7 @@ def _unique(seq) -> list[str]:
 #: reads them before its data are checked (the parameter table has them too, but is built
 #: only after); every fit of the same model shares one :class:`VariableRoles` (never
 #: written to).  Small and bounded: the oldest entry goes first.
-_ROLES: dict = {}
-_ROLES_MAX = 64
+_ROLES: BoundedCache[VariableRoles] = BoundedCache(64)
 
 
 def variable_roles(
@@ -78,17 +78,8 @@ def variable_roles(
 ) -> VariableRoles:
     """Classify the variables of a model the way lavaan does (:func:`_variable_roles`),
     once per model."""
-    key = (statements, fixed_x, thresholds, products)
-    try:
-        roles = _ROLES.get(key)
-    except TypeError:  # statements that cannot be hashed are simply not cached
-        return _variable_roles(statements, fixed_x, thresholds, products)
-    if roles is None:
-        roles = _variable_roles(statements, fixed_x, thresholds, products)
-        if len(_ROLES) >= _ROLES_MAX:
-            _ROLES.pop(next(iter(_ROLES)))
-        _ROLES[key] = roles
-    return roles
+    return _ROLES.get((statements, fixed_x, thresholds, products),
+                      lambda: _variable_roles(statements, fixed_x, thresholds, products))
 
 
 def _variable_roles(

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..caching import BoundedCache
 from ..errors import SpecError
 from .checks import check_model_size, check_statements, modifier_groups, where
 from .expressions import compile_expression
@@ -260,8 +261,7 @@ def _unique(names: Iterable[str]) -> tuple[str, ...]:
 
 #: Parsed model texts (text → ModelSpec, which is immutable): fitting the same syntax again
 #: (a notebook re-run, a benchmark, a power study) does not parse it again (issue 15).
-_PARSED: dict[str, ModelSpec] = {}
-_PARSED_MAX = 64
+_PARSED: BoundedCache[ModelSpec] = BoundedCache(64)
 
 
 def as_model(model: ModelSpec | str) -> ModelSpec:
@@ -269,13 +269,8 @@ def as_model(model: ModelSpec | str) -> ModelSpec:
     if isinstance(model, ModelSpec):
         return model
     if isinstance(model, str):
-        spec = _PARSED.get(model)
-        if spec is None:
-            spec = ModelSpec.from_lavaan(model)  # a SpecError is raised, not cached
-            if len(_PARSED) >= _PARSED_MAX:
-                _PARSED.pop(next(iter(_PARSED)))
-            _PARSED[model] = spec
-        return spec
+        # a SpecError is raised, not cached
+        return _PARSED.get(model, lambda: ModelSpec.from_lavaan(model))
     raise SpecError(
         f"model must be a ModelSpec (e.g. cs.paper_model()) or lavaan syntax text, not "
         f"{type(model).__name__}"
