@@ -312,7 +312,31 @@ def _latent_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray,
     return noise
 
 
-def _placed(values_sorted: np.ndarray, z: np.ndarray) -> np.ndarray:
+def _latent_y_fixed(rho: float, gamma: float, zx_sorted: np.ndarray,
+                    e: np.ndarray) -> np.ndarray:
+    """:func:`_latent_y` with one ρ and one γ ≠ 0 for every row (the spread calibration): the
+    same numbers, from scalars, computed in ``e`` itself when it may be written (a fresh
+    draw; a logged one is read-only)."""
+    s = np.sqrt(1.0 - rho * rho)
+    noise = np.multiply(e, s, out=e if e.flags.writeable else None)
+    scale = gamma * zx_sorted
+    scale -= gamma * gamma
+    noise *= np.exp(scale, out=scale)
+    noise += np.multiply(rho, zx_sorted, out=scale)
+    return noise
+
+
+@lru_cache(maxsize=8)
+def _untied_tiled(n: int, rows: int) -> np.ndarray:
+    """The normal scores of 1..N repeated ``rows`` times, one row after the other (flat,
+    read-only): the source :func:`_placed` scatters from for an outcome without ties."""
+    out = np.tile(_untied_scores(n)[0][0], rows)
+    out.flags.writeable = False
+    return out
+
+
+def _placed(values_sorted: np.ndarray, z: np.ndarray,
+            tiled: np.ndarray | None = None) -> np.ndarray:
     """``values_sorted`` placed by the ranks of each row of ``z`` (B × N): the k-th smallest
     value goes where the k-th smallest z is.
 
@@ -333,20 +357,30 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray) -> np.ndarray:
     keys |= _indices(n)
     sorted_keys = keys.view(np.float64)
     sorted_keys.sort(axis=1)
-    # adjacent keys whose bits above the low b agree: XOR of them below 2^b
-    near = np.bitwise_xor(keys[:, 1:], keys[:, :-1])
-    tied = (near.view(np.uint64) <= low).any(axis=1)
+    flat = keys.reshape(-1)
+    # adjacent keys whose bits above the low b agree: XOR of them below 2^b; checked over the
+    # flat array first (one pass; a pair across two rows can only add a row to the exact
+    # check), row by row only when that finds one
+    near = np.bitwise_xor(flat[1:], flat[:-1]).view(np.uint64)
     # a z that is not finite (inf becomes NaN with index bits, NaNs sort last): as before
-    tied |= np.isnan(sorted_keys[:, -1])
+    last_nan = np.isnan(sorted_keys[:, -1])
+    tied = None
+    if (near <= low).any() or last_nan.any():
+        tied = (np.bitwise_xor(keys[:, 1:], keys[:, :-1]).view(np.uint64) <= low).any(axis=1)
+        tied |= last_nan
     keys &= low
-    if tied.any():
+    if tied is not None:
         for i in tied.nonzero()[0]:
             keys[i] = np.argsort(z[i])
     keys += _row_offsets(B, n)
     out = np.empty((B, n))
     # a scatter through flat indices (numpy 2.4: half the time of put_along_axis); the
-    # values broadcast along the rows
-    out.reshape(-1)[keys] = values_sorted
+    # values broadcast along the rows, or ``tiled`` (the values repeated row after row, at
+    # least B times: a contiguous source, a third cheaper)
+    if tiled is None:
+        out.reshape(-1)[keys] = values_sorted
+    else:
+        out.reshape(-1)[flat] = tiled[:B * n]
     return out
 
 
@@ -392,18 +426,18 @@ def _slopes_from_ranks(rx: np.ndarray, ry: np.ndarray, r) -> tuple[np.ndarray, n
     return _slopes_from_scores(_normal_scores(rx, n), _normal_scores(ry, n), r)
 
 
-def _slopes_from_scores(nx: np.ndarray, ny: np.ndarray, r, sx: np.ndarray | None = None
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def _slopes_from_scores(nx: np.ndarray, ny: np.ndarray, r, sx: np.ndarray | None = None,
+                        overwrite: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_slopes_from_ranks` from the normal scores Φ⁻¹((rank − ½)/N) of the ranks
     (B × N; ``nx`` may be a single row, ``sx`` its :func:`_standardized` if known).  ``ny``
-    is left as it is."""
+    is left as it is, unless ``overwrite`` (its buffer is then reused)."""
     if sx is None:
         sx = _standardized(nx)
-    sy = _standardized(ny)
+    sy = _standardized(ny, overwrite)
     # the operations of u = sy − r·sx, w = [u < 0], Σw, Σw·sx, (sx − mx)·w, Σ(...)², and
     # Σ sxc·log max(u², 1e-12), with fewer temporaries (the same numbers)
     u = np.subtract(sy, np.reshape(r, (-1, 1)) * sx, out=sy)
-    w = (u < 0).astype(float)
+    w = np.less(u, 0.0, out=np.empty(u.shape))  # [u < 0] as 0/1 floats, in one pass
     m = w.sum(axis=1)
     sxc = w * sx
     mx = sxc.sum(axis=1) / np.maximum(m, 1)
@@ -422,12 +456,13 @@ def _slopes_from_scores(nx: np.ndarray, ny: np.ndarray, r, sx: np.ndarray | None
     return g, se
 
 
-def _standardized(s: np.ndarray) -> np.ndarray:
+def _standardized(s: np.ndarray, overwrite: bool = False) -> np.ndarray:
     """(s − mean)/sd of each row (sd with divisor N, as ``ndarray.std``; a constant row is
-    only centred), a fresh array: the numbers of ``s - s.mean(axis=1, keepdims=True)`` divided
-    by its ``std(axis=1, keepdims=True)``, with fewer temporaries."""
+    only centred), a fresh array (``overwrite``: in ``s`` itself): the numbers of
+    ``s - s.mean(axis=1, keepdims=True)`` divided by its ``std(axis=1, keepdims=True)``, with
+    fewer temporaries."""
     n = s.shape[1]
-    c = s - s.sum(axis=1, keepdims=True) / n
+    c = np.subtract(s, s.sum(axis=1, keepdims=True) / n, out=s if overwrite else None)
     d = c - c.sum(axis=1, keepdims=True) / n  # std() centres again
     np.multiply(d, d, out=d)
     sd = np.sqrt(d.sum(axis=1, keepdims=True) / n)
@@ -452,23 +487,32 @@ def _null_batch(fit: ConditionFit, ys_sorted: np.ndarray, rho: np.ndarray, ceili
 
 
 def _calibrate(fit: ConditionFit, ys_sorted: np.ndarray, r_obs: float,
-               rng: _Draws, draws: int = 200) -> float:
+               rng: _Draws, draws: int = 200, scores: tuple | None = None) -> float:
     """The copula correlation whose null samples have, on average, the observed normal-scores
     correlation (ties in the margins attenuate it): three fixed-point steps ρ ← ρ·r/r̄(ρ) on
-    common random numbers.  Returns r_obs itself for margins without ties."""
+    common random numbers.  Returns r_obs itself for margins without ties.  ``scores``: the
+    normal scores of the sorted margins (X's, Y's; 1 × N each), if known
+    (:func:`_margin_scores`)."""
     if not fit.lay.ties and not np.any(ys_sorted[1:] == ys_sorted[:-1]):  # sorted: no ties
         return r_obs
     n = ys_sorted.size
     # the scores of every null sample are those of the sorted margins, placed: ranked once
-    sx = np.broadcast_to(_normal_scores(_sorted_ranks(fit.lay.ux.repeat(fit.lay.sizes)), n),
-                         (draws, n))
-    sy_sorted = _normal_scores(_sorted_ranks(ys_sorted), n)
+    x_sorted, y_sorted = _margin_scores(fit, ys_sorted) if scores is None else scores
+    # X's scores are the same in every sample: centred and summed once (the numbers of
+    # _scores_correlation on the rows of the broadcast array)
+    cx = x_sorted - x_sorted.mean(axis=1, keepdims=True)
+    sxx = (cx * cx).sum(axis=1)
+    sy_sorted = y_sorted[0]
     zx = rng.sorted_normal((draws, n))
     e = rng.normal((draws, n))
     rho = r_obs
     for _ in range(3):
         z = _latent_y(np.full(draws, rho), zx, e)
-        r_sim = float(np.mean(_scores_correlation(sx, _placed(sy_sorted, z))))
+        sy = _placed(sy_sorted, z)
+        sy -= sy.mean(axis=1, keepdims=True)
+        den = np.sqrt(sxx * (sy * sy).sum(axis=1))
+        r = np.where(den > 0, (cx * sy).sum(axis=1) / np.where(den > 0, den, 1.0), 0.0)
+        r_sim = float(np.mean(r))
         if abs(r_sim) < 1e-12:
             break
         rho = float(np.clip(rho * r_obs / r_sim, -0.999, 0.999))
@@ -477,29 +521,32 @@ def _calibrate(fit: ConditionFit, ys_sorted: np.ndarray, r_obs: float,
 
 def _calibrate_spread(fit: ConditionFit, ys_sorted: np.ndarray, rho: float, r_obs: float,
                       g_obs: float, g_se: float, rng: _Draws,
-                      draws: int = 50) -> float:
+                      draws: int = 50, scores: tuple | None = None) -> float:
     """The spread slope γ whose null samples have, on average, the observed
     :func:`scale_slope`: the normal scores of a heteroscedastic Z_Y are not Z_Y, which
     attenuates γ̂ by a factor a.  a is measured once, on common random numbers, at a reference
     γ_ref = max(|γ̂|, 2·SE) (away from 0, where the ratio of two noisy slopes is unstable), and
-    γ = γ̂/a."""
+    γ = γ̂/a.  ``scores``: as for :func:`_calibrate`."""
     n = ys_sorted.size
     # the null pairs the i-th smallest X with ys_sorted[idx[i]]: the ranks of the pairs are
     # the average ranks of the sorted margins, taken in that order (and their normal scores
     # are those of the sorted ranks, placed: the same numbers, N evaluations of Φ⁻¹ instead
     # of draws × N)
     # (for margins without ties both are the scores of 1..N, and X's standardised, kept)
+    x_sorted, y_sorted = _margin_scores(fit, ys_sorted) if scores is None else scores
     if fit.lay.ties:
-        nx = _normal_scores(_sorted_ranks(fit.lay.ux.repeat(fit.lay.sizes)), n)[None, :]
-        sx = None
+        nx, sx = x_sorted, None
     else:
         nx, sx = _untied_scores(n)
-    ny_sorted = _sorted_scores(ys_sorted, n)[0]
+    untied_y = y_sorted is _untied_scores(n)[0]
+    ny_sorted = y_sorted[0]
     zx = rng.sorted_normal((draws, n))
     e = rng.normal((draws, n))
     g_ref = max(abs(g_obs), 2.0 * g_se, 1e-3)
-    z = _latent_y(np.full(draws, rho), zx, e, np.full(draws, g_ref))
-    g_sim = float(np.mean(_slopes_from_scores(nx, _placed(ny_sorted, z), r_obs, sx)[0]))
+    z = _latent_y_fixed(rho, g_ref, zx, e)
+    # the untied scores repeated row after row: a contiguous source for the placing
+    placed = _placed(ny_sorted, z, _untied_tiled(n, draws) if untied_y else None)
+    g_sim = float(np.mean(_slopes_from_scores(nx, placed, r_obs, sx, overwrite=True)[0]))
     a = float(np.clip(g_sim / g_ref, 0.2, 1.5))
     return float(np.clip(g_obs / a, -1.0, 1.0))
 
@@ -534,29 +581,94 @@ def _default_batches(draws: int, n: int) -> list[int]:
     return even_batches(draws, max(1, min(draws, _BATCH_ELEMENTS // max(n, 1))))
 
 
+def _margin_scores(fit: ConditionFit, ys_sorted: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Φ⁻¹((rank − ½)/N) of the sorted condition (mirrored: the layout's order) and of the
+    sorted outcome, 1 × N each (for a margin without ties the cached scores of 1..N)."""
+    n = ys_sorted.size
+    lay = fit.lay
+    if lay.ties:
+        x_sorted = _normal_scores(_sorted_ranks(lay.ux.repeat(lay.sizes)), n)[None, :]
+    else:
+        x_sorted = _untied_scores(n)[0]
+    return x_sorted, _sorted_scores(ys_sorted, n)
+
+
+def _row_standardized(s: np.ndarray) -> np.ndarray:
+    """:func:`_standardized` of one row (1-D; the same numbers: a row's sums are those of
+    the 1 × N array)."""
+    n = s.size
+    c = s - s.sum() / n
+    d = c - c.sum() / n
+    np.multiply(d, d, out=d)
+    sd = np.sqrt(d.sum() / n)
+    if sd > 0:
+        c /= sd
+    return c
+
+
+def _row_slope(nx: np.ndarray, ny: np.ndarray, r: float) -> tuple[float, float]:
+    """:func:`_slopes_from_scores` of one pair of rows (1-D normal scores), the same numbers
+    with the per-row reductions as scalars (the observed pairs: a few dozen NumPy calls on
+    N values, where the calls, not the arithmetic, are the cost)."""
+    sx = _row_standardized(nx)
+    u = _row_standardized(ny)
+    u -= r * sx
+    w = np.less(u, 0.0, out=np.empty(u.size))  # [u < 0] as 0/1 floats
+    m = w.sum()
+    sxc = w * sx
+    mx = sxc.sum() / max(m, 1)
+    np.subtract(sx, mx, out=sxc)
+    sxc *= w
+    np.multiply(sxc, sxc, out=w)
+    sxx = w.sum()
+    if not (m >= 3 and sxx > 0):
+        return 0.0, 0.0
+    np.multiply(u, u, out=u)
+    np.maximum(u, 1e-12, out=u)
+    np.log(u, out=u)
+    u *= sxc
+    slope = u.sum() / sxx
+    return float(0.5 * slope), float(0.5 * np.sqrt(np.pi ** 2 / 2 / sxx))
+
+
+def _row_correlation(sx: np.ndarray, sy: np.ndarray) -> float:
+    """:func:`_scores_correlation` of one pair of rows (1-D), the same number."""
+    n = sx.size
+    sx = sx - sx.sum() / n
+    sy = sy - sy.sum() / n
+    den = np.sqrt((sx * sx).sum() * (sy * sy).sum())
+    return float((sx * sy).sum() / den) if den > 0 else 0.0
+
+
 def _matched_setup(fit: ConditionFit, draws: int, rng: _Draws,
                    resample_r: bool = True, spread: bool = True) -> dict:
     """Everything the null samples of :func:`correlation_matched_null` need before they are
     drawn: the observed r, the calibrated ρ and γ̂ and each draw's ρ* and γ* (these random
     numbers first, in this order, then the samples batch by batch)."""
-    xt = fit.sx * fit.x
     yt = fit.sy * fit.y
-    n = xt.size
-    # the ranks of the observed pairs, once for r and for the spread slope
-    rx, ry = _average_ranks(xt)[None, :], _average_ranks(yt)[None, :]
-    nrx, nry = _normal_scores(rx, n), _normal_scores(ry, n)
-    r_obs = float(_scores_correlation(nrx, nry)[0])
+    n = yt.size
     ys_sorted = np.sort(yt)
-    rho = _calibrate(fit, ys_sorted, r_obs, rng)
+    # the normal scores of the observed pairs, once for r and for the spread slope: those of
+    # the sorted margins (computed once per N without ties) placed through each margin's
+    # order (the layout's is that of sx·x; Φ⁻¹ is elementwise: the numbers of the scores of
+    # the average ranks)
+    scores = _margin_scores(fit, ys_sorted)
+    nrx = np.empty(n)
+    nrx[fit.lay.order] = scores[0][0]
+    nry = np.empty(n)
+    nry[np.argsort(yt, kind="stable")] = scores[1][0]
+    r_obs = _row_correlation(nrx, nry)
+    rho = _calibrate(fit, ys_sorted, r_obs, rng, scores=scores)
     z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
     sd = 1.0 / np.sqrt(max(n - 3, 1))
     rhos = np.tanh(z + sd * rng.normal(draws)) if resample_r else np.full(draws, rho)
     gammas = None
     g_hat = 0.0
     if spread:
-        g, se = _slopes_from_scores(nrx, nry, r_obs)  # _slopes_from_ranks(rx, ry, r_obs)
-        g_obs, g_se = float(g[0]), float(se[0])
-        g_hat = _calibrate_spread(fit, ys_sorted, rho, r_obs, g_obs, g_se, rng)
+        g_obs, g_se = _row_slope(nrx, nry, r_obs)  # _slopes_from_ranks(rx, ry, r_obs)
+        g_hat = _calibrate_spread(fit, ys_sorted, rho, r_obs, g_obs, g_se, rng,
+                                  scores=scores)
         # a spread that shrinks as X grows (γ < 0) fills the upper-left corner; the null's
         # least favourable case there is γ = 0, so the draws are cut at 0 (a noisy negative γ̂
         # would otherwise make the null's corner too full and the test liberal)
