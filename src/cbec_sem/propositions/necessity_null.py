@@ -280,16 +280,17 @@ def _copula_pairs(rho: np.ndarray, n: int, rng: _Draws,
     Gaussian X (B × n; :func:`_placed` turns it into the sorted observed outcome placed by
     the latent Y's ranks)."""
     zx = rng.sorted_normal((rho.size, n))
-    return _latent_y(rho, zx, rng.normal((rho.size, n)), gamma)
+    return _latent_y(rho, zx, rng.normal((rho.size, n)), gamma, overwrite=True)
 
 
 def _latent_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray,
-              gamma: np.ndarray | None = None) -> np.ndarray:
-    """Z_Y = ρ·Z_X + √(1 − ρ²)·exp(γ·Z_X − γ²)·e (per row; a fresh array): a Gaussian
-    copula for γ = 0, and for γ ≠ 0 a conditional spread that grows (γ > 0) with Z_X;
-    exp(γ·Z_X − γ²) has mean square 1, so Z_Y keeps variance 1 and correlation ρ with
-    Z_X."""
-    noise = np.sqrt(1.0 - rho[:, None] ** 2) * e
+              gamma: np.ndarray | None = None, overwrite: bool = False) -> np.ndarray:
+    """Z_Y = ρ·Z_X + √(1 − ρ²)·exp(γ·Z_X − γ²)·e (per row; a fresh array, or with
+    ``overwrite`` ``e`` itself when it may be written): a Gaussian copula for γ = 0, and for
+    γ ≠ 0 a conditional spread that grows (γ > 0) with Z_X; exp(γ·Z_X − γ²) has mean square
+    1, so Z_Y keeps variance 1 and correlation ρ with Z_X."""
+    noise = np.multiply(e, np.sqrt(1.0 - rho[:, None] ** 2),
+                        out=e if overwrite and e.flags.writeable else None)
     scale = None
     if gamma is not None:  # the same operations as noise·exp(g·Z_X − g²), in place
         # exp(g·Z_X − g²) is exactly 1 where g = 0, so those rows are left as they are (the
@@ -471,9 +472,10 @@ def _standardized(s: np.ndarray, overwrite: bool = False) -> np.ndarray:
 
 
 def _null_batch(fit: ConditionFit, ys_sorted: np.ndarray, rho: np.ndarray, ceilings,
-                rng: _Draws, gamma: np.ndarray | None = None
+                rng: _Draws, gamma: np.ndarray | None = None, steps: tuple | None = None
                 ) -> dict[str, np.ndarray]:
-    """d of each ceiling for one batch of copula samples with correlations ``rho``."""
+    """d of each ceiling for one batch of copula samples with correlations ``rho``.
+    ``steps``: :func:`_ce_steps` of the fit, for CE-FDH alone on a condition without ties."""
     x0, x1, y0, y1 = fit.tscope
     area = (x1 - x0) * (y1 - y0)
     n = ys_sorted.size
@@ -482,8 +484,27 @@ def _null_batch(fit: ConditionFit, ys_sorted: np.ndarray, rho: np.ndarray, ceili
     # statistics; within a group of tied X values the order is that of the Gaussian X's, which
     # is random, as ties in the observed data are.
     ys = _placed(ys_sorted, z)
+    if steps is not None:
+        # zones_from_group_maxima's CE-FDH zone (one case per X: the maxima are the values),
+        # in the placed array's buffer: (ux₀ − x0)(y1 − y0) + Σ (y1 − R)·width
+        base, widths = steps
+        R = np.maximum.accumulate(ys, axis=1, out=ys)
+        gap = np.subtract(y1, R, out=R)
+        gap *= widths
+        return {"ce_fdh": (base + gap.sum(axis=1)) / area}
     res = ceilings_batch(ys, fit.lay, fit.tscope, "cr_fdh" in ceilings)
     return {c: res[c[:2] + "_zone"] / area for c in ceilings}
+
+
+def _ce_steps(fit: ConditionFit, ceilings) -> tuple | None:
+    """The constants of a batch's CE-FDH zone on a condition without ties (the zone left of
+    the first X and the step widths), or None when :func:`_null_batch` calls
+    :func:`ceilings_batch` (ties, or other ceilings)."""
+    if tuple(ceilings) != ("ce_fdh",) or fit.lay.ties:
+        return None
+    x0, x1, y0, y1 = fit.tscope
+    ux = fit.lay.ux
+    return (ux[0] - x0) * (y1 - y0), np.diff(np.concatenate([ux, [x1]]))
 
 
 def _calibrate(fit: ConditionFit, ys_sorted: np.ndarray, r_obs: float,
@@ -682,10 +703,11 @@ def _matched_batches(fit: ConditionFit, setup: dict, ceilings, rng: _Draws,
                      sizes):
     """(size, {ceiling: null d}) of each batch of null samples, in the given sizes."""
     rhos, gammas = setup["rhos"], setup["gammas"]
+    steps = _ce_steps(fit, ceilings)
     done = 0
     for b in sizes:
         yield b, _null_batch(fit, setup["ys_sorted"], rhos[done:done + b], ceilings, rng,
-                             None if gammas is None else gammas[done:done + b])
+                             None if gammas is None else gammas[done:done + b], steps)
         done += b
 
 
