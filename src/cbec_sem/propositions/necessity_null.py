@@ -366,7 +366,7 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray,
     # a z that is not finite (inf becomes NaN with index bits, NaNs sort last): as before
     last_nan = np.isnan(sorted_keys[:, -1])
     tied = None
-    if (near <= low).any() or last_nan.any():
+    if (near.size and near.min() <= low) or last_nan.any():
         tied = (np.bitwise_xor(keys[:, 1:], keys[:, :-1]).view(np.uint64) <= low).any(axis=1)
         tied |= last_nan
     keys &= low
@@ -472,10 +472,12 @@ def _standardized(s: np.ndarray, overwrite: bool = False) -> np.ndarray:
 
 
 def _null_batch(fit: ConditionFit, ys_sorted: np.ndarray, rho: np.ndarray, ceilings,
-                rng: _Draws, gamma: np.ndarray | None = None, steps: tuple | None = None
-                ) -> dict[str, np.ndarray]:
+                rng: _Draws, gamma: np.ndarray | None = None, steps: tuple | None = None,
+                tiled: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """d of each ceiling for one batch of copula samples with correlations ``rho``.
-    ``steps``: :func:`_ce_steps` of the fit, for CE-FDH alone on a condition without ties."""
+    ``steps``: :func:`_ce_steps` of the fit, for CE-FDH alone on a condition without ties;
+    ``tiled``: ``ys_sorted`` repeated at least as many times as the batch has rows (the
+    source of :func:`_placed`)."""
     x0, x1, y0, y1 = fit.tscope
     area = (x1 - x0) * (y1 - y0)
     n = ys_sorted.size
@@ -483,7 +485,7 @@ def _null_batch(fit: ConditionFit, ys_sorted: np.ndarray, rho: np.ndarray, ceili
     # The condition's sorted values (fit.lay) are paired in order with the Gaussian X's order
     # statistics; within a group of tied X values the order is that of the Gaussian X's, which
     # is random, as ties in the observed data are.
-    ys = _placed(ys_sorted, z)
+    ys = _placed(ys_sorted, z, tiled)
     if steps is not None:
         # zones_from_group_maxima's CE-FDH zone (one case per X: the maxima are the values),
         # in the placed array's buffer: (ux₀ − x0)(y1 − y0) + Σ (y1 − R)·width
@@ -703,11 +705,15 @@ def _matched_batches(fit: ConditionFit, setup: dict, ceilings, rng: _Draws,
                      sizes):
     """(size, {ceiling: null d}) of each batch of null samples, in the given sizes."""
     rhos, gammas = setup["rhos"], setup["gammas"]
+    ys_sorted = setup["ys_sorted"]
     steps = _ce_steps(fit, ceilings)
+    tiled = np.empty(0)  # ys_sorted repeated row after row (as many rows as a batch so far)
     done = 0
     for b in sizes:
-        yield b, _null_batch(fit, setup["ys_sorted"], rhos[done:done + b], ceilings, rng,
-                             None if gammas is None else gammas[done:done + b], steps)
+        if tiled.size < b * ys_sorted.size:
+            tiled = np.tile(ys_sorted, b)
+        yield b, _null_batch(fit, ys_sorted, rhos[done:done + b], ceilings, rng,
+                             None if gammas is None else gammas[done:done + b], steps, tiled)
         done += b
 
 
