@@ -275,12 +275,12 @@ def _seeded_draws(seed, shared: dict | None) -> _Draws:
 
 
 def _copula_pairs(rho: np.ndarray, n: int, rng: _Draws,
-                  gamma: np.ndarray | None = None) -> np.ndarray:
+                  gamma: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For each ρ (and scale slope γ) of the batch: the latent Y paired with the sorted
     Gaussian X (B × n; :func:`_placed` turns it into the sorted observed outcome placed by
-    the latent Y's ranks)."""
+    the latent Y's ranks), and that sorted Gaussian X."""
     zx = rng.sorted_normal((rho.size, n))
-    return _latent_y(rho, zx, rng.normal((rho.size, n)), gamma, overwrite=True)
+    return _latent_y(rho, zx, rng.normal((rho.size, n)), gamma, overwrite=True), zx
 
 
 def _latent_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray,
@@ -314,17 +314,17 @@ def _latent_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray,
 
 
 def _latent_y_fixed(rho: float, gamma: float, zx_sorted: np.ndarray,
-                    e: np.ndarray) -> np.ndarray:
+                    e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_latent_y` with one ρ and one γ ≠ 0 for every row (the spread calibration): the
     same numbers, from scalars, computed in ``e`` itself when it may be written (a fresh
-    draw; a logged one is read-only)."""
+    draw; a logged one is read-only); and the array it used on the way (free to reuse)."""
     s = np.sqrt(1.0 - rho * rho)
     noise = np.multiply(e, s, out=e if e.flags.writeable else None)
     scale = gamma * zx_sorted
     scale -= gamma * gamma
     noise *= np.exp(scale, out=scale)
     noise += np.multiply(rho, zx_sorted, out=scale)
-    return noise
+    return noise, scale
 
 
 @lru_cache(maxsize=8)
@@ -336,8 +336,8 @@ def _untied_tiled(n: int, rows: int) -> np.ndarray:
     return out
 
 
-def _placed(values_sorted: np.ndarray, z: np.ndarray,
-            tiled: np.ndarray | None = None) -> np.ndarray:
+def _placed(values_sorted: np.ndarray, z: np.ndarray, tiled: np.ndarray | None = None,
+            out: np.ndarray | None = None, scratch: np.ndarray | None = None) -> np.ndarray:
     """``values_sorted`` placed by the ranks of each row of ``z`` (B × N): the k-th smallest
     value goes where the k-th smallest z is.
 
@@ -348,13 +348,16 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray,
     moves every float towards 0, which keeps their order, ties allowed); the sorted keys'
     low bits are then the argsort.  A row in which two z's agree but for their low b bits
     (about 10⁻¹³ relative for N = 300: practically never), or with a z that is not finite,
-    is argsorted as before.  ``z`` is not changed."""
+    is argsorted as before.  ``z`` is not changed.  ``out`` and ``scratch`` (B × N floats,
+    neither of them ``z``): where to write the result and the keys, instead of fresh
+    arrays."""
     B, n = z.shape
     if n < 2:
         return np.broadcast_to(values_sorted, (B, n)).copy()
     bits = (n - 1).bit_length()
     low = (1 << bits) - 1
-    keys = np.bitwise_and(z.view(np.int64), ~low)
+    keys = np.bitwise_and(z.view(np.int64), ~low,
+                          out=None if scratch is None else scratch.view(np.int64))
     keys |= _indices(n)
     sorted_keys = keys.view(np.float64)
     sorted_keys.sort(axis=1)
@@ -374,7 +377,8 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray,
         for i in tied.nonzero()[0]:
             keys[i] = np.argsort(z[i])
     keys += _row_offsets(B, n)
-    out = np.empty((B, n))
+    if out is None:
+        out = np.empty((B, n))
     # a scatter through flat indices (numpy 2.4: half the time of put_along_axis); the
     # values broadcast along the rows, or ``tiled`` (the values repeated row after row, at
     # least B times: a contiguous source, a third cheaper)
@@ -428,19 +432,22 @@ def _slopes_from_ranks(rx: np.ndarray, ry: np.ndarray, r) -> tuple[np.ndarray, n
 
 
 def _slopes_from_scores(nx: np.ndarray, ny: np.ndarray, r, sx: np.ndarray | None = None,
-                        overwrite: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                        overwrite: bool = False, scratch: tuple = (None, None)
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_slopes_from_ranks` from the normal scores Φ⁻¹((rank − ½)/N) of the ranks
     (B × N; ``nx`` may be a single row, ``sx`` its :func:`_standardized` if known).  ``ny``
-    is left as it is, unless ``overwrite`` (its buffer is then reused)."""
+    is left as it is, unless ``overwrite`` (its buffer is then reused); ``scratch``: two
+    B × N float arrays to work in instead of fresh ones."""
     if sx is None:
         sx = _standardized(nx)
-    sy = _standardized(ny, overwrite)
+    sy = _standardized(ny, overwrite, scratch[0])
     # the operations of u = sy − r·sx, w = [u < 0], Σw, Σw·sx, (sx − mx)·w, Σ(...)², and
     # Σ sxc·log max(u², 1e-12), with fewer temporaries (the same numbers)
     u = np.subtract(sy, np.reshape(r, (-1, 1)) * sx, out=sy)
-    w = np.less(u, 0.0, out=np.empty(u.shape))  # [u < 0] as 0/1 floats, in one pass
+    # [u < 0] as 0/1 floats, in one pass
+    w = np.less(u, 0.0, out=np.empty(u.shape) if scratch[0] is None else scratch[0])
     m = w.sum(axis=1)
-    sxc = w * sx
+    sxc = np.multiply(w, sx, out=scratch[1])
     mx = sxc.sum(axis=1) / np.maximum(m, 1)
     sxc = np.subtract(sx, mx[:, None], out=sxc)
     sxc *= w
@@ -457,14 +464,15 @@ def _slopes_from_scores(nx: np.ndarray, ny: np.ndarray, r, sx: np.ndarray | None
     return g, se
 
 
-def _standardized(s: np.ndarray, overwrite: bool = False) -> np.ndarray:
+def _standardized(s: np.ndarray, overwrite: bool = False,
+                  scratch: np.ndarray | None = None) -> np.ndarray:
     """(s − mean)/sd of each row (sd with divisor N, as ``ndarray.std``; a constant row is
     only centred), a fresh array (``overwrite``: in ``s`` itself): the numbers of
     ``s - s.mean(axis=1, keepdims=True)`` divided by its ``std(axis=1, keepdims=True)``, with
-    fewer temporaries."""
+    fewer temporaries (``scratch``: an array of s's shape to work in, not ``s``)."""
     n = s.shape[1]
     c = np.subtract(s, s.sum(axis=1, keepdims=True) / n, out=s if overwrite else None)
-    d = c - c.sum(axis=1, keepdims=True) / n  # std() centres again
+    d = np.subtract(c, c.sum(axis=1, keepdims=True) / n, out=scratch)  # std() centres again
     np.multiply(d, d, out=d)
     sd = np.sqrt(d.sum(axis=1, keepdims=True) / n)
     c /= np.where(sd > 0, sd, 1.0)
@@ -481,11 +489,12 @@ def _null_batch(fit: ConditionFit, ys_sorted: np.ndarray, rho: np.ndarray, ceili
     x0, x1, y0, y1 = fit.tscope
     area = (x1 - x0) * (y1 - y0)
     n = ys_sorted.size
-    z = _copula_pairs(rho, n, rng, gamma)
+    z, zx = _copula_pairs(rho, n, rng, gamma)
     # The condition's sorted values (fit.lay) are paired in order with the Gaussian X's order
     # statistics; within a group of tied X values the order is that of the Gaussian X's, which
     # is random, as ties in the observed data are.
-    ys = _placed(ys_sorted, z, tiled)
+    # (placed into Z_X's array, which is free now, unless it is a logged draw)
+    ys = _placed(ys_sorted, z, tiled, out=zx if zx.flags.writeable else None)
     if steps is not None:
         # zones_from_group_maxima's CE-FDH zone (one case per X: the maxima are the values),
         # in the placed array's buffer: (ux₀ − x0)(y1 − y0) + Σ (y1 − R)·width
@@ -566,10 +575,13 @@ def _calibrate_spread(fit: ConditionFit, ys_sorted: np.ndarray, rho: float, r_ob
     zx = rng.sorted_normal((draws, n))
     e = rng.normal((draws, n))
     g_ref = max(abs(g_obs), 2.0 * g_se, 1e-3)
-    z = _latent_y_fixed(rho, g_ref, zx, e)
-    # the untied scores repeated row after row: a contiguous source for the placing
-    placed = _placed(ny_sorted, z, _untied_tiled(n, draws) if untied_y else None)
-    g_sim = float(np.mean(_slopes_from_scores(nx, placed, r_obs, sx, overwrite=True)[0]))
+    z, free = _latent_y_fixed(rho, g_ref, zx, e)
+    # the untied scores repeated row after row: a contiguous source for the placing; the
+    # arrays the draws and Z_Y leave behind are reused (Z_X's only when it is not logged)
+    placed = _placed(ny_sorted, z, _untied_tiled(n, draws) if untied_y else None,
+                     out=zx if zx.flags.writeable else None, scratch=free)
+    g_sim = float(np.mean(_slopes_from_scores(nx, placed, r_obs, sx, overwrite=True,
+                                              scratch=(z, free))[0]))
     a = float(np.clip(g_sim / g_ref, 0.2, 1.5))
     return float(np.clip(g_obs / a, -1.0, 1.0))
 
