@@ -260,6 +260,9 @@ def test_placed_is_the_argsort_scatter(n):
         got = _placed(v, z.copy())
         assert np.array_equal(got, ref, equal_nan=True)
         assert np.array_equal(_placed(v, z), ref, equal_nan=True)  # z is not changed
+        # from the values repeated row after row (as many rows as z has, or more)
+        for rows in (40, 57):
+            assert np.array_equal(_placed(v, z, np.tile(v, rows)), ref, equal_nan=True)
     # many draws: each row a permutation of the values, in the argsort's order
     big = rng.standard_normal((500, n)) * rng.uniform(0.1, 10, (500, 1))
     assert np.array_equal(_placed(values, big.copy()), _placed_by_argsort(values, big))

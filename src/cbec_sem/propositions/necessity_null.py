@@ -275,21 +275,22 @@ def _seeded_draws(seed, shared: dict | None) -> _Draws:
 
 
 def _copula_pairs(rho: np.ndarray, n: int, rng: _Draws,
-                  gamma: np.ndarray | None = None) -> np.ndarray:
+                  gamma: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For each ρ (and scale slope γ) of the batch: the latent Y paired with the sorted
     Gaussian X (B × n; :func:`_placed` turns it into the sorted observed outcome placed by
-    the latent Y's ranks)."""
+    the latent Y's ranks), and that sorted Gaussian X."""
     zx = rng.sorted_normal((rho.size, n))
-    return _latent_y(rho, zx, rng.normal((rho.size, n)), gamma)
+    return _latent_y(rho, zx, rng.normal((rho.size, n)), gamma, overwrite=True), zx
 
 
 def _latent_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray,
-              gamma: np.ndarray | None = None) -> np.ndarray:
-    """Z_Y = ρ·Z_X + √(1 − ρ²)·exp(γ·Z_X − γ²)·e (per row; a fresh array): a Gaussian
-    copula for γ = 0, and for γ ≠ 0 a conditional spread that grows (γ > 0) with Z_X;
-    exp(γ·Z_X − γ²) has mean square 1, so Z_Y keeps variance 1 and correlation ρ with
-    Z_X."""
-    noise = np.sqrt(1.0 - rho[:, None] ** 2) * e
+              gamma: np.ndarray | None = None, overwrite: bool = False) -> np.ndarray:
+    """Z_Y = ρ·Z_X + √(1 − ρ²)·exp(γ·Z_X − γ²)·e (per row; a fresh array, or with
+    ``overwrite`` ``e`` itself when it may be written): a Gaussian copula for γ = 0, and for
+    γ ≠ 0 a conditional spread that grows (γ > 0) with Z_X; exp(γ·Z_X − γ²) has mean square
+    1, so Z_Y keeps variance 1 and correlation ρ with Z_X."""
+    noise = np.multiply(e, np.sqrt(1.0 - rho[:, None] ** 2),
+                        out=e if overwrite and e.flags.writeable else None)
     scale = None
     if gamma is not None:  # the same operations as noise·exp(g·Z_X − g²), in place
         # exp(g·Z_X − g²) is exactly 1 where g = 0, so those rows are left as they are (the
@@ -312,7 +313,31 @@ def _latent_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray,
     return noise
 
 
-def _placed(values_sorted: np.ndarray, z: np.ndarray) -> np.ndarray:
+def _latent_y_fixed(rho: float, gamma: float, zx_sorted: np.ndarray,
+                    e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_latent_y` with one ρ and one γ ≠ 0 for every row (the spread calibration): the
+    same numbers, from scalars, computed in ``e`` itself when it may be written (a fresh
+    draw; a logged one is read-only); and the array it used on the way (free to reuse)."""
+    s = np.sqrt(1.0 - rho * rho)
+    noise = np.multiply(e, s, out=e if e.flags.writeable else None)
+    scale = gamma * zx_sorted
+    scale -= gamma * gamma
+    noise *= np.exp(scale, out=scale)
+    noise += np.multiply(rho, zx_sorted, out=scale)
+    return noise, scale
+
+
+@lru_cache(maxsize=8)
+def _untied_tiled(n: int, rows: int) -> np.ndarray:
+    """The normal scores of 1..N repeated ``rows`` times, one row after the other (flat,
+    read-only): the source :func:`_placed` scatters from for an outcome without ties."""
+    out = np.tile(_untied_scores(n)[0][0], rows)
+    out.flags.writeable = False
+    return out
+
+
+def _placed(values_sorted: np.ndarray, z: np.ndarray, tiled: np.ndarray | None = None,
+            out: np.ndarray | None = None, scratch: np.ndarray | None = None) -> np.ndarray:
     """``values_sorted`` placed by the ranks of each row of ``z`` (B × N): the k-th smallest
     value goes where the k-th smallest z is.
 
@@ -323,30 +348,44 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray) -> np.ndarray:
     moves every float towards 0, which keeps their order, ties allowed); the sorted keys'
     low bits are then the argsort.  A row in which two z's agree but for their low b bits
     (about 10⁻¹³ relative for N = 300: practically never), or with a z that is not finite,
-    is argsorted as before.  ``z`` is not changed."""
+    is argsorted as before.  ``z`` is not changed.  ``out`` and ``scratch`` (B × N floats,
+    neither of them ``z``): where to write the result and the keys, instead of fresh
+    arrays."""
     B, n = z.shape
     if n < 2:
         return np.broadcast_to(values_sorted, (B, n)).copy()
     bits = (n - 1).bit_length()
     low = (1 << bits) - 1
-    keys = np.bitwise_and(z.view(np.int64), ~low)
+    keys = np.bitwise_and(z.view(np.int64), ~low,
+                          out=None if scratch is None else scratch.view(np.int64))
     keys |= _indices(n)
     sorted_keys = keys.view(np.float64)
     sorted_keys.sort(axis=1)
-    # adjacent keys whose bits above the low b agree: XOR of them below 2^b
-    near = np.bitwise_xor(keys[:, 1:], keys[:, :-1])
-    tied = (near.view(np.uint64) <= low).any(axis=1)
+    flat = keys.reshape(-1)
+    # adjacent keys whose bits above the low b agree: XOR of them below 2^b; checked over the
+    # flat array first (one pass; a pair across two rows can only add a row to the exact
+    # check), row by row only when that finds one
+    near = np.bitwise_xor(flat[1:], flat[:-1]).view(np.uint64)
     # a z that is not finite (inf becomes NaN with index bits, NaNs sort last): as before
-    tied |= np.isnan(sorted_keys[:, -1])
+    last_nan = np.isnan(sorted_keys[:, -1])
+    tied = None
+    if (near.size and near.min() <= low) or last_nan.any():
+        tied = (np.bitwise_xor(keys[:, 1:], keys[:, :-1]).view(np.uint64) <= low).any(axis=1)
+        tied |= last_nan
     keys &= low
-    if tied.any():
+    if tied is not None:
         for i in tied.nonzero()[0]:
             keys[i] = np.argsort(z[i])
     keys += _row_offsets(B, n)
-    out = np.empty((B, n))
+    if out is None:
+        out = np.empty((B, n))
     # a scatter through flat indices (numpy 2.4: half the time of put_along_axis); the
-    # values broadcast along the rows
-    out.reshape(-1)[keys] = values_sorted
+    # values broadcast along the rows, or ``tiled`` (the values repeated row after row, at
+    # least B times: a contiguous source, a third cheaper)
+    if tiled is None:
+        out.reshape(-1)[keys] = values_sorted
+    else:
+        out.reshape(-1)[flat] = tiled[:B * n]
     return out
 
 
@@ -392,20 +431,23 @@ def _slopes_from_ranks(rx: np.ndarray, ry: np.ndarray, r) -> tuple[np.ndarray, n
     return _slopes_from_scores(_normal_scores(rx, n), _normal_scores(ry, n), r)
 
 
-def _slopes_from_scores(nx: np.ndarray, ny: np.ndarray, r, sx: np.ndarray | None = None
+def _slopes_from_scores(nx: np.ndarray, ny: np.ndarray, r, sx: np.ndarray | None = None,
+                        overwrite: bool = False, scratch: tuple = (None, None)
                         ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_slopes_from_ranks` from the normal scores Φ⁻¹((rank − ½)/N) of the ranks
     (B × N; ``nx`` may be a single row, ``sx`` its :func:`_standardized` if known).  ``ny``
-    is left as it is."""
+    is left as it is, unless ``overwrite`` (its buffer is then reused); ``scratch``: two
+    B × N float arrays to work in instead of fresh ones."""
     if sx is None:
         sx = _standardized(nx)
-    sy = _standardized(ny)
+    sy = _standardized(ny, overwrite, scratch[0])
     # the operations of u = sy − r·sx, w = [u < 0], Σw, Σw·sx, (sx − mx)·w, Σ(...)², and
     # Σ sxc·log max(u², 1e-12), with fewer temporaries (the same numbers)
     u = np.subtract(sy, np.reshape(r, (-1, 1)) * sx, out=sy)
-    w = (u < 0).astype(float)
+    # [u < 0] as 0/1 floats, in one pass
+    w = np.less(u, 0.0, out=np.empty(u.shape) if scratch[0] is None else scratch[0])
     m = w.sum(axis=1)
-    sxc = w * sx
+    sxc = np.multiply(w, sx, out=scratch[1])
     mx = sxc.sum(axis=1) / np.maximum(m, 1)
     sxc = np.subtract(sx, mx[:, None], out=sxc)
     sxc *= w
@@ -422,13 +464,15 @@ def _slopes_from_scores(nx: np.ndarray, ny: np.ndarray, r, sx: np.ndarray | None
     return g, se
 
 
-def _standardized(s: np.ndarray) -> np.ndarray:
+def _standardized(s: np.ndarray, overwrite: bool = False,
+                  scratch: np.ndarray | None = None) -> np.ndarray:
     """(s − mean)/sd of each row (sd with divisor N, as ``ndarray.std``; a constant row is
-    only centred), a fresh array: the numbers of ``s - s.mean(axis=1, keepdims=True)`` divided
-    by its ``std(axis=1, keepdims=True)``, with fewer temporaries."""
+    only centred), a fresh array (``overwrite``: in ``s`` itself): the numbers of
+    ``s - s.mean(axis=1, keepdims=True)`` divided by its ``std(axis=1, keepdims=True)``, with
+    fewer temporaries (``scratch``: an array of s's shape to work in, not ``s``)."""
     n = s.shape[1]
-    c = s - s.sum(axis=1, keepdims=True) / n
-    d = c - c.sum(axis=1, keepdims=True) / n  # std() centres again
+    c = np.subtract(s, s.sum(axis=1, keepdims=True) / n, out=s if overwrite else None)
+    d = np.subtract(c, c.sum(axis=1, keepdims=True) / n, out=scratch)  # std() centres again
     np.multiply(d, d, out=d)
     sd = np.sqrt(d.sum(axis=1, keepdims=True) / n)
     c /= np.where(sd > 0, sd, 1.0)
@@ -436,39 +480,71 @@ def _standardized(s: np.ndarray) -> np.ndarray:
 
 
 def _null_batch(fit: ConditionFit, ys_sorted: np.ndarray, rho: np.ndarray, ceilings,
-                rng: _Draws, gamma: np.ndarray | None = None
-                ) -> dict[str, np.ndarray]:
-    """d of each ceiling for one batch of copula samples with correlations ``rho``."""
+                rng: _Draws, gamma: np.ndarray | None = None, steps: tuple | None = None,
+                tiled: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """d of each ceiling for one batch of copula samples with correlations ``rho``.
+    ``steps``: :func:`_ce_steps` of the fit, for CE-FDH alone on a condition without ties;
+    ``tiled``: ``ys_sorted`` repeated at least as many times as the batch has rows (the
+    source of :func:`_placed`)."""
     x0, x1, y0, y1 = fit.tscope
     area = (x1 - x0) * (y1 - y0)
     n = ys_sorted.size
-    z = _copula_pairs(rho, n, rng, gamma)
+    z, zx = _copula_pairs(rho, n, rng, gamma)
     # The condition's sorted values (fit.lay) are paired in order with the Gaussian X's order
     # statistics; within a group of tied X values the order is that of the Gaussian X's, which
     # is random, as ties in the observed data are.
-    ys = _placed(ys_sorted, z)
+    # (placed into Z_X's array, which is free now, unless it is a logged draw)
+    ys = _placed(ys_sorted, z, tiled, out=zx if zx.flags.writeable else None)
+    if steps is not None:
+        # zones_from_group_maxima's CE-FDH zone (one case per X: the maxima are the values),
+        # in the placed array's buffer: (ux₀ − x0)(y1 − y0) + Σ (y1 − R)·width
+        base, widths = steps
+        R = np.maximum.accumulate(ys, axis=1, out=ys)
+        gap = np.subtract(y1, R, out=R)
+        gap *= widths
+        return {"ce_fdh": (base + gap.sum(axis=1)) / area}
     res = ceilings_batch(ys, fit.lay, fit.tscope, "cr_fdh" in ceilings)
     return {c: res[c[:2] + "_zone"] / area for c in ceilings}
 
 
+def _ce_steps(fit: ConditionFit, ceilings) -> tuple | None:
+    """The constants of a batch's CE-FDH zone on a condition without ties (the zone left of
+    the first X and the step widths), or None when :func:`_null_batch` calls
+    :func:`ceilings_batch` (ties, or other ceilings)."""
+    if tuple(ceilings) != ("ce_fdh",) or fit.lay.ties:
+        return None
+    x0, x1, y0, y1 = fit.tscope
+    ux = fit.lay.ux
+    return (ux[0] - x0) * (y1 - y0), np.diff(np.concatenate([ux, [x1]]))
+
+
 def _calibrate(fit: ConditionFit, ys_sorted: np.ndarray, r_obs: float,
-               rng: _Draws, draws: int = 200) -> float:
+               rng: _Draws, draws: int = 200, scores: tuple | None = None) -> float:
     """The copula correlation whose null samples have, on average, the observed normal-scores
     correlation (ties in the margins attenuate it): three fixed-point steps ρ ← ρ·r/r̄(ρ) on
-    common random numbers.  Returns r_obs itself for margins without ties."""
+    common random numbers.  Returns r_obs itself for margins without ties.  ``scores``: the
+    normal scores of the sorted margins (X's, Y's; 1 × N each), if known
+    (:func:`_margin_scores`)."""
     if not fit.lay.ties and not np.any(ys_sorted[1:] == ys_sorted[:-1]):  # sorted: no ties
         return r_obs
     n = ys_sorted.size
     # the scores of every null sample are those of the sorted margins, placed: ranked once
-    sx = np.broadcast_to(_normal_scores(_sorted_ranks(fit.lay.ux.repeat(fit.lay.sizes)), n),
-                         (draws, n))
-    sy_sorted = _normal_scores(_sorted_ranks(ys_sorted), n)
+    x_sorted, y_sorted = _margin_scores(fit, ys_sorted) if scores is None else scores
+    # X's scores are the same in every sample: centred and summed once (the numbers of
+    # _scores_correlation on the rows of the broadcast array)
+    cx = x_sorted - x_sorted.mean(axis=1, keepdims=True)
+    sxx = (cx * cx).sum(axis=1)
+    sy_sorted = y_sorted[0]
     zx = rng.sorted_normal((draws, n))
     e = rng.normal((draws, n))
     rho = r_obs
     for _ in range(3):
         z = _latent_y(np.full(draws, rho), zx, e)
-        r_sim = float(np.mean(_scores_correlation(sx, _placed(sy_sorted, z))))
+        sy = _placed(sy_sorted, z)
+        sy -= sy.mean(axis=1, keepdims=True)
+        den = np.sqrt(sxx * (sy * sy).sum(axis=1))
+        r = np.where(den > 0, (cx * sy).sum(axis=1) / np.where(den > 0, den, 1.0), 0.0)
+        r_sim = float(np.mean(r))
         if abs(r_sim) < 1e-12:
             break
         rho = float(np.clip(rho * r_obs / r_sim, -0.999, 0.999))
@@ -477,29 +553,35 @@ def _calibrate(fit: ConditionFit, ys_sorted: np.ndarray, r_obs: float,
 
 def _calibrate_spread(fit: ConditionFit, ys_sorted: np.ndarray, rho: float, r_obs: float,
                       g_obs: float, g_se: float, rng: _Draws,
-                      draws: int = 50) -> float:
+                      draws: int = 50, scores: tuple | None = None) -> float:
     """The spread slope γ whose null samples have, on average, the observed
     :func:`scale_slope`: the normal scores of a heteroscedastic Z_Y are not Z_Y, which
     attenuates γ̂ by a factor a.  a is measured once, on common random numbers, at a reference
     γ_ref = max(|γ̂|, 2·SE) (away from 0, where the ratio of two noisy slopes is unstable), and
-    γ = γ̂/a."""
+    γ = γ̂/a.  ``scores``: as for :func:`_calibrate`."""
     n = ys_sorted.size
     # the null pairs the i-th smallest X with ys_sorted[idx[i]]: the ranks of the pairs are
     # the average ranks of the sorted margins, taken in that order (and their normal scores
     # are those of the sorted ranks, placed: the same numbers, N evaluations of Φ⁻¹ instead
     # of draws × N)
     # (for margins without ties both are the scores of 1..N, and X's standardised, kept)
+    x_sorted, y_sorted = _margin_scores(fit, ys_sorted) if scores is None else scores
     if fit.lay.ties:
-        nx = _normal_scores(_sorted_ranks(fit.lay.ux.repeat(fit.lay.sizes)), n)[None, :]
-        sx = None
+        nx, sx = x_sorted, None
     else:
         nx, sx = _untied_scores(n)
-    ny_sorted = _sorted_scores(ys_sorted, n)[0]
+    untied_y = y_sorted is _untied_scores(n)[0]
+    ny_sorted = y_sorted[0]
     zx = rng.sorted_normal((draws, n))
     e = rng.normal((draws, n))
     g_ref = max(abs(g_obs), 2.0 * g_se, 1e-3)
-    z = _latent_y(np.full(draws, rho), zx, e, np.full(draws, g_ref))
-    g_sim = float(np.mean(_slopes_from_scores(nx, _placed(ny_sorted, z), r_obs, sx)[0]))
+    z, free = _latent_y_fixed(rho, g_ref, zx, e)
+    # the untied scores repeated row after row: a contiguous source for the placing; the
+    # arrays the draws and Z_Y leave behind are reused (Z_X's only when it is not logged)
+    placed = _placed(ny_sorted, z, _untied_tiled(n, draws) if untied_y else None,
+                     out=zx if zx.flags.writeable else None, scratch=free)
+    g_sim = float(np.mean(_slopes_from_scores(nx, placed, r_obs, sx, overwrite=True,
+                                              scratch=(z, free))[0]))
     a = float(np.clip(g_sim / g_ref, 0.2, 1.5))
     return float(np.clip(g_obs / a, -1.0, 1.0))
 
@@ -534,29 +616,94 @@ def _default_batches(draws: int, n: int) -> list[int]:
     return even_batches(draws, max(1, min(draws, _BATCH_ELEMENTS // max(n, 1))))
 
 
+def _margin_scores(fit: ConditionFit, ys_sorted: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Φ⁻¹((rank − ½)/N) of the sorted condition (mirrored: the layout's order) and of the
+    sorted outcome, 1 × N each (for a margin without ties the cached scores of 1..N)."""
+    n = ys_sorted.size
+    lay = fit.lay
+    if lay.ties:
+        x_sorted = _normal_scores(_sorted_ranks(lay.ux.repeat(lay.sizes)), n)[None, :]
+    else:
+        x_sorted = _untied_scores(n)[0]
+    return x_sorted, _sorted_scores(ys_sorted, n)
+
+
+def _row_standardized(s: np.ndarray) -> np.ndarray:
+    """:func:`_standardized` of one row (1-D; the same numbers: a row's sums are those of
+    the 1 × N array)."""
+    n = s.size
+    c = s - s.sum() / n
+    d = c - c.sum() / n
+    np.multiply(d, d, out=d)
+    sd = np.sqrt(d.sum() / n)
+    if sd > 0:
+        c /= sd
+    return c
+
+
+def _row_slope(nx: np.ndarray, ny: np.ndarray, r: float) -> tuple[float, float]:
+    """:func:`_slopes_from_scores` of one pair of rows (1-D normal scores), the same numbers
+    with the per-row reductions as scalars (the observed pairs: a few dozen NumPy calls on
+    N values, where the calls, not the arithmetic, are the cost)."""
+    sx = _row_standardized(nx)
+    u = _row_standardized(ny)
+    u -= r * sx
+    w = np.less(u, 0.0, out=np.empty(u.size))  # [u < 0] as 0/1 floats
+    m = w.sum()
+    sxc = w * sx
+    mx = sxc.sum() / max(m, 1)
+    np.subtract(sx, mx, out=sxc)
+    sxc *= w
+    np.multiply(sxc, sxc, out=w)
+    sxx = w.sum()
+    if not (m >= 3 and sxx > 0):
+        return 0.0, 0.0
+    np.multiply(u, u, out=u)
+    np.maximum(u, 1e-12, out=u)
+    np.log(u, out=u)
+    u *= sxc
+    slope = u.sum() / sxx
+    return float(0.5 * slope), float(0.5 * np.sqrt(np.pi ** 2 / 2 / sxx))
+
+
+def _row_correlation(sx: np.ndarray, sy: np.ndarray) -> float:
+    """:func:`_scores_correlation` of one pair of rows (1-D), the same number."""
+    n = sx.size
+    sx = sx - sx.sum() / n
+    sy = sy - sy.sum() / n
+    den = np.sqrt((sx * sx).sum() * (sy * sy).sum())
+    return float((sx * sy).sum() / den) if den > 0 else 0.0
+
+
 def _matched_setup(fit: ConditionFit, draws: int, rng: _Draws,
                    resample_r: bool = True, spread: bool = True) -> dict:
     """Everything the null samples of :func:`correlation_matched_null` need before they are
     drawn: the observed r, the calibrated ρ and γ̂ and each draw's ρ* and γ* (these random
     numbers first, in this order, then the samples batch by batch)."""
-    xt = fit.sx * fit.x
     yt = fit.sy * fit.y
-    n = xt.size
-    # the ranks of the observed pairs, once for r and for the spread slope
-    rx, ry = _average_ranks(xt)[None, :], _average_ranks(yt)[None, :]
-    nrx, nry = _normal_scores(rx, n), _normal_scores(ry, n)
-    r_obs = float(_scores_correlation(nrx, nry)[0])
+    n = yt.size
     ys_sorted = np.sort(yt)
-    rho = _calibrate(fit, ys_sorted, r_obs, rng)
+    # the normal scores of the observed pairs, once for r and for the spread slope: those of
+    # the sorted margins (computed once per N without ties) placed through each margin's
+    # order (the layout's is that of sx·x; Φ⁻¹ is elementwise: the numbers of the scores of
+    # the average ranks)
+    scores = _margin_scores(fit, ys_sorted)
+    nrx = np.empty(n)
+    nrx[fit.lay.order] = scores[0][0]
+    nry = np.empty(n)
+    nry[np.argsort(yt, kind="stable")] = scores[1][0]
+    r_obs = _row_correlation(nrx, nry)
+    rho = _calibrate(fit, ys_sorted, r_obs, rng, scores=scores)
     z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
     sd = 1.0 / np.sqrt(max(n - 3, 1))
     rhos = np.tanh(z + sd * rng.normal(draws)) if resample_r else np.full(draws, rho)
     gammas = None
     g_hat = 0.0
     if spread:
-        g, se = _slopes_from_scores(nrx, nry, r_obs)  # _slopes_from_ranks(rx, ry, r_obs)
-        g_obs, g_se = float(g[0]), float(se[0])
-        g_hat = _calibrate_spread(fit, ys_sorted, rho, r_obs, g_obs, g_se, rng)
+        g_obs, g_se = _row_slope(nrx, nry, r_obs)  # _slopes_from_ranks(rx, ry, r_obs)
+        g_hat = _calibrate_spread(fit, ys_sorted, rho, r_obs, g_obs, g_se, rng,
+                                  scores=scores)
         # a spread that shrinks as X grows (γ < 0) fills the upper-left corner; the null's
         # least favourable case there is γ = 0, so the draws are cut at 0 (a noisy negative γ̂
         # would otherwise make the null's corner too full and the test liberal)
@@ -570,10 +717,15 @@ def _matched_batches(fit: ConditionFit, setup: dict, ceilings, rng: _Draws,
                      sizes):
     """(size, {ceiling: null d}) of each batch of null samples, in the given sizes."""
     rhos, gammas = setup["rhos"], setup["gammas"]
+    ys_sorted = setup["ys_sorted"]
+    steps = _ce_steps(fit, ceilings)
+    tiled = np.empty(0)  # ys_sorted repeated row after row (as many rows as a batch so far)
     done = 0
     for b in sizes:
-        yield b, _null_batch(fit, setup["ys_sorted"], rhos[done:done + b], ceilings, rng,
-                             None if gammas is None else gammas[done:done + b])
+        if tiled.size < b * ys_sorted.size:
+            tiled = np.tile(ys_sorted, b)
+        yield b, _null_batch(fit, ys_sorted, rhos[done:done + b], ceilings, rng,
+                             None if gammas is None else gammas[done:done + b], steps, tiled)
         done += b
 
 
