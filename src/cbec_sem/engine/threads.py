@@ -9,6 +9,7 @@ BLAS limited to one thread (threadpoolctl, as scikit-learn does), restored after
 
 from __future__ import annotations
 
+import functools
 from contextlib import AbstractContextManager
 
 from threadpoolctl import ThreadpoolController
@@ -25,3 +26,16 @@ def single_threaded_blas() -> AbstractContextManager:
 
         _controller = ThreadpoolController()
     return _controller.limit(limits=1, user_api="blas")
+
+
+def blas_one_thread(func):
+    """``func`` run inside :func:`single_threaded_blas` (a decorator for the public entry
+    points whose work is many small matrix products: threaded BLAS gains nothing there, and
+    its threads spin after each threaded call, taking the core from what follows)."""
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        with single_threaded_blas():
+            return func(*args, **kwargs)
+
+    return run

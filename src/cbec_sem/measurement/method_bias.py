@@ -122,6 +122,7 @@ import numpy as np
 import pandas as pd
 from scipy import special  # chdtrc, stdtr: χ² and t tails (scipy.stats' formulas, same numbers)
 
+from ..engine.threads import blas_one_thread
 from ..protocol import Block, ResultProtocol, Summary
 from ..modelfit import FittedModel, fit_model
 from ..specification.model import as_model
@@ -1006,6 +1007,7 @@ def _ulmc(spec, items, frame, sub_res, sub_is_clean: bool = False) -> ULMCResult
         ratio=(avg_sub / avg_meth if np.isfinite(avg_meth) and avg_meth > 0 else np.nan))
 
 
+@blas_one_thread
 def common_method_bias(
     model,
     data=None,

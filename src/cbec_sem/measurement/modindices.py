@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
+from ..engine.threads import blas_one_thread
 from ..engine.partable import PARAMETER_OPS, ParTable, variable_roles
 from ..engine.ram import RamModel
 from ..engine.work_limits import MODINDICES_WORK_LIMIT, check_modindices_work
@@ -515,6 +516,7 @@ def theory_admissible(res) -> Callable[[str, str, str], bool]:
 
 # ------------------------------------------------------------------------------ public
 
+@blas_one_thread
 def modindices(
     res,
     *,
