@@ -66,6 +66,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .threads import blas_one_thread
 from ..errors import EstimationError, SpecError
 from .fitmeasures import ScaledTest, scaled_fit_measures, free_covariates
 from .gamma import casewise_scores, moment_mask
@@ -141,6 +142,7 @@ def _bread_inverse(info_x: np.ndarray, basis: np.ndarray) -> np.ndarray:
     return basis @ inv @ basis.T
 
 
+@blas_one_thread
 def robust_estimation(est):
     """The estimation with lavaan's robust standard errors, scaled test and fit measures.
 
