@@ -204,19 +204,28 @@ def fisher_scoring(
     H = _Curvature(ev.information)
     unit = _gradient_scale(ev.information, len(x))
     quasi_newton = False
+    previous = np.inf  # the scaled gradient norm of the previous iteration
     while iterations < max_iter:
         g = ev.gradient
-        if ev.information is not None:
+        if ev.information is not None and not quasi_newton:
             unit = _gradient_scale(ev.information, len(x))
-        if scaled_gradient_norm(g, unit) < tol:
+        norm = scaled_gradient_norm(g, unit)
+        if norm < tol:
             return OptimResult(x, ev.value, g, True, iterations, "converged", ev.information)
         iterations += 1
         step = H.solve(g)
         slope = float(g @ step)
         if not np.isfinite(slope) or slope <= 0:
             step, slope = g, float(g @ g)
-        quasi_newton = quasi_newton or scaled_gradient_norm(g, unit) < switch
-        derivatives = {"gradient": True, "information": not quasi_newton}
+        quasi_newton = quasi_newton or norm < switch
+        # A quasi-Newton step that will likely converge (its gradient shrinking at least as
+        # fast as in the last step predicts a norm below tol) forms the information too: the
+        # standard errors need it at the optimum, and forming it here saves evaluating the
+        # model there once more.  It is not used for the steps nor for the convergence test
+        # (the iterations are those without it).
+        final = quasi_newton and norm * (norm / previous) < tol
+        previous = norm
+        derivatives = {"gradient": True, "information": not quasi_newton or final}
         trial, new = _line_search(evaluate, x, ev.value, step, slope, derivatives)
         if trial is not None:
             if new is None:
@@ -242,7 +251,7 @@ def fisher_scoring(
             and f_full.value <= ev.value + 1e-14 * max(1.0, abs(ev.value))
             and scaled_gradient_norm(f_full.gradient, unit) < scaled_gradient_norm(g, unit)
         ):
-            if quasi_newton and f_full.information is None:
+            if quasi_newton and f_full is new:  # (its information, if any, is the final one)
                 H.update(full - x, f_full.gradient - g)
             else:
                 H = _Curvature(f_full.information)
@@ -283,7 +292,7 @@ def fisher_scoring(
             ev = evaluate(x, gradient=True, information=True)
             H = _Curvature(ev.information)
     g = ev.gradient
-    if ev.information is not None:
+    if ev.information is not None and not quasi_newton:
         unit = _gradient_scale(ev.information, len(x))
     max_g = scaled_gradient_norm(g, unit)
     converged = max_g < tol
