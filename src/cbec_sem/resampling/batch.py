@@ -150,6 +150,9 @@ class _Blocks:
     psi: tuple[np.ndarray, np.ndarray, np.ndarray]   # ... in Ψ (both triangles)
     mo: tuple[np.ndarray, np.ndarray]                # (free-entry index, row) in m_o
     ml: tuple[np.ndarray, np.ndarray]                # ... in m_l
+    theta_grad: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    # Θ's free entries once each (the position scattered last, as ``theta`` lists them
+    # twice) and the factor of each (½ on the diagonal): the gradient's Θ entries
     lam0: np.ndarray                                 # fixed parts: Λ, Β, Θ, Ψ, m_o, m_l
     beta0: np.ndarray
     theta0: np.ndarray
@@ -222,13 +225,17 @@ def _block_form(plan: RefitPlan) -> list[_Blocks] | None:
         lat = plan.lat_pos
         obs = plan.obs_pos
         Bfix = -(IA - np.eye(plan.n))
+        th_i, th_r, th_c = (np.tile(k_s[s_obs], 2), o_of[t_i], o_of[t_j])
+        last = th_i.size - 1 - np.unique(th_i[::-1], return_index=True)[1]
         out.append(_Blocks(
             lam=(k_a[on_obs], o_of[grp.ai[on_obs]], l_of[grp.aj[on_obs]]),
             beta=(k_a[~on_obs], l_of[grp.ai[~on_obs]], l_of[grp.aj[~on_obs]]),
-            theta=(np.tile(k_s[s_obs], 2), o_of[t_i], o_of[t_j]),
+            theta=(th_i, th_r, th_c),
             psi=(np.tile(k_s[~s_obs], 2), l_of[p_i], l_of[p_j]),
             mo=(k_m[m_obs], o_of[grp.mi[m_obs]]),
             ml=(k_m[~m_obs], l_of[grp.mi[~m_obs]]),
+            theta_grad=(th_i[last], th_r[last], th_c[last],
+                        np.where(th_r[last] == th_c[last], 0.5, 1.0)),
             lam0=Bfix[np.ix_(obs, lat)], beta0=Bfix[np.ix_(lat, lat)],
             theta0=grp.S_fix[np.ix_(obs, obs)], psi0=grp.S_fix[np.ix_(lat, lat)],
             mo0=grp.M_fix[obs], ml0=grp.M_fix[lat],
@@ -331,12 +338,12 @@ def _evaluate_blocks(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gra
         i, r, c = blk.beta
         if i.size:
             vals_g[:, i] = (LtW2L @ R)[:, r, c]
-        i, r, c = blk.theta
-        if i.size:
+        i, r, c, half = blk.theta_grad
+        if i.size:  # each entry once (the same numbers as both triangles, the last kept)
             w2 = K[:, r, c] - np.einsum("kej,kej->ke", KS[:, r, :], K[:, c, :])
             if kd is not None:
                 w2 -= kd[:, r] * kd[:, c]
-            vals_g[:, i] = w2 * np.where(r == c, 0.5, 1.0)
+            vals_g[:, i] = w2 * half
         i, r, c = blk.psi
         if i.size:
             vals_g[:, i] = LtW2L[:, r, c] * np.where(r == c, 0.5, 1.0)
@@ -433,6 +440,7 @@ def quasi_newton_batch(plan: RefitPlan, stack: MomentStack):
     X, V, Gr = x_out[ids], value[ids], grad[ids]
     sub = stack if ids.size == k else stack.take(ids)
     H = np.broadcast_to(plan.hess_inv0, (ids.size,) + plan.hess_inv0.shape).copy()
+    outer = np.empty_like(H)  # the BFGS update's outer products
     fresh = np.ones(ids.size, dtype=bool)
     gone = np.zeros(ids.size, dtype=bool)  # stopped in the line search of the last iteration
     for it in range(LEAN_MAX_ITER):
@@ -511,8 +519,13 @@ def quasi_newton_batch(plan: RefitPlan, stack: MomentStack):
             yhy = (yu * hy).sum(1)
             # H ← H + (1 + yᵀHy/sᵀy) ssᵀ/sᵀy − (H y sᵀ + s yᵀH)/sᵀy (Nocedal & Wright, 6.17)
             a = ((syu + yhy) / syu**2)[:, None] * su - hy / syu[:, None]
-            Hu += su[:, :, None] * a[:, None, :]
-            Hu -= (hy / syu[:, None])[:, :, None] * su[:, None, :]
+            # the two outer products through one reused buffer: a fresh k × q × q
+            # temporary each costs its page faults (the same numbers, half the time)
+            T = outer[:u.size]
+            np.multiply(su[:, :, None], a[:, None, :], out=T)
+            Hu += T
+            np.multiply((hy / syu[:, None])[:, :, None], su[:, None, :], out=T)
+            Hu -= T
             if not inplace:
                 H[u] = Hu
             fresh[u] = False
