@@ -120,12 +120,10 @@ class CompiledModel:
         P = np.empty((n, m))
         if self.method == "dblcent":
             Xc = items - items.mean(axis=0)
-            for j, parts in enumerate(self.products):
-                P[:, j] = np.prod(Xc[:, list(parts)], axis=1)
+            _products(Xc, self.products, P)
             P -= P.mean(axis=0)
         else:  # rca: residuals of the raw products on the term's items (with intercept)
-            raw = np.column_stack([np.prod(items[:, list(parts)], axis=1)
-                                   for parts in self.products])
+            raw = _products(items, self.products, np.empty((n, m)))
             groups: dict[tuple[int, ...], list[int]] = {}
             for j, J in enumerate(self.regressors):
                 groups.setdefault(tuple(J), []).append(j)
@@ -143,6 +141,23 @@ class CompiledModel:
         Fc = F - mean
         cov = Fc.T @ Fc / n
         return moments_of(self.plan, mean, cov, n)
+
+
+def _products(X: np.ndarray, products: tuple[tuple[int, ...], ...], out: np.ndarray
+              ) -> np.ndarray:
+    """``out[:, j]`` = the product of the columns ``products[j]`` of X, multiplied in their
+    order (the numbers of ``np.prod(X[:, parts], axis=1)``, bit for bit), all products of one
+    arity at once rather than one product (and one fancy index) at a time."""
+    by_arity: dict[int, list[int]] = {}
+    for j, parts in enumerate(products):
+        by_arity.setdefault(len(parts), []).append(j)
+    for arity, js in by_arity.items():
+        idx = np.array([products[j] for j in js], dtype=np.intp)      # products × arity
+        acc = X[:, idx[:, 0]]
+        for a in range(1, arity):
+            acc *= X[:, idx[:, a]]
+        out[:, js] = acc
+    return out
 
 
 def moments_of(plan: RefitPlan, mean: np.ndarray, cov: np.ndarray, n: float) -> Moments | None:
