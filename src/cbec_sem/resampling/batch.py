@@ -150,9 +150,10 @@ class _Blocks:
     psi: tuple[np.ndarray, np.ndarray, np.ndarray]   # ... in Ψ (both triangles)
     mo: tuple[np.ndarray, np.ndarray]                # (free-entry index, row) in m_o
     ml: tuple[np.ndarray, np.ndarray]                # ... in m_l
-    theta_grad: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-    # Θ's free entries once each (the position scattered last, as ``theta`` lists them
-    # twice) and the factor of each (½ on the diagonal): the gradient's Θ entries
+    theta_diag: tuple[np.ndarray, np.ndarray]        # Θ's free diagonal entries: (index, row)
+    theta_off: tuple[np.ndarray, np.ndarray, np.ndarray]
+    # ... and its free off-diagonal entries once each (the triangle scattered last, of the
+    # two that ``theta`` lists): the gradient's Θ entries
     lam0: np.ndarray                                 # fixed parts: Λ, Β, Θ, Ψ, m_o, m_l
     beta0: np.ndarray
     theta0: np.ndarray
@@ -227,6 +228,7 @@ def _block_form(plan: RefitPlan) -> list[_Blocks] | None:
         Bfix = -(IA - np.eye(plan.n))
         th_i, th_r, th_c = (np.tile(k_s[s_obs], 2), o_of[t_i], o_of[t_j])
         last = th_i.size - 1 - np.unique(th_i[::-1], return_index=True)[1]
+        diag = th_r[last] == th_c[last]
         out.append(_Blocks(
             lam=(k_a[on_obs], o_of[grp.ai[on_obs]], l_of[grp.aj[on_obs]]),
             beta=(k_a[~on_obs], l_of[grp.ai[~on_obs]], l_of[grp.aj[~on_obs]]),
@@ -234,8 +236,8 @@ def _block_form(plan: RefitPlan) -> list[_Blocks] | None:
             psi=(np.tile(k_s[~s_obs], 2), l_of[p_i], l_of[p_j]),
             mo=(k_m[m_obs], o_of[grp.mi[m_obs]]),
             ml=(k_m[~m_obs], l_of[grp.mi[~m_obs]]),
-            theta_grad=(th_i[last], th_r[last], th_c[last],
-                        np.where(th_r[last] == th_c[last], 0.5, 1.0)),
+            theta_diag=(th_i[last][diag], th_r[last][diag]),
+            theta_off=(th_i[last][~diag], th_r[last][~diag], th_c[last][~diag]),
             lam0=Bfix[np.ix_(obs, lat)], beta0=Bfix[np.ix_(lat, lat)],
             theta0=grp.S_fix[np.ix_(obs, obs)], psi0=grp.S_fix[np.ix_(lat, lat)],
             mo0=grp.M_fix[obs], ml0=grp.M_fix[lat],
@@ -338,12 +340,21 @@ def _evaluate_blocks(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gra
         i, r, c = blk.beta
         if i.size:
             vals_g[:, i] = (LtW2L @ R)[:, r, c]
-        i, r, c, half = blk.theta_grad
-        if i.size:  # each entry once (the same numbers as both triangles, the last kept)
-            w2 = K[:, r, c] - np.einsum("kej,kej->ke", KS[:, r, :], K[:, c, :])
+        # W₂ at Θ's entries: (K S K)ᵢⱼ as the sum over l of (K S)ᵢₗ Kⱼₗ, by one einsum whose
+        # every entry is the same reduction however many entries share the call; on the
+        # diagonal all p at once, without gathering rows of K S and K (a slow fancy index)
+        i, r = blk.theta_diag
+        if i.size:
+            w2 = K[:, r, r] - np.einsum("kej,kej->ke", KS, K)[:, r]
+            if kd is not None:
+                w2 -= kd[:, r] * kd[:, r]
+            vals_g[:, i] = w2 * 0.5
+        i, r, c = blk.theta_off
+        if i.size:
+            w2 = K[:, r, c] - np.einsum("kej,kej->ke", KS.take(r, axis=1), K.take(c, axis=1))
             if kd is not None:
                 w2 -= kd[:, r] * kd[:, c]
-            vals_g[:, i] = w2 * half
+            vals_g[:, i] = w2
         i, r, c = blk.psi
         if i.size:
             vals_g[:, i] = LtW2L[:, r, c] * np.where(r == c, 0.5, 1.0)
