@@ -253,7 +253,7 @@ def _stacked_f(sigma: np.ndarray, cov: np.ndarray, logdet_s: np.ndarray, d: np.n
     (the others get an identity in its place and are set to ∞ by the caller)."""
     k, p = sigma.shape[0], sigma.shape[1]
     L, ok = _stacked(np.linalg.cholesky, sigma)
-    K = np.linalg.inv(np.where(ok[:, None, None], sigma, np.eye(p)))
+    K = np.linalg.inv(sigma if ok.all() else np.where(ok[:, None, None], sigma, np.eye(p)))
     logdet = 2.0 * np.log(np.ascontiguousarray(np.diagonal(L, axis1=1, axis2=2))).sum(1)
     value = logdet + (cov * K).reshape(k, p * p).sum(1) - logdet_s - p
     kd = None
