@@ -488,7 +488,6 @@ def quasi_newton_batch(plan: RefitPlan, stack: MomentStack):
         x_mv, v_mv = (X, V) if every else (X[mv], V[mv])
         trial = x_mv - step_mv
         v_trial, g_trial = _evaluate_x(plan, trial, sub_mv, True, scatter)
-        has_grad = np.ones(mv.size, dtype=bool)
         alpha = np.ones(mv.size)
         need = ~(v_trial <= v_mv - 1e-4 * alpha * slope_mv)  # also catches inf, nan
         stopped = np.zeros(mv.size, dtype=bool)
@@ -507,15 +506,13 @@ def quasi_newton_batch(plan: RefitPlan, stack: MomentStack):
                 break
             w = np.flatnonzero(need)
             trial[w] = x_mv[w] - alpha[w, None] * step_mv[w]
-            v_trial[w], _ = _evaluate_x(plan, trial[w], sub_mv.take(w), False, scatter)
-            has_grad[w] = False
+            # with the gradient: most shortened steps are accepted at once, and evaluating
+            # their point a second time for its gradient cost more than the gradients of
+            # the few that are shortened again (the same numbers either way)
+            v_trial[w], g_trial[w] = _evaluate_x(plan, trial[w], sub_mv.take(w), True, scatter)
             need[w] = ~(v_trial[w] <= v_mv[w] - 1e-4 * alpha[w] * slope_mv[w])
         if stopped.any():
             gone[mv[stopped]] = True  # written out (at its current point) next iteration
-        if not has_grad.all():
-            w = np.flatnonzero(~has_grad & ~stopped)
-            if w.size:
-                _, g_trial[w] = _evaluate_x(plan, trial[w], sub_mv.take(w), True, scatter)
         ok = ~stopped
         s = trial - x_mv
         y = g_trial - Gr[mv]
