@@ -527,8 +527,9 @@ def quasi_newton_batch(plan: RefitPlan, stack: MomentStack):
             yhy = (yu * hy).sum(1)
             # H ← H + (1 + yᵀHy/sᵀy) ssᵀ/sᵀy − (H y sᵀ + s yᵀH)/sᵀy (Nocedal & Wright, 6.17)
             a = ((syu + yhy) / syu**2)[:, None] * su - hy / syu[:, None]
-            # the two outer products through one reused buffer: a fresh k × q × q
-            # temporary each costs its page faults (the same numbers, half the time)
+            # the two outer products through one reused buffer: allocating and first
+            # touching a fresh k × q × q temporary for each cost about as much as the
+            # arithmetic (the same numbers, half the time)
             T = outer[:u.size]
             np.multiply(su[:, :, None], a[:, None, :], out=T)
             Hu += T
