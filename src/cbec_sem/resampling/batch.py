@@ -251,7 +251,7 @@ def _stacked_f(sigma: np.ndarray, cov: np.ndarray, logdet_s: np.ndarray, d: np.n
     """2F of one group for k draws — log|Σ| + tr(S Σ⁻¹) − log|S| − p (+ dᵀΣ⁻¹d with the mean
     residual d) — with K = Σ⁻¹, K d and the mask of the draws whose Σ is positive definite
     (the others get an identity in its place and are set to ∞ by the caller)."""
-    k, p = sigma.shape[0], sigma.shape[1]
+    k, p = cov.shape[0], sigma.shape[1]  # sigma: k slices, or one that every draw shares
     L, ok = _stacked(np.linalg.cholesky, sigma)
     K = np.linalg.inv(sigma if ok.all() else np.where(ok[:, None, None], sigma, np.eye(p)))
     logdet = 2.0 * np.log(np.ascontiguousarray(np.diagonal(L, axis1=1, axis2=2))).sum(1)
@@ -283,22 +283,28 @@ def _evaluate_blocks(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gra
 
         ∂F/∂Λ = W₂ L R − (K d)(Bₗ m_l)ᵀ,        ∂F/∂Β = Lᵀ W₂ L R − (Lᵀ K d)(Bₗ m_l)ᵀ,
         ∂F/∂Θ = W₂,   ∂F/∂Ψ = Lᵀ W₂ L   (halved on the diagonal),
-        ∂F/∂m_o = −K d,   ∂F/∂m_l = −Lᵀ K d."""
-    k, p = theta.shape[0], plan.p
+        ∂F/∂m_o = −K d,   ∂F/∂m_l = −Lᵀ K d.
+
+    ``theta`` may be one row that every draw of the stack shares (the start of a batch): its
+    model matrices, Σ, Cholesky factor and inverse are then computed once and broadcast, and
+    each draw's numbers are those of its own row (every product is the same BLAS call per
+    slice)."""
+    k, p = len(stack.weights), plan.p
+    kt = theta.shape[0]  # k, or 1: one point for all draws
     m = plan.n - plan.p
     total = np.zeros(k)
     good = np.ones(k, dtype=bool)
     grad = np.zeros((k, plan.q)) if gradient else None
     for g, (grp, blk) in enumerate(zip(plan.groups, block_form(plan))):
-        vals = theta[:, grp.params]                                   # k × r
-        Lam = np.broadcast_to(blk.lam0, (k, p, m)).copy()
+        vals = theta[:, grp.params]                                   # kt × r
+        Lam = np.broadcast_to(blk.lam0, (kt, p, m)).copy()
         Lam[:, blk.lam[1], blk.lam[2]] = vals[:, blk.lam[0]]
-        Th = np.broadcast_to(blk.theta0, (k, p, p)).copy()
+        Th = np.broadcast_to(blk.theta0, (kt, p, p)).copy()
         Th[:, blk.theta[1], blk.theta[2]] = vals[:, blk.theta[0]]
-        Psi = np.broadcast_to(blk.psi0, (k, m, m)).copy()
+        Psi = np.broadcast_to(blk.psi0, (kt, m, m)).copy()
         Psi[:, blk.psi[1], blk.psi[2]] = vals[:, blk.psi[0]]
         if blk.beta[0].size or blk.beta0.any():
-            Beta = np.broadcast_to(blk.beta0, (k, m, m)).copy()
+            Beta = np.broadcast_to(blk.beta0, (kt, m, m)).copy()
             Beta[:, blk.beta[1], blk.beta[2]] = vals[:, blk.beta[0]]
             Bl = np.eye(m) + Beta  # Β nilpotent (recursive): (I − Β)⁻¹ = I + Β + … + Β^depth
             for _ in range(blk.depth - 1):
@@ -312,9 +318,9 @@ def _evaluate_blocks(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gra
         sigma = LPsi @ L.transpose(0, 2, 1) + Th
         d = None
         if plan.meanstructure:
-            Ml = np.broadcast_to(blk.ml0, (k, m)).copy()
+            Ml = np.broadcast_to(blk.ml0, (kt, m)).copy()
             Ml[:, blk.ml[1]] = vals[:, blk.ml[0]]
-            Mo = np.broadcast_to(blk.mo0, (k, p)).copy()
+            Mo = np.broadcast_to(blk.mo0, (kt, p)).copy()
             Mo[:, blk.mo[1]] = vals[:, blk.mo[0]]
             BMl = Ml if Bl is None else (Bl @ Ml[:, :, None])[:, :, 0]   # Bₗ m_l
             d = stack.means[g] - Mo - (Lam @ BMl[:, :, None])[:, :, 0]
@@ -343,15 +349,16 @@ def _evaluate_blocks(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gra
         # W₂ at Θ's entries: (K S K)ᵢⱼ as the sum over l of (K S)ᵢₗ Kⱼₗ, by one einsum whose
         # every entry is the same reduction however many entries share the call; on the
         # diagonal all p at once, without gathering rows of K S and K (a slow fancy index)
+        Kk = K if K.shape[0] == k else np.broadcast_to(K, KS.shape)  # einsum: equal sizes
         i, r = blk.theta_diag
         if i.size:
-            w2 = K[:, r, r] - np.einsum("kej,kej->ke", KS, K)[:, r]
+            w2 = K[:, r, r] - np.einsum("kej,kej->ke", KS, Kk)[:, r]
             if kd is not None:
                 w2 -= kd[:, r] * kd[:, r]
             vals_g[:, i] = w2 * 0.5
         i, r, c = blk.theta_off
         if i.size:
-            w2 = K[:, r, c] - np.einsum("kej,kej->ke", KS.take(r, axis=1), K.take(c, axis=1))
+            w2 = K[:, r, c] - np.einsum("kej,kej->ke", KS.take(r, axis=1), Kk.take(c, axis=1))
             if kd is not None:
                 w2 -= kd[:, r] * kd[:, c]
             vals_g[:, i] = w2
@@ -446,7 +453,9 @@ def quasi_newton_batch(plan: RefitPlan, stack: MomentStack):
     x_out = np.broadcast_to(plan.x_hat, (k, plan.x_hat.size)).copy()
     converged = np.zeros(k, dtype=bool)
     iterations = np.zeros(k, dtype=int)
-    value, grad = _evaluate_x(plan, x_out.copy(), stack, True, scatter)
+    # every draw starts at x̂: in block form its Σ(θ̂), Cholesky factor and inverse once
+    start = plan.x_hat[None, :] if block_form(plan) is not None else x_out.copy()
+    value, grad = _evaluate_x(plan, start, stack, True, scatter)
     ids = np.flatnonzero(np.isfinite(value))
     X, V, Gr = x_out[ids], value[ids], grad[ids]
     sub = stack if ids.size == k else stack.take(ids)
