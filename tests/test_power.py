@@ -9,6 +9,7 @@ second.  The large study (1000 replications of the paper model at n = 300) is in
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import warnings
 
@@ -165,6 +166,25 @@ def test_identical_across_n_jobs():
     pd.testing.assert_frame_equal(one.replications, two.replications)
     pd.testing.assert_frame_equal(one.table, two.table)
     assert "joblib" in two.backend
+
+
+def test_replications_do_not_depend_on_their_chunk(monkeypatch):
+    # a chunk's refits are one batch (quasi-Newton iterations, information matrices in blocks,
+    # stacked solves): each replication's numbers must be those of any other split, exactly
+    kwargs = dict(reps=24, hypotheses=["H2", "H4", "H5"], seed=7)
+    whole = power(cs.paper_model(), [200], **kwargs)
+    monkeypatch.setattr(importlib.import_module("cbec_sem.power.api"), "CHUNK_SIZE", 7)
+    split = power(cs.paper_model(), [200], **kwargs)
+    pd.testing.assert_frame_equal(whole.replications, split.replications)
+
+
+def test_product_columns_are_numpy_products():
+    from cbec_sem.power.study import _products
+
+    X = np.random.default_rng(4).standard_normal((50, 9)) * 3
+    products = ((0, 4), (1, 5, 7), (3,), (8, 2, 6, 1), (4, 0))
+    expected = np.column_stack([np.prod(X[:, list(p)], axis=1) for p in products])
+    np.testing.assert_array_equal(_products(X, products, np.empty((50, 5))), expected)
 
 
 def test_seed_none_is_recorded():

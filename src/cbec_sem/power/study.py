@@ -120,12 +120,10 @@ class CompiledModel:
         P = np.empty((n, m))
         if self.method == "dblcent":
             Xc = items - items.mean(axis=0)
-            for j, parts in enumerate(self.products):
-                P[:, j] = np.prod(Xc[:, list(parts)], axis=1)
+            _products(Xc, self.products, P)
             P -= P.mean(axis=0)
         else:  # rca: residuals of the raw products on the term's items (with intercept)
-            raw = np.column_stack([np.prod(items[:, list(parts)], axis=1)
-                                   for parts in self.products])
+            raw = _products(items, self.products, np.empty((n, m)))
             groups: dict[tuple[int, ...], list[int]] = {}
             for j, J in enumerate(self.regressors):
                 groups.setdefault(tuple(J), []).append(j)
@@ -143,6 +141,23 @@ class CompiledModel:
         Fc = F - mean
         cov = Fc.T @ Fc / n
         return moments_of(self.plan, mean, cov, n)
+
+
+def _products(X: np.ndarray, products: tuple[tuple[int, ...], ...], out: np.ndarray
+              ) -> np.ndarray:
+    """``out[:, j]`` = the product of the columns ``products[j]`` of X, multiplied in their
+    order (the numbers of ``np.prod(X[:, parts], axis=1)``, bit for bit), all products of one
+    arity at once rather than one product (and one fancy index) at a time."""
+    by_arity: dict[int, list[int]] = {}
+    for j, parts in enumerate(products):
+        by_arity.setdefault(len(parts), []).append(j)
+    for arity, js in by_arity.items():
+        idx = np.array([products[j] for j in js], dtype=np.intp)      # products × arity
+        acc = X[:, idx[:, 0]]
+        for a in range(1, arity):
+            acc *= X[:, idx[:, a]]
+        out[:, js] = acc
+    return out
 
 
 def moments_of(plan: RefitPlan, mean: np.ndarray, cov: np.ndarray, n: float) -> Moments | None:
@@ -204,6 +219,21 @@ def vcov_of(plan: RefitPlan, info_x: np.ndarray, needed: np.ndarray, n: float) -
     except np.linalg.LinAlgError:
         Y = np.linalg.pinv(info_x) @ Bk.T
     return Bk @ Y / n
+
+
+def vcovs_of(plan: RefitPlan, infos: list[np.ndarray], needed: np.ndarray, n: float
+             ) -> list[np.ndarray]:
+    """:func:`vcov_of` of many refits: one stacked solve and product (each slice the LAPACK
+    and BLAS calls of :func:`vcov_of`, so the same numbers); refit by refit when some
+    information matrix is singular."""
+    if not infos:
+        return []
+    Bk = plan.basis[needed] if not plan.identity else np.eye(plan.q)[needed]
+    try:
+        Y = np.linalg.solve(np.stack(infos), Bk.T)
+    except np.linalg.LinAlgError:
+        return [vcov_of(plan, info, needed, n) for info in infos]
+    return list(Bk @ Y / n)
 
 
 def robust_vcov_of(plan: RefitPlan, theta: np.ndarray, mom: Moments, data: np.ndarray,
@@ -364,8 +394,7 @@ def _refit_all(study: Study, name: str, draws: list[np.ndarray], n: int) -> list
             V[t] = robust_vcov_of(plan, thetas[t], moms[t], columns[t], model.ram_order, needed)
     elif tested:
         infos = information_many(plan, [thetas[t] for t in tested], [moms[t] for t in tested])
-        for t, info in zip(tested, infos):
-            V[t] = vcov_of(plan, info, needed, float(n))
+        V = dict(zip(tested, vcovs_of(plan, infos, needed, float(n))))
     return [Fitted(BAD_MOMENTS) if mom is None else
             Fitted(res.status, thetas[t], res.rows, res.std, mom, V.get(t), columns[t])
             for t, (mom, res) in enumerate(zip(moms, results))]

@@ -150,6 +150,10 @@ class _Blocks:
     psi: tuple[np.ndarray, np.ndarray, np.ndarray]   # ... in Ψ (both triangles)
     mo: tuple[np.ndarray, np.ndarray]                # (free-entry index, row) in m_o
     ml: tuple[np.ndarray, np.ndarray]                # ... in m_l
+    theta_diag: tuple[np.ndarray, np.ndarray]        # Θ's free diagonal entries: (index, row)
+    theta_off: tuple[np.ndarray, np.ndarray, np.ndarray]
+    # ... and its free off-diagonal entries once each (the triangle scattered last, of the
+    # two that ``theta`` lists): the gradient's Θ entries
     lam0: np.ndarray                                 # fixed parts: Λ, Β, Θ, Ψ, m_o, m_l
     beta0: np.ndarray
     theta0: np.ndarray
@@ -222,13 +226,18 @@ def _block_form(plan: RefitPlan) -> list[_Blocks] | None:
         lat = plan.lat_pos
         obs = plan.obs_pos
         Bfix = -(IA - np.eye(plan.n))
+        th_i, th_r, th_c = (np.tile(k_s[s_obs], 2), o_of[t_i], o_of[t_j])
+        last = th_i.size - 1 - np.unique(th_i[::-1], return_index=True)[1]
+        diag = th_r[last] == th_c[last]
         out.append(_Blocks(
             lam=(k_a[on_obs], o_of[grp.ai[on_obs]], l_of[grp.aj[on_obs]]),
             beta=(k_a[~on_obs], l_of[grp.ai[~on_obs]], l_of[grp.aj[~on_obs]]),
-            theta=(np.tile(k_s[s_obs], 2), o_of[t_i], o_of[t_j]),
+            theta=(th_i, th_r, th_c),
             psi=(np.tile(k_s[~s_obs], 2), l_of[p_i], l_of[p_j]),
             mo=(k_m[m_obs], o_of[grp.mi[m_obs]]),
             ml=(k_m[~m_obs], l_of[grp.mi[~m_obs]]),
+            theta_diag=(th_i[last][diag], th_r[last][diag]),
+            theta_off=(th_i[last][~diag], th_r[last][~diag], th_c[last][~diag]),
             lam0=Bfix[np.ix_(obs, lat)], beta0=Bfix[np.ix_(lat, lat)],
             theta0=grp.S_fix[np.ix_(obs, obs)], psi0=grp.S_fix[np.ix_(lat, lat)],
             mo0=grp.M_fix[obs], ml0=grp.M_fix[lat],
@@ -242,9 +251,9 @@ def _stacked_f(sigma: np.ndarray, cov: np.ndarray, logdet_s: np.ndarray, d: np.n
     """2F of one group for k draws — log|Σ| + tr(S Σ⁻¹) − log|S| − p (+ dᵀΣ⁻¹d with the mean
     residual d) — with K = Σ⁻¹, K d and the mask of the draws whose Σ is positive definite
     (the others get an identity in its place and are set to ∞ by the caller)."""
-    k, p = sigma.shape[0], sigma.shape[1]
+    k, p = cov.shape[0], sigma.shape[1]  # sigma: k slices, or one that every draw shares
     L, ok = _stacked(np.linalg.cholesky, sigma)
-    K = np.linalg.inv(np.where(ok[:, None, None], sigma, np.eye(p)))
+    K = np.linalg.inv(sigma if ok.all() else np.where(ok[:, None, None], sigma, np.eye(p)))
     logdet = 2.0 * np.log(np.ascontiguousarray(np.diagonal(L, axis1=1, axis2=2))).sum(1)
     value = logdet + (cov * K).reshape(k, p * p).sum(1) - logdet_s - p
     kd = None
@@ -274,22 +283,28 @@ def _evaluate_blocks(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gra
 
         ∂F/∂Λ = W₂ L R − (K d)(Bₗ m_l)ᵀ,        ∂F/∂Β = Lᵀ W₂ L R − (Lᵀ K d)(Bₗ m_l)ᵀ,
         ∂F/∂Θ = W₂,   ∂F/∂Ψ = Lᵀ W₂ L   (halved on the diagonal),
-        ∂F/∂m_o = −K d,   ∂F/∂m_l = −Lᵀ K d."""
-    k, p = theta.shape[0], plan.p
+        ∂F/∂m_o = −K d,   ∂F/∂m_l = −Lᵀ K d.
+
+    ``theta`` may be one row that every draw of the stack shares (the start of a batch): its
+    model matrices, Σ, Cholesky factor and inverse are then computed once and broadcast, and
+    each draw's numbers are those of its own row (every product is the same BLAS call per
+    slice)."""
+    k, p = len(stack.weights), plan.p
+    kt = theta.shape[0]  # k, or 1: one point for all draws
     m = plan.n - plan.p
     total = np.zeros(k)
     good = np.ones(k, dtype=bool)
     grad = np.zeros((k, plan.q)) if gradient else None
     for g, (grp, blk) in enumerate(zip(plan.groups, block_form(plan))):
-        vals = theta[:, grp.params]                                   # k × r
-        Lam = np.broadcast_to(blk.lam0, (k, p, m)).copy()
+        vals = theta[:, grp.params]                                   # kt × r
+        Lam = np.broadcast_to(blk.lam0, (kt, p, m)).copy()
         Lam[:, blk.lam[1], blk.lam[2]] = vals[:, blk.lam[0]]
-        Th = np.broadcast_to(blk.theta0, (k, p, p)).copy()
+        Th = np.broadcast_to(blk.theta0, (kt, p, p)).copy()
         Th[:, blk.theta[1], blk.theta[2]] = vals[:, blk.theta[0]]
-        Psi = np.broadcast_to(blk.psi0, (k, m, m)).copy()
+        Psi = np.broadcast_to(blk.psi0, (kt, m, m)).copy()
         Psi[:, blk.psi[1], blk.psi[2]] = vals[:, blk.psi[0]]
         if blk.beta[0].size or blk.beta0.any():
-            Beta = np.broadcast_to(blk.beta0, (k, m, m)).copy()
+            Beta = np.broadcast_to(blk.beta0, (kt, m, m)).copy()
             Beta[:, blk.beta[1], blk.beta[2]] = vals[:, blk.beta[0]]
             Bl = np.eye(m) + Beta  # Β nilpotent (recursive): (I − Β)⁻¹ = I + Β + … + Β^depth
             for _ in range(blk.depth - 1):
@@ -303,9 +318,9 @@ def _evaluate_blocks(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gra
         sigma = LPsi @ L.transpose(0, 2, 1) + Th
         d = None
         if plan.meanstructure:
-            Ml = np.broadcast_to(blk.ml0, (k, m)).copy()
+            Ml = np.broadcast_to(blk.ml0, (kt, m)).copy()
             Ml[:, blk.ml[1]] = vals[:, blk.ml[0]]
-            Mo = np.broadcast_to(blk.mo0, (k, p)).copy()
+            Mo = np.broadcast_to(blk.mo0, (kt, p)).copy()
             Mo[:, blk.mo[1]] = vals[:, blk.mo[0]]
             BMl = Ml if Bl is None else (Bl @ Ml[:, :, None])[:, :, 0]   # Bₗ m_l
             d = stack.means[g] - Mo - (Lam @ BMl[:, :, None])[:, :, 0]
@@ -331,12 +346,22 @@ def _evaluate_blocks(plan: RefitPlan, theta: np.ndarray, stack: MomentStack, gra
         i, r, c = blk.beta
         if i.size:
             vals_g[:, i] = (LtW2L @ R)[:, r, c]
-        i, r, c = blk.theta
+        # W₂ at Θ's entries: (K S K)ᵢⱼ as the sum over l of (K S)ᵢₗ Kⱼₗ, by one einsum whose
+        # every entry is the same reduction however many entries share the call; on the
+        # diagonal all p at once, without gathering rows of K S and K (a slow fancy index)
+        Kk = K if K.shape[0] == k else np.broadcast_to(K, KS.shape)  # einsum: equal sizes
+        i, r = blk.theta_diag
         if i.size:
-            w2 = K[:, r, c] - np.einsum("kej,kej->ke", KS[:, r, :], K[:, c, :])
+            w2 = K[:, r, r] - np.einsum("kej,kej->ke", KS, Kk)[:, r]
+            if kd is not None:
+                w2 -= kd[:, r] * kd[:, r]
+            vals_g[:, i] = w2 * 0.5
+        i, r, c = blk.theta_off
+        if i.size:
+            w2 = K[:, r, c] - np.einsum("kej,kej->ke", KS.take(r, axis=1), Kk.take(c, axis=1))
             if kd is not None:
                 w2 -= kd[:, r] * kd[:, c]
-            vals_g[:, i] = w2 * np.where(r == c, 0.5, 1.0)
+            vals_g[:, i] = w2
         i, r, c = blk.psi
         if i.size:
             vals_g[:, i] = LtW2L[:, r, c] * np.where(r == c, 0.5, 1.0)
@@ -428,11 +453,14 @@ def quasi_newton_batch(plan: RefitPlan, stack: MomentStack):
     x_out = np.broadcast_to(plan.x_hat, (k, plan.x_hat.size)).copy()
     converged = np.zeros(k, dtype=bool)
     iterations = np.zeros(k, dtype=int)
-    value, grad = _evaluate_x(plan, x_out.copy(), stack, True, scatter)
+    # every draw starts at x̂: in block form its Σ(θ̂), Cholesky factor and inverse once
+    start = plan.x_hat[None, :] if block_form(plan) is not None else x_out.copy()
+    value, grad = _evaluate_x(plan, start, stack, True, scatter)
     ids = np.flatnonzero(np.isfinite(value))
     X, V, Gr = x_out[ids], value[ids], grad[ids]
     sub = stack if ids.size == k else stack.take(ids)
     H = np.broadcast_to(plan.hess_inv0, (ids.size,) + plan.hess_inv0.shape).copy()
+    outer = np.empty_like(H)  # the BFGS update's outer products
     fresh = np.ones(ids.size, dtype=bool)
     gone = np.zeros(ids.size, dtype=bool)  # stopped in the line search of the last iteration
     for it in range(LEAN_MAX_ITER):
@@ -469,7 +497,6 @@ def quasi_newton_batch(plan: RefitPlan, stack: MomentStack):
         x_mv, v_mv = (X, V) if every else (X[mv], V[mv])
         trial = x_mv - step_mv
         v_trial, g_trial = _evaluate_x(plan, trial, sub_mv, True, scatter)
-        has_grad = np.ones(mv.size, dtype=bool)
         alpha = np.ones(mv.size)
         need = ~(v_trial <= v_mv - 1e-4 * alpha * slope_mv)  # also catches inf, nan
         stopped = np.zeros(mv.size, dtype=bool)
@@ -488,15 +515,13 @@ def quasi_newton_batch(plan: RefitPlan, stack: MomentStack):
                 break
             w = np.flatnonzero(need)
             trial[w] = x_mv[w] - alpha[w, None] * step_mv[w]
-            v_trial[w], _ = _evaluate_x(plan, trial[w], sub_mv.take(w), False, scatter)
-            has_grad[w] = False
+            # with the gradient: most shortened steps are accepted at once, and evaluating
+            # their point a second time for its gradient cost more than the gradients of
+            # the few that are shortened again (the same numbers either way)
+            v_trial[w], g_trial[w] = _evaluate_x(plan, trial[w], sub_mv.take(w), True, scatter)
             need[w] = ~(v_trial[w] <= v_mv[w] - 1e-4 * alpha[w] * slope_mv[w])
         if stopped.any():
             gone[mv[stopped]] = True  # written out (at its current point) next iteration
-        if not has_grad.all():
-            w = np.flatnonzero(~has_grad & ~stopped)
-            if w.size:
-                _, g_trial[w] = _evaluate_x(plan, trial[w], sub_mv.take(w), True, scatter)
         ok = ~stopped
         s = trial - x_mv
         y = g_trial - Gr[mv]
@@ -511,8 +536,14 @@ def quasi_newton_batch(plan: RefitPlan, stack: MomentStack):
             yhy = (yu * hy).sum(1)
             # H ← H + (1 + yᵀHy/sᵀy) ssᵀ/sᵀy − (H y sᵀ + s yᵀH)/sᵀy (Nocedal & Wright, 6.17)
             a = ((syu + yhy) / syu**2)[:, None] * su - hy / syu[:, None]
-            Hu += su[:, :, None] * a[:, None, :]
-            Hu -= (hy / syu[:, None])[:, :, None] * su[:, None, :]
+            # the two outer products through one reused buffer: allocating and first
+            # touching a fresh k × q × q temporary for each cost about as much as the
+            # arithmetic (the same numbers, half the time)
+            T = outer[:u.size]
+            np.multiply(su[:, :, None], a[:, None, :], out=T)
+            Hu += T
+            np.multiply((hy / syu[:, None])[:, :, None], su[:, None, :], out=T)
+            Hu -= T
             if not inplace:
                 H[u] = Hu
             fresh[u] = False
