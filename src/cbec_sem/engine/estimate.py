@@ -158,16 +158,13 @@ def prepare(
 _COMPILED: BoundedCache[list] = BoundedCache(32)
 
 
-def _compiled_entry(statements, options: FitOptions, ngroups: int, group_labels: tuple):
-    """The cache entry ``[table, RAM model or None]`` of a model, or None when its key cannot
-    be hashed."""
+def _compiled_entry(statements, options: FitOptions, ngroups: int, group_labels: tuple
+                    ) -> list:
+    """The cache entry ``[table, RAM model or None]`` of a model (a fresh one, not kept, when
+    its key cannot be hashed: an unhashable group label or statement value)."""
     key = (statements, options.fixed_x, options.meanstructure, options.missing,
            options.std_lv, options.auto_cov_y, options.group_equal, options.group_partial,
            ngroups, tuple(group_labels))
-    try:
-        hash(key)
-    except TypeError:  # an unhashable group label or statement value
-        return None
     return _COMPILED.get(key, lambda: [build_partable(statements, options, ngroups,
                                                       group_labels), None])
 
@@ -179,10 +176,7 @@ def compiled_table(
     reused (never written in place: every estimation keeps its own copy with ``est``/``se``).
     Its key is every input ``build_partable`` reads; inputs that cannot be hashed are simply
     not cached."""
-    hit = _compiled_entry(statements, options, ngroups, group_labels)
-    if hit is None:
-        return build_partable(statements, options, ngroups, group_labels)
-    return hit[0]
+    return _compiled_entry(statements, options, ngroups, group_labels)[0]
 
 
 def compiled_model(
@@ -192,9 +186,6 @@ def compiled_model(
     RAM model too built once per model: each call gets a shallow copy with its own
     ``base_values`` (the one array a fit writes: fixed-x values)."""
     hit = _compiled_entry(statements, options, ngroups, group_labels)
-    if hit is None:
-        partable = build_partable(statements, options, ngroups, group_labels)
-        return partable, RamModel(partable)
     if hit[1] is None:
         hit[1] = RamModel(hit[0])
     partable, ram = hit
