@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from ._version import __version__
 from .arguments import typed_arguments
+from .engine.threads import blas_one_thread
 
 #: public name → (module under ``cbec_sem``, attribute of it; ``None``: the module itself)
 _LAZY: dict[str, tuple[str, str | None]] = {
@@ -176,7 +177,8 @@ __all__ = [
 
 
 #: the public functions, each wrapped once so that a call that does not fit its signature
-#: is a SpecError (:func:`cbec_sem.arguments.typed_arguments`), not a TypeError
+#: is a SpecError (:func:`cbec_sem.arguments.typed_arguments`), not a TypeError, and so that
+#: BLAS runs on one thread while it works (:func:`cbec_sem.engine.threads.blas_one_thread`)
 _WRAPPED: dict[str, object] = {}
 
 
@@ -187,7 +189,7 @@ def _load(name: str):
     module = importlib.import_module(f"{__name__}.{module_name}")
     value = module if attribute is None else getattr(module, attribute)
     if isinstance(value, types.FunctionType):
-        value = _WRAPPED[name] = typed_arguments(value, name)
+        value = _WRAPPED[name] = typed_arguments(blas_one_thread(value), name)
     return value
 
 

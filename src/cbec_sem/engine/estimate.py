@@ -35,7 +35,7 @@ from .samplestats import SampleStats, sample_stats
 from ..survey.fit_checks import as_frame
 from .estimates_table import parameter_estimates, row_standard_errors, theta_from_rows
 from .start import fixed_x_values, start_values
-from .threads import single_threaded_blas
+from .threads import blas_one_thread
 
 
 
@@ -204,6 +204,7 @@ def _objective(ram: RamModel, stats: SampleStats, partable: ParTable, options: F
     return MLFunction(ram, stats, partable.meanstructure)
 
 
+@blas_one_thread
 def estimate_ml(
     statements: tuple[Statement, ...],
     data,
@@ -221,8 +222,7 @@ def estimate_ml(
             rows than free parameters.
         IdentificationError: more free parameters than sample moments.
     """
-    with single_threaded_blas():
-        return _estimate(statements, data, options, group)
+    return _estimate(statements, data, options, group)
 
 
 def _check_size(npar: int, moments: int, nrows: int, *, exact: bool = True) -> None:
