@@ -21,7 +21,7 @@ from ..validation import (MAX_PERMUTATIONS, check_count, check_permutations, che
                           check_seed, check_sizes)
 from .population import (POPULATION_SAMPLE, POPULATION_SEED, Sampler, check_categories,
                          check_positive_definite, exact_data, exact_moments, item_thresholds,
-                         residualise, sample_moments)
+                         population_sample, residualise, sample_moments)
 from .pilot import population_from_fit, stated_effects, with_effects
 from .result import PowerResult, check_target, summarise
 from .study import (CHUNK_SIZE, METHODS, MISSING, CompiledModel, Study, Test, implied_cov,
@@ -209,11 +209,14 @@ def power(
         needs_pi = bool(kinds & {"interaction", "moderation"})
         # the main-effects model also gives the metric of the interactions' population values
         needs_main = bool(kinds & {"path", "indirect", "necessity"}) or needs_pi
-        main, main_x = (_compile_main(ModelSpec(main_stmts), pm, sampler, cut) if needs_main
-                        else (None, None))
+        # Likert data: the population sample drawn once for every model's moments
+        population = population_sample(sampler) if cut else None
+        main, main_x = (_compile_main(ModelSpec(main_stmts), pm, sampler, cut, population)
+                        if needs_main else (None, None))
         inter, inter_x = (_compile_interaction(spec, main_stmts, tests_wanted, pm, sampler, cut,
-                                               interaction_method, notes) if needs_pi
-                          else (None, None))
+                                               interaction_method, notes, population)
+                          if needs_pi else (None, None))
+        del population
     for w in caught:
         if issubclass(w.category, CbecSemWarning):
             notes.append(f"fitting the population: {w.message}")
@@ -366,13 +369,14 @@ def _warm_start(plan: RefitPlan, x: np.ndarray, mom) -> None:
     plan.hess_inv0 = 0.5 * (hinv + hinv.T)
 
 
-def _compile_main(spec: ModelSpec, pm, sampler: Sampler, cut: bool):
+def _compile_main(spec: ModelSpec, pm, sampler: Sampler, cut: bool, population=None):
     """The main-effects model compiled for replications, and (not shipped to workers) its
-    population values and parameter table."""
+    population values and parameter table.  ``population``: the kept population sample of
+    Likert data (:func:`~.population.population_sample`)."""
     names = tuple(v for v in pm.observed if v in set(spec.observed_variables))
     cols = np.array([sampler.observed.index(v) for v in names], dtype=int)
     if cut:
-        mean, cov = sample_moments(sampler, cols)
+        mean, cov = sample_moments(sampler, cols, population=population)
     else:
         mean, cov = exact_moments(pm, names)
     frame = pd.DataFrame(exact_data(mean, cov), columns=list(names))
@@ -422,7 +426,7 @@ def _terms_needed(spec: ModelSpec, tests) -> dict[str, list[str]]:
 
 
 def _compile_interaction(spec, main_stmts, tests, pm, sampler: Sampler, cut: bool,
-                         method: str, notes: list[str]):
+                         method: str, notes: list[str], population=None):
 
     terms = _terms_needed(spec, tests)
     lines = [f"{y} ~ {' + '.join(dict.fromkeys(ts))}" for y, ts in terms.items()]
@@ -473,7 +477,8 @@ def _compile_interaction(spec, main_stmts, tests, pm, sampler: Sampler, cut: boo
                          f"population sample of {POPULATION_SAMPLE:,} cases")
     if mean is None:
         mean, cov = sample_moments(sampler, item_cols,
-                                   tuple(tuple(item_cols[i] for i in pp) for pp in products))
+                                   tuple(tuple(item_cols[i] for i in pp) for pp in products),
+                                   population=population)
     if method == "rca":
         cov = residualise(cov, len(items), [list(r) for r in regressors])
     mean, cov = mean[perm], cov[np.ix_(perm, perm)]

@@ -242,16 +242,43 @@ def exact_moments(pm: PopulationModel, names: tuple[str, ...],
     return mean, cov
 
 
+def _block_sizes(size: int) -> list[int]:
+    return [_BLOCK] * (size // _BLOCK) + ([size % _BLOCK] if size % _BLOCK else [])
+
+
+def population_sample(sampler: Sampler, size: int = POPULATION_SAMPLE,
+                      seed: int = POPULATION_SEED) -> list[np.ndarray] | None:
+    """The population sample of :func:`sample_moments`, drawn once and kept as one byte per
+    answer, when every item is cut into categories (Likert data: the categories 1, 2, ... are
+    small integers, exactly the drawn values); ``None`` otherwise (continuous values are drawn
+    again for each pass, as keeping them would take 8 bytes per value).  The draws are those
+    :func:`sample_moments` makes itself: the same seed and blocks."""
+    if (sampler.cut_cols.size != len(sampler.observed)
+            or sampler.cut_table.shape[1] >= np.iinfo(np.int8).max):
+        return None
+    rng = np.random.default_rng(seed)
+    return [sampler.draw(b, rng).astype(np.int8) for b in _block_sizes(size)]
+
+
 def sample_moments(sampler: Sampler, columns: np.ndarray,
                    products: tuple[tuple[int, ...], ...] = (),
                    size: int = POPULATION_SAMPLE,
-                   seed: int = POPULATION_SEED) -> tuple[np.ndarray, np.ndarray]:
+                   seed: int = POPULATION_SEED,
+                   population: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Means and covariance matrix (divisor N) of the sampler's ``columns`` followed by the
     centred products of the given column-index tuples, from one population sample of ``size``
-    cases, accumulated in blocks (two passes: the item means first, for the centring)."""
-    blocks = [_BLOCK] * (size // _BLOCK) + ([size % _BLOCK] if size % _BLOCK else [])
+    cases, accumulated in blocks (two passes: the item means first, for the centring).
+    ``population``: that sample as :func:`population_sample` kept it (drawn once for both
+    passes and for every model of a study); by default it is kept here when it can be."""
+    blocks = _block_sizes(size)
+    if population is None:
+        population = population_sample(sampler, size, seed)
 
     def stream():
+        if population is not None:
+            for X in population:
+                yield X.astype(float)
+            return
         rng = np.random.default_rng(seed)
         for b in blocks:
             yield sampler.draw(b, rng)
