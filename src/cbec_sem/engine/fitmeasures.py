@@ -274,7 +274,7 @@ def fit_measures(inp: FitInputs) -> pd.Series:
     bic2 = -2 * logl + k * np.log((N + 2) / 24)
 
     if df > 0:
-        rmsea = np.sqrt(max((chisq / N) / df - 1.0 / N, 0.0)) * np.sqrt(G)
+        rmsea = lav_rmsea(chisq, df, N, G)
         lo, hi = rmsea_interval(chisq, df, N, G)
         p_close = 1.0 - float(special.chndtr(chisq, df, N * df * RMSEA_CLOSE**2 / G))
         p_notclose = float(special.chndtr(chisq, df, N * df * RMSEA_NOTCLOSE**2 / G))
@@ -480,7 +480,10 @@ def _lav_ifi(x2, df, x2_null, df_null) -> float:
     return t1 / t2
 
 
-def _lav_rmsea(x2, df, n, groups, c=1.0) -> float:
+def lav_rmsea(x2, df, n, groups, c=1.0) -> float:
+    """RMSEA = √(max(X²/(N df) − c/N, 0)) · √G (Steiger & Lind 1980; the multiple-group
+    factor √G of Steiger 1998), lavaan 0.6-14's ``lav_fit_rmsea``: the one home of this
+    formula (standard with c = 1, scaled, robust with the scaling factor c); 0 when df = 0."""
     if not np.isfinite(df) or not np.isfinite(x2):
         return np.nan
     return float(np.sqrt(max((x2 / n) / df - c / n, 0.0)) * np.sqrt(groups)) if df > 0 else 0.0
@@ -598,12 +601,12 @@ def scaled_fit_measures(
     lo_s, hi_s = rmsea_interval(x2, df2, N, G)
     lo_r, hi_r = rmsea_interval(x2s, df, N, G, c)
     new.update({
-        "rmsea.scaled": _lav_rmsea(x2, df2, N, G),
+        "rmsea.scaled": lav_rmsea(x2, df2, N, G),
         "rmsea.ci.lower.scaled": lo_s,
         "rmsea.ci.upper.scaled": hi_s,
         "rmsea.pvalue.scaled": _lav_rmsea_p(x2, df2, N, G, 1.0, RMSEA_CLOSE, True),
         "rmsea.notclose.pvalue.scaled": _lav_rmsea_p(x2, df2, N, G, 1.0, RMSEA_NOTCLOSE, False),
-        "rmsea.robust": _lav_rmsea(x2, df, N, G, c),
+        "rmsea.robust": lav_rmsea(x2, df, N, G, c),
         "rmsea.ci.lower.robust": lo_r,
         "rmsea.ci.upper.robust": hi_r,
         "rmsea.pvalue.robust": _lav_rmsea_p(x2s, df, N, G, c, RMSEA_CLOSE, True),

@@ -7,8 +7,9 @@ notebook, CI) OpenBLAS's spinning threads make a 133×133 solve ~300× slower (m
 BLAS limited to one thread (threadpoolctl, as scikit-learn does), restored afterwards.
 
 Every public function of the package runs inside :func:`blas_one_thread` (``cbec_sem``'s
-lazy loader wraps them), and so do the methods and properties that compute (``res.hypotheses``,
-``res.modindices()``, the robust SEs, the bootstrap): before, only the fit itself did, and a
+lazy loader wraps them), and so do what methods and properties reach without a public
+function (``res.hypotheses``, ``res.modindices()``, every fit's ML estimation and robust
+SEs, as ``res.interaction_refit`` runs them): before, only the fit itself did, and a
 call such as ``cs.parallel_analysis`` or ``cs.efa`` kept both cores busy for one core's work
 (its second BLAS thread spinning between calls).  Nested calls set the limit once.
 """

@@ -122,7 +122,6 @@ import numpy as np
 import pandas as pd
 from scipy import special  # chdtrc, stdtr: χ² and t tails (scipy.stats' formulas, same numbers)
 
-from ..engine.threads import blas_one_thread
 from ..protocol import Block, ResultProtocol, Summary
 from ..modelfit import FittedModel, fit_model
 from ..specification.model import as_model
@@ -130,7 +129,7 @@ from ..errors import CbecSemError, CbecSemWarning, DataError, SpecError
 from ..validation import suggest
 from ..specification.model import ModelSpec
 from ..errors import warn
-from ..engine.fitmeasures import _lav_rmsea, incremental_indices
+from ..engine.fitmeasures import incremental_indices, lav_rmsea
 from ..engine.work_limits import METHOD_BIAS_WORK_LIMIT, check_method_bias_work
 from ..engine.samplestats import as_frame, sample_stats
 from ._common import check_fit
@@ -886,7 +885,7 @@ def _at_zero(spec, items, frame, sub_res=None):
     return (res, slope) if np.isfinite(slope) else None
 
 
-def _boundary_fit(res, sub_res) -> pd.Series:
+def _boundary_fit(res) -> pd.Series:
     """The ULMC model's fit measures at its solution on the boundary: the model without the
     method factor's χ² and SRMR, with one degree of freedom less (the method loading is free)."""
     fm = res.fit_measures
@@ -897,7 +896,7 @@ def _boundary_fit(res, sub_res) -> pd.Series:
     inc = incremental_indices(chisq, df, float(fm["baseline.chisq"]), float(fm["baseline.df"]))
     out["cfi"], out["tli"] = inc["cfi"], inc["tli"]
     est = res.estimation
-    out["rmsea"] = _lav_rmsea(chisq, df, float(est.stats.ntotal), len(est.stats.nobs))
+    out["rmsea"] = lav_rmsea(chisq, df, float(est.stats.ntotal), len(est.stats.nobs))
     return out
 
 
@@ -925,7 +924,7 @@ def _ulmc(spec, items, frame, sub_res, sub_is_clean: bool = False) -> ULMCResult
                   f"with the method variance (dF/dm^2 = {slope:.3g} x 1'S^-1 1 > 0), so the "
                   "ML solution is the method loading at its bound 0 and the substantive "
                   "solution (lavaan's optimiser stops at the same point)")
-        fit_ = _boundary_fit(res, sub_res)
+        fit_ = _boundary_fit(res)
     else:
         res, messages = _quiet_fit("ULMC model", syntax, frame, std_lv=True)
     if res is None:
@@ -1007,7 +1006,6 @@ def _ulmc(spec, items, frame, sub_res, sub_is_clean: bool = False) -> ULMCResult
         ratio=(avg_sub / avg_meth if np.isfinite(avg_meth) and avg_meth > 0 else np.nan))
 
 
-@blas_one_thread
 def common_method_bias(
     model,
     data=None,

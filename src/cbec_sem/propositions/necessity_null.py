@@ -629,53 +629,6 @@ def _margin_scores(fit: ConditionFit, ys_sorted: np.ndarray
     return x_sorted, _sorted_scores(ys_sorted, n)
 
 
-def _row_standardized(s: np.ndarray) -> np.ndarray:
-    """:func:`_standardized` of one row (1-D; the same numbers: a row's sums are those of
-    the 1 × N array)."""
-    n = s.size
-    c = s - s.sum() / n
-    d = c - c.sum() / n
-    np.multiply(d, d, out=d)
-    sd = np.sqrt(d.sum() / n)
-    if sd > 0:
-        c /= sd
-    return c
-
-
-def _row_slope(nx: np.ndarray, ny: np.ndarray, r: float) -> tuple[float, float]:
-    """:func:`_slopes_from_scores` of one pair of rows (1-D normal scores), the same numbers
-    with the per-row reductions as scalars (the observed pairs: a few dozen NumPy calls on
-    N values, where the calls, not the arithmetic, are the cost)."""
-    sx = _row_standardized(nx)
-    u = _row_standardized(ny)
-    u -= r * sx
-    w = np.less(u, 0.0, out=np.empty(u.size))  # [u < 0] as 0/1 floats
-    m = w.sum()
-    sxc = w * sx
-    mx = sxc.sum() / max(m, 1)
-    np.subtract(sx, mx, out=sxc)
-    sxc *= w
-    np.multiply(sxc, sxc, out=w)
-    sxx = w.sum()
-    if not (m >= 3 and sxx > 0):
-        return 0.0, 0.0
-    np.multiply(u, u, out=u)
-    np.maximum(u, 1e-12, out=u)
-    np.log(u, out=u)
-    u *= sxc
-    slope = u.sum() / sxx
-    return float(0.5 * slope), float(0.5 * np.sqrt(np.pi ** 2 / 2 / sxx))
-
-
-def _row_correlation(sx: np.ndarray, sy: np.ndarray) -> float:
-    """:func:`_scores_correlation` of one pair of rows (1-D), the same number."""
-    n = sx.size
-    sx = sx - sx.sum() / n
-    sy = sy - sy.sum() / n
-    den = np.sqrt((sx * sx).sum() * (sy * sy).sum())
-    return float((sx * sy).sum() / den) if den > 0 else 0.0
-
-
 def _matched_setup(fit: ConditionFit, draws: int, rng: _Draws,
                    resample_r: bool = True, spread: bool = True) -> dict:
     """Everything the null samples of :func:`correlation_matched_null` need before they are
@@ -693,7 +646,8 @@ def _matched_setup(fit: ConditionFit, draws: int, rng: _Draws,
     nrx[fit.lay.order] = scores[0][0]
     nry = np.empty(n)
     nry[np.argsort(yt, kind="stable")] = scores[1][0]
-    r_obs = _row_correlation(nrx, nry)
+    nrx, nry = nrx[None, :], nry[None, :]
+    r_obs = float(_scores_correlation(nrx, nry)[0])
     rho = _calibrate(fit, ys_sorted, r_obs, rng, scores=scores)
     z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
     sd = 1.0 / np.sqrt(max(n - 3, 1))
@@ -701,7 +655,8 @@ def _matched_setup(fit: ConditionFit, draws: int, rng: _Draws,
     gammas = None
     g_hat = 0.0
     if spread:
-        g_obs, g_se = _row_slope(nrx, nry, r_obs)  # _slopes_from_ranks(rx, ry, r_obs)
+        g, se = _slopes_from_scores(nrx, nry, r_obs)  # _slopes_from_ranks(rx, ry, r_obs)
+        g_obs, g_se = float(g[0]), float(se[0])
         g_hat = _calibrate_spread(fit, ys_sorted, rho, r_obs, g_obs, g_se, rng,
                                   scores=scores)
         # a spread that shrinks as X grows (γ < 0) fills the upper-left corner; the null's

@@ -45,7 +45,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..engine.threads import blas_one_thread
 from ..protocol import Block, ResultProtocol, Summary
 from ..errors import ConvergenceWarning, EstimationError, SpecError, ParameterNotFoundError
 from ..validation import MAX_PERMUTATIONS, check_count, check_level, check_seed
@@ -402,7 +401,6 @@ def _jackknife_influence(plan: RefitPlan, est, workers: int, progress: bool,
 
 
 # ---------------------------------------------------------------------- the entry
-@blas_one_thread
 def bootstrap(
     res,
     draws: int = 1000,
