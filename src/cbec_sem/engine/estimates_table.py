@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .constraints import ExpressionSpace
+from .frames import frame_from_arrays
 from .inference import delta_method_jacobian, wald
 from .labels import shared_index
 from .options import FitOptions
@@ -68,13 +69,11 @@ def parameter_estimates(
                  "std.all": space.defined_values(std_all)}
         numbers = {k: np.concatenate([v, np.asarray(extra[k], dtype=float)])
                    for k, v in numbers.items()}
-    keys = partable.estimate_keys()  # lhs, op, rhs, group, label: the := rows included
+    keys, index = partable.estimate_keys()  # lhs, op, rhs, group, label: := rows included
     # the numbers as one float block beside the table's cached key columns: no dict of
-    # columns for pandas to infer and consolidate
-    block = pd.DataFrame(np.column_stack(list(numbers.values())), index=keys.index,
-                         columns=shared_index(tuple(numbers)), copy=False)
-    table = pd.concat([keys, block], axis=1)
-    table.columns = shared_index((*ESTIMATE_KEYS, *numbers))
+    # columns for pandas to infer and consolidate, no concat to align
+    table = frame_from_arrays(keys, np.vstack(list(numbers.values())), index,
+                              shared_index((*ESTIMATE_KEYS, *numbers)))
     if not converged:
         table[["se", "z", "pvalue", "ci.lower", "ci.upper"]] = np.nan
     return table

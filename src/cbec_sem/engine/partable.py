@@ -27,6 +27,7 @@ from ..caching import BoundedCache
 from ..errors import IdentificationError, SpecError
 from ..specification.statements import Statement
 from .composites import check_composite_model, check_composite_rows
+from .frames import column_arrays, frame_from_arrays
 from .labels import shared_index
 from .options import FitOptions
 
@@ -36,7 +37,6 @@ PARAMETER_OPS = ("=~", "~", "~~", "~1")
 _ESTIMATE_COLUMNS = ("start", "est", "se")
 #: The identifying columns of lavaan's ``parameterEstimates()`` (:meth:`ParTable.estimate_keys`).
 ESTIMATE_KEYS = ("lhs", "op", "rhs", "group", "label")
-_ESTIMATE_INDEX = pd.Index(_ESTIMATE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -229,12 +229,13 @@ class ParTable:
             self._columns[name] = values
         return values
 
-    def estimate_keys(self) -> pd.DataFrame:
+    def estimate_keys(self) -> tuple[list, pd.RangeIndex]:
         """The identifying columns of lavaan's ``parameterEstimates()`` — ``lhs``, ``op``,
         ``rhs``, ``group``, ``label`` — for the table's rows, then one row per ``:=``
-        statement (group 0, label and lhs its name): a frame made once per table and shared
-        by the estimates frame of every fit (never written in place; pandas copies on
-        write).  Building the string columns again for each fit was a third of its cost."""
+        statement (group 0, label and lhs its name), as arrays (``str`` and int64), and the
+        rows' index: made once per table and shared by the estimates table of every fit
+        (:func:`~.frames.frame_from_arrays` gives each table its own copies).  Building the
+        string columns again for each fit was a third of its cost."""
         keys = self._columns.get("__estimate_keys__")
         if keys is None:
             names = [s.lhs for s in self.defined]
@@ -246,35 +247,30 @@ class ParTable:
             columns = {c: pd.array(v, dtype="str") for c, v in text.items()}
             columns["group"] = np.concatenate([self.column("group"),
                                                np.zeros(len(names), dtype=np.int64)])
-            keys = pd.DataFrame({c: columns[c] for c in ESTIMATE_KEYS},
-                                index=pd.RangeIndex(len(names) + len(self.frame)))
-            keys.columns = shared_index(ESTIMATE_KEYS)
+            keys = ([columns[c] for c in ESTIMATE_KEYS],
+                    pd.RangeIndex(len(names) + len(self.frame)))
             self._columns["__estimate_keys__"] = keys
         return keys
 
     def with_estimates(self, start: np.ndarray, est: np.ndarray, se: np.ndarray) -> ParTable:
         """This table with the columns ``start``, ``est`` and ``se`` (replaced if present), the
-        columns already converted kept: one concat, not three column insertions (each
-        re-built the string column index)."""
-        base = self.frame
-        # the labels of the result, the same for every fit of the model: one Index (and the
-        # check for estimate columns to replace, by label, once)
-        columns = self._columns.get("__estimated_columns__")
-        if columns is None:
-            labels = [c for c in base.columns.tolist() if c not in _ESTIMATE_COLUMNS]
-            columns = self._columns["__estimated_columns__"] = shared_index(
-                (*labels, *_ESTIMATE_COLUMNS))
-        if len(columns) != base.shape[1] + len(_ESTIMATE_COLUMNS):  # estimates to replace
-            base = base.drop(columns=list(_ESTIMATE_COLUMNS), errors="ignore")
-        values = np.column_stack([start, est, se]).astype(float, copy=False)
-        # one float block under a prebuilt column index: no dict of columns to infer
-        frame = pd.concat([base, pd.DataFrame(values, columns=_ESTIMATE_INDEX,
-                                              index=base.index)], axis=1)
-        frame.columns = columns
-        out = replace(self, frame=frame)
+        columns already converted kept: the table's other columns (arrays kept once per
+        table) and one new float block in one frame (:func:`~.frames.frame_from_arrays`), not
+        three column insertions (each re-built the string column index)."""
+        # the labels and the other columns' arrays of the result, the same for every fit of
+        # the model: made once per table
+        kept = self._columns.get("__estimated_columns__")
+        if kept is None:
+            base = self.frame.drop(columns=list(_ESTIMATE_COLUMNS), errors="ignore")
+            kept = self._columns["__estimated_columns__"] = (
+                column_arrays(base), base.index,
+                shared_index((*base.columns.tolist(), *_ESTIMATE_COLUMNS)))
+        arrays, index, columns = kept
+        values = np.vstack([start, est, se]).astype(float, copy=False)
+        out = replace(self, frame=frame_from_arrays(arrays, values, index, columns))
         out._columns.update((k, v) for k, v in self._columns.items()
                             if k not in _ESTIMATE_COLUMNS)
-        for k, column in zip(_ESTIMATE_COLUMNS, values.T.copy()):  # (what column() returns)
+        for k, column in zip(_ESTIMATE_COLUMNS, values.copy()):  # (what column() returns)
             column.flags.writeable = False
             out._columns[k] = column
         return out
