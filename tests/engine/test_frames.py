@@ -26,7 +26,10 @@ def _data() -> pd.DataFrame:
     return pd.DataFrame(x, columns=[f"x{i}" for i in range(1, 7)])
 
 
-def test_the_table_is_the_one_concat_makes() -> None:
+@pytest.mark.parametrize("blocks", [True, False], ids=["pandas 3 blocks", "pandas 2 concat"])
+def test_the_table_is_the_one_concat_makes(blocks: bool, monkeypatch) -> None:
+    if not blocks:  # the path taken before pandas 3
+        monkeypatch.setattr("cbec_sem.engine.frames._from_blocks", None)
     head = pd.DataFrame({"lhs": pd.array(["f", "g", "h"], dtype="str"),
                          "group": np.array([1, 1, 2], dtype=np.int64),
                          "ustart": [np.nan, 1.0, 0.5]})
