@@ -123,10 +123,11 @@ class Estimation:
         return tuple(notes)
 
 
-def check_latent_names(latent, frame: pd.DataFrame) -> None:
+def check_latent_names(latent, frame: pd.DataFrame, listed: list | None = None) -> None:
     """A latent variable may not share a data column's name: it would mean two variables
-    (lavaan stops too)."""
-    columns = set(frame.columns.tolist())  # (probing a string Index label by label costs)
+    (lavaan stops too).  ``listed``: ``frame.columns.tolist()``, when the caller has it."""
+    # (probing a string Index label by label costs)
+    columns = set(frame.columns.tolist() if listed is None else listed)
     clash = [lv for lv in latent if lv in columns]
     if clash:
         raise SpecError(
@@ -145,9 +146,11 @@ def prepare(
     :func:`compiled_table`; the RAM model is built only when a fit goes ahead)."""
     roles = variable_roles(statements, fixed_x=options.fixed_x)
     frame = as_frame(data)
-    check_latent_names(roles.latent, frame)
+    listed = frame.columns.tolist()  # the labels as Python objects, once for every check
+    check_latent_names(roles.latent, frame, listed)
     stats = sample_stats(frame, roles.observed, group=group, missing=options.missing,
-                         exogenous=roles.ov_x, fiml_work_limit=work_limit(options))
+                         exogenous=roles.ov_x, fiml_work_limit=work_limit(options),
+                         listed=listed)
     return compiled_table(statements, options, stats.ngroups, stats.group_labels), stats
 
 

@@ -202,17 +202,21 @@ def _residual_measures(inp: FitInputs) -> dict[str, float]:
             return float(np.sum(vec**2)) if ms else 0.0
 
         extra = p if ms else 0
-        out["rmr_nomean"].append(np.sqrt(np.sum(raw[low] ** 2) / pstar))
-        out["rmr"].append(np.sqrt((np.sum(raw[low] ** 2) + mean_part(raw_mean)) / (pstar + extra)))
-        out["srmr_bentler_nomean"].append(np.sqrt(np.sum(bentler[low] ** 2) / pstar))
+        # each sum of squares once (the same sums as before, in the same order)
+        raw_ss = np.sum(raw[low] ** 2)
+        bentler_ss = np.sum(bentler[low] ** 2)
+        cor_ss = np.sum(cor_res[off] ** 2)
+        out["rmr_nomean"].append(np.sqrt(raw_ss / pstar))
+        out["rmr"].append(np.sqrt((raw_ss + mean_part(raw_mean)) / (pstar + extra)))
+        out["srmr_bentler_nomean"].append(np.sqrt(bentler_ss / pstar))
         out["srmr_bentler"].append(
-            np.sqrt((np.sum(bentler[low] ** 2) + mean_part(bentler_mean)) / (pstar + extra)))
+            np.sqrt((bentler_ss + mean_part(bentler_mean)) / (pstar + extra)))
         n_off = p * (p - 1) / 2
-        out["crmr_nomean"].append(np.sqrt(np.sum(cor_res[off] ** 2) / n_off))
+        out["crmr_nomean"].append(np.sqrt(cor_ss / n_off))
         # lavaan's "cor.bollen" residuals scale the mean residuals by the sample SDs.
         out["crmr"].append(
-            np.sqrt((np.sum(cor_res[off] ** 2) + mean_part(bentler_mean)) / (n_off + extra)))
-        mplus_core = np.sum(cor_res[off] ** 2) + np.sum(diag_rel**2)
+            np.sqrt((cor_ss + mean_part(bentler_mean)) / (n_off + extra)))
+        mplus_core = cor_ss + np.sum(diag_rel**2)
         out["srmr_mplus_nomean"].append(np.sqrt(mplus_core / pstar))
         out["srmr_mplus"].append(
             np.sqrt((mplus_core + mean_part(mplus_mean)) / (pstar + extra)))

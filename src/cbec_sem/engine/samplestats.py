@@ -251,8 +251,11 @@ def sample_stats(
     missing: str = "listwise",
     exogenous: tuple[str, ...] = (),
     fiml_work_limit: float = FIML_WORK_LIMIT,
+    listed: list | None = None,
 ) -> SampleStats:
     """Validate ``data`` and compute the sample moments of ``names`` (per group).
+    ``listed``: the frame's column labels as a list (``frame.columns.tolist()``), when the
+    caller has them.
 
     With ``missing="fiml"`` the rows with at least one observed model variable are kept (rows
     missing on every one are dropped and reported, as lavaan does), rows missing on a fixed
@@ -266,7 +269,8 @@ def sample_stats(
     frame = as_frame(data)
     # complex, boolean and MultiIndex columns, group labels 1 vs "1", missing-value codes or
     # answers outside a Survey's scale: refused or warned about, never fitted silently
-    listed = frame.columns.tolist()  # the labels as Python objects, once for both checks
+    if listed is None:  # the labels as Python objects, once for both checks
+        listed = frame.columns.tolist()
     _, block = checked_block(frame, names, group=group, listed=listed)
     check_columns(frame, names, group, listed)
     # the checked block is the data when every column is numeric and finite
