@@ -122,18 +122,21 @@ def start_values(partable: ParTable, stats: SampleStats,
     names = {v: k for k, v in enumerate(stats.names)}
     latent = set(partable.roles.latent)
     values = np.array(partable.column("ustart") if ustart is None else ustart, dtype=float)
-    user_start = ~np.isnan(values)
-    ops = partable.column("op")
-    lhs = partable.column("lhs")
-    rhs = partable.column("rhs")
-    group = partable.column("group") - 1
-    free = partable.column("free") > 0
+    user_start = (~np.isnan(values)).tolist()
+    # the columns as Python lists: the loops below read them element by element, and a NumPy
+    # element read makes a NumPy scalar each time (about three times the cost)
+    ops = partable.column("op").tolist()
+    lhs = partable.column("lhs").tolist()
+    rhs = partable.column("rhs").tolist()
+    group = (partable.column("group") - 1).tolist()
+    free = (partable.column("free") > 0).tolist()
     lv_variance: dict[tuple[int, str], float] = {}
     loading: dict[tuple[int, str, str], float] = {}
     unique: dict[tuple[int, str], list[float]] = {}  # residual-variance starts of an item
     loading_rows: dict[tuple[int, str], list[int]] = {}  # (group, factor) → its =~ rows
-    for r in np.flatnonzero(ops == "=~"):
-        loading_rows.setdefault((group[r], lhs[r]), []).append(r)
+    for r, op in enumerate(ops):
+        if op == "=~":
+            loading_rows.setdefault((group[r], lhs[r]), []).append(r)
     measured = [(lv, items) for lv, items in partable.roles.indicators.items()
                 if items and all(x in names for x in items)]
     for g in range(partable.ngroups):
