@@ -65,3 +65,15 @@ def test_writing_into_one_fit_changes_no_other() -> None:
     third = cs.fit(MODEL, data)
     pd.testing.assert_frame_equal(third.estimation.params, before, check_exact=True)
     assert third.estimation.partable.frame.loc[0, "op"] == "=~"
+
+
+def test_writing_into_a_handed_out_table_changes_not_the_result() -> None:
+    res = cs.fit(MODEL, _data())
+    params, partable = res.params, res.partable  # (shallow copies under copy-on-write)
+    kept_params, kept_table = res.params.copy(deep=True), res.partable.copy(deep=True)
+    params.loc[1, "rhs"] = "changed"
+    params.loc[1, "se"] = -1.0
+    partable.loc[1, "lhs"] = "changed"
+    partable.loc[1, "start"] = -1.0
+    pd.testing.assert_frame_equal(res.params, kept_params, check_exact=True)
+    pd.testing.assert_frame_equal(res.partable, kept_table, check_exact=True)
