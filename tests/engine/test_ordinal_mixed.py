@@ -20,6 +20,7 @@ checked at 1e-3 relative to their SE, its fit statistics at the usual tolerance.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -45,10 +46,17 @@ def load(name: str) -> dict:
     return json.loads((FIXTURES / "lavaan_ordinal_mixed" / f"{name}.json").read_text())
 
 
+@lru_cache(maxsize=None)
+def _case_fit(name: str) -> tuple[dict, cs.FitResult]:
+    """The fixture of a case and its fit, made once per process (the scaled-CFI test below
+    reads the fit of mixed_bfi too; nothing changes a fit or a fixture)."""
+    fx = load(name)
+    return fx, _fit(fx)
+
+
 @pytest.fixture(scope="module", params=CASES)
 def case(request):
-    fx = load(request.param)
-    return request.param, fx, _fit(fx)
+    return (request.param, *_case_fit(request.param))
 
 
 @pytest.fixture(scope="module")
@@ -248,10 +256,10 @@ def test_tables_show_the_scaled_cfi_where_lavaan_has_no_robust_one():
     naive ones."""
     from cbec_sem.engine.fitmeasures import shown_measure
 
-    fx = load("mixed_bfi")
+    fx, res = _case_fit("mixed_bfi")
     ref = fx["fit_measures"]
     assert ref.get("cfi.robust") is None and ref.get("cfi.scaled") is not None
-    fm = _fit(fx).fit_measures
+    fm = res.fit_measures
     for name in ("cfi", "tli", "rmsea"):
         key, kind = shown_measure(fm, name)
         assert (key, kind) == (f"{name}.scaled", "scaled")
