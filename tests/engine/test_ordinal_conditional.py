@@ -73,10 +73,19 @@ def _joined(res, fx) -> pd.DataFrame:
                             how="outer", indicator=True)
 
 
-def test_rows_npar_and_options(case):
+@pytest.fixture(scope="module")
+def joined(case) -> pd.DataFrame:
+    """``_joined`` of the case's fit and fixture, merged once per case: the tests below only
+    read it (the outer merge costs ~30 ms, and five tests of every case made it: the rows,
+    three columns of estimates, the SEs)."""
+    _, fx, res = case
+    return _joined(res, fx)
+
+
+def test_rows_npar_and_options(case, joined):
     _, fx, res = case
     assert res.converged
-    j = _joined(res, fx)
+    j = joined
     assert (j["_merge"] == "both").all(), j.loc[j["_merge"] != "both", ["lhs", "op", "rhs"]]
     est = res.estimation
     assert est.npar == fx["npar"]
@@ -106,16 +115,16 @@ def test_nacov_is_labelled_as_lavaans(case):
 
 
 @pytest.mark.parametrize("column", ["est", "std.lv", "std.all"])
-def test_estimates(case, column):
+def test_estimates(case, column, joined):
     _, fx, res = case
-    j = _joined(res, fx)
+    j = joined
     np.testing.assert_allclose(j[column].to_numpy(float), j[column + "_lav"].to_numpy(float),
                                atol=1e-3)
 
 
-def test_standard_errors(case):
+def test_standard_errors(case, joined):
     _, fx, res = case
-    j = _joined(res, fx)
+    j = joined
     free = j["se_lav"].to_numpy(float) > 0
     np.testing.assert_allclose(j["se"].to_numpy(float)[free],
                                j["se_lav"].to_numpy(float)[free], rtol=1e-3)

@@ -71,10 +71,19 @@ def _joined(res, fx) -> pd.DataFrame:
                             how="outer", indicator=True)
 
 
-def test_rows_options_and_npar(case):
+@pytest.fixture(scope="module")
+def joined(case) -> pd.DataFrame:
+    """``_joined`` of the case's fit and fixture, merged once per case: the tests below only
+    read it (the outer merge costs ~30 ms, and five tests of every case made it: the rows,
+    three columns of estimates, the SEs)."""
+    _, fx, res = case
+    return _joined(res, fx)
+
+
+def test_rows_options_and_npar(case, joined):
     name, fx, res = case
     assert res.converged == True  # noqa: E712
-    j = _joined(res, fx)
+    j = joined
     assert (j["_merge"] == "both").all(), j.loc[j["_merge"] != "both", ["lhs", "op", "rhs"]]
     est = res.estimation
     assert est.npar == fx["npar"]
@@ -98,9 +107,9 @@ def test_sample_statistics_and_nacov(case):
 
 
 @pytest.mark.parametrize("column", ["est", "std.lv", "std.all"])
-def test_estimates(case, column):
+def test_estimates(case, column, joined):
     name, fx, res = case
-    j = _joined(res, fx)
+    j = joined
     ours, lav = j[column].to_numpy(float), j[column + "_lav"].to_numpy(float)
     if name == "theta_paper" and column != "std.all":  # see the module docstring
         se = np.maximum(j["se_lav"].to_numpy(float), 1.0)
@@ -109,9 +118,9 @@ def test_estimates(case, column):
         np.testing.assert_allclose(ours, lav, atol=1e-4 if name != "theta_paper" else 1e-3)
 
 
-def test_standard_errors(case):
+def test_standard_errors(case, joined):
     name, fx, res = case
-    j = _joined(res, fx)
+    j = joined
     free = j["se_lav"].to_numpy(float) > 0
     np.testing.assert_allclose(j.loc[free, "se"].to_numpy(float),
                                j.loc[free, "se_lav"].to_numpy(float), rtol=1e-3)
