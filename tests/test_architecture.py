@@ -56,9 +56,27 @@ def _layer(module: str) -> int:
     return layer
 
 
-def _type_checking_lines(tree: ast.AST) -> set[int]:
+def _statements(body: list[ast.stmt]):
+    """Every statement in ``body`` and in the statement lists nested in it (bodies of
+    functions, classes, if/for/while/with/try/match, their else/finally/except branches).
+    An import is a statement and occurs only in such lists, so this finds every import that
+    ``ast.walk`` finds while skipping the expression nodes (nine in ten of the nodes: the
+    full walk cost ~2.5 s per run)."""
+    for node in body:
+        yield node
+        for field in ("body", "orelse", "finalbody"):
+            child = getattr(node, field, None)
+            if isinstance(child, list):
+                yield from _statements(child)
+        for handler in getattr(node, "handlers", ()):
+            yield from _statements(handler.body)
+        for case in getattr(node, "cases", ()):
+            yield from _statements(case.body)
+
+
+def _type_checking_lines(tree: ast.Module) -> set[int]:
     lines: set[int] = set()
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
             for child in node.body:
                 lines.update(range(child.lineno, (child.end_lineno or child.lineno) + 1))
@@ -76,7 +94,7 @@ def _imports() -> tuple:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         hints = _type_checking_lines(tree)
         top_level = {id(n) for n in tree.body}
-        for node in ast.walk(tree):
+        for node in _statements(tree.body):
             if not isinstance(node, (ast.Import, ast.ImportFrom)) or node.lineno in hints:
                 continue
             if isinstance(node, ast.ImportFrom):

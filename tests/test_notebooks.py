@@ -22,13 +22,18 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
+# nbformat, nbclient and jupyter_client are imported where a notebook is read or run:
+# importing them here cost every xdist worker ~0.25 s of CPU at collection, and the notebook
+# tests run on one of them (tests/conftest.py puts them first: they fall to the first
+# worker's share of the worksteal schedule)
+for _name in ("nbformat", "nbclient", "ipykernel"):
+    if importlib.util.find_spec(_name) is None:
+        pytest.skip(f"{_name} is not installed", allow_module_level=True)
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
@@ -37,9 +42,24 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 EXPECTED = {"paper_model_walkthrough", "measurement_validation", "moderation", "necessity",
             "power", "reports"}
 
-_spec = importlib.util.spec_from_file_location("notebook_execute", NOTEBOOK_DIR / "execute.py")
-execute_module = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(execute_module)
+
+@cache
+def _nbformat():
+    """The nbformat module, imported on first use."""
+    import nbformat
+
+    return nbformat
+
+
+@cache
+def _execute_module():
+    """``notebooks/execute.py`` (which imports nbclient and jupyter_client), loaded on first
+    use."""
+    spec = importlib.util.spec_from_file_location("notebook_execute",
+                                                  NOTEBOOK_DIR / "execute.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -62,6 +82,7 @@ def test_the_notebooks_of_the_issue_are_there() -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_committed_outputs_are_a_complete_run(path: Path) -> None:
+    nbformat = _nbformat()
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -75,8 +96,8 @@ def test_committed_outputs_are_a_complete_run(path: Path) -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_reruns_and_prints_the_committed_numbers(path: Path) -> None:
-    committed = nbformat.read(path, as_version=4)
-    fresh = execute_module.execute(path)  # raises CellExecutionError on a failing cell
+    committed = _nbformat().read(path, as_version=4)
+    fresh = _execute_module().execute(path)  # raises CellExecutionError on a failing cell
     pairs = [(old, new) for old, new in zip(committed.cells, fresh.cells, strict=True)
              if old.cell_type == "code" and "check" in old.metadata.get("tags", [])]
     for old, new in pairs:

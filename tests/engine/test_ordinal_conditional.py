@@ -24,6 +24,7 @@ their NACOV 1e-6 relative to its largest element (we agree to ~3e-8).
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -48,10 +49,17 @@ def load(name: str) -> dict:
     return json.loads((DIR / f"{name}.json").read_text())
 
 
+@lru_cache(maxsize=None)
+def _case_fit(name: str) -> tuple[dict, cs.FitResult]:
+    """The fixture of a case and its fit, made once per process (the reliability test below
+    reads the fit of example_b2b too; nothing changes a fit or a fixture)."""
+    fx = load(name)
+    return fx, _fit(fx)
+
+
 @pytest.fixture(scope="module", params=CASES)
 def case(request):
-    fx = load(request.param)
-    return request.param, fx, _fit(fx)
+    return (request.param, *_case_fit(request.param))
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +73,19 @@ def _joined(res, fx) -> pd.DataFrame:
                             how="outer", indicator=True)
 
 
-def test_rows_npar_and_options(case):
+@pytest.fixture(scope="module")
+def joined(case) -> pd.DataFrame:
+    """``_joined`` of the case's fit and fixture, merged once per case: the tests below only
+    read it (the outer merge costs ~30 ms, and five tests of every case made it: the rows,
+    three columns of estimates, the SEs)."""
+    _, fx, res = case
+    return _joined(res, fx)
+
+
+def test_rows_npar_and_options(case, joined):
     _, fx, res = case
     assert res.converged
-    j = _joined(res, fx)
+    j = joined
     assert (j["_merge"] == "both").all(), j.loc[j["_merge"] != "both", ["lhs", "op", "rhs"]]
     est = res.estimation
     assert est.npar == fx["npar"]
@@ -98,16 +115,16 @@ def test_nacov_is_labelled_as_lavaans(case):
 
 
 @pytest.mark.parametrize("column", ["est", "std.lv", "std.all"])
-def test_estimates(case, column):
+def test_estimates(case, column, joined):
     _, fx, res = case
-    j = _joined(res, fx)
+    j = joined
     np.testing.assert_allclose(j[column].to_numpy(float), j[column + "_lav"].to_numpy(float),
                                atol=1e-3)
 
 
-def test_standard_errors(case):
+def test_standard_errors(case, joined):
     _, fx, res = case
-    j = _joined(res, fx)
+    j = joined
     free = j["se_lav"].to_numpy(float) > 0
     np.testing.assert_allclose(j["se"].to_numpy(float)[free],
                                j["se_lav"].to_numpy(float)[free], rtol=1e-3)
@@ -239,7 +256,7 @@ def test_reliability_of_a_conditional_fit_is_withheld_with_the_reason():
     # semTools 0.5-6's compRelSEM()/AVE() stop on conditional.x fits (no reference exists); the
     # sample statistics are residual polychorics given the covariate, so even α would be a
     # conditional one: every coefficient is NaN and the note says why.
-    res = _fit(load("example_b2b"))
+    _, res = _case_fit("example_b2b")
     rel = cs.reliability(res)
     coefficients = ["alpha", "alpha.std", "omega", "omega.model", "omega.latent", "ave"]
     assert list(rel["construct"]) == ["TA", "FA"]

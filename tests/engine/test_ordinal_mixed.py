@@ -20,6 +20,7 @@ checked at 1e-3 relative to their SE, its fit statistics at the usual tolerance.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -45,10 +46,17 @@ def load(name: str) -> dict:
     return json.loads((FIXTURES / "lavaan_ordinal_mixed" / f"{name}.json").read_text())
 
 
+@lru_cache(maxsize=None)
+def _case_fit(name: str) -> tuple[dict, cs.FitResult]:
+    """The fixture of a case and its fit, made once per process (the scaled-CFI test below
+    reads the fit of mixed_bfi too; nothing changes a fit or a fixture)."""
+    fx = load(name)
+    return fx, _fit(fx)
+
+
 @pytest.fixture(scope="module", params=CASES)
 def case(request):
-    fx = load(request.param)
-    return request.param, fx, _fit(fx)
+    return (request.param, *_case_fit(request.param))
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +71,19 @@ def _joined(res, fx) -> pd.DataFrame:
                             how="outer", indicator=True)
 
 
-def test_rows_options_and_npar(case):
+@pytest.fixture(scope="module")
+def joined(case) -> pd.DataFrame:
+    """``_joined`` of the case's fit and fixture, merged once per case: the tests below only
+    read it (the outer merge costs ~30 ms, and five tests of every case made it: the rows,
+    three columns of estimates, the SEs)."""
+    _, fx, res = case
+    return _joined(res, fx)
+
+
+def test_rows_options_and_npar(case, joined):
     name, fx, res = case
     assert res.converged == True  # noqa: E712
-    j = _joined(res, fx)
+    j = joined
     assert (j["_merge"] == "both").all(), j.loc[j["_merge"] != "both", ["lhs", "op", "rhs"]]
     est = res.estimation
     assert est.npar == fx["npar"]
@@ -90,9 +107,9 @@ def test_sample_statistics_and_nacov(case):
 
 
 @pytest.mark.parametrize("column", ["est", "std.lv", "std.all"])
-def test_estimates(case, column):
+def test_estimates(case, column, joined):
     name, fx, res = case
-    j = _joined(res, fx)
+    j = joined
     ours, lav = j[column].to_numpy(float), j[column + "_lav"].to_numpy(float)
     if name == "theta_paper" and column != "std.all":  # see the module docstring
         se = np.maximum(j["se_lav"].to_numpy(float), 1.0)
@@ -101,9 +118,9 @@ def test_estimates(case, column):
         np.testing.assert_allclose(ours, lav, atol=1e-4 if name != "theta_paper" else 1e-3)
 
 
-def test_standard_errors(case):
+def test_standard_errors(case, joined):
     name, fx, res = case
-    j = _joined(res, fx)
+    j = joined
     free = j["se_lav"].to_numpy(float) > 0
     np.testing.assert_allclose(j.loc[free, "se"].to_numpy(float),
                                j.loc[free, "se_lav"].to_numpy(float), rtol=1e-3)
@@ -248,10 +265,10 @@ def test_tables_show_the_scaled_cfi_where_lavaan_has_no_robust_one():
     naive ones."""
     from cbec_sem.engine.fitmeasures import shown_measure
 
-    fx = load("mixed_bfi")
+    fx, res = _case_fit("mixed_bfi")
     ref = fx["fit_measures"]
     assert ref.get("cfi.robust") is None and ref.get("cfi.scaled") is not None
-    fm = _fit(fx).fit_measures
+    fm = res.fit_measures
     for name in ("cfi", "tli", "rmsea"):
         key, kind = shown_measure(fm, name)
         assert (key, kind) == (f"{name}.scaled", "scaled")

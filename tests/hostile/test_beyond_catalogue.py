@@ -44,6 +44,13 @@ def two_constructs(n: int = 150, seed: int = 3) -> pd.DataFrame:
 DATA = two_constructs()
 
 
+@pytest.fixture(scope="module")
+def pls_two() -> cs.FitResult:
+    """``cs.fit(TWO, DATA, estimator="PLS")``, fitted once for the tests that only read it
+    (as the reference of an invariance, or as the fit a call must refuse)."""
+    return cs.fit(TWO, DATA, estimator="PLS")
+
+
 def _with(column: str, values) -> pd.DataFrame:
     out = DATA.copy()
     out[column] = values
@@ -150,20 +157,20 @@ def test_pls_refuses_what_a_cbsem_fit_refuses(frame, error, culprits, estimator)
     pd.testing.assert_frame_equal(frame, before)
 
 
-def test_pls_reads_numbers_written_as_text_like_a_cbsem_fit():
+def test_pls_reads_numbers_written_as_text_like_a_cbsem_fit(pls_two):
     """Text that spells numbers (a "string" column) is read as those numbers, not refused:
     the same estimates as the numeric frame."""
     text = DATA.astype(int).astype(str).astype("string")
-    ref = cs.fit(TWO, DATA, estimator="PLS").params["est"].to_numpy()
+    ref = pls_two.params["est"].to_numpy()
     got = cs.fit(TWO, text, estimator="PLS").params["est"].to_numpy()
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("factor", [1e-3, 1e4])
-def test_pls_estimates_do_not_depend_on_units(factor):
+def test_pls_estimates_do_not_depend_on_units(factor, pls_two):
     """PLS standardises the items (seminr), so its estimates and flags are the same in any
     units, per item or all at once."""
-    ref = cs.fit(TWO, DATA, estimator="PLS")
+    ref = pls_two
     scaled = DATA.copy()
     scaled["a1"] *= factor
     scaled[["b1", "b2", "b3"]] *= 1 / factor
@@ -272,10 +279,9 @@ def test_pls_fit_summary_and_untested_paths_say_why():
 @pytest.mark.parametrize("name", ["validate", "indicator_diagnostics", "factor_scores",
                                   "common_method_bias", "full_collinearity_vif",
                                   "modindices"])
-def test_cbsem_assessments_refuse_a_pls_fit_by_name(name):
-    res = cs.fit(TWO, DATA, estimator="PLS")
+def test_cbsem_assessments_refuse_a_pls_fit_by_name(name, pls_two):
     with pytest.raises(SpecError) as info:
-        getattr(cs, name)(res)
+        getattr(cs, name)(pls_two)
     assert_typed(info, SpecError, "PLS")
 
 
@@ -290,8 +296,8 @@ def test_cbsem_assessments_refuse_a_pls_fit_by_name(name):
     (lambda est: cs.bootstrap_pls(est, 5, second_level=10**9), "second_level"),
     (lambda est: cs.bootstrap_pls(est, 5, level=95), "level=95"),
 ])
-def test_bootstrap_pls_arguments(call, culprit):
-    est = cs.fit(TWO, DATA, estimator="PLS").estimation
+def test_bootstrap_pls_arguments(call, culprit, pls_two):
+    est = pls_two.estimation
     with pytest.raises(SpecError) as info:
         call(est)
     assert_typed(info, SpecError, culprit)
