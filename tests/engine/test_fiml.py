@@ -56,8 +56,9 @@ def read_data(fx: dict) -> pd.DataFrame:
 
 
 def fit_case(fx: dict, **extra) -> tuple[cs.FitResult, list]:
+    """The case's fit with lavaan's options, ``extra`` overriding them (e.g. ``estimator``)."""
     opts = fx["options"]
-    kwargs = {"missing": "fiml", **extra}
+    kwargs = {"missing": "fiml"}
     if "group" in opts:
         kwargs["group"] = opts["group"]
     if opts.get("std.lv"):
@@ -66,6 +67,7 @@ def fit_case(fx: dict, **extra) -> tuple[cs.FitResult, list]:
         kwargs["estimator"] = opts["estimator"]
     if "information" in opts:
         kwargs["information"] = opts["information"]
+    kwargs.update(extra)  # (the mlr_case fixture asks for ML, whose estimates are MLR's)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = cs.fit(fx["model"], read_data(fx), **kwargs)
