@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ...errors import SpecError
 from ..estimate import estimate_ml
 from ..options import FitOptions
 from ..samplestats import sample_stats
@@ -138,6 +139,32 @@ class OptimOutcome:
     @property
     def max_gradient(self) -> float:
         return float(np.max(np.abs(self.gradient))) if self.gradient.size else 0.0
+
+
+def checked_inverse_hessian(matrix, q: int) -> np.ndarray | None:
+    """A warm start for :func:`maximize` given by a caller (``start_inverse_hessian=``): a
+    finite, symmetric, positive-definite q × q matrix, as a float array; ``None`` stays
+    ``None`` (start from the identity).
+
+    Raises:
+        SpecError: a matrix of another shape, or one that is not finite, symmetric and
+            positive definite (it would send the first step uphill).
+    """
+    if matrix is None:
+        return None
+    H = np.asarray(matrix, dtype=float)
+    if H.shape != (q, q):
+        raise SpecError(f"start_inverse_hessian must be {q} x {q} (one row and column per free "
+                        f"parameter), not {H.shape}")
+    if not np.all(np.isfinite(H)) or not np.allclose(H, H.T, rtol=1e-10, atol=0.0):
+        raise SpecError("start_inverse_hessian must be a finite, symmetric matrix")
+    try:
+        np.linalg.cholesky(H)
+    except np.linalg.LinAlgError:
+        raise SpecError("start_inverse_hessian must be positive definite (an inverse Hessian "
+                        "of -loglik/N near a maximum); leave it out to start from the "
+                        "identity") from None
+    return H.copy()
 
 
 def maximize(

@@ -54,6 +54,7 @@ from ...errors import CbecSemWarning, EstimationError, SpecError
 from ...errors import warn
 from . import quadrature as qd
 from ._estimation import (
+    checked_inverse_hessian,
     maximize,
     newton_polish,
     prepare_data,
@@ -462,6 +463,7 @@ def fit_lms(
     se: str = "observed",
     level: float = 0.95,
     start: np.ndarray | None = None,
+    start_inverse_hessian: np.ndarray | None = None,
 ) -> InteractionFit:
     """Fit a latent-interaction model by LMS (Klein & Moosbrugger 2000).
 
@@ -481,6 +483,11 @@ def fit_lms(
         se: ``"observed"`` (inverse of the numerical Hessian of ℓ) or ``"none"``.
         level: confidence level of the intervals.
         start: a full starting vector (in the order of ``model.parameter_names``).
+        start_inverse_hessian: the inverse Hessian of −ℓ/N at ``start`` (q × q) for the
+            direct phase's quasi-Newton maximiser to start from instead of the identity; e.g.
+            N times the ``vcov`` of a fit of the same model to data like these (the
+            bootstrap's refits).  With it the EM phase is skipped: such a start is near the
+            maximum, where the direct phase converges superlinearly and EM only creeps.
 
     Returns:
         An :class:`~cbec_sem.propositions.interaction.results.InteractionFit`.
@@ -488,11 +495,12 @@ def fit_lms(
     t0 = time.perf_counter()
     model = as_interaction_model(model)
     _check_options(nodes, se, level)
+    inverse0 = checked_inverse_hessian(start_inverse_hessian, model.nfree)
     X, dropped, total = prepare_data(model, data)
     check_grid_size(model, nodes, X.shape[0])
     with single_threaded_blas():
         out = _fit(model, X, nodes=nodes, adaptive=adaptive, em_max=em_max, em_tol=em_tol,
-                   tol=tol, max_iter=max_iter, se=se, start=start)
+                   tol=tol, max_iter=max_iter, se=se, start=start, inv_hessian=inverse0)
     theta, ll, grad, H, optim, em_iters, quad_report, notes = out
     if dropped:
         notes.insert(0, f"listwise deletion dropped {dropped} of {total} rows")
@@ -542,7 +550,8 @@ def _check_options(nodes: int, se: str, level: float) -> None:
         raise SpecError(f"level={level}: the confidence level must lie between 0 and 1")
 
 
-def _fit(model, X, *, nodes, adaptive, em_max, em_tol, tol, max_iter, se, start):
+def _fit(model, X, *, nodes, adaptive, em_max, em_tol, tol, max_iter, se, start,
+         inv_hessian=None):
     N = X.shape[0]
     notes: list[str] = []
     theta = start_values(model, X) if start is None else np.asarray(start, dtype=float).copy()
@@ -557,10 +566,22 @@ def _fit(model, X, *, nodes, adaptive, em_max, em_tol, tol, max_iter, se, start)
             obj.set_quadrature(qd.adapt(nodes, obj.nodes, post))
     # ---- EM
     em_iters = 0
+    pre_iterations = 0  # (direct-phase iterations before the grid's last adaptation)
     inv_h = None
     ll_old = -np.inf
+    if model.k and inv_hessian is not None:
+        # a start with its curvature (a bootstrap refit from the estimates) is near the
+        # maximum already: quasi-Newton steps from there take the place of EM, which only
+        # creeps there (eight M-steps a refit, three quarters of its time); the grid is then
+        # adapted at their end, near the maximum, as after EM
+        pre = maximize(obj.value_grad, theta, scale=N, gtol=tol, max_iter=max_iter,
+                       inv_hessian=inv_hessian)
+        if np.isfinite(pre.loglik):
+            theta, inv_hessian, pre_iterations = pre.theta, pre.inv_hessian, pre.iterations
+        else:  # (Σ not positive definite at the start) EM from the start, as without it
+            inv_hessian = None
     if model.k:
-        while em_iters < em_max:
+        while em_iters < (em_max if inv_hessian is None else 0):
             ll, post = obj.posterior(theta)
             if post is None or ll - ll_old < em_tol * N:
                 break
@@ -581,7 +602,9 @@ def _fit(model, X, *, nodes, adaptive, em_max, em_tol, tol, max_iter, se, start)
                 if post is not None:
                     obj.set_quadrature(qd.prune(quad, post))
     # ---- direct maximisation of ℓ
-    optim = maximize(obj.value_grad, theta, scale=N, gtol=tol, max_iter=max_iter)
+    optim = maximize(obj.value_grad, theta, scale=N, gtol=tol, max_iter=max_iter,
+                     inv_hessian=inv_hessian)
+    optim.iterations += pre_iterations
     theta, ll, grad = optim.theta, optim.loglik, optim.gradient
     H = None
     if np.isfinite(ll) and se != "none":
