@@ -12,6 +12,11 @@ single-threaded inside the fit (the engine's rule).  When R and the modsem packa
 installed, modsem's ``modsem(..., method = "lms"/"qml")`` is timed the same way inside R
 (``OMP``/``n.threads`` = 1); otherwise that line says so.
 
+``--bootstrap B`` also times ``cs.fit(..., se="bootstrap", bootstrap=B)`` for LMS and QML on
+the first 500 rows (CPU seconds, one worker; the full-sample fit included), the refits warm-
+started at the estimates and their curvature (stop 24, B = 20, against the previous code in
+the same minutes: QML 2.4 → 0.8 s, LMS 4.7 → 1.3 s).
+
 ``--paper`` also times the paper's relation model with H5, H6a and H6b (TA × FA, PC × TA,
 PC × FA → SCI, second-order SCI; 71 parameters, N = 3000 simulated): LMS integrates over two
 dimensions (TA, PC), QML needs no integration.
@@ -119,6 +124,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--paper", action="store_true", help="also time the paper model")
+    parser.add_argument("--bootstrap", type=int, default=0, metavar="B",
+                        help="also time a B-draw LMS/QML bootstrap on 500 rows")
     args = parser.parse_args()
     data = pd.read_csv(DATA)
     print(f"oneInt (N = {len(data)}), median of {args.repeat} fits after a warm-up")
@@ -132,6 +139,17 @@ def main() -> None:
               f"X:Z {res.estimate('Y', '~', 'X:Z')['est']:.4f}{extra}")
     if isinstance(modsem, str):
         print(f"  modsem not timed: {modsem} (the issue quotes ~1.5 s for its LMS here)")
+    if args.bootstrap:
+        part = data.iloc[:500]
+        print(f"bootstrap, {args.bootstrap} draws of the first 500 rows, one worker (CPU s)")
+        for name in ("QML", "LMS"):
+            cs.fit(ONEINT, part, estimator=name)  # warm-up
+            t0 = time.process_time()
+            res = cs.fit(ONEINT, part, estimator=name, se="bootstrap",
+                         bootstrap=args.bootstrap, seed=7)
+            el = time.process_time() - t0
+            print(f"  {name}: {el:.2f} s   failed draws {res.bootstrap.failed}   X:Z se "
+                  f"{res.params.set_index(['lhs', 'op', 'rhs']).loc[('Y', '~', 'X:Z'), 'se']:.4f}")
     if args.paper:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
