@@ -342,23 +342,31 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray, tiled: np.ndarray | None =
     value goes where the k-th smallest z is.
 
     The same array as scattering ``values_sorted`` by ``np.argsort(z, axis=1)``, at about
-    half its cost: each z's index in its row is written into the low b bits of its own bit
-    pattern (b = bits of N − 1) and the rows are sorted as floats, which orders them as the
-    z's themselves wherever the z's still differ with those bits cleared (clearing low bits
-    moves every float towards 0, which keeps their order, ties allowed); the sorted keys'
-    low bits are then the argsort.  A row in which two z's agree but for their low b bits
-    (about 10⁻¹³ relative for N = 300: practically never), or with a z that is not finite,
-    is argsorted as before.  ``z`` is not changed.  ``out`` and ``scratch`` (B × N floats,
-    neither of them ``z``): where to write the result and the keys, instead of fresh
-    arrays."""
+    half its cost: each z's flat index (row · N + column) is written into the low b bits of
+    its own bit pattern (b = bits of B·N − 1, at most 18: larger arrays go in blocks of
+    rows) and the rows are sorted as floats, which orders them as the z's themselves
+    wherever the z's still differ with those bits cleared (clearing low bits moves every
+    float towards 0, which keeps their order, ties allowed); the sorted keys' low bits are
+    then the flat indices of the argsort, the scatter's targets.  A row in which two z's
+    agree but for their low b bits (about 10⁻¹¹ relative: practically never), or with a z
+    that is not finite, is ranked by :func:`_row_order`.  ``z`` is not changed.  ``out``
+    and ``scratch`` (B × N floats, neither of them ``z``): where to write the result and
+    the keys, instead of fresh arrays."""
     B, n = z.shape
     if n < 2:
         return np.broadcast_to(values_sorted, (B, n)).copy()
-    bits = (n - 1).bit_length()
-    low = (1 << bits) - 1
+    if out is None:
+        out = np.empty((B, n))
+    if B > 1 and B * n > _KEY_ELEMENTS:
+        rows = max(1, _KEY_ELEMENTS // n)
+        for s in range(0, B, rows):
+            _placed(values_sorted, z[s:s + rows], tiled, out[s:s + rows],
+                    None if scratch is None else scratch[s:s + rows])
+        return out
+    low = (1 << (B * n - 1).bit_length()) - 1
     keys = np.bitwise_and(z.view(np.int64), ~low,
                           out=None if scratch is None else scratch.view(np.int64))
-    keys |= _indices(n)
+    keys |= _flat_indices(B * n)[:B * n].reshape(B, n)
     sorted_keys = keys.view(np.float64)
     sorted_keys.sort(axis=1)
     flat = keys.reshape(-1)
@@ -366,7 +374,7 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray, tiled: np.ndarray | None =
     # flat array first (one pass; a pair across two rows can only add a row to the exact
     # check), row by row only when that finds one
     near = np.bitwise_xor(flat[1:], flat[:-1]).view(np.uint64)
-    # a z that is not finite (inf becomes NaN with index bits, NaNs sort last): as before
+    # a z that is not finite (inf becomes NaN with index bits, NaNs sort last)
     last_nan = np.isnan(sorted_keys[:, -1])
     tied = None
     if (near.size and near.min() <= low) or last_nan.any():
@@ -375,10 +383,7 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray, tiled: np.ndarray | None =
     keys &= low
     if tied is not None:
         for i in tied.nonzero()[0]:
-            keys[i] = np.argsort(z[i])
-    keys += _row_offsets(B, n)
-    if out is None:
-        out = np.empty((B, n))
+            np.add(_row_order(z[i]), i * n, out=keys[i])
     # a scatter through flat indices (numpy 2.4: half the time of put_along_axis); the
     # values broadcast along the rows, or ``tiled`` (the values repeated row after row, at
     # least B times: a contiguous source, a third cheaper)
@@ -389,12 +394,39 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray, tiled: np.ndarray | None =
     return out
 
 
-@lru_cache(maxsize=64)
-def _row_offsets(B: int, n: int) -> np.ndarray:
-    """The flat index of each row's first element (B × 1, read-only)."""
-    out = (np.arange(B, dtype=np.int64) * n)[:, None]
-    out.flags.writeable = False
-    return out
+#: The most elements :func:`_placed` ranks at once (their flat index fills the low 18 bits
+#: of a key; larger arrays go in blocks of rows).
+_KEY_ELEMENTS = 1 << 18
+
+
+def _row_order(z: np.ndarray) -> np.ndarray:
+    """The argsort of one row (1-D) by the same packed keys with the index in the row alone
+    (b = bits of N − 1), and ``np.argsort`` where two z's agree but for those bits or one is
+    not finite: what :func:`_placed` ranked each row by before it packed flat indices (so a
+    row it cannot rank by its flat keys gets the order it always got)."""
+    n = z.size
+    low = (1 << (n - 1).bit_length()) - 1
+    keys = np.bitwise_and(z.view(np.int64), ~low)
+    keys |= _indices(n)
+    s = keys.view(np.float64)
+    s.sort()
+    if np.isnan(s[-1]) or (np.bitwise_xor(keys[1:], keys[:-1]).view(np.uint64) <= low).any():
+        return np.argsort(z)
+    keys &= low
+    return keys
+
+
+_FLAT: list = [np.empty(0, dtype=np.int64)]
+
+
+def _flat_indices(size: int) -> np.ndarray:
+    """0..size − 1 or more (int64, read-only; one array, grown as needed)."""
+    have = _FLAT[0]
+    if have.size < size:
+        have = np.arange(max(size, 2 * have.size), dtype=np.int64)
+        have.flags.writeable = False
+        _FLAT[0] = have
+    return have
 
 
 @lru_cache(maxsize=8)
