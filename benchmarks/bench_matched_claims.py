@@ -96,6 +96,27 @@ def _bytes(obj):
     return np.asarray(obj).tobytes()
 
 
+def _rng_seed(k):
+    return np.random.default_rng(1000 + k)
+
+
+def _tied_sets():
+    """Data sets for the identity check beyond the power study's (untied) claims: Likert-like
+    means (ties in both), a tied condition or outcome only, a ceiling, N = 40 to 400."""
+    rng = np.random.default_rng(77)
+    out = []
+    for n in (40, 150, 400):
+        for rho in (0.2, 0.5):
+            x = rng.standard_normal(n)
+            y = rho * x + np.sqrt(1 - rho * rho) * rng.standard_normal(n)
+            out.append((np.round(x * 2) / 2, np.round(y * 2) / 2))       # both tied
+            out.append((np.round(x * 3) / 3, y))                           # condition tied
+            out.append((x, np.round(y * 4) / 4))                           # outcome tied
+            u = rng.uniform(size=n)
+            out.append((u, u * rng.uniform(size=n)))                       # a ceiling
+    return out
+
+
 def compare(path: str, old_src: str, rounds: int, full: bool, null_every: int) -> None:
     from cbec_sem.propositions import necessity as new_nec
     from cbec_sem.propositions import necessity_null as new_null
@@ -131,6 +152,22 @@ def compare(path: str, old_src: str, rounds: int, full: bool, null_every: int) -
         bad += not (_bytes(a) == _bytes(b) == _bytes(c["out"]))
     print(f"identity: {len(claims)} matched claims, {len(perms)} permutation tests: "
           + ("identical" if not bad else f"{bad} DIFFERENT"))
+    bad = 0
+    sets = _tied_sets()
+    for k, (x, y) in enumerate(sets):
+        fit = new_nec.condition_fit(x, y, ("ce_fdh", "cr_fdh"))
+        for ceilings in (("ce_fdh",), ("ce_fdh", "cr_fdh")):
+            for kw in ({}, {"spread": False}, {"resample_r": False}):
+                a = old_null.correlation_matched_null(fit, ceilings, 300, _rng_seed(k), **kw)
+                b = new_null.correlation_matched_null(fit, ceilings, 300, _rng_seed(k), **kw)
+                bad += _bytes(a) != _bytes(b)
+        a = old_null.matched_decision(fit, "ce_fdh", 200, _rng_seed(k), 0.05, stop=False)
+        b = new_null.matched_decision(fit, "ce_fdh", 200, _rng_seed(k), 0.05, stop=False)
+        bad += _bytes(a) != _bytes(b)
+    print(f"identity: {len(sets)} data sets with and without ties (CE/CR-FDH, spread on/off, "
+          f"fixed rho): " + ("identical" if not bad else f"{bad} DIFFERENT"))
+    if not rounds:
+        return
 
     states = [(c, _rng(c["state"]).bit_generator.state) for c in claims]
 
