@@ -83,7 +83,7 @@ from ..errors import CbecSemError, SpecError
 from ..measurement.scores import latent_posterior
 from .necessity import (TIE_TOL, Z975, ConditionFit, NCAResult, ceilings_batch,
                         construct_scores, even_batches, growing_batches, nca,
-                        sequential_count)
+                        sequential_count, step_widths)
 
 __all__ = [
     "SCORE_COLUMNS",
@@ -560,10 +560,7 @@ def _ce_steps(fit: ConditionFit, ceilings) -> tuple | None:
         return None
     x0, x1, y0, y1 = fit.tscope
     ux = fit.lay.ux
-    widths = np.empty(ux.size)  # np.diff of ux and x1, without its wrapper
-    np.subtract(ux[1:], ux[:-1], out=widths[:-1])
-    widths[-1] = x1 - ux[-1]
-    return (ux[0] - x0) * (y1 - y0), widths
+    return (ux[0] - x0) * (y1 - y0), step_widths(ux, x1)
 
 
 def _calibrate(fit: ConditionFit, ys_sorted: np.ndarray, r_obs: float,
