@@ -268,6 +268,24 @@ def test_placed_is_the_argsort_scatter(n):
     assert np.array_equal(_placed(values, big.copy()), _placed_by_argsort(values, big))
 
 
+def test_placed_in_blocks_and_rows_near_the_flat_bits():
+    """Arrays of more than 2^18 values are ranked in blocks of rows, and a row whose values
+    agree but for the flat index's bits (18 here) though not for the row index's (9) is
+    ranked as before: the argsort scatter's array in both cases."""
+    from cbec_sem.propositions.necessity_null import _KEY_ELEMENTS, _placed
+
+    rng = np.random.default_rng(5)
+    n = 300
+    values = np.sort(rng.standard_normal(n))
+    z = rng.standard_normal((_KEY_ELEMENTS // n + 37, n))
+    z[0, -1] = z[0, 0] * (1 + 2.0 ** -38)   # within 18 low bits, not within 9
+    z[-1, 5] = np.nextafter(z[-1, 4], -np.inf)
+    ref = _placed_by_argsort(values, z)
+    assert np.array_equal(_placed(values, z), ref)
+    assert np.array_equal(_placed(values, z, np.tile(values, z.shape[0])), ref)
+    assert np.array_equal(_placed(values, z[:700]), ref[:700])   # one block
+
+
 def test_slopes_from_scores_are_the_plain_formula():
     """The in-place arithmetic of the spread slopes gives the numbers of the formula written
     plainly (scale_slope's docstring), to the last bit."""

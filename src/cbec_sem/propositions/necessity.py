@@ -132,9 +132,23 @@ def _layout(x: np.ndarray) -> _XLayout:
     new = np.empty(xs.size, dtype=bool)
     new[:1] = True
     np.greater(xs[1:], xs[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    sizes = np.diff(np.concatenate([starts, [xs.size]]))
+    starts = new.nonzero()[0]
+    sizes = np.empty(starts.size, dtype=starts.dtype)  # np.diff of starts and N
+    np.subtract(starts[1:], starts[:-1], out=sizes[:-1])
+    if starts.size:
+        sizes[-1] = xs.size - starts[-1]
     return _XLayout(order=order, ux=xs[starts], starts=starts, sizes=sizes)
+
+
+def step_widths(ux: np.ndarray, x1: float) -> np.ndarray:
+    """The width of each step of a step ceiling: ``np.diff`` of the unique X's and the
+    scope's right end x1 (the same numbers, without the wrappers of np.diff and
+    np.concatenate: a power study computes them once per necessity claim and test)."""
+    widths = np.empty(ux.size)
+    np.subtract(ux[1:], ux[:-1], out=widths[:-1])
+    if ux.size:
+        widths[-1] = x1 - ux[-1]
+    return widths
 
 
 def _line_zone(a, b, scope):
@@ -180,7 +194,7 @@ def zones_from_group_maxima(m: np.ndarray, counts: np.ndarray | None, ux: np.nda
     peer points)."""
     x0, x1, y0, y1 = scope
     R = np.maximum.accumulate(m, axis=1)
-    widths = np.diff(np.concatenate([ux, [x1]]))
+    widths = step_widths(ux, x1)
     # Elementwise products and row sums, not BLAS: the same summation order whatever the
     # batch size, so an observed d and an identical permuted d agree to the last bit.
     gap = np.subtract(y1, R)
@@ -523,8 +537,12 @@ def _scope_for(cond: str, scope, x: np.ndarray, y: np.ndarray) -> tuple[float, .
     return vals
 
 
+_min, _max = np.minimum.reduce, np.maximum.reduce
+
+
 def _given_scope(cond: str, scope, x: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
-    empirical = (float(x.min()), float(x.max()), float(y.min()), float(y.max()))
+    # (np.minimum/maximum.reduce: x.min() and x.max() without their wrappers)
+    empirical = (float(_min(x)), float(_max(x)), float(_min(y)), float(_max(y)))
     if scope is None:
         return empirical
     given = scope.get(cond) if isinstance(scope, dict) else scope

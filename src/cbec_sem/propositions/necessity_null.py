@@ -83,7 +83,7 @@ from ..errors import CbecSemError, SpecError
 from ..measurement.scores import latent_posterior
 from .necessity import (TIE_TOL, Z975, ConditionFit, NCAResult, ceilings_batch,
                         construct_scores, even_batches, growing_batches, nca,
-                        sequential_count)
+                        sequential_count, step_widths)
 
 __all__ = [
     "SCORE_COLUMNS",
@@ -183,10 +183,22 @@ def _sorted_scores(values_sorted: np.ndarray, n: int) -> np.ndarray:
 
 def _scores_correlation(sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
     """Row-wise Pearson correlation of normal scores (B × N; 0 for a constant row)."""
-    sx = sx - sx.mean(axis=1, keepdims=True)
-    sy = sy - sy.mean(axis=1, keepdims=True)
-    den = np.sqrt((sx * sx).sum(axis=1) * (sy * sy).sum(axis=1))
-    return np.where(den > 0, (sx * sy).sum(axis=1) / np.where(den > 0, den, 1.0), 0.0)
+    # (np.add.reduce and / N: the numbers of .sum() and .mean(), without their wrappers)
+    n = sx.shape[1]
+    sx = sx - _row_sums(sx, True) / n
+    sy = sy - _row_sums(sy, True) / n
+    den = np.sqrt(_row_sums(sx * sx) * _row_sums(sy * sy))
+    ok = den > 0
+    return np.where(ok, _row_sums(sx * sy) / np.where(ok, den, 1.0), 0.0)
+
+
+def _row_sums(a: np.ndarray, keepdims: bool = False) -> np.ndarray:
+    """``a.sum(axis=1)`` (NumPy's pairwise sum of each row: the same numbers) without the
+    method's Python wrapper."""
+    return _add_reduce(a, 1, None, None, keepdims)
+
+
+_add_reduce = np.add.reduce
 
 
 class _DrawLog:
@@ -289,27 +301,27 @@ def _latent_y(rho: np.ndarray, zx_sorted: np.ndarray, e: np.ndarray,
     ``overwrite`` ``e`` itself when it may be written): a Gaussian copula for γ = 0, and for
     γ ≠ 0 a conditional spread that grows (γ > 0) with Z_X; exp(γ·Z_X − γ²) has mean square
     1, so Z_Y keeps variance 1 and correlation ρ with Z_X."""
-    noise = np.multiply(e, np.sqrt(1.0 - rho[:, None] ** 2),
+    col = rho[:, None]
+    noise = np.multiply(e, np.sqrt(1.0 - col * col),
                         out=e if overwrite and e.flags.writeable else None)
     scale = None
     if gamma is not None:  # the same operations as noise·exp(g·Z_X − g²), in place
         # exp(g·Z_X − g²) is exactly 1 where g = 0, so those rows are left as they are (the
         # draws of γ are cut at 0: most of them are 0 when γ̂ is not above 0)
-        nonzero = gamma != 0
-        if nonzero.all():
+        spread = gamma.nonzero()[0]
+        if spread.size == gamma.size:
             g = gamma[:, None]
             scale = g * zx_sorted
             scale -= g * g
             noise *= np.exp(scale, out=scale)
-        elif nonzero.any():
-            spread = nonzero.nonzero()[0]
+        elif spread.size:
             g = gamma[spread, None]
             part = g * zx_sorted[spread]
             part -= g * g
             noise[spread] *= np.exp(part, out=part)
     # Z_Y = ρ·Z_X + noise, added into the noise (addition commutes, to the last bit): fresh
     # B × N arrays cost page faults comparable to the arithmetic
-    noise += np.multiply(rho[:, None], zx_sorted, out=scale)
+    noise += np.multiply(col, zx_sorted, out=scale)
     return noise
 
 
@@ -342,23 +354,31 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray, tiled: np.ndarray | None =
     value goes where the k-th smallest z is.
 
     The same array as scattering ``values_sorted`` by ``np.argsort(z, axis=1)``, at about
-    half its cost: each z's index in its row is written into the low b bits of its own bit
-    pattern (b = bits of N − 1) and the rows are sorted as floats, which orders them as the
-    z's themselves wherever the z's still differ with those bits cleared (clearing low bits
-    moves every float towards 0, which keeps their order, ties allowed); the sorted keys'
-    low bits are then the argsort.  A row in which two z's agree but for their low b bits
-    (about 10⁻¹³ relative for N = 300: practically never), or with a z that is not finite,
-    is argsorted as before.  ``z`` is not changed.  ``out`` and ``scratch`` (B × N floats,
-    neither of them ``z``): where to write the result and the keys, instead of fresh
-    arrays."""
+    half its cost: each z's flat index (row · N + column) is written into the low b bits of
+    its own bit pattern (b = bits of B·N − 1, at most 18: larger arrays go in blocks of
+    rows) and the rows are sorted as floats, which orders them as the z's themselves
+    wherever the z's still differ with those bits cleared (clearing low bits moves every
+    float towards 0, which keeps their order, ties allowed); the sorted keys' low bits are
+    then the flat indices of the argsort, the scatter's targets.  A row in which two z's
+    agree but for their low b bits (about 10⁻¹¹ relative: practically never), or with a z
+    that is not finite, is ranked by :func:`_row_order`.  ``z`` is not changed.  ``out``
+    and ``scratch`` (B × N floats, neither of them ``z``): where to write the result and
+    the keys, instead of fresh arrays."""
     B, n = z.shape
     if n < 2:
         return np.broadcast_to(values_sorted, (B, n)).copy()
-    bits = (n - 1).bit_length()
-    low = (1 << bits) - 1
+    if out is None:
+        out = np.empty((B, n))
+    if B > 1 and B * n > _KEY_ELEMENTS:
+        rows = max(1, _KEY_ELEMENTS // n)
+        for s in range(0, B, rows):
+            _placed(values_sorted, z[s:s + rows], tiled, out[s:s + rows],
+                    None if scratch is None else scratch[s:s + rows])
+        return out
+    low = (1 << (B * n - 1).bit_length()) - 1
     keys = np.bitwise_and(z.view(np.int64), ~low,
                           out=None if scratch is None else scratch.view(np.int64))
-    keys |= _indices(n)
+    keys |= _flat_indices(B * n)[:B * n].reshape(B, n)
     sorted_keys = keys.view(np.float64)
     sorted_keys.sort(axis=1)
     flat = keys.reshape(-1)
@@ -366,7 +386,7 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray, tiled: np.ndarray | None =
     # flat array first (one pass; a pair across two rows can only add a row to the exact
     # check), row by row only when that finds one
     near = np.bitwise_xor(flat[1:], flat[:-1]).view(np.uint64)
-    # a z that is not finite (inf becomes NaN with index bits, NaNs sort last): as before
+    # a z that is not finite (inf becomes NaN with index bits, NaNs sort last)
     last_nan = np.isnan(sorted_keys[:, -1])
     tied = None
     if (near.size and near.min() <= low) or last_nan.any():
@@ -375,10 +395,7 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray, tiled: np.ndarray | None =
     keys &= low
     if tied is not None:
         for i in tied.nonzero()[0]:
-            keys[i] = np.argsort(z[i])
-    keys += _row_offsets(B, n)
-    if out is None:
-        out = np.empty((B, n))
+            np.add(_row_order(z[i]), i * n, out=keys[i])
     # a scatter through flat indices (numpy 2.4: half the time of put_along_axis); the
     # values broadcast along the rows, or ``tiled`` (the values repeated row after row, at
     # least B times: a contiguous source, a third cheaper)
@@ -389,12 +406,39 @@ def _placed(values_sorted: np.ndarray, z: np.ndarray, tiled: np.ndarray | None =
     return out
 
 
-@lru_cache(maxsize=64)
-def _row_offsets(B: int, n: int) -> np.ndarray:
-    """The flat index of each row's first element (B × 1, read-only)."""
-    out = (np.arange(B, dtype=np.int64) * n)[:, None]
-    out.flags.writeable = False
-    return out
+#: The most elements :func:`_placed` ranks at once (their flat index fills the low 18 bits
+#: of a key; larger arrays go in blocks of rows).
+_KEY_ELEMENTS = 1 << 18
+
+
+def _row_order(z: np.ndarray) -> np.ndarray:
+    """The argsort of one row (1-D) by the same packed keys with the index in the row alone
+    (b = bits of N − 1), and ``np.argsort`` where two z's agree but for those bits or one is
+    not finite: what :func:`_placed` ranked each row by before it packed flat indices (so a
+    row it cannot rank by its flat keys gets the order it always got)."""
+    n = z.size
+    low = (1 << (n - 1).bit_length()) - 1
+    keys = np.bitwise_and(z.view(np.int64), ~low)
+    keys |= _indices(n)
+    s = keys.view(np.float64)
+    s.sort()
+    if np.isnan(s[-1]) or (np.bitwise_xor(keys[1:], keys[:-1]).view(np.uint64) <= low).any():
+        return np.argsort(z)
+    keys &= low
+    return keys
+
+
+_FLAT: list = [np.empty(0, dtype=np.int64)]
+
+
+def _flat_indices(size: int) -> np.ndarray:
+    """0..size − 1 or more (int64, read-only; one array, grown as needed)."""
+    have = _FLAT[0]
+    if have.size < size:
+        have = np.arange(max(size, 2 * have.size), dtype=np.int64)
+        have.flags.writeable = False
+        _FLAT[0] = have
+    return have
 
 
 @lru_cache(maxsize=8)
@@ -446,21 +490,22 @@ def _slopes_from_scores(nx: np.ndarray, ny: np.ndarray, r, sx: np.ndarray | None
     u = np.subtract(sy, np.reshape(r, (-1, 1)) * sx, out=sy)
     # [u < 0] as 0/1 floats, in one pass
     w = np.less(u, 0.0, out=np.empty(u.shape) if scratch[0] is None else scratch[0])
-    m = w.sum(axis=1)
+    m = _row_sums(w)
     sxc = np.multiply(w, sx, out=scratch[1])
-    mx = sxc.sum(axis=1) / np.maximum(m, 1)
+    mx = _row_sums(sxc) / np.maximum(m, 1)
     sxc = np.subtract(sx, mx[:, None], out=sxc)
     sxc *= w
     np.multiply(sxc, sxc, out=w)
-    sxx = w.sum(axis=1)
+    sxx = _row_sums(w)
     ok = (m >= 3) & (sxx > 0)
     lu = np.multiply(u, u, out=u)
     np.maximum(lu, 1e-12, out=lu)
     np.log(lu, out=lu)
     lu *= sxc
-    slope = lu.sum(axis=1) / np.where(ok, sxx, 1.0)
+    den = np.where(ok, sxx, 1.0)
+    slope = _row_sums(lu) / den
     g = np.where(ok, 0.5 * slope, 0.0)
-    se = np.where(ok, 0.5 * np.sqrt(np.pi ** 2 / 2 / np.where(ok, sxx, 1.0)), 0.0)
+    se = np.where(ok, 0.5 * np.sqrt(np.pi ** 2 / 2 / den), 0.0)
     return g, se
 
 
@@ -471,10 +516,10 @@ def _standardized(s: np.ndarray, overwrite: bool = False,
     ``s - s.mean(axis=1, keepdims=True)`` divided by its ``std(axis=1, keepdims=True)``, with
     fewer temporaries (``scratch``: an array of s's shape to work in, not ``s``)."""
     n = s.shape[1]
-    c = np.subtract(s, s.sum(axis=1, keepdims=True) / n, out=s if overwrite else None)
-    d = np.subtract(c, c.sum(axis=1, keepdims=True) / n, out=scratch)  # std() centres again
+    c = np.subtract(s, _row_sums(s, True) / n, out=s if overwrite else None)
+    d = np.subtract(c, _row_sums(c, True) / n, out=scratch)  # std() centres again
     np.multiply(d, d, out=d)
-    sd = np.sqrt(d.sum(axis=1, keepdims=True) / n)
+    sd = np.sqrt(_row_sums(d, True) / n)
     c /= np.where(sd > 0, sd, 1.0)
     return c
 
@@ -502,7 +547,7 @@ def _null_batch(fit: ConditionFit, ys_sorted: np.ndarray, rho: np.ndarray, ceili
         R = np.maximum.accumulate(ys, axis=1, out=ys)
         gap = np.subtract(y1, R, out=R)
         gap *= widths
-        return {"ce_fdh": (base + gap.sum(axis=1)) / area}
+        return {"ce_fdh": (base + _row_sums(gap)) / area}
     res = ceilings_batch(ys, fit.lay, fit.tscope, "cr_fdh" in ceilings)
     return {c: res[c[:2] + "_zone"] / area for c in ceilings}
 
@@ -515,7 +560,7 @@ def _ce_steps(fit: ConditionFit, ceilings) -> tuple | None:
         return None
     x0, x1, y0, y1 = fit.tscope
     ux = fit.lay.ux
-    return (ux[0] - x0) * (y1 - y0), np.diff(np.concatenate([ux, [x1]]))
+    return (ux[0] - x0) * (y1 - y0), step_widths(ux, x1)
 
 
 def _calibrate(fit: ConditionFit, ys_sorted: np.ndarray, r_obs: float,
@@ -580,10 +625,10 @@ def _calibrate_spread(fit: ConditionFit, ys_sorted: np.ndarray, rho: float, r_ob
     # arrays the draws and Z_Y leave behind are reused (Z_X's only when it is not logged)
     placed = _placed(ny_sorted, z, _untied_tiled(n, draws) if untied_y else None,
                      out=zx if zx.flags.writeable else None, scratch=free)
-    g_sim = float(np.mean(_slopes_from_scores(nx, placed, r_obs, sx, overwrite=True,
-                                              scratch=(z, free))[0]))
-    a = float(np.clip(g_sim / g_ref, 0.2, 1.5))
-    return float(np.clip(g_obs / a, -1.0, 1.0))
+    g = _slopes_from_scores(nx, placed, r_obs, sx, overwrite=True, scratch=(z, free))[0]
+    g_sim = float(_add_reduce(g)) / g.size  # np.mean's numbers
+    a = min(max(g_sim / g_ref, 0.2), 1.5)  # np.clip's, on floats
+    return min(max(g_obs / a, -1.0), 1.0)
 
 
 def correlation_matched_null(fit: ConditionFit, ceilings=("ce_fdh",), draws: int = 2000,
@@ -649,7 +694,7 @@ def _matched_setup(fit: ConditionFit, draws: int, rng: _Draws,
     nrx, nry = nrx[None, :], nry[None, :]
     r_obs = float(_scores_correlation(nrx, nry)[0])
     rho = _calibrate(fit, ys_sorted, r_obs, rng, scores=scores)
-    z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
+    z = np.arctanh(min(max(rho, -0.999999), 0.999999))
     sd = 1.0 / np.sqrt(max(n - 3, 1))
     rhos = np.tanh(z + sd * rng.normal(draws)) if resample_r else np.full(draws, rho)
     gammas = None
@@ -678,7 +723,9 @@ def _matched_batches(fit: ConditionFit, setup: dict, ceilings, rng: _Draws,
     done = 0
     for b in sizes:
         if tiled.size < b * ys_sorted.size:
-            tiled = np.tile(ys_sorted, b)
+            tiled = np.empty((b, ys_sorted.size))  # np.tile's, without its wrapper
+            tiled[:] = ys_sorted
+            tiled = tiled.reshape(-1)
         yield b, _null_batch(fit, ys_sorted, rhos[done:done + b], ceilings, rng,
                              None if gammas is None else gammas[done:done + b], steps, tiled)
         done += b
