@@ -41,21 +41,19 @@ def record(path: str, reps: int, seed: int, n: int) -> None:
     claims, perms = [], []
     real_m, real_p = study.matched_decision, study.permutation_decision
 
-    def matched(fit, ceiling, draws, rng, alpha, **kw):
-        state = copy.deepcopy(rng.bit_generator.state)
-        out = real_m(fit, ceiling, draws, rng, alpha, **kw)
-        claims.append({"fit": fit, "ceiling": ceiling, "draws": draws, "alpha": alpha,
-                       "state": state, "kw": kw, "out": out})
-        return out
+    def recording(real, into: list):
+        """``real`` (a decision called as study.py calls it: fit, ceiling, draws, rng, alpha
+        positionally), recording its inputs, generator state and output in ``into``."""
+        def decision(fit, ceiling, draws, rng, alpha, **kw):
+            state = copy.deepcopy(rng.bit_generator.state)
+            out = real(fit, ceiling, draws, rng, alpha, **kw)
+            into.append({"fit": fit, "ceiling": ceiling, "draws": draws, "alpha": alpha,
+                         "state": state, "kw": kw, "out": out})
+            return out
+        return decision
 
-    def permuted(fit, ceiling, permutations, rng, alpha, **kw):
-        state = copy.deepcopy(rng.bit_generator.state)
-        out = real_p(fit, ceiling, permutations, rng, alpha, **kw)
-        perms.append({"fit": fit, "ceiling": ceiling, "draws": permutations, "alpha": alpha,
-                      "state": state, "kw": kw, "out": out})
-        return out
-
-    study.matched_decision, study.permutation_decision = matched, permuted
+    study.matched_decision = recording(real_m, claims)
+    study.permutation_decision = recording(real_p, perms)
     try:
         cs.power(cs.paper_model(), n=[n], reps=reps, n_jobs=1, seed=seed)
     finally:
