@@ -136,15 +136,6 @@ def _joined(res, fx) -> pd.DataFrame:
     return ours.merge(ref, on=keys, suffixes=("", "_lav"), how="outer", indicator=True)
 
 
-@pytest.fixture(scope="module")
-def joined(case) -> pd.DataFrame:
-    """``_joined`` of the case's fit and fixture, merged once per case: the tests below only
-    read it (the outer merge costs ~30 ms, and five tests of every case made it: the rows,
-    three columns of estimates, the SEs)."""
-    fx, res = case
-    return _joined(res, fx)
-
-
 def test_converged_and_options(case):
     fx, res = case
     assert res.converged == True  # noqa: E712

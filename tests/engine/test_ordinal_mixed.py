@@ -71,15 +71,6 @@ def _joined(res, fx) -> pd.DataFrame:
                             how="outer", indicator=True)
 
 
-@pytest.fixture(scope="module")
-def joined(case) -> pd.DataFrame:
-    """``_joined`` of the case's fit and fixture, merged once per case: the tests below only
-    read it (the outer merge costs ~30 ms, and five tests of every case made it: the rows,
-    three columns of estimates, the SEs)."""
-    _, fx, res = case
-    return _joined(res, fx)
-
-
 def test_rows_options_and_npar(case, joined):
     name, fx, res = case
     assert res.converged == True  # noqa: E712
