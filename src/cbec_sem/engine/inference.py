@@ -108,7 +108,12 @@ def scale_free_information_ratio(info: np.ndarray) -> float:
     if not np.all(np.isfinite(info)) or np.any(d <= 0):
         return 0.0
     scale = 1.0 / np.sqrt(d)
-    corr = info * scale[:, None] * scale[None, :]
+    return _correlation_form_ratio(info * scale[:, None] * scale[None, :])
+
+
+def _correlation_form_ratio(corr: np.ndarray) -> float:
+    """λ_min/λ_max of the information's correlation form R (symmetrised), 0 when λ_max ≤ 0:
+    :func:`scale_free_information_ratio` once R is built."""
     eig = np.linalg.eigvalsh(0.5 * (corr + corr.T))
     return float(eig[0] / eig[-1]) if eig[-1] > 0 else 0.0
 
@@ -167,6 +172,8 @@ def covariance_of_theta(
         corr *= scale
         large = q >= LANCZOS_PARAMETERS
         top = _largest_eigenvalue(corr) if large else None
+        if not large:  # the full decomposition's ratio, from R before dpotrf overwrites it
+            ratio = _correlation_form_ratio(corr)
         # corr.T is corr's memory in Fortran order: LAPACK factorises and inverts it in
         # place (on the triangle that is corr's upper one), with no copy of a q × q matrix.
         chol, fail = _potrf(corr.T, lower=1, clean=1, overwrite_a=1)
