@@ -29,7 +29,7 @@ from .errors import SpecError
 from .validation import check_fit_arguments
 from .resampling.bootstrap import BootstrapResult
 from .resampling.bootstrap import bootstrap as run_bootstrap
-from .engine.latent import fit_lms, fit_qml
+from .engine.latent import checked_inverse_hessian, fit_lms, fit_qml
 from .pls import bootstrap_pls
 from .resampling.refit_bootstrap import refit_bootstrap, with_refit_se
 from .specification.model import ModelSpec, as_model
@@ -254,16 +254,16 @@ def _warm_inverse(est) -> np.ndarray | None:
     iterations instead of the dozens BFGS needs from the identity, and LMS needs no EM phase
     (20 draws of modsem's oneInt model, N = 500: QML 2.4 → 0.8 s, 1,227 → 269 evaluations;
     LMS 4.7 → 1.3 s; each draw within 1e-3 of its bootstrap SD of the cold refit's).
-    ``None`` when the fit has no positive-definite covariance matrix."""
+    ``None`` when the fit has no finite, positive-definite covariance matrix (the fitters'
+    own check of the argument, :func:`~cbec_sem.engine.latent.checked_inverse_hessian`,
+    decides)."""
     vcov = est.vcov_matrix
-    if vcov is None or not np.all(np.isfinite(vcov)):
+    if vcov is None:
         return None
-    H = est.data.shape[0] * vcov
     try:
-        np.linalg.cholesky(H)
-    except np.linalg.LinAlgError:
+        return checked_inverse_hessian(est.data.shape[0] * vcov, vcov.shape[0])
+    except SpecError:
         return None
-    return H
 
 
 @dataclass(frozen=True)

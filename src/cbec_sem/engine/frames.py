@@ -48,8 +48,7 @@ def frame_from_arrays(leading: Sequence, floats: np.ndarray, index: pd.Index,
     if floats.ndim != 2 or floats.shape[0] + lead != len(columns):
         raise ValueError(f"{lead} columns and a {floats.shape} block for {len(columns)} labels")
     if _from_blocks is None:  # pandas 2.x
-        head = pd.DataFrame({j: np.asarray(a).copy() if isinstance(a, np.ndarray) else a.copy()
-                             for j, a in enumerate(leading)}, index=index)
+        head = pd.DataFrame({j: a.copy() for j, a in enumerate(leading)}, index=index)
         table = pd.concat([head, pd.DataFrame(floats.T, index=index)], axis=1)
         table.columns = columns
         return table

@@ -13,9 +13,11 @@ registry, :mod:`cbec_sem.engine.estimators`).
 
 from __future__ import annotations
 
+from ._estimation import checked_inverse_hessian
 from .lms import fit_lms
 from .model import LatentInteractionModel, Product
 from .qml import fit_qml
 from .results import InteractionFit
 
-__all__ = ["LatentInteractionModel", "Product", "InteractionFit", "fit_lms", "fit_qml"]
+__all__ = ["LatentInteractionModel", "Product", "InteractionFit", "checked_inverse_hessian",
+           "fit_lms", "fit_qml"]

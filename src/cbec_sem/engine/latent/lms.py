@@ -581,7 +581,8 @@ def _fit(model, X, *, nodes, adaptive, em_max, em_tol, tol, max_iter, se, start,
         else:  # (Σ not positive definite at the start) EM from the start, as without it
             inv_hessian = None
     if model.k:
-        while em_iters < (em_max if inv_hessian is None else 0):
+        em_limit = em_max if inv_hessian is None else 0  # (the steps above took EM's place)
+        while em_iters < em_limit:
             ll, post = obj.posterior(theta)
             if post is None or ll - ll_old < em_tol * N:
                 break
